@@ -1,0 +1,4 @@
+export * from './events';
+export * from './alerts';
+export * from './codes';
+export * from './topics';

@@ -1,0 +1,3 @@
+export * from './types';
+export { DEFAULT_ENGINE_CONFIG, resolveConfig } from './config';
+export { ReferenceEngine } from './reference';
