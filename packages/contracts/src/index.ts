@@ -2,3 +2,4 @@ export * from './events';
 export * from './alerts';
 export * from './codes';
 export * from './topics';
+export * from './rates';

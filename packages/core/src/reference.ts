@@ -53,8 +53,6 @@ interface ReverseTimer {
   keys: Keys;
   reversed: boolean;
 }
-type Timer = SettleTimer | ReverseTimer;
-
 interface TerminalMemo {
   merchantId: string;
   region: string;
