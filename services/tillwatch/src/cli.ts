@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+
+/**
+ * The tillwatch CLI. Commands load their modules lazily so `tillwatch replay` does not pay for
+ * the gateway's imports.
+ */
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('tillwatch')
+  .description('Real-time transaction anomaly monitor for card acquirers')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('embedded all-in-one: simulated fleet, engine, rules and the live board')
+  .option('-p, --port <port>', 'HTTP port of the board (default $PORT or 8080)', int('port'))
+  .option('--seed <n>', 'simulator seed', int('seed'))
+  .action(async (opts: { port?: number; seed?: number }) => {
+    const { start } = await import('./commands/start');
+    await start(opts);
+  });
+
+program
+  .command('replay')
+  .description('run the engine over a JSONL file in event time and write every alert transition')
+  .requiredOption('-i, --input <file>', 'events JSONL, or - for stdin')
+  .requiredOption('-o, --output <file>', 'alerts JSONL, or - for stdout')
+  .option('--rules <file>', 'rules configuration file')
+  .option('--lang <lang>', 'language of probable causes and actions: en or zh', 'en')
+  .action(async (opts: { input: string; output: string; rules?: string; lang: string }) => {
+    const { replayCommand } = await import('./commands/replay');
+    process.exitCode = await replayCommand(opts);
+  });
+
+program
+  .command('simulate')
+  .description('write a seeded simulated stream with labelled incidents')
+  .requiredOption('--scenario <name>', 'scenario name (see --list)')
+  .option('--seed <n>', 'seed', int('seed'), 1)
+  .option('--out <file>', 'events JSONL (labels go to <file>.labels.json)', 'events.jsonl')
+  .option('--hours <n>', 'simulated hours', Number)
+  .option('--list', 'list the scenarios and exit')
+  .action(async (opts: { scenario: string; seed: number; out: string; hours?: number; list?: boolean }) => {
+    const { simulateCommand } = await import('./commands/simulate');
+    process.exitCode = await simulateCommand(opts);
+  });
+
+await program.parseAsync(process.argv);
