@@ -115,8 +115,9 @@ export function spawnServer(cmd, args, { logFile, cwd, env, cleanupDir }) {
     'sh',
     [
       '-c',
-      // Block until stdin closes (our death or a clean stop), then TERM, wait, KILL, clean up.
-      'while read -r _; do :; done; kill -TERM "$1" 2>/dev/null; ' +
+      // Block until stdin closes. A clean stop() says "stopped" first (it kills and cleans up
+      // itself, and a restart keeps the data dir); plain EOF means we died: TERM, wait, KILL, rm.
+      'while read -r l; do [ "$l" = stopped ] && exit 0; done; kill -TERM "$1" 2>/dev/null; ' +
         'i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ' +
         'kill -KILL "$1" 2>/dev/null; [ -n "$2" ] && rm -rf "$2"; exit 0',
       'watchdog',
@@ -144,7 +145,7 @@ export function spawnServer(cmd, args, { logFile, cwd, env, cleanupDir }) {
           while (!exited) await sleep(20);
         }
       }
-      watchdog.stdin?.end();
+      watchdog.stdin?.end('stopped\n');
     },
   };
 }
