@@ -1,0 +1,13 @@
+export {
+  startServices,
+  dockerAvailable,
+  ENV_KAFKA,
+  ENV_CLICKHOUSE,
+  ENV_PROVIDER,
+  type Services,
+  type ServiceEnv,
+  type ServiceName,
+  type Provider,
+  type StartServicesOptions,
+} from './services';
+export { servicesSetup } from './global-setup';
