@@ -1,1 +1,33 @@
-export {};
+export { createGateway, type Gateway, type CreateGatewayOptions } from './gateway';
+export {
+  gatewayConfigSchema,
+  loadGatewayConfig,
+  defaultGatewayConfig,
+  DEFAULT_WEB_DIST,
+  type GatewayConfig,
+  type GatewayEnv,
+} from './config';
+export {
+  ROLES,
+  KeyRing,
+  apiKeyEntrySchema,
+  parseApiKeys,
+  formatApiKeys,
+  generateDemoKeys,
+  keyFingerprint,
+  type Role,
+  type ApiKeyEntry,
+  type Principal,
+} from './auth';
+export { MemoryStore, GatewayStoreError, type MemoryStoreOptions } from './memory-store';
+export * from './store';
+export {
+  audienceRoom,
+  type RatesMessage,
+  type AlertMessage,
+  type AuditMessage,
+  type ServerToClient,
+  type ClientToServer,
+} from './socket';
+export type { ErrorBody } from './errors';
+export { syntheticRow, syntheticAlert, syntheticAuth } from './fixtures';

@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from '@tillwatch/config';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Server } from 'socket.io';
+import { z } from 'zod';
+import { KeyRing, keyFingerprint, tokenFromHeaders } from './auth';
+import type { GatewayConfig } from './config';
+import { installErrorHandlers } from './errors';
+import { authPlugin } from './plugins/auth';
+import { createMetrics, metricsPlugin, type GatewayMetrics } from './plugins/metrics';
+import { alertRoutes } from './routes/alerts';
+import { defineRoute } from './routes/define';
+import { ratesRoutes } from './routes/rates';
+import { READERS } from './routes/scope';
+import { silenceRoutes } from './routes/silences';
+import { Broadcaster, type GatewayIo } from './socket';
+import type { GatewayStore } from './store';
+
+export interface Gateway {
+  app: FastifyInstance;
+  io: GatewayIo;
+  metrics: GatewayMetrics;
+  /** Starts listening on config.host:config.port; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface CreateGatewayOptions {
+  config: GatewayConfig;
+  store: GatewayStore;
+  logger?: Logger;
+}
+
+export async function createGateway({
+  config,
+  store,
+  logger,
+}: CreateGatewayOptions): Promise<Gateway> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024, // notes and silences are small; 64 KiB caps abuse
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+  const keyRing = new KeyRing(config.apiKeys, config.metricsToken);
+  if (keyRing.size === 0) {
+    app.log.warn(
+      'no API keys configured (TILLWATCH_API_KEYS / TILLWATCH_API_KEYS_FILE): every API call will get 401',
+    );
+  }
+  installErrorHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        // uPlot positions its cursor and legend with inline style attributes
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        // the gateway usually runs on plain http on loopback; upgrading would break the board
+        'upgrade-insecure-requests': null,
+      },
+    },
+  });
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
+  await app.register(rateLimit, {
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.timeWindowMs,
+    // per credential when one is presented (many analysts behind one NAT), else per IP
+    keyGenerator: (req) => {
+      const t = tokenFromHeaders(req.headers);
+      return t ? `k:${keyFingerprint(t)}` : `ip:${req.ip}`;
+    },
+    allowList: (req) => req.url === '/healthz',
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tillwatch gateway',
+        version: '0.1.0',
+        description:
+          'Rates, alerts, drill-down and silences. Send Authorization: Bearer <api key>.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // same reason as above: plain http on loopback must not be upgraded to https
+    transformStaticCSP: (header) => header.replace(/;?\s*upgrade-insecure-requests;?/, ';'),
+  });
+
+  const metrics = createMetrics(store);
+  await app.register(authPlugin, { keyRing });
+  await app.register(metricsPlugin, { metrics });
+
+  const io: GatewayIo = new Server(app.server, {
+    serveClient: false,
+    cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false },
+    // a board that drops off for up to recoveryMs gets every missed message on reconnect
+    connectionStateRecovery: {
+      maxDisconnectionDuration: config.recoveryMs,
+      skipMiddlewares: false,
+    },
+  });
+  const broadcaster = new Broadcaster(io, store, keyRing, config.recoveryMs, {
+    onMessage: (event) => metrics.socketMessages.inc({ event }),
+    onClients: (n) => metrics.socketClients.set(n),
+  });
+
+  await app.register(ratesRoutes, { store, broadcaster });
+  await app.register(alertRoutes, { store });
+  await app.register(silenceRoutes, { store });
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/me',
+    summary: 'Who the presented key is',
+    tags: ['auth'],
+    access: READERS,
+    query: z.strictObject({}),
+    handler: async ({ principal }) => principal,
+  });
+
+  if (existsSync(join(config.webDist, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: config.webDist,
+      prefix: '/',
+      // hashed file names under assets/ never change; index.html must always be revalidated
+      setHeaders: (res, path) => {
+        res.setHeader(
+          'cache-control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
+  } else {
+    app.log.warn(
+      { webDist: config.webDist },
+      'dashboard not built: run `npm run build -w @tillwatch/web`',
+    );
+    app.get('/', async (_req, reply) =>
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Tillwatch</title><p>The dashboard is not built. Run <code>npm run build -w @tillwatch/web</code>.</p>',
+        ),
+    );
+  }
+
+  app.addHook('preClose', async () => {
+    broadcaster.close();
+    io.local.disconnectSockets(true);
+  });
+  app.addHook('onClose', async () => {
+    await io.close();
+  });
+
+  await app.ready();
+  return {
+    app,
+    io,
+    metrics,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      return address;
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

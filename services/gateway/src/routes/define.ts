@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyReply, FastifySchema, HTTPMethods } from 'fastify';
+import { z } from 'zod';
+import type { Principal } from '../auth';
+import { badRequest } from '../errors';
+import type { Access } from '../plugins/auth';
+
+type Part = z.ZodType | undefined;
+type Out<S extends Part> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec<Q extends Part, P extends Part, B extends Part> {
+  method: HTTPMethods;
+  url: string;
+  summary: string;
+  tags: string[];
+  access?: Access;
+  query?: Q;
+  params?: P;
+  body?: B;
+  handler: (
+    input: { query: Out<Q>; params: Out<P>; body: Out<B>; principal: Principal },
+    reply: FastifyReply,
+  ) => Promise<unknown>;
+}
+
+/** zod → JSON Schema (OpenAPI 3.0 flavour) for /docs; validation itself stays with zod. */
+function toJson(s: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(s, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+}
+
+/**
+ * Registers one route: JSON Schemas go to fastify (and so to the OpenAPI document), while a
+ * per-route validatorCompiler runs the zod schemas, so what is documented and what is
+ * enforced come from one definition. A zod failure becomes a 400 with details per issue.
+ */
+export function defineRoute<
+  Q extends Part = undefined,
+  P extends Part = undefined,
+  B extends Part = undefined,
+>(app: FastifyInstance, spec: RouteSpec<Q, P, B>): void {
+  const parts: Record<string, z.ZodType | undefined> = {
+    querystring: spec.query,
+    params: spec.params,
+    body: spec.body,
+  };
+  const schema: FastifySchema & Record<string, unknown> = {
+    summary: spec.summary,
+    tags: spec.tags,
+  };
+  if (spec.query) schema.querystring = toJson(spec.query);
+  if (spec.params) schema.params = toJson(spec.params);
+  if (spec.body) schema.body = toJson(spec.body);
+  if (spec.access) schema.security = [{ bearer: [] }];
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema,
+    config: spec.access ? { access: spec.access } : {},
+    validatorCompiler: ({ httpPart }) => {
+      const zs = httpPart ? parts[httpPart] : undefined;
+      return (data: unknown) => {
+        if (!zs) return { value: data };
+        const r = zs.safeParse(data ?? {});
+        return r.success ? { value: r.data } : { error: badRequest(httpPart ?? 'input', r.error) };
+      };
+    },
+    handler: async (req, reply) =>
+      spec.handler(
+        {
+          query: req.query as Out<Q>,
+          params: req.params as Out<P>,
+          body: req.body as Out<B>,
+          principal: req.principal as Principal,
+        },
+        reply,
+      ),
+  });
+}
+
+// ---- shared input schemas -------------------------------------------------------------------
+
+export const idParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'only [A-Za-z0-9_.:-] allowed');
+export const windowParam = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a window such as 1m, 5m, 1h');
+/** epoch milliseconds or ISO-8601 with an offset → epoch ms */
+export const timeParam = z.union([
+  z.coerce.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+export const authorField = z.string().trim().min(1).max(64).optional();
+export const noteField = z.string().trim().min(1).max(4000);

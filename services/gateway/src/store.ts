@@ -1,0 +1,214 @@
+import type { Alert, RateRow, RuleId, Scope, Severity, TerminalEvent } from '@tillwatch/contracts';
+import type { Role } from './auth';
+
+/**
+ * What the gateway needs from storage. MemoryStore implements it for the embedded mode; a
+ * ClickHouse-backed store implements the same reads over window_stats / alerts / raw_events.
+ * Every read takes the caller's merchant bound (`merchantId`) so scoping is enforced where the
+ * data lives, not only in the routes.
+ */
+export type RateScope = RateRow['scope'];
+export const RATE_SCOPES = [
+  'terminal',
+  'merchant',
+  'region',
+  'firmware',
+  'issuer',
+  'fleet',
+] as const;
+export const RANK_METRICS = [
+  'faultRate',
+  'failureRate',
+  'reversalRate',
+  'noSettlementRate',
+  'volumeDrop',
+] as const;
+export type RankMetric = (typeof RANK_METRICS)[number];
+
+export interface RatesQuery {
+  scope?: RateScope;
+  window?: string;
+  key?: string;
+  merchantId?: string;
+  region?: string;
+  limit?: number;
+}
+
+export interface SeriesQuery {
+  scope: RateScope;
+  key: string;
+  window: string;
+  /** epoch ms, inclusive */
+  since?: number;
+  until?: number;
+  /** Merchant bound: a terminal/merchant key of another merchant yields undefined. */
+  merchantId?: string;
+}
+
+export interface SeriesPoint {
+  ts: string;
+  auths: number;
+  failureRate: number;
+  faultRate: number;
+  reversalRate: number;
+  noSettlementRate: number;
+  volumeRatio: number | null;
+}
+
+export interface TopQuery {
+  scope: RateScope;
+  window: string;
+  metric: RankMetric;
+  n: number;
+  /** Rows with fewer auths are not ranked: 2 failures out of 3 is no signal. */
+  minAuths: number;
+  merchantId?: string;
+  region?: string;
+}
+
+export interface AlertFilter {
+  status?: Alert['status'];
+  rule?: RuleId;
+  scope?: Scope;
+  severity?: Severity;
+  merchantId?: string;
+  region?: string;
+  key?: string;
+  /** epoch ms: alerts whose lastSeen >= since */
+  since?: number;
+  limit: number;
+}
+
+export const AUDIT_ACTIONS = [
+  'fired',
+  'updated',
+  'engine_resolved',
+  'acknowledge',
+  'assign',
+  'note',
+  'resolve',
+] as const;
+export type AuditActionKind = (typeof AUDIT_ACTIONS)[number];
+
+/** One line of an alert's record (the guides: the error, the checks made, the fix, the result). */
+export interface AuditEntry {
+  id: string;
+  alertId: string;
+  /** ISO-8601, wall clock of the gateway */
+  at: string;
+  action: AuditActionKind;
+  /** verified identity of the credential ('engine' for transitions) */
+  actor: string;
+  role: Role | 'engine';
+  /** self-declared name typed on the board, shown beside the verified actor */
+  author?: string;
+  note?: string;
+  assignee?: string;
+  status?: Alert['status'];
+}
+
+export type WorkflowState = 'open' | 'acknowledged' | 'resolved';
+
+export interface AlertRecord {
+  /** the latest transition as the engine sent it */
+  alert: Alert;
+  workflow: {
+    state: WorkflowState;
+    assignee?: string;
+    acknowledgedBy?: string;
+    acknowledgedAt?: string;
+    resolvedBy?: string;
+    resolvedAt?: string;
+  };
+  audit: AuditEntry[];
+  /** id of the silence that matched when the transition arrived */
+  silencedBy?: string;
+}
+
+export interface AlertActionInput {
+  action: 'acknowledge' | 'assign' | 'note' | 'resolve';
+  actor: string;
+  role: Role;
+  author?: string;
+  note?: string;
+  assignee?: string;
+}
+
+export interface RawEventsQuery {
+  terminalId?: string;
+  merchantId?: string;
+  region?: string;
+  firmware?: string;
+  issuerId?: string;
+  txnIds?: readonly string[];
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export interface DrillDown {
+  events: TerminalEvent[];
+  /** auths by response code, with the code's category */
+  responseCodes: { code: string; category: string; count: number }[];
+  /** how many matching events the store holds (events is capped at the limit) */
+  matched: number;
+  from?: string;
+  to?: string;
+}
+
+export interface Silence {
+  id: string;
+  /** what to mute: every given field must equal the alert's (rule/scope/key/merchantId/region) */
+  matchers: { rule?: RuleId; scope?: Scope; key?: string; merchantId?: string; region?: string };
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+  createdAt: string;
+}
+export type SilenceInput = Omit<Silence, 'id' | 'createdBy' | 'createdAt'>;
+
+/** What the store tells subscribers; the socket layer turns these into room broadcasts. */
+export type StoreEvent =
+  | { type: 'rates'; rows: RateRow[] }
+  | { type: 'alert'; record: AlertRecord }
+  | { type: 'audit'; record: AlertRecord; entry: AuditEntry };
+
+export interface GatewayStore {
+  currentRates(q: RatesQuery): Promise<RateRow[]>;
+  series(q: SeriesQuery): Promise<SeriesPoint[] | undefined>;
+  top(q: TopQuery): Promise<RateRow[]>;
+  /** Owner of a terminal as last seen in rates or events (for merchant scoping). */
+  terminalOwner(terminalId: string): Promise<string | undefined>;
+
+  listAlerts(f: AlertFilter): Promise<AlertRecord[]>;
+  getAlert(alertId: string): Promise<AlertRecord | undefined>;
+  applyAction(alertId: string, input: AlertActionInput): Promise<AlertRecord | undefined>;
+  rawEvents(q: RawEventsQuery): Promise<DrillDown>;
+
+  listSilences(opts?: { activeAt?: number }): Promise<Silence[]>;
+  getSilence(id: string): Promise<Silence | undefined>;
+  createSilence(input: SilenceInput, createdBy: string): Promise<Silence>;
+  updateSilence(id: string, input: SilenceInput): Promise<Silence | undefined>;
+  deleteSilence(id: string): Promise<boolean>;
+  /** Fires after every create/update/delete with the full list; returns its unsubscribe. */
+  onSilencesChanged(listener: (silences: readonly Silence[]) => void): () => void;
+
+  /** Live feed for the socket layer; returns its unsubscribe. */
+  subscribe(listener: (e: StoreEvent) => void): () => void;
+  stats(): { rates: number; alerts: number; events: number; series: number };
+  close(): Promise<void>;
+}
+
+/** True when the silence mutes this alert at `now` (epoch ms). */
+export function silenceMatches(s: Silence, a: Alert, now: number): boolean {
+  if (now < Date.parse(s.startsAt) || now >= Date.parse(s.endsAt)) return false;
+  const m = s.matchers;
+  return (
+    (m.rule === undefined || m.rule === a.rule) &&
+    (m.scope === undefined || m.scope === a.scope) &&
+    (m.key === undefined || m.key === a.key) &&
+    (m.merchantId === undefined || m.merchantId === a.merchantId) &&
+    (m.region === undefined || m.region === a.region)
+  );
+}
