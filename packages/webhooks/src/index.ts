@@ -1,1 +1,8 @@
-export {};
+export * from './signing';
+export * from './address-guard';
+export * from './schedule';
+export * from './localize';
+export * from './types';
+export * from './store';
+export * from './journal-store';
+export * from './routes';

@@ -1,0 +1,173 @@
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { MemoryWebhookStore, type JournalRecord } from './store';
+
+export class JournalError extends Error {
+  readonly code = 'TW_WEBHOOK_JOURNAL';
+  readonly retriable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JournalError';
+  }
+}
+
+export interface JournalOptions {
+  /** Finished deliveries (delivered, dead, cancelled) older than this are dropped at compaction. */
+  retentionMs?: number;
+  /** Clock for retention; tests pass their own. */
+  now?: () => number;
+}
+
+/** 7 days of delivery history is what the REST attempt log and manual replay can reach. */
+const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/**
+ * The embedded-mode durable store: an append-only JSON-lines journal, fsync'd before any
+ * change is acknowledged, replayed on start and compacted into a snapshot (write a temporary
+ * file, fsync, rename) each time it opens. Writes are group-committed: everything queued while
+ * one fdatasync runs goes out in the next, so a burst of 1000 alerts costs a handful of syncs,
+ * not 1000.
+ *
+ * One process at a time: it takes no lock, so two notifiers on one file would corrupt it.
+ * Secrets are stored in clear (HMAC needs them): the file is created 0600.
+ */
+export class JournalWebhookStore extends MemoryWebhookStore {
+  private fh: FileHandle | undefined;
+  private queue: string[] = [];
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
+  private failed: unknown;
+  /** Lines replayed, and a torn tail (crash mid-write) dropped, at open. */
+  readonly stats = { replayed: 0, tornTail: 0, compactedTo: 0, syncs: 0 };
+
+  private constructor(
+    readonly path: string,
+    private readonly opts: JournalOptions,
+  ) {
+    super();
+  }
+
+  static async open(path: string, opts: JournalOptions = {}): Promise<JournalWebhookStore> {
+    const store = new JournalWebhookStore(path, opts);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    let text = '';
+    try {
+      const fh = await open(this.path, 'r');
+      try {
+        text = await fh.readFile('utf8');
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new JournalError(`cannot read webhook journal ${this.path}`, { cause: e });
+      }
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (!line) continue;
+      try {
+        this.apply(JSON.parse(line) as JournalRecord);
+        this.stats.replayed++;
+      } catch (e) {
+        // Only the last line may be torn (a crash mid-append); anything earlier is corruption.
+        if (i >= lines.length - 2) {
+          this.stats.tornTail++;
+          continue;
+        }
+        throw new JournalError(`webhook journal ${this.path} line ${i + 1} is corrupt`, {
+          cause: e,
+        });
+      }
+    }
+    await this.compact();
+  }
+
+  /** Rewrite the journal as a snapshot of the current state, atomically. */
+  private async compact(): Promise<void> {
+    const now = (this.opts.now ?? Date.now)();
+    const keepAfter = now - (this.opts.retentionMs ?? DEFAULT_RETENTION_MS);
+    const out: string[] = [];
+    for (const v of this.subs.values()) out.push(JSON.stringify({ t: 'sub', v }));
+    for (const [id, v] of this.deliveries) {
+      if (v.status !== 'pending' && v.updatedAt < keepAfter) {
+        this.deliveries.delete(id);
+        this.attempts.delete(id);
+        continue;
+      }
+      out.push(JSON.stringify({ t: 'dlv', v }));
+      for (const a of this.attempts.get(id) ?? []) out.push(JSON.stringify({ t: 'att', v: a }));
+    }
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(out.length ? out.join('\n') + '\n' : '');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    // fsync the directory so the rename itself survives a power cut
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } catch {
+      // some filesystems refuse fsync on a directory; the rename is still atomic
+    } finally {
+      await dir.close();
+    }
+    this.stats.compactedTo = out.length;
+    this.fh = await open(this.path, 'a', 0o600);
+  }
+
+  protected override persist(records: JournalRecord[]): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    for (const r of records) this.queue.push(JSON.stringify(r) + '\n');
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.flushing) this.flushing = this.flush();
+    return done;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.join('');
+        const waiters = this.waiters;
+        this.queue = [];
+        this.waiters = [];
+        try {
+          if (!this.fh) throw new JournalError('webhook journal is closed');
+          await this.fh.write(batch);
+          await this.fh.datasync();
+          this.stats.syncs++;
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          // The in-memory state is ahead of the disk now: refuse further writes rather than
+          // acknowledge changes that a restart would lose.
+          this.failed = new JournalError(`webhook journal write failed: ${String(e)}`, {
+            cause: e,
+          });
+          for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
+          this.waiters = [];
+          this.queue = [];
+          return;
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.flushing) await this.flushing;
+    await this.fh?.close();
+    this.fh = undefined;
+  }
+}
