@@ -1,1 +1,2 @@
-export {};
+export * from './notifier';
+export * from './http-post';

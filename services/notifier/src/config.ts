@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { envs, loadConfig, type Env } from '@tillwatch/config';
+import { TOPICS } from '@tillwatch/contracts';
+import { parseSchedule } from '@tillwatch/webhooks';
+import type { NotifierConfig } from './notifier';
+
+const schedule = z.string().transform((s, ctx) => {
+  try {
+    return parseSchedule(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Every variable the notifier reads. A bad value stops it at start, naming the variable. */
+export const notifierEnvSchema = z.object({
+  /** Embedded-mode durable store: subscriptions and pending deliveries (fsync'd journal). */
+  NOTIFIER_JOURNAL_PATH: z.string().min(1).default('.data/notifier/webhooks.journal'),
+  /** Delay before each attempt; tests compress it, e.g. "0,50ms,100ms". */
+  NOTIFIER_RETRY_SCHEDULE: schedule.default(parseSchedule('0,5s,5m,30m,2h,5h,10h,10h')),
+  NOTIFIER_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  NOTIFIER_TIMEOUT_MS: envs.int(15_000, 100, 15_000),
+  NOTIFIER_CONCURRENCY: envs.int(16, 1, 256),
+  NOTIFIER_POLL_MS: envs.int(1000, 10, 60_000),
+  NOTIFIER_MAX_RETRY_AFTER_MS: envs.int(86_400_000, 0),
+  /** Development only: allow http:// targets. */
+  WEBHOOK_ALLOW_HTTP: envs.bool(false),
+  /** Development only: IPs/CIDRs let through the SSRF guard, e.g. 127.0.0.1 for local receivers. */
+  WEBHOOK_ALLOW_ADDRESSES: envs.list().optional(),
+  /** Alerts from Kafka when set... */
+  KAFKA_BROKERS: envs.list().optional(),
+  NOTIFIER_ALERTS_TOPIC: z.string().min(1).default(TOPICS.alerts),
+  NOTIFIER_GROUP_ID: z.string().min(1).default('tillwatch-notifier'),
+  /** ...else from a JSON-lines file of alerts (e.g. what `tillwatch replay` wrote). */
+  NOTIFIER_ALERTS_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: envs.logLevel(),
+});
+export type NotifierEnv = z.infer<typeof notifierEnvSchema>;
+
+export function loadNotifierEnv(env?: Env): NotifierEnv {
+  return loadConfig(notifierEnvSchema, env);
+}
+
+export function toNotifierConfig(e: NotifierEnv): NotifierConfig {
+  return {
+    retrySchedule: e.NOTIFIER_RETRY_SCHEDULE,
+    jitter: e.NOTIFIER_RETRY_JITTER,
+    timeoutMs: e.NOTIFIER_TIMEOUT_MS,
+    concurrency: e.NOTIFIER_CONCURRENCY,
+    pollMs: e.NOTIFIER_POLL_MS,
+    maxRetryAfterMs: e.NOTIFIER_MAX_RETRY_AFTER_MS,
+    guard: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowAddresses: e.WEBHOOK_ALLOW_ADDRESSES ?? [],
+    },
+  };
+}
