@@ -1,0 +1,49 @@
+import type { AlertItem, DrillDown, Me, Snapshot } from './types';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The REST client: every call carries the key from sessionStorage as a Bearer token. */
+export class Api {
+  constructor(private readonly key: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status === 204) return undefined as T;
+    const json = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+    if (!res.ok)
+      throw new ApiError(res.status, json.error ?? 'error', json.message ?? res.statusText);
+    return json as T;
+  }
+
+  me = () => this.call<Me>('GET', '/api/me');
+  snapshot = (window: string) =>
+    this.call<Snapshot>('GET', `/api/snapshot?window=${encodeURIComponent(window)}`);
+  alert = (id: string) => this.call<AlertItem>('GET', `/api/alerts/${encodeURIComponent(id)}`);
+  drilldown = (id: string) =>
+    this.call<DrillDown>('GET', `/api/alerts/${encodeURIComponent(id)}/drilldown?limit=200`);
+  series = (scope: string, key: string, window: string) =>
+    this.call<{ points: { ts: string; faultRate: number; auths: number }[] }>(
+      'GET',
+      `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`,
+    );
+  act = (
+    id: string,
+    action: 'ack' | 'assign' | 'notes' | 'resolve',
+    body: Record<string, string>,
+  ) => this.call<AlertItem>('POST', `/api/alerts/${encodeURIComponent(id)}/${action}`, body);
+}

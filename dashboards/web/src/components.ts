@@ -1,0 +1,242 @@
+import { h, setText } from './dom';
+import { ago, int, metricValue, pct, ratio } from './format';
+import { categoryName, lang, ruleName, t, type MessageKey } from './i18n';
+import type { AlertItem, RateRow } from './types';
+
+export interface Column {
+  label: MessageKey;
+  cls?: string;
+  value: (r: RateRow) => string;
+  /** a number that changes live: flash when it does */
+  live?: boolean;
+  /** severity class from the row (colours the cell) */
+  tone?: (r: RateRow) => string;
+}
+
+export function mainFault(r: RateRow): string {
+  let best = '';
+  let n = 0;
+  for (const c of ['timeout', 'issuer', 'terminal', 'security', 'other'] as const) {
+    const v = r.byCategory[c] ?? 0;
+    if (v > n) {
+      n = v;
+      best = c;
+    }
+  }
+  return best ? `${categoryName(best)} ${int(n)}` : '–';
+}
+
+export const faultTone = (r: RateRow) =>
+  r.faultRate >= 0.25 ? 'bad' : r.faultRate >= 0.1 ? 'warn' : r.faultRate >= 0.05 ? 'watch' : 'ok';
+
+export const COLS = {
+  key: (label: MessageKey): Column => ({ label, cls: 'key', value: (r) => r.key }),
+  merchant: { label: 'colMerchant', cls: 'dim', value: (r) => r.merchantId ?? '–' } as Column,
+  region: { label: 'colRegion', cls: 'dim', value: (r) => r.region ?? '–' } as Column,
+  auths: { label: 'colAuths', cls: 'num', value: (r) => int(r.auths), live: true } as Column,
+  fault: {
+    label: 'colFault',
+    cls: 'num',
+    value: (r) => pct(r.faultRate),
+    live: true,
+    tone: faultTone,
+  } as Column,
+  failure: {
+    label: 'colFailure',
+    cls: 'num',
+    value: (r) => pct(r.failureRate),
+    live: true,
+  } as Column,
+  reversal: {
+    label: 'colReversal',
+    cls: 'num',
+    value: (r) => pct(r.reversalRate),
+    live: true,
+  } as Column,
+  volume: {
+    label: 'colVolume',
+    cls: 'num',
+    value: (r) => ratio(r.volumeRatio),
+    live: true,
+  } as Column,
+  top: { label: 'colTop', cls: 'dim', value: mainFault } as Column,
+};
+
+/**
+ * A table of rate rows keyed by scope key: rows and cells are reused across frames and only
+ * changed text is written, so a board at 1,000 updates/s touches a few dozen nodes a frame.
+ */
+export class RateTable {
+  readonly el: HTMLElement;
+  private readonly body: HTMLTableSectionElement;
+  private readonly head: HTMLTableSectionElement;
+  private readonly rows = new Map<
+    string,
+    { tr: HTMLTableRowElement; cells: HTMLTableCellElement[] }
+  >();
+  private readonly empty: HTMLElement;
+  private headLang = '';
+
+  constructor(
+    private readonly cols: Column[],
+    testId: string,
+    private readonly onClick?: (r: RateRow) => void,
+  ) {
+    this.head = h('thead');
+    this.body = h('tbody');
+    this.empty = h('div', { class: 'empty' });
+    this.el = h(
+      'div',
+      { class: 'table-wrap', 'data-testid': testId },
+      h('table', { class: 'rates' }, this.head, this.body),
+      this.empty,
+    );
+  }
+
+  render(data: RateRow[]): void {
+    setText(this.empty, data.length ? '' : t('noData'));
+    if (this.headLang !== lang()) {
+      this.headLang = lang();
+      this.head.replaceChildren(
+        h('tr', {}, ...this.cols.map((c) => h('th', { class: c.cls ?? '' }, t(c.label)))),
+      );
+    }
+    const seen = new Set<string>();
+    const order: HTMLTableRowElement[] = [];
+    for (const r of data) {
+      seen.add(r.key);
+      let row = this.rows.get(r.key);
+      if (!row) {
+        const cells = this.cols.map((c) => h('td', { class: c.cls ?? '' }));
+        const tr = h('tr', { 'data-key': r.key }, ...cells);
+        if (this.onClick) {
+          tr.classList.add('clickable');
+          tr.addEventListener('click', () => this.onClick?.(r));
+        }
+        row = { tr, cells };
+        this.rows.set(r.key, row);
+      }
+      this.cols.forEach((c, i) => {
+        const cell = row.cells[i]!;
+        setText(cell, c.value(r), c.live);
+        if (c.tone) cell.dataset['tone'] = c.tone(r);
+      });
+      order.push(row.tr);
+    }
+    for (const k of [...this.rows.keys()]) if (!seen.has(k)) this.rows.delete(k);
+    const same =
+      order.length === this.body.children.length &&
+      order.every((tr, i) => this.body.children[i] === tr);
+    if (!same) this.body.replaceChildren(...order);
+  }
+}
+
+/** One alert as a card in a feed. */
+export function alertCard(
+  item: AlertItem,
+  opts: { onOpen: (id: string) => void; onAck?: (id: string) => void },
+): HTMLElement {
+  const a = item.alert;
+  const where = [
+    a.scope === 'terminal' || a.scope === 'merchant' ? a.merchantId : undefined,
+    a.region,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  const card = h(
+    'article',
+    {
+      class: `alert-card sev-${a.severity} st-${a.status} wf-${item.workflow.state}${item.silencedBy ? ' silenced' : ''}`,
+      'data-alert-id': a.alertId,
+      'data-testid': 'alert-card',
+    },
+    h(
+      'header',
+      {},
+      h('span', { class: `sev-pill sev-${a.severity}` }, a.severity),
+      h('span', { class: 'rule' }, ruleName(a.rule)),
+      h('span', { class: 'ago', title: a.lastSeen }, ago(a.lastSeen)),
+    ),
+    h(
+      'div',
+      { class: 'subject' },
+      h('strong', {}, a.key),
+      where ? h('span', { class: 'dim' }, ` ${where}`) : null,
+    ),
+    h(
+      'div',
+      { class: 'metric' },
+      `${a.metric} ${metricValue(a.metric, a.value)} `,
+      h(
+        'span',
+        { class: 'dim' },
+        `/ ${t('threshold').toLowerCase()} ${metricValue(a.metric, a.threshold)} · ${a.window}`,
+      ),
+    ),
+    h(
+      'footer',
+      {},
+      h('span', { class: `badge st-${a.status}` }, t(`status_${a.status}` as MessageKey)),
+      h(
+        'span',
+        { class: `badge wf-${item.workflow.state}`, 'data-testid': 'wf-state' },
+        t(`wf_${item.workflow.state}` as MessageKey),
+      ),
+      item.workflow.assignee ? h('span', { class: 'badge' }, `→ ${item.workflow.assignee}`) : null,
+      item.silencedBy ? h('span', { class: 'badge' }, t('silenced')) : null,
+      h('span', { class: 'spacer' }),
+      opts.onAck && item.workflow.state === 'open'
+        ? h(
+            'button',
+            {
+              class: 'btn small',
+              onclick: (e: Event) => (e.stopPropagation(), opts.onAck?.(a.alertId)),
+            },
+            t('ack'),
+          )
+        : null,
+      h(
+        'button',
+        { class: 'btn small ghost', onclick: () => opts.onOpen(a.alertId) },
+        t('details'),
+      ),
+    ),
+  );
+  return card;
+}
+
+/** A feed that rebuilds only when its alerts changed (alerts change a few times a second at most). */
+export class AlertFeed {
+  readonly el: HTMLElement;
+  private sig = '';
+  private readonly list: HTMLElement;
+
+  constructor(
+    title: MessageKey,
+    private readonly opts: { onOpen: (id: string) => void; onAck?: (id: string) => void },
+  ) {
+    this.list = h('div', { class: 'feed-list' });
+    this.el = h(
+      'section',
+      { class: 'panel feed', 'data-testid': 'alert-feed' },
+      h('h2', {}, t(title)),
+      this.list,
+    );
+  }
+
+  render(items: AlertItem[]): void {
+    const sig = items
+      .map(
+        (i) =>
+          `${i.alert.alertId}:${i.alert.status}:${i.alert.severity}:${i.alert.lastSeen}:${i.workflow.state}:${i.workflow.assignee ?? ''}`,
+      )
+      .join('|');
+    if (sig === this.sig) return;
+    this.sig = sig;
+    this.list.replaceChildren(
+      ...(items.length
+        ? items.slice(0, 100).map((i) => alertCard(i, this.opts))
+        : [h('div', { class: 'empty' }, t('noAlerts'))]),
+    );
+  }
+}

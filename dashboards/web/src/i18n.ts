@@ -1,0 +1,233 @@
+export type Lang = 'en' | 'zh';
+
+const en = {
+  appName: 'Tillwatch',
+  tagline: 'Real-time terminal risk monitor',
+  loginTitle: 'Sign in with your API key',
+  loginKey: 'API key',
+  loginName: 'Your name (shown in the audit trail)',
+  loginButton: 'Sign in',
+  loginHelp:
+    'Keys are issued by your Tillwatch administrator. The key stays in this browser tab only.',
+  loginFailed: 'The key was not accepted.',
+  logout: 'Sign out',
+  navBoard: 'Risk board',
+  navRegions: 'Regions',
+  navMerchant: 'My terminals',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  window: 'Window',
+  fleetAuths: 'Authorisations',
+  fleetFailure: 'Failure rate',
+  fleetFault: 'Fault rate',
+  firingAlerts: 'Firing alerts',
+  worstTerminals: 'Worst terminals now',
+  worstMerchants: 'Worst merchants now',
+  myTerminals: 'My terminals',
+  myAlerts: 'My alerts',
+  alertFeed: 'Alert feed',
+  noAlerts: 'No alerts. All quiet.',
+  noData: 'Waiting for data…',
+  colTerminal: 'Terminal',
+  colMerchant: 'Merchant',
+  colRegion: 'Region',
+  colAuths: 'Auths',
+  colFault: 'Fault rate',
+  colFailure: 'Failure rate',
+  colReversal: 'Reversals',
+  colVolume: 'Volume vs normal',
+  colTop: 'Main fault',
+  ack: 'Acknowledge',
+  details: 'Details',
+  assign: 'Assign',
+  addNote: 'Add note',
+  resolve: 'Resolve',
+  back: '← Back',
+  notePlaceholder: 'What you saw, what you checked, what you did, the result…',
+  assigneePlaceholder: 'Assign to…',
+  probableCauses: 'Probable causes',
+  actions: 'What to do',
+  evidence: 'Evidence',
+  drilldown: 'Transactions behind this alert',
+  responseCodes: 'Response codes',
+  auditTrail: 'Audit trail',
+  measured: 'Measured',
+  threshold: 'Threshold',
+  baseline: 'Baseline',
+  firstSeen: 'First seen',
+  lastSeen: 'Last seen',
+  status_firing: 'Firing',
+  status_resolved: 'Resolved',
+  wf_open: 'Open',
+  wf_acknowledged: 'Acknowledged',
+  wf_resolved: 'Closed',
+  silenced: 'Silenced',
+  outageBanner: 'Regional outage',
+  regionsTitle: 'Regions',
+  regionsHelp: 'Colour: fault rate and traffic against each region’s normal. Red = outage signs.',
+  traffic: 'traffic',
+  ofNormal: 'of normal',
+  matched: 'matching events',
+  colTime: 'Time',
+  colType: 'Type',
+  colTxn: 'Transaction',
+  colAmount: 'Amount',
+  colCode: 'Code',
+  colCategory: 'Category',
+  colCount: 'Count',
+  trend: 'Fault rate, last hour',
+  engine: 'engine',
+  msgsPerSec: 'updates/s',
+};
+export type MessageKey = keyof typeof en;
+
+const zh: Record<MessageKey, string> = {
+  appName: 'Tillwatch',
+  tagline: '终端交易风险实时监控',
+  loginTitle: '使用 API 密钥登录',
+  loginKey: 'API 密钥',
+  loginName: '您的姓名（记入处理记录）',
+  loginButton: '登录',
+  loginHelp: '密钥由 Tillwatch 管理员发放，只保存在当前浏览器标签页中。',
+  loginFailed: '密钥无效。',
+  logout: '退出',
+  navBoard: '风险看板',
+  navRegions: '地区',
+  navMerchant: '我的终端',
+  live: '实时',
+  reconnecting: '正在重连…',
+  offline: '离线',
+  window: '时间窗',
+  fleetAuths: '授权笔数',
+  fleetFailure: '失败率',
+  fleetFault: '故障率',
+  firingAlerts: '进行中的告警',
+  worstTerminals: '当前最差终端',
+  worstMerchants: '当前最差商户',
+  myTerminals: '我的终端',
+  myAlerts: '我的告警',
+  alertFeed: '告警流',
+  noAlerts: '暂无告警。',
+  noData: '等待数据…',
+  colTerminal: '终端',
+  colMerchant: '商户',
+  colRegion: '地区',
+  colAuths: '授权',
+  colFault: '故障率',
+  colFailure: '失败率',
+  colReversal: '冲正',
+  colVolume: '交易量 / 常态',
+  colTop: '主要故障',
+  ack: '确认',
+  details: '详情',
+  assign: '指派',
+  addNote: '添加备注',
+  resolve: '关闭',
+  back: '← 返回',
+  notePlaceholder: '记录现象、检查过程、处理方法和结果…',
+  assigneePlaceholder: '指派给…',
+  probableCauses: '可能原因',
+  actions: '处理建议',
+  evidence: '证据',
+  drilldown: '告警背后的交易',
+  responseCodes: '响应码',
+  auditTrail: '处理记录',
+  measured: '测量值',
+  threshold: '阈值',
+  baseline: '基线',
+  firstSeen: '首次出现',
+  lastSeen: '最近出现',
+  status_firing: '告警中',
+  status_resolved: '已恢复',
+  wf_open: '待处理',
+  wf_acknowledged: '已确认',
+  wf_resolved: '已关闭',
+  silenced: '已静默',
+  outageBanner: '地区性故障',
+  regionsTitle: '地区',
+  regionsHelp: '颜色表示故障率及交易量相对常态的变化；红色表示疑似网络中断。',
+  traffic: '交易量',
+  ofNormal: '常态',
+  matched: '条匹配事件',
+  colTime: '时间',
+  colType: '类型',
+  colTxn: '交易号',
+  colAmount: '金额',
+  colCode: '响应码',
+  colCategory: '类别',
+  colCount: '笔数',
+  trend: '故障率（近一小时）',
+  engine: '系统',
+  msgsPerSec: '次更新/秒',
+};
+
+const RULES: Record<string, { en: string; zh: string }> = {
+  terminal_fault_spike: { en: 'Terminal fault spike', zh: '终端故障激增' },
+  terminal_network_errors: { en: 'Terminal network errors', zh: '终端网络异常' },
+  regional_outage: { en: 'Regional outage', zh: '地区性网络中断' },
+  terminal_silent: { en: 'Terminal silent', zh: '终端无交易' },
+  reversal_spike: { en: 'Reversal spike', zh: '冲正激增' },
+  failed_but_charged: { en: 'Failed but charged', zh: '交易失败但已扣款' },
+  no_settlement: { en: 'Approved but not settled', zh: '交易成功但未到账' },
+  input_errors: { en: 'Operator input errors', zh: '操作输入错误' },
+  card_testing: { en: 'Card testing suspected', zh: '疑似盗卡测试' },
+  firmware_regression: { en: 'Firmware regression', zh: '固件版本故障' },
+  issuer_degradation: { en: 'Issuer degradation', zh: '发卡行异常' },
+};
+
+const CATEGORIES: Record<string, { en: string; zh: string }> = {
+  approved: { en: 'approved', zh: '成功' },
+  cardholder: { en: 'cardholder', zh: '持卡人' },
+  issuer: { en: 'issuer', zh: '发卡行' },
+  terminal: { en: 'terminal', zh: '终端' },
+  security: { en: 'security', zh: '安全' },
+  timeout: { en: 'timeout', zh: '超时' },
+  other: { en: 'other', zh: '其他' },
+};
+
+const dicts: Record<Lang, Record<MessageKey, string>> = { en, zh };
+let current: Lang = 'en';
+
+export function setLang(l: Lang): void {
+  current = l;
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+}
+export function lang(): Lang {
+  return current;
+}
+export function t(k: MessageKey): string {
+  return dicts[current][k];
+}
+export function ruleName(rule: string): string {
+  return RULES[rule]?.[current] ?? rule;
+}
+export function categoryName(c: string): string {
+  return CATEGORIES[c]?.[current] ?? c;
+}
+
+interface Guidance {
+  probableCauses: string[];
+  actions: string[];
+}
+
+/**
+ * An alert's advice in the reader's language. The engine sends `probableCauses`/`actions` in
+ * one language and may add `i18n: { zh: {...}, en: {...} }`; either part may be missing.
+ */
+export function guidance(
+  alert: { probableCauses?: unknown; actions?: unknown; i18n?: unknown },
+  l: Lang = current,
+): Guidance {
+  const strings = (v: unknown): string[] | undefined =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  const i18n = (alert.i18n && typeof alert.i18n === 'object' ? alert.i18n : {}) as Record<
+    string,
+    unknown
+  >;
+  const mine = (i18n[l] && typeof i18n[l] === 'object' ? i18n[l] : {}) as Record<string, unknown>;
+  return {
+    probableCauses: strings(mine['probableCauses']) ?? strings(alert.probableCauses) ?? [],
+    actions: strings(mine['actions']) ?? strings(alert.actions) ?? [],
+  };
+}

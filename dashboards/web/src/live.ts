@@ -1,0 +1,84 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Api } from './api';
+import { SeqTracker, type BoardState } from './state';
+import type { AlertMessage, AuditMessage, RatesMessage } from './types';
+
+export type LiveStatus = 'live' | 'reconnecting' | 'offline';
+
+/**
+ * The socket.io link. On connect it loads a REST snapshot unless socket.io recovered the
+ * session (then the missed messages are replayed); a seq gap also triggers a snapshot.
+ */
+export class Live {
+  private readonly socket: Socket;
+  private readonly seq = new SeqTracker();
+  private resyncing: Promise<void> | undefined;
+  status: LiveStatus = 'reconnecting';
+  snapshots = 0;
+
+  constructor(
+    key: string,
+    private readonly api: Api,
+    private readonly state: BoardState,
+    private window: () => string,
+    private readonly changed: () => void,
+  ) {
+    this.socket = io({ auth: { token: key }, transports: ['websocket', 'polling'] });
+    this.socket.on('connect', () => {
+      this.status = 'live';
+      if (!this.socket.recovered) void this.resync();
+      this.changed();
+    });
+    this.socket.on('disconnect', () => {
+      this.status = 'reconnecting';
+      this.changed();
+    });
+    this.socket.on('connect_error', (err: Error) => {
+      this.status = err.message === 'unauthorized' ? 'offline' : 'reconnecting';
+      this.changed();
+    });
+    this.socket.on('rates', (m: RatesMessage) => {
+      if (this.admit(m.room, m.seq)) this.state.applyRows(m.rows);
+    });
+    this.socket.on('alert', (m: AlertMessage) => {
+      if (this.admit(m.room, m.seq)) {
+        this.state.applyAlert({
+          alert: m.alert,
+          workflow: m.workflow,
+          ...(m.silencedBy ? { silencedBy: m.silencedBy } : {}),
+        });
+      }
+    });
+    this.socket.on('audit', (m: AuditMessage) => {
+      if (this.admit(m.room, m.seq)) this.state.applyAudit(m.alertId, m.entry, m.workflow);
+    });
+  }
+
+  private admit(room: string, seq: number): boolean {
+    const r = this.seq.check(room, seq);
+    if (r.gap) void this.resync();
+    if (r.accept) this.changed();
+    return r.accept;
+  }
+
+  /** Reload the snapshot (e.g. after a long disconnect, a seq gap or a window change). */
+  resync(): Promise<void> {
+    this.resyncing ??= this.api
+      .snapshot(this.window())
+      .then((s) => {
+        this.state.load(s);
+        this.seq.reset(s.seq);
+        this.snapshots++;
+        this.changed();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.resyncing = undefined;
+      });
+    return this.resyncing;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,211 @@
+import './style.css';
+import { Api } from './api';
+import { h, setText } from './dom';
+import { setLang, t, type Lang } from './i18n';
+import { Live } from './live';
+import { BoardState } from './state';
+import type { Me } from './types';
+import { alertView } from './views/alert';
+import { boardView } from './views/board';
+import { loginView } from './views/login';
+import { merchantView } from './views/merchant';
+import { regionsView } from './views/regions';
+import type { Ctx, View } from './views/view';
+
+const root = document.getElementById('app')!;
+const S = window.sessionStorage;
+
+setLang(
+  (localStorage.getItem('tw.lang') as Lang | null) ??
+    (navigator.language.startsWith('zh') ? 'zh' : 'en'),
+);
+
+// A demo link may carry the key in the fragment (#key=...): the fragment never reaches a
+// server log; take it into sessionStorage and drop it from the address bar at once.
+const frag = /^#key=([^&]+)/.exec(location.hash);
+if (frag) {
+  S.setItem('tw.key', decodeURIComponent(frag[1]!));
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+function langSwitch(onChange: () => void): HTMLElement {
+  const mk = (l: Lang, label: string) =>
+    h(
+      'button',
+      {
+        class: `seg-btn${document.documentElement.lang.startsWith(l) ? ' on' : ''}`,
+        'data-testid': `lang-${l}`,
+        onclick: (e: Event) => {
+          e.preventDefault();
+          setLang(l);
+          localStorage.setItem('tw.lang', l);
+          onChange();
+        },
+      },
+      label,
+    );
+  return h('div', { class: 'seg lang' }, mk('en', 'EN'), mk('zh', '中文'));
+}
+
+function showLogin(): void {
+  root.replaceChildren(
+    loginView((key, me, author) => {
+      S.setItem('tw.key', key);
+      S.setItem('tw.author', author);
+      start(key, me, author);
+    }, langSwitch(showLogin)),
+  );
+}
+
+function defaultRoute(me: Me): string {
+  return me.role === 'merchant' ? '#/merchant' : me.role === 'sre' ? '#/regions' : '#/board';
+}
+
+function start(key: string, me: Me, author: string): void {
+  const api = new Api(key);
+  const state = new BoardState();
+  let win = S.getItem('tw.window') ?? '1m';
+  let view: View | undefined;
+  let dirty = true;
+  let frame = 0;
+  const schedule = () => {
+    dirty = true;
+    if (!frame) frame = requestAnimationFrame(draw);
+  };
+  const live = new Live(key, api, state, () => win, schedule);
+
+  const statusPill = h('span', { class: 'pill', 'data-testid': 'conn' });
+  const rate = h('span', { class: 'dim small', 'data-testid': 'updates' });
+  const toastBox = h('div', { class: 'toast' });
+  const nav = h('nav', { class: 'tabs' });
+  const main = h('main', {});
+  const buildHeader = () =>
+    h(
+      'header',
+      { class: 'top' },
+      h('div', { class: 'brand' }, h('span', { class: 'logo' }, '◆'), t('appName')),
+      nav,
+      h('span', { class: 'spacer' }),
+      rate,
+      statusPill,
+      langSwitch(() => render()),
+      h(
+        'span',
+        { class: 'who', title: me.id },
+        `${author || me.id} · ${me.role}${me.merchantId ? ` ${me.merchantId}` : ''}`,
+      ),
+      h(
+        'button',
+        {
+          class: 'btn ghost small',
+          'data-testid': 'logout',
+          onclick: () => {
+            S.clear();
+            live.close();
+            location.hash = '';
+            location.reload();
+          },
+        },
+        t('logout'),
+      ),
+    );
+  let header = buildHeader();
+
+  const ctx: Ctx = {
+    api,
+    me,
+    state,
+    live,
+    window: () => win,
+    setWindow: (w) => {
+      win = w;
+      S.setItem('tw.window', w);
+      void live.resync();
+      render();
+    },
+    author,
+    go: (hash) => {
+      location.hash = hash;
+    },
+    toast: (msg, kind = 'ok') => {
+      toastBox.textContent = msg;
+      toastBox.className = `toast on ${kind}`;
+      setTimeout(() => (toastBox.className = 'toast'), 2500);
+    },
+  };
+
+  function tabs(): void {
+    const items: [string, Parameters<typeof t>[0]][] =
+      me.role === 'merchant'
+        ? [['#/merchant', 'navMerchant']]
+        : [
+            ['#/board', 'navBoard'],
+            ['#/regions', 'navRegions'],
+          ];
+    nav.replaceChildren(
+      ...items.map(([hash, label]) =>
+        h(
+          'a',
+          {
+            href: hash,
+            class: location.hash.startsWith(hash) ? 'on' : '',
+            'data-testid': `tab-${hash.slice(2)}`,
+          },
+          t(label),
+        ),
+      ),
+    );
+  }
+
+  /** Build the view for the current route (on navigation or language change). */
+  function render(): void {
+    view?.destroy?.();
+    const hash = location.hash || defaultRoute(me);
+    const m = /^#\/alert\/(.+)$/.exec(hash);
+    if (m) view = alertView(ctx, decodeURIComponent(m[1]!));
+    else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
+    else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
+    else view = boardView(ctx);
+    tabs();
+    main.replaceChildren(view.el);
+    const fresh = buildHeader();
+    header.replaceWith(fresh);
+    header = fresh;
+    schedule();
+  }
+
+  // one DOM pass per animation frame, however many messages arrived since the last one
+  function draw(): void {
+    frame = 0;
+    if (!dirty) return;
+    dirty = false;
+    view?.render();
+    statusPill.dataset['status'] = live.status;
+    setText(
+      statusPill,
+      t(live.status === 'live' ? 'live' : live.status === 'offline' ? 'offline' : 'reconnecting'),
+    );
+  }
+  setInterval(() => {
+    setText(rate, `${state.updates} ${t('msgsPerSec')}`);
+    state.updates = 0;
+  }, 1000);
+
+  window.addEventListener('hashchange', render);
+  root.replaceChildren(header, main, toastBox);
+  if (!location.hash) history.replaceState(null, '', defaultRoute(me));
+  render();
+}
+
+const saved = S.getItem('tw.key');
+if (saved) {
+  new Api(saved)
+    .me()
+    .then((me) => start(saved, me, S.getItem('tw.author') ?? ''))
+    .catch(() => {
+      S.removeItem('tw.key');
+      showLogin();
+    });
+} else {
+  showLogin();
+}

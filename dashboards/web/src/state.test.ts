@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { regionLevel } from './format';
+import { guidance } from './i18n';
+import { BoardState, SeqTracker } from './state';
+import type { RateRow } from './types';
+
+const row = (key: string, faultRate: number, ts: string, auths = 50): RateRow => ({
+  scope: 'terminal',
+  key,
+  window: '1m',
+  ts,
+  auths,
+  approved: auths,
+  failures: 0,
+  faults: 0,
+  byCategory: {} as RateRow['byCategory'],
+  inputErrors: 0,
+  reversals: 0,
+  unreversedTimeouts: 0,
+  settlementDue: 0,
+  unsettled: 0,
+  heartbeats: 0,
+  failureRate: faultRate,
+  faultRate,
+  reversalRate: 0,
+  noSettlementRate: 0,
+});
+
+describe('SeqTracker', () => {
+  it('drops what the snapshot already had, applies the next, flags a gap', () => {
+    const s = new SeqTracker();
+    s.reset({ analysts: 10 });
+    expect(s.check('analysts', 9)).toEqual({ accept: false, gap: false });
+    expect(s.check('analysts', 10)).toEqual({ accept: false, gap: false });
+    expect(s.check('analysts', 11)).toEqual({ accept: true, gap: false });
+    expect(s.check('analysts', 14)).toEqual({ accept: true, gap: true });
+    expect(s.check('region:CN-31', 5)).toEqual({ accept: true, gap: false });
+  });
+});
+
+describe('BoardState', () => {
+  it('ranks the worst by fault rate, ignores low volume and stale rows', () => {
+    const b = new BoardState();
+    const now = '2026-01-01T00:01:00Z';
+    b.applyRows([
+      row('T-1', 0.1, now),
+      row('T-2', 0.5, now),
+      row('T-3', 0.9, now, 2),
+      row('T-4', 0.8, '2026-01-01T00:00:00Z'),
+    ]);
+    expect(b.worst('terminal', '1m', 10).map((r) => r.key)).toEqual(['T-2', 'T-1']);
+  });
+});
+
+describe('guidance language', () => {
+  const alert = {
+    probableCauses: ['network'],
+    actions: ['reconnect'],
+    i18n: { zh: { probableCauses: ['网络'], actions: ['重连'] } },
+  };
+  it('uses the i18n block of the reader’s language, else the plain fields', () => {
+    expect(guidance(alert, 'zh')).toEqual({ probableCauses: ['网络'], actions: ['重连'] });
+    expect(guidance(alert, 'en')).toEqual({ probableCauses: ['network'], actions: ['reconnect'] });
+    expect(guidance({ probableCauses: ['x'] }, 'zh')).toEqual({
+      probableCauses: ['x'],
+      actions: [],
+    });
+    expect(guidance({ i18n: 'junk', actions: [1] }, 'zh')).toEqual({
+      probableCauses: [],
+      actions: [],
+    });
+  });
+});
+
+describe('region colour', () => {
+  it('the worse of fault rate and traffic collapse wins', () => {
+    expect(regionLevel(0.01, 1)).toBe(0);
+    expect(regionLevel(0.3, 1)).toBe(3);
+    expect(regionLevel(0.01, 0.2)).toBe(3);
+    expect(regionLevel(0.07, undefined)).toBe(1);
+  });
+});

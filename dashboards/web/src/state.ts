@@ -1,0 +1,104 @@
+import type { AlertItem, AuditEntry, RateRow, Snapshot, Workflow } from './types';
+
+const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+
+/**
+ * Everything the board shows, updated by messages as they arrive (cheap map writes) and read
+ * by the views once per animation frame.
+ */
+export class BoardState {
+  readonly rows = new Map<string, RateRow>();
+  private readonly newest = new Map<string, number>();
+  readonly alerts = new Map<string, AlertItem>();
+  /** audit entries that arrived live, per alert (the detail view merges them) */
+  readonly liveAudit = new Map<string, AuditEntry[]>();
+  /** rows applied per second, for the header's "updates/s" */
+  updates = 0;
+  version = 0;
+
+  load(s: Snapshot): void {
+    this.rows.clear();
+    this.newest.clear();
+    this.applyRows(s.rows);
+    this.alerts.clear();
+    for (const a of s.alerts) this.alerts.set(a.alert.alertId, a);
+    this.version++;
+  }
+
+  applyRows(rows: readonly RateRow[]): void {
+    for (const r of rows) {
+      this.rows.set(`${r.scope}|${r.window}|${r.key}`, r);
+      const nk = `${r.scope}|${r.window}`;
+      const ts = Date.parse(r.ts);
+      if (!(ts <= (this.newest.get(nk) ?? -Infinity))) this.newest.set(nk, ts);
+    }
+    this.updates += rows.length;
+    this.version++;
+  }
+
+  applyAlert(item: AlertItem): void {
+    const prev = this.alerts.get(item.alert.alertId);
+    this.alerts.set(item.alert.alertId, { ...prev, ...item });
+    this.version++;
+  }
+
+  applyAudit(alertId: string, entry: AuditEntry, workflow: Workflow): void {
+    const a = this.alerts.get(alertId);
+    if (a) a.workflow = workflow;
+    const list = this.liveAudit.get(alertId) ?? [];
+    list.push(entry);
+    this.liveAudit.set(alertId, list);
+    this.version++;
+  }
+
+  /** Rows of one scope and window that are not stale (15 s behind the newest of their kind). */
+  current(scope: string, window: string): RateRow[] {
+    const newest = this.newest.get(`${scope}|${window}`) ?? 0;
+    const out: RateRow[] = [];
+    for (const r of this.rows.values()) {
+      if (r.scope === scope && r.window === window && Date.parse(r.ts) >= newest - 15_000)
+        out.push(r);
+    }
+    return out;
+  }
+
+  worst(scope: string, window: string, n: number, minAuths = 5): RateRow[] {
+    return this.current(scope, window)
+      .filter((r) => r.auths >= minAuths)
+      .sort((a, b) => b.faultRate - a.faultRate || b.auths - a.auths)
+      .slice(0, n);
+  }
+
+  /** Firing first, then severity, then most recent. */
+  sortedAlerts(filter: (a: AlertItem) => boolean = () => true): AlertItem[] {
+    return [...this.alerts.values()].filter(filter).sort((x, y) => {
+      const fx = x.alert.status === 'firing' ? 0 : 1;
+      const fy = y.alert.status === 'firing' ? 0 : 1;
+      return (
+        fx - fy ||
+        (SEVERITY_ORDER[x.alert.severity] ?? 3) - (SEVERITY_ORDER[y.alert.severity] ?? 3) ||
+        Date.parse(y.alert.lastSeen) - Date.parse(x.alert.lastSeen)
+      );
+    });
+  }
+}
+
+/**
+ * Per-room sequence check. `accept` says whether to apply a message (false: the snapshot
+ * already had it) and `gap` whether messages were missed (then refetch the snapshot).
+ */
+export class SeqTracker {
+  private readonly last = new Map<string, number>();
+
+  reset(seqs: Record<string, number>): void {
+    this.last.clear();
+    for (const [room, n] of Object.entries(seqs)) this.last.set(room, n);
+  }
+
+  check(room: string, seq: number): { accept: boolean; gap: boolean } {
+    const last = this.last.get(room);
+    if (last !== undefined && seq <= last) return { accept: false, gap: false };
+    this.last.set(room, seq);
+    return { accept: true, gap: last !== undefined && seq > last + 1 };
+  }
+}

@@ -1,0 +1,359 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { h, setText } from '../dom';
+import { clock, dateTime, int, metricValue } from '../format';
+import { categoryName, guidance, ruleName, t, type MessageKey } from '../i18n';
+import type { AlertItem, AuditEntry, DrillDown } from '../types';
+import type { Ctx, View } from './view';
+
+const ACTION_LABEL: Record<string, MessageKey> = {
+  acknowledge: 'ack',
+  assign: 'assign',
+  note: 'addNote',
+  resolve: 'resolve',
+};
+
+function auditLine(e: AuditEntry): HTMLElement {
+  const who = e.role === 'engine' ? t('engine') : e.author ? `${e.author} (${e.actor})` : e.actor;
+  const what =
+    e.action === 'fired' || e.action === 'engine_resolved' || e.action === 'updated'
+      ? `${t(`status_${e.status ?? 'firing'}` as MessageKey)}${e.note ? ` — ${e.note}` : ''}`
+      : `${t(ACTION_LABEL[e.action] ?? 'addNote')}${e.assignee ? ` → ${e.assignee}` : ''}`;
+  return h(
+    'li',
+    { class: `audit-${e.action}`, 'data-testid': 'audit-entry' },
+    h('time', { datetime: e.at }, dateTime(e.at)),
+    h('span', { class: 'who' }, who),
+    h('span', { class: 'what' }, what),
+    e.note && e.role !== 'engine' ? h('div', { class: 'note' }, e.note) : null,
+  );
+}
+
+/** One alert: guidance in the reader's language, trend, drill-down, audit trail, actions. */
+export function alertView(ctx: Ctx, alertId: string): View {
+  const head = h('div', { class: 'detail-head' });
+  const guide = h('div', { class: 'guide' });
+  const facts = h('dl', { class: 'facts' });
+  const evidence = h('pre', { class: 'evidence' });
+  const codes = h('tbody');
+  const txns = h('tbody');
+  const matched = h('span', { class: 'dim' });
+  const audit = h('ol', { class: 'audit', 'data-testid': 'audit-trail' });
+  const chartBox = h('div', { class: 'chart' });
+  const note = h('textarea', {
+    placeholder: t('notePlaceholder'),
+    rows: 3,
+    'data-testid': 'note-input',
+  });
+  const assignee = h('input', {
+    placeholder: t('assigneePlaceholder'),
+    'data-testid': 'assignee-input',
+  });
+  const staff = ctx.me.role !== 'merchant';
+  let rec: AlertItem | undefined;
+  let plot: uPlot | undefined;
+  let auditSeen = 0;
+  let drawnVersion = -1;
+
+  const act = (kind: 'ack' | 'assign' | 'notes' | 'resolve') => async () => {
+    const body: Record<string, string> = {};
+    if (note.value.trim()) body['note'] = note.value.trim();
+    if (ctx.author) body['author'] = ctx.author;
+    if (kind === 'assign') body['assignee'] = assignee.value.trim();
+    try {
+      rec = await ctx.api.act(alertId, kind, body);
+      ctx.state.applyAlert({ alert: rec.alert, workflow: rec.workflow });
+      ctx.state.liveAudit.delete(alertId);
+      note.value = '';
+      drawAudit(rec.audit ?? []);
+      drawHead();
+      ctx.toast('✓', 'ok');
+    } catch (e) {
+      ctx.toast((e as Error).message, 'err');
+    }
+  };
+
+  const actions = h(
+    'div',
+    { class: 'actions panel' },
+    h('h2', {}, t('auditTrail')),
+    audit,
+    note,
+    h(
+      'div',
+      { class: 'action-row' },
+      staff
+        ? h('button', { class: 'btn', 'data-testid': 'ack-btn', onclick: act('ack') }, t('ack'))
+        : null,
+      h(
+        'button',
+        { class: 'btn ghost', 'data-testid': 'note-btn', onclick: act('notes') },
+        t('addNote'),
+      ),
+      staff ? assignee : null,
+      staff
+        ? h(
+            'button',
+            { class: 'btn ghost', 'data-testid': 'assign-btn', onclick: act('assign') },
+            t('assign'),
+          )
+        : null,
+      staff
+        ? h(
+            'button',
+            { class: 'btn danger', 'data-testid': 'resolve-btn', onclick: act('resolve') },
+            t('resolve'),
+          )
+        : null,
+    ),
+  );
+
+  const el = h(
+    'div',
+    { class: 'view detail', 'data-testid': 'alert-detail' },
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('button', { class: 'btn ghost', onclick: () => history.back() }, t('back')),
+    ),
+    head,
+    h(
+      'div',
+      { class: 'detail-grid' },
+      h(
+        'div',
+        { class: 'col-main' },
+        h('section', { class: 'panel' }, guide),
+        h('section', { class: 'panel' }, h('h2', {}, t('trend')), chartBox),
+        h(
+          'section',
+          { class: 'panel', 'data-testid': 'drilldown' },
+          h('h2', {}, t('drilldown'), ' ', matched),
+          h(
+            'div',
+            { class: 'drill' },
+            h(
+              'table',
+              { class: 'codes' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  h('th', {}, t('colCode')),
+                  h('th', {}, t('colCategory')),
+                  h('th', { class: 'num' }, t('colCount')),
+                  h('th', {}),
+                ),
+              ),
+              codes,
+            ),
+            h(
+              'div',
+              { class: 'table-wrap scroll' },
+              h(
+                'table',
+                { class: 'txns' },
+                h(
+                  'thead',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    ...(
+                      [
+                        'colTime',
+                        'colTerminal',
+                        'colType',
+                        'colTxn',
+                        'colAmount',
+                        'colCode',
+                      ] as const
+                    ).map((k) => h('th', {}, t(k))),
+                  ),
+                ),
+                txns,
+              ),
+            ),
+          ),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'col-side' },
+        h('section', { class: 'panel' }, facts, h('h3', {}, t('evidence')), evidence),
+        actions,
+      ),
+    ),
+  );
+
+  function drawHead(): void {
+    if (!rec) return;
+    const a = rec.alert;
+    head.replaceChildren(
+      h('span', { class: `sev-pill sev-${a.severity}` }, a.severity),
+      h('h1', {}, `${ruleName(a.rule)} · ${a.key}`),
+      h('span', { class: `badge st-${a.status}` }, t(`status_${a.status}` as MessageKey)),
+      h(
+        'span',
+        { class: `badge wf-${rec.workflow.state}`, 'data-testid': 'detail-wf' },
+        t(`wf_${rec.workflow.state}` as MessageKey),
+      ),
+      rec.workflow.assignee ? h('span', { class: 'badge' }, `→ ${rec.workflow.assignee}`) : '',
+    );
+    const g = guidance(a);
+    guide.replaceChildren(
+      h('h2', {}, t('probableCauses')),
+      h('ul', { 'data-testid': 'causes' }, ...g.probableCauses.map((c) => h('li', {}, c))),
+      h('h2', {}, t('actions')),
+      h('ol', { 'data-testid': 'actions' }, ...g.actions.map((c) => h('li', {}, c))),
+    );
+    const fact = (k: MessageKey, v: string) => [h('dt', {}, t(k)), h('dd', {}, v)];
+    facts.replaceChildren(
+      ...fact('measured', `${a.metric} ${metricValue(a.metric, a.value)} (${a.window})`),
+      ...fact('threshold', metricValue(a.metric, a.threshold)),
+      ...fact('baseline', metricValue(a.metric, a.baseline)),
+      ...fact('colMerchant', a.merchantId ?? '–'),
+      ...fact('colRegion', a.region ?? '–'),
+      ...fact('firstSeen', dateTime(a.firstSeen)),
+      ...fact('lastSeen', dateTime(a.lastSeen)),
+    );
+    evidence.textContent = JSON.stringify(a.evidence, null, 1);
+  }
+
+  function drawAudit(entries: AuditEntry[]): void {
+    audit.replaceChildren(...entries.map(auditLine));
+    auditSeen = 0;
+  }
+
+  function drawDrill(d: DrillDown): void {
+    const max = Math.max(1, ...d.responseCodes.map((c) => c.count));
+    setText(matched, `${int(d.matched)} ${t('matched')}`);
+    codes.replaceChildren(
+      ...d.responseCodes.map((c) =>
+        h(
+          'tr',
+          { 'data-tone': c.category },
+          h('td', { class: 'key' }, c.code),
+          h('td', {}, categoryName(c.category)),
+          h('td', { class: 'num' }, int(c.count)),
+          h(
+            'td',
+            { class: 'barcell' },
+            h('div', {
+              class: `bar cat-${c.category}`,
+              style: `width:${Math.round((c.count / max) * 100)}%`,
+            }),
+          ),
+        ),
+      ),
+    );
+    txns.replaceChildren(
+      ...d.events.map((e) => {
+        const x = e as typeof e & {
+          txnId?: string;
+          amount?: number;
+          responseCode?: string;
+          currency?: string;
+          status?: string;
+        };
+        return h(
+          'tr',
+          { 'data-testid': 'txn-row' },
+          h('td', {}, clock(e.ts)),
+          h('td', { class: 'key' }, e.terminalId),
+          h('td', {}, e.type),
+          h('td', { class: 'dim mono' }, x.txnId ?? '–'),
+          h(
+            'td',
+            { class: 'num' },
+            x.amount !== undefined ? `${(x.amount / 100).toFixed(2)} ${x.currency ?? ''}` : '–',
+          ),
+          h(
+            'td',
+            { class: `code${x.responseCode && x.responseCode !== '00' ? ' bad' : ''}` },
+            x.responseCode ?? x.status ?? '',
+          ),
+        );
+      }),
+    );
+  }
+
+  async function drawChart(): Promise<void> {
+    if (!rec) return;
+    const a = rec.alert;
+    if (!['terminal', 'merchant', 'region'].includes(a.scope)) return;
+    try {
+      const s = await ctx.api.series(a.scope, a.key, '1m');
+      if (s.points.length < 2) {
+        chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
+        return;
+      }
+      const xs = s.points.map((p) => Date.parse(p.ts) / 1000);
+      const ys = s.points.map((p) => p.faultRate * 100);
+      plot?.destroy();
+      plot = new uPlot(
+        {
+          width: Math.max(320, chartBox.clientWidth || 600),
+          height: 180,
+          legend: { show: false },
+          scales: { y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
+          axes: [
+            { stroke: '#8b98a9', grid: { stroke: '#1e2a3a' } },
+            {
+              stroke: '#8b98a9',
+              grid: { stroke: '#1e2a3a' },
+              values: (_u, v) => v.map((x) => `${x}%`),
+            },
+          ],
+          series: [{}, { stroke: '#f97066', fill: 'rgba(249,112,102,0.15)', width: 2 }],
+        },
+        [xs, ys],
+        chartBox,
+      );
+    } catch {
+      chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
+    }
+  }
+
+  void (async () => {
+    try {
+      rec = await ctx.api.alert(alertId);
+      drawHead();
+      drawAudit(rec.audit ?? []);
+      ctx.state.liveAudit.delete(alertId);
+      void drawChart();
+      drawDrill(await ctx.api.drilldown(alertId));
+    } catch (e) {
+      head.replaceChildren(h('h1', {}, (e as Error).message));
+    }
+  })();
+
+  return {
+    el,
+    render() {
+      // live: workflow changes from other boards and new audit lines arrive over the socket
+      const live = ctx.state.liveAudit.get(alertId);
+      if (rec && live && live.length > auditSeen) {
+        for (const e of live.slice(auditSeen))
+          if (!rec.audit?.some((x) => x.id === e.id)) audit.append(auditLine(e));
+        auditSeen = live.length;
+      }
+      const cur = ctx.state.alerts.get(alertId);
+      if (
+        rec &&
+        cur &&
+        drawnVersion !== ctx.state.version &&
+        (cur.workflow.state !== rec.workflow.state || cur.alert.status !== rec.alert.status)
+      ) {
+        rec = { ...rec, alert: cur.alert, workflow: cur.workflow };
+        drawHead();
+      }
+      drawnVersion = ctx.state.version;
+    },
+    destroy() {
+      plot?.destroy();
+    },
+  };
+}

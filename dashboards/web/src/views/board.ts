@@ -1,0 +1,117 @@
+import { AlertFeed, COLS, RateTable } from '../components';
+import { h, setText } from '../dom';
+import { int, pct } from '../format';
+import { t } from '../i18n';
+import type { Ctx, View } from './view';
+
+/** KPI tile whose value updates live. */
+export function kpi(
+  label: Parameters<typeof t>[0],
+  testId: string,
+): { el: HTMLElement; set: (v: string, tone?: string) => void } {
+  const value = h('div', { class: 'kpi-value', 'data-testid': testId }, '–');
+  const el = h('div', { class: 'kpi' }, h('div', { class: 'kpi-label' }, t(label)), value);
+  return {
+    el,
+    set: (v, tone) => {
+      setText(value, v, true);
+      if (tone) value.dataset['tone'] = tone;
+    },
+  };
+}
+
+export function windowPicker(ctx: Ctx): HTMLElement {
+  const wrap = h(
+    'div',
+    { class: 'seg', 'data-testid': 'window-picker' },
+    h('span', { class: 'seg-label' }, t('window')),
+  );
+  for (const w of ['1m', '5m', '15m', '1h']) {
+    wrap.append(
+      h(
+        'button',
+        { class: `seg-btn${ctx.window() === w ? ' on' : ''}`, onclick: () => ctx.setWindow(w) },
+        w,
+      ),
+    );
+  }
+  return wrap;
+}
+
+export function ackAction(ctx: Ctx) {
+  return (id: string) =>
+    ctx.api
+      .act(id, 'ack', ctx.author ? { author: ctx.author } : {})
+      .then((rec) => ctx.state.applyAlert(rec))
+      .catch((e: Error) => ctx.toast(e.message, 'err'));
+}
+
+/** The analyst board: fleet KPIs, the worst terminals and merchants now, the alert feed. */
+export function boardView(ctx: Ctx): View {
+  const auths = kpi('fleetAuths', 'kpi-auths');
+  const failure = kpi('fleetFailure', 'kpi-failure');
+  const fault = kpi('fleetFault', 'kpi-fault');
+  const firing = kpi('firingAlerts', 'kpi-firing');
+  const terminals = new RateTable(
+    [
+      COLS.key('colTerminal'),
+      COLS.merchant,
+      COLS.region,
+      COLS.auths,
+      COLS.fault,
+      COLS.reversal,
+      COLS.top,
+    ],
+    'worst-terminals',
+  );
+  const merchants = new RateTable(
+    [COLS.key('colMerchant'), COLS.auths, COLS.fault, COLS.failure, COLS.reversal, COLS.top],
+    'worst-merchants',
+  );
+  const feed = new AlertFeed('alertFeed', {
+    onOpen: (id) => ctx.go(`#/alert/${id}`),
+    onAck: ackAction(ctx),
+  });
+  const el = h(
+    'div',
+    { class: 'view board', 'data-testid': 'board-view' },
+    h('div', { class: 'toolbar' }, h('h1', {}, t('navBoard')), windowPicker(ctx)),
+    h('div', { class: 'kpis' }, auths.el, failure.el, fault.el, firing.el),
+    h(
+      'div',
+      { class: 'grid-board' },
+      h(
+        'div',
+        { class: 'col-main' },
+        h('section', { class: 'panel' }, h('h2', {}, t('worstTerminals')), terminals.el),
+        h('section', { class: 'panel' }, h('h2', {}, t('worstMerchants')), merchants.el),
+      ),
+      feed.el,
+    ),
+  );
+  return {
+    el,
+    render() {
+      const w = ctx.window();
+      const fleet = ctx.state.current('fleet', w)[0];
+      auths.set(fleet ? int(fleet.auths) : '–');
+      failure.set(fleet ? pct(fleet.failureRate, 2) : '–');
+      fault.set(
+        fleet ? pct(fleet.faultRate, 2) : '–',
+        fleet
+          ? fleet.faultRate >= 0.1
+            ? 'bad'
+            : fleet.faultRate >= 0.05
+              ? 'warn'
+              : 'ok'
+          : undefined,
+      );
+      const alerts = ctx.state.sortedAlerts();
+      const nFiring = alerts.filter((a) => a.alert.status === 'firing').length;
+      firing.set(String(nFiring), nFiring ? 'bad' : 'ok');
+      terminals.render(ctx.state.worst('terminal', w, 12));
+      merchants.render(ctx.state.worst('merchant', w, 8));
+      feed.render(alerts);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { AlertFeed, COLS, RateTable } from '../components';
+import { h } from '../dom';
+import { t } from '../i18n';
+import { windowPicker } from './board';
+import type { Ctx, View } from './view';
+
+/** A merchant's own terminals and alerts (the gateway sends nothing else to this key). */
+export function merchantView(ctx: Ctx): View {
+  const table = new RateTable(
+    [
+      COLS.key('colTerminal'),
+      COLS.region,
+      COLS.auths,
+      COLS.failure,
+      COLS.fault,
+      COLS.reversal,
+      COLS.top,
+    ],
+    'my-terminals',
+  );
+  const feed = new AlertFeed('myAlerts', { onOpen: (id) => ctx.go(`#/alert/${id}`) });
+  const el = h(
+    'div',
+    { class: 'view merchant', 'data-testid': 'merchant-view' },
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('h1', {}, `${t('myTerminals')} · ${ctx.me.merchantId ?? ''}`),
+      windowPicker(ctx),
+    ),
+    h(
+      'div',
+      { class: 'grid-board' },
+      h('div', { class: 'col-main' }, h('section', { class: 'panel' }, table.el)),
+      feed.el,
+    ),
+  );
+  return {
+    el,
+    render() {
+      const w = ctx.window();
+      table.render(
+        ctx.state
+          .current('terminal', w)
+          .filter((r) => r.merchantId === ctx.me.merchantId)
+          .sort((a, b) => b.faultRate - a.faultRate || a.key.localeCompare(b.key)),
+      );
+      feed.render(ctx.state.sortedAlerts());
+    },
+  };
+}
