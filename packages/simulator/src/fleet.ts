@@ -126,6 +126,11 @@ export interface FleetOptions {
   regions?: readonly RegionSpec[] | number;
   issuers?: readonly (readonly [string, number])[];
   firmware?: readonly (readonly [string, number, number])[];
+  /**
+   * The fleet's time zone, for its daily rhythm; default +8 h (China). A live demo may shift it
+   * so that the wall clock's "now" falls in the fleet's business hours.
+   */
+  utcOffsetMs?: number;
 }
 
 export interface Merchant {
@@ -165,6 +170,7 @@ export interface Fleet {
   issuerTable: Weighted<number>;
   firmware: readonly string[];
   firmwareFault: readonly number[];
+  utcOffsetMs: number;
 }
 
 export const DEFAULT_FLEET_SIZE = { terminals: 2_400, merchants: 240, regions: 12 } as const;
@@ -266,11 +272,12 @@ export function buildFleet(seed: number, opts: FleetOptions = {}): Fleet {
     issuerTable: new Weighted(issuerEntries.map(([, w], i) => [i, w] as const)),
     firmware: fwEntries.map((e) => e[0]),
     firmwareFault: fwEntries.map((e) => e[2]),
+    utcOffsetMs: opts.utcOffsetMs ?? CN_OFFSET_MS,
   };
 }
 
-/** Local (UTC+8) hour of day as a real number in [0, 24). */
-export function localHour(ts: number, offsetMs = CN_OFFSET_MS): number {
+/** Local hour of day (default UTC+8) as a real number in [0, 24). */
+export function localHour(ts: number, offsetMs: number = CN_OFFSET_MS): number {
   const day = 24 * HOUR_MS;
   let t = (ts + offsetMs) % day;
   if (t < 0) t += day;
@@ -305,7 +312,10 @@ export function expectedAuths(fleet: Fleet, t: number, from: number, to: number)
   let sum = 0;
   for (let x = from; x < to; x += step) {
     const w = Math.min(step, to - x);
-    sum += trafficLevel(m.profile, localHour(x + w / 2)) * term.peakRate * (w / HOUR_MS);
+    sum +=
+      trafficLevel(m.profile, localHour(x + w / 2, fleet.utcOffsetMs)) *
+      term.peakRate *
+      (w / HOUR_MS);
   }
   return sum;
 }

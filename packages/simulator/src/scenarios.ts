@@ -193,14 +193,14 @@ function setCode(d: AuthDraft, code: string, rng: Rng): void {
 function openThroughout(fleet: Fleet, t: number, from: number, to: number): boolean {
   const m = fleet.merchants[fleet.terminals[t]!.merchant]!;
   for (let x = from; x < to; x += 5 * MINUTE_MS) {
-    if (trafficLevel(m.profile, localHour(x)) === 0) return false;
+    if (trafficLevel(m.profile, localHour(x, fleet.utcOffsetMs)) === 0) return false;
   }
-  return trafficLevel(m.profile, localHour(to - 1)) > 0;
+  return trafficLevel(m.profile, localHour(to - 1, fleet.utcOffsetMs)) > 0;
 }
 
 /**
  * A busy terminal for a terminal-scope incident: open for the whole incident, drawn from the
- * top 15% by expected auths in the incident window (so the evidence is clearly there).
+ * top 5% by expected auths in the incident window (so the evidence is clearly there).
  */
 function pickBusyTerminal(
   ctx: IncidentContext,
@@ -228,7 +228,7 @@ function pickBusyTerminal(
   }
   if (cands.length === 0) throw new Error('simulator: no terminal left to put an incident on');
   cands.sort((a, b) => b.e - a.e || a.t - b.t);
-  const top = Math.max(1, Math.ceil(cands.length * 0.15));
+  const top = Math.max(1, Math.ceil(cands.length * 0.05));
   return cands[rng.int(top)]!.t;
 }
 
@@ -416,7 +416,7 @@ export function buildIncident(
 
     case 'terminal-network': {
       const x = terminalIncident();
-      const share = p(0.3, 0.8);
+      const share = p(0.35, 0.8);
       return {
         ...base,
         mask: maskOf(nT, [x.t]),
@@ -445,7 +445,7 @@ export function buildIncident(
 
     case 'reversal-storm': {
       const x = terminalIncident();
-      const share = p(0.25, 0.7);
+      const share = p(0.35, 0.8);
       const reasons = new Weighted([
         [Rev.TerminalError, 50],
         [Rev.CustomerCancel, 25],
@@ -474,7 +474,7 @@ export function buildIncident(
 
     case 'failed-but-charged': {
       const x = terminalIncident();
-      const share = p(0.15, 0.6);
+      const share = p(0.2, 0.6);
       const plans = new Weighted([
         [Rev.None, 50],
         [Rev.TimeoutFailed, 35],
@@ -540,7 +540,7 @@ export function buildIncident(
 
     case 'input-errors': {
       const x = terminalIncident();
-      const share = p(0.2, 0.7);
+      const share = p(0.3, 0.8);
       return {
         ...base,
         mask: maskOf(nT, [x.t]),
@@ -704,12 +704,11 @@ export function placeIncident(
   const all: number[] = [];
   for (let s = earliest; s <= latest; s += step) {
     all.push(s);
-    const h0 = localHour(s);
-    const h1 = localHour(s + dur);
+    const h0 = localHour(s, fleet.utcOffsetMs);
+    const h1 = localHour(s + dur, fleet.utcOffsetMs);
     // 10:00..20:00 local: most shops open, traffic near its daily high.
     if (h0 >= 10 && h1 <= 20 && h1 > h0) busy.push(s);
   }
-  void fleet;
   const starts = busy.length > 0 ? busy : all;
   const start = rng.pick(starts);
   return { start, end: start + dur };

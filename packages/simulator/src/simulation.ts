@@ -1,6 +1,5 @@
 import { DEFAULT_CODE_TABLE } from '@tillwatch/contracts';
 import {
-  CN_OFFSET_MS,
   HOUR_MS,
   MINUTE_MS,
   buildFleet,
@@ -10,6 +9,7 @@ import {
   type FleetOptions,
 } from './fleet';
 import { TimerHeap } from './heap';
+import { REC_REVERSAL, REC_SETTLEMENT, RecordStore } from './records';
 import { Rng, Weighted, hash2, hashString } from './rng';
 import {
   SCENARIO_SPECS,
@@ -109,6 +109,8 @@ export interface Simulation extends Iterable<SimEvent> {
   /** event time the generator has reached (the next event is at or after it) */
   readonly position: number;
   readonly counts: Readonly<SimulationCounts>;
+  /** timers and scheduled events held (terminals' next auth/heartbeat, pending reversals and settlements) */
+  readonly pending: number;
   /** the next event, or undefined at the end */
   nextEvent(): SimEvent | undefined;
   /** every event up to and including event time `untilMs` (at most `max`), for real-time feeds */
@@ -198,10 +200,11 @@ const ENTRY = new Weighted([
 ] as const);
 const NETWORK_TIMEOUT = { ethernet: 0.7, wifi: 1.1, cellular: 1.6 } as const;
 
+// Most visible first: a region's or an issuer's thousands of auths show an outage in a minute.
 const DEMO_ROTATION: readonly IncidentScenario[] = [
-  'terminal-fault',
   'regional-outage-errors',
   'card-testing',
+  'terminal-fault',
   'terminal-network',
   'issuer-outage',
   'input-errors',
@@ -221,8 +224,23 @@ function seedNumber(seed: number | string): number {
   return /^\d+$/.test(seed) ? Number(seed) >>> 0 : hashString(seed);
 }
 
-function isSource(x: SimEvent | IncidentSource): x is IncidentSource {
-  return typeof (x as IncidentSource).step === 'function';
+const REVERSAL_REASONS = [
+  'timeout',
+  'customer_cancel',
+  'terminal_error',
+  'host_error',
+  'other',
+] as const;
+/** Heap refs: [0, nT) auth arrivals, [nT, 2nT) heartbeats, then incident sources, then records. */
+const MAX_SOURCES = 1 << 16;
+
+/** "+08:00" for 8 h; ISO-8601 offsets are whole minutes. */
+function isoOffset(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  const a = Math.abs(min);
+  const hh = String(Math.floor(a / 60)).padStart(2, '0');
+  const mm = String(a % 60).padStart(2, '0');
+  return `${min < 0 ? '-' : '+'}${hh}:${mm}`;
 }
 
 const hex8 = (x: number) => x.toString(16).padStart(8, '0');
@@ -249,8 +267,9 @@ class SimulationImpl implements Simulation {
   private readonly rng: Rng;
   private readonly heap = new TimerHeap(8192);
   private readonly nT: number;
-  private readonly slots: (SimEvent | IncidentSource | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
+  private readonly sources: (IncidentSource | undefined)[] = [];
+  private readonly records = new RecordStore(16_384);
+  private readonly recordBase: number;
 
   // Per-terminal data in flat arrays: the hot loop reads these, not objects.
   private readonly ratePerMs: Float64Array;
@@ -267,10 +286,12 @@ class SimulationImpl implements Simulation {
   private readonly firmwareNames: string[];
 
   private readonly heartbeatMs: number;
+  private readonly tz: number;
   private readonly settleBatchMs: number;
   private readonly disorderFraction: number;
   private readonly disorderMaxMs: number;
   private readonly isoFraction: number;
+  private readonly isoOffset: string;
   private readonly idPrefix: string;
   private readonly txnPrefix: string;
   private eventSeq = 0;
@@ -280,7 +301,7 @@ class SimulationImpl implements Simulation {
 
   // Incidents: pending (sorted by start), active; per-terminal counters for O(1) checks.
   private readonly ctx: IncidentContext;
-  private pending: Incident[] = [];
+  private pendingIncidents: Incident[] = [];
   private active: Incident[] = [];
   private global: Incident[] = [];
   private readonly touched: Uint16Array;
@@ -334,18 +355,21 @@ class SimulationImpl implements Simulation {
     this.pos = this.start;
     this.fleet = buildFleet(this.seed, opts.fleet);
     this.rng = new Rng(this.seed, 1);
+    this.tz = this.fleet.utcOffsetMs;
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 5 * MINUTE_MS;
     // Batches cut every delay/2, settled 10..90% of a batch period later: always < delay.
     this.settleBatchMs = delay / 2;
     this.disorderFraction = opts.outOfOrder?.fraction ?? 0.002;
     this.disorderMaxMs = opts.outOfOrder?.maxDelayMs ?? 3000;
     this.isoFraction = opts.isoFraction ?? 0;
+    this.isoOffset = isoOffset(this.tz);
     const tag = this.seed.toString(36);
     this.idPrefix = `e${tag}-`;
     this.txnPrefix = `x${tag}-`;
 
     const f = this.fleet;
     const nT = (this.nT = f.terminals.length);
+    this.recordBase = 2 * nT + MAX_SOURCES;
     const volume = opts.volumeScale ?? 1;
     this.ratePerMs = new Float64Array(nT);
     this.pTimeout = new Float64Array(nT);
@@ -442,6 +466,7 @@ class SimulationImpl implements Simulation {
         nextAt: d.firstAt ?? runStart + 15 * MINUTE_MS,
         n: 0,
       };
+      this.nextChange = this.demo.nextAt;
     } else if (s === 'all') {
       // Region- and fleet-wide incidents first (targets are then excluded from the others) and
       // never overlapping in time, so each one's evidence is its own.
@@ -499,8 +524,8 @@ class SimulationImpl implements Simulation {
     const n = ++this.ordinal;
     const inc = buildIncident(this.ctx, req, Rng.derive(this.seed, 0x1c1d, n), n);
     this.labels.push(inc.label);
-    this.pending.push(inc);
-    this.pending.sort((a, b) => a.start - b.start);
+    this.pendingIncidents.push(inc);
+    this.pendingIncidents.sort((a, b) => a.start - b.start);
     this.nextChange = Math.min(this.nextChange, inc.start);
   }
 
@@ -518,7 +543,7 @@ class SimulationImpl implements Simulation {
       used.merchants.clear();
       used.regions.clear();
       used.issuers.clear();
-      for (const inc of [...this.active, ...this.pending]) this.markUsed(inc);
+      for (const inc of [...this.active, ...this.pendingIncidents]) this.markUsed(inc);
       this.addIncident({ scenario, start, end: start + demo.lastsMs });
     }
     let changed = true;
@@ -533,20 +558,28 @@ class SimulationImpl implements Simulation {
           break;
         }
       }
-      const first = this.pending[0];
+      const first = this.pendingIncidents[0];
       if (first && first.start <= t) {
-        this.pending.shift();
+        this.pendingIncidents.shift();
         if (first.end > t) {
           this.active.push(first);
           this.apply(first, +1);
-          if (first.source) this.pushSlot(Math.max(first.source.nextAt, first.start), first.source);
+          if (first.source) {
+            let i = this.sources.indexOf(undefined);
+            if (i < 0) i = this.sources.push(first.source) - 1;
+            else this.sources[i] = first.source;
+            if (i >= MAX_SOURCES)
+              throw new Error('simulator: too many concurrent incident sources');
+            const ref = 2 * this.nT + i;
+            this.heap.push(Math.max(first.source.nextAt, first.start), ref);
+          }
         }
         changed = true;
       }
     }
     let next = demo ? demo.nextAt : Infinity;
     for (const inc of this.active) next = Math.min(next, inc.end);
-    if (this.pending[0]) next = Math.min(next, this.pending[0].start);
+    if (this.pendingIncidents[0]) next = Math.min(next, this.pendingIncidents[0].start);
     this.nextChange = next;
   }
 
@@ -584,12 +617,6 @@ class SimulationImpl implements Simulation {
 
   // ---------------------------------------------------------------- scheduling
 
-  private pushSlot(time: number, item: SimEvent | IncidentSource): void {
-    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
-    this.slots[slot] = item;
-    this.heap.push(time, 2 * this.nT + slot);
-  }
-
   /**
    * Next auth of terminal t after `from`: a non-homogeneous Poisson process by thinning against
    * the terminal's peak rate; closed hours are skipped in one jump instead of thinned through.
@@ -602,14 +629,14 @@ class SimulationImpl implements Simulation {
     let x = from;
     for (let guard = 0; guard < 10_000; guard++) {
       x += -Math.log(1 - rng.next()) / rate;
-      const h = localHour(x);
+      const h = localHour(x, this.tz);
       const level = trafficLevel(profile, h);
       if (level === 0) {
-        // Jump to the next open hour (local hours are whole UTC hours: +8 h offset).
+        // Jump to the start of the next open local hour.
         let k = 1;
         const hi = Math.floor(h);
         while (k < 24 && profile[(hi + k) % 24] === 0) k++;
-        x = (Math.floor(x / HOUR_MS) + k) * HOUR_MS;
+        x = Math.ceil(x + (hi + k - h) * HOUR_MS);
         continue;
       }
       if (rng.next() < level) break;
@@ -618,6 +645,10 @@ class SimulationImpl implements Simulation {
   }
 
   // ---------------------------------------------------------------- events
+
+  get pending(): number {
+    return this.heap.size;
+  }
 
   get position(): number {
     return Math.min(this.heap.peekTime(), this.end);
@@ -670,29 +701,19 @@ class SimulationImpl implements Simulation {
         ev = this.auth(ref, Math.floor(time), null);
       } else if (ref < 2 * nT) {
         const t = ref - nT;
-        heap.push(time + this.heartbeatMs, ref);
+        // +-1 s of jitter per beat: terminal clocks drift a little.
+        heap.push(time + this.heartbeatMs - 1000 + this.rng.int(2001), ref);
         if (this.silenced[t]! > 0 || !this.powered(t, time)) continue;
-        ev = this.heartbeat(t, Math.floor(time) + this.rng.int(2000));
+        ev = this.heartbeat(t, Math.floor(time));
+      } else if (ref < this.recordBase) {
+        // Incident source (card testing): one auth per step, rescheduled by the source.
+        const item = this.sources[ref - 2 * nT]!;
+        if (this.silenced[item.terminal]! > 0) continue;
+        ev = this.auth(item.terminal, Math.floor(time), item);
+        if (item.nextAt < Infinity) heap.push(item.nextAt, ref);
+        else this.sources[ref - 2 * nT] = undefined;
       } else {
-        const slot = ref - 2 * nT;
-        const item = this.slots[slot]!;
-        if (isSource(item)) {
-          // Incident source (card testing): one auth per step, rescheduled by the source.
-          if (this.silenced[item.terminal]! > 0) continue;
-          ev = this.auth(item.terminal, Math.floor(time), item);
-          if (item.nextAt < Infinity) heap.push(item.nextAt, ref);
-          else {
-            this.slots[slot] = undefined;
-            this.freeSlots.push(slot);
-          }
-        } else {
-          this.slots[slot] = undefined;
-          this.freeSlots.push(slot);
-          ev = item;
-          ev.eventId = this.idPrefix + (this.eventSeq++).toString(36);
-          if (ev.type === 'reversal') this.counts.reversal++;
-          else this.counts.settlement++;
-        }
+        ev = this.followUp(ref - this.recordBase, Math.floor(time));
       }
       this.counts.total++;
       return ev;
@@ -702,7 +723,7 @@ class SimulationImpl implements Simulation {
   private powered(t: number, time: number): boolean {
     const m = this.fleet.merchants[this.tMerchant[t]!]!;
     if (m.alwaysOn) return true;
-    const h = Math.floor(localHour(time));
+    const h = Math.floor(localHour(time, this.tz));
     // Shops switch their terminals on an hour before opening.
     return m.profile[h]! > 0 || m.profile[(h + 1) % 24]! > 0;
   }
@@ -721,7 +742,7 @@ class SimulationImpl implements Simulation {
 
   private timeField(ts: number): number | string {
     if (this.isoFraction > 0 && this.rng.next() < this.isoFraction) {
-      return new Date(ts + CN_OFFSET_MS).toISOString().replace('Z', '+08:00');
+      return new Date(ts + this.tz).toISOString().replace('Z', this.isoOffset);
     }
     return ts;
   }
@@ -843,7 +864,8 @@ class SimulationImpl implements Simulation {
     }
     if (this.touched[t]! > 0 || this.global.length > 0) this.incidentHook(d, 'plan');
 
-    const txnId = this.txnPrefix + (this.txnSeq++).toString(36);
+    const txnSeq = this.txnSeq++;
+    const txnId = this.txnPrefix + txnSeq.toString(36);
     const tid = this.tId[t]!;
     const mid = this.mId[t]!;
     const region = this.rId[t]!;
@@ -865,23 +887,20 @@ class SimulationImpl implements Simulation {
       firmware: this.firmwareNames[d.firmware]!,
     };
     this.counts.auth++;
-    if (d.rev !== Rev.None) this.planReversal(d, ts, txnId, tid, mid, region);
+    if (d.rev !== Rev.None) this.planReversal(d, ts, txnSeq);
     if (d.settle !== Settle.None) {
       const B = this.settleBatchMs;
       const cut = Math.ceil((ts + 1) / B) * B;
       const at = Math.floor(cut + B * (0.1 + 0.8 * rng.next()));
-      this.pushSlot(at, {
-        type: 'settlement',
-        eventId: '',
-        ts: at,
-        terminalId: tid,
-        merchantId: mid,
-        region,
-        txnId,
-        amount: d.amount,
-        status: d.settle === Settle.Settled ? 'settled' : 'rejected',
-        batchId: `B-${mid}-${Math.round(cut / 60_000)}`,
-      });
+      const recs = this.records;
+      const r = recs.alloc();
+      recs.kind[r] = REC_SETTLEMENT;
+      recs.terminal[r] = t;
+      recs.txn[r] = txnSeq;
+      recs.amount[r] = d.amount;
+      recs.aux[r] = d.settle;
+      recs.cut[r] = cut;
+      this.heap.push(at, this.recordBase + r);
     }
     return ev;
   }
@@ -897,50 +916,79 @@ class SimulationImpl implements Simulation {
     }
   }
 
-  private planReversal(
-    d: AuthDraft,
-    ts: number,
-    txnId: string,
-    tid: string,
-    mid: string,
-    region: string,
-  ): void {
+  private planReversal(d: AuthDraft, ts: number, txnSeq: number): void {
     const rng = this.rng;
-    const rev = (at: number, reason: string, status: 'succeeded' | 'failed') => {
-      const when = Math.floor(at);
-      this.pushSlot(when, {
-        type: 'reversal',
-        eventId: '',
-        ts: when,
-        terminalId: tid,
-        merchantId: mid,
-        region,
-        txnId,
-        reason: reason as 'timeout',
-        status,
-      });
+    const rev = (at: number, reason: number, failed: boolean) => {
+      const recs = this.records;
+      const r = recs.alloc();
+      recs.kind[r] = REC_REVERSAL;
+      recs.terminal[r] = d.terminal;
+      recs.txn[r] = txnSeq;
+      recs.aux[r] = reason * 2 + (failed ? 1 : 0);
+      this.heap.push(Math.floor(at), this.recordBase + r);
     };
     switch (d.rev) {
       case Rev.None:
         return;
       case Rev.TimeoutOk:
-        return rev(ts + rng.range(2_000, 25_000), 'timeout', 'succeeded');
+        return rev(ts + rng.range(2_000, 25_000), 0, false);
       case Rev.TimeoutLate:
-        return rev(ts + rng.range(70_000, 300_000), 'timeout', 'succeeded');
+        return rev(ts + rng.range(70_000, 300_000), 0, false);
       case Rev.TimeoutFailedThenOk:
-        rev(ts + rng.range(3_000, 20_000), 'timeout', 'failed');
-        return rev(ts + rng.range(90_000, 400_000), 'timeout', 'succeeded');
+        rev(ts + rng.range(3_000, 20_000), 0, true);
+        return rev(ts + rng.range(90_000, 400_000), 0, false);
       case Rev.TimeoutFailed:
-        return rev(ts + rng.range(3_000, 20_000), 'timeout', 'failed');
+        return rev(ts + rng.range(3_000, 20_000), 0, true);
       case Rev.CustomerCancel:
-        return rev(ts + rng.range(5_000, 120_000), 'customer_cancel', 'succeeded');
+        return rev(ts + rng.range(5_000, 120_000), 1, false);
       case Rev.TerminalError:
-        return rev(ts + rng.range(1_000, 10_000), 'terminal_error', 'succeeded');
+        return rev(ts + rng.range(1_000, 10_000), 2, false);
       case Rev.HostError:
-        return rev(ts + rng.range(1_000, 30_000), 'host_error', 'succeeded');
+        return rev(ts + rng.range(1_000, 30_000), 3, false);
       case Rev.Other:
-        return rev(ts + rng.range(10_000, 300_000), 'other', 'succeeded');
+        return rev(ts + rng.range(10_000, 300_000), 4, false);
     }
+  }
+
+  /** Build the reversal or settlement event of record r, due now. */
+  private followUp(r: number, ts: number): SimEvent {
+    const recs = this.records;
+    const t = recs.terminal[r]!;
+    const txnId = this.txnPrefix + recs.txn[r]!.toString(36);
+    const eventId = this.idPrefix + (this.eventSeq++).toString(36);
+    let ev: SimEvent;
+    if (recs.kind[r] === REC_SETTLEMENT) {
+      const mid = this.mId[t]!;
+      ev = {
+        type: 'settlement',
+        eventId,
+        ts,
+        terminalId: this.tId[t]!,
+        merchantId: mid,
+        region: this.rId[t]!,
+        txnId,
+        amount: recs.amount[r]!,
+        status: recs.aux[r] === Settle.Settled ? 'settled' : 'rejected',
+        batchId: `B-${mid}-${Math.round(recs.cut[r]! / 60_000)}`,
+      };
+      this.counts.settlement++;
+    } else {
+      const aux = recs.aux[r]!;
+      ev = {
+        type: 'reversal',
+        eventId,
+        ts,
+        terminalId: this.tId[t]!,
+        merchantId: this.mId[t]!,
+        region: this.rId[t]!,
+        txnId,
+        reason: REVERSAL_REASONS[aux >> 1]!,
+        status: aux & 1 ? 'failed' : 'succeeded',
+      };
+      this.counts.reversal++;
+    }
+    recs.release(r);
+    return ev;
   }
 
   private heartbeat(t: number, ts: number): SimEvent {
