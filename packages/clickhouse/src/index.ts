@@ -1,1 +1,36 @@
-export {};
+export {
+  createClickHouse,
+  ensureDatabase,
+  CLICKHOUSE_SETTINGS,
+  type ClickHouse,
+  type ClickHouseOptions,
+} from './client';
+export { TwClickHouseError, isRetriableClickHouseError } from './errors';
+export {
+  sql,
+  lit,
+  ident,
+  raw,
+  join,
+  inList,
+  quoteString,
+  SqlFragment,
+  SqlValueError,
+  type SqlValue,
+} from './sql';
+export { TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
+export {
+  migrate,
+  toClickHouseDateTime,
+  fromClickHouseDateTime,
+  type MigrateResult,
+} from './migrate';
+export * from './rows';
+export { BatchWriter, tableWriter, type BatchWriterOptions, type PressureState } from './writer';
+export {
+  dropPartitionsOlderThan,
+  applyRetention,
+  cutoffPartition,
+  DAY_PARTITIONED_TABLES,
+} from './retention';
+export * from './queries';

@@ -1,0 +1,51 @@
+import type { ClickHouse } from './client';
+import { MIGRATIONS, MIGRATIONS_TABLE_DDL, TABLES, type Migration } from './schema';
+import { ident, raw, sql } from './sql';
+
+export interface MigrateResult {
+  applied: number[];
+  alreadyApplied: number[];
+}
+
+/**
+ * Apply the migrations not yet recorded, in id order. Run at every start; the second run does
+ * nothing. Two instances starting together may both run a migration: its statements are
+ * idempotent and the bookkeeping table is a ReplacingMergeTree read with FINAL.
+ */
+export async function migrate(
+  ch: ClickHouse,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrateResult> {
+  const ids = migrations.map((m) => m.id);
+  if (new Set(ids).size !== ids.length || ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) {
+    throw new Error('migration ids must be unique and ascending');
+  }
+  await ch.command(raw(MIGRATIONS_TABLE_DDL));
+  const done = new Set(
+    (
+      await ch.query<{ id: number }>(
+        sql`SELECT id FROM ${ident(TABLES.migrations)} FINAL ORDER BY id`,
+      )
+    ).map((r) => Number(r.id)),
+  );
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (done.has(m.id)) continue;
+    for (const statement of m.statements) await ch.command(raw(statement));
+    await ch.insert(TABLES.migrations, [
+      { id: m.id, name: m.name, applied_at: toClickHouseDateTime(Date.now()) },
+    ]);
+    applied.push(m.id);
+  }
+  return { applied, alreadyApplied: ids.filter((id) => done.has(id)) };
+}
+
+/** 'YYYY-MM-DD hh:mm:ss' in UTC, as DateTime('UTC') columns read it in JSON rows. */
+export function toClickHouseDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Epoch ms from a DateTime('UTC') value as JSON output renders it. */
+export function fromClickHouseDateTime(s: string): number {
+  return Date.parse(`${s.replace(' ', 'T')}Z`);
+}

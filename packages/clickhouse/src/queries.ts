@@ -1,0 +1,447 @@
+import { z } from 'zod';
+import {
+  CATEGORIES,
+  RULE_IDS,
+  SCOPES,
+  SEVERITIES,
+  rateRowSchema,
+  type Alert,
+  type RateRow,
+} from '@tillwatch/contracts';
+import type { ClickHouse } from './client';
+import {
+  RATE_COLUMNS,
+  actionToRow,
+  deliveryToRow,
+  rowToAction,
+  rowToAlert,
+  rowToDeadLetter,
+  rowToDelivery,
+  rowToEvent,
+  rowToRate,
+  rowToSubscription,
+  subscriptionToRow,
+  type ActionRow,
+  type AlertAction,
+  type AlertActionInput,
+  type DeadLetterRow,
+  type Delivery,
+  type DeliveryInput,
+  type DeliveryRow,
+  type EventRow,
+  type RateTableRow,
+  type StoredDeadLetter,
+  type StoredEvent,
+  type Subscription,
+  type SubscriptionInput,
+  type SubscriptionRow,
+} from './rows';
+import { TABLES } from './schema';
+import { SqlFragment, ident, inList, join, raw, sql } from './sql';
+
+/**
+ * Reads the gateway needs. Every parameter is parsed by zod first, then rendered through
+ * sql``. Exact despite ReplacingMergeTree's merge-time dedup: readers use FINAL or argMax per
+ * row identity, so a replayed write never shows twice.
+ */
+
+const epochMs = z.number().int().nonnegative();
+const windowLabel = z.string().regex(/^\d+(ms|s|m|h|d)$/);
+const limit = (def: number, max = 10_000) => z.number().int().min(1).max(max).default(def);
+const idList = z.array(z.string().min(1).max(128)).max(1000);
+
+const toDate = (ms: number) => new Date(ms);
+const conds = (parts: SqlFragment[]) => (parts.length ? join(parts, ' AND ') : raw('1'));
+
+// ---- rates ------------------------------------------------------------------------------
+
+export const RATE_METRICS = {
+  failureRate: 'failure_rate',
+  faultRate: 'fault_rate',
+  reversalRate: 'reversal_rate',
+  noSettlementRate: 'no_settlement_rate',
+  auths: 'auths',
+  failures: 'failures',
+  faults: 'faults',
+} as const;
+export type RateMetric = keyof typeof RATE_METRICS;
+
+export const latestRatesQuerySchema = z.object({
+  scope: rateRowSchema.shape.scope,
+  window: windowLabel,
+  /** only panes ending at or after this time (default: the last hour) */
+  since: epochMs.optional(),
+  keys: idList.optional(),
+  merchantId: z.string().min(1).max(32).optional(),
+  region: z.string().min(1).max(32).optional(),
+  limit: limit(1000),
+});
+export type LatestRatesQuery = z.input<typeof latestRatesQuerySchema>;
+
+/** Latest row per key: argMax by (pane end, version) picks one row among replayed duplicates. */
+function latestPerKey(where: SqlFragment): SqlFragment {
+  const cols = RATE_COLUMNS.filter((c) => c !== 'key').map(
+    // Aliases must not shadow columns used inside other aggregates: prefix them.
+    (c) => `argMax(${c}, (ts_ms, version)) AS l_${c}`,
+  );
+  return sql`SELECT key, ${raw(cols.join(', '))} FROM ${ident(TABLES.rates)} WHERE ${where} GROUP BY key`;
+}
+
+function unprefix(r: Record<string, unknown>): RateTableRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) out[k.startsWith('l_') ? k.slice(2) : k] = v;
+  return out as RateTableRow;
+}
+
+function rateWhere(q: z.infer<typeof latestRatesQuerySchema>, now: number): SqlFragment {
+  const c = [
+    sql`scope = ${q.scope}`,
+    sql`window = ${q.window}`,
+    sql`ts >= ${toDate(q.since ?? now - 3_600_000)}`,
+  ];
+  // An empty key list asks for nothing: "0" keeps the query valid and the answer empty.
+  if (q.keys) c.push(q.keys.length ? sql`key IN ${inList(q.keys)}` : raw('0'));
+  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.region) c.push(sql`region = ${q.region}`);
+  return conds(c);
+}
+
+/** The current rates of every key of one scope and window (the board's table). */
+export async function queryLatestRates(
+  ch: ClickHouse,
+  input: LatestRatesQuery,
+  now = Date.now(),
+): Promise<RateRow[]> {
+  const q = latestRatesQuerySchema.parse(input);
+  const rows = await ch.query<Record<string, unknown>>(
+    sql`${latestPerKey(rateWhere(q, now))} ORDER BY key LIMIT ${q.limit}`,
+  );
+  return rows.map((r) => rowToRate(unprefix(r)));
+}
+
+export const topRatesQuerySchema = latestRatesQuerySchema.extend({
+  metric: z.enum(Object.keys(RATE_METRICS) as [RateMetric, ...RateMetric[]]).default('faultRate'),
+  /** rates over fewer auths than this are noise, not "worst" */
+  minAuths: z.number().int().nonnegative().default(20),
+  limit: limit(10, 1000),
+});
+export type TopRatesQuery = z.input<typeof topRatesQuerySchema>;
+
+/** Top-N worst keys by a metric, on each key's latest pane. */
+export async function queryTopRates(
+  ch: ClickHouse,
+  input: TopRatesQuery,
+  now = Date.now(),
+): Promise<RateRow[]> {
+  const q = topRatesQuerySchema.parse(input);
+  const col = raw(`l_${RATE_METRICS[q.metric]}`);
+  const rows = await ch.query<Record<string, unknown>>(
+    sql`SELECT * FROM (${latestPerKey(rateWhere(q, now))})
+        WHERE l_auths >= ${q.minAuths}
+        ORDER BY ${col} DESC, key LIMIT ${q.limit}`,
+  );
+  return rows.map((r) => rowToRate(unprefix(r)));
+}
+
+export const seriesQuerySchema = z.object({
+  scope: rateRowSchema.shape.scope,
+  key: z.string().max(128),
+  window: windowLabel,
+  from: epochMs,
+  to: epochMs,
+  limit: limit(5000, 100_000),
+});
+export type SeriesQuery = z.input<typeof seriesQuerySchema>;
+
+/** One key's rates over time (a chart), one row per pane end, oldest first. */
+export async function querySeries(ch: ClickHouse, input: SeriesQuery): Promise<RateRow[]> {
+  const q = seriesQuerySchema.parse(input);
+  const rows = await ch.query<RateTableRow>(
+    sql`SELECT * FROM ${ident(TABLES.rates)} FINAL
+        WHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}
+          AND ts >= ${toDate(q.from)} AND ts <= ${toDate(q.to)}
+        ORDER BY ts_ms LIMIT ${q.limit}`,
+  );
+  return rows.map(rowToRate);
+}
+
+// ---- alerts -----------------------------------------------------------------------------
+
+export const alertsQuerySchema = z.object({
+  status: z.enum(['firing', 'resolved']).optional(),
+  rule: z.enum(RULE_IDS).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  scope: z.enum(SCOPES).optional(),
+  key: z.string().min(1).max(128).optional(),
+  merchantId: z.string().min(1).max(32).optional(),
+  region: z.string().min(1).max(32).optional(),
+  /** transitions at or after / before (event time) */
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+  limit: limit(100, 5000),
+});
+export type AlertsQuery = z.input<typeof alertsQuerySchema>;
+
+/**
+ * Alerts in their latest state, newest first. Rule, scope, key, merchant and region never
+ * change within an episode, so they filter transitions; status and severity do change, so they
+ * filter the latest state. On equal time a 'resolved' transition counts as the later one.
+ */
+export async function queryAlerts(ch: ClickHouse, input: AlertsQuery = {}): Promise<Alert[]> {
+  const q = alertsQuerySchema.parse(input);
+  const where: SqlFragment[] = [];
+  if (q.rule) where.push(sql`rule = ${q.rule}`);
+  if (q.scope) where.push(sql`scope = ${q.scope}`);
+  if (q.key) where.push(sql`key = ${q.key}`);
+  if (q.merchantId) where.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.region) where.push(sql`region = ${q.region}`);
+  if (q.from !== undefined) where.push(sql`ts >= ${toDate(q.from)}`);
+  if (q.to !== undefined) where.push(sql`ts <= ${toDate(q.to)}`);
+  const having: SqlFragment[] = [];
+  if (q.status) having.push(sql`l_status = ${q.status}`);
+  if (q.severity) having.push(sql`l_severity = ${q.severity}`);
+  const order = raw("(ts_ms, status = 'resolved')");
+  const rows = await ch.query<{ l_body: string }>(
+    sql`SELECT alert_id,
+          argMax(body, ${order}) AS l_body,
+          argMax(status, ${order}) AS l_status,
+          argMax(severity, ${order}) AS l_severity,
+          max(ts_ms) AS l_ts
+        FROM ${ident(TABLES.alerts)}
+        WHERE ${conds(where)}
+        GROUP BY alert_id
+        HAVING ${conds(having)}
+        ORDER BY l_ts DESC, alert_id LIMIT ${q.limit}`,
+  );
+  return rows.map((r) => rowToAlert({ body: r.l_body }));
+}
+
+/** Every transition of one alert, oldest first. */
+export async function queryAlertTransitions(ch: ClickHouse, alertId: string): Promise<Alert[]> {
+  const id = z.string().min(1).max(128).parse(alertId);
+  const rows = await ch.query<{ body: string }>(
+    sql`SELECT body FROM ${ident(TABLES.alerts)} FINAL WHERE alert_id = ${id}
+        ORDER BY ts_ms, status = 'resolved'`,
+  );
+  return rows.map(rowToAlert);
+}
+
+// ---- alert actions ----------------------------------------------------------------------
+
+/** Record acks, assignments, notes, resolutions. Idempotent by actionId. */
+export async function insertAlertActions(
+  ch: ClickHouse,
+  actions: readonly AlertActionInput[],
+): Promise<void> {
+  await ch.insert(TABLES.alertActions, actions.map(actionToRow));
+}
+
+/** The audit trail of one alert, oldest first. */
+export async function queryAlertActions(ch: ClickHouse, alertId: string): Promise<AlertAction[]> {
+  const id = z.string().min(1).max(128).parse(alertId);
+  const rows = await ch.query<ActionRow>(
+    sql`SELECT * FROM ${ident(TABLES.alertActions)} FINAL WHERE alert_id = ${id} ORDER BY ts_ms, action_id`,
+  );
+  return rows.map(rowToAction);
+}
+
+// ---- drill-down to raw events -----------------------------------------------------------
+
+export const drillDownQuerySchema = z
+  .object({
+    terminalId: z.string().min(1).max(32).optional(),
+    merchantId: z.string().min(1).max(32).optional(),
+    region: z.string().min(1).max(32).optional(),
+    firmware: z.string().min(1).max(32).optional(),
+    issuerId: z.string().min(1).max(32).optional(),
+    from: epochMs,
+    to: epochMs,
+    responseCodes: z
+      .array(z.string().regex(/^[0-9A-Z]{2}$/))
+      .max(100)
+      .optional(),
+    categories: z.array(z.enum(CATEGORIES)).optional(),
+    types: z.array(z.enum(['auth', 'reversal', 'settlement', 'heartbeat'])).optional(),
+    limit: limit(500, 10_000),
+  })
+  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
+export type DrillDownQuery = z.input<typeof drillDownQuerySchema>;
+
+function drillWhere(q: z.infer<typeof drillDownQuerySchema>): SqlFragment {
+  // ts (seconds) narrows by the partition and primary key; ts_ms makes the bounds exact.
+  const c = [
+    sql`ts >= ${toDate(Math.floor(q.from / 1000) * 1000)}`,
+    sql`ts <= ${toDate(q.to)}`,
+    sql`ts_ms >= ${q.from}`,
+    sql`ts_ms <= ${q.to}`,
+  ];
+  if (q.terminalId) c.push(sql`terminal_id = ${q.terminalId}`);
+  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.region) c.push(sql`region = ${q.region}`);
+  if (q.firmware) c.push(sql`firmware = ${q.firmware}`);
+  if (q.issuerId) c.push(sql`issuer_id = ${q.issuerId}`);
+  if (q.responseCodes?.length) c.push(sql`response_code IN ${inList(q.responseCodes)}`);
+  if (q.categories?.length) c.push(sql`category IN ${inList(q.categories)}`);
+  if (q.types?.length) c.push(sql`type IN ${inList(q.types)}`);
+  return conds(c);
+}
+
+/** The raw events behind a number: one terminal (or merchant, region...) over a time range. */
+export async function queryDrillDown(
+  ch: ClickHouse,
+  input: DrillDownQuery,
+): Promise<StoredEvent[]> {
+  const q = drillDownQuerySchema.parse(input);
+  const rows = await ch.query<EventRow>(
+    sql`SELECT * FROM ${ident(TABLES.events)} FINAL WHERE ${drillWhere(q)}
+        ORDER BY ts_ms, event_id LIMIT ${q.limit}`,
+  );
+  return rows.map(rowToEvent);
+}
+
+/** Counts behind a number: events in total and per response code (duplicates counted once). */
+export async function summarizeDrillDown(
+  ch: ClickHouse,
+  input: Omit<DrillDownQuery, 'limit'>,
+): Promise<{ total: number; byCode: Record<string, number> }> {
+  const q = drillDownQuerySchema.parse(input);
+  const rows = await ch.query<{ response_code: string; n: number }>(
+    sql`SELECT response_code, count() AS n FROM ${ident(TABLES.events)} FINAL
+        WHERE ${drillWhere(q)} GROUP BY response_code ORDER BY response_code`,
+  );
+  const byCode: Record<string, number> = {};
+  let total = 0;
+  for (const r of rows) {
+    byCode[r.response_code] = Number(r.n);
+    total += Number(r.n);
+  }
+  return { total, byCode };
+}
+
+export interface AlertDetail {
+  alert: Alert;
+  transitions: Alert[];
+  actions: AlertAction[];
+  /** raw events of the alert's entity from (firstSeen - window) to lastSeen */
+  events: StoredEvent[];
+}
+
+/** An alert with its history, its audit trail and the raw events behind it. */
+export async function getAlertDetail(
+  ch: ClickHouse,
+  alertId: string,
+  opts: { responseCodes?: string[]; eventLimit?: number } = {},
+): Promise<AlertDetail | undefined> {
+  const transitions = await queryAlertTransitions(ch, alertId);
+  const alert = transitions.at(-1);
+  if (!alert) return undefined;
+  const windowMs = parseWindow(alert.window);
+  const entity: Partial<DrillDownQuery> =
+    alert.scope === 'terminal'
+      ? { terminalId: alert.key }
+      : alert.scope === 'merchant'
+        ? { merchantId: alert.key }
+        : alert.scope === 'region'
+          ? { region: alert.key }
+          : alert.scope === 'firmware'
+            ? { firmware: alert.key }
+            : { issuerId: alert.key };
+  const [actions, events] = await Promise.all([
+    queryAlertActions(ch, alertId),
+    queryDrillDown(ch, {
+      ...entity,
+      from: Math.max(0, Date.parse(alert.firstSeen) - windowMs),
+      to: Date.parse(alert.lastSeen),
+      ...(opts.responseCodes ? { responseCodes: opts.responseCodes } : {}),
+      limit: opts.eventLimit ?? 500,
+    }),
+  ]);
+  return { alert, transitions, actions, events };
+}
+
+function parseWindow(label: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(label);
+  if (!m) return 0;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+// ---- webhooks ---------------------------------------------------------------------------
+
+/** Create or update a subscription: the row with the highest updatedAt wins. */
+export async function upsertSubscriptions(
+  ch: ClickHouse,
+  subs: readonly SubscriptionInput[],
+): Promise<void> {
+  await ch.insert(TABLES.subscriptions, subs.map(subscriptionToRow));
+}
+
+export async function listSubscriptions(
+  ch: ClickHouse,
+  input: { merchantId?: string; activeOnly?: boolean } = {},
+): Promise<Subscription[]> {
+  const q = z
+    .object({
+      merchantId: z.string().min(1).max(32).optional(),
+      activeOnly: z.boolean().default(true),
+    })
+    .parse(input);
+  const c: SqlFragment[] = [];
+  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.activeOnly) c.push(sql`active = 1`);
+  const rows = await ch.query<SubscriptionRow>(
+    sql`SELECT * FROM ${ident(TABLES.subscriptions)} FINAL WHERE ${conds(c)} ORDER BY merchant_id, subscription_id`,
+  );
+  return rows.map(rowToSubscription);
+}
+
+export async function insertDeliveries(
+  ch: ClickHouse,
+  deliveries: readonly DeliveryInput[],
+): Promise<void> {
+  await ch.insert(TABLES.deliveries, deliveries.map(deliveryToRow));
+}
+
+export async function queryDeliveries(
+  ch: ClickHouse,
+  input: { subscriptionId?: string; merchantId?: string; alertId?: string; limit?: number } = {},
+): Promise<Delivery[]> {
+  const q = z
+    .object({
+      subscriptionId: z.string().min(1).max(128).optional(),
+      merchantId: z.string().min(1).max(32).optional(),
+      alertId: z.string().min(1).max(128).optional(),
+      limit: limit(100, 5000),
+    })
+    .parse(input);
+  const c: SqlFragment[] = [];
+  if (q.subscriptionId) c.push(sql`subscription_id = ${q.subscriptionId}`);
+  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.alertId) c.push(sql`alert_id = ${q.alertId}`);
+  const rows = await ch.query<DeliveryRow>(
+    sql`SELECT * FROM ${ident(TABLES.deliveries)} FINAL WHERE ${conds(c)} ORDER BY ts_ms DESC, attempt DESC LIMIT ${q.limit}`,
+  );
+  return rows.map(rowToDelivery);
+}
+
+export async function queryDeadLetters(
+  ch: ClickHouse,
+  input: { from?: number; to?: number; sourceTopic?: string; limit?: number } = {},
+): Promise<StoredDeadLetter[]> {
+  const q = z
+    .object({
+      from: epochMs.optional(),
+      to: epochMs.optional(),
+      sourceTopic: z.string().min(1).max(249).optional(),
+      limit: limit(100, 5000),
+    })
+    .parse(input);
+  const c: SqlFragment[] = [];
+  if (q.from !== undefined) c.push(sql`ts_ms >= ${q.from}`);
+  if (q.to !== undefined) c.push(sql`ts_ms <= ${q.to}`);
+  if (q.sourceTopic) c.push(sql`source_topic = ${q.sourceTopic}`);
+  const rows = await ch.query<DeadLetterRow>(
+    sql`SELECT * FROM ${ident(TABLES.deadLetters)} FINAL WHERE ${conds(c)} ORDER BY ts_ms DESC LIMIT ${q.limit}`,
+  );
+  return rows.map(rowToDeadLetter);
+}

@@ -1,0 +1,62 @@
+import type { ClickHouse } from './client';
+import { TABLES } from './schema';
+import { ident, sql } from './sql';
+
+/** Tables partitioned by toYYYYMMDD(ts): retention applies to these (subscriptions are state). */
+export const DAY_PARTITIONED_TABLES = [
+  TABLES.events,
+  TABLES.rates,
+  TABLES.alerts,
+  TABLES.alertActions,
+  TABLES.deliveries,
+  TABLES.deadLetters,
+] as const;
+
+/** YYYYMMDD of the UTC day `days` before `nowMs`: partitions below it are older than `days`. */
+export function cutoffPartition(days: number, nowMs: number): number {
+  const d = new Date(nowMs - days * 86_400_000);
+  return d.getUTCFullYear() * 10_000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+}
+
+/**
+ * Drop whole day partitions older than `days` (no TTL clause: 18.16 has no table TTL and a
+ * drop is instant and frees disk at once, where TTL rewrites parts). Returns the dropped
+ * partition ids, e.g. ["20260101"].
+ */
+export async function dropPartitionsOlderThan(
+  ch: ClickHouse,
+  table: string,
+  days: number,
+  nowMs = Date.now(),
+): Promise<string[]> {
+  if (!Number.isInteger(days) || days < 0)
+    throw new Error(`retention days must be a whole number >= 0, got ${days}`);
+  const cutoff = cutoffPartition(days, nowMs);
+  const parts = await ch.query<{ partition: string }>(
+    sql`SELECT DISTINCT partition FROM system.parts
+        WHERE database = currentDatabase() AND table = ${table} AND active
+        ORDER BY partition`,
+  );
+  const dropped: string[] = [];
+  for (const { partition } of parts) {
+    // Only YYYYMMDD partitions: a table partitioned some other way is left alone.
+    if (!/^\d{8}$/.test(partition) || Number(partition) >= cutoff) continue;
+    await ch.command(sql`ALTER TABLE ${ident(table)} DROP PARTITION ${Number(partition)}`);
+    dropped.push(partition);
+  }
+  return dropped;
+}
+
+/** Apply a retention policy, e.g. { events_raw: 7, window_stats: 30 }. */
+export async function applyRetention(
+  ch: ClickHouse,
+  policy: Partial<Record<(typeof DAY_PARTITIONED_TABLES)[number], number>>,
+  nowMs = Date.now(),
+): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [table, days] of Object.entries(policy)) {
+    if (days === undefined) continue;
+    out[table] = await dropPartitionsOlderThan(ch, table, days, nowMs);
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * Tables and their versioned migrations (DESIGN.md "Storage").
+ *
+ * SQL that runs on 18.16 (Debian) and on current releases alike: DateTime('UTC') (no
+ * DateTime64), String (no LowCardinality), no TTL (retention drops partitions), no query
+ * parameters, no window functions.
+ *
+ * Idempotent writes: every table is a ReplacingMergeTree whose ORDER BY is the row's
+ * deterministic identity (eventId; scope/key/window/pane end; alertId + transition time...).
+ * Why not insert_deduplication_token: it does not exist before 22.x, and 18.16 deduplicates
+ * identical blocks only on Replicated tables; a replay also re-batches rows differently, so
+ * block hashes would not match anyway. ReplacingMergeTree collapses duplicates only when parts
+ * merge, so every reader that must be exact uses FINAL or GROUP BY the identity (argMax).
+ *
+ * Each table with a time column is PARTITION BY toYYYYMMDD(<time>): retention drops whole
+ * days (retention.ts). Each migration's statements are idempotent themselves (IF NOT EXISTS),
+ * so a crash between a statement and its bookkeeping row is repaired by running it again.
+ */
+
+export const TABLES = {
+  migrations: 'schema_migrations',
+  events: 'events_raw',
+  rates: 'window_stats',
+  alerts: 'alerts',
+  alertActions: 'alert_actions',
+  subscriptions: 'webhook_subscriptions',
+  deliveries: 'webhook_deliveries',
+  deadLetters: 'dead_letters',
+} as const;
+export type TableName = (typeof TABLES)[keyof typeof TABLES];
+
+export interface Migration {
+  id: number;
+  name: string;
+  /** one statement per entry: the HTTP interface runs one statement per request */
+  statements: readonly string[];
+}
+
+export const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.migrations} (
+  id UInt32,
+  name String,
+  applied_at DateTime('UTC')
+) ENGINE = ReplacingMergeTree() ORDER BY id`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'initial tables',
+    statements: [
+      // Raw events for drill-down: who, when, which code, and the event as it arrived.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.events} (
+        event_id String,
+        type String,
+        ts DateTime('UTC'),
+        ts_ms UInt64,
+        terminal_id String,
+        merchant_id String,
+        region String,
+        txn_id String,
+        response_code String,
+        category String,
+        amount Nullable(Int64),
+        currency String,
+        firmware String,
+        issuer_id String,
+        raw String,
+        kafka_partition Int32,
+        kafka_offset Int64,
+        inserted_at DateTime('UTC')
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (terminal_id, ts, event_id)`,
+      // One RateRow per scope/key/window/pane end. Categories as columns: 18.16 has no Map.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.rates} (
+        scope String,
+        key String,
+        window String,
+        ts DateTime('UTC'),
+        ts_ms UInt64,
+        merchant_id String,
+        region String,
+        auths UInt32,
+        approved UInt32,
+        failures UInt32,
+        faults UInt32,
+        cat_approved UInt32,
+        cat_cardholder UInt32,
+        cat_issuer UInt32,
+        cat_terminal UInt32,
+        cat_security UInt32,
+        cat_timeout UInt32,
+        cat_other UInt32,
+        input_errors UInt32,
+        reversals UInt32,
+        unreversed_timeouts UInt32,
+        settlement_due UInt32,
+        unsettled UInt32,
+        heartbeats UInt32,
+        failure_rate Float64,
+        fault_rate Float64,
+        reversal_rate Float64,
+        no_settlement_rate Float64,
+        volume_ratio Nullable(Float64),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (scope, window, key, ts_ms)`,
+      // Every alert transition (firing, updates, resolved); the full JSON kept in body.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.alerts} (
+        alert_id String,
+        rule String,
+        severity String,
+        status String,
+        scope String,
+        key String,
+        merchant_id String,
+        region String,
+        window String,
+        metric String,
+        value Float64,
+        threshold Float64,
+        baseline Float64,
+        first_seen DateTime('UTC'),
+        last_seen DateTime('UTC'),
+        ts DateTime('UTC'),
+        ts_ms UInt64,
+        body String
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (alert_id, ts_ms, status)`,
+      // Audit trail of what people did: acks, assignments, notes, resolutions.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.alertActions} (
+        action_id String,
+        alert_id String,
+        kind String,
+        actor String,
+        role String,
+        assignee String,
+        note String,
+        ts DateTime('UTC'),
+        ts_ms UInt64
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (alert_id, ts_ms, action_id)`,
+      // Subscriptions are state, not history: the highest version per id wins; no day partitions.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.subscriptions} (
+        subscription_id String,
+        merchant_id String,
+        url String,
+        secret String,
+        rules Array(String),
+        min_severity String,
+        language String,
+        active UInt8,
+        created_at DateTime('UTC'),
+        updated_at DateTime('UTC'),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (merchant_id, subscription_id)`,
+      `CREATE TABLE IF NOT EXISTS ${TABLES.deliveries} (
+        delivery_id String,
+        subscription_id String,
+        merchant_id String,
+        alert_id String,
+        webhook_id String,
+        attempt UInt16,
+        outcome String,
+        http_status UInt16,
+        error String,
+        duration_ms UInt32,
+        ts DateTime('UTC'),
+        ts_ms UInt64
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (subscription_id, webhook_id, attempt)`,
+      // Events that broke the contract: raw bytes as base64 (JSON insert cannot carry invalid
+      // UTF-8), the text as far as it decodes, the reason and where it came from.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.deadLetters} (
+        source_topic String,
+        source_partition Int32,
+        source_offset Int64,
+        reason String,
+        raw_base64 String,
+        raw_text String,
+        record_key String,
+        ts DateTime('UTC'),
+        ts_ms UInt64
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (source_topic, source_partition, source_offset)`,
+    ],
+  },
+];
