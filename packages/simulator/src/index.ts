@@ -39,3 +39,4 @@ export {
   type RegionSpec,
 } from './fleet';
 export { Rng } from './rng';
+export { matchLabel, type AlertLike, type MatchOptions } from './labels';

@@ -38,13 +38,14 @@ import {
 /** 2026-03-02 00:00 China time (a Monday): the default start of a run. */
 export const DEFAULT_START = Date.UTC(2026, 2, 1, 16, 0, 0);
 export const DEFAULT_DURATION_MS = 24 * HOUR_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 export interface DemoOptions {
   /** when the first incident starts (epoch ms); default start + 15 min */
   firstAt?: number;
   /** a new incident starts this often (sim time); default 2 min */
   everyMs?: number;
-  /** each incident lasts this long (sim time); default 6 min */
+  /** each incident lasts this long (sim time); default 8 min */
   lastsMs?: number;
   /** rotation; default every incident scenario (settlement-gap only with a deadline <= 10 min) */
   scenarios?: readonly IncidentScenario[];
@@ -68,7 +69,7 @@ export interface SimulationOptions {
   /** default 24 h; `demo` defaults to Infinity; `settlement-gap` to deadline + 20 h */
   durationMs?: number;
   fleet?: FleetOptions;
-  /** multiplies every terminal's traffic; default 1 */
+  /** multiplies every terminal's traffic; default 1 (demo 2.5) */
   volumeScale?: number;
   /** multiplies incident effect probabilities (capped); default 1, demo 1.5 */
   intensity?: number;
@@ -353,7 +354,18 @@ class SimulationImpl implements Simulation {
     if (!(duration > 0)) throw new Error(`simulator: durationMs must be > 0, got ${duration}`);
     this.end = this.start + duration;
     this.pos = this.start;
-    this.fleet = buildFleet(this.seed, opts.fleet);
+    const isDemo = scenario === 'demo';
+    let fleetOpts = opts.fleet ?? {};
+    if (isDemo && fleetOpts.utcOffsetMs === undefined) {
+      // A live demo runs whenever someone starts it: shift the fleet's clock so the first
+      // incident falls at 11:xx local time, when shops are open and busy.
+      const firstAt = opts.demo?.firstAt ?? this.start + 15 * MINUTE_MS;
+      const utcHour = Math.floor((((firstAt % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+      let shift = (((11 - utcHour) % 24) + 24) % 24;
+      if (shift > 12) shift -= 24;
+      fleetOpts = { ...fleetOpts, utcOffsetMs: shift * HOUR_MS };
+    }
+    this.fleet = buildFleet(this.seed, fleetOpts);
     this.rng = new Rng(this.seed, 1);
     this.tz = this.fleet.utcOffsetMs;
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 5 * MINUTE_MS;
@@ -370,7 +382,8 @@ class SimulationImpl implements Simulation {
     const f = this.fleet;
     const nT = (this.nT = f.terminals.length);
     this.recordBase = 2 * nT + MAX_SOURCES;
-    const volume = opts.volumeScale ?? 1;
+    // Demo: 2.5x traffic so a single terminal's incident shows within a minute or two.
+    const volume = opts.volumeScale ?? (isDemo ? 2.5 : 1);
     this.ratePerMs = new Float64Array(nT);
     this.pTimeout = new Float64Array(nT);
     this.pTerminal = new Float64Array(nT);
@@ -461,7 +474,7 @@ class SimulationImpl implements Simulation {
       if (rotation.length === 0) throw new Error('simulator: demo.scenarios is empty');
       this.demo = {
         everyMs: d.everyMs ?? 2 * MINUTE_MS,
-        lastsMs: d.lastsMs ?? 6 * MINUTE_MS,
+        lastsMs: d.lastsMs ?? 8 * MINUTE_MS,
         scenarios: rotation,
         nextAt: d.firstAt ?? runStart + 15 * MINUTE_MS,
         n: 0,
