@@ -1,1 +1,23 @@
-export {};
+export { processorConfigSchema, loadProcessorConfig, type ProcessorEnv } from './config';
+export { createProcessor, type Processor, type ProcessorOptions } from './processor';
+export {
+  createStore,
+  tableNames,
+  migrations,
+  STAT_COLUMNS,
+  type Store,
+  type TableNames,
+  type StatRow,
+} from './store';
+export {
+  EventTask,
+  RollupTask,
+  processorEngineWindows,
+  statRow,
+  PARTITION_LOCAL_SCOPES,
+  ROLLUP_SCOPES,
+  type RollupRecord,
+  type PartialRecord,
+  type TickRecord,
+} from './tasks';
+export { createMetrics, type Metrics } from './metrics';

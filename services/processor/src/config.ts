@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import { envs, loadConfig, type Env } from '@tillwatch/config';
+import { TOPICS, parseWindowLabel } from '@tillwatch/contracts';
+import { z } from 'zod';
+
+const duration = (def: string) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 24h')
+    .default(def)
+    .transform((s) => parseWindowLabel(s));
+
+const topic = (def: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: [A-Za-z0-9._-], 1..249 chars')
+    .default(def);
+
+/**
+ * Every variable the processor reads. Exported so deploy tests can hold the compose file to it:
+ * a variable the compose file sets for the processor must be a key here. A bad value stops the
+ * processor at start with a message naming the variable (exit code 78).
+ */
+export const processorConfigSchema = z.object({
+  /** host:port[,host:port]: required, the processor has no embedded mode (that is `tillwatch start`) */
+  KAFKA_BROKERS: envs.list().refine((l) => l.length > 0, 'at least one host:port'),
+  /** e.g. http://clickhouse:8123 */
+  CLICKHOUSE_URL: z.url(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
+    .default('default'),
+  /** Table name prefix, so tests (and a second deployment) can share one server. */
+  PROCESSOR_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
+    .default('tw_'),
+  TOPIC_EVENTS: topic(TOPICS.events),
+  TOPIC_DLQ: topic(TOPICS.deadLetter),
+  TOPIC_ALERTS: topic(TOPICS.alerts),
+  TOPIC_ROLLUPS: topic(TOPICS.rollups),
+  /** Partitions of topics the processor creates when missing (existing topics are left alone). */
+  TOPIC_PARTITIONS: envs.int(4, 1, 10_000),
+  PROCESSOR_GROUP_ID: z.string().min(1).default('tillwatch-processor'),
+  /**
+   * Stable name of this instance: its Kafka transactional id is `<group>-<instance>`, so a
+   * restarted instance fences its crashed predecessor's open transaction. Two live instances
+   * must differ. Default: the host name (one instance per container/pod).
+   */
+  PROCESSOR_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .default(
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 100) || 'processor',
+    ),
+  /** Prometheus /metrics; 0 = a free port (logged). */
+  PROCESSOR_METRICS_PORT: envs.port(9464),
+  PROCESSOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Engine timing (CONTRACT.md §2 defaults). */
+  SETTLEMENT_DEADLINE: duration('24h'),
+  REVERSAL_GRACE: duration('60s'),
+  ALLOWED_LATENESS: duration('10s'),
+  /**
+   * Extra event time replayed before the longest window on recovery: covers events that arrive
+   * out of order (the simulator's reach back 4.4 s) and record timestamps that trail event time.
+   */
+  REPLAY_MARGIN: duration('1m'),
+  /** Rules file (JSON or YAML) merged over the shipped defaults. */
+  RULES_FILE: z.string().min(1).optional(),
+  /** Longest wait between ClickHouse retries while it is down (backoff doubles from 200 ms). */
+  CLICKHOUSE_MAX_BACKOFF: duration('10s'),
+  /** Bytes fetched per partition per request: ~5,000 events of 200 B per batch. */
+  KAFKA_MAX_BYTES_PER_PARTITION: envs.int(1_048_576, 1024),
+  LOG_LEVEL: envs.logLevel(),
+});
+export type ProcessorEnv = z.infer<typeof processorConfigSchema>;
+
+export function loadProcessorConfig(env?: Env): ProcessorEnv {
+  return loadConfig(processorConfigSchema, env);
+}

@@ -1,0 +1,540 @@
+import type { Server } from 'node:http';
+import { createLogger, type Logger } from '@tillwatch/config';
+import { decodeEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
+import {
+  createKafka,
+  ensureTopics,
+  deadLetterHeaders,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from '@tillwatch/kafka';
+import { createMonitor, loadRulesFile, type RulesConfigInput } from '@tillwatch/rules';
+import { Partitioners } from 'kafkajs';
+import type { ProcessorEnv } from './config';
+import { createMetrics, serveMetrics, type Metrics } from './metrics';
+import { createStore, emptyRows, type Rows, type Store } from './store';
+import {
+  EventTask,
+  RollupTask,
+  processorEngineWindows,
+  type RollupMessage,
+  type RollupRecord,
+  type TaskSink,
+} from './tasks';
+
+/**
+ * The processor: one consumer group on pos.events and pos.rollups, exactly-once towards Kafka
+ * and idempotent towards ClickHouse.
+ *
+ * Per batch (kafkajs eachBatch, one partition):
+ *  1. decode + validate every record; bad ones become dead letters;
+ *  2. feed the partition's task (EventTask or RollupTask): window stats, alert transitions and
+ *     rollup partials come out at pane boundaries;
+ *  3. write raw events, stats, alerts and dead letters to ClickHouse, retrying with backoff
+ *     while it is down (the consumer waits: nothing is fetched past what is not yet durable);
+ *  4. one Kafka transaction: alerts to pos.alerts, partials to pos.rollups, dead letters to
+ *     pos.events.dlq, and the consumer offset. The offset is committed only with the outputs it
+ *     covers, after ClickHouse has them.
+ *
+ * A crash anywhere aborts the open transaction (the restarted instance, same transactional id,
+ * fences it); consumers read committed only, so no alert or partial is seen twice. ClickHouse
+ * rows written before the crash are written again with the same identity and fold away.
+ *
+ * Recovery (start, and every assignment): the first batch of a partition tells where the group
+ * resumes (offset C, record time T). The task replays from the offset at T - (longest window +
+ * lateness + largest pane + margin) with outputs suppressed until C, so windows are whole again
+ * and nothing already written is written again. Pending settlements older than that are
+ * rebuilt from the raw events in ClickHouse (approved auths, succeeded reversals, settlements
+ * of the partition within one settlement deadline): replaying 24 h of Kafka for them would cost
+ * 24x the window replay, and an engine snapshot would need its own consistency with offsets.
+ */
+
+export interface ProcessorOptions {
+  config: ProcessorEnv;
+  logger?: Logger;
+  /** for tests: override the rules (merged over defaults) */
+  rules?: RulesConfigInput;
+}
+
+export interface Processor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly metrics: Metrics;
+  readonly metricsPort: number;
+  readonly store: Store;
+}
+
+/** Rules that need every partition's view run in the rollup stage, not per partition. */
+const CROSS_PARTITION_RULES = ['regional_outage', 'firmware_regression', 'issuer_degradation'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface PartState {
+  topic: string;
+  partition: number;
+  /** outputs are suppressed below this offset: they were written before */
+  replayUntil: number;
+  /** next offset to handle */
+  next: number;
+  /** after a seek: batches that start at or past replayUntil are stale (fetched before the seek) */
+  seeking: boolean;
+  events?: EventTask;
+  rollup?: RollupTask;
+}
+
+class StaleError extends Error {
+  constructor() {
+    super('partition revoked or consumer stopping');
+  }
+}
+
+export function createProcessor(opts: ProcessorOptions): Processor {
+  const cfg = opts.config;
+  const log = opts.logger ?? createLogger('processor', { level: cfg.LOG_LEVEL });
+  const metrics = createMetrics();
+  const kafka: Kafka = createKafka({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: `tillwatch-processor-${cfg.PROCESSOR_INSTANCE_ID}`,
+    logger: log.child({ component: 'kafkajs' }),
+  });
+  const store = createStore({
+    url: cfg.CLICKHOUSE_URL,
+    user: cfg.CLICKHOUSE_USER,
+    password: cfg.CLICKHOUSE_PASSWORD,
+    database: cfg.CLICKHOUSE_DATABASE,
+    prefix: cfg.PROCESSOR_TABLE_PREFIX,
+    logger: log,
+  });
+
+  const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+  const engineConfig = {
+    windowsMs: win.windowsMs,
+    panesMs: win.panesMs,
+    allowedLatenessMs: cfg.ALLOWED_LATENESS,
+    settlementDeadlineMs: cfg.SETTLEMENT_DEADLINE,
+    reversalGraceMs: cfg.REVERSAL_GRACE,
+  };
+  const longest = Math.max(...DEFAULT_ENGINE_CONFIG.windowsMs);
+  const largestPane = Math.max(...DEFAULT_ENGINE_CONFIG.panesMs);
+  const eventReplayMs = longest + cfg.ALLOWED_LATENESS + largestPane + cfg.REPLAY_MARGIN;
+  // Partials reach a rollup partition from every source at its own pace: allow 10 min of skew.
+  const rollupReplayMs = longest + largestPane + cfg.REPLAY_MARGIN + 600_000;
+  const approvedCodes = [...DEFAULT_ENGINE_CONFIG.codeCategories]
+    .filter(([, c]) => c === CAT.approved)
+    .map(([code]) => code);
+
+  const baseRules = (cfg.RULES_FILE ? loadRulesFile(cfg.RULES_FILE) : {}) as RulesConfigInput;
+  const rulesFor = (): RulesConfigInput => {
+    const rules: Record<string, unknown> = {
+      ...(baseRules.rules ?? {}),
+      ...(opts.rules?.rules ?? {}),
+    };
+    for (const id of CROSS_PARTITION_RULES) {
+      rules[id] = { ...((rules[id] as object) ?? {}), enabled: false };
+    }
+    return { ...baseRules, ...opts.rules, rules } as RulesConfigInput;
+  };
+
+  let consumer: Consumer | undefined;
+  let producer: Producer | undefined;
+  let admin: ReturnType<Kafka['admin']> | undefined;
+  let metricsServer: Server | undefined;
+  let metricsPort = 0;
+  let sourcePartitions = 0;
+  let rollupPartitions = 0;
+  const states = new Map<string, PartState>();
+  let stopping = false;
+
+  const newEventTask = (partition: number) =>
+    new EventTask({
+      partition,
+      sourcePartitions,
+      rollupPartitions,
+      monitor: createMonitor({ engine: engineConfig, rules: rulesFor() }),
+      statsWindows: win.statsWindows,
+      paneWindow: win.paneWindow,
+      p0: win.p0,
+    });
+
+  /** Rebuild pending settlements of a partition from ClickHouse's raw events. */
+  const primeSettlements = async (task: EventTask, partition: number, beforeTs: number) => {
+    const from = beforeTs - cfg.SETTLEMENT_DEADLINE;
+    const codes = approvedCodes.map((c) => `'${c}'`).join(',');
+    const rs = await store.client.query({
+      query: `SELECT raw FROM ${store.tables.events}
+        WHERE topic = '${cfg.TOPIC_EVENTS}' AND partition = ${partition}
+          AND ts_ms >= ${Math.max(0, Math.floor(from))} AND ts_ms < ${Math.floor(beforeTs)}
+          AND ((type = 'auth' AND response_code IN (${codes}))
+            OR (type = 'reversal' AND status = 'succeeded')
+            OR (type = 'settlement' AND status = 'settled'))
+        ORDER BY ts_ms, offset`,
+      format: 'JSONEachRow',
+    });
+    let n = 0;
+    for (const row of await rs.json<{ raw: string }>()) {
+      const d = decodeEvent(row.raw);
+      if (d.ok) {
+        task.prime(d.event);
+        n++;
+      }
+    }
+    return n;
+  };
+
+  const recover = async (
+    topic: string,
+    partition: number,
+    first: KafkaMessage,
+  ): Promise<PartState> => {
+    const c = Number(first.offset);
+    const t = Number(first.timestamp);
+    const isEvents = topic === cfg.TOPIC_EVENTS;
+    const fromTs = t - (isEvents ? eventReplayMs : rollupReplayMs);
+    const offsets = await admin!.fetchTopicOffsetsByTimestamp(topic, fromTs);
+    const found = offsets.find((o) => o.partition === partition);
+    let r = found ? Number(found.offset) : c;
+    if (!(r >= 0) || r > c) r = c;
+    const st: PartState = { topic, partition, replayUntil: c, next: r, seeking: r < c };
+    if (isEvents) {
+      st.events = newEventTask(partition);
+      const primed = await primeSettlements(st.events, partition, fromTs);
+      log.info(
+        { topic, partition, resumeAt: c, replayFrom: r, primed },
+        'partition assigned: rebuilding state',
+      );
+    } else {
+      st.rollup = new RollupTask({
+        windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
+        panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
+        p0: win.p0,
+      });
+      log.info(
+        { topic, partition, resumeAt: c, replayFrom: r },
+        'partition assigned: rebuilding state',
+      );
+    }
+    metrics.recoveries.inc({ topic });
+    return st;
+  };
+
+  /** ClickHouse write with backoff; heartbeats keep the group membership while it is down. */
+  const writeDurably = async (rows: Rows, heartbeat: () => Promise<void>, live: () => boolean) => {
+    const t0 = performance.now();
+    let wait = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.write(rows);
+        break;
+      } catch (e) {
+        const retriable = (e as { retriable?: boolean }).retriable === true;
+        if (!retriable) throw e;
+        metrics.writeRetries.inc();
+        if (attempt === 1 || attempt % 10 === 0)
+          log.warn(
+            { err: (e as Error).message, attempt, waitMs: wait },
+            'ClickHouse write failed; consumer waits and retries',
+          );
+        const until = Date.now() + wait;
+        while (Date.now() < until) {
+          if (!live()) throw new StaleError();
+          await heartbeat();
+          await sleep(Math.min(1000, until - Date.now()));
+        }
+        wait = Math.min(cfg.CLICKHOUSE_MAX_BACKOFF, wait * 2);
+      }
+    }
+    metrics.writeSeconds.observe((performance.now() - t0) / 1000);
+    metrics.rows.inc({ table: 'events' }, rows.events.length);
+    metrics.rows.inc({ table: 'stats' }, rows.stats.length);
+    metrics.rows.inc({ table: 'alerts' }, rows.alerts.length);
+    metrics.rows.inc({ table: 'dead_letters' }, rows.deadLetters.length);
+  };
+
+  const handleBatch = async (
+    batch: { topic: string; partition: number; messages: KafkaMessage[]; highWatermark: string },
+    ctl: {
+      resolveOffset: (o: string) => void;
+      heartbeat: () => Promise<void>;
+      isRunning: () => boolean;
+      isStale: () => boolean;
+    },
+  ) => {
+    const { topic, partition, messages } = batch;
+    if (!messages.length || ctl.isStale()) return;
+    const id = `${topic}:${partition}`;
+    let st = states.get(id);
+    if (!st) {
+      st = await recover(topic, partition, messages[0]!);
+      states.set(id, st);
+      if (st.seeking) {
+        consumer!.seek({ topic, partition, offset: String(st.next) });
+        return;
+      }
+    }
+    const firstOffset = Number(messages[0]!.offset);
+    if (st.seeking) {
+      // Fetched before the seek took effect: it starts where the group resumed, not at the replay.
+      if (firstOffset >= st.replayUntil && st.next < st.replayUntil) return;
+      st.seeking = false;
+    }
+
+    const rows = emptyRows();
+    const alerts: Alert[] = [];
+    const rollups: RollupMessage[] = [];
+    const dead: { raw: Buffer | null; key: Buffer | null; reason: string; offset: string }[] = [];
+    const sink: TaskSink = {
+      stats: (r) => rows.stats.push(r),
+      alert: (a) => alerts.push(a),
+      rollup: (m) => rollups.push(m),
+    };
+    const isEvents = topic === cfg.TOPIC_EVENTS;
+    let last = -1;
+    let emitted = 0;
+    let replayed = 0;
+    for (const msg of messages) {
+      const off = Number(msg.offset);
+      if (off < st.next) continue;
+      st.next = off + 1;
+      last = off;
+      const emitting = off >= st.replayUntil;
+      if (emitting) emitted++;
+      else replayed++;
+      if (isEvents) {
+        const raw = msg.value;
+        const d = raw
+          ? decodeEvent(raw)
+          : { ok: false as const, reason: 'empty record (no value)' };
+        if (!d.ok) {
+          if (emitting) {
+            dead.push({ raw, key: msg.key, reason: d.reason, offset: msg.offset });
+            rows.deadLetters.push({
+              topic,
+              partition,
+              offset: msg.offset,
+              received_at: Math.floor(Date.now() / 1000),
+              reason: d.reason.slice(0, 1000),
+              raw_base64: raw ? raw.toString('base64') : '',
+              raw_size: raw ? raw.length : 0,
+            });
+          }
+          continue;
+        }
+        const ev: TerminalEvent = d.event;
+        if (emitting) {
+          rows.events.push({
+            event_id: ev.eventId,
+            ts: Math.floor(ev.ts / 1000),
+            ts_ms: ev.ts,
+            type: ev.type,
+            terminal_id: ev.terminalId,
+            merchant_id: ev.merchantId,
+            region: ev.region,
+            txn_id: ev.type === 'heartbeat' ? '' : ev.txnId,
+            response_code: ev.type === 'auth' ? ev.responseCode : '',
+            amount: ev.type === 'auth' || ev.type === 'settlement' ? ev.amount : 0,
+            status: ev.type === 'reversal' || ev.type === 'settlement' ? ev.status : '',
+            topic,
+            partition,
+            offset: msg.offset,
+            raw: raw!.toString('utf8'),
+          });
+        }
+        st.events!.handle(ev, emitting ? sink : null);
+      } else {
+        let rec: RollupRecord;
+        try {
+          rec = JSON.parse(msg.value!.toString('utf8')) as RollupRecord;
+        } catch (e) {
+          // Only processors write pos.rollups: a bad record there is a bug, not input to tolerate.
+          throw new Error(
+            `bad record in ${topic}[${partition}]@${msg.offset}: ${(e as Error).message}`,
+          );
+        }
+        st.rollup!.handle(rec, emitting ? sink : null);
+      }
+    }
+    if (last < 0) return;
+    metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));
+    if (isEvents) {
+      metrics.events.inc({ outcome: 'replayed' }, replayed);
+      metrics.events.inc({ outcome: 'valid' }, emitted - dead.length);
+      metrics.events.inc({ outcome: 'invalid' }, dead.length);
+      metrics.decodeErrors.inc(dead.length);
+    } else metrics.lateRollups.set(st.rollup!.late);
+    if (last < st.replayUntil) {
+      // Pure replay: nothing new to write, and committing an offset below C would move the group back.
+      ctl.resolveOffset(String(last));
+      return;
+    }
+    for (const a of alerts) {
+      rows.alerts.push({
+        alert_id: a.alertId,
+        status: a.status,
+        ts: Math.floor(Date.parse(a.ts) / 1000),
+        ts_ms: Date.parse(a.ts),
+        rule: a.rule,
+        severity: a.severity,
+        scope: a.scope,
+        key: a.key,
+        merchant_id: a.merchantId ?? '',
+        region: a.region ?? '',
+        window: a.window,
+        value: a.value,
+        threshold: a.threshold,
+        first_seen: Math.floor(Date.parse(a.firstSeen) / 1000),
+        body: JSON.stringify(a),
+      });
+    }
+    const live = () => ctl.isRunning() && !ctl.isStale() && !stopping;
+    await writeDurably(rows, ctl.heartbeat, live);
+    if (!live()) throw new StaleError();
+
+    const t0 = performance.now();
+    const tx = await producer!.transaction();
+    try {
+      if (alerts.length) {
+        await tx.send({
+          topic: cfg.TOPIC_ALERTS,
+          acks: -1,
+          messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+        });
+      }
+      if (rollups.length) {
+        await tx.send({
+          topic: cfg.TOPIC_ROLLUPS,
+          acks: -1,
+          messages: rollups.map((m) => ({
+            key: m.key,
+            value: JSON.stringify(m.value),
+            timestamp: String(m.timestamp),
+            ...(m.partition !== undefined ? { partition: m.partition } : {}),
+          })),
+        });
+      }
+      if (dead.length) {
+        await tx.send({
+          topic: cfg.TOPIC_DLQ,
+          acks: -1,
+          messages: dead.map((d) => ({
+            key: d.key,
+            value: d.raw,
+            headers: deadLetterHeaders({
+              raw: d.raw,
+              reason: d.reason,
+              sourceTopic: topic,
+              sourcePartition: partition,
+              sourceOffset: d.offset,
+            }),
+          })),
+        });
+      }
+      await tx.sendOffsets({
+        consumerGroupId: cfg.PROCESSOR_GROUP_ID,
+        topics: [{ topic, partitions: [{ partition, offset: String(last + 1) }] }],
+      });
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => {});
+      throw e;
+    }
+    metrics.commitSeconds.observe((performance.now() - t0) / 1000);
+    for (const a of alerts) metrics.alerts.inc({ rule: a.rule, status: a.status });
+    ctl.resolveOffset(String(last));
+  };
+
+  return {
+    metrics,
+    store,
+    get metricsPort() {
+      return metricsPort;
+    },
+    async start() {
+      const served = await serveMetrics(
+        metrics,
+        cfg.PROCESSOR_METRICS_HOST,
+        cfg.PROCESSOR_METRICS_PORT,
+      );
+      metricsServer = served.server;
+      metricsPort = served.port;
+      log.info({ port: metricsPort }, 'metrics on /metrics');
+      await store.migrate();
+      await ensureTopics(
+        kafka,
+        [
+          { topic: cfg.TOPIC_EVENTS, partitions: cfg.TOPIC_PARTITIONS },
+          { topic: cfg.TOPIC_ROLLUPS, partitions: cfg.TOPIC_PARTITIONS },
+          { topic: cfg.TOPIC_ALERTS, partitions: cfg.TOPIC_PARTITIONS },
+          { topic: cfg.TOPIC_DLQ, partitions: cfg.TOPIC_PARTITIONS },
+        ],
+        { logger: log },
+      );
+      admin = kafka.admin();
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({
+        topics: [cfg.TOPIC_EVENTS, cfg.TOPIC_ROLLUPS],
+      });
+      sourcePartitions = meta.topics.find((t) => t.name === cfg.TOPIC_EVENTS)!.partitions.length;
+      rollupPartitions = meta.topics.find((t) => t.name === cfg.TOPIC_ROLLUPS)!.partitions.length;
+
+      producer = kafka.producer({
+        transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+
+      consumer = kafka.consumer({
+        groupId: cfg.PROCESSOR_GROUP_ID,
+        readUncommitted: false,
+        maxBytesPerPartition: cfg.KAFKA_MAX_BYTES_PER_PARTITION,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3000,
+        allowAutoTopicCreation: false,
+      });
+      // Every (re)assignment rebuilds every partition's state from its committed offset: cheap
+      // next to getting a half-revoked state right, and the path a crash takes anyway.
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        states.clear();
+        log.info({ assignment: e.payload.memberAssignment }, 'joined group');
+      });
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: [cfg.TOPIC_EVENTS, cfg.TOPIC_ROLLUPS],
+        fromBeginning: true,
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          try {
+            await handleBatch(batch, { resolveOffset, heartbeat, isRunning, isStale });
+          } catch (e) {
+            // State may hold part of a batch that is not committed: forget it all and replay.
+            states.clear();
+            if (e instanceof StaleError) return;
+            log.error(
+              { err: e, topic: batch.topic, partition: batch.partition },
+              'batch failed; replaying from the last commit',
+            );
+            throw e;
+          }
+        },
+      });
+    },
+    async stop() {
+      stopping = true;
+      await consumer
+        ?.disconnect()
+        .catch((e: unknown) => log.warn({ err: e }, 'consumer disconnect'));
+      await producer?.disconnect().catch(() => {});
+      await admin?.disconnect().catch(() => {});
+      await store.close().catch(() => {});
+      await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
+    },
+  };
+}

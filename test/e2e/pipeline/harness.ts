@@ -1,0 +1,395 @@
+/**
+ * Shared parts of the pipeline suites: simulated streams on real Kafka, the processor under
+ * test, and the ground truth. The ground truth runs ReferenceEngine (the executable definition of
+ * the window semantics) over the same events in the same order, stepping pane boundaries as the
+ * processor does, and holds every window-stats row in ClickHouse to it.
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import {
+  DEFAULT_CODE_TABLE,
+  eventTimeToMs,
+  validateEvent,
+  type Alert,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
+import {
+  DEFAULT_ENGINE_CONFIG,
+  METRIC_COUNT,
+  ReferenceEngine,
+  SCOPE,
+  type ScopeName,
+} from '@tillwatch/core';
+import { createKafka, type Kafka } from '@tillwatch/kafka';
+import { EventTask, STAT_COLUMNS, processorEngineWindows } from '@tillwatch/processor';
+import { createMonitor } from '@tillwatch/rules';
+import { createSimulation } from '@tillwatch/simulator';
+import { Partitioners } from 'kafkajs';
+
+export const PARTITIONS = 4;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function env(name: 'KAFKA_BROKERS' | 'CLICKHOUSE_URL'): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run through vitest globalSetup`);
+  return v;
+}
+
+export interface Stream {
+  events: TerminalEvent[];
+  /** partition of each event (same index), by the Java client's murmur2 of merchantId */
+  partitions: number[];
+  /** serialised values as produced */
+  values: string[];
+}
+
+/**
+ * `count` simulated events (daytime, every incident scenario) plus one sentinel heartbeat per
+ * partition 70 min after the last event: it moves every partition's watermark past the end of
+ * every window holding real events, so every window the stream touches gets closed.
+ */
+export function makeStream(seed: number, count: number, partitions = PARTITIONS): Stream {
+  const sim = createSimulation({
+    seed,
+    scenario: 'all',
+    start: Date.UTC(2026, 2, 2, 1, 0, 0),
+    durationMs: 6 * 3_600_000,
+  });
+  const part = Partitioners.DefaultPartitioner();
+  const meta = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  const events: TerminalEvent[] = [];
+  const parts: number[] = [];
+  const values: string[] = [];
+  let maxTs = 0;
+  for (const raw of sim.events()) {
+    const text = JSON.stringify(raw);
+    const r = validateEvent(JSON.parse(text));
+    if (!r.ok) throw new Error(`simulator produced an invalid event: ${r.reason}`);
+    events.push(r.event);
+    values.push(text);
+    parts.push(
+      part({
+        topic: 't',
+        partitionMetadata: meta,
+        message: { key: r.event.merchantId, value: '' },
+      }),
+    );
+    maxTs = Math.max(maxTs, r.event.ts);
+    if (events.length >= count) break;
+  }
+  const sentinelTs = maxTs + 70 * 60_000;
+  for (let p = 0; p < partitions; p++) {
+    const hb = {
+      type: 'heartbeat' as const,
+      eventId: `sentinel-${p}`,
+      ts: sentinelTs,
+      terminalId: `SENTINEL-T${p}`,
+      merchantId: `SENTINEL-M${p}`,
+      region: 'SENTINEL',
+    };
+    events.push(hb);
+    values.push(JSON.stringify(hb));
+    parts.push(p);
+  }
+  return { events, partitions: parts, values };
+}
+
+export async function createTopics(kafka: Kafka, topics: string[], partitions = PARTITIONS) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  });
+  await admin.disconnect();
+}
+
+/** Produce values (optionally interleaved with extra raw records) in order, record timestamp = event time. */
+export async function produce(
+  kafka: Kafka,
+  topic: string,
+  records: { partition: number; key: string | null; value: Buffer | string | null; ts: number }[],
+  chunk = 2000,
+) {
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+  await producer.connect();
+  for (let i = 0; i < records.length; i += chunk) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.slice(i, i + chunk).map((r) => ({
+        partition: r.partition,
+        key: r.key,
+        value: r.value,
+        timestamp: String(r.ts),
+      })),
+    });
+  }
+  await producer.disconnect();
+}
+
+export function streamRecords(s: Stream) {
+  return s.events.map((e, i) => ({
+    partition: s.partitions[i]!,
+    key: e.merchantId,
+    value: s.values[i]!,
+    ts: e.ts,
+  }));
+}
+
+/** Wait until the group has committed up to the end of every partition of `topics`, twice in a row. */
+export async function waitCaughtUp(
+  kafka: Kafka,
+  groupId: string,
+  topics: string[],
+  opts: { timeoutMs?: number; alive?: () => void } = {},
+) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+  let stable = 0;
+  let last = '';
+  try {
+    while (Date.now() < deadline) {
+      opts.alive?.();
+      let behind = 0;
+      let sig = '';
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const e of ends) {
+          const c = committed?.partitions.find((p) => p.partition === e.partition);
+          const at = c ? Number(c.offset) : -1;
+          // Transaction markers take an offset: the end is caught up within one marker.
+          const gap = Number(e.high) - Math.max(at, 0);
+          if (at < 0 ? Number(e.high) > 0 : gap > 1) behind += Math.max(gap, 1);
+          sig += `${topic}:${e.partition}:${e.high}:${at};`;
+        }
+      }
+      if (behind === 0 && sig === last) {
+        if (++stable >= 2) return;
+      } else stable = 0;
+      last = sig;
+      await sleep(1000);
+    }
+    throw new Error(`group ${groupId} did not catch up on ${topics.join(', ')}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function chClient(): ClickHouseClient {
+  return createClient({
+    url: env('CLICKHOUSE_URL'),
+    request_timeout: 120_000,
+    // The checks block the event loop for seconds: a kept-alive socket would be closed under us.
+    keep_alive: { enabled: false },
+  });
+}
+
+export interface StatRowOut {
+  scope: string;
+  key: string;
+  window: string;
+  ts: number;
+  counts: number[];
+}
+
+export async function readStats(ch: ClickHouseClient, table: string): Promise<StatRowOut[]> {
+  const rs = await ch.query({
+    query: `SELECT scope, key, window, toUInt32(ts) AS t, ${STAT_COLUMNS.join(', ')} FROM ${table} FINAL`,
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<Record<string, string | number>>();
+  return rows.map((r) => ({
+    scope: r.scope as string,
+    key: r.key as string,
+    window: r.window as string,
+    ts: Number(r.t) * 1000,
+    counts: STAT_COLUMNS.map((c) => Number(r[c])),
+  }));
+}
+
+export async function count(ch: ClickHouseClient, sql: string): Promise<number> {
+  const rs = await ch.query({ query: sql, format: 'JSONEachRow' });
+  const [row] = await rs.json<{ n: string | number }>();
+  return Number(row?.n ?? 0);
+}
+
+const WINDOW_LABEL: Record<string, number> = { '1m': 0, '5m': 1, '15m': 2, '1h': 3 };
+
+export interface Truth {
+  rows: number;
+  checked: number;
+  mismatched: { row: StatRowOut; expected: number[] }[];
+  missing: string[];
+  /** rows present twice (cannot happen under FINAL unless identities differ) */
+  duplicates: number;
+  expectedRows: number;
+}
+
+/**
+ * Hold ClickHouse's rows to ReferenceEngine over the same events (global order): every row's
+ * 22 counters must equal the reference's window at that end, and every (scope, key, window, end)
+ * whose closed pane held an event of the key must have a row (terminal, merchant, region and
+ * issuer; firmware keys depend on a terminal's remembered version and are held by the counts).
+ */
+export function checkAgainstTruth(events: readonly TerminalEvent[], rows: StatRowOut[]): Truth {
+  const cfg = DEFAULT_ENGINE_CONFIG;
+  const ref = new ReferenceEngine({});
+  const byTs = new Map<number, StatRowOut[]>();
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const r of rows) {
+    const id = `${r.scope}|${r.key}|${r.window}|${r.ts}`;
+    if (seen.has(id)) duplicates++;
+    seen.add(id);
+    let l = byTs.get(r.ts);
+    if (!l) byTs.set(r.ts, (l = []));
+    l.push(r);
+  }
+  // Expected rows from the events themselves.
+  const expected = new Set<string>();
+  const p0 = Math.min(...cfg.panesMs);
+  for (const e of events) {
+    // The sentinels are the last events: their own panes never close.
+    if (e.type === 'settlement' || e.eventId.startsWith('sentinel-')) continue;
+    const keys: [ScopeName, string][] = [
+      ['terminal', e.terminalId],
+      ['merchant', e.merchantId],
+      ['region', e.region],
+    ];
+    if (e.type === 'auth' && e.issuerId !== undefined) keys.push(['issuer', e.issuerId]);
+    cfg.windowsMs.forEach((w, i) => {
+      const pane = cfg.panesMs[i]!;
+      const end = (Math.floor(e.ts / pane) + 1) * pane;
+      const label = ['1m', '5m', '15m', '1h'][i]!;
+      void w;
+      for (const [s, k] of keys) expected.add(`${s}|${k}|${label}|${end}`);
+    });
+  }
+  const missing = [...expected].filter((k) => !seen.has(k));
+
+  const out = new Float64Array(METRIC_COUNT);
+  const mismatched: Truth['mismatched'] = [];
+  let checked = 0;
+  let next = Number.NaN;
+  const closeAt = (b: number) => {
+    ref.advance(b);
+    for (const r of byTs.get(b) ?? []) {
+      const w = WINDOW_LABEL[r.window]!;
+      if (!ref.read(SCOPE[r.scope as ScopeName], r.key, w, out)) out.fill(0);
+      checked++;
+      const exp = Array.from(out);
+      if (exp.some((v, i) => v !== r.counts[i])) mismatched.push({ row: r, expected: exp });
+    }
+    byTs.delete(b);
+  };
+  for (const e of events) {
+    if (Number.isNaN(next)) next = (Math.floor(e.ts / p0) + 1) * p0;
+    const target = e.ts - cfg.allowedLatenessMs;
+    while (next <= target) {
+      closeAt(next);
+      next += p0;
+    }
+    ref.ingest(e);
+  }
+  // Rows past the last closed boundary cannot exist: report them as mismatches.
+  for (const l of byTs.values()) for (const r of l) mismatched.push({ row: r, expected: [] });
+  return {
+    rows: rows.length,
+    checked,
+    mismatched,
+    missing,
+    duplicates,
+    expectedRows: expected.size,
+  };
+}
+
+/** The alerts the processor must produce: one Monitor per partition, as the processor runs them. */
+export function expectedAlerts(s: Stream, partitions = PARTITIONS): Alert[] {
+  const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+  const out: Alert[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const task = new EventTask({
+      partition: p,
+      sourcePartitions: partitions,
+      rollupPartitions: partitions,
+      monitor: createMonitor({
+        engine: { windowsMs: win.windowsMs, panesMs: win.panesMs },
+        rules: {
+          rules: {
+            regional_outage: { enabled: false },
+            firmware_regression: { enabled: false },
+            issuer_degradation: { enabled: false },
+          },
+        },
+      }),
+      statsWindows: win.statsWindows,
+      paneWindow: win.paneWindow,
+      p0: win.p0,
+    });
+    const sink = { stats() {}, rollup() {}, alert: (a: Alert) => out.push(a) };
+    s.events.forEach((e, i) => {
+      if (s.partitions[i] === p) task.handle(e, sink);
+    });
+  }
+  return out;
+}
+
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  opts: { timeoutMs?: number; idleMs?: number } = {},
+): Promise<{ key: string | null; value: Buffer | null; headers: Record<string, string> }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const want = new Map(ends.map((e) => [e.partition, Number(e.high)]));
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const out: { key: string | null; value: Buffer | null; headers: Record<string, string> }[] = [];
+  const reached = new Map<number, number>();
+  const done = () => [...want].every(([p, h]) => h === 0 || (reached.get(p) ?? 0) >= h - 1);
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      out.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+      reached.set(partition, Number(message.offset) + 1);
+    },
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let lastSize = -1;
+  let idleSince = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(300);
+    if (out.length !== lastSize) {
+      lastSize = out.length;
+      idleSince = Date.now();
+    }
+    // Read-committed skips transaction markers, so "reached" can stop one short of the end.
+    if (done() && Date.now() - idleSince > (opts.idleMs ?? 1500)) break;
+    if (Date.now() - idleSince > 5000) break;
+  }
+  await consumer.disconnect();
+  return out;
+}
+
+export function newKafka(clientId: string): Kafka {
+  return createKafka({ brokers: env('KAFKA_BROKERS'), clientId });
+}
+
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export { eventTimeToMs, DEFAULT_CODE_TABLE };

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertSchema, type Alert } from '@tillwatch/contracts';
+import { createProcessor, loadProcessorConfig, tableNames } from '@tillwatch/processor';
+import {
+  PARTITIONS,
+  chClient,
+  checkAgainstTruth,
+  count,
+  createTopics,
+  env,
+  expectedAlerts,
+  makeStream,
+  newKafka,
+  produce,
+  readStats,
+  readTopic,
+  streamRecords,
+  uniqueSuffix,
+  waitCaughtUp,
+} from './harness';
+
+/**
+ * End to end on the real broker and server: a simulated stream produced to Kafka comes out of
+ * the processor as window stats in ClickHouse equal to ReferenceEngine's over the same events,
+ * and as alert transitions on pos.alerts equal to the Monitor's over each partition.
+ */
+describe('pipeline end to end', () => {
+  const id = uniqueSuffix();
+  const topics = {
+    TOPIC_EVENTS: `e2e.${id}.events`,
+    TOPIC_DLQ: `e2e.${id}.dlq`,
+    TOPIC_ALERTS: `e2e.${id}.alerts`,
+    TOPIC_ROLLUPS: `e2e.${id}.rollups`,
+  };
+  const prefix = `e2e_${id}_`;
+  const kafka = newKafka(`e2e-${id}`);
+  const ch = chClient();
+  const stream = makeStream(7, 40_000);
+  const config = loadProcessorConfig({
+    KAFKA_BROKERS: env('KAFKA_BROKERS'),
+    CLICKHOUSE_URL: env('CLICKHOUSE_URL'),
+    ...topics,
+    PROCESSOR_GROUP_ID: `e2e-${id}`,
+    PROCESSOR_INSTANCE_ID: 'solo',
+    PROCESSOR_TABLE_PREFIX: prefix,
+    PROCESSOR_METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  const processor = createProcessor({ config });
+
+  beforeAll(async () => {
+    await createTopics(kafka, Object.values(topics));
+    await produce(kafka, topics.TOPIC_EVENTS, streamRecords(stream));
+  }, 120_000);
+  afterAll(async () => {
+    await processor.stop();
+    await ch.close();
+  });
+
+  it('window stats equal the reference engine, alerts equal the per-partition monitors', async () => {
+    const t0 = performance.now();
+    await processor.start();
+    await waitCaughtUp(kafka, config.PROCESSOR_GROUP_ID, [
+      topics.TOPIC_EVENTS,
+      topics.TOPIC_ROLLUPS,
+    ]);
+    const elapsed = performance.now() - t0;
+
+    const t = tableNames(prefix);
+    const rows = await readStats(ch, t.stats);
+    const truth = checkAgainstTruth(stream.events, rows);
+    const valid = await count(ch, `SELECT count() AS n FROM ${t.events} FINAL`);
+    const byScope = await ch
+      .query({
+        query: `SELECT scope, count() AS n FROM ${t.stats} FINAL GROUP BY scope ORDER BY scope`,
+        format: 'JSONEachRow',
+      })
+      .then((r) => r.json<{ scope: string; n: string }>());
+    const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
+      (m) => JSON.parse(m.value!.toString()) as Alert,
+    );
+    const want = expectedAlerts(stream);
+    console.log(
+      `[e2e] ${stream.events.length} events through the processor in ${Math.round(elapsed)} ms; ` +
+        `${truth.rows} stats rows (${byScope.map((s) => `${s.scope} ${s.n}`).join(', ')}), ` +
+        `${truth.checked} held to ReferenceEngine, ${truth.mismatched.length} differ, ` +
+        `${truth.missing.length} of ${truth.expectedRows} expected rows missing; ` +
+        `${alerts.length} alert transitions on the topic, ${want.length} expected`,
+    );
+    if (truth.mismatched.length)
+      console.log('first mismatches', JSON.stringify(truth.mismatched.slice(0, 3)));
+    if (truth.missing.length) console.log('first missing', truth.missing.slice(0, 5));
+
+    expect(valid).toBe(stream.events.length);
+    expect(truth.rows).toBeGreaterThan(0);
+    expect(new Set(byScope.map((s) => s.scope))).toEqual(
+      new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer']),
+    );
+    expect(truth.mismatched).toEqual([]);
+    expect(truth.missing).toEqual([]);
+    expect(truth.duplicates).toBe(0);
+
+    for (const a of alerts) expect(alertSchema.safeParse(a).success).toBe(true);
+    expect(want.length).toBeGreaterThan(0);
+    const sig = (a: Alert) => `${a.alertId}|${a.status}|${a.ts}`;
+    expect(alerts.map(sig).sort()).toEqual(want.map(sig).sort());
+    const firing = alerts.filter((a) => a.status === 'firing');
+    expect(new Set(firing.map((a) => `${a.alertId}|${a.ts}`)).size).toBe(firing.length);
+    void PARTITIONS;
+  });
+});
