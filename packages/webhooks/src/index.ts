@@ -6,3 +6,4 @@ export * from './types';
 export * from './store';
 export * from './journal-store';
 export * from './routes';
+export * from './clickhouse-store';

@@ -15,7 +15,14 @@ const schedule = z.string().transform((s, ctx) => {
 
 /** Every variable the notifier reads. A bad value stops it at start, naming the variable. */
 export const notifierEnvSchema = z.object({
-  /** Embedded-mode durable store: subscriptions and pending deliveries (fsync'd journal). */
+  /** Production store: subscriptions, deliveries and attempts in ClickHouse (shared with the gateway). */
+  CLICKHOUSE_URL: z.url().optional(),
+  /** Table name prefix in ClickHouse (tests use their own). */
+  NOTIFIER_CLICKHOUSE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
+    .default('notifier_'),
+  /** Embedded-mode durable store, used when CLICKHOUSE_URL is not set: subscriptions and pending deliveries (fsync'd journal). */
   NOTIFIER_JOURNAL_PATH: z.string().min(1).default('.data/notifier/webhooks.journal'),
   /** Delay before each attempt; tests compress it, e.g. "0,50ms,100ms". */
   NOTIFIER_RETRY_SCHEDULE: schedule.default(parseSchedule('0,5s,5m,30m,2h,5h,10h,10h')),
@@ -32,6 +39,8 @@ export const notifierEnvSchema = z.object({
   KAFKA_BROKERS: envs.list().optional(),
   NOTIFIER_ALERTS_TOPIC: z.string().min(1).default(TOPICS.alerts),
   NOTIFIER_GROUP_ID: z.string().min(1).default('tillwatch-notifier'),
+  /** A new consumer group reads pos.alerts from the start (backfill) instead of the end. */
+  NOTIFIER_KAFKA_FROM_BEGINNING: envs.bool(false),
   /** ...else from a JSON-lines file of alerts (e.g. what `tillwatch replay` wrote). */
   NOTIFIER_ALERTS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: envs.logLevel(),

@@ -1,2 +1,4 @@
 export * from './notifier';
 export * from './http-post';
+export * from './config';
+export * from './sources';

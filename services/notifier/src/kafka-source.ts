@@ -1,84 +1,56 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '@tillwatch/config';
-
-interface Item {
-  value: unknown;
-  release: () => void;
-  /** On close: the message was not processed, so its offset must not be committed. */
-  abandon: (e: Error) => void;
-}
+import { createBatchConsumer, createKafka, type BatchConsumer } from '@tillwatch/kafka';
+import type { IngestResult } from './notifier';
 
 /**
- * `pos.alerts` as an async iterable with commit-after-durable semantics: kafkajs' eachMessage
- * for a message returns (so its offset can be committed) only when the notifier asks for the
- * next alert, i.e. after it has enqueued this one durably. A crash in between redelivers the
- * message, and the deterministic delivery id makes that a no-op.
+ * `pos.alerts` into the notifier through @tillwatch/kafka's batch consumer: offsets are
+ * committed only after the handler resolves, i.e. after every alert of the batch is enqueued
+ * durably. A crash in between redelivers the batch; deterministic delivery ids make that a
+ * no-op. A store outage pauses the partition (retry with backoff, heartbeats kept) instead of
+ * dropping alerts.
  *
- * A new consumer group starts at the latest offset: a first start does not send merchants
- * the topic's whole history; from then on committed offsets carry over restarts.
+ * A new consumer group starts at the latest offset: a first start does not send merchants the
+ * topic's whole history; from then on committed offsets carry over restarts.
  */
-export function kafkaAlerts(opts: {
+export function kafkaAlertConsumer(opts: {
   brokers: string[];
   topic: string;
   groupId: string;
+  ingest: (alert: unknown) => Promise<IngestResult>;
   logger?: Logger;
   fromBeginning?: boolean;
-}): { alerts: AsyncIterable<unknown>; close(): Promise<void> } {
-  const kafka = new Kafka({
-    clientId: 'tillwatch-notifier',
+}): BatchConsumer {
+  const kafka = createKafka({
     brokers: opts.brokers,
-    logLevel: logLevel.WARN,
+    clientId: 'tillwatch-notifier',
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
-  const consumer = kafka.consumer({ groupId: opts.groupId });
-  const queue: Item[] = [];
-  let wakeup: (() => void) | undefined;
-  let closed = false;
-  let started = false;
-
-  async function* alerts(): AsyncGenerator<unknown> {
-    if (started) throw new Error('kafkaAlerts: iterate once');
-    started = true;
-    await consumer.connect();
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? false });
-    await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        const text = message.value?.toString('utf8') ?? '';
+  return createBatchConsumer(kafka, {
+    groupId: opts.groupId,
+    topics: [opts.topic],
+    fromBeginning: opts.fromBeginning ?? false,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    handleBatch: async (batch, ctl) => {
+      for (const m of batch.messages) {
+        const text = m.value?.toString('utf8') ?? '';
         let value: unknown = text;
         try {
           value = JSON.parse(text);
         } catch {
-          opts.logger?.warn({ partition, offset: message.offset }, 'alert is not JSON');
+          // not JSON: ingest() counts it as invalid, the offset moves on
         }
-        await new Promise<void>((release, abandon) => {
-          if (closed) return abandon(new Error('notifier closing'));
-          queue.push({ value, release, abandon });
-          wakeup?.();
-        });
-      },
-    });
-    let previous: (() => void) | undefined;
-    try {
-      while (!closed) {
-        previous?.();
-        previous = undefined;
-        while (queue.length === 0 && !closed) await new Promise<void>((r) => (wakeup = r));
-        const item = queue.shift();
-        if (!item) break;
-        previous = item.release;
-        yield item.value;
+        for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
+          try {
+            await opts.ingest(value);
+            break;
+          } catch (err) {
+            if (!ctl.isRunning() || ctl.isStale()) throw err;
+            opts.logger?.error({ err, retryInMs: wait }, 'cannot enqueue alert: retrying');
+            await new Promise((r) => setTimeout(r, wait));
+            await ctl.heartbeat();
+          }
+        }
       }
-    } finally {
-      previous?.();
-    }
-  }
-
-  return {
-    alerts: { [Symbol.asyncIterator]: () => alerts() },
-    async close() {
-      closed = true;
-      for (const item of queue.splice(0)) item.abandon(new Error('notifier closing'));
-      wakeup?.();
-      await consumer.disconnect();
     },
-  };
+  });
 }

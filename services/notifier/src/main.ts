@@ -1,43 +1,58 @@
 import { createLogger, exitOnConfigError } from '@tillwatch/config';
-import { JournalWebhookStore } from '@tillwatch/webhooks';
+import {
+  ClickHouseWebhookStore,
+  JournalWebhookStore,
+  type WebhookStore,
+} from '@tillwatch/webhooks';
 import { loadNotifierEnv, toNotifierConfig } from './config';
-import { createNotifier, type AlertSource } from './notifier';
+import { createNotifier } from './notifier';
 import { jsonlAlerts } from './sources';
-import { kafkaAlerts } from './kafka-source';
 
-/** The notifier as its own process: `tsx services/notifier/src/main.ts`. */
+/** The notifier as its own process: `npm start -w @tillwatch/notifier`. */
 async function main() {
   const env = loadNotifierEnv();
   const logger = createLogger('notifier', { level: env.LOG_LEVEL, pretty: false });
-  const store = await JournalWebhookStore.open(env.NOTIFIER_JOURNAL_PATH);
-  logger.info({ journal: env.NOTIFIER_JOURNAL_PATH, ...store.stats }, 'webhook journal opened');
-  let source: AlertSource | undefined;
-  let closeSource = async () => {};
-  if (env.KAFKA_BROKERS) {
-    const k = kafkaAlerts({
-      brokers: env.KAFKA_BROKERS,
-      topic: env.NOTIFIER_ALERTS_TOPIC,
-      groupId: env.NOTIFIER_GROUP_ID,
-      logger,
+  let store: WebhookStore;
+  if (env.CLICKHOUSE_URL) {
+    store = await ClickHouseWebhookStore.open({
+      clickhouse: { url: env.CLICKHOUSE_URL, logger },
+      prefix: env.NOTIFIER_CLICKHOUSE_PREFIX,
     });
-    source = k.alerts;
-    closeSource = k.close;
-  } else if (env.NOTIFIER_ALERTS_FILE) {
-    source = jsonlAlerts(env.NOTIFIER_ALERTS_FILE);
+    logger.info('webhook store: ClickHouse');
   } else {
-    logger.warn('no KAFKA_BROKERS nor NOTIFIER_ALERTS_FILE: only delivering what is queued');
+    const journal = await JournalWebhookStore.open(env.NOTIFIER_JOURNAL_PATH);
+    logger.info({ path: env.NOTIFIER_JOURNAL_PATH, ...journal.stats }, 'webhook store: journal');
+    store = journal;
   }
+  const fileSource =
+    !env.KAFKA_BROKERS && env.NOTIFIER_ALERTS_FILE
+      ? jsonlAlerts(env.NOTIFIER_ALERTS_FILE)
+      : undefined;
   const notifier = createNotifier({
     config: toNotifierConfig(env),
     store,
     logger,
-    ...(source ? { source } : {}),
+    ...(fileSource ? { source: fileSource } : {}),
   });
   notifier.start();
-  void notifier.sourceDone.then(() => logger.info(notifier.stats(), 'alert source drained'));
+  // Loaded only when Kafka is configured: the embedded mode does not need kafkajs at all.
+  const consumer = env.KAFKA_BROKERS
+    ? (await import('./kafka-source')).kafkaAlertConsumer({
+        brokers: env.KAFKA_BROKERS,
+        topic: env.NOTIFIER_ALERTS_TOPIC,
+        groupId: env.NOTIFIER_GROUP_ID,
+        ingest: notifier.ingest,
+        fromBeginning: env.NOTIFIER_KAFKA_FROM_BEGINNING,
+        logger,
+      })
+    : undefined;
+  if (consumer) await consumer.start();
+  else if (!fileSource) {
+    logger.warn('no KAFKA_BROKERS nor NOTIFIER_ALERTS_FILE: only delivering what is queued');
+  }
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'stopping');
-    await closeSource();
+    await consumer?.stop();
     await notifier.stop();
     await store.close();
     logger.info(notifier.stats(), 'stopped');

@@ -103,7 +103,8 @@ describe('delivery', () => {
     await n.ingest(a2);
     await n.ingest(regional);
     expect((await n.ingest({ alertId: 'junk' })).accepted).toBe(false);
-    await waitFor(() => expect(rx.seen).toHaveLength(2));
+    await waitFor(() => expect(n.stats().delivered).toBe(2));
+    expect(rx.seen).toHaveLength(2);
 
     const byPath = new Map(rx.seen.map((r) => [r.path, r]));
     const m1 = byPath.get('/m1')!;
@@ -205,6 +206,9 @@ describe('delivery', () => {
     const n = notifier(store, { ...DEV, retrySchedule: [0, 10, 10] });
     await n.ingest(alert({ severity: 'warning' }));
     await waitFor(() => expect(other.seen).toHaveLength(2));
+    await waitFor(async () =>
+      expect(await store.listDeliveries({ subscriptionId: a.id, status: 'dead' })).toHaveLength(1),
+    );
     const [dead] = await store.listDeliveries({ subscriptionId: a.id, status: 'dead' });
     expect(dead).toBeDefined();
     expect(dead!.totalAttempts).toBe(3);

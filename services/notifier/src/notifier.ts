@@ -163,6 +163,10 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
   let stopSource: () => void = noop;
   const inflight = new Map<string, Promise<void>>();
   const busySubs = new Set<string>();
+  // A due() answer may predate an attempt that finished while the query ran (ClickHouse is a
+  // network round trip away): such a delivery is skipped, or it would be sent twice.
+  let tick = 0;
+  const finishedAt = new Map<string, number>();
   let resolveSourceDone: () => void = noop;
   const sourceDone = new Promise<void>((r) => (resolveSourceDone = r));
   if (!source) resolveSourceDone();
@@ -263,9 +267,12 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
       do {
         again = false;
         if (inflight.size >= concurrency) break;
+        const asked = tick;
         const due = await store.due(now(), concurrency * 4);
+        for (const [id, t] of finishedAt) if (t <= asked) finishedAt.delete(id);
         for (const d of due) {
           if (!running || inflight.size >= concurrency) break;
+          if (finishedAt.has(d.id)) continue; // finished after the query was asked
           // One attempt per endpoint at a time: a recovering receiver is not flooded, and
           // deliveries to it go out in arrival order.
           if (inflight.has(d.id) || busySubs.has(d.subscriptionId)) continue;
@@ -273,6 +280,7 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
           const p = attempt(d)
             .catch((err: unknown) => log.error({ err, deliveryId: d.id }, 'attempt failed'))
             .finally(() => {
+              finishedAt.set(d.id, ++tick);
               inflight.delete(d.id);
               busySubs.delete(d.subscriptionId);
               wake();
@@ -405,17 +413,19 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
       ...(res.error !== undefined ? { error: res.error } : {}),
       outcome: 'retry',
     };
+    // Counted once the attempt is recorded, so a stat never runs ahead of the store.
+    const bump: (keyof NotifierStats)[] = [];
     const verdict = classifyStatus(res.statusCode);
     if (verdict === 'delivered') {
       next.status = 'delivered';
       att.outcome = 'delivered';
-      stats.delivered++;
+      bump.push('delivered');
     } else if (verdict === 'gone') {
       next.status = 'dead';
       next.lastError = `HTTP 410 Gone: endpoint disabled`;
       att.outcome = 'disabled';
-      stats.endpointsDisabled++;
-      stats.deadLettered++;
+      bump.push('endpointsDisabled');
+      bump.push('deadLettered');
       // Notice and disable first: a crash before the attempt is recorded repeats the attempt,
       // which then finds the subscription disabled; the notice id is the same, so no duplicate.
       if (d.kind === 'alert') await noticeFailing(sub, d, total, 'gone', res);
@@ -443,7 +453,7 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
       if (delay === undefined) {
         next.status = 'dead';
         att.outcome = 'dead';
-        stats.deadLettered++;
+        bump.push('deadLettered');
         if (d.kind === 'alert') await noticeFailing(sub, d, total, 'retries_exhausted', res);
         log.warn(
           { deliveryId: d.id, subscriptionId: sub.id, attempts: total, lastError: res.error },
@@ -461,10 +471,11 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
         }
         next.nextAttemptAt = finished + delay;
         att.nextAttemptAt = next.nextAttemptAt;
-        stats.retriesScheduled++;
+        bump.push('retriesScheduled');
       }
     }
     await store.recordAttempt(att, next);
+    for (const k of bump) stats[k]++;
   }
 
   return {

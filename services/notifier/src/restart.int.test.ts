@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createJsonProducer, createKafka, ensureTopics } from '@tillwatch/kafka';
+import { ClickHouseWebhookStore } from '@tillwatch/webhooks';
+import { runRestartScenario } from './restart-scenario';
+
+const brokers = process.env.KAFKA_BROKERS;
+const clickhouse = process.env.CLICKHOUSE_URL;
+if (!brokers || !clickhouse) {
+  throw new Error('KAFKA_BROKERS and CLICKHOUSE_URL must be set: run through vitest.int.config.ts');
+}
+
+describe('store in real ClickHouse, alerts from a file', () => {
+  it('a notifier killed with SIGKILL mid-retry and restarted delivers every alert once', async () => {
+    const run = randomUUID().slice(0, 8);
+    const prefix = `wh_it_${run}_`;
+    const dir = mkdtempSync(join(tmpdir(), 'tw-notifier-int-'));
+    const alertsFile = join(dir, 'alerts.jsonl');
+    try {
+      const r = await runRestartScenario({
+        merchantId: `M-${run}`,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          CLICKHOUSE_URL: clickhouse,
+          NOTIFIER_CLICKHOUSE_PREFIX: prefix,
+          NOTIFIER_ALERTS_FILE: alertsFile,
+        },
+        openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url: clickhouse }, prefix }),
+        feed: async (alerts) =>
+          writeFileSync(alertsFile, alerts.map((a) => JSON.stringify(a)).join('\n') + '\n'),
+      });
+      console.log('SIGKILL restart (ClickHouse):', JSON.stringify(r));
+      expect(r.acceptedOnce).toBe(r.alerts);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe('production mode: pos.alerts from real Kafka, store in real ClickHouse', () => {
+  it('a notifier killed with SIGKILL mid-retry and restarted delivers every alert once', async () => {
+    const run = randomUUID().slice(0, 8);
+    const topic = `it.notifier.alerts.${run}`;
+    const prefix = `wh_it_${run}_`;
+    const kafka = createKafka({ brokers, clientId: `notifier-int-${run}` });
+    await ensureTopics(kafka, [{ topic, partitions: 2 }]);
+    const r = await runRestartScenario({
+      merchantId: `M-${run}`,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KAFKA_BROKERS: brokers,
+        CLICKHOUSE_URL: clickhouse,
+        NOTIFIER_CLICKHOUSE_PREFIX: prefix,
+        NOTIFIER_ALERTS_TOPIC: topic,
+        NOTIFIER_GROUP_ID: `notifier-int-${run}`,
+        NOTIFIER_KAFKA_FROM_BEGINNING: 'true',
+      },
+      openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url: clickhouse }, prefix }),
+      feed: async (alerts) => {
+        const producer = createJsonProducer<{ merchantId: string }>(kafka, {
+          topic,
+          key: (a) => a.merchantId,
+        });
+        await producer.connect();
+        await producer.send(alerts as { merchantId: string }[]);
+        await producer.disconnect();
+      },
+    });
+    console.log('SIGKILL restart (Kafka + ClickHouse):', JSON.stringify(r));
+    expect(r.acceptedOnce).toBe(r.alerts);
+  }, 180_000);
+});
