@@ -33,6 +33,8 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_WEB_DIST: z.string().default(DEFAULT_WEB_DIST),
   /** socket.io connection state recovery: a board that reconnects within this gap misses nothing. */
   GATEWAY_RECOVERY_MS: envs.int(120_000, 0),
+  /** Rate rows arriving within this many ms go out as one `rates` message per room (0 = each push at once). */
+  GATEWAY_RATES_BATCH_MS: envs.int(50, 0, 5000),
   /** Trust X-Forwarded-For from a reverse proxy (rate limiting by client IP). */
   GATEWAY_TRUST_PROXY: envs.bool(false),
   LOG_LEVEL: envs.logLevel(),
@@ -48,6 +50,7 @@ export interface GatewayConfig {
   rateLimit: { max: number; timeWindowMs: number };
   webDist: string;
   recoveryMs: number;
+  ratesBatchMs: number;
   trustProxy: boolean;
   logLevel: GatewayEnv['LOG_LEVEL'];
 }
@@ -66,6 +69,7 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
     rateLimit: { max: e.GATEWAY_RATE_LIMIT_MAX, timeWindowMs: e.GATEWAY_RATE_LIMIT_WINDOW_MS },
     webDist: e.GATEWAY_WEB_DIST,
     recoveryMs: e.GATEWAY_RECOVERY_MS,
+    ratesBatchMs: e.GATEWAY_RATES_BATCH_MS,
     trustProxy: e.GATEWAY_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

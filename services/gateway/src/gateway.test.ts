@@ -26,6 +26,7 @@ beforeAll(async () => {
     config: defaultGatewayConfig({
       apiKeys: keys,
       metricsToken: 'metrics-token-00000001',
+      ratesBatchMs: 0, // one message per push, so seq steps are exact
       webDist: '/nonexistent',
     }),
     store,

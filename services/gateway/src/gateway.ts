@@ -114,7 +114,7 @@ export async function createGateway({
       skipMiddlewares: false,
     },
   });
-  const broadcaster = new Broadcaster(io, store, keyRing, config.recoveryMs, {
+  const broadcaster = new Broadcaster(io, store, keyRing, config.recoveryMs, config.ratesBatchMs, {
     onMessage: (event) => metrics.socketMessages.inc({ event }),
     onClients: (n) => metrics.socketClients.set(n),
   });
