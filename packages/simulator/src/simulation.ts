@@ -285,6 +285,8 @@ class SimulationImpl implements Simulation {
   private readonly issuerFactor: Float64Array;
   private readonly merchantForeign: (string | null)[];
   private readonly firmwareNames: string[];
+  private readonly regularPool: Float64Array;
+  private readonly regionPool: Float64Array;
 
   private readonly heartbeatMs: number;
   private readonly tz: number;
@@ -411,6 +413,21 @@ class SimulationImpl implements Simulation {
       this.tId.push(t.id);
       this.mId.push(f.merchants[t.merchant]!.id);
       this.rId.push(region.id);
+    }
+    // Card pools sized by expected daily auths (peak rate x the profile's hours).
+    this.regularPool = new Float64Array(f.merchants.length);
+    this.regionPool = new Float64Array(f.regions.length);
+    for (const t of f.terminals) {
+      const m = f.merchants[t.merchant]!;
+      const daily = t.peakRate * volume * m.profile.reduce((a, b) => a + b, 0);
+      this.regularPool[m.index]! += daily * 0.25;
+      this.regionPool[t.region]! += daily * 0.7;
+    }
+    for (let i = 0; i < this.regularPool.length; i++) {
+      this.regularPool[i] = Math.max(50, Math.round(this.regularPool[i]!));
+    }
+    for (let i = 0; i < this.regionPool.length; i++) {
+      this.regionPool[i] = Math.min(2 ** 24 - 1, Math.max(2000, Math.round(this.regionPool[i]!)));
     }
     this.issuerFactor = new Float64Array(f.issuers.length);
     for (let i = 0; i < f.issuers.length; i++) this.issuerFactor[i] = attrs.lognormal(1, 0.2);
@@ -773,16 +790,18 @@ class SimulationImpl implements Simulation {
     const u = rng.next();
     const mi = this.tMerchant[t]!;
     if (u < 0.3) {
-      // The shop's regulars: ~300 per till, the most frequent ones come most often.
-      const pool = 300 * this.fleet.merchants[mi]!.terminals.length;
+      // The shop's regulars: a pool of 25% of its daily sales, the most frequent come most often.
       const v = rng.next();
-      return 1 + mi * 2 ** 22 + Math.floor(pool * v * v);
+      return 1 + mi * 2 ** 22 + Math.floor(this.regularPool[mi]! * v * v);
     }
     if (u < 0.85) {
-      // The region's card pool: 80k cards, skewed.
+      // The region's cards: a pool of 70% of its daily sales, skewed (a card used at breakfast
+      // is used again at lunch): together ~35% of a day's auths reuse a card seen that day.
       const v = rng.next();
-      return 2 ** 43 + this.fleet.terminals[t]!.region * 2 ** 20 + Math.floor(80_000 * v ** 1.5);
+      const r = this.fleet.terminals[t]!.region;
+      return 2 ** 43 + r * 2 ** 24 + Math.floor(this.regionPool[r]! * v * v);
     }
+    // Visitors and one-off cards.
     return 2 ** 45 + this.freshCard++;
   }
 
