@@ -1,1 +1,28 @@
-export {};
+export {
+  createMonitor,
+  defaultEngineFactory,
+  type Monitor,
+  type MonitorOptions,
+  type MonitorStats,
+  type RatesOptions,
+  type EngineFactory,
+} from './monitor';
+export type { AlertRecord } from './episodes';
+export { alertIdOf } from './episodes';
+export {
+  DEFAULT_RULES_CONFIG,
+  DEFAULT_RULES_PATH,
+  RulesConfigError,
+  loadRulesFile,
+  parseRulesConfig,
+  parseRulesText,
+  rulesConfigSchema,
+  type RulesConfig,
+  type RulesConfigInput,
+  type RateRuleConfig,
+} from './config';
+export { SilenceSet, silenceSchema, type Silence, type SilenceInput } from './silences';
+export { RULE_TEXTS, textsFor, type RuleTexts } from './texts';
+export { wilsonLower, wilsonUpper, poissonCdf, poissonSf } from './stats';
+export { replay, type ReplayOptions, type ReplayResult } from './replay';
+export { watchRulesFile, type RulesWatcher, type WatchRulesOptions } from './watch';

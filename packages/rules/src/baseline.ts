@@ -1,0 +1,118 @@
+import { METRIC_COUNT } from '@tillwatch/core';
+
+/**
+ * Per-scope baselines: an EWMA of past windows, kept as decayed sums of every engine metric
+ * (22 numbers per key). A rate's baseline is the ratio of two decayed sums, shrunk towards the
+ * fleet's rate by `priorWeight` pseudo-auths, so a terminal with 30 auths of history does not
+ * get a baseline of exactly 0 (or 10 %) from chance alone.
+ */
+export interface BaselineEntry {
+  sums: Float64Array;
+  /** decayed number of windows taken */
+  weight: number;
+  /** event time of the last update */
+  at: number;
+}
+
+export class BaselineStore {
+  private readonly entries = new Map<string, BaselineEntry>();
+
+  constructor(
+    private halfLifeMs: number,
+    /** keys not updated for this long are dropped (bounded memory) */
+    private readonly forgetAfterMs = 8 * 24 * 3_600_000,
+  ) {}
+
+  setHalfLife(ms: number): void {
+    this.halfLifeMs = ms;
+  }
+
+  get(key: string): BaselineEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Add one closed window's counters at event time `now`. */
+  add(key: string, counts: Float64Array, now: number): void {
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { sums: new Float64Array(METRIC_COUNT), weight: 0, at: now };
+      this.entries.set(key, e);
+    }
+    const decay = now > e.at ? Math.pow(0.5, (now - e.at) / this.halfLifeMs) : 1;
+    for (let i = 0; i < METRIC_COUNT; i++) e.sums[i] = e.sums[i]! * decay + counts[i]!;
+    e.weight = e.weight * decay + 1;
+    e.at = now;
+  }
+
+  forget(now: number): void {
+    for (const [k, e] of this.entries) if (e.at < now - this.forgetAfterMs) this.entries.delete(k);
+  }
+}
+
+/** Rate num/den of a baseline, shrunk to `prior` by `priorWeight` pseudo-observations of den. */
+export function baselineRate(
+  e: BaselineEntry | undefined,
+  num: (m: Float64Array) => number,
+  den: (m: Float64Array) => number,
+  prior: number,
+  priorWeight: number,
+): number {
+  if (!e) return prior;
+  const n = den(e.sums);
+  const k = num(e.sums);
+  return (k + prior * priorWeight) / (n + priorWeight);
+}
+
+/**
+ * Expected count per hour of day, learnt across days (for volume and heartbeats of a region),
+ * plus a short-term EWMA for the first day. Values are per `slotMs` (e.g. per 5 minutes).
+ */
+export class HourlyProfile {
+  readonly level = new Float64Array(24);
+  readonly days = new Uint8Array(24);
+  /** short-term EWMA of the per-slot count, and whether it has any data */
+  recent = 0;
+  recentWeight = 0;
+  private bucket = -1;
+  private bucketSum = 0;
+  private bucketSlots = 0;
+
+  constructor(
+    private readonly slotMs: number,
+    /** short-term EWMA factor per slot (0.15 ~ a 30 min memory at 5 min slots) */
+    private readonly alpha = 0.15,
+  ) {}
+
+  /** One closed slot ending at `end` with `count`. Hour buckets close as time passes. */
+  add(end: number, count: number): void {
+    const hourIndex = Math.floor((end - 1) / 3_600_000);
+    if (this.bucket !== hourIndex) {
+      if (this.bucket >= 0 && this.bucketSlots >= (3_600_000 / this.slotMs) * 0.75) {
+        const h = this.bucket % 24;
+        const mean = this.bucketSum / this.bucketSlots;
+        this.level[h] = this.days[h] === 0 ? mean : this.level[h]! * (2 / 3) + mean / 3;
+        if (this.days[h]! < 255) this.days[h]!++;
+      }
+      this.bucket = hourIndex;
+      this.bucketSum = 0;
+      this.bucketSlots = 0;
+    }
+    this.bucketSum += count;
+    this.bucketSlots++;
+    this.recent =
+      this.recentWeight === 0 ? count : this.recent * (1 - this.alpha) + count * this.alpha;
+    this.recentWeight++;
+  }
+
+  /** Expected per-slot count at time t: the hour-of-day level when known, else the recent EWMA. */
+  expected(t: number, minDays = 1): { value: number; byHour: boolean } | undefined {
+    const h = Math.floor(t / 3_600_000) % 24;
+    if (this.days[h]! >= Math.max(1, minDays)) return { value: this.level[h]!, byHour: true };
+    if (this.recentWeight >= 6) return { value: this.recent, byHour: false };
+    return undefined;
+  }
+}

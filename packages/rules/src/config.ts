@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { RULE_IDS, SEVERITIES, parseWindowLabel, type RuleId } from '@tillwatch/contracts';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import defaults from './default-rules.json' with { type: 'json' };
+
+/**
+ * Rules and thresholds are configuration. A rules file (JSON or YAML) is deep-merged over the
+ * shipped defaults (default-rules.json), then validated strictly: an unknown key, a bad
+ * duration or an out-of-range number is refused with a reason that names the field.
+ */
+
+const DURATION = /^\d+(ms|s|m|h|d)$/;
+const duration = z
+  .string()
+  .regex(DURATION, 'a duration like 30s, 5m, 1h')
+  .refine((s) => parseWindowLabel(s) > 0, 'must be > 0');
+const rate = z.number().min(0).max(1);
+const severity = z.enum(SEVERITIES);
+
+/** Parameters every rate rule shares: the decision is k of n in `window`. */
+const rateRule = {
+  enabled: z.boolean(),
+  severity,
+  /** engine windows the rule judges, shortest first; it fires on the first that shows the
+   *  evidence (a quiet terminal needs the longer window to gather enough auths) */
+  windows: z.array(duration).min(1).max(4),
+  /** minimum number of bad events in the window: low volume never fires */
+  minCount: z.number().int().min(1),
+  /** one-sided z of the Wilson lower bound (3.09 = 99.9 %) */
+  z: z.number().positive().max(10),
+  /** the lower bound must exceed baseline x factor ... */
+  factor: z.number().min(1),
+  /** ... and baseline + minExcess (absolute rate) */
+  minExcess: rate,
+  /** resolve once the point rate is below threshold x resolveRatio (hysteresis) */
+  resolveRatio: z.number().gt(0).max(1),
+  /** point rate from which the alert is critical; 0 = never escalate */
+  criticalRate: rate,
+  /** overrides the top-level hold for this rule */
+  hold: duration.optional(),
+};
+
+const rateRuleSchema = z.strictObject(rateRule);
+
+export const rulesConfigSchema = z.strictObject({
+  /** rules are evaluated at this event-time cadence */
+  evaluateEvery: duration,
+  baseline: z.strictObject({
+    /** per-scope EWMA half-life of past windows */
+    halfLife: duration,
+    /** weight (in auths) of the fleet prior in a key's baseline: shrinks small terminals */
+    priorWeight: z.number().min(0),
+    /** baselines take one closed window every this often */
+    updateEvery: duration,
+  }),
+  /** a firing alert resolves after its clear condition held this long */
+  hold: duration,
+  /** after a resolve, the same rule/scope/key needs this long of clean time to re-fire (no flapping) */
+  reopenGuard: duration,
+  /** parent rule -> child rules folded into it while the parent fires */
+  inhibit: z.partialRecord(z.enum(RULE_IDS), z.array(z.enum(RULE_IDS))),
+  rules: z.strictObject({
+    terminal_fault_spike: rateRuleSchema,
+    terminal_network_errors: rateRuleSchema,
+    regional_outage: z.strictObject({
+      ...rateRule,
+      /** distinct terminals with errors needed for an error-surge outage */
+      minTerminals: z.number().int().min(1),
+      collapse: z.strictObject({
+        window: duration,
+        /** expected auths in the window below which a collapse cannot be judged */
+        minExpected: z.number().positive(),
+        /** observed / expected at or below this */
+        ratio: rate,
+        /** Poisson P(X <= observed | expected) must be below this */
+        pValue: z.number().gt(0).max(0.1),
+        /** heartbeats observed / expected at or below this: terminals are gone, not just idle */
+        heartbeatRatio: rate,
+      }),
+    }),
+    terminal_silent: z.strictObject({
+      enabled: z.boolean(),
+      severity,
+      /** no event at all for at least this long */
+      minGap: duration,
+      /** events the terminal normally sends in the gap (auths + heartbeats); P(0) = e^-12 */
+      minExpected: z.number().positive(),
+      /** days of hour-of-day history before a lone terminal can be called silent */
+      minHistoryDays: z.number().min(0),
+      hold: duration.optional(),
+    }),
+    reversal_spike: rateRuleSchema,
+    failed_but_charged: z.strictObject({
+      enabled: z.boolean(),
+      severity,
+      window: duration,
+      /** unreversed timeouts + failed reversals in the window */
+      minCount: z.number().int().min(1),
+      /** Poisson P(X >= count | baseline x auths) must be below this */
+      pValue: z.number().gt(0).max(0.1),
+      /** and count above baseline x factor */
+      factor: z.number().min(1),
+      hold: duration.optional(),
+    }),
+    no_settlement: rateRuleSchema,
+    input_errors: rateRuleSchema,
+    card_testing: z.strictObject({
+      ...rateRule,
+      minDistinctCards: z.number().int().min(2),
+      /** share of the declines (timeouts aside) that are small amounts: probes */
+      minSmallShare: rate,
+    }),
+    firmware_regression: z.strictObject({ ...rateRule, minTerminals: z.number().int().min(1) }),
+    issuer_degradation: z.strictObject({ ...rateRule, minMerchants: z.number().int().min(1) }),
+  }),
+});
+
+export type RulesConfig = z.infer<typeof rulesConfigSchema>;
+export type RateRuleConfig = z.infer<typeof rateRuleSchema>;
+/** What a rules file may contain: any subset of RulesConfig, merged over the defaults. */
+export type RulesConfigInput = DeepPartial<RulesConfig>;
+type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+export class RulesConfigError extends Error {
+  readonly code = 'TW_RULES_CONFIG';
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly source?: string,
+  ) {
+    super(source ? `rules config ${source}: ${message}` : `rules config: ${message}`);
+    this.name = 'RulesConfigError';
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return structuredClone(base);
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+export const DEFAULT_RULES_CONFIG: RulesConfig = rulesConfigSchema.parse(defaults);
+
+/**
+ * Validate a rules configuration (partial, merged over the defaults). Throws RulesConfigError
+ * naming the field, e.g. `rules.card_testing.minDistinctCards: Too small: expected number to be >=2`.
+ */
+export function parseRulesConfig(input: unknown, source?: string): RulesConfig {
+  if (input !== undefined && input !== null && !isPlainObject(input)) {
+    throw new RulesConfigError('expected an object at the top level', source);
+  }
+  const merged = deepMerge(DEFAULT_RULES_CONFIG, input ?? {});
+  const r = rulesConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const reason = r.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new RulesConfigError(reason, source);
+  }
+  const cfg = r.data;
+  for (const [parent, children] of Object.entries(cfg.inhibit)) {
+    if (children.includes(parent as RuleId)) {
+      throw new RulesConfigError(`inhibit.${parent}: a rule cannot inhibit itself`, source);
+    }
+  }
+  return cfg;
+}
+
+/** Parse the text of a rules file: YAML for .yaml/.yml, else JSON. */
+export function parseRulesText(text: string, source = 'rules.json'): RulesConfig {
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(source) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new RulesConfigError(`cannot parse: ${(e as Error).message}`, source);
+  }
+  return parseRulesConfig(value, source);
+}
+
+/** Load and validate a rules file from disk. */
+export function loadRulesFile(path: string): RulesConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RulesConfigError(`cannot read: ${(e as Error).message}`, path);
+  }
+  return parseRulesText(text, path);
+}
+
+/** Path of the shipped defaults, to copy as a starting point. */
+export const DEFAULT_RULES_PATH = new URL('./default-rules.json', import.meta.url).pathname;

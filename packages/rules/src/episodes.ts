@@ -1,0 +1,360 @@
+import { createHash } from 'node:crypto';
+import type { Alert, Language, RuleId, Scope, Severity } from '@tillwatch/contracts';
+import type { SilenceSet } from './silences';
+import { round } from './stats';
+import { RULE_TEXTS } from './texts';
+
+/**
+ * Episodes: one per (rule, scope, key) from the first firing to the resolve. This is where
+ * hysteresis, single firing, material updates, silences and hierarchical folding live, so every
+ * rule only has to say "fire", "clear" or neither at each evaluation.
+ */
+
+/** What a rule says about one key at one evaluation. */
+export interface Signal {
+  rule: RuleId;
+  scope: Scope;
+  key: string;
+  /** the fire condition holds (minimum count and statistical bound) */
+  fire: boolean;
+  /** below the lower, resolve level (hysteresis); neither fire nor clear keeps the state */
+  clear: boolean;
+  severity: Severity;
+  window: string;
+  metric: string;
+  value: number;
+  threshold: number;
+  baseline: number;
+  /** the evidence count used to judge a material change (doubling) */
+  count: number;
+  merchantId?: string;
+  region?: string;
+  /** built only when a transition is emitted */
+  evidence: () => Record<string, unknown>;
+  /** episode id (see episodeKey) of a firing parent this alert folds into */
+  parent?: string;
+}
+
+export interface AlertRecord extends Alert {
+  i18n: Record<Language, { probableCauses: string[]; actions: string[] }>;
+  silenced?: boolean;
+}
+
+interface Episode {
+  alertId: string;
+  rule: RuleId;
+  scope: Scope;
+  key: string;
+  firstSeen: number;
+  lastSeen: number;
+  clearSince?: number;
+  /** firing has been sent to the sinks */
+  sent: boolean;
+  /** the silence that kept it from the sinks, while one matches */
+  silencedBy?: string;
+  /** parent episode it is folded into (never sent while folded) */
+  foldedInto?: string;
+  /** when its parent ended while it still fired */
+  orphanSince?: number;
+  children: Map<string, { rule: RuleId; scope: Scope; key: string; since: number }>;
+  lastSentCount: number;
+  lastSentSeverity: Severity;
+  lastSentTs: number;
+  lastSentChildren: number;
+  last: Signal;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+export function episodeKey(rule: RuleId, scope: Scope, key: string): string {
+  return `${rule}|${scope}|${key}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface EpisodeOptions {
+  lang: Language;
+  holdMs: (rule: RuleId) => number;
+  reopenGuardMs: number;
+  /** a folded child whose parent ended fires on its own after this long */
+  unfoldAfterMs: number;
+  /** minimum spacing of material updates of one episode */
+  updateGapMs: number;
+}
+
+export interface EpisodeStats {
+  fired: number;
+  updated: number;
+  resolved: number;
+  silenced: number;
+  folded: number;
+}
+
+export class EpisodeBook {
+  private readonly open = new Map<string, Episode>();
+  /** resolve time per episode key, for the re-fire guard (bounded: pruned past the guard) */
+  private readonly resolvedAt = new Map<string, number>();
+  /** consecutive fire evaluations of a key under the re-fire guard */
+  private readonly pending = new Map<string, number>();
+  readonly stats: EpisodeStats = { fired: 0, updated: 0, resolved: 0, silenced: 0, folded: 0 };
+  /** recent silenced transitions (bounded), for the record */
+  readonly silencedLog: AlertRecord[] = [];
+
+  constructor(
+    public opts: EpisodeOptions,
+    private readonly silences: SilenceSet,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  isOpen(id: string): boolean {
+    return this.open.has(id);
+  }
+
+  /** Open episode keys of a rule (sorted), for re-evaluation. */
+  openKeys(rule: RuleId, scope: Scope): string[] {
+    const out: string[] = [];
+    for (const e of this.open.values()) if (e.rule === rule && e.scope === scope) out.push(e.key);
+    return out.sort();
+  }
+
+  /** Whether anything is open on this scope key (its baseline should not learn now). */
+  busy(scope: Scope, key: string): boolean {
+    for (const e of this.open.values()) if (e.scope === scope && e.key === key) return true;
+    return false;
+  }
+
+  /** The alerts currently firing and sent (for a board that connects late). */
+  active(): AlertRecord[] {
+    const out: AlertRecord[] = [];
+    for (const e of this.open.values()) {
+      if (e.sent) out.push(this.build(e, 'firing', e.lastSeen));
+    }
+    return out;
+  }
+
+  /** Apply one evaluation. Returns the transitions for the sinks, in order. */
+  apply(sig: Signal, now: number, out: AlertRecord[]): void {
+    const id = episodeKey(sig.rule, sig.scope, sig.key);
+    let ep = this.open.get(id);
+    if (!ep) {
+      if (!sig.fire) {
+        this.pending.delete(id);
+        return;
+      }
+      // Re-firing soon after a resolve needs the condition on 3 evaluations in a row: a
+      // borderline key must not flap resolve/fire/resolve.
+      const resolved = this.resolvedAt.get(id);
+      if (resolved !== undefined && now - resolved < this.opts.reopenGuardMs) {
+        const n = (this.pending.get(id) ?? 0) + 1;
+        this.pending.set(id, n);
+        if (n < 3) return;
+      }
+      this.pending.delete(id);
+      ep = {
+        alertId: alertIdOf(sig.rule, sig.scope, sig.key, now),
+        rule: sig.rule,
+        scope: sig.scope,
+        key: sig.key,
+        firstSeen: now,
+        lastSeen: now,
+        sent: false,
+        children: new Map(),
+        lastSentCount: sig.count,
+        lastSentSeverity: sig.severity,
+        lastSentTs: now,
+        lastSentChildren: 0,
+        last: sig,
+      };
+      this.open.set(id, ep);
+      const parent = sig.parent !== undefined ? this.open.get(sig.parent) : undefined;
+      if (parent) {
+        ep.foldedInto = sig.parent;
+        parent.children.set(id, { rule: sig.rule, scope: sig.scope, key: sig.key, since: now });
+        this.stats.folded++;
+        return;
+      }
+      this.send(ep, now, out);
+      return;
+    }
+
+    if (sig.fire) {
+      ep.lastSeen = now;
+      ep.clearSince = undefined;
+    } else if (sig.clear) {
+      ep.clearSince ??= now;
+    } else {
+      ep.clearSince = undefined;
+    }
+    if (sig.fire || !sig.clear) {
+      // Severity only escalates within an episode: a rate wobbling around the critical level
+      // must not send warning/critical/warning updates.
+      if (SEVERITY_RANK[sig.severity] < SEVERITY_RANK[ep.last.severity]) {
+        sig = { ...sig, severity: ep.last.severity };
+      }
+      ep.last = sig;
+    }
+
+    // Folded: stays quiet while the parent fires; fires on its own if it outlives the parent.
+    if (ep.foldedInto !== undefined) {
+      if (this.open.has(ep.foldedInto)) {
+        ep.orphanSince = undefined;
+      } else {
+        ep.orphanSince ??= now;
+        if (!ep.clearSince && now - ep.orphanSince >= this.opts.unfoldAfterMs) {
+          ep.foldedInto = undefined;
+          this.send(ep, now, out);
+          return;
+        }
+      }
+    }
+
+    if (ep.clearSince !== undefined && now - ep.clearSince >= this.opts.holdMs(ep.rule)) {
+      this.resolve(id, ep, now, out);
+      return;
+    }
+
+    // Silenced and the silence is over while it still fires: send it now.
+    if (!ep.sent && ep.foldedInto === undefined && sig.fire) {
+      this.send(ep, now, out);
+      return;
+    }
+
+    // Material update: severity escalated, or the evidence grew fourfold (count or folded
+    // children), at most every updateGap. Anything less is the same story told again.
+    if (ep.sent && sig.fire) {
+      const escalated = SEVERITY_RANK[sig.severity] > SEVERITY_RANK[ep.lastSentSeverity];
+      const grew =
+        (sig.count >= 4 * Math.max(1, ep.lastSentCount) ||
+          ep.children.size >= 4 * Math.max(1, ep.lastSentChildren) + 4) &&
+        now - ep.lastSentTs >= this.opts.updateGapMs;
+      if (escalated || grew) {
+        ep.lastSentCount = sig.count;
+        ep.lastSentSeverity = sig.severity;
+        ep.lastSentTs = now;
+        ep.lastSentChildren = ep.children.size;
+        out.push(this.build(ep, 'firing', now));
+        this.stats.updated++;
+      }
+    }
+  }
+
+  /** Folded children of an open episode (for its evidence). */
+  children(id: string): { rule: RuleId; scope: Scope; key: string }[] {
+    const ep = this.open.get(id);
+    if (!ep) return [];
+    return [...ep.children.values()]
+      .sort((a, b) =>
+        a.rule + a.key < b.rule + b.key ? -1 : a.rule + a.key > b.rule + b.key ? 1 : 0,
+      )
+      .map(({ rule, scope, key }) => ({ rule, scope, key }));
+  }
+
+  /** Drop re-fire guards older than the guard (bounded memory). */
+  prune(now: number): void {
+    for (const [id, t] of this.resolvedAt) {
+      if (now - t >= this.opts.reopenGuardMs) {
+        this.resolvedAt.delete(id);
+        this.pending.delete(id);
+      }
+    }
+  }
+
+  private send(ep: Episode, now: number, out: AlertRecord[]): void {
+    const silence = this.silences.match(ep, now);
+    if (silence) {
+      if (ep.silencedBy === undefined) {
+        ep.silencedBy = silence.id ?? 'silence';
+        this.recordSilenced(this.build(ep, 'firing', now));
+      }
+      return;
+    }
+    ep.silencedBy = undefined;
+    ep.sent = true;
+    ep.lastSentCount = ep.last.count;
+    ep.lastSentSeverity = ep.last.severity;
+    ep.lastSentTs = now;
+    ep.lastSentChildren = ep.children.size;
+    out.push(this.build(ep, 'firing', now));
+    this.stats.fired++;
+  }
+
+  private resolve(id: string, ep: Episode, now: number, out: AlertRecord[]): void {
+    this.open.delete(id);
+    this.resolvedAt.set(id, now);
+    // A resolved child stays listed in its parent's evidence: the parent's episode covered it.
+    // Children of a resolving parent keep their episodes; they unfold if they outlive it.
+    if (ep.sent) {
+      out.push(this.build(ep, 'resolved', now));
+      this.stats.resolved++;
+    } else if (ep.silencedBy !== undefined) {
+      this.recordSilenced(this.build(ep, 'resolved', now));
+    }
+  }
+
+  private recordSilenced(a: AlertRecord): void {
+    a.silenced = true;
+    this.stats.silenced++;
+    this.silencedLog.push(a);
+    if (this.silencedLog.length > 1000) this.silencedLog.splice(0, this.silencedLog.length - 1000);
+  }
+
+  private build(ep: Episode, status: 'firing' | 'resolved', now: number): AlertRecord {
+    const s = ep.last;
+    const texts = RULE_TEXTS[ep.rule];
+    const evidence = s.evidence();
+    const children = sortChildren(ep.children);
+    if (children.length > 0) {
+      evidence.foldedCount = children.length;
+      evidence.folded = children.slice(0, 50);
+    }
+    const a: AlertRecord = {
+      alertId: ep.alertId,
+      rule: ep.rule,
+      severity: s.severity,
+      status,
+      scope: ep.scope,
+      key: ep.key,
+      merchantId: s.merchantId,
+      region: s.region,
+      window: s.window,
+      metric: s.metric,
+      value: round(s.value),
+      threshold: round(s.threshold),
+      baseline: round(s.baseline),
+      evidence,
+      probableCauses: [...texts[this.opts.lang].probableCauses],
+      actions: [...texts[this.opts.lang].actions],
+      firstSeen: iso(ep.firstSeen),
+      lastSeen: iso(ep.lastSeen),
+      ts: iso(now),
+      i18n: {
+        en: { probableCauses: [...texts.en.probableCauses], actions: [...texts.en.actions] },
+        zh: { probableCauses: [...texts.zh.probableCauses], actions: [...texts.zh.actions] },
+      },
+    };
+    if (a.merchantId === undefined) delete a.merchantId;
+    if (a.region === undefined) delete a.region;
+    return a;
+  }
+}
+
+function sortChildren(
+  children: Episode['children'],
+): { rule: RuleId; scope: Scope; key: string }[] {
+  return [...children.values()]
+    .map(({ rule, scope, key }) => ({ rule, scope, key }))
+    .sort((a, b) => {
+      const x = `${a.rule}|${a.key}`;
+      const y = `${b.rule}|${b.key}`;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+}
+
+/** Deterministic id of an episode: same stream, same ids. */
+export function alertIdOf(rule: RuleId, scope: Scope, key: string, firstSeen: number): string {
+  const h = createHash('sha1').update(`${rule}|${scope}|${key}|${firstSeen}`).digest('hex');
+  return `al_${h.slice(0, 20)}`;
+}

@@ -1,0 +1,501 @@
+import {
+  CATEGORIES,
+  buildCodeTable,
+  windowLabel,
+  type Category,
+  type Language,
+  type RateRow,
+  type RuleId,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
+import * as core from '@tillwatch/core';
+import {
+  FLEET_KEY,
+  M,
+  METRIC_COUNT,
+  Outcome,
+  ReferenceEngine,
+  SCOPE,
+  SCOPE_NAMES,
+  resolveConfig,
+  type EngineConfig,
+  type ScopeName,
+  type WindowEngine,
+} from '@tillwatch/core';
+import { BaselineStore, HourlyProfile } from './baseline';
+import {
+  RulesConfigError,
+  parseRulesConfig,
+  type RulesConfig,
+  type RulesConfigInput,
+} from './config';
+import { EpisodeBook, type AlertRecord } from './episodes';
+import {
+  cardTesting,
+  durationMs,
+  failedButCharged,
+  firmwareRegression,
+  inputErrors,
+  issuerDegradation,
+  noSettlement,
+  regionalOutage,
+  reversalSpike,
+  terminalFaultSpike,
+  terminalNetworkErrors,
+  terminalSilent,
+  type Ctx,
+  type RegionVolume,
+} from './rules';
+import { SilenceSet, type Silence, type SilenceInput } from './silences';
+import { Tracker } from './tracker';
+
+/**
+ * The Monitor: engine + rules + episodes, in event time. The all-in-one, `tillwatch replay` and
+ * the Kafka processor all drive it the same way: ingest() every validated event, tick() to let
+ * time pass (with a watermark when the caller knows more than the events do, e.g. wall clock in
+ * the all-in-one), and take the alert transitions tick() returns (also sent to on('alert')).
+ */
+
+export type EngineFactory = (config: Partial<EngineConfig>) => WindowEngine;
+
+export interface MonitorOptions {
+  rules?: RulesConfig | RulesConfigInput;
+  engine?: Partial<EngineConfig>;
+  engineFactory?: EngineFactory;
+  /** language of probableCauses/actions; both are always in `i18n` */
+  lang?: Language;
+  silences?: readonly SilenceInput[];
+}
+
+export interface RatesOptions {
+  /** for terminal and merchant: how many rows (worst first); default 20 */
+  top?: number;
+  /** minimum auths in the window for a row to be ranked; default 20 for terminal/merchant */
+  minAuths?: number;
+  sortBy?: 'faultRate' | 'failureRate' | 'reversalRate' | 'noSettlementRate' | 'auths';
+  /** only these keys */
+  keys?: readonly string[];
+}
+
+export interface MonitorStats {
+  events: number;
+  accepted: number;
+  duplicates: number;
+  late: number;
+  evaluations: number;
+  fired: number;
+  updated: number;
+  resolved: number;
+  silenced: number;
+  folded: number;
+  openEpisodes: number;
+}
+
+type Listener<T> = (x: T) => void;
+
+export interface Monitor {
+  readonly engine: WindowEngine;
+  ingest(ev: TerminalEvent): Outcome;
+  /** Advance the watermark (if given) and evaluate rules at the cadence. Returns transitions. */
+  tick(watermarkMs?: number): AlertRecord[];
+  /** Advance the watermark (if given) and evaluate now, whatever the cadence (end of input). */
+  flush(watermarkMs?: number): AlertRecord[];
+  on(event: 'alert', cb: Listener<AlertRecord>): () => void;
+  on(event: 'silenced', cb: Listener<AlertRecord>): () => void;
+  rates(scope: ScopeName, window: string | number, opts?: RatesOptions): RateRow[];
+  /** Validate and apply new rules; throws RulesConfigError and keeps the old rules. */
+  setRules(config: unknown): void;
+  readonly rules: RulesConfig;
+  setSilences(list: readonly SilenceInput[]): void;
+  readonly silences: Silence[];
+  /** recent transitions kept from the sinks by a silence (bounded, newest last) */
+  silenced(): AlertRecord[];
+  /** alerts currently firing (sent), e.g. for a board that connects late */
+  active(): AlertRecord[];
+  stats(): MonitorStats;
+}
+
+/** The fast engine when @tillwatch/core ships one, else the reference engine. */
+export function defaultEngineFactory(): EngineFactory {
+  const create = (core as Record<string, unknown>).createEngine;
+  if (typeof create === 'function') {
+    return (config) => (create as EngineFactory)(config);
+  }
+  return (config) => new ReferenceEngine(config);
+}
+
+const MINUTE = 60_000;
+
+export function createMonitor(opts: MonitorOptions = {}): Monitor {
+  return new MonitorImpl(opts);
+}
+
+class MonitorImpl implements Monitor {
+  readonly engine: WindowEngine;
+  private cfg: RulesConfig;
+  private windowIndex = new Map<string, number>();
+  private readonly silenceSet: SilenceSet;
+  private readonly tracker: Tracker;
+  private readonly episodes: EpisodeBook;
+  private readonly baselines: Record<ScopeName, BaselineStore>;
+  private readonly regionVolume = new Map<string, RegionVolume>();
+  private readonly listeners = {
+    alert: new Set<Listener<AlertRecord>>(),
+    silenced: new Set<Listener<AlertRecord>>(),
+  };
+  private nextEval = Number.NEGATIVE_INFINITY;
+  private nextBaseline = Number.NEGATIVE_INFINITY;
+  private nextMinute = Number.NEGATIVE_INFINITY;
+  private nextFiveMinutes = Number.NEGATIVE_INFINITY;
+  private nextHousekeeping = Number.NEGATIVE_INFINITY;
+  /** terminals/merchants active since the last baseline update */
+  private activeTerminals = new Set<string>();
+  private activeMerchants = new Set<string>();
+  private elevated = new Set<string>();
+  private counts = { events: 0, accepted: 0, duplicates: 0, late: 0, evaluations: 0 };
+  private silencedSeen = 0;
+
+  constructor(opts: MonitorOptions) {
+    const engineConfig = resolveConfig(opts.engine ?? {});
+    this.engine = (opts.engineFactory ?? defaultEngineFactory())(opts.engine ?? {});
+    this.cfg = parseRulesConfig(opts.rules ?? {});
+    this.windowIndex = this.resolveWindows(this.cfg);
+    this.silenceSet = new SilenceSet(opts.silences ?? []);
+    const codeTable = buildCodeTable(codeMapping(engineConfig.codeCategories));
+    this.tracker = new Tracker(engineConfig.reversalGraceMs, codeTable);
+    const halfLife = durationMs(this.cfg.baseline.halfLife);
+    this.baselines = Object.fromEntries(
+      SCOPE_NAMES.map((s) => [s, new BaselineStore(halfLife)]),
+    ) as Record<ScopeName, BaselineStore>;
+    this.episodes = new EpisodeBook(this.episodeOptions(opts.lang ?? 'en'), this.silenceSet);
+  }
+
+  get rules(): RulesConfig {
+    return structuredClone(this.cfg);
+  }
+
+  get silences(): Silence[] {
+    return this.silenceSet.list();
+  }
+
+  ingest(ev: TerminalEvent): Outcome {
+    this.counts.events++;
+    const r = this.engine.ingest(ev);
+    if (r === Outcome.Duplicate) {
+      this.counts.duplicates++;
+      return r;
+    }
+    if (r === Outcome.Late) {
+      this.counts.late++;
+      return r;
+    }
+    this.counts.accepted++;
+    this.tracker.observe(ev);
+    if (ev.type !== 'settlement') this.activeTerminals.add(ev.terminalId);
+    this.activeMerchants.add(ev.merchantId);
+    return r;
+  }
+
+  tick(watermarkMs?: number): AlertRecord[] {
+    if (watermarkMs !== undefined) this.engine.advance(watermarkMs);
+    const now = this.engine.watermark;
+    if (!Number.isFinite(now) || now < this.nextEval) return [];
+    const every = durationMs(this.cfg.evaluateEvery);
+    this.nextEval = (Math.floor(now / every) + 1) * every;
+    const out = this.evaluate(now);
+    for (const a of out) for (const cb of this.listeners.alert) cb(a);
+    return out;
+  }
+
+  flush(watermarkMs?: number): AlertRecord[] {
+    this.nextEval = Number.NEGATIVE_INFINITY;
+    return this.tick(watermarkMs);
+  }
+
+  on(event: 'alert' | 'silenced', cb: Listener<AlertRecord>): () => void {
+    this.listeners[event].add(cb);
+    return () => this.listeners[event].delete(cb);
+  }
+
+  setRules(config: unknown): void {
+    const next = parseRulesConfig(config);
+    const windows = this.resolveWindows(next); // throws on a window the engine does not keep
+    this.cfg = next;
+    this.windowIndex = windows;
+    for (const b of Object.values(this.baselines))
+      b.setHalfLife(durationMs(next.baseline.halfLife));
+    this.episodes.opts = this.episodeOptions(this.episodes.opts.lang);
+    this.nextEval = Number.NEGATIVE_INFINITY;
+  }
+
+  setSilences(list: readonly SilenceInput[]): void {
+    this.silenceSet.set(list);
+  }
+
+  silenced(): AlertRecord[] {
+    return [...this.episodes.silencedLog];
+  }
+
+  active(): AlertRecord[] {
+    return this.episodes.active();
+  }
+
+  stats(): MonitorStats {
+    const s = this.episodes.stats;
+    return {
+      ...this.counts,
+      fired: s.fired,
+      updated: s.updated,
+      resolved: s.resolved,
+      silenced: s.silenced,
+      folded: s.folded,
+      openEpisodes: this.episodes.size,
+    };
+  }
+
+  rates(scope: ScopeName, window: string | number, opts: RatesOptions = {}): RateRow[] {
+    const ms = typeof window === 'number' ? window : durationMs(window);
+    const w = this.engine.config.windowsMs.indexOf(ms);
+    if (w < 0) {
+      throw Object.assign(
+        new Error(
+          `window ${windowLabel(ms)} is not kept by the engine (${this.engine.config.windowsMs.map(windowLabel).join(', ')})`,
+        ),
+        { code: 'TW_BAD_WINDOW', retriable: false },
+      );
+    }
+    const ranked = scope === 'terminal' || scope === 'merchant';
+    const top = opts.top ?? (ranked ? 20 : Number.POSITIVE_INFINITY);
+    const minAuths = opts.minAuths ?? (ranked ? 20 : 0);
+    const sortBy = opts.sortBy ?? 'faultRate';
+    const keys = opts.keys ? [...opts.keys] : this.engine.keys(SCOPE[scope]);
+    const pane = this.engine.config.panesMs[w]!;
+    const end = Math.floor(this.engine.watermark / pane) * pane;
+    if (!Number.isFinite(end)) return [];
+    const ts = new Date(end).toISOString();
+    const m = new Float64Array(METRIC_COUNT);
+    const rows: RateRow[] = [];
+    const per = durationMs(this.cfg.baseline.updateEvery);
+    for (const key of keys) {
+      if (!this.engine.read(SCOPE[scope], key, w, m)) continue;
+      const auths = m[M.auths]!;
+      if (auths < minAuths) continue;
+      const byCategory = {} as Record<Category, number>;
+      CATEGORIES.forEach((c, i) => (byCategory[c] = m[M.approved + i]!));
+      const failures = auths - m[M.approved]!;
+      const faults = failures - m[M.cardholder]!;
+      const row: RateRow = {
+        scope,
+        key,
+        window: windowLabel(ms),
+        ts,
+        auths,
+        approved: m[M.approved]!,
+        failures,
+        faults,
+        byCategory,
+        inputErrors: m[M.inputErrors]!,
+        reversals: m[M.reversals]!,
+        unreversedTimeouts: m[M.unreversedTimeouts]!,
+        settlementDue: m[M.settlementDue]!,
+        unsettled: m[M.unsettled]!,
+        heartbeats: m[M.heartbeats]!,
+        failureRate: auths > 0 ? failures / auths : 0,
+        faultRate: auths > 0 ? faults / auths : 0,
+        reversalRate: auths > 0 ? m[M.reversals]! / auths : 0,
+        noSettlementRate: m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0,
+      };
+      if (scope === 'terminal') {
+        const t = this.tracker.terminals.get(key) ?? this.engine.terminalInfo(key);
+        if (t) {
+          row.merchantId = t.merchantId;
+          row.region = t.region;
+        }
+      } else if (scope === 'merchant') {
+        const ids = this.tracker.byMerchant.get(key);
+        const first = ids ? [...ids][0] : undefined;
+        const region = first !== undefined ? this.tracker.terminals.get(first)?.region : undefined;
+        if (region !== undefined) row.region = region;
+      }
+      const b = this.baselines[scope].get(key);
+      if (b && b.weight >= 1) {
+        const perWindow = (b.sums[M.auths]! / b.weight) * (ms / per);
+        if (perWindow > 0) row.volumeRatio = auths / perWindow;
+      }
+      rows.push(row);
+    }
+    if (!ranked && opts.top === undefined) return rows.sort((a, b) => (a.key < b.key ? -1 : 1));
+    rows.sort(
+      (a, b) =>
+        (b[sortBy] as number) - (a[sortBy] as number) ||
+        b.auths - a.auths ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+    return rows.slice(0, top);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private episodeOptions(lang: Language) {
+    const cfg = this.cfg;
+    return {
+      lang,
+      holdMs: (rule: RuleId) => {
+        const r = cfg.rules[rule] as { hold?: string };
+        return durationMs(r.hold ?? cfg.hold);
+      },
+      reopenGuardMs: durationMs(cfg.reopenGuard),
+      unfoldAfterMs: 15 * MINUTE,
+      updateGapMs: 5 * MINUTE,
+    };
+  }
+
+  private resolveWindows(cfg: RulesConfig): Map<string, number> {
+    const labels = new Set<string>([cfg.baseline.updateEvery]);
+    const where = new Map<string, string>([[cfg.baseline.updateEvery, 'baseline.updateEvery']]);
+    for (const [id, r] of Object.entries(cfg.rules)) {
+      const rr = r as { window?: string; windows?: string[]; collapse?: { window: string } };
+      if (rr.window) {
+        labels.add(rr.window);
+        where.set(rr.window, `rules.${id}.window`);
+      }
+      for (const l of rr.windows ?? []) {
+        labels.add(l);
+        where.set(l, `rules.${id}.windows`);
+      }
+      if (rr.collapse) {
+        labels.add(rr.collapse.window);
+        where.set(rr.collapse.window, `rules.${id}.collapse.window`);
+      }
+    }
+    const out = new Map<string, number>();
+    for (const l of labels) {
+      const i = this.engine.config.windowsMs.indexOf(durationMs(l));
+      if (i < 0) {
+        throw new RulesConfigError(
+          `${where.get(l)}: window ${l} is not one of the engine's windows (${this.engine.config.windowsMs.map(windowLabel).join(', ')})`,
+        );
+      }
+      out.set(l, i);
+    }
+    return out;
+  }
+
+  private evaluate(now: number): AlertRecord[] {
+    this.counts.evaluations++;
+    const out: AlertRecord[] = [];
+    const windows = this.windowIndex;
+    const ctx: Ctx = {
+      now,
+      engine: this.engine,
+      cfg: this.cfg,
+      win: (label) => windows.get(label)!,
+      tracker: this.tracker,
+      episodes: this.episodes,
+      baselines: this.baselines,
+      regionVolume: this.regionVolume,
+      elevated: this.elevated,
+      out,
+    };
+    const minute = now >= this.nextMinute;
+    if (minute) this.nextMinute = (Math.floor(now / MINUTE) + 1) * MINUTE;
+    const fiveMinutes = now >= this.nextFiveMinutes;
+    if (fiveMinutes) this.nextFiveMinutes = (Math.floor(now / (5 * MINUTE)) + 1) * 5 * MINUTE;
+    this.tracker.expireTimeouts(now);
+    const terms = [...this.tracker.dirtyTerminals].sort();
+    const merchants = [...this.tracker.dirtyMerchants].sort();
+    this.tracker.dirtyTerminals = new Set();
+    this.tracker.dirtyMerchants = new Set();
+    // Settlement deadlines count without a new event of the key: no_settlement looks at every
+    // merchant once a minute and every terminal every 5 minutes (2,400 reads), its window is 1h.
+    // Unreversed timeouts mark their terminal dirty when their grace runs out.
+    const allMerchants = minute ? this.engine.keys(SCOPE.merchant) : merchants;
+    const allTerminals = fiveMinutes ? this.engine.keys(SCOPE.terminal) : terms;
+
+    // Parents first, so that their children fold into them in the same round.
+    regionalOutage(ctx);
+    issuerDegradation(ctx);
+    firmwareRegression(ctx);
+    cardTesting(ctx, 'merchant', merchants);
+    reversalSpike(ctx, 'merchant', merchants);
+    noSettlement(ctx, 'merchant', allMerchants);
+    terminalFaultSpike(ctx, terms);
+    terminalNetworkErrors(ctx, terms);
+    reversalSpike(ctx, 'terminal', terms);
+    inputErrors(ctx, terms);
+    cardTesting(ctx, 'terminal', terms);
+    failedButCharged(ctx, terms);
+    noSettlement(ctx, 'terminal', allTerminals);
+    if (minute) terminalSilent(ctx);
+
+    if (now >= this.nextBaseline) {
+      const every = durationMs(this.cfg.baseline.updateEvery);
+      const first = !Number.isFinite(this.nextBaseline);
+      this.nextBaseline = (Math.floor(now / every) + 1) * every;
+      if (!first) this.updateBaselines(ctx);
+      this.elevated.clear();
+    }
+    if (now >= this.nextHousekeeping) {
+      this.nextHousekeeping = now + 3_600_000;
+      this.tracker.forgetIdle(now);
+      this.episodes.prune(now);
+      for (const b of Object.values(this.baselines)) b.forget(now);
+    }
+    const silencedNow = this.episodes.stats.silenced;
+    if (silencedNow > this.silencedSeen) {
+      const fresh = this.episodes.silencedLog.slice(-(silencedNow - this.silencedSeen));
+      this.silencedSeen = silencedNow;
+      for (const a of fresh) for (const cb of this.listeners.silenced) cb(a);
+    }
+    return out;
+  }
+
+  /** One closed window per key into its baseline, unless the key is in or near an episode. */
+  private updateBaselines(ctx: Ctx): void {
+    const w = ctx.win(this.cfg.baseline.updateEvery);
+    const m = new Float64Array(METRIC_COUNT);
+    const now = ctx.now;
+    const learn = (scope: ScopeName, keys: Iterable<string>) => {
+      const store = this.baselines[scope];
+      for (const key of keys) {
+        if (this.elevated.has(`${scope}|${key}`)) continue;
+        if (scope !== 'fleet' && this.episodes.busy(scope as never, key)) continue;
+        if (this.engine.read(SCOPE[scope], key, w, m)) store.add(key, m, now);
+      }
+    };
+    learn('terminal', [...this.activeTerminals].sort());
+    learn('merchant', [...this.activeMerchants].sort());
+    this.activeTerminals = new Set();
+    this.activeMerchants = new Set();
+    learn('firmware', this.engine.keys(SCOPE.firmware));
+    learn('issuer', this.engine.keys(SCOPE.issuer));
+    learn('fleet', [FLEET_KEY]);
+    // Regions: error baselines as above, plus volume and heartbeats by hour of day, unless the
+    // window looks like a collapse (it would teach the collapse as normal).
+    const slot = durationMs(this.cfg.baseline.updateEvery);
+    for (const key of this.engine.keys(SCOPE.region)) {
+      if (!this.engine.read(SCOPE.region, key, w, m)) continue;
+      let vol = this.regionVolume.get(key);
+      if (!vol) {
+        vol = { auths: new HourlyProfile(slot), heartbeats: new HourlyProfile(slot) };
+        this.regionVolume.set(key, vol);
+      }
+      // Not while an outage is open or its condition held this round: the collapse would be
+      // learnt as normal. The first minutes before it fires move the EWMA by 15% at most.
+      if (this.episodes.busy('region', key) || this.elevated.has(`region|${key}`)) continue;
+      vol.auths.add(now, m[M.auths]!);
+      vol.heartbeats.add(now, m[M.heartbeats]!);
+      this.baselines.region.add(key, m, now);
+    }
+  }
+}
+
+/** The engine's code map (code -> CAT index) as the contracts' category mapping. */
+function codeMapping(map: ReadonlyMap<string, number>): Partial<Record<Category, string[]>> {
+  const out: Partial<Record<Category, string[]>> = {};
+  for (const [code, idx] of map) {
+    const cat = CATEGORIES[idx];
+    if (cat) (out[cat] ??= []).push(code);
+  }
+  return out;
+}

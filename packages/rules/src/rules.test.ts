@@ -1,0 +1,339 @@
+import type { TerminalEvent } from '@tillwatch/contracts';
+import { alertSchema } from '@tillwatch/contracts';
+import { describe, expect, it } from 'vitest';
+import type { AlertRecord } from './episodes';
+import { createMonitor, type MonitorOptions } from './monitor';
+import { smallFleet, stream, T0, type TestTerminal } from './testing';
+
+const H = 3_600_000;
+const MIN = 60_000;
+
+function run(evs: TerminalEvent[], opts: MonitorOptions = {}) {
+  const mon = createMonitor(opts);
+  const out: AlertRecord[] = [];
+  for (const ev of evs) {
+    mon.ingest(ev);
+    out.push(...mon.tick());
+  }
+  return { mon, out };
+}
+
+const firings = (out: AlertRecord[]) => out.filter((a) => a.status === 'firing');
+const keysOf = (out: AlertRecord[]) => [
+  ...new Set(out.map((a) => `${a.rule}/${a.scope}/${a.key}`)),
+];
+
+/** 36 terminals, 12 merchants, 3 regions, 2 auths/min each: 2 h of baseline, then the fault. */
+const fleet = smallFleet({ rate: 2 });
+const START = T0 + 2 * H;
+const during = (ev: TerminalEvent, from = START, to = START + H) => ev.ts >= from && ev.ts < to;
+
+function code(ev: TerminalEvent, c: string): TerminalEvent {
+  return ev.type === 'auth' ? { ...ev, responseCode: c } : ev;
+}
+
+describe('every alert is a contract alert', () => {
+  it('fires terminal_fault_spike on real evidence, with the full alert object', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'T1_0' && ev.type === 'auth' && during(ev) && rnd() < 0.35 ? code(ev, '58') : ev,
+    );
+    const { out } = run(evs);
+    expect(keysOf(out)).toEqual(['terminal_fault_spike/terminal/T1_0']);
+    const first = out[0]!;
+    expect(alertSchema.safeParse(first).success).toBe(true);
+    expect(first).toMatchObject({
+      rule: 'terminal_fault_spike',
+      status: 'firing',
+      scope: 'terminal',
+      key: 'T1_0',
+      merchantId: 'M1',
+      region: 'R1',
+      metric: 'terminal_fault_rate',
+    });
+    expect(Date.parse(first.ts)).toBeGreaterThanOrEqual(START);
+    expect(Date.parse(first.ts) - START).toBeLessThan(20 * MIN);
+    expect(first.value).toBeGreaterThan(first.threshold);
+    expect(first.evidence.topResponseCodes).toEqual([{ code: '58', count: expect.any(Number) }]);
+    expect((first.evidence.txnIds as string[]).length).toBeGreaterThan(0);
+    expect((first.evidence.byCategory as Record<string, number>).terminal).toBeGreaterThan(4);
+    expect(first.probableCauses.length).toBeGreaterThan(0);
+    expect(first.i18n.zh.actions.length).toBeGreaterThan(0);
+    expect(first.i18n.en.actions).toEqual(first.actions);
+    // One episode: one id, fired once, resolved once, after the fault ended (hysteresis).
+    expect(new Set(out.map((a) => a.alertId)).size).toBe(1);
+    const resolved = out.filter((a) => a.status === 'resolved');
+    expect(resolved).toHaveLength(1);
+    expect(out.at(-1)!.status).toBe('resolved');
+    expect(Date.parse(resolved[0]!.ts)).toBeGreaterThan(START + H);
+    expect(out.length).toBeLessThanOrEqual(4); // firing, at most 2 material updates, resolved
+  });
+
+  it('speaks the configured language and carries both in i18n', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
+      t.id === 'T1_0' && ev.type === 'auth' && during(ev) && rnd() < 0.4 ? code(ev, '12') : ev,
+    );
+    const { out } = run(evs, { lang: 'zh' });
+    expect(out[0]!.probableCauses).toEqual(out[0]!.i18n.zh.probableCauses);
+    expect(out[0]!.actions.join('')).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+describe('no alert without evidence', () => {
+  it('a healthy fleet raises nothing', () => {
+    const { out } = run(stream(fleet, T0, T0 + 4 * H));
+    expect(out).toEqual([]);
+  });
+
+  it('low volume does not fire: every auth of a quiet terminal failing', () => {
+    const quiet: TestTerminal[] = [
+      ...fleet,
+      { id: 'TQ', merchantId: 'MQ', region: 'R0', firmware: '2.0', rate: 0.05 },
+    ];
+    // 0.05 auths/min: 3 auths an hour, all failing with terminal codes and timeouts.
+    const evs = stream(quiet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'TQ' && ev.type === 'auth' && during(ev) ? code(ev, rnd() < 0.5 ? '58' : 'TO') : ev,
+    );
+    const { out } = run(evs);
+    expect(out).toEqual([]);
+  });
+
+  it('cardholder declines (empty accounts) never blame the terminal', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'T2_1' && ev.type === 'auth' && during(ev) && rnd() < 0.6
+        ? code(ev, rnd() < 0.5 ? '51' : '61')
+        : ev,
+    );
+    const { out } = run(evs);
+    expect(out).toEqual([]);
+  });
+});
+
+describe('terminal rules', () => {
+  it('terminal_network_errors: timeouts at one terminal while its region is healthy', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'T4_2' && ev.type === 'auth' && during(ev) && rnd() < 0.35 ? code(ev, 'TO') : ev,
+    );
+    const { out } = run(evs);
+    const net = firings(out).filter((a) => a.rule === 'terminal_network_errors');
+    expect(net.map((a) => a.key)).toContain('T4_2');
+    expect(net[0]!.evidence.topResponseCodes).toEqual([{ code: 'TO', count: expect.any(Number) }]);
+    // The unreversed timeouts are charged customers too: failed_but_charged may follow, nothing else.
+    expect(keysOf(out).every((k) => k.endsWith('/T4_2'))).toBe(true);
+  });
+
+  it('failed_but_charged: timeouts without a succeeded reversal, with their txnIds', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
+      t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.15 ? code(ev, 'TO') : ev,
+    );
+    const { out } = run(evs);
+    const fbc = firings(out).find((a) => a.rule === 'failed_but_charged');
+    expect(fbc).toMatchObject({ key: 'T5_0', severity: 'critical', merchantId: 'M5' });
+    const txnIds = fbc!.evidence.txnIds as string[];
+    expect(txnIds.length).toBeGreaterThanOrEqual(3);
+    const timedOut = new Set(
+      evs
+        .filter((e) => e.type === 'auth' && e.responseCode === 'TO')
+        .map((e) => (e as { txnId: string }).txnId),
+    );
+    expect(txnIds.every((x) => timedOut.has(x))).toBe(true);
+  });
+
+  it('failed_but_charged stays quiet when every timeout is reversed in time', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
+      t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.15 ? code(ev, 'TO') : ev,
+    );
+    const withReversals: TerminalEvent[] = [];
+    for (const ev of evs) {
+      withReversals.push(ev);
+      if (ev.type === 'auth' && ev.responseCode === 'TO') {
+        withReversals.push({
+          type: 'reversal',
+          eventId: `r-${ev.eventId}`,
+          ts: ev.ts + 5_000,
+          terminalId: ev.terminalId,
+          merchantId: ev.merchantId,
+          region: ev.region,
+          txnId: ev.txnId,
+          reason: 'timeout',
+          status: 'succeeded',
+        });
+      }
+    }
+    withReversals.sort((a, b) => a.ts - b.ts);
+    const { out } = run(withReversals);
+    expect(out.filter((a) => a.rule === 'failed_but_charged')).toEqual([]);
+  });
+
+  it('reversal_spike at one terminal', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H);
+    const extra: TerminalEvent[] = [];
+    let i = 0;
+    for (const ev of evs) {
+      if (ev.type === 'auth' && ev.terminalId === 'T6_1' && during(ev) && i++ % 3 === 0) {
+        extra.push({
+          type: 'reversal',
+          eventId: `rv${i}`,
+          ts: ev.ts + 2_000,
+          terminalId: ev.terminalId,
+          merchantId: ev.merchantId,
+          region: ev.region,
+          txnId: ev.txnId,
+          reason: 'terminal_error',
+          status: 'succeeded',
+        });
+      }
+    }
+    const { out } = run([...evs, ...extra].sort((a, b) => a.ts - b.ts));
+    expect(keysOf(firings(out))).toEqual(['reversal_spike/terminal/T6_1']);
+  });
+
+  it('input_errors: an operator keying wrong amounts, card numbers and PINs', () => {
+    const codes = ['55', '14', '13', '30'];
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'T7_0' && ev.type === 'auth' && during(ev) && rnd() < 0.25
+        ? code(ev, codes[Math.floor(rnd() * 4)]!)
+        : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    // Codes 13 and 30 are terminal-side too: the fault alert folds into input_errors.
+    expect(fired).toEqual(['input_errors/terminal/T7_0']);
+  });
+
+  it('terminal_silent: one till stops while the shop’s others keep selling', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.id === 'T8_2' && during(ev, START, START + 1.5 * H) ? null : ev,
+    );
+    const { out } = run(evs);
+    const silent = firings(out).filter((a) => a.rule === 'terminal_silent');
+    expect(silent.map((a) => a.key)).toEqual(['T8_2']);
+    expect(Date.parse(silent[0]!.ts) - START).toBeLessThan(25 * MIN);
+    expect(silent[0]!.evidence.merchantTerminalsActive).toBe(2);
+    expect(out.filter((a) => a.rule === 'terminal_silent' && a.status === 'resolved')).toHaveLength(
+      1,
+    );
+  });
+
+  it('terminal_silent: shops closing together at night are not silent', () => {
+    // Six merchants (18 terminals) close at the same hour: a closing wave, not a fault.
+    const closing = new Set(['M0', 'M1', 'M2', 'M3', 'M4', 'M5']);
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      closing.has(t.merchantId) && ev.ts >= START ? null : ev,
+    );
+    const { out } = run(evs);
+    expect(out.filter((a) => a.rule === 'terminal_silent')).toEqual([]);
+  });
+});
+
+describe('merchant, fleet-wide rules and inhibition', () => {
+  it('card_testing: a burst of small declines over many new cards at one merchant', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H);
+    for (let i = 0; i < 90; i++) {
+      const ts = START + i * 8_000;
+      evs.push({
+        type: 'auth',
+        eventId: `ct${i}`,
+        ts,
+        terminalId: 'T9_0',
+        merchantId: 'M9',
+        region: 'R0',
+        txnId: `ctx${i}`,
+        amount: 100 + (i % 5) * 50,
+        currency: 'CNY',
+        responseCode: i % 8 === 0 ? '00' : ['14', '54', '05', '59'][i % 4]!,
+        cardFingerprint: `fresh${i}`,
+        issuerId: `I${i % 5}`,
+      });
+    }
+    const { out } = run(evs.sort((a, b) => a.ts - b.ts));
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('card_testing/merchant/M9');
+    const ct = firings(out).find((a) => a.rule === 'card_testing')!;
+    expect(ct.evidence.distinctDeclinedCards).toBeGreaterThanOrEqual(8);
+    expect(ct.severity).toBe('critical');
+    expect(fired.every((k) => k.endsWith('/M9') || k.endsWith('/T9_0'))).toBe(true);
+  });
+
+  it('no_settlement: approved sales of one merchant not settled by the deadline', () => {
+    const evs = stream(
+      fleet,
+      T0,
+      T0 + 4 * H,
+      (ev, t) =>
+        ev.type === 'settlement' && t.merchantId === 'M10' && ev.ts > START + MIN ? null : ev,
+      7,
+      { settle: true },
+    );
+    const { out } = run(evs, { engine: { settlementDeadlineMs: 30 * MIN } });
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('no_settlement/merchant/M10');
+    // Its terminals fold into the merchant's alert instead of three more alerts.
+    expect(fired).toEqual(['no_settlement/merchant/M10']);
+    const ns = firings(out)[0]!;
+    expect(ns.evidence.affectedTerminalCount ?? 0).toBeGreaterThanOrEqual(0);
+    expect(ns.merchantId).toBe('M10');
+  });
+
+  it('regional_outage on an error surge folds the terminals’ network alerts into it', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.region === 'R2' && ev.type === 'auth' && during(ev, START, START + 40 * MIN) && rnd() < 0.45
+        ? code(ev, rnd() < 0.6 ? 'TO' : '91')
+        : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('regional_outage/region/R2');
+    expect(fired.filter((k) => k.startsWith('terminal_network_errors'))).toEqual([]);
+    const ro = firings(out).find((a) => a.rule === 'regional_outage')!;
+    expect(ro.evidence.trigger).toBe('error_surge');
+    // Unreversed timeouts at its terminals are listed in it, not sent one by one.
+    const last = out.filter((a) => a.rule === 'regional_outage' && a.status === 'resolved')[0]!;
+    const folded = (last.evidence.folded ?? []) as { rule: string; key: string }[];
+    expect(folded.length).toBeGreaterThan(0);
+    expect(folded.every((f) => /^T\d+_\d$/.test(f.key))).toBe(true);
+    expect(fired.filter((k) => k.startsWith('failed_but_charged'))).toEqual([]);
+    expect(Date.parse(ro.ts) - START).toBeLessThan(5 * MIN);
+    expect(out.filter((a) => a.rule === 'regional_outage' && a.status === 'resolved')).toHaveLength(
+      1,
+    );
+  });
+
+  it('regional_outage on a traffic collapse: no terminal of the region alerts on its own', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START, START + 45 * MIN) ? null : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    expect(fired).toEqual(['regional_outage/region/R1']);
+    const ro = firings(out)[0]!;
+    expect(ro.evidence.trigger).toBe('traffic_collapse');
+    expect(Date.parse(ro.ts) - START).toBeLessThan(8 * MIN);
+    const vol = ro.evidence.volume as { heartbeats: number; expectedHeartbeats: number };
+    expect(vol.heartbeats).toBeLessThanOrEqual(0.3 * vol.expectedHeartbeats);
+  });
+
+  it('issuer_degradation: one issuer failing at every merchant is not the merchants’ problem', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, _t, rnd) =>
+      ev.type === 'auth' && ev.issuerId === 'I3' && during(ev) && rnd() < 0.5
+        ? code(ev, rnd() < 0.7 ? '91' : 'TO')
+        : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('issuer_degradation/issuer/I3');
+    expect(fired.filter((k) => !k.startsWith('issuer_degradation'))).toEqual([]);
+  });
+
+  it('firmware_regression: one software version failing on many terminals', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.firmware === '1.0' && ev.type === 'auth' && during(ev) && rnd() < 0.15
+        ? code(ev, ['12', '58', 'TO'][Math.floor(rnd() * 3)]!)
+        : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('firmware_regression/firmware/1.0');
+    // Terminals of that version fold into the version's alert.
+    expect(fired.filter((k) => k.startsWith('terminal_fault_spike'))).toEqual([]);
+  });
+});

@@ -1,0 +1,164 @@
+import { RULE_IDS, SCOPES, type RuleId, type Scope } from '@tillwatch/contracts';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+
+/**
+ * Silences: planned maintenance and known problems. A silence matches by rule, scope and key
+ * (exact or glob: `T0001*`, `CN-44-*`) within an absolute time range and/or a recurring daily
+ * window (e.g. 02:00-04:00 at +08:00 on weekdays). A silenced alert is still tracked and
+ * recorded; it is only kept from the sinks (Alertmanager's model).
+ */
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 00:00..23:59');
+const time = z.union([
+  z.number().finite().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+
+export const silenceSchema = z
+  .strictObject({
+    id: z.string().min(1).optional(),
+    /** a rule id, or a glob over rule ids (`terminal_*`) */
+    rule: z.string().min(1).optional(),
+    scope: z.enum(SCOPES).optional(),
+    /** exact key or glob */
+    key: z.string().min(1).optional(),
+    /** absolute range in event time: epoch ms or ISO-8601 with offset; either end open */
+    from: time.optional(),
+    until: time.optional(),
+    recurring: z
+      .strictObject({
+        /** days of week the window starts on; all days when absent */
+        days: z.array(z.union([z.enum(DAYS), z.number().int().min(0).max(6)])).optional(),
+        start: hhmm,
+        /** end before start wraps past midnight (22:00-02:00) */
+        end: hhmm,
+        utcOffset: z
+          .string()
+          .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, '+HH:MM or -HH:MM')
+          .default('+00:00'),
+      })
+      .optional(),
+    comment: z.string().optional(),
+  })
+  .refine((s) => s.from === undefined || s.until === undefined || s.from < s.until, {
+    message: 'from must be before until',
+    path: ['until'],
+  })
+  .refine((s) => s.rule === undefined || matchesAnyRule(s.rule), {
+    message: `matches no rule of the catalogue (${RULE_IDS.join(', ')})`,
+    path: ['rule'],
+  });
+
+export type SilenceInput = z.input<typeof silenceSchema>;
+export type Silence = z.output<typeof silenceSchema>;
+
+function matchesAnyRule(pattern: string): boolean {
+  const m = picomatch(pattern);
+  return RULE_IDS.some((r) => m(r));
+}
+
+export interface SilenceTarget {
+  rule: RuleId;
+  scope: Scope;
+  key: string;
+}
+
+interface CompiledSilence {
+  silence: Silence;
+  rule?: (s: string) => boolean;
+  key?: (s: string) => boolean;
+  days?: Set<number>;
+  startMin?: number;
+  endMin?: number;
+  offsetMs: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+function minutes(s: string): number {
+  return Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+}
+
+function compile(s: Silence): CompiledSilence {
+  const c: CompiledSilence = { silence: s, offsetMs: 0 };
+  if (s.rule !== undefined) c.rule = picomatch(s.rule);
+  if (s.key !== undefined) c.key = picomatch(s.key, { dot: true });
+  if (s.recurring) {
+    const r = s.recurring;
+    if (r.days) {
+      c.days = new Set(r.days.map((d) => (typeof d === 'number' ? d : DAYS.indexOf(d))));
+    }
+    c.startMin = minutes(r.start);
+    c.endMin = minutes(r.end);
+    const sign = r.utcOffset.startsWith('-') ? -1 : 1;
+    c.offsetMs = sign * minutes(r.utcOffset.slice(1)) * MINUTE;
+  }
+  return c;
+}
+
+function inRecurring(c: CompiledSilence, ts: number): boolean {
+  if (c.startMin === undefined || c.endMin === undefined) return true;
+  const local = ts + c.offsetMs;
+  const dayIndex = Math.floor(local / DAY);
+  const minuteOfDay = Math.floor((local - dayIndex * DAY) / MINUTE);
+  // 1970-01-01 was a Thursday (4).
+  const weekday = (d: number) => (((d + 4) % 7) + 7) % 7;
+  if (c.startMin === c.endMin) return c.days ? c.days.has(weekday(dayIndex)) : true;
+  if (c.startMin < c.endMin) {
+    if (minuteOfDay < c.startMin || minuteOfDay >= c.endMin) return false;
+    return !c.days || c.days.has(weekday(dayIndex));
+  }
+  // Wraps midnight: either the evening part (window started today) or the morning part
+  // (window started yesterday); `days` names the day the window starts on.
+  if (minuteOfDay >= c.startMin) return !c.days || c.days.has(weekday(dayIndex));
+  if (minuteOfDay < c.endMin) return !c.days || c.days.has(weekday(dayIndex - 1));
+  return false;
+}
+
+export class SilenceSet {
+  private compiled: CompiledSilence[] = [];
+
+  constructor(list: readonly SilenceInput[] = []) {
+    this.set(list);
+  }
+
+  /** Validate and replace the whole list; throws naming the silence and field on bad input. */
+  set(list: readonly SilenceInput[]): void {
+    const parsed = list.map((s, i) => {
+      const r = silenceSchema.safeParse(s);
+      if (!r.success) {
+        const why = r.error.issues
+          .map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`)
+          .join('; ');
+        throw Object.assign(new Error(`silence #${i}${s.id ? ` (${s.id})` : ''}: ${why}`), {
+          code: 'TW_SILENCE',
+          retriable: false,
+        });
+      }
+      return r.data;
+    });
+    this.compiled = parsed.map(compile);
+  }
+
+  list(): Silence[] {
+    return this.compiled.map((c) => c.silence);
+  }
+
+  /** The first silence that covers this alert at event time `ts`, if any. */
+  match(target: SilenceTarget, ts: number): Silence | undefined {
+    for (const c of this.compiled) {
+      const s = c.silence;
+      if (c.rule && !c.rule(target.rule)) continue;
+      if (s.scope !== undefined && s.scope !== target.scope) continue;
+      if (c.key && !c.key(target.key)) continue;
+      if (s.from !== undefined && ts < s.from) continue;
+      if (s.until !== undefined && ts >= s.until) continue;
+      if (!inRecurring(c, ts)) continue;
+      return s;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Small, exact statistics the rules decide on. A rule never fires on a bare ratio: 3 failures
+ * out of 4 auths is 75 % but says little; the Wilson bound says "at least 30 %, 99.9 % sure".
+ */
+
+/** Lower Wilson score bound of a binomial proportion k/n at z (one-sided). 0 when n = 0. */
+export function wilsonLower(k: number, n: number, z: number): number {
+  if (n <= 0) return 0;
+  const p = Math.min(1, Math.max(0, k / n));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.max(0, (centre - spread) / (1 + z2 / n));
+}
+
+/** Upper Wilson score bound of k/n at z. 1 when n = 0. */
+export function wilsonUpper(k: number, n: number, z: number): number {
+  if (n <= 0) return 1;
+  const p = Math.min(1, Math.max(0, k / n));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.min(1, (centre + spread) / (1 + z2 / n));
+}
+
+function logFactorial(k: number): number {
+  let s = 0;
+  for (let i = 2; i <= k; i++) s += Math.log(i);
+  return s;
+}
+
+/** P(X <= k) for X ~ Poisson(lambda). Summed in log space: exact enough for k up to ~10^4. */
+export function poissonCdf(k: number, lambda: number): number {
+  if (k < 0) return 0;
+  if (lambda <= 0) return 1;
+  const kk = Math.floor(k);
+  let term = -lambda; // log P(X = 0)
+  let sum = Math.exp(term);
+  for (let i = 1; i <= kk; i++) {
+    term += Math.log(lambda) - Math.log(i);
+    sum += Math.exp(term);
+    if (i > lambda && Math.exp(term) < 1e-17 * sum) break;
+  }
+  return Math.min(1, sum);
+}
+
+/** P(X >= k) for X ~ Poisson(lambda). */
+export function poissonSf(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  if (lambda <= 0) return 0;
+  const kk = Math.ceil(k);
+  // Sum the upper tail directly from k: avoids 1 - cdf cancellation when the tail is tiny.
+  let term = -lambda + kk * Math.log(lambda) - logFactorial(kk);
+  let sum = Math.exp(term);
+  for (let i = kk + 1; i < kk + 10_000; i++) {
+    term += Math.log(lambda) - Math.log(i);
+    const t = Math.exp(term);
+    sum += t;
+    if (i > lambda && t < 1e-17 * sum) break;
+  }
+  return Math.min(1, sum);
+}
+
+/** Round for output: stable, readable numbers in alerts (no 0.30000000000000004). */
+export function round(x: number, digits = 4): number {
+  if (!Number.isFinite(x)) return 0;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

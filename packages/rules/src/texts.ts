@@ -1,0 +1,19 @@
+import type { Language, RuleId } from '@tillwatch/contracts';
+import texts from './texts.json' with { type: 'json' };
+
+/**
+ * The guides' probable causes and actions, per rule and language. The texts are data
+ * (texts.json), written in our own words from GUIDES.md; this module only types them.
+ */
+export interface RuleTexts {
+  probableCauses: string[];
+  actions: string[];
+}
+export type TextCatalogue = Record<RuleId, Record<Language, RuleTexts>>;
+
+export const RULE_TEXTS: TextCatalogue = texts;
+
+export function textsFor(rule: RuleId, lang: Language): RuleTexts {
+  const t = RULE_TEXTS[rule][lang];
+  return { probableCauses: [...t.probableCauses], actions: [...t.actions] };
+}

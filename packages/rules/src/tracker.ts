@@ -1,0 +1,287 @@
+import {
+  DEFAULT_CODE_TABLE,
+  categorize,
+  type Category,
+  type CodeTable,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
+
+/**
+ * What the rules need beyond the engine's counters, kept in bounded memory per terminal:
+ * who the terminal belongs to, when it last spoke, its activity by hour of day (so a shop
+ * closed at night is not "silent"), its recent failed auths (for top response codes, txnIds and
+ * issuer attribution in evidence) and its timeouts that were never reversed.
+ */
+
+const HOUR = 3_600_000;
+/** recent non-approved auths kept per terminal: evidence, not counting (the engine counts) */
+export const FAILURE_RING = 64;
+/** unreversed timeouts / failed reversals kept per terminal (txnIds for failed_but_charged) */
+const CHARGED_RING = 32;
+
+export interface Failure {
+  ts: number;
+  code: string;
+  cat: Category;
+  txnId: string;
+  amount: number;
+  issuerId?: string;
+  card?: string;
+}
+
+export interface Charged {
+  ts: number;
+  txnId: string;
+  amount: number;
+  why: 'not_reversed' | 'reversal_failed';
+}
+
+export class Ring<T> {
+  private readonly items: (T | undefined)[];
+  private head = 0;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.items = new Array<T | undefined>(capacity);
+  }
+  push(x: T): void {
+    this.items[this.head] = x;
+    this.head++;
+    if (this.head === this.capacity) this.head = 0;
+    if (this.size < this.capacity) this.size++;
+  }
+  /** Items, oldest first. */
+  toArray(): T[] {
+    const out: T[] = [];
+    let i = this.head - this.size;
+    if (i < 0) i += this.capacity;
+    for (let n = 0; n < this.size; n++) {
+      out.push(this.items[i]!);
+      i++;
+      if (i === this.capacity) i = 0;
+    }
+    return out;
+  }
+}
+
+export interface TerminalState {
+  id: string;
+  merchantId: string;
+  region: string;
+  firmware?: string;
+  firstSeen: number;
+  /** latest auth, reversal or heartbeat (settlements are the acquirer's, not a sign of life) */
+  lastSeen: number;
+  /** events per hour, decayed with a 30 min time constant, as of lastSeen */
+  recentRate: number;
+  /** hour-of-day activity: EWMA across days of events in that UTC hour */
+  profile: Float32Array;
+  /** days observed per hour of day */
+  profileDays: Uint8Array;
+  /** hour bucket (epoch hours) being counted, and its count */
+  bucket: number;
+  bucketCount: number;
+  failures: Ring<Failure>;
+  charged?: Ring<Charged>;
+  /** set while a terminal_silent episode is open: its empty hours are not learnt as normal */
+  silent: boolean;
+}
+
+interface PendingTimeout {
+  terminalId: string;
+  ts: number;
+  amount: number;
+}
+
+export class Tracker {
+  readonly terminals = new Map<string, TerminalState>();
+  readonly byMerchant = new Map<string, Set<string>>();
+  readonly byRegion = new Map<string, Set<string>>();
+  private readonly pendingTimeouts = new Map<string, PendingTimeout>();
+  /** terminal and merchant ids with events since the last evaluation */
+  dirtyTerminals = new Set<string>();
+  dirtyMerchants = new Set<string>();
+
+  constructor(
+    private readonly reversalGraceMs: number,
+    private readonly codes: CodeTable = DEFAULT_CODE_TABLE,
+    /** ids idle this long are forgotten (bounded memory); a week keeps a weekly rhythm */
+    private readonly forgetAfterMs = 8 * 24 * HOUR,
+  ) {}
+
+  observe(ev: TerminalEvent): void {
+    if (ev.type === 'settlement') {
+      this.dirtyMerchants.add(ev.merchantId);
+      return;
+    }
+    const t = this.terminal(ev);
+    this.dirtyTerminals.add(t.id);
+    this.dirtyMerchants.add(t.merchantId);
+    this.countActivity(t, ev.ts);
+    switch (ev.type) {
+      case 'auth': {
+        if (ev.firmware !== undefined) t.firmware = ev.firmware;
+        const cat = categorize(ev.responseCode, this.codes);
+        if (cat !== 'approved') {
+          const f: Failure = {
+            ts: ev.ts,
+            code: ev.responseCode,
+            cat,
+            txnId: ev.txnId,
+            amount: ev.amount,
+          };
+          if (ev.issuerId !== undefined) f.issuerId = ev.issuerId;
+          if (ev.cardFingerprint !== undefined) f.card = ev.cardFingerprint;
+          t.failures.push(f);
+        }
+        if (cat === 'timeout') {
+          this.pendingTimeouts.set(ev.txnId, { terminalId: t.id, ts: ev.ts, amount: ev.amount });
+        } else {
+          this.pendingTimeouts.delete(ev.txnId);
+        }
+        return;
+      }
+      case 'reversal': {
+        const p = this.pendingTimeouts.get(ev.txnId);
+        if (ev.status === 'succeeded') {
+          if (p && ev.ts < p.ts + this.reversalGraceMs) this.pendingTimeouts.delete(ev.txnId);
+        } else {
+          (t.charged ??= new Ring(CHARGED_RING)).push({
+            ts: ev.ts,
+            txnId: ev.txnId,
+            amount: p?.amount ?? 0,
+            why: 'reversal_failed',
+          });
+        }
+        return;
+      }
+      case 'heartbeat':
+        if (ev.firmware !== undefined) t.firmware = ev.firmware;
+        return;
+    }
+  }
+
+  /** Timeouts whose reversal grace ran out before `watermark` become "not reversed". */
+  expireTimeouts(watermark: number): void {
+    for (const [txnId, p] of this.pendingTimeouts) {
+      if (p.ts + this.reversalGraceMs >= watermark) continue;
+      this.pendingTimeouts.delete(txnId);
+      const t = this.terminals.get(p.terminalId);
+      // The engine counts it as unreversed now: failed_but_charged must look at this terminal.
+      this.dirtyTerminals.add(p.terminalId);
+      if (t) {
+        (t.charged ??= new Ring(CHARGED_RING)).push({
+          ts: p.ts,
+          txnId,
+          amount: p.amount,
+          why: 'not_reversed',
+        });
+      }
+    }
+  }
+
+  /** Forget terminals idle past forgetAfterMs: memory stays bounded by the live fleet. */
+  forgetIdle(now: number): void {
+    for (const [id, t] of this.terminals) {
+      if (t.lastSeen >= now - this.forgetAfterMs) continue;
+      this.terminals.delete(id);
+      this.byMerchant.get(t.merchantId)?.delete(id);
+      this.byRegion.get(t.region)?.delete(id);
+    }
+  }
+
+  /** Expected events of a terminal during [from, to) from its hour-of-day profile, or undefined
+   *  when some hour of that span has fewer than `minDays` days of history. */
+  expectedFromProfile(
+    t: TerminalState,
+    from: number,
+    to: number,
+    minDays: number,
+  ): number | undefined {
+    let sum = 0;
+    for (let x = from; x < to;) {
+      const hourStart = Math.floor(x / HOUR) * HOUR;
+      const next = Math.min(to, hourStart + HOUR);
+      const h = Math.floor(x / HOUR) % 24;
+      if (t.profileDays[h]! < Math.max(1, minDays)) return undefined;
+      sum += (t.profile[h]! * (next - x)) / HOUR;
+      x = next;
+    }
+    return sum;
+  }
+
+  private terminal(ev: TerminalEvent): TerminalState {
+    let t = this.terminals.get(ev.terminalId);
+    if (!t) {
+      t = {
+        id: ev.terminalId,
+        merchantId: ev.merchantId,
+        region: ev.region,
+        firstSeen: ev.ts,
+        lastSeen: Number.NEGATIVE_INFINITY,
+        recentRate: 0,
+        profile: new Float32Array(24),
+        profileDays: new Uint8Array(24),
+        bucket: Math.floor(ev.ts / HOUR),
+        bucketCount: 0,
+        failures: new Ring(FAILURE_RING),
+        silent: false,
+      };
+      this.terminals.set(t.id, t);
+      this.index(this.byMerchant, t.merchantId, t.id);
+      this.index(this.byRegion, t.region, t.id);
+    } else if (t.merchantId !== ev.merchantId || t.region !== ev.region) {
+      // A terminal moved (re-assigned to another merchant or region): follow it.
+      this.byMerchant.get(t.merchantId)?.delete(t.id);
+      this.byRegion.get(t.region)?.delete(t.id);
+      t.merchantId = ev.merchantId;
+      t.region = ev.region;
+      this.index(this.byMerchant, t.merchantId, t.id);
+      this.index(this.byRegion, t.region, t.id);
+    }
+    return t;
+  }
+
+  private index(map: Map<string, Set<string>>, key: string, id: string): void {
+    let s = map.get(key);
+    if (!s) map.set(key, (s = new Set()));
+    s.add(id);
+  }
+
+  private countActivity(t: TerminalState, ts: number): void {
+    // Recent rate: exponential decay, 30 min time constant, in events per hour.
+    if (Number.isFinite(t.lastSeen) && ts > t.lastSeen) {
+      t.recentRate *= Math.exp(-(ts - t.lastSeen) / (30 * 60_000));
+    }
+    t.recentRate += 2; // 1 event / 0.5 h time constant = 2 events per hour at steady state
+    if (ts > t.lastSeen) t.lastSeen = ts;
+    const b = Math.floor(ts / HOUR);
+    if (b > t.bucket) this.closeBuckets(t, b);
+    if (b === t.bucket) t.bucketCount++;
+  }
+
+  /** Close hour buckets up to (not including) `b`: the hours in between had no events. */
+  closeBuckets(t: TerminalState, b: number): void {
+    // The hour the terminal was first seen is partial: it would teach a too-low level.
+    const firstBucket = Math.floor(t.firstSeen / HOUR);
+    const last = Math.min(b, t.bucket + 25);
+    for (let x = t.bucket; x < last; x++) {
+      const count = x === t.bucket ? t.bucketCount : 0;
+      if (x !== firstBucket && !(t.silent && count === 0)) this.learn(t, x % 24, count);
+    }
+    t.bucket = b;
+    t.bucketCount = 0;
+  }
+
+  private learn(t: TerminalState, hour: number, count: number): void {
+    const days = t.profileDays[hour]!;
+    // First day sets the level; later days blend in at 1/3 so one odd day does not erase it.
+    t.profile[hour] = days === 0 ? count : t.profile[hour]! * (2 / 3) + count / 3;
+    if (days < 255) t.profileDays[hour] = days + 1;
+  }
+
+  /** Failures of terminal `t` (or undefined) at or after `from`. */
+  failuresSince(t: TerminalState | undefined, from: number): Failure[] {
+    if (!t) return [];
+    return t.failures.toArray().filter((f) => f.ts >= from);
+  }
+}
