@@ -1,5 +1,10 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import type { Logger } from '@tillwatch/config';
+
+// kafkajs is CommonJS whose export list ends in a spread, so Node's own ESM loader (node
+// --import tsx, i.e. every service's `npm start`) cannot see ConfigResourceTypes as a named
+// export; vitest can, which hid it. The default export is the whole module.exports.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface TopicSpec {
   topic: string;
