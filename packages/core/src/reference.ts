@@ -105,19 +105,29 @@ export class ReferenceEngine implements WindowEngine {
   advance(watermarkMs: number): void {
     if (!(watermarkMs > this.watermark)) return;
     this.watermark = watermarkMs;
+    // Timers fire in due-time order (a stable sort keeps ties in table order). Firing in Map
+    // insertion order made the eviction count depend on the order auths were first seen when
+    // one advance fires timers older than idleEvictMs into the same idle entity.
+    const expired: (SettleTimer | ReverseTimer)[] = [];
     for (const [txnId, p] of this.pending) {
       if (p.settle && p.settle.due < watermarkMs) {
-        const t = p.settle;
-        if (!t.reversed) this.contribute(t.keys, t.due, M.settlementDue);
-        if (!t.reversed && !t.settled) this.contribute(t.keys, t.due, M.unsettled);
+        expired.push(p.settle);
         p.settle = undefined;
       }
       if (p.reverse && p.reverse.due < watermarkMs) {
-        const t = p.reverse;
-        if (!t.reversed) this.contribute(t.keys, t.due, M.unreversedTimeouts);
+        expired.push(p.reverse);
         p.reverse = undefined;
       }
       if (!p.settle && !p.reverse) this.pending.delete(txnId);
+    }
+    expired.sort((a, b) => a.due - b.due);
+    for (const t of expired) {
+      if (t.kind === 'settle') {
+        if (!t.reversed) this.contribute(t.keys, t.due, M.settlementDue);
+        if (!t.reversed && !t.settled) this.contribute(t.keys, t.due, M.unsettled);
+      } else if (!t.reversed) {
+        this.contribute(t.keys, t.due, M.unreversedTimeouts);
+      }
     }
     this.prune();
   }
@@ -139,6 +149,14 @@ export class ReferenceEngine implements WindowEngine {
     for (const c of e.items)
       if (c.card !== undefined && c.t >= start && c.t < end) cards.add(c.card);
     return cards.size;
+  }
+
+  touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
+    const out: string[] = [];
+    for (const [k, e] of this.entities[scope]!) {
+      if (!this.isIdle(e) && e.lastActive >= sinceMs) out.push(k);
+    }
+    return out.sort();
   }
 
   keys(scope: ScopeIndex): string[] {
@@ -282,7 +300,9 @@ export class ReferenceEngine implements WindowEngine {
         this.touch(keys, ev.ts);
         this.contribute(keys, ev.ts, M.reversals);
         if (ev.status === 'failed') this.contribute(keys, ev.ts, M.reversalsFailed);
-        const reason = REASON[(ev.reason ?? 'other') as keyof typeof REASON] ?? REASON.other;
+        const r = ev.reason ?? 'other';
+        // Object.hasOwn: a reason such as "constructor" must not resolve to Object.prototype.
+        const reason = Object.hasOwn(REASON, r) ? REASON[r as keyof typeof REASON] : REASON.other;
         this.contribute(keys, ev.ts, M.revTimeout + reason);
         if (ev.status === 'succeeded') {
           const p = this.pending.get(ev.txnId ?? '');
@@ -330,11 +350,19 @@ export class ReferenceEngine implements WindowEngine {
     for (const [s, k] of keys.scopes) {
       const e = this.entity(s, k);
       if (ts > e.lastSeen) e.lastSeen = ts;
+      // The event's own contributions follow at ts; without this a brand-new entity (lastActive
+      // -Infinity) looked idle to the next contribute(), which counted a bogus eviction and
+      // re-created it, losing lastSeen.
+      if (ts > e.lastActive) e.lastActive = ts;
     }
   }
 
   private contribute(keys: Keys, t: number, m: number, card?: string): void {
+    const idleBefore = this.watermark - this.config.idleEvictMs;
     for (const [s, k] of keys.scopes) {
+      // A timer due before the idle horizon would re-create an idle entity that is idle again
+      // at once: unreadable, and it counted one more eviction per contribution. Skip it.
+      if (t < idleBefore && !this.live(s, k)) continue;
       const e = this.entity(s, k);
       e.items.push(card === undefined ? { t, m } : { t, m, card });
       if (t > e.lastActive) e.lastActive = t;

@@ -173,6 +173,12 @@ export interface WindowEngine {
   distinctDeclinedCards(scope: ScopeIndex, key: string, windowIndex: number): number;
   /** Keys of a scope that are currently tracked (not evicted). */
   keys(scope: ScopeIndex): string[];
+  /**
+   * Tracked keys of a scope whose latest contribution (an event or a fired timer) is at or after
+   * `sinceMs` (event time), sorted: the keys whose windows gained counts since then. Additive
+   * helper for the rules engine; windows also change as panes slide out, which it does not list.
+   */
+  touchedSince(scope: ScopeIndex, sinceMs: number): string[];
   /** Event time of the key's latest applied event, or -Infinity. */
   lastSeen(scope: ScopeIndex, key: string): number;
   /** The terminal's merchant and region, as of its latest event. */
