@@ -14,7 +14,7 @@ const DURATION = /^\d+(ms|s|m|h|d)$/;
 const duration = z
   .string()
   .regex(DURATION, 'a duration like 30s, 5m, 1h')
-  .refine((s) => parseWindowLabel(s) > 0, 'must be > 0');
+  .refine((s) => !DURATION.test(s) || parseWindowLabel(s) > 0, 'must be > 0');
 const rate = z.number().min(0).max(1);
 const severity = z.enum(SEVERITIES);
 
