@@ -35,24 +35,15 @@ async function main() {
     ...(fileSource ? { source: fileSource } : {}),
   });
   notifier.start();
-  // Loaded only when Kafka is configured: the embedded mode does not need kafkajs at all.
-  const consumer = env.KAFKA_BROKERS
-    ? (await import('./kafka-source')).kafkaAlertConsumer({
-        brokers: env.KAFKA_BROKERS,
-        topic: env.NOTIFIER_ALERTS_TOPIC,
-        groupId: env.NOTIFIER_GROUP_ID,
-        ingest: notifier.ingest,
-        fromBeginning: env.NOTIFIER_KAFKA_FROM_BEGINNING,
-        logger,
-      })
-    : undefined;
-  if (consumer) await consumer.start();
-  else if (!fileSource) {
-    logger.warn('no KAFKA_BROKERS nor NOTIFIER_ALERTS_FILE: only delivering what is queued');
-  }
+  let consumer: { stop(): Promise<void> } | undefined;
+  let stopping = false;
+  // Handlers go in before anything slow (joining the consumer group takes seconds): a SIGTERM
+  // during start-up still shuts down cleanly.
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'stopping');
-    await consumer?.stop();
+    await consumer?.stop().catch((err: unknown) => logger.warn({ err }, 'consumer stop failed'));
     await notifier.stop();
     await store.close();
     logger.info(notifier.stats(), 'stopped');
@@ -60,6 +51,25 @@ async function main() {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  if (env.KAFKA_BROKERS) {
+    // Loaded only when Kafka is configured: the embedded mode does not need kafkajs at all.
+    const { kafkaAlertConsumer } = await import('./kafka-source');
+    const c = kafkaAlertConsumer({
+      brokers: env.KAFKA_BROKERS,
+      topic: env.NOTIFIER_ALERTS_TOPIC,
+      groupId: env.NOTIFIER_GROUP_ID,
+      ingest: notifier.ingest,
+      fromBeginning: env.NOTIFIER_KAFKA_FROM_BEGINNING,
+      logger,
+    });
+    consumer = c;
+    await c.start().catch((err: unknown) => {
+      if (!stopping) throw err; // a start cut short by shutdown is not a failure
+    });
+  } else if (!fileSource) {
+    logger.warn('no KAFKA_BROKERS nor NOTIFIER_ALERTS_FILE: only delivering what is queued');
+  }
 }
 
 main().catch(exitOnConfigError);
