@@ -261,3 +261,50 @@ describe('deliveries and replay', () => {
     expect(conflict.statusCode).toBe(409);
   });
 });
+
+describe('inside a gateway like ours', () => {
+  it('declares access per route (auth runs only where declared) and documents every route', async () => {
+    const swagger = (await import('@fastify/swagger')).default;
+    const gw = Fastify();
+    await gw.register(swagger, {
+      openapi: {
+        info: { title: 't', version: '0' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      },
+    });
+    // Like the gateway's tw-auth: authenticates only routes whose config declares access.
+    gw.decorateRequest('principal', null);
+    gw.addHook('onRequest', async (req) => {
+      const access = (req.routeOptions.config as { access?: string[] }).access;
+      if (!access) return;
+      const h = req.headers['x-principal'];
+      (req as unknown as { principal: Principal | null }).principal =
+        typeof h === 'string' ? (JSON.parse(h) as Principal) : null;
+    });
+    await gw.register(webhookRoutes, { store: new MemoryWebhookStore() });
+    gw.get('/public', async (req) => ({
+      principal: (req as unknown as { principal: unknown }).principal,
+    }));
+    await gw.ready();
+    const r = await gw.inject({ method: 'GET', url: '/webhooks/subscriptions', headers: m1 });
+    expect(r.statusCode).toBe(200);
+    // the plugin's access config did not leak onto the gateway's own routes
+    expect((await gw.inject({ method: 'GET', url: '/public', headers: m1 })).json()).toEqual({
+      principal: null,
+    });
+    const spec = gw.swagger() as { paths: Record<string, Record<string, { tags?: string[] }>> };
+    const paths = Object.keys(spec.paths).filter((p) => p.startsWith('/webhooks'));
+    expect(paths.sort()).toEqual([
+      '/webhooks/deliveries',
+      '/webhooks/deliveries/{id}',
+      '/webhooks/deliveries/{id}/replay',
+      '/webhooks/replay',
+      '/webhooks/subscriptions',
+      '/webhooks/subscriptions/{id}',
+      '/webhooks/subscriptions/{id}/rotate-secret',
+      '/webhooks/subscriptions/{id}/secret',
+    ]);
+    expect(spec.paths['/webhooks/subscriptions']?.post?.tags).toEqual(['webhooks']);
+    await gw.close();
+  });
+});

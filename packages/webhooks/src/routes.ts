@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { LANGUAGES, RULE_IDS, SEVERITIES, describeIssues } from '@tillwatch/contracts';
@@ -15,6 +15,14 @@ export interface WebhookRoutesOptions {
   guard?: GuardOptions;
   /** Reads the caller; default: `request.principal` set by the gateway's auth plugin. */
   getPrincipal?: (request: FastifyRequest) => Principal | null | undefined;
+  /**
+   * Merged into every route's `config`. Default `{ access: ['merchant', 'admin'] }`: the
+   * gateway's auth hook authenticates (and sets request.principal) only on routes that
+   * declare access.
+   */
+  routeConfig?: Record<string, unknown>;
+  /** OpenAPI security of every route; default the gateway's `bearer` scheme. */
+  openapiSecurity?: Record<string, string[]>[];
   now?: () => number;
 }
 
@@ -175,8 +183,77 @@ export function requeued(d: Delivery, now: number): Delivery {
   };
 }
 
+/** zod → JSON Schema (OpenAPI 3.0) for /docs; validation itself stays with zod. */
+function doc(s: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(s, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+}
+
+const DOCS: Record<
+  string,
+  { summary: string; querystring?: z.ZodType; params?: z.ZodType; body?: z.ZodType }
+> = {
+  'GET /webhooks/subscriptions': {
+    summary: 'List webhook subscriptions',
+    querystring: listSubsQuery,
+  },
+  'POST /webhooks/subscriptions': {
+    summary: 'Create a subscription (returns its secret)',
+    body: createBody,
+  },
+  'GET /webhooks/subscriptions/:id': { summary: 'One subscription', params: idParams },
+  'GET /webhooks/subscriptions/:id/secret': {
+    summary: 'Its unexpired signing secrets',
+    params: idParams,
+  },
+  'PATCH /webhooks/subscriptions/:id': {
+    summary: 'Change a subscription',
+    params: idParams,
+    body: patchBody,
+  },
+  'DELETE /webhooks/subscriptions/:id': { summary: 'Delete a subscription', params: idParams },
+  'POST /webhooks/subscriptions/:id/rotate-secret': {
+    summary: 'New secret; the old one keeps signing during the overlap',
+    params: idParams,
+    body: rotateBody,
+  },
+  'GET /webhooks/deliveries': {
+    summary: 'Deliveries with their attempt log',
+    querystring: deliveriesQuery,
+  },
+  'GET /webhooks/deliveries/:id': {
+    summary: 'One delivery with its attempt log',
+    params: idParams,
+  },
+  'POST /webhooks/deliveries/:id/replay': { summary: 'Send one delivery again', params: idParams },
+  'POST /webhooks/replay': { summary: 'Send again everything since a time', body: replayBody },
+};
+
 const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store } = opts;
+  const routeConfig = opts.routeConfig ?? { access: ['merchant', 'admin'] };
+  // Documentation and access for every route below (this context only). Schemas feed the
+  // OpenAPI document; the handlers validate with zod, so fastify's own validator passes data
+  // through untouched.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const d = DOCS[`${methods[0]} ${route.url}`];
+    route.config = { ...routeConfig, ...(route.config ?? {}) } as typeof route.config;
+    if (!d) return;
+    route.schema = {
+      summary: d.summary,
+      tags: ['webhooks'],
+      security: opts.openapiSecurity ?? [{ bearer: [] }],
+      ...(d.querystring ? { querystring: doc(d.querystring) } : {}),
+      ...(d.params ? { params: doc(d.params) } : {}),
+      ...(d.body ? { body: doc(d.body) } : {}),
+      ...(route.schema ?? {}),
+    } as FastifySchema;
+  });
   const guard = opts.guard ?? {};
   const now = opts.now ?? Date.now;
   const principalOf =
