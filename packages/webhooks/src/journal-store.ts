@@ -16,6 +16,12 @@ export interface JournalOptions {
   retentionMs?: number;
   /** Clock for retention; tests pass their own. */
   now?: () => number;
+  /**
+   * Compact again once this many records were appended since the last compaction, so a
+   * long-running embedded process keeps its file and memory bounded. Default 100 000
+   * (~50 MB of journal at ~500 B a record).
+   */
+  compactEvery?: number;
 }
 
 /** 7 days of delivery history is what the REST attempt log and manual replay can reach. */
@@ -38,7 +44,8 @@ export class JournalWebhookStore extends MemoryWebhookStore {
   private flushing: Promise<void> | undefined;
   private failed: unknown;
   /** Lines replayed, and a torn tail (crash mid-write) dropped, at open. */
-  readonly stats = { replayed: 0, tornTail: 0, compactedTo: 0, syncs: 0 };
+  readonly stats = { replayed: 0, tornTail: 0, compactedTo: 0, syncs: 0, compactions: 0 };
+  private appended = 0;
 
   private constructor(
     readonly path: string,
@@ -123,6 +130,8 @@ export class JournalWebhookStore extends MemoryWebhookStore {
       await dir.close();
     }
     this.stats.compactedTo = out.length;
+    this.stats.compactions++;
+    this.appended = 0;
     this.fh = await open(this.path, 'a', 0o600);
   }
 
@@ -137,6 +146,7 @@ export class JournalWebhookStore extends MemoryWebhookStore {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        const lines = this.queue.length;
         const batch = this.queue.join('');
         const waiters = this.waiters;
         this.queue = [];
@@ -146,6 +156,15 @@ export class JournalWebhookStore extends MemoryWebhookStore {
           await this.fh.write(batch);
           await this.fh.datasync();
           this.stats.syncs++;
+          this.appended += lines;
+          if (this.appended >= (this.opts.compactEvery ?? 100_000)) {
+            // Only this loop writes, so swapping the file under it is safe; the snapshot is
+            // of the in-memory state, which already holds everything just written.
+            const old = this.fh;
+            this.fh = undefined;
+            await old.close();
+            await this.compact();
+          }
           for (const w of waiters) w.resolve();
         } catch (e) {
           // The in-memory state is ahead of the disk now: refuse further writes rather than

@@ -67,4 +67,21 @@ describe('JournalWebhookStore', () => {
     expect((await later.listDeliveries({})).map((d) => d.id)).toEqual(['d2']);
     await later.close();
   });
+
+  it('compacts while running once enough records were appended, losing nothing', async () => {
+    const path = join(dir, 'd.journal');
+    const s1 = await JournalWebhookStore.open(path, { compactEvery: 4 });
+    await behaves(s1);
+    expect(s1.stats.compactions).toBeGreaterThan(2);
+    const s2 = await JournalWebhookStore.open(path);
+    expect((await s2.listDeliveries({})).map((d) => [d.id, d.status])).toEqual([
+      ['d1', 'delivered'],
+      ['d2', 'pending'],
+      ['d3', 'cancelled'],
+    ]);
+    expect(await s2.listAttempts('d1')).toHaveLength(1);
+    expect((await s2.listSubscriptions()).map((s) => s.id)).toEqual(['sub_1']);
+    await s2.close();
+    await s1.close();
+  });
 });

@@ -92,7 +92,10 @@ export class MemoryWebhookStore implements WebhookStore {
       case 'att': {
         let list = this.attempts.get(r.v.deliveryId);
         if (!list) this.attempts.set(r.v.deliveryId, (list = []));
-        list.push(r.v);
+        // Idempotent: a record seen twice (a snapshot taken while it was queued) replaces.
+        const same = list.findIndex((a) => a.attempt === r.v.attempt);
+        if (same >= 0) list[same] = r.v;
+        else list.push(r.v);
         if (list.length > MAX_ATTEMPTS_KEPT) list.splice(0, list.length - MAX_ATTEMPTS_KEPT);
         return;
       }
