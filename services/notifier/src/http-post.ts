@@ -31,57 +31,65 @@ export function postWebhook(opts: {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (r: Omit<PostResult, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve({ ...r, latencyMs: Math.round((performance.now() - t0) * 10) / 10 });
     };
-    const req = request(
-      {
-        ...urlToHttpOptions(url),
-        method: 'POST',
-        agent,
-        ...(opts.lookup ? { lookup: opts.lookup } : {}),
-        headers: {
-          ...opts.headers,
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
-          'user-agent': 'tillwatch-webhooks/0.1',
+    let req: http.ClientRequest;
+    try {
+      req = request(
+        {
+          ...urlToHttpOptions(url),
+          method: 'POST',
+          agent,
+          ...(opts.lookup ? { lookup: opts.lookup } : {}),
+          headers: {
+            ...opts.headers,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+            'user-agent': 'tillwatch-webhooks/0.1',
+          },
         },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size < MAX_SNIPPET_BYTES) chunks.push(c);
-          size += c.length;
-        });
-        res.on('error', (e) => finish({ headers: res.headers, error: e.message }));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const ok = status >= 200 && status < 300;
-          const snippet = Buffer.concat(chunks).toString('utf8').slice(0, MAX_SNIPPET_BYTES).trim();
-          finish({
-            statusCode: status,
-            headers: res.headers,
-            ...(ok
-              ? {}
-              : {
-                  error:
-                    status >= 300 && status < 400
-                      ? `HTTP ${status}: redirect to ${res.headers.location ?? '(none)'} not followed`
-                      : `HTTP ${status}${snippet ? `: ${snippet}` : ''}`,
-                }),
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < MAX_SNIPPET_BYTES) chunks.push(c);
+            size += c.length;
           });
-        });
-      },
-    );
+          res.on('error', (e) => finish({ headers: res.headers, error: e.message }));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const ok = status >= 200 && status < 300;
+            const snippet = Buffer.concat(chunks)
+              .toString('utf8')
+              .slice(0, MAX_SNIPPET_BYTES)
+              .trim();
+            finish({
+              statusCode: status,
+              headers: res.headers,
+              ...(ok
+                ? {}
+                : {
+                    error:
+                      status >= 300 && status < 400
+                        ? `HTTP ${status}: redirect to ${res.headers.location ?? '(none)'} not followed`
+                        : `HTTP ${status}${snippet ? `: ${snippet}` : ''}`,
+                  }),
+            });
+          });
+        },
+      );
+    } catch (e) {
+      // e.g. a header value Node refuses: a failed attempt, not an exception in the dispatcher
+      finish({ headers: {}, error: (e as Error).message });
+      return;
+    }
     // Whole-request deadline (connect + send + response), not just socket idle time.
-    const timer = setTimeout(
-      () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (e) => finish({ headers: {}, error: e.message }));
     req.end(body);
   });
