@@ -31,7 +31,7 @@ export function postWebhook(opts: {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined; // finish() may run before it is set
     const finish = (r: Omit<PostResult, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
