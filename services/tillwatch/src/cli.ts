@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 function int(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a whole number`);
     return n;
   };
 }
@@ -48,9 +49,17 @@ program
   .option('--out <file>', 'events JSONL (labels go to <file>.labels.json)', 'events.jsonl')
   .option('--hours <n>', 'simulated hours', Number)
   .option('--list', 'list the scenarios and exit')
-  .action(async (opts: { scenario: string; seed: number; out: string; hours?: number; list?: boolean }) => {
-    const { simulateCommand } = await import('./commands/simulate');
-    process.exitCode = await simulateCommand(opts);
-  });
+  .action(
+    async (opts: {
+      scenario: string;
+      seed: number;
+      out: string;
+      hours?: number;
+      list?: boolean;
+    }) => {
+      const { simulateCommand } = await import('./commands/simulate');
+      process.exitCode = await simulateCommand(opts);
+    },
+  );
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,52 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { loadRulesFile, replay } from '@tillwatch/rules';
+
+export interface ReplayOptions {
+  input: string;
+  output: string;
+  rules?: string;
+  lang: string;
+}
+
+/**
+ * `tillwatch replay` (CONTRACT.md §4): the same engine over a file, event time only.
+ * Malformed lines are reported on stderr with their line number and do not stop the run.
+ */
+export async function replayCommand(opts: ReplayOptions): Promise<number> {
+  if (opts.lang !== 'en' && opts.lang !== 'zh') {
+    process.stderr.write(`tillwatch replay: --lang must be en or zh, got "${opts.lang}"\n`);
+    return 2;
+  }
+  let rules;
+  if (opts.rules) {
+    try {
+      rules = loadRulesFile(opts.rules);
+    } catch (err) {
+      process.stderr.write(`tillwatch replay: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const input: Readable = opts.input === '-' ? process.stdin : createReadStream(opts.input);
+  const output: Writable = opts.output === '-' ? process.stdout : createWriteStream(opts.output);
+  try {
+    const stats = await replay(input, output, {
+      lang: opts.lang,
+      ...(rules ? { rules } : {}),
+      onError: (lineNo: number, reason: string) =>
+        process.stderr.write(`${opts.input}:${lineNo}: ${reason}\n`),
+    });
+    if (output !== process.stdout) {
+      output.end();
+      await once(output, 'finish');
+    }
+    process.stderr.write(
+      `replayed ${stats.events} events from ${stats.lines} lines (${stats.malformed} malformed): ${stats.alerts} alert transitions\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`tillwatch replay: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,232 @@
+import { createLogger, exitOnConfigError, type Logger } from '@tillwatch/config';
+import { validateEvent, type Alert, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
+import {
+  createGateway,
+  generateDemoKeys,
+  loadGatewayConfig,
+  MemoryStore,
+  type Gateway,
+} from '@tillwatch/gateway';
+import { createMonitor, loadRulesFile, type Monitor } from '@tillwatch/rules';
+import { createRealtimeFeed, createSimulation } from '@tillwatch/simulator';
+import { loadStartConfig, type StartConfig } from '../config';
+
+export interface AllInOne {
+  url: string;
+  gateway: Gateway;
+  monitor: Monitor;
+  store: MemoryStore;
+  /** the generated demo keys (empty when TILLWATCH_API_KEYS configured them) */
+  keys: { role: string; key: string; merchantId?: string }[];
+  stop(): Promise<void>;
+}
+
+export interface AllInOneOptions {
+  port?: number;
+  seed?: number;
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+/** Event-loop cadence: pull due events every 200 ms, evaluate rules and push rates every second. */
+const PULL_MS = 200;
+const PUSH_MS = 1000;
+const BOARD_WINDOWS = ['1m', '5m', '15m', '1h'] as const;
+
+export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOne> {
+  const cfg: StartConfig = loadStartConfig(opts.env);
+  const gwCfg = loadGatewayConfig(opts.env);
+  if (opts.port !== undefined) gwCfg.port = opts.port;
+  const log =
+    opts.logger ??
+    createLogger('tillwatch', {
+      level: cfg.LOG_LEVEL,
+      pretty:
+        cfg.LOG_FORMAT === 'auto' ? Boolean(process.stdout.isTTY) : cfg.LOG_FORMAT === 'pretty',
+    });
+
+  const seed = opts.seed ?? cfg.TILLWATCH_SEED;
+  const wallStart = Date.now();
+  const historyMs = cfg.TILLWATCH_HISTORY_MIN * 60_000;
+  const sim = createSimulation({
+    seed,
+    scenario: 'demo',
+    start: wallStart - historyMs,
+    fleet: {
+      terminals: cfg.TILLWATCH_TERMINALS,
+      merchants: cfg.TILLWATCH_MERCHANTS,
+      regions: cfg.TILLWATCH_REGIONS,
+    },
+    demo: { firstAt: wallStart + cfg.TILLWATCH_FIRST_INCIDENT_S * 1000 },
+  });
+  const feed = createRealtimeFeed(sim, {
+    wallStart,
+    simStart: wallStart,
+    speed: cfg.TILLWATCH_SPEED,
+  });
+
+  const monitor = createMonitor({
+    lang: cfg.TILLWATCH_LANG,
+    ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
+  });
+  const store = new MemoryStore();
+  // Silences made on the board mute the rules too (rule/scope/key; merchant/region matchers
+  // are applied by the store, which marks such alerts as silenced).
+  store.onSilencesChanged((silences) =>
+    monitor.setSilences(
+      silences.map((s) => ({
+        id: s.id,
+        ...(s.matchers.rule ? { rule: s.matchers.rule } : {}),
+        ...(s.matchers.scope ? { scope: s.matchers.scope } : {}),
+        ...(s.matchers.key ? { key: s.matchers.key } : {}),
+        from: Date.parse(s.startsAt),
+        until: Date.parse(s.endsAt),
+        comment: s.comment,
+      })),
+    ),
+  );
+
+  const keys: AllInOne['keys'] = [];
+  const firstMerchant = sim.fleet.merchants[0]?.id;
+  const demoTerminals = sim.fleet.terminals
+    .filter((t) => sim.fleet.merchants[t.merchant]?.id === firstMerchant)
+    .map((t) => t.id);
+  if (gwCfg.apiKeys.length === 0) {
+    const demo = generateDemoKeys({ merchants: firstMerchant ? [firstMerchant] : [] });
+    gwCfg.apiKeys = demo;
+    keys.push(...demo.map((k) => ({ role: k.role, key: k.key, merchantId: k.merchantId })));
+  }
+  const gateway = await createGateway({
+    config: gwCfg,
+    store,
+    logger: log.child({ svc: 'gateway' }),
+  });
+  const url = await gateway.listen();
+
+  let pushed = 0;
+  let accepted = 0;
+  let rejected = 0;
+  const sinkAlerts = (alerts: readonly Alert[]) => {
+    for (const a of alerts) store.pushAlert(a);
+  };
+
+  const pull = () => {
+    const batch = feed.tick(Date.now());
+    if (batch.length === 0) return;
+    const events: TerminalEvent[] = [];
+    for (const raw of batch) {
+      const r = validateEvent(raw);
+      if (!r.ok) {
+        rejected++;
+        log.warn({ reason: r.reason }, 'simulator produced an invalid event');
+        continue;
+      }
+      monitor.ingest(r.event);
+      events.push(r.event);
+      accepted++;
+    }
+    store.pushEvents(events);
+  };
+  const push = () => {
+    const simNow = feed.simTimeAt(Date.now());
+    sinkAlerts(monitor.tick(simNow - monitor.engine.config.allowedLatenessMs));
+    // Every window the board can switch to: regions and the fleet in full, the worst 50
+    // terminals and merchants, and all of the demo merchant's terminals for its own view.
+    const rows: RateRow[] = [];
+    for (const w of BOARD_WINDOWS) {
+      rows.push(
+        ...monitor.rates('fleet', w),
+        ...monitor.rates('region', w),
+        ...monitor.rates('terminal', w, { top: 50, minAuths: 5 }),
+        ...monitor.rates('merchant', w, { top: 50, minAuths: 10 }),
+        ...monitor.rates('firmware', w),
+        ...monitor.rates('issuer', w),
+      );
+      if (demoTerminals.length) {
+        rows.push(...monitor.rates('terminal', w, { keys: demoTerminals, minAuths: 0 }));
+      }
+    }
+    store.pushRates(rows);
+    pushed += rows.length;
+  };
+
+  // Replay the history at once so windows and baselines are warm when the board opens.
+  pull();
+  push();
+  log.info(
+    {
+      events: accepted,
+      historyMin: cfg.TILLWATCH_HISTORY_MIN,
+      terminals: sim.fleet.terminals.length,
+    },
+    'history replayed',
+  );
+
+  let stopped = false;
+  const pullTimer = setInterval(() => {
+    try {
+      pull();
+    } catch (err) {
+      log.error({ err }, 'pull failed');
+    }
+  }, PULL_MS);
+  const pushTimer = setInterval(() => {
+    try {
+      push();
+    } catch (err) {
+      log.error({ err }, 'push failed');
+    }
+  }, PUSH_MS);
+  const statsTimer = setInterval(() => {
+    log.info({ ...monitor.stats(), valid: accepted, rejected, rateRows: pushed }, 'running');
+  }, 30_000);
+  statsTimer.unref();
+
+  return {
+    url,
+    gateway,
+    monitor,
+    store,
+    keys,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(pullTimer);
+      clearInterval(pushTimer);
+      clearInterval(statsTimer);
+      await gateway.close();
+    },
+  };
+}
+
+export async function start(opts: { port?: number; seed?: number }): Promise<void> {
+  let app: AllInOne;
+  try {
+    app = await startAllInOne(opts);
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+  const lines = [
+    '',
+    `  Tillwatch all-in-one is running: ${app.url}`,
+    '',
+    ...(app.keys.length
+      ? [
+          '  One-time API keys for this run (paste one on the login page):',
+          ...app.keys.map(
+            (k) => `    ${k.role.padEnd(8)} ${k.merchantId ? `(${k.merchantId}) ` : ''}${k.key}`,
+          ),
+          '',
+          `  Or open ${app.url}/#key=<key>. Set TILLWATCH_API_KEYS to configure your own keys.`,
+          '',
+        ]
+      : []),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  const shutdown = async () => {
+    await app.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}

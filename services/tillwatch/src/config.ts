@@ -1,0 +1,25 @@
+import { envs, loadConfig, type Env } from '@tillwatch/config';
+import { z } from 'zod';
+
+/** The all-in-one's own settings; the gateway reads its own schema (PORT, keys, ...). */
+export const startConfigSchema = z.object({
+  TILLWATCH_SEED: envs.int(42),
+  /** simulated ms per wall ms; 1 = real time */
+  TILLWATCH_SPEED: z.coerce.number().positive().max(1000).default(1),
+  TILLWATCH_TERMINALS: envs.int(2400, 10, 1_000_000),
+  TILLWATCH_MERCHANTS: envs.int(240, 1, 100_000),
+  TILLWATCH_REGIONS: envs.int(12, 1, 64),
+  /** minutes of simulated history replayed at start so baselines exist when the board opens */
+  TILLWATCH_HISTORY_MIN: envs.int(60, 0, 24 * 60),
+  /** first demo incident this many seconds (sim time) after the board opens */
+  TILLWATCH_FIRST_INCIDENT_S: envs.int(20, 0),
+  TILLWATCH_RULES_FILE: z.string().optional(),
+  TILLWATCH_LANG: z.enum(['en', 'zh']).default('en'),
+  LOG_LEVEL: envs.logLevel(),
+  LOG_FORMAT: z.enum(['pretty', 'json', 'auto']).default('auto'),
+});
+export type StartConfig = z.infer<typeof startConfigSchema>;
+
+export function loadStartConfig(env?: Env): StartConfig {
+  return loadConfig(startConfigSchema, env);
+}
