@@ -36,6 +36,7 @@ describe.skipIf(!haveChromium)('all-in-one board in Chromium', () => {
         TILLWATCH_HISTORY_MIN: '20',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
+        NOTIFIER_JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'tw-start-')), 'webhooks.journal'),
       },
     });
     profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAllInOne, type AllInOne } from './start';
@@ -19,6 +22,7 @@ describe('tillwatch start (embedded all-in-one)', () => {
         TILLWATCH_FIRST_INCIDENT_S: '0',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
+        NOTIFIER_JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'tw-start-')), 'webhooks.journal'),
       },
     });
   }, 120_000);

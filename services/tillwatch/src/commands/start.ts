@@ -7,7 +7,14 @@ import {
   MemoryStore,
   type Gateway,
 } from '@tillwatch/gateway';
+import {
+  createNotifier,
+  loadNotifierEnv,
+  toNotifierConfig,
+  type Notifier,
+} from '@tillwatch/notifier';
 import { createMonitor, loadRulesFile, type Monitor } from '@tillwatch/rules';
+import { JournalWebhookStore } from '@tillwatch/webhooks';
 import { createRealtimeFeed, createSimulation } from '@tillwatch/simulator';
 import { loadStartConfig, type StartConfig } from '../config';
 
@@ -16,6 +23,7 @@ export interface AllInOne {
   gateway: Gateway;
   monitor: Monitor;
   store: MemoryStore;
+  notifier: Notifier;
   /** the generated demo keys (empty when TILLWATCH_API_KEYS configured them) */
   keys: { role: string; key: string; merchantId?: string }[];
   stop(): Promise<void>;
@@ -96,6 +104,17 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     gwCfg.apiKeys = demo;
     keys.push(...demo.map((k) => ({ role: k.role, key: k.key, merchantId: k.merchantId })));
   }
+  // Merchant webhooks: subscriptions and pending deliveries in a fsync'd journal (embedded mode),
+  // so a restart of the all-in-one loses no delivery.
+  const notifierEnv = loadNotifierEnv(opts.env);
+  const webhookStore = await JournalWebhookStore.open(notifierEnv.NOTIFIER_JOURNAL_PATH);
+  const notifier = createNotifier({
+    config: toNotifierConfig(notifierEnv),
+    store: webhookStore,
+    logger: log.child({ svc: 'notifier' }),
+  });
+  notifier.start();
+
   const gateway = await createGateway({
     config: gwCfg,
     store,
@@ -107,7 +126,10 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   let accepted = 0;
   let rejected = 0;
   const sinkAlerts = (alerts: readonly Alert[]) => {
-    for (const a of alerts) store.pushAlert(a);
+    for (const a of alerts) {
+      store.pushAlert(a);
+      void notifier.ingest(a).catch((err: unknown) => log.error({ err }, 'webhook enqueue failed'));
+    }
   };
 
   const pull = () => {
@@ -187,6 +209,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     gateway,
     monitor,
     store,
+    notifier,
     keys,
     async stop() {
       if (stopped) return;
@@ -195,6 +218,8 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       clearInterval(pushTimer);
       clearInterval(statsTimer);
       await gateway.close();
+      await notifier.stop();
+      await webhookStore.close();
     },
   };
 }
