@@ -14,6 +14,13 @@ import {
 } from './rows';
 import { tableWriter } from './writer';
 import {
+  deleteSilences,
+  insertAlertActions,
+  listSilences,
+  queryAlertActionsFor,
+  queryRateChanges,
+  queryRateFreshness,
+  upsertSilences,
   getAlertDetail,
   queryAlertActions,
   queryAlerts,
@@ -243,5 +250,69 @@ describe('retention', () => {
       '2026-06-20',
     ]);
     expect(await dropPartitionsOlderThan(ch, TABLES.events, 7, now)).toEqual([]);
+  });
+});
+
+describe('migration 2 and the gateway helpers', () => {
+  it('an interrupted ADD COLUMN runs again without failing (18.16 has no IF NOT EXISTS)', async () => {
+    const again = [
+      ...MIGRATIONS,
+      {
+        id: 1000,
+        name: 'rerun of migration 2',
+        statements: MIGRATIONS.find((m) => m.id === 2)!.statements,
+      },
+    ];
+    expect(await migrate(ch, again)).toMatchObject({ applied: [1000] });
+    const bad = [...again, { id: 1001, name: 'a real error', statements: ['ALTER TABLE nope'] }];
+    await expect(migrate(ch, bad)).rejects.toThrow();
+  });
+
+  it('silences: latest version wins, tombstones hide, activeAt filters', async () => {
+    const s = {
+      id: 'sil-1',
+      matchers: { merchantId: "M-'1" },
+      startsAt: new Date(T0).toISOString(),
+      endsAt: new Date(T0 + 60_000).toISOString(),
+      comment: 'maintenance',
+      createdBy: 'ana',
+      createdAt: new Date(T0).toISOString(),
+    };
+    await upsertSilences(ch, [s, { ...s, id: 'sil-2' }], 1);
+    await upsertSilences(ch, [{ ...s, comment: 'v2' }], 2);
+    await deleteSilences(ch, [{ ...s, id: 'sil-2' }], 3);
+    await upsertSilences(ch, [{ ...s, id: 'sil-2', comment: 'stale write' }], 2);
+    expect((await listSilences(ch)).map((x) => [x.id, x.comment])).toEqual([['sil-1', 'v2']]);
+    expect(await listSilences(ch, { activeAt: T0 + 60_000 })).toEqual([]);
+    expect((await listSilences(ch, { activeAt: T0 + 1 })).map((x) => x.matchers)).toEqual([
+      { merchantId: "M-'1" },
+    ]);
+    expect(await listSilences(ch, { ids: [] })).toEqual([]);
+  });
+
+  it('rate changes since a version, freshness per scope/window, author of actions', async () => {
+    const T = Date.UTC(2026, 1, 2, 3, 4, 5);
+    await ch.insert(TABLES.rates, [
+      rateToRow(rate('T-c1', T, 10, 1), 100),
+      rateToRow(rate('T-c1', T + 1000, 10, 2), 101),
+      rateToRow(rate('T-c2', T, 10, 3), 102),
+    ]);
+    const all = await queryRateChanges(ch, { since: T - 1000, afterVersion: 99 });
+    expect(all.map((c) => [c.row.key, c.row.failures, c.version])).toEqual([
+      ['T-c1', 2, 101],
+      ['T-c2', 3, 102],
+    ]);
+    const later = await queryRateChanges(ch, { since: T - 1000, afterVersion: 101 });
+    expect(later.map((c) => c.row.key)).toEqual(['T-c2']);
+    const fresh = await queryRateFreshness(ch, { scope: 'terminal', since: T - 1000 });
+    expect(fresh).toEqual([{ scope: 'terminal', window: '5m', newest: T + 1000 }]);
+
+    await insertAlertActions(ch, [
+      { actionId: 'act-au', alertId: 'a-au', kind: 'note', actor: 'k#1', author: 'Li Wei', ts: T },
+    ]);
+    expect((await queryAlertActionsFor(ch, ['a-au', 'none']))[0]).toMatchObject({
+      author: 'Li Wei',
+      note: '',
+    });
   });
 });

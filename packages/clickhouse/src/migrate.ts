@@ -31,13 +31,42 @@ export async function migrate(
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.id)) continue;
-    for (const statement of m.statements) await ch.command(raw(statement));
+    for (const statement of m.statements) await runIdempotent(ch, statement);
     await ch.insert(TABLES.migrations, [
       { id: m.id, name: m.name, applied_at: toClickHouseDateTime(Date.now()) },
     ]);
     applied.push(m.id);
   }
   return { applied, alreadyApplied: ids.filter((id) => done.has(id)) };
+}
+
+const ADD_COLUMN = /^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s/i;
+
+/**
+ * 18.16 has no ADD COLUMN IF NOT EXISTS. A migration interrupted after its ALTER but before
+ * its bookkeeping row runs the ALTER again and meets code 44 (ILLEGAL_COLUMN, "column with
+ * this name already exists"): the column is there, which is what the statement wanted.
+ */
+async function runIdempotent(ch: ClickHouse, statement: string): Promise<void> {
+  try {
+    await ch.command(raw(statement));
+  } catch (e) {
+    if (ADD_COLUMN.test(statement) && isColumnExists(e)) return;
+    throw e;
+  }
+}
+
+function isColumnExists(e: unknown): boolean {
+  for (let c: unknown = e; c && typeof c === 'object'; c = (c as { cause?: unknown }).cause) {
+    const x = c as { code?: unknown; message?: unknown };
+    if (
+      x.code === '44' ||
+      /Code: 44\b|column with this name already exists/.test(String(x.message))
+    )
+      return true;
+    if ((c as { cause?: unknown }).cause === c) break;
+  }
+  return false;
 }
 
 /** 'YYYY-MM-DD hh:mm:ss' in UTC, as DateTime('UTC') columns read it in JSON rows. */

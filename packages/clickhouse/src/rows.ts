@@ -245,6 +245,8 @@ export const alertActionSchema = z.object({
   assignee: z.string().max(128).default(''),
   /** the guides: record the error, the checks made, the fix, the result */
   note: z.string().max(10_000).default(''),
+  /** self-declared name typed on the board, beside the verified actor (migration 2) */
+  author: z.string().max(128).default(''),
   ts: epochMs,
 });
 export type AlertAction = z.infer<typeof alertActionSchema>;
@@ -260,6 +262,7 @@ export function actionToRow(input: AlertActionInput) {
     role: a.role,
     assignee: a.assignee,
     note: a.note,
+    author: a.author,
     ts: toClickHouseDateTime(a.ts),
     ts_ms: a.ts,
   };
@@ -275,8 +278,50 @@ export function rowToAction(r: ActionRow): AlertAction {
     role: r.role,
     assignee: r.assignee,
     note: r.note,
+    author: r.author ?? '',
     ts: Number(r.ts_ms),
   };
+}
+
+// ---- silences (migration 2) --------------------------------------------------------------
+
+const silenceMatcherId = z.string().min(1).max(128);
+
+/** A silence as the gateway keeps it: every given matcher must equal the alert's field. */
+export const storedSilenceSchema = z.object({
+  id,
+  matchers: z.object({
+    rule: z.enum(RULE_IDS).optional(),
+    scope: z.string().min(1).max(32).optional(),
+    key: silenceMatcherId.optional(),
+    merchantId: silenceMatcherId.optional(),
+    region: silenceMatcherId.optional(),
+  }),
+  /** ISO-8601 */
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.iso.datetime({ offset: true }),
+  comment: z.string().max(2000),
+  createdBy: z.string().min(1).max(128),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+export type StoredSilence = z.infer<typeof storedSilenceSchema>;
+
+export function silenceToRow(s: StoredSilence, version: number, deleted = false) {
+  const v = storedSilenceSchema.parse(s);
+  return {
+    silence_id: v.id,
+    starts_at_ms: Date.parse(v.startsAt),
+    ends_at_ms: Date.parse(v.endsAt),
+    deleted: deleted ? 1 : 0,
+    doc: JSON.stringify(v),
+    updated_at: toClickHouseDateTime(Math.floor(version / 1000)),
+    version,
+  };
+}
+export type SilenceRow = ReturnType<typeof silenceToRow>;
+
+export function rowToSilence(r: { doc: string }): StoredSilence {
+  return storedSilenceSchema.parse(JSON.parse(r.doc));
 }
 
 // ---- webhooks ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ export const TABLES = {
   subscriptions: 'webhook_subscriptions',
   deliveries: 'webhook_deliveries',
   deadLetters: 'dead_letters',
+  silences: 'silences',
 } as const;
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
 
@@ -188,6 +189,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ENGINE = ReplacingMergeTree()
       PARTITION BY toYYYYMMDD(ts)
       ORDER BY (source_topic, source_partition, source_offset)`,
+    ],
+  },
+  {
+    id: 2,
+    name: 'gateway: silences, author of alert actions',
+    statements: [
+      // Silences made on the board (production gateway). State, not history: the highest
+      // version per id wins, a delete is a tombstone row. The silence itself is kept as JSON in
+      // doc (matchers change shape more often than the table should); start/end in ms beside
+      // it for "active at t" filters. Few rows (hundreds), so no day partitions.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.silences} (
+        silence_id String,
+        starts_at_ms UInt64,
+        ends_at_ms UInt64,
+        deleted UInt8,
+        doc String,
+        updated_at DateTime('UTC'),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY silence_id`,
+      // The name typed on the board beside the verified actor. 18.16 has no ADD COLUMN IF NOT
+      // EXISTS: migrate() treats "column already exists" (code 44) on a rerun as done.
+      `ALTER TABLE ${TABLES.alertActions} ADD COLUMN author String DEFAULT ''`,
     ],
   },
 ];
