@@ -1,6 +1,6 @@
 import { resolveConfig } from './config';
 import { DedupWindow } from './dedup';
-import { DueQueue } from './due-queue';
+import { TimerFifo, TimerHeap } from './due-queue';
 import { Hasher } from './hash';
 import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot-codec';
 import {
@@ -132,6 +132,21 @@ const TS = 5;
 
 const SNAPSHOT_VERSION = 1;
 
+// Module-local copies of the shared enums: bundlers may turn cross-module imports (and a const
+// enum from another file) into property loads through getters on the hot path.
+const SC_TERMINAL = SCOPE.terminal;
+const SC_MERCHANT = SCOPE.merchant;
+const SC_REGION = SCOPE.region;
+const SC_FIRMWARE = SCOPE.firmware;
+const SC_ISSUER = SCOPE.issuer;
+const CAT_APPROVED = CAT.approved;
+const CAT_TIMEOUT = CAT.timeout;
+const CAT_OTHER = CAT.other;
+const OUT_ACCEPTED = Outcome.Accepted as Outcome;
+const OUT_DUPLICATE = Outcome.Duplicate as Outcome;
+const OUT_LATE = Outcome.Late as Outcome;
+const NMETRICS = METRIC_COUNT;
+
 export class Engine implements WindowEngine {
   readonly config: EngineConfig;
   private readonly promoteAt: number;
@@ -179,6 +194,8 @@ export class Engine implements WindowEngine {
   private hasHead = false;
   /** panes of the time being applied (curTickAbs) */
   private readonly curPane: Float64Array;
+  /** ring slot of curPane per window, or -1 when that pane is too old for any window */
+  private readonly curSlot: Int32Array;
   private curTickAbs = Number.NaN;
   private readonly scratchPane: Float64Array;
 
@@ -226,8 +243,9 @@ export class Engine implements WindowEngine {
   private tTable: Int32Array;
   private tMask: number;
   private tCount = 0;
-  private settleQ = new DueQueue();
-  private reverseQ = new DueQueue();
+  private settleQ = new TimerFifo();
+  private reverseQ = new TimerFifo();
+  private dueHeap = new TimerHeap();
 
   private dedup: DedupWindow;
   private readonly hasher = new Hasher();
@@ -295,6 +313,7 @@ export class Engine implements WindowEngine {
     this.headPane = new Float64Array(nW);
     this.headSlot = new Int32Array(nW);
     this.curPane = new Float64Array(nW);
+    this.curSlot = new Int32Array(nW);
     this.scratchPane = new Float64Array(nW);
 
     this.slotBuf = new ArrayBuffer(64 * SW * 4);
@@ -334,12 +353,12 @@ export class Engine implements WindowEngine {
     const lo = h.hash(ev.eventId);
     if (this.dedup.seenOrAdd(lo, h.hi)) {
       this.nDup++;
-      return Outcome.Duplicate;
+      return OUT_DUPLICATE;
     }
     const ts = ev.ts;
     if (ts < this.wm) {
       this.nLate++;
-      return Outcome.Late;
+      return OUT_LATE;
     }
     this.nAccepted++;
     switch (ev.type) {
@@ -358,7 +377,7 @@ export class Engine implements WindowEngine {
     }
     const w = ts - this.lateness;
     if (w > this.wm) this.advance(w);
-    return Outcome.Accepted;
+    return OUT_ACCEPTED;
   }
 
   private applyAuth(ev: EngineEvent, ts: number): void {
@@ -372,7 +391,7 @@ export class Engine implements WindowEngine {
       cat = this.codeCat[ci]!;
       input = this.codeInput[ci]!;
     } else {
-      cat = this.config.codeCategories.get(code) ?? CAT.other;
+      cat = this.config.codeCategories.get(code) ?? CAT_OTHER;
       input = this.inputSet.has(code) ? 1 : 0;
     }
     const small = (ev.amount ?? 0) <= this.smallAmount ? 1 : 0;
@@ -380,10 +399,10 @@ export class Engine implements WindowEngine {
 
     this.setTime(ts);
     const tb = t * SW;
-    const m = this.cached(tb + O_MSLOT, SCOPE.merchant, ev.merchantId);
-    const r = this.cached(tb + O_RSLOT, SCOPE.region, ev.region);
-    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SCOPE.firmware, fw);
-    const iss = ev.issuerId === undefined ? -1 : this.resolve(SCOPE.issuer, ev.issuerId);
+    const m = this.cached(tb + O_MSLOT, SC_MERCHANT, ev.merchantId);
+    const r = this.cached(tb + O_RSLOT, SC_REGION, ev.region);
+    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SC_FIRMWARE, fw);
+    const iss = ev.issuerId === undefined ? -1 : this.resolve(SC_ISSUER, ev.issuerId);
     const si = this.si; // after the last possible slot allocation (growth replaces it)
     const names = this.names;
     this.memoM[t] = names[m];
@@ -404,7 +423,7 @@ export class Engine implements WindowEngine {
     this.addRecord(fl, rec, kind);
     if (f >= 0) this.addRecord(f, rec, kind);
     if (iss >= 0) this.addRecord(iss, rec, kind);
-    if (cat !== CAT.approved && ev.cardFingerprint !== undefined) {
+    if (cat !== CAT_APPROVED && ev.cardFingerprint !== undefined) {
       const card = this.hasher.hash(ev.cardFingerprint);
       this.addCard(t, card);
       this.addCard(m, card);
@@ -415,10 +434,10 @@ export class Engine implements WindowEngine {
     const lo = this.hasher.hash(ev.txnId ?? '');
     const hi = this.hasher.hi;
     let i = this.findTimer(lo, hi);
-    if (cat === CAT.approved || cat === CAT.timeout) {
+    if (cat === CAT_APPROVED || cat === CAT_TIMEOUT) {
       if (i >= 0) this.releaseTimer(i);
       else i = this.newTimer(lo, hi);
-      const settle = cat === CAT.approved;
+      const settle = cat === CAT_APPROVED;
       const due = ts + (settle ? this.deadline : this.grace);
       this.tDue[i] = due;
       this.tMeta[i] = settle ? T_SETTLE : T_REVERSE;
@@ -436,10 +455,10 @@ export class Engine implements WindowEngine {
       if (iss >= 0) si[iss * SW + O_REFS]!++;
       if (settle) {
         this.nSettle++;
-        this.settleQ.push(due, i, this.tGen[i]!);
+        this.settleQ.push(i, this.tGen[i]!);
       } else {
         this.nReverse++;
-        this.reverseQ.push(due, i, this.tGen[i]!);
+        this.reverseQ.push(i, this.tGen[i]!);
       }
     } else if (i >= 0) {
       this.releaseTimer(i);
@@ -454,9 +473,9 @@ export class Engine implements WindowEngine {
     const kind = K_REV + reasonIndex(ev.reason) * 2 + failed;
     this.setTime(ts);
     const tb = t * SW;
-    const m = this.cached(tb + O_MSLOT, SCOPE.merchant, ev.merchantId);
-    const r = this.cached(tb + O_RSLOT, SCOPE.region, ev.region);
-    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SCOPE.firmware, fw);
+    const m = this.cached(tb + O_MSLOT, SC_MERCHANT, ev.merchantId);
+    const r = this.cached(tb + O_RSLOT, SC_REGION, ev.region);
+    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SC_FIRMWARE, fw);
     this.memoM[t] = this.names[m];
     this.memoR[t] = this.names[r];
     this.memoF[t] = f < 0 ? undefined : this.names[f];
@@ -493,9 +512,9 @@ export class Engine implements WindowEngine {
     const fw = ev.firmware ?? this.knownFw;
     this.setTime(ts);
     const tb = t * SW;
-    const m = this.cached(tb + O_MSLOT, SCOPE.merchant, ev.merchantId);
-    const r = this.cached(tb + O_RSLOT, SCOPE.region, ev.region);
-    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SCOPE.firmware, fw);
+    const m = this.cached(tb + O_MSLOT, SC_MERCHANT, ev.merchantId);
+    const r = this.cached(tb + O_RSLOT, SC_REGION, ev.region);
+    const f = fw === undefined ? -1 : this.cached(tb + O_FSLOT, SC_FIRMWARE, fw);
     this.memoM[t] = this.names[m];
     this.memoR[t] = this.names[r];
     this.memoF[t] = f < 0 ? undefined : this.names[f];
@@ -518,9 +537,9 @@ export class Engine implements WindowEngine {
 
   /** The terminal's slot; sets knownFw from its memo when it is live (not idle). */
   private terminalSlot(id: string): number {
-    const t = this.maps[SCOPE.terminal]!.get(id);
+    const t = this.maps[SC_TERMINAL]!.get(id);
     this.knownFw = undefined;
-    if (t === undefined) return this.allocSlot(SCOPE.terminal, id);
+    if (t === undefined) return this.allocSlot(SC_TERMINAL, id);
     const b = t * SW;
     if ((this.si[b + O_STATE]! & 15) === ST_LIVE && this.sf[t * 8 + 1]! >= this.idleBefore) {
       this.knownFw = this.memoF[t];
@@ -567,8 +586,19 @@ export class Engine implements WindowEngine {
       this.hasHead = true;
       for (let w = 0; w < nW; w++) this.headPane[w] = this.curPane[w]!;
     } else {
-      for (let w = 0; w < nW; w++)
+      for (let w = 0; w < nW; w++) {
         if (this.curPane[w]! > this.headPane[w]!) this.moveHead(w, this.curPane[w]!);
+      }
+    }
+    this.curTickAbs = tick; // moveHead cleared it
+    for (let w = 0; w < nW; w++) {
+      const n = this.ringN[w]!;
+      const back = this.headPane[w]! - this.curPane[w]!;
+      if (back >= n) this.curSlot[w] = -1;
+      else {
+        const sl = this.headSlot[w]! - back;
+        this.curSlot[w] = sl < 0 ? sl + n : sl;
+      }
     }
   }
 
@@ -579,6 +609,7 @@ export class Engine implements WindowEngine {
     if (s >= n) s -= n;
     this.headSlot[w] = s;
     this.headPane[w] = pane;
+    this.curTickAbs = Number.NaN; // curSlot is relative to the head
   }
 
   /** The packed record for `kind` at the current tick, or -1 if it can never be read. */
@@ -604,12 +635,12 @@ export class Engine implements WindowEngine {
     const si = this.si;
     const d = si[b + O_DENSE]!;
     if (d >= 0) {
-      this.denseAdd(d, kind, this.curPane);
+      this.denseAddCur(d, kind);
       return;
     }
     const len = si[b + O_LEN]!;
     if (len === si[b + O_CAP]! && !this.makeRoom(s)) {
-      this.denseAdd(si[b + O_DENSE]!, kind, this.curPane);
+      this.denseAddCur(si[b + O_DENSE]!, kind);
       return;
     }
     this.arena[si[b + O_LOG]! + si[b + O_LEN]!] = rec;
@@ -628,6 +659,29 @@ export class Engine implements WindowEngine {
     this.arena[at] = rel;
     this.arena[at + 1] = hash;
     si[b + O_CLEN] = si[b + O_CLEN]! + 2;
+  }
+
+  /** denseAdd at the current time, with the ring slots setTime() worked out once. */
+  private denseAddCur(block: number, kind: number): void {
+    const nW = this.nW;
+    const hiBase = block * nW;
+    for (let w = 0; w < nW; w++) {
+      // a pane this entity has not reached yet needs clearing first: take the general path
+      if (this.curSlot[w]! >= 0 && this.curPane[w]! > this.denseHi[hiBase + w]!) {
+        this.denseAdd(block, kind, this.curPane);
+        return;
+      }
+    }
+    const blockBase = block * this.blockWords;
+    const k0 = KM_START[kind]!;
+    const k1 = KM_START[kind + 1]!;
+    const dense = this.dense;
+    for (let w = 0; w < nW; w++) {
+      const sl = this.curSlot[w]!;
+      if (sl < 0) continue;
+      const at = blockBase + this.winOff[w]! + sl * NMETRICS;
+      for (let k = k0; k < k1; k++) dense[at + KMETRICS[k]!]!++;
+    }
   }
 
   private denseAdd(block: number, kind: number, panes: Float64Array): void {
@@ -650,13 +704,13 @@ export class Engine implements WindowEngine {
         for (; x <= p; x++) {
           let sl = this.headSlot[w]! - (head - x);
           if (sl < 0) sl += n;
-          dense.fill(0, wBase + sl * METRIC_COUNT, wBase + sl * METRIC_COUNT + METRIC_COUNT);
+          dense.fill(0, wBase + sl * NMETRICS, wBase + sl * NMETRICS + NMETRICS);
         }
         this.denseHi[hiBase + w] = p;
       }
       let sl = this.headSlot[w]! - (head - p);
       if (sl < 0) sl += n;
-      const at = wBase + sl * METRIC_COUNT;
+      const at = wBase + sl * NMETRICS;
       for (let k = k0; k < k1; k++) dense[at + KMETRICS[k]!]!++;
     }
   }
@@ -682,25 +736,34 @@ export class Engine implements WindowEngine {
       }
       this.minStartTick = min;
     }
-    if (this.settleQ.peek() < watermarkMs || this.reverseQ.peek() < watermarkMs) {
-      this.fireTimers(watermarkMs);
-    }
+    const limit = watermarkMs + this.lateness;
+    if (this.settleQ.len > 0) this.stage(this.settleQ, limit);
+    if (this.reverseQ.len > 0) this.stage(this.reverseQ, limit);
+    if (this.dueHeap.peek() < watermarkMs) this.fireTimers(watermarkMs);
     if (watermarkMs >= this.nextSweep) this.sweep();
+  }
+
+  /** Moves timers due before `limit` (and stale entries) from the FIFO head to the heap. */
+  private stage(q: TimerFifo, limit: number): void {
+    while (q.len > 0) {
+      const i = q.idx[q.head]!;
+      const gen = q.gen[q.head]!;
+      if (this.tGen[i] === gen) {
+        const due = this.tDue[i]!;
+        if (!(due < limit)) return;
+        this.dueHeap.push(due, i, gen);
+      }
+      q.shift();
+    }
   }
 
   /** Fires every timer due before the watermark, in due order (as ReferenceEngine does). */
   private fireTimers(wm: number): void {
-    const sq = this.settleQ;
-    const rq = this.reverseQ;
-    for (;;) {
-      const ds = sq.peek();
-      const dr = rq.peek();
-      const q = ds <= dr ? sq : rq;
-      const due = ds <= dr ? ds : dr;
-      if (!(due < wm)) return;
-      const i = q.idx[q.head]!;
-      const gen = q.gen[q.head]!;
-      q.shift();
+    const h = this.dueHeap;
+    while (h.len > 0 && h.due[0]! < wm) {
+      const i = h.idx[0]!;
+      const gen = h.gen[0]!;
+      h.pop();
       if (this.tGen[i] !== gen) continue; // replaced or cancelled
       const meta = this.tMeta[i]!;
       if ((meta & T_KIND) === T_SETTLE) {
@@ -905,6 +968,7 @@ export class Engine implements WindowEngine {
       this.tTable.byteLength +
       this.settleQ.byteLength() +
       this.reverseQ.byteLength() +
+      this.dueHeap.byteLength() +
       this.dedup.byteLength()
     );
   }
@@ -1310,11 +1374,8 @@ export class Engine implements WindowEngine {
       tCap: this.tH1.length,
       tFree: this.tFree,
       tCount: this.tCount,
-      queues: [this.settleQ, this.reverseQ].map((q) => ({
-        head: q.head,
-        len: q.len,
-        cap: q.due.length,
-      })),
+      queues: [this.settleQ, this.reverseQ].map((q) => ({ head: q.head, len: q.len })),
+      heapLen: this.dueHeap.len,
       dedup: {
         count: this.dedup.count,
         head: this.dedup.head,
@@ -1333,12 +1394,13 @@ export class Engine implements WindowEngine {
       tGen: this.tGen.subarray(0, this.tTop),
       tSlots: this.tSlots.subarray(0, this.tTop * TS),
       tTable: this.tTable,
-      sqDue: this.settleQ.due,
       sqIdx: this.settleQ.idx,
       sqGen: this.settleQ.gen,
-      rqDue: this.reverseQ.due,
       rqIdx: this.reverseQ.idx,
       rqGen: this.reverseQ.gen,
+      hDue: this.dueHeap.due,
+      hIdx: this.dueHeap.idx,
+      hGen: this.dueHeap.gen,
       ddLo: this.dedup.ringLo.subarray(0, this.dedup.count),
       ddHi: this.dedup.ringHi.subarray(0, this.dedup.count),
       ddTable: this.dedup.table,
@@ -1432,18 +1494,21 @@ export class Engine implements WindowEngine {
     e.tCount = h.tCount;
     const qs = [e.settleQ, e.reverseQ];
     const qp = [
-      [parts.sqDue, parts.sqIdx, parts.sqGen],
-      [parts.rqDue, parts.rqIdx, parts.rqGen],
+      [parts.sqIdx, parts.sqGen],
+      [parts.rqIdx, parts.rqGen],
     ];
     for (let k = 0; k < 2; k++) {
       const q = qs[k]!;
-      const [due, idx, gen] = qp[k]!;
-      q.due = Float64Array.from(due! as Float64Array);
+      const [idx, gen] = qp[k]!;
       q.idx = Int32Array.from(idx! as Int32Array);
       q.gen = Int32Array.from(gen! as Int32Array);
       q.head = h.queues[k]!.head;
       q.len = h.queues[k]!.len;
     }
+    e.dueHeap.due = Float64Array.from(parts.hDue! as Float64Array);
+    e.dueHeap.idx = Int32Array.from(parts.hIdx! as Int32Array);
+    e.dueHeap.gen = Int32Array.from(parts.hGen! as Int32Array);
+    e.dueHeap.len = h.heapLen;
     const dd = e.dedup;
     dd.ringLo = withData(new Int32Array(h.dedup.ring), parts.ddLo!);
     dd.ringHi = withData(new Int32Array(h.dedup.ring), parts.ddHi!);
@@ -1486,7 +1551,8 @@ interface SnapshotHeader {
   tCap: number;
   tFree: number;
   tCount: number;
-  queues: { head: number; len: number; cap: number }[];
+  queues: { head: number; len: number }[];
+  heapLen: number;
   dedup: { count: number; head: number; ring: number };
 }
 

@@ -1,0 +1,73 @@
+/**
+ * Throughput of the core on pre-decoded events: Engine against ReferenceEngine in the same
+ * run. Prints tables, asserts nothing. Run: npm run bench -w @tillwatch/core
+ */
+import { fmt, table, workload } from './bench-workload';
+import { Engine } from './engine';
+import { ReferenceEngine } from './reference';
+import type { EngineEvent, WindowEngine } from './types';
+
+const BATCH = 250_000;
+
+function makeBatch(w: ReturnType<typeof workload>, n: number): EngineEvent[] {
+  const out = new Array<EngineEvent>(n);
+  for (let i = 0; i < n; i++) out[i] = w.next();
+  return out;
+}
+
+/** Feeds `warm` events untimed, then `measured` timed; events are built in untimed batches. */
+function run(
+  engine: WindowEngine,
+  terminals: number,
+  warm: number,
+  measured: number,
+): { nsPerEvent: number; eventsPerSec: number } {
+  const w = workload(terminals, 60);
+  for (let done = 0; done < warm; done += BATCH) {
+    const b = makeBatch(w, Math.min(BATCH, warm - done));
+    for (const ev of b) engine.ingest(ev);
+  }
+  let ns = 0n;
+  for (let done = 0; done < measured; done += BATCH) {
+    const b = makeBatch(w, Math.min(BATCH, measured - done));
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < b.length; i++) engine.ingest(b[i]!);
+    ns += process.hrtime.bigint() - t0;
+  }
+  const nsPerEvent = Number(ns) / measured;
+  return { nsPerEvent, eventsPerSec: 1e9 / nsPerEvent };
+}
+
+const rows: Record<string, string | number>[] = [];
+const fast100k = run(new Engine(), 100_000, 1_000_000, 2_000_000);
+const ref100k = run(new ReferenceEngine(), 100_000, 200_000, 200_000);
+rows.push({
+  engine: 'ReferenceEngine',
+  terminals: '100k',
+  events: '200k after 200k warm-up',
+  'ns/event': fmt(ref100k.nsPerEvent, 0),
+  'events/s': fmt(ref100k.eventsPerSec),
+  'vs reference': '1.0x',
+});
+rows.push({
+  engine: 'Engine',
+  terminals: '100k',
+  events: '2M after 1M warm-up',
+  'ns/event': fmt(fast100k.nsPerEvent, 0),
+  'events/s': fmt(fast100k.eventsPerSec),
+  'vs reference': `${fmt(ref100k.nsPerEvent / fast100k.nsPerEvent, 1)}x`,
+});
+const fast1m = run(new Engine(), 1_000_000, 3_000_000, 2_000_000);
+rows.push({
+  engine: 'Engine',
+  terminals: '1M',
+  events: '2M after 3M warm-up',
+  'ns/event': fmt(fast1m.nsPerEvent, 0),
+  'events/s': fmt(fast1m.eventsPerSec),
+  'vs reference': `${fmt(ref100k.nsPerEvent / fast1m.nsPerEvent, 1)}x (ref at 100k)`,
+});
+table(
+  `core ingest throughput, pre-decoded events, one core (node ${process.version}, ${process.arch})`,
+  rows,
+);
