@@ -7,13 +7,13 @@ export {
   STAT_COLUMNS,
   type Store,
   type TableNames,
-  type StatRow,
 } from './store';
 export {
   EventTask,
   RollupTask,
   processorEngineWindows,
-  statRow,
+  statLine,
+  tsvEscape,
   PARTITION_LOCAL_SCOPES,
   ROLLUP_SCOPES,
   type RollupRecord,

@@ -18,6 +18,7 @@ import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { createStore, emptyRows, type Rows, type Store } from './store';
 import {
   EventTask,
+  tsvEscape,
   RollupTask,
   processorEngineWindows,
   type RollupMessage,
@@ -72,6 +73,25 @@ const CROSS_PARTITION_RULES = ['regional_outage', 'firmware_regression', 'issuer
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The transaction coordinator answers CONCURRENT_TRANSACTIONS (51) while it still writes the
+ * markers of our previous commit; the Java client retries it, kafkajs does not. A few ms later
+ * the same request goes through: retry up to ~5 s, 5 ms doubling to 100 ms.
+ */
+async function txRetry<T>(fn: () => Promise<T>): Promise<T> {
+  let wait = 5;
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = e as { type?: string; code?: number };
+      if ((err.type !== 'CONCURRENT_TRANSACTIONS' && err.code !== 51) || i >= 60) throw e;
+      await sleep(wait);
+      wait = Math.min(100, wait * 2);
+    }
+  }
+}
+
 interface PartState {
   topic: string;
   partition: number;
@@ -83,6 +103,21 @@ interface PartState {
   seeking: boolean;
   events?: EventTask;
   rollup?: RollupTask;
+}
+
+/** One TabSeparated line of the events table; ids are contract-validated, free text escaped. */
+function eventLine(
+  ev: TerminalEvent,
+  topic: string,
+  partition: number,
+  offset: string,
+  raw: Buffer,
+): string {
+  const txn = ev.type === 'heartbeat' ? '' : ev.txnId;
+  const code = ev.type === 'auth' ? ev.responseCode : '';
+  const amount = ev.type === 'auth' || ev.type === 'settlement' ? ev.amount : 0;
+  const status = ev.type === 'reversal' || ev.type === 'settlement' ? ev.status : '';
+  return `${tsvEscape(ev.eventId)}\t${Math.floor(ev.ts / 1000)}\t${ev.ts}\t${ev.type}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${amount}\t${status}\t${topic}\t${partition}\t${offset}\t${tsvEscape(raw.toString('utf8'))}\n`;
 }
 
 class StaleError extends Error {
@@ -324,23 +359,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         }
         const ev: TerminalEvent = d.event;
         if (emitting) {
-          rows.events.push({
-            event_id: ev.eventId,
-            ts: Math.floor(ev.ts / 1000),
-            ts_ms: ev.ts,
-            type: ev.type,
-            terminal_id: ev.terminalId,
-            merchant_id: ev.merchantId,
-            region: ev.region,
-            txn_id: ev.type === 'heartbeat' ? '' : ev.txnId,
-            response_code: ev.type === 'auth' ? ev.responseCode : '',
-            amount: ev.type === 'auth' || ev.type === 'settlement' ? ev.amount : 0,
-            status: ev.type === 'reversal' || ev.type === 'settlement' ? ev.status : '',
-            topic,
-            partition,
-            offset: msg.offset,
-            raw: raw!.toString('utf8'),
-          });
+          rows.events.push(eventLine(ev, topic, partition, msg.offset, raw!));
         }
         st.events!.handle(ev, emitting ? sink : null);
       } else {
@@ -393,49 +412,57 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     if (!live()) throw new StaleError();
 
     const t0 = performance.now();
-    const tx = await producer!.transaction();
+    const tx = await txRetry(() => producer!.transaction());
     try {
       if (alerts.length) {
-        await tx.send({
-          topic: cfg.TOPIC_ALERTS,
-          acks: -1,
-          messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
-        });
+        await txRetry(() =>
+          tx.send({
+            topic: cfg.TOPIC_ALERTS,
+            acks: -1,
+            messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+          }),
+        );
       }
       if (rollups.length) {
-        await tx.send({
-          topic: cfg.TOPIC_ROLLUPS,
-          acks: -1,
-          messages: rollups.map((m) => ({
-            key: m.key,
-            value: JSON.stringify(m.value),
-            timestamp: String(m.timestamp),
-            ...(m.partition !== undefined ? { partition: m.partition } : {}),
-          })),
-        });
+        await txRetry(() =>
+          tx.send({
+            topic: cfg.TOPIC_ROLLUPS,
+            acks: -1,
+            messages: rollups.map((m) => ({
+              key: m.key,
+              value: JSON.stringify(m.value),
+              timestamp: String(m.timestamp),
+              ...(m.partition !== undefined ? { partition: m.partition } : {}),
+            })),
+          }),
+        );
       }
       if (dead.length) {
-        await tx.send({
-          topic: cfg.TOPIC_DLQ,
-          acks: -1,
-          messages: dead.map((d) => ({
-            key: d.key,
-            value: d.raw,
-            headers: deadLetterHeaders({
-              raw: d.raw,
-              reason: d.reason,
-              sourceTopic: topic,
-              sourcePartition: partition,
-              sourceOffset: d.offset,
-            }),
-          })),
-        });
+        await txRetry(() =>
+          tx.send({
+            topic: cfg.TOPIC_DLQ,
+            acks: -1,
+            messages: dead.map((d) => ({
+              key: d.key,
+              value: d.raw,
+              headers: deadLetterHeaders({
+                raw: d.raw,
+                reason: d.reason,
+                sourceTopic: topic,
+                sourcePartition: partition,
+                sourceOffset: d.offset,
+              }),
+            })),
+          }),
+        );
       }
-      await tx.sendOffsets({
-        consumerGroupId: cfg.PROCESSOR_GROUP_ID,
-        topics: [{ topic, partitions: [{ partition, offset: String(last + 1) }] }],
-      });
-      await tx.commit();
+      await txRetry(() =>
+        tx.sendOffsets({
+          consumerGroupId: cfg.PROCESSOR_GROUP_ID,
+          topics: [{ topic, partitions: [{ partition, offset: String(last + 1) }] }],
+        }),
+      );
+      await txRetry(() => tx.commit());
     } catch (e) {
       await tx.abort().catch(() => {});
       throw e;

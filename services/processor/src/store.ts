@@ -1,4 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
 import type { Logger } from '@tillwatch/config';
 
 /**
@@ -113,35 +114,6 @@ export function migrations(t: TableNames): { version: number; sql: string }[] {
   ];
 }
 
-export interface EventRow {
-  event_id: string;
-  ts: number;
-  ts_ms: number;
-  type: string;
-  terminal_id: string;
-  merchant_id: string;
-  region: string;
-  txn_id: string;
-  response_code: string;
-  amount: number;
-  status: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  raw: string;
-}
-
-export interface StatRow {
-  scope: string;
-  key: string;
-  window: string;
-  /** window end, epoch seconds */
-  ts: number;
-  merchant_id: string;
-  region: string;
-  [counter: string]: string | number;
-}
-
 export interface AlertRow {
   alert_id: string;
   status: string;
@@ -171,8 +143,10 @@ export interface DeadLetterRow {
 }
 
 export interface Rows {
-  events: EventRow[];
-  stats: StatRow[];
+  /** TabSeparated lines in the events table's column order (see eventLine) */
+  events: string[];
+  /** TabSeparated lines in the stats table's column order (see statLine in tasks.ts) */
+  stats: string[];
   alerts: AlertRow[];
   deadLetters: DeadLetterRow[];
 }
@@ -237,10 +211,17 @@ export function createStore(opts: {
     keep_alive: { enabled: true },
   });
   const tables = tableNames(opts.prefix);
-  const insert = async (table: string, values: readonly object[]) => {
+  const insert = async (table: string, values: readonly object[] | readonly string[]) => {
     if (!values.length) return;
     try {
-      await client.insert({ table, values: values as object[], format: 'JSONEachRow' });
+      if (typeof values[0] === 'string') {
+        const body = Buffer.from((values as string[]).join(''));
+        await client.insert({
+          table,
+          values: Readable.from([body], { objectMode: false }),
+          format: 'TabSeparated',
+        });
+      } else await client.insert({ table, values: values as object[], format: 'JSONEachRow' });
     } catch (e) {
       throw new StoreError(
         `ClickHouse insert into ${table} failed: ${(e as Error).message}`,

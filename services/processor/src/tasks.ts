@@ -9,7 +9,7 @@ import {
   type ScopeName,
   type WindowEngine,
 } from '@tillwatch/core';
-import { STAT_COLUMNS, type StatRow } from './store';
+import { STAT_COLUMNS } from './store';
 
 /**
  * Per-partition work, free of I/O so it can be tested and replayed: an EventTask owns one
@@ -63,7 +63,8 @@ export interface RollupMessage {
 }
 
 export interface TaskSink {
-  stats(row: StatRow): void;
+  /** one TabSeparated line of the stats table */
+  stats(line: string): void;
   alert(a: Alert): void;
   rollup(m: RollupMessage): void;
 }
@@ -92,33 +93,35 @@ export function processorEngineWindows(base: Pick<EngineConfig, 'windowsMs' | 'p
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A window-stats row from engine counters (the same figures as Monitor.rates). */
-export function statRow(
+/** TabSeparated escaping (ClickHouse text formats): backslash, tab, newline. */
+export function tsvEscape(v: string): string {
+  return /[\\\t\n\r]/.test(v)
+    ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : v;
+}
+
+/**
+ * A window-stats row from engine counters (the same figures as Monitor.rates), as one
+ * TabSeparated line in the column order of the stats table. Text, not objects: a row per key
+ * per pane close is ~8 rows per event, and JSONEachRow cost 2.3 us and 530 bytes per row
+ * against ~0.6 us and 120 bytes here.
+ */
+export function statLine(
   scope: ScopeName,
   key: string,
-  windowMs: number,
+  windowLabelText: string,
   end: number,
   m: Float64Array,
   merchantId = '',
   region = '',
-): StatRow {
-  const row: StatRow = {
-    scope,
-    key,
-    window: windowLabel(windowMs),
-    ts: Math.floor(end / 1000),
-    merchant_id: merchantId,
-    region,
-  };
-  for (let i = 0; i < STAT_COLUMNS.length; i++) row[STAT_COLUMNS[i]!] = m[i]!;
+): string {
   const auths = m[M.auths]!;
   const failures = auths - m[M.approved]!;
   const faults = failures - m[M.cardholder]!;
-  row.failure_rate = auths > 0 ? failures / auths : 0;
-  row.fault_rate = auths > 0 ? faults / auths : 0;
-  row.reversal_rate = auths > 0 ? m[M.reversals]! / auths : 0;
-  row.no_settlement_rate = m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0;
-  return row;
+  let line = `${scope}\t${tsvEscape(key)}\t${windowLabelText}\t${Math.floor(end / 1000)}\t${tsvEscape(merchantId)}\t${tsvEscape(region)}`;
+  for (let i = 0; i < STAT_COLUMNS.length; i++) line += `\t${m[i]!}`;
+  line += `\t${auths > 0 ? failures / auths : 0}\t${auths > 0 ? faults / auths : 0}\t${auths > 0 ? m[M.reversals]! / auths : 0}\t${m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0}\n`;
+  return line;
 }
 
 /** What an EventTask needs of the Monitor (structural, so tests can drive a bare engine). */
@@ -148,6 +151,7 @@ export class EventTask {
   private readonly windows: readonly number[];
   private readonly panes: readonly number[];
   private readonly lateness: number;
+  private readonly labels: readonly string[];
   boundariesClosed = 0;
 
   constructor(private readonly o: EventTaskOptions) {
@@ -155,6 +159,7 @@ export class EventTask {
     this.windows = this.engine.config.windowsMs;
     this.panes = this.engine.config.panesMs;
     this.lateness = this.engine.config.allowedLatenessMs;
+    this.labels = this.windows.map(windowLabel);
   }
 
   /** Ingest one valid event; boundaries it passes are closed first and their results sent to `sink` (or dropped when null: replaying what was already written). */
@@ -189,8 +194,8 @@ export class EventTask {
           if (!e.read(si, key, w, m)) continue;
           if (scope === 'terminal') {
             const t = e.terminalInfo(key);
-            sink.stats(statRow(scope, key, this.windows[w]!, b, m, t?.merchantId, t?.region));
-          } else sink.stats(statRow(scope, key, this.windows[w]!, b, m, key));
+            sink.stats(statLine(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region));
+          } else sink.stats(statLine(scope, key, this.labels[w]!, b, m, key));
         }
       }
     }
@@ -318,7 +323,15 @@ export class RollupTask {
           for (let i = 0; i < METRIC_COUNT; i++) this.sum[i]! += c[i]!;
         }
         sink.stats(
-          statRow(scope, key, this.o.windowsMs[w]!, b, this.sum, '', scope === 'region' ? key : ''),
+          statLine(
+            scope,
+            key,
+            windowLabel(this.o.windowsMs[w]!),
+            b,
+            this.sum,
+            '',
+            scope === 'region' ? key : '',
+          ),
         );
       }
     }

@@ -48,11 +48,20 @@ export interface Stream {
  * every window holding real events, so every window the stream touches gets closed.
  */
 export function makeStream(seed: number, count: number, partitions = PARTITIONS): Stream {
+  const start = Date.UTC(2026, 2, 2, 1, 0, 0);
+  // `all` spreads its incidents over the run; three more start 8 min in, so that even a short
+  // stream raises alerts (card testing, a terminal fault, failed-but-charged).
+  const early = (scenario: 'card-testing' | 'terminal-fault' | 'failed-but-charged') => ({
+    scenario,
+    start: start + 8 * 60_000,
+    durationMs: 15 * 60_000,
+  });
   const sim = createSimulation({
     seed,
     scenario: 'all',
-    start: Date.UTC(2026, 2, 2, 1, 0, 0),
+    start,
     durationMs: 6 * 3_600_000,
+    incidents: [early('card-testing'), early('terminal-fault'), early('failed-but-charged')],
   });
   const part = Partitioners.DefaultPartitioner();
   const meta = Array.from({ length: partitions }, (_, i) => ({
@@ -201,21 +210,6 @@ export interface StatRowOut {
   counts: number[];
 }
 
-export async function readStats(ch: ClickHouseClient, table: string): Promise<StatRowOut[]> {
-  const rs = await ch.query({
-    query: `SELECT scope, key, window, toUInt32(ts) AS t, ${STAT_COLUMNS.join(', ')} FROM ${table} FINAL`,
-    format: 'JSONEachRow',
-  });
-  const rows = await rs.json<Record<string, string | number>>();
-  return rows.map((r) => ({
-    scope: r.scope as string,
-    key: r.key as string,
-    window: r.window as string,
-    ts: Number(r.t) * 1000,
-    counts: STAT_COLUMNS.map((c) => Number(r[c])),
-  }));
-}
-
 export async function count(ch: ClickHouseClient, sql: string): Promise<number> {
   const rs = await ch.query({ query: sql, format: 'JSONEachRow' });
   const [row] = await rs.json<{ n: string | number }>();
@@ -229,9 +223,8 @@ export interface Truth {
   checked: number;
   mismatched: { row: StatRowOut; expected: number[] }[];
   missing: string[];
-  /** rows present twice (cannot happen under FINAL unless identities differ) */
-  duplicates: number;
   expectedRows: number;
+  byScope: Record<string, number>;
 }
 
 /**
@@ -239,22 +232,16 @@ export interface Truth {
  * 22 counters must equal the reference's window at that end, and every (scope, key, window, end)
  * whose closed pane held an event of the key must have a row (terminal, merchant, region and
  * issuer; firmware keys depend on a terminal's remembered version and are held by the counts).
+ * Rows stream from ClickHouse in end order (FINAL: one row per identity), so 2M rows cost no
+ * more memory than the reference engine itself.
  */
-export function checkAgainstTruth(events: readonly TerminalEvent[], rows: StatRowOut[]): Truth {
+export async function checkAgainstTruth(
+  events: readonly TerminalEvent[],
+  ch: ClickHouseClient,
+  table: string,
+): Promise<Truth> {
   const cfg = DEFAULT_ENGINE_CONFIG;
-  const ref = new ReferenceEngine({});
-  const byTs = new Map<number, StatRowOut[]>();
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (const r of rows) {
-    const id = `${r.scope}|${r.key}|${r.window}|${r.ts}`;
-    if (seen.has(id)) duplicates++;
-    seen.add(id);
-    let l = byTs.get(r.ts);
-    if (!l) byTs.set(r.ts, (l = []));
-    l.push(r);
-  }
-  // Expected rows from the events themselves.
+  const labels = ['1m', '5m', '15m', '1h'];
   const expected = new Set<string>();
   const p0 = Math.min(...cfg.panesMs);
   for (const e of events) {
@@ -266,50 +253,83 @@ export function checkAgainstTruth(events: readonly TerminalEvent[], rows: StatRo
       ['region', e.region],
     ];
     if (e.type === 'auth' && e.issuerId !== undefined) keys.push(['issuer', e.issuerId]);
-    cfg.windowsMs.forEach((w, i) => {
-      const pane = cfg.panesMs[i]!;
+    cfg.panesMs.forEach((pane, i) => {
       const end = (Math.floor(e.ts / pane) + 1) * pane;
-      const label = ['1m', '5m', '15m', '1h'][i]!;
-      void w;
-      for (const [s, k] of keys) expected.add(`${s}|${k}|${label}|${end}`);
+      for (const [sc, k] of keys) expected.add(`${sc}|${k}|${labels[i]}|${end}`);
     });
   }
-  const missing = [...expected].filter((k) => !seen.has(k));
+  const expectedRows = expected.size;
 
+  const ref = new ReferenceEngine({});
   const out = new Float64Array(METRIC_COUNT);
-  const mismatched: Truth['mismatched'] = [];
-  let checked = 0;
+  const truth: Truth = {
+    rows: 0,
+    checked: 0,
+    mismatched: [],
+    missing: [],
+    expectedRows,
+    byScope: {},
+  };
   let next = Number.NaN;
-  const closeAt = (b: number) => {
-    ref.advance(b);
-    for (const r of byTs.get(b) ?? []) {
-      const w = WINDOW_LABEL[r.window]!;
-      if (!ref.read(SCOPE[r.scope as ScopeName], r.key, w, out)) out.fill(0);
-      checked++;
-      const exp = Array.from(out);
-      if (exp.some((v, i) => v !== r.counts[i])) mismatched.push({ row: r, expected: exp });
+  let i = 0;
+  /** Move the reference to boundary b as the processor closes it: just before the first event whose time (less the lateness) reaches b. False if the stream never closes b. */
+  const reach = (b: number): boolean => {
+    while (i < events.length) {
+      const e = events[i]!;
+      if (Number.isNaN(next)) next = (Math.floor(e.ts / p0) + 1) * p0;
+      if (next <= e.ts - cfg.allowedLatenessMs) {
+        if (next > b) return false;
+        ref.advance(next);
+        const hit = next === b;
+        next += p0;
+        if (hit) return true;
+        continue;
+      }
+      ref.ingest(e);
+      i++;
     }
-    byTs.delete(b);
+    return false;
   };
-  for (const e of events) {
-    if (Number.isNaN(next)) next = (Math.floor(e.ts / p0) + 1) * p0;
-    const target = e.ts - cfg.allowedLatenessMs;
-    while (next <= target) {
-      closeAt(next);
-      next += p0;
+  const rs = await ch.query({
+    query: `SELECT scope, key, window, toUInt32(ts) AS t, ${STAT_COLUMNS.join(', ')} FROM ${table} FINAL ORDER BY t`,
+    format: 'JSONEachRow',
+  });
+  let at = Number.NaN;
+  let closed = false;
+  for await (const batch of rs.stream()) {
+    for (const raw of batch) {
+      const r = raw.json<Record<string, string | number>>();
+      const row: StatRowOut = {
+        scope: r.scope as string,
+        key: r.key as string,
+        window: r.window as string,
+        ts: Number(r.t) * 1000,
+        counts: STAT_COLUMNS.map((c) => Number(r[c])),
+      };
+      truth.rows++;
+      truth.byScope[row.scope] = (truth.byScope[row.scope] ?? 0) + 1;
+      expected.delete(`${row.scope}|${row.key}|${row.window}|${row.ts}`);
+      if (row.ts !== at) {
+        at = row.ts;
+        closed = reach(row.ts);
+      }
+      if (!closed) {
+        // A row for a boundary the stream never closes cannot be right.
+        truth.mismatched.push({ row, expected: [] });
+        continue;
+      }
+      if (!ref.read(SCOPE[row.scope as ScopeName], row.key, WINDOW_LABEL[row.window]!, out))
+        out.fill(0);
+      truth.checked++;
+      if (row.counts.some((v, k) => v !== out[k])) {
+        if (truth.mismatched.length < 100)
+          truth.mismatched.push({ row, expected: Array.from(out) });
+        else truth.mismatched.push({ row, expected: [] });
+      }
     }
-    ref.ingest(e);
   }
-  // Rows past the last closed boundary cannot exist: report them as mismatches.
-  for (const l of byTs.values()) for (const r of l) mismatched.push({ row: r, expected: [] });
-  return {
-    rows: rows.length,
-    checked,
-    mismatched,
-    missing,
-    duplicates,
-    expectedRows: expected.size,
-  };
+  truth.missing = [...expected];
+  return truth;
 }
 
 /** The alerts the processor must produce: one Monitor per partition, as the processor runs them. */
