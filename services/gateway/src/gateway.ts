@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '@tillwatch/config';
+import { webhookRoutes, type GuardOptions, type WebhookStore } from '@tillwatch/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import { z } from 'zod';
@@ -36,12 +37,20 @@ export interface CreateGatewayOptions {
   config: GatewayConfig;
   store: GatewayStore;
   logger?: Logger;
+  /**
+   * Webhook subscriptions and the delivery log under /api/webhooks/* (merchants their own,
+   * admins all): the notifier's store, shared (JournalWebhookStore embedded,
+   * ClickHouseWebhookStore in production). `guard` refuses unsafe URLs at save time with the
+   * same rules the notifier delivers with.
+   */
+  webhooks?: { store: WebhookStore; guard?: GuardOptions };
 }
 
 export async function createGateway({
   config,
   store,
   logger,
+  webhooks,
 }: CreateGatewayOptions): Promise<Gateway> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -89,7 +98,7 @@ export async function createGateway({
         title: 'Tillwatch gateway',
         version: '0.1.0',
         description:
-          'Rates, alerts, drill-down and silences. Send Authorization: Bearer <api key>.',
+          'Rates, alerts, drill-down, silences and webhook subscriptions. Send Authorization: Bearer <api key>.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -122,6 +131,15 @@ export async function createGateway({
   await app.register(ratesRoutes, { store, broadcaster });
   await app.register(alertRoutes, { store });
   await app.register(silenceRoutes, { store });
+  if (webhooks) {
+    // The plugin declares config.access ['merchant', 'admin'] on every route, so the auth hook
+    // above authenticates them and sets request.principal; it scopes merchants to their own.
+    await app.register(webhookRoutes, {
+      prefix: '/api',
+      store: webhooks.store,
+      ...(webhooks.guard ? { guard: webhooks.guard } : {}),
+    });
+  }
   defineRoute(app, {
     method: 'GET',
     url: '/api/me',

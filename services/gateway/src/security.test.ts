@@ -1,4 +1,5 @@
 import { RULE_IDS } from '@tillwatch/contracts';
+import { MemoryWebhookStore, type Subscription } from '@tillwatch/webhooks';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from './auth';
@@ -16,12 +17,79 @@ import { MemoryStore } from './memory-store';
 const A: ApiKeyEntry = { key: 'merchant-a-key-sec-000001', role: 'merchant', merchantId: 'M-A' };
 const B: ApiKeyEntry = { key: 'merchant-b-key-sec-000001', role: 'merchant', merchantId: 'M-B' };
 const STAFF: ApiKeyEntry = { key: 'analyst-key-sec-00000001', role: 'analyst' };
-const B_MARKERS = ['M-B', 'T-B1', 'T-B2', 'al-B-', 'txB-', 'CN-31'];
+const ADMIN: ApiKeyEntry = { key: 'admin-key-sec-0000000001', role: 'admin' };
+const SRE: ApiKeyEntry = { key: 'sre-key-sec-000000000001', role: 'sre' };
+const B_MARKERS = ['M-B', 'T-B1', 'T-B2', 'al-B-', 'txB-', 'CN-31', 'sub_B', 'hooks.m-b', 'dlv_B'];
 const B_ALERTS = ['al-B-term', 'al-B-merch', 'al-B-region'];
 
 let gw: Gateway;
 let store: MemoryStore;
+let hooks: MemoryWebhookStore;
 let url: string;
+
+const SUB_B = 'sub_B_000000000001';
+const SUB_A = 'sub_A_000000000001';
+const DLV_B = 'dlv_B_000000000001';
+
+function subscription(id: string, merchantId: string, host: string): Subscription {
+  const at = new Date().toISOString();
+  return {
+    id,
+    merchantId,
+    url: `https://${host}/tillwatch`,
+    rules: [],
+    severities: [],
+    language: 'en',
+    secrets: [{ secret: `whsec_${Buffer.alloc(32, id).toString('base64')}`, createdAt: at }],
+    enabled: true,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** B's subscription with one dead delivery (replayable) and its attempt; A's own subscription. */
+async function seedWebhooks(): Promise<void> {
+  await hooks.putSubscription(subscription(SUB_B, 'M-B', 'hooks.m-b.example'));
+  await hooks.putSubscription(subscription(SUB_A, 'M-A', 'hooks.m-a.example'));
+  const t = Date.now() - 60_000;
+  const [d] = await hooks.enqueue([
+    {
+      id: DLV_B,
+      webhookId: 'msg_B_1',
+      subscriptionId: SUB_B,
+      merchantId: 'M-B',
+      kind: 'alert',
+      alertId: 'al-B-term',
+      body: '{"alertId":"al-B-term","merchantId":"M-B"}',
+      createdAt: t,
+    },
+  ]);
+  await hooks.recordAttempt(
+    {
+      deliveryId: DLV_B,
+      webhookId: 'msg_B_1',
+      subscriptionId: SUB_B,
+      merchantId: 'M-B',
+      attempt: 1,
+      scheduledAt: t,
+      startedAt: t,
+      latencyMs: 20,
+      statusCode: 500,
+      outcome: 'dead',
+    },
+    { ...d!, status: 'dead', attempts: 1, totalAttempts: 1, lastStatusCode: 500, updatedAt: t },
+  );
+}
+
+/** What must not change when A attacks: B's subscription and delivery as stored. */
+async function webhookStateOfB(): Promise<string> {
+  return JSON.stringify([
+    await hooks.getSubscription(SUB_B),
+    await hooks.getDelivery(DLV_B),
+    await hooks.listAttempts(DLV_B),
+    await hooks.listSubscriptions({ merchantId: 'M-B' }),
+  ]);
+}
 
 function seed(): void {
   const ts = new Date().toISOString();
@@ -130,16 +198,19 @@ function seed(): void {
 
 beforeAll(async () => {
   store = new MemoryStore();
+  hooks = new MemoryWebhookStore();
   gw = await createGateway({
     config: defaultGatewayConfig({
-      apiKeys: [A, B, STAFF],
+      apiKeys: [A, B, STAFF, ADMIN, SRE],
       webDist: '/nonexistent',
       rateLimit: { max: 100_000, timeWindowMs: 60_000 },
     }),
     store,
+    webhooks: { store: hooks },
   });
   url = await gw.listen();
   seed();
+  await seedWebhooks();
 });
 afterAll(async () => {
   await gw.close();
@@ -148,8 +219,8 @@ afterAll(async () => {
 const leaky = (body: string) => B_MARKERS.filter((m) => body.includes(m));
 
 /** Every request merchant A can aim at B: each route × each of B's ids × each filter. */
-function attacks(): { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: unknown }[] {
-  const out: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: unknown }[] = [];
+function attacks(): Attack[] {
+  const out: Attack[] = [];
   const scopes = ['', 'terminal', 'merchant', 'region', 'firmware', 'issuer', 'fleet'];
   const q = (o: Record<string, string | undefined>) =>
     new URLSearchParams(Object.entries(o).filter((e): e is [string, string] => !!e[1])).toString();
@@ -207,6 +278,52 @@ function attacks(): { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; bo
     body: { matchers: { merchantId: 'M-B' }, endsAt: '2099-01-01T00:00:00Z', comment: 'x' },
   });
   out.push({ method: 'GET', url: '/metrics' });
+  out.push(...webhookAttacks());
+  return out;
+}
+
+type Attack = { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; body?: unknown };
+
+/** Merchant A against B's webhook subscriptions, secrets, delivery log and replays. */
+function webhookAttacks(): Attack[] {
+  const out: Attack[] = [];
+  const w = '/api/webhooks';
+  for (const q of ['', '?merchantId=M-B', '?merchantId=M-A'])
+    out.push({ method: 'GET', url: `${w}/subscriptions${q}` });
+  for (const id of [SUB_B, encodeURIComponent(SUB_B), `${SUB_B}%00`]) {
+    out.push({ method: 'GET', url: `${w}/subscriptions/${id}` });
+    out.push({ method: 'GET', url: `${w}/subscriptions/${id}/secret` });
+    out.push({ method: 'PATCH', url: `${w}/subscriptions/${id}`, body: { enabled: false } });
+    out.push({
+      method: 'PATCH',
+      url: `${w}/subscriptions/${id}`,
+      body: { url: 'https://evil.example/steal' },
+    });
+    out.push({ method: 'POST', url: `${w}/subscriptions/${id}/rotate-secret`, body: {} });
+    out.push({ method: 'DELETE', url: `${w}/subscriptions/${id}` });
+  }
+  out.push({
+    method: 'POST',
+    url: `${w}/subscriptions`,
+    body: { merchantId: 'M-B', url: 'https://evil.example/hook' },
+  });
+  for (const q of [
+    '',
+    '?merchantId=M-B',
+    `?subscriptionId=${SUB_B}`,
+    `?subscriptionId=${SUB_B}&status=dead`,
+    '?status=dead',
+    '?since=2000-01-01T00:00:00Z&limit=500',
+  ])
+    out.push({ method: 'GET', url: `${w}/deliveries${q}` });
+  out.push({ method: 'GET', url: `${w}/deliveries/${DLV_B}` });
+  out.push({ method: 'POST', url: `${w}/deliveries/${DLV_B}/replay`, body: {} });
+  for (const body of [
+    { since: '2000-01-01T00:00:00Z' },
+    { since: '2000-01-01T00:00:00Z', merchantId: 'M-B' },
+    { since: '2000-01-01T00:00:00Z', subscriptionId: SUB_B },
+  ])
+    out.push({ method: 'POST', url: `${w}/replay`, body });
   return out;
 }
 
@@ -215,11 +332,14 @@ describe('merchant isolation', () => {
     const auditBefore = await Promise.all(
       B_ALERTS.map(async (id) => (await store.getAlert(id))!.audit.length),
     );
+    const hooksBefore = await webhookStateOfB();
+    let webhookAttempts = 0;
     let attempts = 0;
     const leaks: string[] = [];
     const statuses = new Map<number, number>();
     for (const a of attacks()) {
       attempts++;
+      if (a.url.startsWith('/api/webhooks')) webhookAttempts++;
       const res = await gw.app.inject({
         method: a.method,
         url: a.url,
@@ -240,6 +360,7 @@ describe('merchant isolation', () => {
     B_ALERTS.forEach((id, i) => {
       if (auditAfter[i] !== auditBefore[i]) leaks.push(`write reached ${id}`);
     });
+    if ((await webhookStateOfB()) !== hooksBefore) leaks.push('write reached B’s webhooks');
 
     // positive control: B's own key does see B's data through the same kind of reads
     let controls = 0;
@@ -249,6 +370,10 @@ describe('merchant isolation', () => {
       '/api/alerts/al-B-term',
       '/api/alerts/al-B-term/drilldown',
       '/api/snapshot',
+      '/api/webhooks/subscriptions',
+      `/api/webhooks/subscriptions/${SUB_B}`,
+      '/api/webhooks/deliveries',
+      `/api/webhooks/deliveries/${DLV_B}`,
     ]) {
       const res = await gw.app.inject({
         method: 'GET',
@@ -258,11 +383,12 @@ describe('merchant isolation', () => {
       if (res.statusCode === 200 && leaky(res.body).length > 0) controls++;
     }
     console.log(
-      `security/REST: merchant A → B attempts=${attempts} leaks=${leaks.length} statuses=${JSON.stringify(Object.fromEntries(statuses))} positive-controls=${controls}/5`,
+      `security/REST: merchant A → B attempts=${attempts} (webhooks ${webhookAttempts}) leaks=${leaks.length} statuses=${JSON.stringify(Object.fromEntries(statuses))} positive-controls=${controls}/9`,
     );
     expect(leaks).toEqual([]);
     expect(attempts).toBeGreaterThan(300);
-    expect(controls).toBe(5);
+    expect(webhookAttempts).toBeGreaterThan(25);
+    expect(controls).toBe(9);
   });
 
   it('merchant A never receives B’s rates or alerts over socket.io, whatever it asks for', async () => {
@@ -333,5 +459,114 @@ describe('merchant isolation', () => {
     expect(leaks).toEqual([]);
     expect(attempts).toBeGreaterThanOrEqual(30);
     expect(received.length).toBeGreaterThan(0);
+  });
+});
+
+describe('webhook routes through the gateway auth', () => {
+  const call = (
+    method: Attack['method'],
+    path: string,
+    key: ApiKeyEntry | undefined,
+    body?: unknown,
+  ) =>
+    gw.app.inject({
+      method,
+      url: path,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key.key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    });
+  const routes: [Attack['method'], string, unknown?][] = [
+    ['GET', '/api/webhooks/subscriptions'],
+    ['POST', '/api/webhooks/subscriptions', { url: 'https://hooks.example.com/x' }],
+    ['GET', `/api/webhooks/subscriptions/${SUB_A}`],
+    ['GET', `/api/webhooks/subscriptions/${SUB_A}/secret`],
+    ['PATCH', `/api/webhooks/subscriptions/${SUB_A}`, { enabled: true }],
+    ['DELETE', `/api/webhooks/subscriptions/${SUB_A}`],
+    ['POST', `/api/webhooks/subscriptions/${SUB_A}/rotate-secret`, {}],
+    ['GET', '/api/webhooks/deliveries'],
+    ['GET', `/api/webhooks/deliveries/${DLV_B}`],
+    ['POST', `/api/webhooks/deliveries/${DLV_B}/replay`, {}],
+    ['POST', '/api/webhooks/replay', { since: '2000-01-01T00:00:00Z' }],
+  ];
+
+  it('401 without or with a wrong key, 403 for analysts and SREs, on every webhook route', async () => {
+    const before = JSON.stringify(await hooks.listSubscriptions());
+    for (const [method, path, body] of routes) {
+      expect(gw.app.hasRoute({ method, url: path.replace(/(sub|dlv)_[AB]_0+1/, ':id') })).toBe(
+        true,
+      );
+      for (const key of [undefined, { ...A, key: 'not-a-real-key-0000000' }]) {
+        const r = await call(method, path, key, body);
+        expect(r.statusCode, `${method} ${path}`).toBe(401);
+        expect(r.json()).toEqual({
+          error: 'unauthorized',
+          message: expect.any(String),
+          details: null,
+        });
+      }
+      for (const key of [STAFF, SRE]) {
+        const r = await call(method, path, key, body);
+        expect(r.statusCode, `${key.role} ${method} ${path}`).toBe(403);
+        expect(r.json()).toMatchObject({ error: 'forbidden', message: expect.any(String) });
+      }
+    }
+    expect(JSON.stringify(await hooks.listSubscriptions())).toBe(before);
+  });
+
+  it('400 with details for bad input; unsafe URLs refused at save time', async () => {
+    const bad = await call('POST', '/api/webhooks/subscriptions', A, {
+      url: 'https://hooks.example.com/x',
+      language: 'fr',
+      rules: ['nope'],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .details.map((d: { path: string[] }) => d.path[0])
+        .sort(),
+    ).toEqual(['language', 'rules']);
+    for (const u of ['http://hooks.example.com/', 'https://10.0.0.1/', 'https://127.0.0.1/']) {
+      const r = await call('POST', '/api/webhooks/subscriptions', A, { url: u });
+      expect(r.statusCode, u).toBe(400);
+      expect(r.json().message).toMatch(/url refused/);
+    }
+    expect((await call('GET', '/api/webhooks/deliveries?limit=0', A)).statusCode).toBe(400);
+    expect((await call('GET', '/api/webhooks/subscriptions?x=1', A)).statusCode).toBe(400);
+    const admin = await call('POST', '/api/webhooks/subscriptions', ADMIN, {
+      url: 'https://hooks.example.com/x',
+    });
+    expect(admin.statusCode).toBe(400); // an admin must name the merchant
+  });
+
+  it('a merchant manages its own subscriptions; an admin sees every merchant’s', async () => {
+    const created = await call('POST', '/api/webhooks/subscriptions', A, {
+      url: 'https://hooks.m-a.example/second',
+      language: 'zh',
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({
+      merchantId: 'M-A',
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    const mine = (await call('GET', '/api/webhooks/subscriptions', A)).json();
+    expect(mine.items.map((s: { merchantId: string }) => s.merchantId)).toEqual(['M-A', 'M-A']);
+    const all = (await call('GET', '/api/webhooks/subscriptions', ADMIN)).json();
+    expect(new Set(all.items.map((s: { merchantId: string }) => s.merchantId))).toEqual(
+      new Set(['M-A', 'M-B']),
+    );
+    const log = (await call('GET', '/api/webhooks/deliveries', B)).json();
+    expect(log.items.map((d: { id: string; status: string }) => [d.id, d.status])).toEqual([
+      [DLV_B, 'dead'],
+    ]);
+    expect(log.items[0].attemptLog[0]).toMatchObject({ attempt: 1, statusCode: 500 });
+    expect(
+      (await call('DELETE', `/api/webhooks/subscriptions/${created.json().id}`, A)).statusCode,
+    ).toBe(204);
+    const doc = (await gw.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toContain('/api/webhooks/subscriptions/{id}');
   });
 });

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { KeyRing, tokenFromHeaders, type Principal, type Role } from '../auth';
-import { forbidden, unauthorized } from '../errors';
+import { forbidden, unauthorized, type ApiError } from '../errors';
 
 /**
  * Route access, declared per route in `config.access`:
@@ -26,23 +26,27 @@ export const authPlugin = fp<{ keyRing: KeyRing }>(
   async (app, opts) => {
     app.decorate('keyRing', opts.keyRing);
     app.decorateRequest('principal', undefined);
-    app.addHook('onRequest', async (req) => {
+    // Refusals are sent from here rather than thrown: a thrown error goes to the error handler
+    // of the route's own context, and an encapsulated plugin (the webhook routes) has its own,
+    // which would relabel a 401/403. Sent here, every route answers the same body.
+    app.addHook('onRequest', async (req, reply) => {
       const access = req.routeOptions.config.access;
       if (!access) return;
+      const refuse = (e: ApiError) => reply.code(e.statusCode).send(e.body());
       const token = tokenFromHeaders(req.headers);
       if (access === 'metrics') {
         if (opts.keyRing.isMetricsToken(token)) return;
         const p = opts.keyRing.authenticate(token);
-        if (!p) throw unauthorized();
+        if (!p) return refuse(unauthorized());
         if (p.role !== 'sre' && p.role !== 'admin')
-          throw forbidden('metrics need an sre or admin key, or the metrics token');
+          return refuse(forbidden('metrics need an sre or admin key, or the metrics token'));
         req.principal = p;
         return;
       }
       const p = opts.keyRing.authenticate(token);
-      if (!p) throw unauthorized();
+      if (!p) return refuse(unauthorized());
       if (!access.includes(p.role))
-        throw forbidden(`role ${p.role} may not ${req.method} ${req.routeOptions.url}`);
+        return refuse(forbidden(`role ${p.role} may not ${req.method} ${req.routeOptions.url}`));
       req.principal = p;
     });
   },
