@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, envs, loadConfig, type Env } from '@tillwatch/config';
+import { TOPICS } from '@tillwatch/contracts';
 import { z } from 'zod';
 import { apiKeyEntrySchema, parseApiKeys, type ApiKeyEntry } from './auth';
 
@@ -38,6 +40,38 @@ export const gatewayConfigSchema = z.object({
   /** Trust X-Forwarded-For from a reverse proxy (rate limiting by client IP). */
   GATEWAY_TRUST_PROXY: envs.bool(false),
   LOG_LEVEL: envs.logLevel(),
+
+  // ---- production mode (`npm start -w @tillwatch/gateway`): both of these set ----------------
+  /** host:port[,host:port]: live alerts from pos.alerts */
+  KAFKA_BROKERS: envs.list().optional(),
+  /** http://[user:password@]host:port[/database]: rates, alerts, drill-down, actions, silences */
+  CLICKHOUSE_URL: z.url().optional(),
+  GATEWAY_ALERTS_TOPIC: z.string().min(1).default(TOPICS.alerts),
+  /**
+   * One consumer group per gateway instance (every instance pushes every alert to its own
+   * sockets), so the default carries the host name. Committed offsets carry over restarts.
+   */
+  GATEWAY_KAFKA_GROUP_ID: z.string().min(1).optional(),
+  /** A new group reads pos.alerts from the start (backfill into ClickHouse) instead of its end. */
+  GATEWAY_KAFKA_FROM_BEGINNING: envs.bool(false),
+  /**
+   * Write the alerts read from pos.alerts into ClickHouse's alerts table (idempotent: the row
+   * identity is alertId + ts + status), so the feed and the list agree whoever else writes it.
+   */
+  GATEWAY_PERSIST_ALERTS: envs.bool(true),
+  /** Look for new window_stats rows this often and push them as `rates` (0 = no live rates). */
+  GATEWAY_RATES_POLL_MS: envs.int(1000, 0, 60_000),
+  /** A key whose latest pane is this much older than its scope/window's newest is not "current". */
+  GATEWAY_RATES_STALE_MS: envs.int(120_000, 1000),
+  /** Table prefix of the webhook store shared with the notifier (its NOTIFIER_CLICKHOUSE_PREFIX). */
+  GATEWAY_WEBHOOKS_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
+    .default('notifier_'),
+  /** Development only (as for the notifier): let http:// webhook URLs be saved. */
+  WEBHOOK_ALLOW_HTTP: envs.bool(false),
+  /** Development only: IPs/CIDRs a webhook URL may point at although not public. */
+  WEBHOOK_ALLOW_ADDRESSES: envs.list().optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayConfigSchema>;
 
@@ -53,6 +87,24 @@ export interface GatewayConfig {
   ratesBatchMs: number;
   trustProxy: boolean;
   logLevel: GatewayEnv['LOG_LEVEL'];
+  /** Same rules the notifier delivers with, applied when a subscription URL is saved. */
+  webhookGuard: { allowHttp: boolean; allowAddresses: string[] };
+  /** Set when KAFKA_BROKERS and CLICKHOUSE_URL both are: the production mode. */
+  production?: ProductionConfig;
+  /** Which of the two production variables are missing (both, one, or none). */
+  productionMissing: ('KAFKA_BROKERS' | 'CLICKHOUSE_URL')[];
+}
+
+export interface ProductionConfig {
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  alertsTopic: string;
+  groupId: string;
+  fromBeginning: boolean;
+  persistAlerts: boolean;
+  ratesPollMs: number;
+  staleAfterMs: number;
+  webhooksTablePrefix: string;
 }
 
 /** Validate the environment (fails fast naming the variable) and resolve the key list. */
@@ -72,6 +124,29 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
     ratesBatchMs: e.GATEWAY_RATES_BATCH_MS,
     trustProxy: e.GATEWAY_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    webhookGuard: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowAddresses: e.WEBHOOK_ALLOW_ADDRESSES ?? [],
+    },
+    productionMissing: [
+      ...(e.KAFKA_BROKERS?.length ? [] : (['KAFKA_BROKERS'] as const)),
+      ...(e.CLICKHOUSE_URL ? [] : (['CLICKHOUSE_URL'] as const)),
+    ],
+    ...(e.KAFKA_BROKERS?.length && e.CLICKHOUSE_URL
+      ? {
+          production: {
+            kafkaBrokers: e.KAFKA_BROKERS,
+            clickhouseUrl: e.CLICKHOUSE_URL,
+            alertsTopic: e.GATEWAY_ALERTS_TOPIC,
+            groupId: e.GATEWAY_KAFKA_GROUP_ID ?? `tillwatch-gateway-${hostname()}`,
+            fromBeginning: e.GATEWAY_KAFKA_FROM_BEGINNING,
+            persistAlerts: e.GATEWAY_PERSIST_ALERTS,
+            ratesPollMs: e.GATEWAY_RATES_POLL_MS,
+            staleAfterMs: e.GATEWAY_RATES_STALE_MS,
+            webhooksTablePrefix: e.GATEWAY_WEBHOOKS_TABLE_PREFIX,
+          },
+        }
+      : {}),
   };
 }
 

@@ -66,6 +66,15 @@ export function installErrorHandlers(app: FastifyInstance): void {
         details: err.code ? { code: err.code } : null,
       });
     }
+    if ((err as { retriable?: unknown }).retriable === true) {
+      // the store's server is away (ClickHouse restarting): worth retrying, not a bug of ours
+      req.log.warn({ err }, 'store unavailable');
+      return reply.code(503).header('retry-after', '5').send({
+        error: 'unavailable',
+        message: 'the store is unavailable for now; retry shortly',
+        details: null,
+      });
+    }
     req.log.error({ err }, 'request failed');
     return reply
       .code(500)

@@ -9,6 +9,7 @@ import {
 } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
 import {
+  alertOwnedBy,
   silenceMatches,
   type AlertActionInput,
   type AlertFilter,
@@ -16,6 +17,7 @@ import {
   type AuditEntry,
   type DrillDown,
   type GatewayStore,
+  type MerchantBound,
   type RateScope,
   type RatesQuery,
   type RawEventsQuery,
@@ -283,12 +285,19 @@ export class MemoryStore implements GatewayStore {
     return out.slice(0, f.limit);
   }
 
-  async getAlert(alertId: string): Promise<AlertRecord | undefined> {
-    return this.alerts.get(alertId);
+  async getAlert(alertId: string, bound: MerchantBound = {}): Promise<AlertRecord | undefined> {
+    const rec = this.alerts.get(alertId);
+    if (!rec || (bound.merchantId !== undefined && !alertOwnedBy(rec.alert, bound.merchantId)))
+      return undefined;
+    return rec;
   }
 
-  async applyAction(alertId: string, input: AlertActionInput): Promise<AlertRecord | undefined> {
-    const rec = this.alerts.get(alertId);
+  async applyAction(
+    alertId: string,
+    input: AlertActionInput,
+    bound: MerchantBound = {},
+  ): Promise<AlertRecord | undefined> {
+    const rec = await this.getAlert(alertId, bound);
     if (!rec) return undefined;
     const at = new Date(this.now()).toISOString();
     const w = rec.workflow;

@@ -125,6 +125,16 @@ export interface AlertRecord {
   silencedBy?: string;
 }
 
+/** The merchant a caller is bound to; absent for staff. */
+export interface MerchantBound {
+  merchantId?: string;
+}
+
+/** True when the alert belongs to the merchant (its merchantId, or a merchant-scope key). */
+export function alertOwnedBy(a: Alert, merchantId: string): boolean {
+  return a.merchantId === merchantId || (a.scope === 'merchant' && a.key === merchantId);
+}
+
 export interface AlertActionInput {
   action: 'acknowledge' | 'assign' | 'note' | 'resolve';
   actor: string;
@@ -182,8 +192,13 @@ export interface GatewayStore {
   terminalOwner(terminalId: string): Promise<string | undefined>;
 
   listAlerts(f: AlertFilter): Promise<AlertRecord[]>;
-  getAlert(alertId: string): Promise<AlertRecord | undefined>;
-  applyAction(alertId: string, input: AlertActionInput): Promise<AlertRecord | undefined>;
+  /** With `merchantId` (a merchant caller), another merchant's alert is undefined. */
+  getAlert(alertId: string, bound?: MerchantBound): Promise<AlertRecord | undefined>;
+  applyAction(
+    alertId: string,
+    input: AlertActionInput,
+    bound?: MerchantBound,
+  ): Promise<AlertRecord | undefined>;
   rawEvents(q: RawEventsQuery): Promise<DrillDown>;
 
   listSilences(opts?: { activeAt?: number }): Promise<Silence[]>;

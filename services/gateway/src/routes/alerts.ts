@@ -3,7 +3,13 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import type { Principal } from '../auth';
 import { notFound } from '../errors';
-import type { AlertActionInput, AlertRecord, GatewayStore, RawEventsQuery } from '../store';
+import {
+  alertOwnedBy,
+  type AlertActionInput,
+  type AlertRecord,
+  type GatewayStore,
+  type RawEventsQuery,
+} from '../store';
 import { authorField, defineRoute, idParam, noteField, timeParam } from './define';
 import { boundMerchant, READERS, requireOwnMerchant, STAFF } from './scope';
 
@@ -22,9 +28,10 @@ export const alertRoutes = fp<{ store: GatewayStore }>(
   async (app, { store }) => {
     /** The alert if the caller may see it; 404 otherwise (a merchant never learns another's ids). */
     async function visible(alertId: string, p: Principal): Promise<AlertRecord> {
-      const rec = await store.getAlert(alertId);
       const own = boundMerchant(p);
-      if (!rec || (own !== undefined && rec.alert.merchantId !== own))
+      // bound in the store query and checked again here: either alone keeps B's alert from A
+      const rec = await store.getAlert(alertId, own !== undefined ? { merchantId: own } : {});
+      if (!rec || (own !== undefined && !alertOwnedBy(rec.alert, own)))
         throw notFound(`alert ${alertId}`);
       return rec;
     }
@@ -119,14 +126,19 @@ export const alertRoutes = fp<{ store: GatewayStore }>(
         handler: async ({ params, body: b, principal }) => {
           await visible(params.alertId, principal);
           const input = b as { note?: string; author?: string; assignee?: string };
-          const rec = await store.applyAction(params.alertId, {
-            action: kind,
-            actor: principal.id,
-            role: principal.role,
-            ...(input.author ? { author: input.author } : {}),
-            ...(input.note ? { note: input.note } : {}),
-            ...(input.assignee ? { assignee: input.assignee } : {}),
-          });
+          const own = boundMerchant(principal);
+          const rec = await store.applyAction(
+            params.alertId,
+            {
+              action: kind,
+              actor: principal.id,
+              role: principal.role,
+              ...(input.author ? { author: input.author } : {}),
+              ...(input.note ? { note: input.note } : {}),
+              ...(input.assignee ? { assignee: input.assignee } : {}),
+            },
+            own !== undefined ? { merchantId: own } : {},
+          );
           if (!rec) throw notFound(`alert ${params.alertId}`);
           return rec;
         },
