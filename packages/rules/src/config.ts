@@ -43,6 +43,10 @@ const rateRule = {
 
 const rateRuleSchema = z.strictObject(rateRule);
 
+/** Which of a rule's catalogue scopes are evaluated (CONTRACT.md §3 lists the allowed ones). */
+const scopes = (allowed: readonly ['merchant', 'terminal'] | readonly ['terminal', 'merchant']) =>
+  z.array(z.enum(allowed)).min(1).max(2);
+
 export const rulesConfigSchema = z.strictObject({
   /** rules are evaluated at this event-time cadence */
   evaluateEvery: duration,
@@ -69,11 +73,11 @@ export const rulesConfigSchema = z.strictObject({
       minTerminals: z.number().int().min(1),
       collapse: z.strictObject({
         window: duration,
-        /** expected auths in the window below which a collapse cannot be judged */
+        /** expected events (auths + heartbeats) below which a collapse cannot be judged */
         minExpected: z.number().positive(),
-        /** observed / expected at or below this */
+        /** observed / expected events at or below this */
         ratio: rate,
-        /** Poisson P(X <= observed | expected) must be below this */
+        /** Poisson P(X <= observed | expected) of events must be below this */
         pValue: z.number().gt(0).max(0.1),
         /** heartbeats observed / expected at or below this: terminals are gone, not just idle */
         heartbeatRatio: rate,
@@ -90,7 +94,7 @@ export const rulesConfigSchema = z.strictObject({
       minHistoryDays: z.number().min(0),
       hold: duration.optional(),
     }),
-    reversal_spike: rateRuleSchema,
+    reversal_spike: z.strictObject({ ...rateRule, scopes: scopes(['terminal', 'merchant']) }),
     failed_but_charged: z.strictObject({
       enabled: z.boolean(),
       severity,
@@ -103,13 +107,13 @@ export const rulesConfigSchema = z.strictObject({
       factor: z.number().min(1),
       hold: duration.optional(),
     }),
-    no_settlement: rateRuleSchema,
+    no_settlement: z.strictObject({ ...rateRule, scopes: scopes(['merchant', 'terminal']) }),
     input_errors: rateRuleSchema,
     card_testing: z.strictObject({
       ...rateRule,
+      /** distinct cards among the declines: one customer retrying one card is not testing */
       minDistinctCards: z.number().int().min(2),
-      /** share of the declines (timeouts aside) that are small amounts: probes */
-      minSmallShare: rate,
+      scopes: scopes(['merchant', 'terminal']),
     }),
     firmware_regression: z.strictObject({ ...rateRule, minTerminals: z.number().int().min(1) }),
     issuer_degradation: z.strictObject({ ...rateRule, minMerchants: z.number().int().min(1) }),

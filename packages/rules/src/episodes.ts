@@ -76,8 +76,9 @@ export interface EpisodeOptions {
   lang: Language;
   holdMs: (rule: RuleId) => number;
   reopenGuardMs: number;
-  /** a folded child whose parent ended fires on its own after this long */
-  unfoldAfterMs: number;
+  /** a folded child whose parent ended fires on its own after this long (its longest window:
+   *  by then its evidence is its own, not the parent's incident) */
+  unfoldAfterMs: (rule: RuleId) => number;
   /** minimum spacing of material updates of one episode */
   updateGapMs: number;
 }
@@ -111,6 +112,13 @@ export class EpisodeBook {
 
   isOpen(id: string): boolean {
     return this.open.has(id);
+  }
+
+  /** Open, or resolved less than `withinMs` ago: still the explanation of what follows it. */
+  isOpenOrRecent(id: string, now: number, withinMs: number): boolean {
+    if (this.open.has(id)) return true;
+    const t = this.resolvedAt.get(id);
+    return t !== undefined && now - t < withinMs;
   }
 
   /** Open episode keys of a rule (sorted), for re-evaluation. */
@@ -176,6 +184,15 @@ export class EpisodeBook {
         this.stats.folded++;
         return;
       }
+      // The parent resolved a moment ago: this is its tail (a longer window still holds the
+      // parent's evidence). Fold it; it fires on its own only if it outlives that window.
+      const ended = sig.parent !== undefined ? this.resolvedAt.get(sig.parent) : undefined;
+      if (ended !== undefined) {
+        ep.foldedInto = sig.parent;
+        ep.orphanSince = ended;
+        this.stats.folded++;
+        return;
+      }
       this.send(ep, now, out);
       return;
     }
@@ -203,7 +220,7 @@ export class EpisodeBook {
         ep.orphanSince = undefined;
       } else {
         ep.orphanSince ??= now;
-        if (!ep.clearSince && now - ep.orphanSince >= this.opts.unfoldAfterMs) {
+        if (!ep.clearSince && now - ep.orphanSince >= this.opts.unfoldAfterMs(ep.rule)) {
           ep.foldedInto = undefined;
           this.send(ep, now, out);
           return;

@@ -345,7 +345,11 @@ class MonitorImpl implements Monitor {
         return durationMs(r.hold ?? cfg.hold);
       },
       reopenGuardMs: durationMs(cfg.reopenGuard),
-      unfoldAfterMs: 15 * MINUTE,
+      unfoldAfterMs: (rule: RuleId) => {
+        const r = cfg.rules[rule] as { windows?: string[]; window?: string };
+        const labels = r.windows ?? (r.window ? [r.window] : []);
+        return Math.max(15 * MINUTE, ...labels.map(durationMs));
+      },
       updateGapMs: 5 * MINUTE,
     };
   }

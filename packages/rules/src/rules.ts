@@ -47,6 +47,7 @@ export const METRICS = {
   unsettled: (m) => m[M.unsettled]!,
   settlementDue: (m) => m[M.settlementDue]!,
   inputErrors: (m) => m[M.inputErrors]!,
+  smallDeclines: (m) => m[M.smallDeclines]!,
 } satisfies Record<string, Metric>;
 
 /** Which failure categories each rule's evidence ring filter keeps. */
@@ -317,10 +318,12 @@ function gone(rule: RuleId, scope: Scope, key: string, window: string): Signal {
 // ---------------------------------------------------------------------------------------------
 // inhibition: which open parent episode a child alert folds into
 
+/** The parent's episode id if it is open or ended within the last hour (the longest window:
+ *  a child's evidence may still be the parent's incident). */
 function openParent(ctx: Ctx, parent: RuleId, scope: Scope, key: string | undefined) {
   if (key === undefined) return undefined;
   const id = episodeKey(parent, scope, key);
-  return ctx.episodes.isOpen(id) ? id : undefined;
+  return ctx.episodes.isOpenOrRecent(id, ctx.now, 3_600_000) ? id : undefined;
 }
 
 const INPUT_CODES = new Set(INPUT_ERROR_CODES);
@@ -565,6 +568,7 @@ export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>): void {
 
 export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
   const p = ctx.cfg.rules.reversal_spike;
+  if (!p.scopes.includes(scope)) return;
   const tb = bufs[1]!;
   rateRule(
     ctx,
@@ -615,6 +619,7 @@ export function inputErrors(ctx: Ctx, keys: Iterable<string>): void {
 }
 
 export function noSettlement(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
+  if (!ctx.cfg.rules.no_settlement.scopes.includes(scope)) return;
   rateRule(
     ctx,
     {
@@ -629,29 +634,31 @@ export function noSettlement(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Ite
   );
 }
 
+/**
+ * card_testing: a burst of declined small-amount auths (probes of 1..5 CNY) over many distinct
+ * cards. The metric is small declines per auth: near zero in normal trade (a few small sales,
+ * rarely declined), so the burst stands out even at a busy merchant with several tills.
+ */
 export function cardTesting(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
   const p = ctx.cfg.rules.card_testing;
+  if (!p.scopes.includes(scope)) return;
   rateRule(
     ctx,
     {
       rule: 'card_testing',
       scope,
       p,
-      num: METRICS.failures,
+      num: METRICS.smallDeclines,
       den: METRICS.auths,
-      metric: 'decline_rate',
-      // Many distinct cards declined (one customer retrying one card is not card testing),
-      // mostly at small probing amounts. Timeouts are the network's, not the cards'.
+      metric: 'small_amount_decline_rate',
       check: (key, m, _v, w) => {
         const cards = ctx.engine.distinctDeclinedCards(SCOPE[scope], key, w);
-        const declines = METRICS.failures(m) - m[M.timeout]!;
-        const small = m[M.smallDeclines]!;
-        const probing = declines > 0 && small >= p.minSmallShare * declines;
         return {
-          fire: cards >= p.minDistinctCards && probing,
+          fire: cards >= p.minDistinctCards,
           extra: {
             distinctDeclinedCards: cards,
-            smallAmountDeclines: small,
+            declines: METRICS.failures(m),
+            smallAmountDeclines: m[M.smallDeclines],
             smallAmountAuths: m[M.smallAuths],
           },
         };
@@ -798,27 +805,27 @@ export function regionalOutage(ctx: Ctx): void {
     const ea = vol?.auths.expected(ctx.now);
     const eh = vol?.heartbeats.expected(ctx.now);
     if (ea && read(ctx, 'region', key, cw, m)) {
+      // Signs of life are auths and heartbeats together: a quiet region at lunch still has its
+      // heartbeats (one per terminal per 5 min), a region cut off has neither.
       expectedAuths = ea.value * scale;
       expectedBeats = (eh?.value ?? 0) * scale;
       observed = m[M.auths]!;
       beats = m[M.heartbeats]!;
-      // The Poisson tail only when the cheap tests pass (observed can be thousands).
-      const low =
-        expectedAuths >= p.collapse.minExpected && observed <= p.collapse.ratio * expectedAuths;
-      pCollapse = low ? poissonCdf(observed, expectedAuths) : 1;
+      const expected = expectedAuths + expectedBeats;
+      const seen = observed + beats;
+      const low = expected >= p.collapse.minExpected && seen <= p.collapse.ratio * expected;
+      // The Poisson tail only when the cheap tests pass (counts can be thousands).
+      pCollapse = low ? poissonCdf(seen, expected) : 1;
       const beatsGone = expectedBeats < 10 || beats <= p.collapse.heartbeatRatio * expectedBeats;
-      collapse =
-        expectedAuths >= p.collapse.minExpected &&
-        observed <= p.collapse.ratio * expectedAuths &&
-        pCollapse < p.collapse.pValue &&
-        beatsGone;
-      collapseClear = observed >= 0.6 * expectedAuths;
+      collapse = low && pCollapse < p.collapse.pValue && beatsGone;
+      collapseClear = seen >= 0.6 * expected;
     }
     const fire = surge !== undefined || collapse;
     const clear = surgeClear && collapseClear;
     if (!fire && !ctx.episodes.isOpen(episodeKey(rule, 'region', key))) continue;
     const v = surge ?? lastV;
-    const useCollapse = collapse && !surge;
+    // A collapse that has not recovered yet is still the story, not an error surge.
+    const useCollapse = !surge && (collapse || !collapseClear);
     const now = ctx.now;
     const counts = Float64Array.from(m);
     const sig: Signal = {
@@ -1065,7 +1072,9 @@ export function terminalSilent(ctx: Ctx): void {
     let peersActive = 0;
     for (const id of ctx.tracker.byMerchant.get(t.merchantId) ?? []) {
       const peer = ctx.tracker.terminals.get(id);
-      if (id !== t.id && peer && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
+      // ...and that sold right through: a peer back from its own gap does not count.
+      const through = peer && peer.activeSince <= t.lastSeen + AFTER;
+      if (id !== t.id && peer && through && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
     }
     let wave = 0;
     if (hist !== undefined) {

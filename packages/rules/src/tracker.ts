@@ -71,6 +71,8 @@ export interface TerminalState {
   firstSeen: number;
   /** latest auth, reversal or heartbeat (settlements are the acquirer's, not a sign of life) */
   lastSeen: number;
+  /** start of the current run of activity (no gap over 10 min since) */
+  activeSince: number;
   /** events per hour, decayed with a 30 min time constant, as of lastSeen */
   recentRate: number;
   /** hour-of-day activity: EWMA across days of events in that UTC hour */
@@ -218,6 +220,7 @@ export class Tracker {
         region: ev.region,
         firstSeen: ev.ts,
         lastSeen: Number.NEGATIVE_INFINITY,
+        activeSince: ev.ts,
         recentRate: 0,
         profile: new Float32Array(24),
         profileDays: new Uint8Array(24),
@@ -253,6 +256,7 @@ export class Tracker {
       t.recentRate *= Math.exp(-(ts - t.lastSeen) / (30 * 60_000));
     }
     t.recentRate += 2; // 1 event / 0.5 h time constant = 2 events per hour at steady state
+    if (ts - t.lastSeen > 10 * 60_000) t.activeSince = ts;
     if (ts > t.lastSeen) t.lastSeen = ts;
     const b = Math.floor(ts / HOUR);
     if (b > t.bucket) this.closeBuckets(t, b);
