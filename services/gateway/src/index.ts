@@ -6,6 +6,7 @@ export {
   DEFAULT_WEB_DIST,
   type GatewayConfig,
   type GatewayEnv,
+  type ProductionConfig,
 } from './config';
 export {
   ROLES,
@@ -20,6 +21,9 @@ export {
   type Principal,
 } from './auth';
 export { MemoryStore, GatewayStoreError, type MemoryStoreOptions } from './memory-store';
+export { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse-store';
+export { createAlertFeed, type AlertFeed, type AlertFeedOptions } from './alert-feed';
+export { startProductionGateway, NotProductionError, type ProductionGateway } from './production';
 export * from './store';
 export {
   audienceRoom,
