@@ -26,6 +26,36 @@ export interface AlertFeed {
 }
 
 /**
+ * Give the group an offset on every partition that has none yet, before it starts: the end of
+ * the partition (or its start with fromBeginning). Without it, a partition that never carried a
+ * message has no committed offset, and an alert produced there while this gateway is down would
+ * be skipped at restart ("latest" is resolved again then). Runs before the consumer joins, when
+ * the group (one per instance) has no member; if it has one, setOffsets refuses and we carry on.
+ */
+async function anchorGroup(opts: AlertFeedOptions): Promise<void> {
+  const admin = opts.kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: opts.groupId, topics: [opts.topic] });
+    const missing = (committed?.partitions ?? []).filter((p) => Number(p.offset) < 0);
+    if (!missing.length) return;
+    const bounds = new Map(
+      (await admin.fetchTopicOffsets(opts.topic)).map((o) => [o.partition, o]),
+    );
+    const partitions = missing.map((p) => {
+      const b = bounds.get(p.partition);
+      return { partition: p.partition, offset: (opts.fromBeginning ? b?.low : b?.high) ?? '0' };
+    });
+    await admin.setOffsets({ groupId: opts.groupId, topic: opts.topic, partitions });
+    opts.logger?.info({ groupId: opts.groupId, partitions }, 'consumer group anchored');
+  } catch (err) {
+    opts.logger?.warn({ err, groupId: opts.groupId }, 'could not anchor the consumer group');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * pos.alerts into the gateway's store, through @tillwatch/kafka's durable-commit consumer: a
  * batch's offsets are committed only after its alerts are written to ClickHouse, so a gateway
  * that restarts resumes where it stopped and none is missing from the list. While ClickHouse is
@@ -81,7 +111,10 @@ export function createAlertFeed(opts: AlertFeedOptions): AlertFeed {
   return {
     consumer: bc,
     ready,
-    start: () => bc.start(),
+    start: async () => {
+      await anchorGroup(opts);
+      await bc.start();
+    },
     stop: () => bc.stop({ drainMs: 5000 }),
     stats: () => ({ ...counts }),
   };
