@@ -33,6 +33,26 @@ export interface AlertFeed {
  * the group (one per instance) has no member; if it has one, setOffsets refuses and we carry on.
  */
 async function anchorGroup(opts: AlertFeedOptions): Promise<void> {
+  // A fresh cluster creates __consumer_offsets on the first group request and answers "group
+  // coordinator not available" for a few seconds meanwhile: retry, or the group starts without
+  // an anchor and the next restart skips what arrived while it was down. ~20 s at most.
+  for (let attempt = 1, wait = 250; ; attempt++, wait = Math.min(wait * 2, 4000)) {
+    try {
+      await anchorOnce(opts);
+      return;
+    } catch (err) {
+      const active = /running instances|active members/i.test(String(err));
+      if (active || attempt >= 8) {
+        opts.logger?.warn({ err, groupId: opts.groupId }, 'could not anchor the consumer group');
+        return;
+      }
+      opts.logger?.debug({ err, attempt, retryInMs: wait }, 'anchoring the group: retrying');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function anchorOnce(opts: AlertFeedOptions): Promise<void> {
   const admin = opts.kafka.admin();
   await admin.connect();
   try {
@@ -48,8 +68,6 @@ async function anchorGroup(opts: AlertFeedOptions): Promise<void> {
     });
     await admin.setOffsets({ groupId: opts.groupId, topic: opts.topic, partitions });
     opts.logger?.info({ groupId: opts.groupId, partitions }, 'consumer group anchored');
-  } catch (err) {
-    opts.logger?.warn({ err, groupId: opts.groupId }, 'could not anchor the consumer group');
   } finally {
     await admin.disconnect();
   }
