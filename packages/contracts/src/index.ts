@@ -3,3 +3,4 @@ export * from './alerts';
 export * from './codes';
 export * from './topics';
 export * from './rates';
+export * from './fast-decode';

@@ -21,22 +21,26 @@ function run(
   terminals: number,
   warm: number,
   measured: number,
-): { nsPerEvent: number; eventsPerSec: number } {
+): { nsPerEvent: number; eventsPerSec: number; cpuNsPerEvent: number } {
   const w = workload(terminals, 60);
   for (let done = 0; done < warm; done += BATCH) {
     const b = makeBatch(w, Math.min(BATCH, warm - done));
     for (const ev of b) engine.ingest(ev);
   }
   let ns = 0n;
+  let cpuUs = 0;
   for (let done = 0; done < measured; done += BATCH) {
     const b = makeBatch(w, Math.min(BATCH, measured - done));
     (globalThis as { gc?: () => void }).gc?.();
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < b.length; i++) engine.ingest(b[i]!);
     ns += process.hrtime.bigint() - t0;
+    const c = process.cpuUsage(c0);
+    cpuUs += c.user + c.system;
   }
   const nsPerEvent = Number(ns) / measured;
-  return { nsPerEvent, eventsPerSec: 1e9 / nsPerEvent };
+  return { nsPerEvent, eventsPerSec: 1e9 / nsPerEvent, cpuNsPerEvent: (cpuUs * 1000) / measured };
 }
 
 const rows: Record<string, string | number>[] = [];
@@ -47,6 +51,7 @@ rows.push({
   terminals: '100k',
   events: '200k after 200k warm-up',
   'ns/event': fmt(ref100k.nsPerEvent, 0),
+  'cpu ns/event': fmt(ref100k.cpuNsPerEvent, 0),
   'events/s': fmt(ref100k.eventsPerSec),
   'vs reference': '1.0x',
 });
@@ -55,8 +60,9 @@ rows.push({
   terminals: '100k',
   events: '2M after 1M warm-up',
   'ns/event': fmt(fast100k.nsPerEvent, 0),
+  'cpu ns/event': fmt(fast100k.cpuNsPerEvent, 0),
   'events/s': fmt(fast100k.eventsPerSec),
-  'vs reference': `${fmt(ref100k.nsPerEvent / fast100k.nsPerEvent, 1)}x`,
+  'vs reference': `${fmt(ref100k.nsPerEvent / fast100k.nsPerEvent, 1)}x (cpu ${fmt(ref100k.cpuNsPerEvent / fast100k.cpuNsPerEvent, 1)}x)`,
 });
 const fast1m = run(new Engine(), 1_000_000, 3_000_000, 2_000_000);
 rows.push({
@@ -64,6 +70,7 @@ rows.push({
   terminals: '1M',
   events: '2M after 3M warm-up',
   'ns/event': fmt(fast1m.nsPerEvent, 0),
+  'cpu ns/event': fmt(fast1m.cpuNsPerEvent, 0),
   'events/s': fmt(fast1m.eventsPerSec),
   'vs reference': `${fmt(ref100k.nsPerEvent / fast1m.nsPerEvent, 1)}x (ref at 100k)`,
 });

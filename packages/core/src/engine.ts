@@ -973,6 +973,23 @@ export class Engine implements WindowEngine {
     );
   }
 
+  /** Typed-array bytes by part (capacity): window state, pending timers, dedup window. */
+  memoryBreakdown(): { windowState: number; pendingTimers: number; dedup: number } {
+    const timers =
+      this.tH1.byteLength +
+      this.tH2.byteLength +
+      this.tDue.byteLength +
+      this.tMeta.byteLength +
+      this.tGen.byteLength +
+      this.tSlots.byteLength +
+      this.tTable.byteLength +
+      this.settleQ.byteLength() +
+      this.reverseQ.byteLength() +
+      this.dueHeap.byteLength();
+    const dedup = this.dedup.byteLength();
+    return { windowState: this.byteLength() - timers - dedup, pendingTimers: timers, dedup };
+  }
+
   /** Diagnostics for benchmarks: how many entities are sparse and dense. */
   layoutStats(): { slots: number; live: number; dense: number; arenaWords: number } {
     let live = 0;
