@@ -17,6 +17,7 @@ describe('processor config', () => {
   it.each([
     [{ CLICKHOUSE_URL: base.CLICKHOUSE_URL }, 'KAFKA_BROKERS'],
     [{ ...base, KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
+    [{ ...base, KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],
     [{ ...base, CLICKHOUSE_URL: 'clickhouse' }, 'CLICKHOUSE_URL'],
     [{ ...base, TOPIC_EVENTS: 'pos events' }, 'TOPIC_EVENTS'],
     [{ ...base, SETTLEMENT_DEADLINE: 'a day' }, 'SETTLEMENT_DEADLINE'],

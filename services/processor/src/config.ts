@@ -23,7 +23,10 @@ const topic = (def: string) =>
  */
 export const processorConfigSchema = z.object({
   /** host:port[,host:port]: required, the processor has no embedded mode (that is `tillwatch start`) */
-  KAFKA_BROKERS: envs.list().refine((l) => l.length > 0, 'at least one host:port'),
+  KAFKA_BROKERS: envs
+    .list()
+    .refine((l) => l.length > 0, 'at least one host:port')
+    .refine((l) => l.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'each broker as host:port'),
   /** e.g. http://clickhouse:8123 */
   CLICKHOUSE_URL: z.url(),
   CLICKHOUSE_USER: z.string().default('default'),
@@ -73,6 +76,11 @@ export const processorConfigSchema = z.object({
   RULES_FILE: z.string().min(1).optional(),
   /** Longest wait between ClickHouse retries while it is down (backoff doubles from 200 ms). */
   CLICKHOUSE_MAX_BACKOFF: duration('10s'),
+  /**
+   * Kafka group session: a member that stops heart-beating (kill -9) is replaced after this.
+   * 30 s rides out GC pauses and slow ClickHouse retries; tests use the broker minimum of 6 s.
+   */
+  PROCESSOR_SESSION_TIMEOUT: duration('30s'),
   /** Bytes fetched per partition per request: ~5,000 events of 200 B per batch. */
   KAFKA_MAX_BYTES_PER_PARTITION: envs.int(1_048_576, 1024),
   LOG_LEVEL: envs.logLevel(),

@@ -101,6 +101,11 @@ interface PartState {
   next: number;
   /** after a seek: batches that start at or past replayUntil are stale (fetched before the seek) */
   seeking: boolean;
+  /** record time the replay starts at, and its offset */
+  fromTs: number;
+  replayFrom: number;
+  /** rollups: the coverage of the replay has been checked against the merged watermark */
+  verified: boolean;
   events?: EventTask;
   rollup?: RollupTask;
 }
@@ -155,8 +160,10 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   const longest = Math.max(...DEFAULT_ENGINE_CONFIG.windowsMs);
   const largestPane = Math.max(...DEFAULT_ENGINE_CONFIG.panesMs);
   const eventReplayMs = longest + cfg.ALLOWED_LATENESS + largestPane + cfg.REPLAY_MARGIN;
-  // Partials reach a rollup partition from every source at its own pace: allow 10 min of skew.
-  const rollupReplayMs = longest + largestPane + cfg.REPLAY_MARGIN + 600_000;
+  // Partials reach a rollup partition from every source at its own pace, so the merged
+  // watermark may trail the record time at C: a first guess, checked (and widened) when the
+  // replay reaches C.
+  const rollupReplayMs = longest + largestPane + cfg.REPLAY_MARGIN;
   const approvedCodes = [...DEFAULT_ENGINE_CONFIG.codeCategories]
     .filter(([, c]) => c === CAT.approved)
     .map(([code]) => code);
@@ -191,6 +198,13 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       monitor: createMonitor({ engine: engineConfig, rules: rulesFor() }),
       statsWindows: win.statsWindows,
       paneWindow: win.paneWindow,
+      p0: win.p0,
+    });
+
+  const newRollupTask = () =>
+    new RollupTask({
+      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
+      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
     });
 
@@ -232,7 +246,16 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     const found = offsets.find((o) => o.partition === partition);
     let r = found ? Number(found.offset) : c;
     if (!(r >= 0) || r > c) r = c;
-    const st: PartState = { topic, partition, replayUntil: c, next: r, seeking: r < c };
+    const st: PartState = {
+      topic,
+      partition,
+      replayUntil: c,
+      next: r,
+      seeking: r < c,
+      fromTs,
+      replayFrom: r,
+      verified: isEvents,
+    };
     if (isEvents) {
       st.events = newEventTask(partition);
       const primed = await primeSettlements(st.events, partition, fromTs);
@@ -241,11 +264,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         'partition assigned: rebuilding state',
       );
     } else {
-      st.rollup = new RollupTask({
-        windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
-        panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
-        p0: win.p0,
-      });
+      st.rollup = newRollupTask();
       log.info(
         { topic, partition, resumeAt: c, replayFrom: r },
         'partition assigned: rebuilding state',
@@ -332,6 +351,36 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     for (const msg of messages) {
       const off = Number(msg.offset);
       if (off < st.next) continue;
+      if (!st.verified && off >= st.replayUntil) {
+        // About to emit rollup windows: every pane they may still need must be in. Sources tick
+        // at their own pace, so the merged watermark at C can trail C's record time by more than
+        // the replay allowed for: then replay again from further back (converges: the
+        // watermark at C is fixed by the records before C).
+        st.verified = true;
+        const wm = st.rollup!.watermark;
+        const need = Number.isFinite(wm) ? wm - longest - largestPane - cfg.REPLAY_MARGIN : 0;
+        if (need < st.fromTs) {
+          const offsets = await admin!.fetchTopicOffsetsByTimestamp(topic, need);
+          const found = offsets.find((o) => o.partition === partition);
+          const r = found && Number(found.offset) >= 0 ? Number(found.offset) : st.replayFrom;
+          if (r < st.replayFrom) {
+            log.info(
+              { topic, partition, watermark: wm, replayFrom: r, resumeAt: st.replayUntil },
+              'rollup replay did not reach back far enough for the merged watermark: replaying more',
+            );
+            Object.assign(st, {
+              next: r,
+              seeking: true,
+              fromTs: need,
+              replayFrom: r,
+              verified: false,
+            });
+            st.rollup = newRollupTask();
+            consumer!.seek({ topic, partition, offset: String(r) });
+            return;
+          }
+        }
+      }
       st.next = off + 1;
       last = off;
       const emitting = off >= st.replayUntil;
@@ -519,8 +568,8 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         groupId: cfg.PROCESSOR_GROUP_ID,
         readUncommitted: false,
         maxBytesPerPartition: cfg.KAFKA_MAX_BYTES_PER_PARTITION,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3000,
+        sessionTimeout: cfg.PROCESSOR_SESSION_TIMEOUT,
+        heartbeatInterval: Math.max(500, Math.floor(cfg.PROCESSOR_SESSION_TIMEOUT / 10)),
         allowAutoTopicCreation: false,
       });
       // Every (re)assignment rebuilds every partition's state from its committed offset: cheap

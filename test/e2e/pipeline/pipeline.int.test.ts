@@ -68,12 +68,6 @@ describe('pipeline end to end', () => {
     const t = tableNames(prefix);
     const truth = await checkAgainstTruth(stream.events, ch, t.stats);
     const valid = await count(ch, `SELECT count() AS n FROM ${t.events} FINAL`);
-    const byScope = await ch
-      .query({
-        query: `SELECT scope, count() AS n FROM ${t.stats} FINAL GROUP BY scope ORDER BY scope`,
-        format: 'JSONEachRow',
-      })
-      .then((r) => r.json<{ scope: string; n: string }>());
     const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
       (m) => JSON.parse(m.value!.toString()) as Alert,
     );
