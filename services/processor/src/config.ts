@@ -27,19 +27,13 @@ export const processorConfigSchema = z.object({
     .list()
     .refine((l) => l.length > 0, 'at least one host:port')
     .refine((l) => l.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'each broker as host:port'),
-  /** e.g. http://clickhouse:8123 */
+  /** http://[user:password@]host:port[/database], as @tillwatch/clickhouse reads it */
   CLICKHOUSE_URL: z.url(),
-  CLICKHOUSE_USER: z.string().default('default'),
-  CLICKHOUSE_PASSWORD: z.string().default(''),
+  /** Overrides the URL's database (default: the URL's, else `default`); created at start when missing. */
   CLICKHOUSE_DATABASE: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
-    .default('default'),
-  /** Table name prefix, so tests (and a second deployment) can share one server. */
-  PROCESSOR_TABLE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
-    .default('tw_'),
+    .optional(),
   TOPIC_EVENTS: topic(TOPICS.events),
   TOPIC_DLQ: topic(TOPICS.deadLetter),
   TOPIC_ALERTS: topic(TOPICS.alerts),
@@ -81,6 +75,11 @@ export const processorConfigSchema = z.object({
    * 30 s rides out GC pauses and slow ClickHouse retries; tests use the broker minimum of 6 s.
    */
   PROCESSOR_SESSION_TIMEOUT: duration('30s'),
+  /**
+   * Larger records are dead-lettered unread: an event is ~200 B, and a megabyte of JSON costs
+   * ~10 ms to parse on the hot path for something no terminal sends.
+   */
+  MAX_EVENT_BYTES: envs.int(65_536, 256),
   /** Bytes fetched per partition per request: ~5,000 events of 200 B per batch. */
   KAFKA_MAX_BYTES_PER_PARTITION: envs.int(1_048_576, 1024),
   LOG_LEVEL: envs.logLevel(),

@@ -1,13 +1,6 @@
 export { processorConfigSchema, loadProcessorConfig, type ProcessorEnv } from './config';
 export { createProcessor, type Processor, type ProcessorOptions } from './processor';
-export {
-  createStore,
-  tableNames,
-  migrations,
-  STAT_COLUMNS,
-  type Store,
-  type TableNames,
-} from './store';
+export { createStore, STAT_COUNTERS, type Store, type Rows } from './store';
 export {
   EventTask,
   RollupTask,

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createLogger, type Logger } from '@tillwatch/config';
-import { decodeEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import { categorize, decodeEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import {
   createKafka,
@@ -15,6 +15,7 @@ import { createMonitor, loadRulesFile, type RulesConfigInput } from '@tillwatch/
 import { Partitioners } from 'kafkajs';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
+import { ident, inList, sql } from '@tillwatch/clickhouse';
 import { createStore, emptyRows, type Rows, type Store } from './store';
 import {
   EventTask,
@@ -110,19 +111,22 @@ interface PartState {
   rollup?: RollupTask;
 }
 
-/** One TabSeparated line of the events table; ids are contract-validated, free text escaped. */
-function eventLine(
-  ev: TerminalEvent,
-  topic: string,
-  partition: number,
-  offset: string,
-  raw: Buffer,
-): string {
+/**
+ * One TabSeparated line of events_raw (@tillwatch/clickhouse column order). Ids are
+ * contract-validated ([A-Za-z0-9_.:-]); free text (eventId, txnId, currency, firmware, issuer,
+ * the raw JSON) is escaped.
+ */
+function eventLine(ev: TerminalEvent, partition: number, offset: string, rawBytes: Buffer): string {
   const txn = ev.type === 'heartbeat' ? '' : ev.txnId;
   const code = ev.type === 'auth' ? ev.responseCode : '';
-  const amount = ev.type === 'auth' || ev.type === 'settlement' ? ev.amount : 0;
-  const status = ev.type === 'reversal' || ev.type === 'settlement' ? ev.status : '';
-  return `${tsvEscape(ev.eventId)}\t${Math.floor(ev.ts / 1000)}\t${ev.ts}\t${ev.type}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${amount}\t${status}\t${topic}\t${partition}\t${offset}\t${tsvEscape(raw.toString('utf8'))}\n`;
+  const category = ev.type === 'auth' ? categorize(code) : '';
+  const amount = ev.type === 'auth' || ev.type === 'settlement' ? String(ev.amount) : '\\N';
+  const currency = ev.type === 'auth' ? ev.currency : '';
+  const firmware =
+    (ev.type === 'auth' || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '';
+  const issuer = ev.type === 'auth' && ev.issuerId ? ev.issuerId : '';
+  const sec = Math.floor(ev.ts / 1000);
+  return `${tsvEscape(ev.eventId)}\t${ev.type}\t${sec}\t${ev.ts}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${category}\t${amount}\t${tsvEscape(currency)}\t${tsvEscape(firmware)}\t${tsvEscape(issuer)}\t${tsvEscape(rawBytes.toString('utf8'))}\t${partition}\t${offset}\t${Math.floor(Date.now() / 1000)}\n`;
 }
 
 class StaleError extends Error {
@@ -142,10 +146,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   });
   const store = createStore({
     url: cfg.CLICKHOUSE_URL,
-    user: cfg.CLICKHOUSE_USER,
-    password: cfg.CLICKHOUSE_PASSWORD,
-    database: cfg.CLICKHOUSE_DATABASE,
-    prefix: cfg.PROCESSOR_TABLE_PREFIX,
+    ...(cfg.CLICKHOUSE_DATABASE ? { database: cfg.CLICKHOUSE_DATABASE } : {}),
     logger: log,
   });
 
@@ -211,19 +212,16 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   /** Rebuild pending settlements of a partition from ClickHouse's raw events. */
   const primeSettlements = async (task: EventTask, partition: number, beforeTs: number) => {
     const from = beforeTs - cfg.SETTLEMENT_DEADLINE;
-    const codes = approvedCodes.map((c) => `'${c}'`).join(',');
-    const rs = await store.client.query({
-      query: `SELECT raw FROM ${store.tables.events}
-        WHERE topic = '${cfg.TOPIC_EVENTS}' AND partition = ${partition}
+    const rows = await store.ch.query<{ raw: string }>(
+      sql`SELECT raw FROM ${ident(store.tables.events)}
+        WHERE kafka_partition = ${partition}
           AND ts_ms >= ${Math.max(0, Math.floor(from))} AND ts_ms < ${Math.floor(beforeTs)}
-          AND ((type = 'auth' AND response_code IN (${codes}))
-            OR (type = 'reversal' AND status = 'succeeded')
-            OR (type = 'settlement' AND status = 'settled'))
-        ORDER BY ts_ms, offset`,
-      format: 'JSONEachRow',
-    });
+          AND ((type = 'auth' AND response_code IN ${inList(approvedCodes)})
+            OR type = 'reversal' OR type = 'settlement')
+        ORDER BY ts_ms, kafka_offset`,
+    );
     let n = 0;
-    for (const row of await rs.json<{ raw: string }>()) {
+    for (const row of rows) {
       const d = decodeEvent(row.raw);
       if (d.ok) {
         task.prime(d.event);
@@ -395,20 +393,20 @@ export function createProcessor(opts: ProcessorOptions): Processor {
           if (emitting) {
             dead.push({ raw, key: msg.key, reason: d.reason, offset: msg.offset });
             rows.deadLetters.push({
-              topic,
-              partition,
-              offset: msg.offset,
-              received_at: Math.floor(Date.now() / 1000),
+              sourceTopic: topic,
+              sourcePartition: partition,
+              sourceOffset: msg.offset,
               reason: d.reason.slice(0, 1000),
-              raw_base64: raw ? raw.toString('base64') : '',
-              raw_size: raw ? raw.length : 0,
+              raw,
+              key: msg.key,
+              ts: Date.now(),
             });
           }
           continue;
         }
         const ev: TerminalEvent = d.event;
         if (emitting) {
-          rows.events.push(eventLine(ev, topic, partition, msg.offset, raw!));
+          rows.events.push(eventLine(ev, partition, msg.offset, raw!));
         }
         st.events!.handle(ev, emitting ? sink : null);
       } else {
@@ -437,25 +435,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       ctl.resolveOffset(String(last));
       return;
     }
-    for (const a of alerts) {
-      rows.alerts.push({
-        alert_id: a.alertId,
-        status: a.status,
-        ts: Math.floor(Date.parse(a.ts) / 1000),
-        ts_ms: Date.parse(a.ts),
-        rule: a.rule,
-        severity: a.severity,
-        scope: a.scope,
-        key: a.key,
-        merchant_id: a.merchantId ?? '',
-        region: a.region ?? '',
-        window: a.window,
-        value: a.value,
-        threshold: a.threshold,
-        first_seen: Math.floor(Date.parse(a.firstSeen) / 1000),
-        body: JSON.stringify(a),
-      });
-    }
+    rows.alerts.push(...alerts);
     const live = () => ctl.isRunning() && !ctl.isStale() && !stopping;
     await writeDurably(rows, ctl.heartbeat, live);
     if (!live()) throw new StaleError();

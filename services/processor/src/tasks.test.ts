@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { DEFAULT_ENGINE_CONFIG, ReferenceEngine, SCOPE, METRIC_COUNT } from '@tillwatch/core';
+import { STAT_COUNTERS } from './store';
 import {
   EventTask,
   RollupTask,
@@ -108,7 +109,18 @@ describe('EventTask + RollupTask', () => {
       while (j < all.length && all[j]!.ts - 10_000 < end) ref.ingest(all[j++]!);
       ref.advance(end);
       expect(ref.read(SCOPE.region, 'CN-31', 1, out)).toBe(true);
-      expect(cols.slice(6, 6 + METRIC_COUNT).map(Number)).toEqual(Array.from(out));
+      // auths, approved, failures, faults, then the counters of STAT_COUNTERS from cat_approved on
+      const counters = STAT_COUNTERS.slice(2).map(([, metric]) => out[metric]!);
+      const auths = out[0]!;
+      const failures = auths - out[1]!;
+      expect(cols.slice(7, 11 + counters.length).map(Number)).toEqual([
+        auths,
+        out[1]!,
+        failures,
+        failures - out[2]!,
+        ...counters,
+      ]);
+      expect(auths).toBeGreaterThan(0);
     }
   });
 
@@ -127,6 +139,6 @@ describe('EventTask + RollupTask', () => {
       (i) => i % 2 === 0 && T0 + i * 1000 < end,
     ).length;
     expect(want).toBeGreaterThan(10);
-    expect(Number(row[6])).toBe(want);
+    expect(Number(row[7])).toBe(want);
   });
 });

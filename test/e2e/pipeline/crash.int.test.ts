@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@tillwatch/contracts';
-import { tableNames } from '@tillwatch/processor';
+import { TABLES } from '@tillwatch/clickhouse';
 import {
   bundleProcessor,
   chClient,
@@ -42,7 +42,7 @@ describe('crash recovery', () => {
     TOPIC_ALERTS: `crash.${id}.alerts`,
     TOPIC_ROLLUPS: `crash.${id}.rollups`,
   };
-  const prefix = `crash_${id}_`;
+  const db = `crash_${id}`;
   const groupId = `crash-${id}`;
   const kafka = newKafka(`crash-${id}`);
   const ch = chClient();
@@ -57,7 +57,7 @@ describe('crash recovery', () => {
     PROCESSOR_GROUP_ID: groupId,
     // Same instance id after every restart: its transactional id fences the killed one.
     PROCESSOR_INSTANCE_ID: 'crashy',
-    PROCESSOR_TABLE_PREFIX: prefix,
+    CLICKHOUSE_DATABASE: db,
     PROCESSOR_METRICS_PORT: '0',
     PROCESSOR_SESSION_TIMEOUT: '6s',
     LOG_LEVEL: 'info',
@@ -103,12 +103,11 @@ describe('crash recovery', () => {
     await admin.disconnect();
     const elapsed = performance.now() - t0;
 
-    const t = tableNames(prefix);
     const tc = performance.now();
-    const truth = await checkAgainstTruth(stream.events, ch, t.stats, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
     const checkMs = performance.now() - tc;
-    const stored = await count(ch, `SELECT count() AS n FROM ${t.events} FINAL`);
-    const dead = await count(ch, `SELECT count() AS n FROM ${t.deadLetters} FINAL`);
+    const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
+    const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
     const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
       (m) => JSON.parse(m.value!.toString()) as Alert,
     );

@@ -22,7 +22,7 @@ import {
   type WindowEngine,
 } from '@tillwatch/core';
 import { createKafka, type Kafka } from '@tillwatch/kafka';
-import { EventTask, STAT_COLUMNS, processorEngineWindows } from '@tillwatch/processor';
+import { EventTask, STAT_COUNTERS, processorEngineWindows } from '@tillwatch/processor';
 import { createMonitor } from '@tillwatch/rules';
 import { createSimulation } from '@tillwatch/simulator';
 import { Partitioners } from 'kafkajs';
@@ -304,8 +304,9 @@ export async function checkAgainstTruth(
     }
     return false;
   };
+  const cols = ['failures', 'faults', ...STAT_COUNTERS.map(([c]) => c)];
   const rs = await ch.query({
-    query: `SELECT scope, key, window, toUInt32(ts) AS t, ${STAT_COLUMNS.join(', ')} FROM ${table} FINAL ORDER BY t`,
+    query: `SELECT scope, key, window, toUInt32(ts) AS t, ${cols.join(', ')} FROM ${table} FINAL ORDER BY t`,
     format: 'JSONEachRow',
   });
   let at = Number.NaN;
@@ -318,7 +319,7 @@ export async function checkAgainstTruth(
         key: r.key as string,
         window: r.window as string,
         ts: Number(r.t) * 1000,
-        counts: STAT_COLUMNS.map((c) => Number(r[c])),
+        counts: cols.map((c) => Number(r[c])),
       };
       truth.rows++;
       truth.byScope[row.scope] = (truth.byScope[row.scope] ?? 0) + 1;
@@ -335,10 +336,15 @@ export async function checkAgainstTruth(
       if (!ref.read(SCOPE[row.scope as ScopeName], row.key, WINDOW_LABEL[row.window]!, out))
         out.fill(0);
       truth.checked++;
-      if (row.counts.some((v, k) => v !== out[k])) {
-        if (truth.mismatched.length < 100)
-          truth.mismatched.push({ row, expected: Array.from(out) });
-        else truth.mismatched.push({ row, expected: [] });
+      // failures, faults, then STAT_COUNTERS' columns, as selected
+      const failures = out[0]! - out[1]!;
+      const want = [
+        failures,
+        failures - out[2]!,
+        ...STAT_COUNTERS.map(([, metric]) => out[metric]!),
+      ];
+      if (row.counts.some((v, k) => v !== want[k])) {
+        truth.mismatched.push({ row, expected: truth.mismatched.length < 100 ? want : [] });
       }
     }
   }

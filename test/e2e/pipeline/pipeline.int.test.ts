@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertSchema, type Alert } from '@tillwatch/contracts';
-import { createProcessor, loadProcessorConfig, tableNames } from '@tillwatch/processor';
+import { TABLES } from '@tillwatch/clickhouse';
+import { createProcessor, loadProcessorConfig } from '@tillwatch/processor';
 import {
   PARTITIONS,
   chClient,
@@ -31,7 +32,7 @@ describe('pipeline end to end', () => {
     TOPIC_ALERTS: `e2e.${id}.alerts`,
     TOPIC_ROLLUPS: `e2e.${id}.rollups`,
   };
-  const prefix = `e2e_${id}_`;
+  const db = `e2e_${id}`;
   const kafka = newKafka(`e2e-${id}`);
   const ch = chClient();
   const stream = makeStream(7, 40_000);
@@ -41,7 +42,7 @@ describe('pipeline end to end', () => {
     ...topics,
     PROCESSOR_GROUP_ID: `e2e-${id}`,
     PROCESSOR_INSTANCE_ID: 'solo',
-    PROCESSOR_TABLE_PREFIX: prefix,
+    CLICKHOUSE_DATABASE: db,
     PROCESSOR_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
   });
@@ -65,9 +66,8 @@ describe('pipeline end to end', () => {
     ]);
     const elapsed = performance.now() - t0;
 
-    const t = tableNames(prefix);
-    const truth = await checkAgainstTruth(stream.events, ch, t.stats);
-    const valid = await count(ch, `SELECT count() AS n FROM ${t.events} FINAL`);
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
+    const valid = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
       (m) => JSON.parse(m.value!.toString()) as Alert,
     );
