@@ -386,9 +386,14 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       else replayed++;
       if (isEvents) {
         const raw = msg.value;
-        const d = raw
-          ? decodeEvent(raw)
-          : { ok: false as const, reason: 'empty record (no value)' };
+        const d = !raw
+          ? { ok: false as const, reason: 'empty record (no value)' }
+          : raw.length > cfg.MAX_EVENT_BYTES
+            ? {
+                ok: false as const,
+                reason: `event of ${raw.length} bytes exceeds MAX_EVENT_BYTES (${cfg.MAX_EVENT_BYTES})`,
+              }
+            : decodeEvent(raw);
         if (!d.ok) {
           if (emitting) {
             dead.push({ raw, key: msg.key, reason: d.reason, offset: msg.offset });

@@ -75,7 +75,8 @@ describe('ClickHouse outage', () => {
     const retriesBefore = (await processor.metrics.writeRetries.get()).values[0]?.value ?? 0;
     await sleep(25_000);
     const whileDown = await committed();
-    const retries = ((await processor.metrics.writeRetries.get()).values[0]?.value ?? 0) - retriesBefore;
+    const retries =
+      ((await processor.metrics.writeRetries.get()).values[0]?.value ?? 0) - retriesBefore;
     await server.restart();
     const t0 = performance.now();
     await producing;
@@ -83,7 +84,11 @@ describe('ClickHouse outage', () => {
     const resumeMs = performance.now() - t0;
     await admin.disconnect();
 
-    const ch = createClient({ url: server.url, keep_alive: { enabled: false }, request_timeout: 120_000 });
+    const ch = createClient({
+      url: server.url,
+      keep_alive: { enabled: false },
+      request_timeout: 120_000,
+    });
     const truth = await checkAgainstTruth(stream.events, ch, TABLES.rates, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${TABLES.events} FINAL`);
     await ch.close();
