@@ -22,7 +22,7 @@ import { STAT_COUNTERS } from './store';
  * each boundary in turn and closes it: the engine can only read the window ending at the latest
  * closed boundary, so stepping is how every boundary gets its row, also across gaps.
  *
- * Rollup partials (the format of pos.rollups, see ROLLUPS.md):
+ * Rollup partials (the format of pos.rollups, see README.md):
  *   partial  key "<scope>:<key>"    {"k":"p","src":3,"s":"region","key":"CN-31","pane":t,"c":[22 counts]}
  *   tick     explicit partition     {"k":"t","src":3,"n":4,"wm":t}
  * A partial holds the counter deltas of one p0 pane [t, t+p0) of one region/firmware/issuer
