@@ -19,6 +19,8 @@ describe('processor config', () => {
     [{ ...base, KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
     [{ ...base, KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],
     [{ ...base, CLICKHOUSE_URL: 'clickhouse' }, 'CLICKHOUSE_URL'],
+    // a valid URL to zod (scheme "clickhouse:"), not one the HTTP client can use
+    [{ ...base, CLICKHOUSE_URL: 'clickhouse:8123' }, 'CLICKHOUSE_URL'],
     [{ ...base, TOPIC_EVENTS: 'pos events' }, 'TOPIC_EVENTS'],
     [{ ...base, SETTLEMENT_DEADLINE: 'a day' }, 'SETTLEMENT_DEADLINE'],
     [{ ...base, PROCESSOR_METRICS_PORT: '70000' }, 'PROCESSOR_METRICS_PORT'],

@@ -28,7 +28,9 @@ export const processorConfigSchema = z.object({
     .refine((l) => l.length > 0, 'at least one host:port')
     .refine((l) => l.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'each broker as host:port'),
   /** http://[user:password@]host:port[/database], as @tillwatch/clickhouse reads it */
-  CLICKHOUSE_URL: z.url(),
+  CLICKHOUSE_URL: z
+    .url()
+    .refine((u) => /^https?:\/\/[^/]/.test(u), 'an http(s) URL, e.g. http://clickhouse:8123'),
   /** Overrides the URL's database (default: the URL's, else `default`); created at start when missing. */
   CLICKHOUSE_DATABASE: z
     .string()

@@ -72,6 +72,17 @@ describe('crash recovery', () => {
     await ch.close();
   });
 
+  it('refuses a bad configuration at start, naming the variable (exit 78)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [bundle], {
+      env: { PATH: process.env.PATH ?? '', ...childEnv(), CLICKHOUSE_URL: 'clickhouse:8123' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/CLICKHOUSE_URL/);
+  });
+
   it('every count equals the ground truth after 6 SIGKILLs during 200k events', async () => {
     const rand = seeded(20260302);
     const t0 = performance.now();

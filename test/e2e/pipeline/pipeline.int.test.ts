@@ -72,6 +72,14 @@ describe('pipeline end to end', () => {
       (m) => JSON.parse(m.value!.toString()) as Alert,
     );
     const want = expectedAlerts(stream);
+    const metrics = await fetch(`http://127.0.0.1:${processor.metricsPort}/metrics`).then((r) =>
+      r.text(),
+    );
+    const metric = (name: string) =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     console.log(
       `[e2e] ${stream.events.length} events through the processor in ${Math.round(elapsed)} ms; ` +
         `${truth.rows} stats rows (${JSON.stringify(truth.byScope)}), ` +
@@ -84,6 +92,15 @@ describe('pipeline end to end', () => {
     if (truth.missing.length) console.log('first missing', truth.missing.slice(0, 5));
 
     expect(valid).toBe(stream.events.length);
+    // Prometheus: events/s source, lag per partition (caught up: 0 or a transaction marker),
+    // batch write latency, alert counts.
+    expect(metric('tw_processor_events_total{outcome="valid"}')).toBe(stream.events.length);
+    expect(metric('tw_processor_decode_errors_total')).toBe(0);
+    expect(metrics).toMatch(
+      /tw_processor_consumer_lag\{topic="[^"]+events",partition="3"\} [01]\n/,
+    );
+    expect(metric('tw_processor_batch_write_seconds_count')).toBeGreaterThan(0);
+    expect(metric('tw_processor_alerts_total')).toBe(want.length);
     expect(truth.rows).toBeGreaterThan(0);
     expect(new Set(Object.keys(truth.byScope))).toEqual(
       new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer']),
