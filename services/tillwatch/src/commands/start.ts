@@ -118,6 +118,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const gateway = await createGateway({
     config: gwCfg,
     store,
+    webhooks: { store: webhookStore },
     logger: log.child({ svc: 'gateway' }),
   });
   const url = await gateway.listen();
