@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     exclude: ['**/*.int.test.ts', '**/node_modules/**'],
-    testTimeout: 60_000,
+    // generous: turbo runs several suites at once on 2 cores; nothing here asserts on time
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
