@@ -280,7 +280,16 @@ export class EpisodeBook {
   }
 
   private send(ep: Episode, now: number, out: AlertRecord[]): void {
-    const silence = this.silences.match(ep, now);
+    const silence = this.silences.match(
+      {
+        rule: ep.rule,
+        scope: ep.scope,
+        key: ep.key,
+        merchantId: ep.last.merchantId,
+        region: ep.last.region,
+      },
+      now,
+    );
     if (silence) {
       if (ep.silencedBy === undefined) {
         ep.silencedBy = silence.id ?? 'silence';

@@ -21,8 +21,16 @@ export {
   type RulesConfigInput,
   type RateRuleConfig,
 } from './config';
-export { SilenceSet, silenceSchema, type Silence, type SilenceInput } from './silences';
+export {
+  SilenceSet,
+  fromStoredSilence,
+  silenceSchema,
+  type Silence,
+  type SilenceInput,
+  type StoredSilenceLike,
+} from './silences';
 export { RULE_TEXTS, textsFor, type RuleTexts } from './texts';
 export { wilsonLower, wilsonUpper, poissonCdf, poissonSf } from './stats';
 export { replay, type ReplayOptions, type ReplayResult } from './replay';
 export { watchRulesFile, type RulesWatcher, type WatchRulesOptions } from './watch';
+export { CROSS_PARTITION_RULES, CROSS_PARTITION_CATEGORIES } from './rules';

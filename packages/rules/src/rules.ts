@@ -60,6 +60,22 @@ const RULE_CATS: Partial<Record<RuleId, readonly Category[]>> = {
   card_testing: ['cardholder', 'issuer', 'terminal', 'security', 'timeout', 'other'],
 };
 
+/**
+ * Rules whose keys (region, issuer, firmware version) span every source partition: the Kafka
+ * processor runs them in its rollup stage, over merged windows and the failures the source
+ * partitions forward, not per partition.
+ */
+export const CROSS_PARTITION_RULES = [
+  'regional_outage',
+  'issuer_degradation',
+  'firmware_regression',
+] as const satisfies readonly RuleId[];
+
+/** Failure categories the cross-partition rules read from the tracker (breadth and evidence). */
+export const CROSS_PARTITION_CATEGORIES: readonly Category[] = [
+  ...new Set(CROSS_PARTITION_RULES.flatMap((r) => RULE_CATS[r] ?? [])),
+];
+
 export interface RegionVolume {
   auths: HourlyProfile;
   heartbeats: HourlyProfile;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TerminalEvent } from '@tillwatch/contracts';
 import type { AlertRecord } from './episodes';
 import { createMonitor } from './monitor';
-import { SilenceSet, type SilenceInput } from './silences';
+import { SilenceSet, fromStoredSilence, type SilenceInput } from './silences';
 import { smallFleet, stream, T0 } from './testing';
 
 const t = { rule: 'terminal_fault_spike', scope: 'terminal', key: 'T0042' } as const;
@@ -124,5 +124,54 @@ describe('silenced alerts are recorded, not sent', () => {
     expect(mon.silences.map((s) => s.id)).toEqual(['x']);
     expect(() => mon.setSilences([{ scope: 'planet' as never }])).toThrow(/scope/);
     expect(mon.silences.map((s) => s.id)).toEqual(['x']);
+  });
+
+  it('with a merchant matcher, only alerts of that merchant are kept from the sinks', () => {
+    // T3_0 belongs to M3 (smallFleet): a silence on another merchant changes nothing
+    expect(run([{ id: 'other', merchantId: 'M4' }]).sent.some((a) => a.key === 'T3_0')).toBe(true);
+    const { sent, quiet } = run([{ id: 'shop', merchantId: 'M3' }]);
+    expect(sent.filter((a) => a.key === 'T3_0')).toEqual([]);
+    expect(quiet.some((a) => a.key === 'T3_0' && a.silenced)).toBe(true);
+  });
+});
+
+describe('merchant and region matchers', () => {
+  it("match the alert's merchant and region, never an alert without one", () => {
+    const set = new SilenceSet([
+      { id: 'm', merchantId: 'M00*' },
+      { id: 'r', region: 'CN-44' },
+    ]);
+    expect(set.match({ ...t, merchantId: 'M0012' }, 0)?.id).toBe('m');
+    expect(set.match({ ...t, merchantId: 'M1012' }, 0)).toBeUndefined();
+    expect(set.match({ ...t, merchantId: 'M1012', region: 'CN-44' }, 0)?.id).toBe('r');
+    expect(
+      set.match({ rule: 'regional_outage', scope: 'region', key: 'CN-31', region: 'CN-31' }, 0),
+    ).toBeUndefined();
+  });
+
+  it('fromStoredSilence keeps every matcher of a gateway silence and its range', () => {
+    const s = fromStoredSilence({
+      id: 's1',
+      matchers: { rule: 'terminal_fault_spike', merchantId: 'M0001', region: 'CN-44' },
+      startsAt: '2026-03-02T00:00:00.000Z',
+      endsAt: '2026-03-02T02:00:00.000Z',
+      comment: 'maintenance',
+    });
+    expect(s).toEqual({
+      id: 's1',
+      rule: 'terminal_fault_spike',
+      merchantId: 'M0001',
+      region: 'CN-44',
+      from: Date.parse('2026-03-02T00:00:00.000Z'),
+      until: Date.parse('2026-03-02T02:00:00.000Z'),
+      comment: 'maintenance',
+    });
+    const set = new SilenceSet([s]);
+    const at1 = Date.parse('2026-03-02T01:00:00.000Z');
+    expect(set.match({ ...t, merchantId: 'M0001', region: 'CN-44' }, at1)?.id).toBe('s1');
+    expect(set.match({ ...t, merchantId: 'M0002', region: 'CN-44' }, at1)).toBeUndefined();
+    expect(
+      set.match({ ...t, merchantId: 'M0001', region: 'CN-44' }, at1 + 3_600_000),
+    ).toBeUndefined();
   });
 });

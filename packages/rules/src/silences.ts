@@ -24,6 +24,10 @@ export const silenceSchema = z
     scope: z.enum(SCOPES).optional(),
     /** exact key or glob */
     key: z.string().min(1).optional(),
+    /** the alert's merchant (exact or glob): a merchant's own alerts, whatever their scope */
+    merchantId: z.string().min(1).optional(),
+    /** the alert's region (exact or glob) */
+    region: z.string().min(1).optional(),
     /** absolute range in event time: epoch ms or ISO-8601 with offset; either end open */
     from: time.optional(),
     until: time.optional(),
@@ -63,12 +67,16 @@ export interface SilenceTarget {
   rule: RuleId;
   scope: Scope;
   key: string;
+  merchantId?: string | undefined;
+  region?: string | undefined;
 }
 
 interface CompiledSilence {
   silence: Silence;
   rule?: (s: string) => boolean;
   key?: (s: string) => boolean;
+  merchant?: (s: string) => boolean;
+  region?: (s: string) => boolean;
   days?: Set<number>;
   startMin?: number;
   endMin?: number;
@@ -86,6 +94,8 @@ function compile(s: Silence): CompiledSilence {
   const c: CompiledSilence = { silence: s, offsetMs: 0 };
   if (s.rule !== undefined) c.rule = picomatch(s.rule);
   if (s.key !== undefined) c.key = picomatch(s.key, { dot: true });
+  if (s.merchantId !== undefined) c.merchant = picomatch(s.merchantId, { dot: true });
+  if (s.region !== undefined) c.region = picomatch(s.region, { dot: true });
   if (s.recurring) {
     const r = s.recurring;
     if (r.days) {
@@ -154,6 +164,11 @@ export class SilenceSet {
       if (c.rule && !c.rule(target.rule)) continue;
       if (s.scope !== undefined && s.scope !== target.scope) continue;
       if (c.key && !c.key(target.key)) continue;
+      // a merchant/region matcher never matches an alert without one (a region outage has no
+      // merchant): silencing one shop must not mute the fleet's alerts
+      if (c.merchant && (target.merchantId === undefined || !c.merchant(target.merchantId)))
+        continue;
+      if (c.region && (target.region === undefined || !c.region(target.region))) continue;
       if (s.from !== undefined && ts < s.from) continue;
       if (s.until !== undefined && ts >= s.until) continue;
       if (!inRecurring(c, ts)) continue;
@@ -161,4 +176,29 @@ export class SilenceSet {
     }
     return undefined;
   }
+}
+
+/** A silence as the gateway stores it (@tillwatch/clickhouse StoredSilence, structurally). */
+export interface StoredSilenceLike {
+  id: string;
+  matchers: { rule?: string; scope?: string; key?: string; merchantId?: string; region?: string };
+  startsAt: string;
+  endsAt: string;
+  comment?: string;
+}
+
+/** The gateway's silence (board, API) as the rules' silence: same matchers, same range. */
+export function fromStoredSilence(s: StoredSilenceLike): SilenceInput {
+  const m = s.matchers;
+  return {
+    id: s.id,
+    ...(m.rule ? { rule: m.rule } : {}),
+    ...(m.scope ? { scope: m.scope as Scope } : {}),
+    ...(m.key ? { key: m.key } : {}),
+    ...(m.merchantId ? { merchantId: m.merchantId } : {}),
+    ...(m.region ? { region: m.region } : {}),
+    from: Date.parse(s.startsAt),
+    until: Date.parse(s.endsAt),
+    ...(s.comment ? { comment: s.comment } : {}),
+  };
 }

@@ -68,6 +68,15 @@ export const processorConfigSchema = z.object({
    * out of order (the simulator's reach back 4.4 s) and record timestamps that trail event time.
    */
   REPLAY_MARGIN: duration('1m'),
+  /**
+   * Event time a source partition may trail the newest before the rollup stage stops waiting
+   * for it (region, firmware and issuer windows would otherwise stall behind a partition with
+   * no traffic). Its partials for windows already closed are then counted as late, not merged:
+   * large enough to ride out a restart's replay, small enough that the regional board moves.
+   */
+  ROLLUP_IDLE_AFTER: duration('5m'),
+  /** How often the gateway's silences are re-read from ClickHouse. */
+  SILENCES_REFRESH: duration('10s'),
   /** Rules file (JSON or YAML) merged over the shipped defaults. */
   RULES_FILE: z.string().min(1).optional(),
   /** Longest wait between ClickHouse retries while it is down (backoff doubles from 200 ms). */

@@ -11,17 +11,25 @@ import {
   type KafkaMessage,
   type Producer,
 } from '@tillwatch/kafka';
-import { createMonitor, loadRulesFile, type RulesConfigInput } from '@tillwatch/rules';
+import {
+  CROSS_PARTITION_CATEGORIES,
+  createMonitor,
+  fromStoredSilence,
+  loadRulesFile,
+  type RulesConfigInput,
+  type SilenceInput,
+} from '@tillwatch/rules';
 import { Partitioners } from 'kafkajs';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
-import { ident, inList, sql } from '@tillwatch/clickhouse';
+import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
 import { createStore, emptyRows, type Rows, type Store } from './store';
 import {
   EventTask,
   tsvEscape,
   RollupTask,
   processorEngineWindows,
+  rulesForStage,
   type RollupMessage,
   type RollupRecord,
   type TaskSink,
@@ -68,9 +76,6 @@ export interface Processor {
   readonly metricsPort: number;
   readonly store: Store;
 }
-
-/** Rules that need every partition's view run in the rollup stage, not per partition. */
-const CROSS_PARTITION_RULES = ['regional_outage', 'firmware_regression', 'issuer_degradation'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -170,16 +175,16 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     .map(([code]) => code);
 
   const baseRules = (cfg.RULES_FILE ? loadRulesFile(cfg.RULES_FILE) : {}) as RulesConfigInput;
-  const rulesFor = (): RulesConfigInput => {
-    const rules: Record<string, unknown> = {
-      ...(baseRules.rules ?? {}),
-      ...(opts.rules?.rules ?? {}),
-    };
-    for (const id of CROSS_PARTITION_RULES) {
-      rules[id] = { ...((rules[id] as object) ?? {}), enabled: false };
-    }
-    return { ...baseRules, ...opts.rules, rules } as RulesConfigInput;
-  };
+  const rulesFor = (stage: 'events' | 'rollup'): RulesConfigInput =>
+    rulesForStage(
+      {
+        ...baseRules,
+        ...opts.rules,
+        rules: { ...(baseRules.rules ?? {}), ...(opts.rules?.rules ?? {}) },
+      } as RulesConfigInput,
+      stage,
+    );
+  const forwardCategories = new Set(CROSS_PARTITION_CATEGORIES.map((c) => CAT[c]));
 
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
@@ -190,13 +195,31 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   let rollupPartitions = 0;
   const states = new Map<string, PartState>();
   let stopping = false;
+  // Silences made on the gateway (ClickHouse `silences`), re-read every SILENCES_REFRESH and
+  // applied to every task's rules: a silenced transition is recorded by the rules but neither
+  // written nor sent to pos.alerts (so no webhook either). Operator input, not event data: a
+  // replay after a crash applies the silences of its own time.
+  let silences: SilenceInput[] = [];
+  let silencesKey = '[]';
+  let silenceTimer: NodeJS.Timeout | undefined;
+  const monitorsOf = (st: PartState) => [st.events?.monitor, st.rollup?.monitor];
+  const refreshSilences = async () => {
+    const list = (await listSilences(store.ch)).map(fromStoredSilence);
+    const key = JSON.stringify(list);
+    if (key === silencesKey) return;
+    silencesKey = key;
+    silences = list;
+    for (const st of states.values()) for (const m of monitorsOf(st)) m?.setSilences?.(list);
+    log.info({ silences: list.length }, 'silences updated');
+  };
 
   const newEventTask = (partition: number) =>
     new EventTask({
       partition,
       sourcePartitions,
       rollupPartitions,
-      monitor: createMonitor({ engine: engineConfig, rules: rulesFor() }),
+      monitor: createMonitor({ engine: engineConfig, rules: rulesFor('events'), silences }),
+      forwardCategories,
       statsWindows: win.statsWindows,
       paneWindow: win.paneWindow,
       p0: win.p0,
@@ -207,6 +230,18 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
+      idleAfterMs: cfg.ROLLUP_IDLE_AFTER,
+      monitor: (windows) =>
+        createMonitor({
+          engine: {
+            ...engineConfig,
+            windowsMs: windows.config.windowsMs,
+            panesMs: windows.config.panesMs,
+          },
+          engineFactory: () => windows,
+          rules: rulesFor('rollup'),
+          silences,
+        }),
     });
 
   /** Rebuild pending settlements of a partition from ClickHouse's raw events. */
@@ -522,6 +557,13 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       metricsPort = served.port;
       log.info({ port: metricsPort }, 'metrics on /metrics');
       await store.migrate();
+      await refreshSilences();
+      silenceTimer = setInterval(() => {
+        refreshSilences().catch((e: unknown) =>
+          log.warn({ err: (e as Error).message }, 'silences refresh failed; keeping the last list'),
+        );
+      }, cfg.SILENCES_REFRESH);
+      silenceTimer.unref();
       await ensureTopics(
         kafka,
         [
@@ -589,6 +631,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     },
     async stop() {
       stopping = true;
+      clearInterval(silenceTimer);
       await consumer
         ?.disconnect()
         .catch((e: unknown) => log.warn({ err: e }, 'consumer disconnect'));

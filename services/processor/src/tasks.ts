@@ -1,14 +1,18 @@
-import type { Alert, TerminalEvent } from '@tillwatch/contracts';
-import { windowLabel } from '@tillwatch/contracts';
+import { RULE_IDS, windowLabel, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import { CROSS_PARTITION_RULES, type RulesConfigInput, type SilenceInput } from '@tillwatch/rules';
 import {
+  CAT,
+  FLEET_KEY,
   M,
   METRIC_COUNT,
+  Outcome,
   SCOPE,
   type EngineConfig,
   type ScopeIndex,
   type ScopeName,
   type WindowEngine,
 } from '@tillwatch/core';
+import { MergedWindows } from './rollup-engine';
 import { STAT_COUNTERS } from './store';
 
 /**
@@ -23,19 +27,46 @@ import { STAT_COUNTERS } from './store';
  * closed boundary, so stepping is how every boundary gets its row, also across gaps.
  *
  * Rollup partials (the format of pos.rollups, see README.md):
- *   partial  key "<scope>:<key>"    {"k":"p","src":3,"s":"region","key":"CN-31","pane":t,"c":[22 counts]}
- *   tick     explicit partition     {"k":"t","src":3,"n":4,"wm":t}
+ *   partial  key "<scope>:<key>"    {"k":"p","src":3,"s":"region","key":"CN-31","pane":t,"c":[22 counts],
+ *                                    "f":[failures], "a":[presence]}
+ *   tick     explicit partition     {"k":"t","src":3,"n":4,"wm":t,"c":[22 fleet counts]}
  * A partial holds the counter deltas of one p0 pane [t, t+p0) of one region/firmware/issuer
  * key as seen by one source partition: exactly the engine's counters for that key over a window
  * of one pane, which the processor keeps as an extra engine window (windowsMs gets p0 appended).
  * A tick says "source partition `src` (of `n`) has sent every partial of panes ending at or
  * before `wm`"; each source sends one to every rollup partition at every p0 boundary, so a
- * rollup partition knows the pane is complete once all n sources ticked past it. The record
- * timestamp is the pane end (event time): recovery finds its replay start by timestamp.
+ * rollup partition knows the pane is complete once all n sources ticked past it. It carries the
+ * source's fleet counts of the pane (the rules compare a key with the rest of the fleet). The
+ * record timestamp is the pane end (event time): recovery finds its replay start by timestamp.
+ *
+ * The cross-partition rules (regional_outage, issuer_degradation, firmware_regression) also need
+ * breadth (how many terminals or merchants fail) and evidence (top codes, terminals): counters do
+ * not sum those. So a partial also carries, optionally:
+ *   f  the pane's failures of the categories those rules read (timeout, issuer, terminal, other;
+ *      not cardholder declines, the bulk of healthy failures), one FailureTuple each;
+ *   a  presence: terminals of the key seen in the pane and not announced in the last 30 minutes
+ *      (region and firmware partials), so "terminals in the region / on the version" is known.
+ * In a healthy fleet that is a few percent of the events; in an outage, the failing auths.
  */
 
 export const PARTITION_LOCAL_SCOPES: readonly ScopeName[] = ['terminal', 'merchant'];
 export const ROLLUP_SCOPES: readonly ScopeName[] = ['region', 'firmware', 'issuer'];
+
+/** [eventId, ts, terminalId, merchantId, region, firmware ('' unknown), code, txnId, amount, issuerId ('' none)] */
+export type FailureTuple = [
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  string,
+];
+/** [terminalId, merchantId, region, firmware ('' unknown), ts] */
+export type PresenceTuple = [string, string, string, string, number];
 
 export interface PartialRecord {
   k: 'p';
@@ -44,12 +75,16 @@ export interface PartialRecord {
   key: string;
   pane: number;
   c: number[];
+  f?: FailureTuple[];
+  a?: PresenceTuple[];
 }
 export interface TickRecord {
   k: 't';
   src: number;
   n: number;
   wm: number;
+  /** the source's fleet counts of the pane [wm - p0, wm) */
+  c?: number[];
 }
 export type RollupRecord = PartialRecord | TickRecord;
 
@@ -128,8 +163,25 @@ export function statLine(
 /** What an EventTask needs of the Monitor (structural, so tests can drive a bare engine). */
 export interface MonitorLike {
   readonly engine: WindowEngine;
+  /** Outcome.Accepted (0) when the event counted */
   ingest(ev: TerminalEvent): unknown;
   tick(watermarkMs?: number): Alert[];
+  setSilences?(list: readonly SilenceInput[]): void;
+}
+
+/**
+ * Terminals are announced to the rollup at most this often: within the rollup's replay span
+ * (1 h + margin), so a rebuilt rollup knows every live terminal, and a small share of the
+ * traffic (a terminal heartbeats 12 times an hour and sells more).
+ */
+const ANNOUNCE_EVERY_MS = 30 * 60_000;
+/** failures forwarded per terminal per pane: breadth needs one, evidence a few */
+const MAX_FORWARDED_PER_TERMINAL = 8;
+
+interface PaneForward {
+  failures: FailureTuple[];
+  presence: PresenceTuple[];
+  perTerminal: Map<string, number>;
 }
 
 export interface EventTaskOptions {
@@ -142,10 +194,13 @@ export interface EventTaskOptions {
   statsWindows: number;
   paneWindow: number;
   p0: number;
+  /** failure categories (core CAT indices) forwarded to the rollup for the cross-partition rules */
+  forwardCategories?: ReadonlySet<number>;
 }
 
 export class EventTask {
   readonly engine: WindowEngine;
+  readonly monitor: MonitorLike;
   /** next pane boundary to close (multiple of p0) */
   private next = Number.NaN;
   private readonly m = new Float64Array(METRIC_COUNT);
@@ -153,10 +208,15 @@ export class EventTask {
   private readonly panes: readonly number[];
   private readonly lateness: number;
   private readonly labels: readonly string[];
+  /** pane start -> what to forward with that pane's partials */
+  private readonly forward = new Map<number, PaneForward>();
+  /** terminal -> event time it was last announced to the rollup */
+  private readonly announced = new Map<string, number>();
   boundariesClosed = 0;
 
   constructor(private readonly o: EventTaskOptions) {
     this.engine = o.monitor.engine;
+    this.monitor = o.monitor;
     this.windows = this.engine.config.windowsMs;
     this.panes = this.engine.config.panesMs;
     this.lateness = this.engine.config.allowedLatenessMs;
@@ -171,7 +231,50 @@ export class EventTask {
       this.close(this.next, sink);
       this.next += this.o.p0;
     }
-    this.o.monitor.ingest(ev);
+    if (this.o.monitor.ingest(ev) === Outcome.Accepted && this.o.forwardCategories) {
+      this.collect(ev, this.o.forwardCategories);
+    }
+  }
+
+  /** Keep what the rollup's cross-partition rules need of an accepted event. */
+  private collect(ev: TerminalEvent, cats: ReadonlySet<number>): void {
+    if (ev.type === 'settlement') return;
+    const paneStart = Math.floor(ev.ts / this.o.p0) * this.o.p0;
+    const info = this.engine.terminalInfo(ev.terminalId);
+    const fw = info?.firmware ?? '';
+    let fwd: PaneForward | undefined;
+    const bucket = () => {
+      fwd = this.forward.get(paneStart);
+      if (!fwd) {
+        fwd = { failures: [], presence: [], perTerminal: new Map() };
+        this.forward.set(paneStart, fwd);
+      }
+      return fwd;
+    };
+    const last = this.announced.get(ev.terminalId);
+    if (last === undefined || ev.ts - last >= ANNOUNCE_EVERY_MS) {
+      this.announced.set(ev.terminalId, ev.ts);
+      bucket().presence.push([ev.terminalId, ev.merchantId, ev.region, fw, ev.ts]);
+    }
+    if (ev.type !== 'auth') return;
+    const cat = this.engine.config.codeCategories.get(ev.responseCode) ?? CAT.other;
+    if (!cats.has(cat)) return;
+    const b = bucket();
+    const n = b.perTerminal.get(ev.terminalId) ?? 0;
+    if (n >= MAX_FORWARDED_PER_TERMINAL) return;
+    b.perTerminal.set(ev.terminalId, n + 1);
+    b.failures.push([
+      ev.eventId,
+      ev.ts,
+      ev.terminalId,
+      ev.merchantId,
+      ev.region,
+      fw,
+      ev.responseCode,
+      ev.txnId,
+      ev.amount,
+      ev.issuerId ?? '',
+    ]);
   }
 
   /** Feed an event of the settlement rebuild (before the replay): no stepping, no outputs. */
@@ -182,6 +285,15 @@ export class EventTask {
   private close(b: number, sink: TaskSink | null): void {
     const alerts = this.o.monitor.tick(b);
     this.boundariesClosed++;
+    const paneStart = b - this.o.p0;
+    const fwd = this.forward.get(paneStart);
+    for (const t of this.forward.keys()) if (t <= paneStart) this.forward.delete(t);
+    if (this.announced.size > 4 * 65_536) {
+      // Bounded: a terminal not seen for an announce period is announced again anyway.
+      for (const [id, ts] of this.announced) {
+        if (ts < b - ANNOUNCE_EVERY_MS) this.announced.delete(id);
+      }
+    }
     if (!sink) return;
     for (const a of alerts) sink.alert(a);
     const e = this.engine;
@@ -202,7 +314,7 @@ export class EventTask {
     }
     // Partials: the pane window [b - p0, b) of every rollup key that had a contribution in it.
     const pw = this.o.paneWindow;
-    const paneStart = b - this.o.p0;
+    const partials = new Map<string, PartialRecord>();
     for (const scope of ROLLUP_SCOPES) {
       const si: ScopeIndex = SCOPE[scope];
       for (const key of e.touchedSince(si, paneStart)) {
@@ -210,27 +322,49 @@ export class EventTask {
         let any = false;
         for (let i = 0; i < METRIC_COUNT; i++) if (m[i] !== 0) any = true;
         if (!any) continue;
-        sink.rollup({
-          key: `${scope}:${key}`,
-          value: {
-            k: 'p',
-            src: this.o.partition,
-            s: scope,
-            key,
-            pane: paneStart,
-            c: Array.from(m),
-          },
-          timestamp: b,
+        partials.set(`${scope}:${key}`, {
+          k: 'p',
+          src: this.o.partition,
+          s: scope,
+          key,
+          pane: paneStart,
+          c: Array.from(m),
         });
       }
     }
+    if (fwd) {
+      const to = (scope: ScopeName, key: string): PartialRecord => {
+        const id = `${scope}:${key}`;
+        let p = partials.get(id);
+        if (!p) {
+          // a key with forwarded records but no counter delta (cannot happen for an accepted
+          // event in the pane; kept total so nothing forwarded is dropped)
+          p = { k: 'p', src: this.o.partition, s: scope, key, pane: paneStart, c: [] };
+          partials.set(id, p);
+        }
+        return p;
+      };
+      for (const f of fwd.failures) {
+        (to('region', f[4]).f ??= []).push(f);
+        if (f[5]) (to('firmware', f[5]).f ??= []).push(f);
+        if (f[9]) (to('issuer', f[9]).f ??= []).push(f);
+      }
+      for (const a of fwd.presence) {
+        (to('region', a[2]).a ??= []).push(a);
+        if (a[3]) (to('firmware', a[3]).a ??= []).push(a);
+      }
+    }
+    for (const [id, value] of partials) sink.rollup({ key: id, value, timestamp: b });
+    const fleet = e.read(SCOPE.fleet, FLEET_KEY, pw, m) ? Array.from(m) : undefined;
     for (let r = 0; r < this.o.rollupPartitions; r++) {
-      sink.rollup({
-        partition: r,
-        key: null,
-        value: { k: 't', src: this.o.partition, n: this.o.sourcePartitions, wm: b },
-        timestamp: b,
-      });
+      const value: TickRecord = {
+        k: 't',
+        src: this.o.partition,
+        n: this.o.sourcePartitions,
+        wm: b,
+      };
+      if (fleet) value.c = fleet;
+      sink.rollup({ partition: r, key: null, value, timestamp: b });
     }
   }
 }
@@ -239,36 +373,62 @@ export interface RollupTaskOptions {
   windowsMs: readonly number[];
   panesMs: readonly number[];
   p0: number;
+  /** the Monitor running the cross-partition rules over the merged windows; none: stats only */
+  monitor?: (windows: MergedWindows) => MonitorLike;
+  /**
+   * A source whose tick trails the newest source's by more than this (event time) is idle and
+   * not waited for; without it one partition with no traffic would hold every rollup window
+   * back forever. Its partials for panes already closed then count as `late`. Default: never.
+   */
+  idleAfterMs?: number;
 }
 
 /**
  * Merges partials of one pos.rollups partition: counter deltas per (scope, key, p0 pane), summed
- * over source partitions, windows summed from panes. A boundary closes once every source
- * partition ticked past it (the minimum of their watermarks), so a window row is emitted only
- * when all of its panes are in.
+ * over source partitions, windows summed from panes (MergedWindows). A boundary closes once every
+ * source partition ticked past it (the minimum of their watermarks), so a window row is emitted
+ * only when all of its panes are in. At each boundary the cross-partition rules run over the
+ * merged windows, with the failures and presence the sources forwarded in their tracker.
  */
 export class RollupTask {
+  readonly windows: MergedWindows;
+  readonly monitor: MonitorLike | undefined;
   private readonly srcWm = new Map<number, number>();
   private sources = 0;
-  /** "scope\u0000key" -> pane start -> counts */
-  private readonly panes = new Map<string, Map<number, Float64Array>>();
+  private firstWm = Number.NaN;
+  private maxWm = Number.NEGATIVE_INFINITY;
   private next = Number.NaN;
   private closedUpTo = Number.NEGATIVE_INFINITY;
-  private readonly longest: number;
   private readonly sum = new Float64Array(METRIC_COUNT);
-  /** partials for panes already closed: should not happen; counted, not silently lost */
+  private readonly labels: readonly string[];
+  /** partials for panes already closed (a source that was idle, or a bug): counted, not merged */
   late = 0;
+  /** forwarded failures and presence records handed to the rules' tracker */
+  forwarded = 0;
+  /** forwarded records by pane start, until their pane closes */
+  private readonly held = new Map<number, TerminalEvent[]>();
 
   constructor(private readonly o: RollupTaskOptions) {
-    this.longest = Math.max(...o.windowsMs);
+    this.windows = new MergedWindows({ windowsMs: o.windowsMs, panesMs: o.panesMs });
+    this.monitor = o.monitor?.(this.windows);
+    this.labels = o.windowsMs.map(windowLabel);
   }
 
-  /** Global watermark: every source's tick, or -Infinity until all have ticked. */
+  /** Global watermark: the slowest non-idle source's tick, or -Infinity while one is awaited. */
   get watermark(): number {
-    if (this.sources === 0 || this.srcWm.size < this.sources) return Number.NEGATIVE_INFINITY;
+    if (this.sources === 0) return Number.NEGATIVE_INFINITY;
+    const idle = this.o.idleAfterMs ?? Number.POSITIVE_INFINITY;
     let min = Number.POSITIVE_INFINITY;
-    for (const v of this.srcWm.values()) if (v < min) min = v;
-    return min;
+    for (let src = 0; src < this.sources; src++) {
+      const v = this.srcWm.get(src);
+      if (v === undefined) {
+        if (this.maxWm - this.firstWm > idle) continue;
+        return Number.NEGATIVE_INFINITY;
+      }
+      if (v < this.maxWm - idle) continue;
+      if (v < min) min = v;
+    }
+    return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
   }
 
   handle(rec: RollupRecord, sink: TaskSink | null): void {
@@ -278,18 +438,28 @@ export class RollupTask {
         this.late++;
         return;
       }
-      const id = `${rec.s}\u0000${rec.key}`;
-      let byPane = this.panes.get(id);
-      if (!byPane) this.panes.set(id, (byPane = new Map()));
-      let c = byPane.get(rec.pane);
-      if (!c) byPane.set(rec.pane, (c = new Float64Array(METRIC_COUNT)));
-      for (let i = 0; i < METRIC_COUNT; i++) c[i]! += rec.c[i] ?? 0;
+      this.windows.add(SCOPE[rec.s], rec.key, rec.pane, rec.c);
+      if (this.monitor && (rec.f || rec.a)) {
+        // Held until the pane closes: sources run ahead of each other by whole batches, and
+        // the rules must see the failures up to the boundary they judge, not minutes past it.
+        let held = this.held.get(rec.pane);
+        if (!held) this.held.set(rec.pane, (held = []));
+        for (const f of rec.f ?? []) held.push(failureEvent(f));
+        for (const a of rec.a ?? []) held.push(presenceEvent(a));
+      }
       if (Number.isNaN(this.next) || end < this.next) this.next = end;
       return;
     }
     this.sources = Math.max(this.sources, rec.n);
     const prev = this.srcWm.get(rec.src) ?? Number.NEGATIVE_INFINITY;
-    if (rec.wm > prev) this.srcWm.set(rec.src, rec.wm);
+    if (!(rec.wm > prev)) return;
+    this.srcWm.set(rec.src, rec.wm);
+    if (Number.isNaN(this.firstWm)) this.firstWm = rec.wm;
+    if (rec.wm > this.maxWm) this.maxWm = rec.wm;
+    if (rec.c && rec.wm > this.closedUpTo) {
+      this.windows.add(SCOPE.fleet, FLEET_KEY, rec.wm - this.o.p0, rec.c);
+      if (Number.isNaN(this.next) || rec.wm < this.next) this.next = rec.wm;
+    } else if (rec.c) this.late++;
     const wm = this.watermark;
     if (Number.isNaN(this.next)) return;
     while (this.next <= wm) {
@@ -300,43 +470,91 @@ export class RollupTask {
   }
 
   private close(b: number, sink: TaskSink | null): void {
-    const horizon = b - this.longest;
-    for (const [id, byPane] of this.panes) {
-      for (const t of byPane.keys()) if (t < horizon) byPane.delete(t);
-      if (byPane.size === 0) {
-        this.panes.delete(id);
-        continue;
+    if (this.monitor && this.held.size) {
+      const panes = [...this.held.keys()].filter((t) => t < b).sort((x, y) => x - y);
+      for (const t of panes) {
+        const evs = this.held.get(t)!.sort((x, y) => x.ts - y.ts);
+        this.held.delete(t);
+        this.forwarded += evs.length;
+        for (const ev of evs) this.monitor.ingest(ev);
       }
-      if (!sink) continue;
-      const sep = id.indexOf('\u0000');
-      const scope = id.slice(0, sep) as ScopeName;
-      const key = id.slice(sep + 1);
-      for (let w = 0; w < this.o.windowsMs.length; w++) {
-        const pane = this.o.panesMs[w]!;
-        if (b % pane !== 0) continue;
-        let touched = false;
-        for (const t of byPane.keys()) if (t >= b - pane && t < b) touched = true;
-        if (!touched) continue;
-        const start = b - this.o.windowsMs[w]!;
-        this.sum.fill(0);
-        for (const [t, c] of byPane) {
-          if (t < start || t >= b) continue;
-          for (let i = 0; i < METRIC_COUNT; i++) this.sum[i]! += c[i]!;
+    }
+    this.windows.advance(b);
+    const alerts = this.monitor?.tick(b) ?? [];
+    if (!sink) return;
+    for (const a of alerts) sink.alert(a);
+    for (const scope of ROLLUP_SCOPES) {
+      const si = SCOPE[scope];
+      for (const key of this.windows.keys(si)) {
+        const byPane = this.windows.panesOf(si, key)!;
+        for (let w = 0; w < this.o.windowsMs.length; w++) {
+          const pane = this.o.panesMs[w]!;
+          if (b % pane !== 0) continue;
+          let touched = false;
+          for (const t of byPane.keys()) if (t >= b - pane && t < b) touched = true;
+          if (!touched) continue;
+          this.windows.sumInto(si, key, b - this.o.windowsMs[w]!, b, this.sum);
+          sink.stats(
+            statLine(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : ''),
+          );
         }
-        sink.stats(
-          statLine(
-            scope,
-            key,
-            windowLabel(this.o.windowsMs[w]!),
-            b,
-            this.sum,
-            '',
-            scope === 'region' ? key : '',
-          ),
-        );
       }
     }
   }
+}
+
+/**
+ * Forwarded records as the events the rules' tracker observes. Only what the tracker reads is
+ * filled in (currency is not forwarded): these never reach an engine that counts.
+ */
+function failureEvent(f: FailureTuple): TerminalEvent {
+  const ev = {
+    type: 'auth',
+    eventId: f[0],
+    ts: f[1],
+    terminalId: f[2],
+    merchantId: f[3],
+    region: f[4],
+    responseCode: f[6],
+    txnId: f[7],
+    amount: f[8],
+    currency: '',
+  } as TerminalEvent & { type: 'auth' };
+  if (f[5]) ev.firmware = f[5];
+  if (f[9]) ev.issuerId = f[9];
+  return ev;
+}
+
+function presenceEvent(a: PresenceTuple): TerminalEvent {
+  const ev = {
+    type: 'heartbeat',
+    eventId: `~presence:${a[0]}:${a[4]}`,
+    ts: a[4],
+    terminalId: a[0],
+    merchantId: a[1],
+    region: a[2],
+  } as TerminalEvent & { type: 'heartbeat' };
+  if (a[3]) ev.firmware = a[3];
+  return ev;
+}
+
+/**
+ * Rules that need every partition's view (region, issuer, firmware) run in the rollup stage,
+ * the others in the event partitions: each stage gets the configured rules with the other
+ * stage's switched off, so every rule runs in exactly one place.
+ */
+export function rulesForStage(
+  rules: RulesConfigInput,
+  stage: 'events' | 'rollup',
+): RulesConfigInput {
+  const out: Record<string, unknown> = { ...(rules.rules ?? {}) };
+  const cross = new Set<string>(CROSS_PARTITION_RULES);
+  for (const id of RULE_IDS) {
+    if (cross.has(id) !== (stage === 'rollup')) {
+      out[id] = { ...((out[id] as object | undefined) ?? {}), enabled: false };
+    }
+  }
+  return { ...rules, rules: out } as RulesConfigInput;
 }
 
 export { iso };

@@ -13,7 +13,7 @@ import {
   toNotifierConfig,
   type Notifier,
 } from '@tillwatch/notifier';
-import { createMonitor, loadRulesFile, type Monitor } from '@tillwatch/rules';
+import { createMonitor, fromStoredSilence, loadRulesFile, type Monitor } from '@tillwatch/rules';
 import { JournalWebhookStore } from '@tillwatch/webhooks';
 import { createRealtimeFeed, createSimulation } from '@tillwatch/simulator';
 import { loadStartConfig, type StartConfig } from '../config';
@@ -78,21 +78,8 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
   });
   const store = new MemoryStore();
-  // Silences made on the board mute the rules too (rule/scope/key; merchant/region matchers
-  // are applied by the store, which marks such alerts as silenced).
-  store.onSilencesChanged((silences) =>
-    monitor.setSilences(
-      silences.map((s) => ({
-        id: s.id,
-        ...(s.matchers.rule ? { rule: s.matchers.rule } : {}),
-        ...(s.matchers.scope ? { scope: s.matchers.scope } : {}),
-        ...(s.matchers.key ? { key: s.matchers.key } : {}),
-        from: Date.parse(s.startsAt),
-        until: Date.parse(s.endsAt),
-        comment: s.comment,
-      })),
-    ),
-  );
+  // Silences made on the board mute the rules too: rule, scope, key, merchant and region.
+  store.onSilencesChanged((silences) => monitor.setSilences(silences.map(fromStoredSilence)));
 
   const keys: AllInOne['keys'] = [];
   const firstMerchant = sim.fleet.merchants[0]?.id;
