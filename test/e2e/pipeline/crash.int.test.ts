@@ -2,27 +2,27 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '@tillwatch/contracts';
 import { TABLES } from '@tillwatch/clickhouse';
 import {
+  alertSig,
   bundleProcessor,
   chClient,
   checkAgainstTruth,
+  committedCount,
   count,
   createTopics,
   duplicatedEpisodes,
-  env,
   expectedAlerts,
   makeStream,
-  newKafka,
+  pipelineSuite,
+  processorVars,
   produce,
-  readTopic,
+  readAlerts,
   seeded,
   sleep,
   spawnProcessor,
   streamRecords,
-  uniqueSuffix,
-  waitCaughtUp,
+  waitProcessed,
   type ChildProcessor,
 } from './harness';
 
@@ -35,33 +35,20 @@ import {
  * hold the two equal; the 40k-event end-to-end suite uses ReferenceEngine itself.
  */
 describe('crash recovery', () => {
-  const id = uniqueSuffix();
-  const topics = {
-    TOPIC_EVENTS: `crash.${id}.events`,
-    TOPIC_DLQ: `crash.${id}.dlq`,
-    TOPIC_ALERTS: `crash.${id}.alerts`,
-    TOPIC_ROLLUPS: `crash.${id}.rollups`,
-  };
-  const db = `crash_${id}`;
-  const groupId = `crash-${id}`;
-  const kafka = newKafka(`crash-${id}`);
+  const suite = pipelineSuite('crash');
+  const { topics, db, groupId, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(11, 200_000);
   const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'tw-crash-')), 'processor.log');
   let bundle = '';
   let child: ChildProcessor | undefined;
-  const childEnv = () => ({
-    KAFKA_BROKERS: env('KAFKA_BROKERS'),
-    CLICKHOUSE_URL: env('CLICKHOUSE_URL'),
-    ...topics,
-    PROCESSOR_GROUP_ID: groupId,
-    // Same instance id after every restart: its transactional id fences the killed one.
-    PROCESSOR_INSTANCE_ID: 'crashy',
-    CLICKHOUSE_DATABASE: db,
-    PROCESSOR_METRICS_PORT: '0',
-    PROCESSOR_SESSION_TIMEOUT: '6s',
-    LOG_LEVEL: 'info',
-  });
+  const childEnv = () =>
+    processorVars(suite, {
+      // Same instance id after every restart: its transactional id fences the killed one.
+      instance: 'crashy',
+      logLevel: 'info',
+      extra: { PROCESSOR_SESSION_TIMEOUT: '6s' },
+    });
 
   beforeAll(async () => {
     await createTopics(kafka, Object.values(topics));
@@ -90,10 +77,7 @@ describe('crash recovery', () => {
     const kills: string[] = [];
     const admin = kafka.admin();
     await admin.connect();
-    const progress = async () => {
-      const [c] = await admin.fetchOffsets({ groupId, topics: [topics.TOPIC_EVENTS] });
-      return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    };
+    const progress = () => committedCount(admin, groupId, topics.TOPIC_EVENTS);
     for (let k = 0; k < 6; k++) {
       child = await spawnProcessor(bundle, childEnv(), logFile);
       // A random point: 4 to 12 s after start (start-up, rebalance, replay or steady work).
@@ -106,7 +90,7 @@ describe('crash recovery', () => {
     }
     await producing;
     child = await spawnProcessor(bundle, childEnv(), logFile);
-    await waitCaughtUp(kafka, groupId, [topics.TOPIC_EVENTS, topics.TOPIC_ROLLUPS], {
+    await waitProcessed(suite, {
       alive: () => {
         if (child?.exited) throw new Error(`processor died; see ${logFile}`);
       },
@@ -119,14 +103,11 @@ describe('crash recovery', () => {
     const checkMs = performance.now() - tc;
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
-    const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
-      (m) => JSON.parse(m.value!.toString()) as Alert,
-    );
+    const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const dups = duplicatedEpisodes(alerts);
     const want = expectedAlerts(stream);
-    const sig = (a: Alert) => `${a.alertId}|${a.status}|${a.ts}`;
-    const got = new Set(alerts.map(sig));
-    const exp = new Set(want.map(sig));
+    const got = new Set(alerts.map(alertSig));
+    const exp = new Set(want.map(alertSig));
     const missingAlerts = [...exp].filter((s) => !got.has(s));
     const extraAlerts = [...got].filter((s) => !exp.has(s));
     console.log(

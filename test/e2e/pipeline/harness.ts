@@ -22,7 +22,15 @@ import {
   type WindowEngine,
 } from '@tillwatch/core';
 import { createKafka, type Kafka } from '@tillwatch/kafka';
-import { EventTask, STAT_COUNTERS, processorEngineWindows } from '@tillwatch/processor';
+import {
+  EventTask,
+  STAT_COUNTERS,
+  createProcessor,
+  loadProcessorConfig,
+  processorEngineWindows,
+  type Processor,
+  type ProcessorEnv,
+} from '@tillwatch/processor';
 import { createMonitor } from '@tillwatch/rules';
 import { createSimulation } from '@tillwatch/simulator';
 import { Partitioners } from 'kafkajs';
@@ -431,6 +439,122 @@ export function newKafka(clientId: string): Kafka {
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+/** The four topics the processor reads and writes, as its TOPIC_* variables. */
+export interface PipelineTopics {
+  TOPIC_EVENTS: string;
+  TOPIC_DLQ: string;
+  TOPIC_ALERTS: string;
+  TOPIC_ROLLUPS: string;
+}
+
+/**
+ * One suite's own names on the shared broker and server, so suites never see each other's data:
+ * topics `<prefix>.<id>.events|dlq|alerts|rollups`, database `<prefix>_<id>`, consumer group
+ * and Kafka client id `<prefix>-<id>`.
+ */
+export interface PipelineSuite {
+  id: string;
+  topics: PipelineTopics;
+  db: string;
+  groupId: string;
+  kafka: Kafka;
+}
+
+export function pipelineSuite(prefix: string): PipelineSuite {
+  const id = uniqueSuffix();
+  return {
+    id,
+    topics: {
+      TOPIC_EVENTS: `${prefix}.${id}.events`,
+      TOPIC_DLQ: `${prefix}.${id}.dlq`,
+      TOPIC_ALERTS: `${prefix}.${id}.alerts`,
+      TOPIC_ROLLUPS: `${prefix}.${id}.rollups`,
+    },
+    db: `${prefix}_${id}`,
+    groupId: `${prefix}-${id}`,
+    kafka: newKafka(`${prefix}-${id}`),
+  };
+}
+
+export interface ProcessorVarsOptions {
+  /** PROCESSOR_INSTANCE_ID: two live instances must differ; a restart keeps it to fence the old one */
+  instance: string;
+  logLevel: 'error' | 'warn' | 'info';
+  /**
+   * Where the processor writes. Default: the shared server (CLICKHOUSE_URL) and the suite's own
+   * database; a suite with a server of its own names it (no database: the URL's default).
+   */
+  clickhouse?: { url: string; database?: string };
+  /** Further variables of processorConfigSchema, e.g. MAX_EVENT_BYTES. */
+  extra?: Record<string, string>;
+}
+
+/**
+ * The processor's environment for a suite: its topics, group, instance, database, and a free
+ * metrics port (0). Plain strings, as a child process gets them.
+ */
+export function processorVars(
+  suite: PipelineSuite,
+  opts: ProcessorVarsOptions,
+): Record<string, string> {
+  const clickhouse = opts.clickhouse ?? { url: env('CLICKHOUSE_URL'), database: suite.db };
+  return {
+    KAFKA_BROKERS: env('KAFKA_BROKERS'),
+    CLICKHOUSE_URL: clickhouse.url,
+    ...(clickhouse.database === undefined ? {} : { CLICKHOUSE_DATABASE: clickhouse.database }),
+    ...suite.topics,
+    PROCESSOR_GROUP_ID: suite.groupId,
+    PROCESSOR_INSTANCE_ID: opts.instance,
+    PROCESSOR_METRICS_PORT: '0',
+    LOG_LEVEL: opts.logLevel,
+    ...opts.extra,
+  };
+}
+
+/** processorVars() read through the processor's own schema, as it reads its environment. */
+export function processorConfig(suite: PipelineSuite, opts: ProcessorVarsOptions): ProcessorEnv {
+  return loadProcessorConfig(processorVars(suite, opts));
+}
+
+/** An in-process processor for the suite, not yet started (the test starts it, afterAll stops it). */
+export function createSuiteProcessor(suite: PipelineSuite, opts: ProcessorVarsOptions): Processor {
+  return createProcessor({ config: processorConfig(suite, opts) });
+}
+
+/**
+ * Wait until the suite's group has worked through everything on the events topic and the
+ * rollups it wrote itself (see waitCaughtUp).
+ */
+export function waitProcessed(
+  suite: PipelineSuite,
+  opts: { timeoutMs?: number; alive?: () => void } = {},
+): Promise<void> {
+  return waitCaughtUp(
+    suite.kafka,
+    suite.groupId,
+    [suite.topics.TOPIC_EVENTS, suite.topics.TOPIC_ROLLUPS],
+    opts,
+  );
+}
+
+/** Events of `topic` the group has committed, summed over partitions (none yet: 0). */
+export async function committedCount(
+  admin: ReturnType<Kafka['admin']>,
+  groupId: string,
+  topic: string,
+): Promise<number> {
+  const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
+/** Every alert transition on the topic, parsed (see readTopic for when reading stops). */
+export async function readAlerts(kafka: Kafka, topic: string): Promise<Alert[]> {
+  return (await readTopic(kafka, topic)).map((m) => JSON.parse(m.value!.toString()) as Alert);
+}
+
+/** One alert transition: an episode's id, its status and when. */
+export const alertSig = (a: Alert): string => `${a.alertId}|${a.status}|${a.ts}`;
 
 export { eventTimeToMs, DEFAULT_CODE_TABLE };
 

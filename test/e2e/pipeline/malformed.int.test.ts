@@ -2,21 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TABLES } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
-import { createProcessor, loadProcessorConfig } from '@tillwatch/processor';
 import {
   PARTITIONS,
   chClient,
   checkAgainstTruth,
   count,
+  createSuiteProcessor,
   createTopics,
-  env,
   makeStream,
-  newKafka,
+  pipelineSuite,
   produce,
   readTopic,
   streamRecords,
-  uniqueSuffix,
-  waitCaughtUp,
+  waitProcessed,
 } from './harness';
 
 const MAX_EVENT_BYTES = 4096;
@@ -87,31 +85,15 @@ function malformed(valid: readonly string[], n: number, seed: number): Buffer[] 
 }
 
 describe('malformed input', () => {
-  const id = uniqueSuffix();
-  const topics = {
-    TOPIC_EVENTS: `bad.${id}.events`,
-    TOPIC_DLQ: `bad.${id}.dlq`,
-    TOPIC_ALERTS: `bad.${id}.alerts`,
-    TOPIC_ROLLUPS: `bad.${id}.rollups`,
-  };
-  const db = `bad_${id}`;
-  const groupId = `bad-${id}`;
-  const kafka = newKafka(`bad-${id}`);
+  const suite = pipelineSuite('bad');
+  const { topics, db, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(31, 20_000);
   const junk = malformed(stream.values, 10_000, 4242);
-  const processor = createProcessor({
-    config: loadProcessorConfig({
-      KAFKA_BROKERS: env('KAFKA_BROKERS'),
-      CLICKHOUSE_URL: env('CLICKHOUSE_URL'),
-      CLICKHOUSE_DATABASE: db,
-      ...topics,
-      PROCESSOR_GROUP_ID: groupId,
-      PROCESSOR_INSTANCE_ID: 'bad',
-      PROCESSOR_METRICS_PORT: '0',
-      MAX_EVENT_BYTES: String(MAX_EVENT_BYTES),
-      LOG_LEVEL: 'error',
-    }),
+  const processor = createSuiteProcessor(suite, {
+    instance: 'bad',
+    logLevel: 'error',
+    extra: { MAX_EVENT_BYTES: String(MAX_EVENT_BYTES) },
   });
 
   beforeAll(async () => {
@@ -147,7 +129,7 @@ describe('malformed input', () => {
 
   it('dead-letters every malformed record with a reason, counts every valid one, never fails a batch', async () => {
     await processor.start();
-    await waitCaughtUp(kafka, groupId, [topics.TOPIC_EVENTS, topics.TOPIC_ROLLUPS]);
+    await waitProcessed(suite);
     const dlq = await readTopic(kafka, topics.TOPIC_DLQ);
     const tableRows = await ch
       .query({

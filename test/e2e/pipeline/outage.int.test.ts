@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@clickhouse/client';
 import { TABLES } from '@tillwatch/clickhouse';
-import { createProcessor, loadProcessorConfig } from '@tillwatch/processor';
+import type { Processor } from '@tillwatch/processor';
 import { startClickHouse, type LocalClickHouse } from '../../../deploy/local/clickhouse/start.mjs';
 import {
   checkAgainstTruth,
+  committedCount,
   count,
+  createSuiteProcessor,
   createTopics,
-  env,
   makeStream,
-  newKafka,
+  pipelineSuite,
   produce,
   sleep,
   streamRecords,
-  uniqueSuffix,
-  waitCaughtUp,
+  waitProcessed,
 } from './harness';
 
 /**
@@ -24,34 +24,22 @@ import {
  * twice. It needs a server it may kill, so it starts its own (deploy/local) beside the shared one.
  */
 describe('ClickHouse outage', () => {
-  const id = uniqueSuffix();
-  const topics = {
-    TOPIC_EVENTS: `outage.${id}.events`,
-    TOPIC_DLQ: `outage.${id}.dlq`,
-    TOPIC_ALERTS: `outage.${id}.alerts`,
-    TOPIC_ROLLUPS: `outage.${id}.rollups`,
-  };
-  const groupId = `outage-${id}`;
-  const kafka = newKafka(`outage-${id}`);
+  const suite = pipelineSuite('outage');
+  const { topics, groupId, kafka } = suite;
   const stream = makeStream(23, 60_000);
   let server: LocalClickHouse;
-  let processor: ReturnType<typeof createProcessor>;
+  let processor: Processor;
 
   beforeAll(async () => {
     server = await startClickHouse();
     await createTopics(kafka, Object.values(topics));
-    processor = createProcessor({
-      config: loadProcessorConfig({
-        KAFKA_BROKERS: env('KAFKA_BROKERS'),
-        CLICKHOUSE_URL: server.url,
-        ...topics,
-        PROCESSOR_GROUP_ID: groupId,
-        PROCESSOR_INSTANCE_ID: 'outage',
-        PROCESSOR_METRICS_PORT: '0',
-        // Retries every 2 s at most: the test is not kept waiting after the server is back.
-        CLICKHOUSE_MAX_BACKOFF: '2s',
-        LOG_LEVEL: 'error',
-      }),
+    processor = createSuiteProcessor(suite, {
+      instance: 'outage',
+      logLevel: 'error',
+      // Its own server, the URL's default database.
+      clickhouse: { url: server.url },
+      // Retries every 2 s at most: the test is not kept waiting after the server is back.
+      extra: { CLICKHOUSE_MAX_BACKOFF: '2s' },
     });
   }, 120_000);
   afterAll(async () => {
@@ -62,10 +50,7 @@ describe('ClickHouse outage', () => {
   it('pauses while ClickHouse is down, resumes by itself, loses and doubles nothing', async () => {
     const admin = kafka.admin();
     await admin.connect();
-    const committed = async () => {
-      const [c] = await admin.fetchOffsets({ groupId, topics: [topics.TOPIC_EVENTS] });
-      return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    };
+    const committed = () => committedCount(admin, groupId, topics.TOPIC_EVENTS);
     await processor.start();
     const producing = produce(kafka, topics.TOPIC_EVENTS, streamRecords(stream), 1000);
     // Mid-stream: once a fifth of the events are committed.
@@ -80,7 +65,7 @@ describe('ClickHouse outage', () => {
     await server.restart();
     const t0 = performance.now();
     await producing;
-    await waitCaughtUp(kafka, groupId, [topics.TOPIC_EVENTS, topics.TOPIC_ROLLUPS]);
+    await waitProcessed(suite);
     const resumeMs = performance.now() - t0;
     await admin.disconnect();
 

@@ -1,22 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertSchema, type Alert } from '@tillwatch/contracts';
+import { alertSchema } from '@tillwatch/contracts';
 import { TABLES } from '@tillwatch/clickhouse';
-import { createProcessor, loadProcessorConfig } from '@tillwatch/processor';
 import {
   PARTITIONS,
+  alertSig,
   chClient,
   checkAgainstTruth,
   count,
+  createSuiteProcessor,
   createTopics,
-  env,
   expectedAlerts,
   makeStream,
-  newKafka,
+  pipelineSuite,
   produce,
-  readTopic,
+  readAlerts,
   streamRecords,
-  uniqueSuffix,
-  waitCaughtUp,
+  waitProcessed,
 } from './harness';
 
 /**
@@ -25,28 +24,11 @@ import {
  * and as alert transitions on pos.alerts equal to the Monitor's over each partition.
  */
 describe('pipeline end to end', () => {
-  const id = uniqueSuffix();
-  const topics = {
-    TOPIC_EVENTS: `e2e.${id}.events`,
-    TOPIC_DLQ: `e2e.${id}.dlq`,
-    TOPIC_ALERTS: `e2e.${id}.alerts`,
-    TOPIC_ROLLUPS: `e2e.${id}.rollups`,
-  };
-  const db = `e2e_${id}`;
-  const kafka = newKafka(`e2e-${id}`);
+  const suite = pipelineSuite('e2e');
+  const { topics, db, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(7, 40_000);
-  const config = loadProcessorConfig({
-    KAFKA_BROKERS: env('KAFKA_BROKERS'),
-    CLICKHOUSE_URL: env('CLICKHOUSE_URL'),
-    ...topics,
-    PROCESSOR_GROUP_ID: `e2e-${id}`,
-    PROCESSOR_INSTANCE_ID: 'solo',
-    CLICKHOUSE_DATABASE: db,
-    PROCESSOR_METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
-  const processor = createProcessor({ config });
+  const processor = createSuiteProcessor(suite, { instance: 'solo', logLevel: 'warn' });
 
   beforeAll(async () => {
     await createTopics(kafka, Object.values(topics));
@@ -60,17 +42,12 @@ describe('pipeline end to end', () => {
   it('window stats equal the reference engine, alerts equal the per-partition monitors', async () => {
     const t0 = performance.now();
     await processor.start();
-    await waitCaughtUp(kafka, config.PROCESSOR_GROUP_ID, [
-      topics.TOPIC_EVENTS,
-      topics.TOPIC_ROLLUPS,
-    ]);
+    await waitProcessed(suite);
     const elapsed = performance.now() - t0;
 
     const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
     const valid = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
-    const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
-      (m) => JSON.parse(m.value!.toString()) as Alert,
-    );
+    const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const want = expectedAlerts(stream);
     const metrics = await fetch(`http://127.0.0.1:${processor.metricsPort}/metrics`).then((r) =>
       r.text(),
@@ -110,8 +87,7 @@ describe('pipeline end to end', () => {
 
     for (const a of alerts) expect(alertSchema.safeParse(a).success).toBe(true);
     expect(want.length).toBeGreaterThan(0);
-    const sig = (a: Alert) => `${a.alertId}|${a.status}|${a.ts}`;
-    expect(alerts.map(sig).sort()).toEqual(want.map(sig).sort());
+    expect(alerts.map(alertSig).sort()).toEqual(want.map(alertSig).sort());
     const firing = alerts.filter((a) => a.status === 'firing');
     expect(new Set(firing.map((a) => `${a.alertId}|${a.ts}`)).size).toBe(firing.length);
     void PARTITIONS;

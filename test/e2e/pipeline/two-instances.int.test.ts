@@ -1,53 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@tillwatch/clickhouse';
-import type { Alert } from '@tillwatch/contracts';
-import { createProcessor, loadProcessorConfig, type Processor } from '@tillwatch/processor';
+import type { Processor } from '@tillwatch/processor';
 import {
+  alertSig,
   chClient,
   checkAgainstTruth,
   count,
+  createSuiteProcessor,
   createTopics,
   duplicatedEpisodes,
-  env,
   expectedAlerts,
   makeStream,
-  newKafka,
+  pipelineSuite,
   produce,
-  readTopic,
+  readAlerts,
   streamRecords,
-  uniqueSuffix,
-  waitCaughtUp,
+  waitProcessed,
 } from './harness';
 
 /** Two processors in one consumer group split the partitions and together produce what one does. */
 describe('two instances', () => {
-  const id = uniqueSuffix();
-  const topics = {
-    TOPIC_EVENTS: `two.${id}.events`,
-    TOPIC_DLQ: `two.${id}.dlq`,
-    TOPIC_ALERTS: `two.${id}.alerts`,
-    TOPIC_ROLLUPS: `two.${id}.rollups`,
-  };
-  const db = `two_${id}`;
-  const groupId = `two-${id}`;
-  const kafka = newKafka(`two-${id}`);
+  const suite = pipelineSuite('two');
+  const { topics, db, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(41, 40_000);
-  const make = (instance: string): Processor =>
-    createProcessor({
-      config: loadProcessorConfig({
-        KAFKA_BROKERS: env('KAFKA_BROKERS'),
-        CLICKHOUSE_URL: env('CLICKHOUSE_URL'),
-        CLICKHOUSE_DATABASE: db,
-        ...topics,
-        PROCESSOR_GROUP_ID: groupId,
-        PROCESSOR_INSTANCE_ID: instance,
-        PROCESSOR_METRICS_PORT: '0',
-        LOG_LEVEL: 'error',
-      }),
-    });
-  const a = make('a');
-  const b = make('b');
+  const a = createSuiteProcessor(suite, { instance: 'a', logLevel: 'error' });
+  const b = createSuiteProcessor(suite, { instance: 'b', logLevel: 'error' });
 
   beforeAll(async () => {
     await createTopics(kafka, Object.values(topics));
@@ -60,17 +38,14 @@ describe('two instances', () => {
   it('split the partitions and produce the same stats and alerts as one', async () => {
     await Promise.all([a.start(), b.start()]);
     await produce(kafka, topics.TOPIC_EVENTS, streamRecords(stream));
-    await waitCaughtUp(kafka, groupId, [topics.TOPIC_EVENTS, topics.TOPIC_ROLLUPS]);
+    await waitProcessed(suite);
     const valid = async (p: Processor) =>
       (await p.metrics.events.get()).values.find((v) => v.labels.outcome === 'valid')?.value ?? 0;
     const [va, vb] = [await valid(a), await valid(b)];
     const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
-    const alerts = (await readTopic(kafka, topics.TOPIC_ALERTS)).map(
-      (m) => JSON.parse(m.value!.toString()) as Alert,
-    );
+    const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const want = expectedAlerts(stream);
-    const sig = (x: Alert) => `${x.alertId}|${x.status}|${x.ts}`;
     console.log(
       `[two] instance a handled ${va} events, b ${vb}; raw events ${stored}/${stream.events.length}; ` +
         `stats rows ${truth.rows}: ${truth.mismatched.length} differ, ${truth.missing.length} missing; ` +
@@ -82,6 +57,6 @@ describe('two instances', () => {
     expect(truth.mismatched.length).toBe(0);
     expect(truth.missing.length).toBe(0);
     expect(duplicatedEpisodes(alerts)).toEqual([]);
-    expect([...new Set(alerts.map(sig))].sort()).toEqual(want.map(sig).sort());
+    expect([...new Set(alerts.map(alertSig))].sort()).toEqual(want.map(alertSig).sort());
   });
 });
