@@ -69,12 +69,11 @@ export const processorConfigSchema = z.object({
    */
   REPLAY_MARGIN: duration('1m'),
   /**
-   * Event time a source partition may trail the newest before the rollup stage stops waiting
-   * for it (region, firmware and issuer windows would otherwise stall behind a partition with
-   * no traffic). Its partials for windows already closed are then counted as late, not merged:
-   * large enough to ride out a restart's replay, small enough that the regional board moves.
+   * An events partition caught up and without a record this long (wall clock) is reported idle
+   * to the rollup stage, which then stops waiting for it: region, firmware and issuer windows
+   * would otherwise stall behind a partition with no traffic.
    */
-  ROLLUP_IDLE_AFTER: duration('5m'),
+  ROLLUP_IDLE_AFTER: duration('30s'),
   /** How often the gateway's silences are re-read from ClickHouse. */
   SILENCES_REFRESH: duration('10s'),
   /** Rules file (JSON or YAML) merged over the shipped defaults. */

@@ -62,7 +62,12 @@ export function createMetrics() {
     }),
     lateRollups: new Gauge({
       name: 'tw_processor_rollup_late_partials',
-      help: 'rollup partials that arrived after their pane closed (should stay 0)',
+      help: 'rollup partials that arrived after their pane closed (0 unless an idle source woke up with old events)',
+      registers: [registry],
+    }),
+    idleTicks: new Counter({
+      name: 'tw_processor_idle_source_ticks_total',
+      help: 'idle events partitions reported to the rollup stage (caught up, no record for ROLLUP_IDLE_AFTER)',
       registers: [registry],
     }),
   };

@@ -195,6 +195,17 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   let rollupPartitions = 0;
   const states = new Map<string, PartState>();
   let stopping = false;
+  /** one producer runs one transaction at a time: batches and idle ticks take turns */
+  let txChain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = txChain.then(fn, fn);
+    txChain = run.catch(() => {});
+    return run;
+  };
+  /** events partitions of this member, and when each last gave a record (wall clock) */
+  let assigned = new Set<number>();
+  const lastRecordAt = new Map<number, number>();
+  let idleTimer: NodeJS.Timeout | undefined;
   // Silences made on the gateway (ClickHouse `silences`), re-read every SILENCES_REFRESH and
   // applied to every task's rules: a silenced transition is recorded by the rules but neither
   // written nor sent to pos.alerts (so no webhook either). Operator input, not event data: a
@@ -230,7 +241,6 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
-      idleAfterMs: cfg.ROLLUP_IDLE_AFTER,
       monitor: (windows) =>
         createMonitor({
           engine: {
@@ -378,6 +388,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       rollup: (m) => rollups.push(m),
     };
     const isEvents = topic === cfg.TOPIC_EVENTS;
+    if (isEvents) lastRecordAt.set(partition, Date.now());
     let last = -1;
     let emitted = 0;
     let replayed = 0;
@@ -481,64 +492,118 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     if (!live()) throw new StaleError();
 
     const t0 = performance.now();
-    const tx = await txRetry(() => producer!.transaction());
-    try {
-      if (alerts.length) {
+    await exclusive(async () => {
+      const tx = await txRetry(() => producer!.transaction());
+      try {
+        if (alerts.length) {
+          await txRetry(() =>
+            tx.send({
+              topic: cfg.TOPIC_ALERTS,
+              acks: -1,
+              messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+            }),
+          );
+        }
+        if (rollups.length) {
+          await txRetry(() =>
+            tx.send({
+              topic: cfg.TOPIC_ROLLUPS,
+              acks: -1,
+              messages: rollups.map((m) => ({
+                key: m.key,
+                value: JSON.stringify(m.value),
+                timestamp: String(m.timestamp),
+                ...(m.partition !== undefined ? { partition: m.partition } : {}),
+              })),
+            }),
+          );
+        }
+        if (dead.length) {
+          await txRetry(() =>
+            tx.send({
+              topic: cfg.TOPIC_DLQ,
+              acks: -1,
+              messages: dead.map((d) => ({
+                key: d.key,
+                value: d.raw,
+                headers: deadLetterHeaders({
+                  raw: d.raw,
+                  reason: d.reason,
+                  sourceTopic: topic,
+                  sourcePartition: partition,
+                  sourceOffset: d.offset,
+                }),
+              })),
+            }),
+          );
+        }
         await txRetry(() =>
-          tx.send({
-            topic: cfg.TOPIC_ALERTS,
-            acks: -1,
-            messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+          tx.sendOffsets({
+            consumerGroupId: cfg.PROCESSOR_GROUP_ID,
+            topics: [{ topic, partitions: [{ partition, offset: String(last + 1) }] }],
           }),
         );
+        await txRetry(() => tx.commit());
+      } catch (e) {
+        await tx.abort().catch(() => {});
+        throw e;
       }
-      if (rollups.length) {
-        await txRetry(() =>
-          tx.send({
-            topic: cfg.TOPIC_ROLLUPS,
-            acks: -1,
-            messages: rollups.map((m) => ({
-              key: m.key,
-              value: JSON.stringify(m.value),
-              timestamp: String(m.timestamp),
-              ...(m.partition !== undefined ? { partition: m.partition } : {}),
-            })),
-          }),
-        );
-      }
-      if (dead.length) {
-        await txRetry(() =>
-          tx.send({
-            topic: cfg.TOPIC_DLQ,
-            acks: -1,
-            messages: dead.map((d) => ({
-              key: d.key,
-              value: d.raw,
-              headers: deadLetterHeaders({
-                raw: d.raw,
-                reason: d.reason,
-                sourceTopic: topic,
-                sourcePartition: partition,
-                sourceOffset: d.offset,
-              }),
-            })),
-          }),
-        );
-      }
-      await txRetry(() =>
-        tx.sendOffsets({
-          consumerGroupId: cfg.PROCESSOR_GROUP_ID,
-          topics: [{ topic, partitions: [{ partition, offset: String(last + 1) }] }],
-        }),
-      );
-      await txRetry(() => tx.commit());
-    } catch (e) {
-      await tx.abort().catch(() => {});
-      throw e;
-    }
+    });
     metrics.commitSeconds.observe((performance.now() - t0) / 1000);
     for (const a of alerts) metrics.alerts.inc({ rule: a.rule, status: a.status });
     ctl.resolveOffset(String(last));
+  };
+
+  /**
+   * Idle sources: an events partition of this member that is caught up (nothing past its
+   * committed offset but the last commit marker) and gave no record for ROLLUP_IDLE_AFTER (wall
+   * clock) tells every rollup partition not to wait for it, until its next ordinary tick. Sent
+   * again every half period while it lasts, so a rollup partition replaying after a restart
+   * meets one. Its own transaction, no offsets: an aborted one is simply sent again.
+   */
+  const sendIdleTicks = async () => {
+    if (stopping || !producer || !admin || assigned.size === 0) return;
+    const now = Date.now();
+    const quiet = [...assigned].filter(
+      (p) => now - (lastRecordAt.get(p) ?? now) >= cfg.ROLLUP_IDLE_AFTER,
+    );
+    if (!quiet.length) return;
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(cfg.TOPIC_EVENTS),
+      admin.fetchOffsets({ groupId: cfg.PROCESSOR_GROUP_ID, topics: [cfg.TOPIC_EVENTS] }),
+    ]);
+    const high = new Map(ends.map((o) => [o.partition, Number(o.high)]));
+    const done = new Map(
+      (committed[0]?.partitions ?? []).map((o) => [o.partition, Math.max(0, Number(o.offset))]),
+    );
+    const idle = quiet.filter((p) => (high.get(p) ?? 0) - (done.get(p) ?? 0) <= 1);
+    if (!idle.length || stopping) return;
+    const messages = idle.flatMap((p) =>
+      Array.from({ length: rollupPartitions }, (_, r) => ({
+        partition: r,
+        key: null,
+        value: JSON.stringify({
+          k: 't',
+          src: p,
+          n: sourcePartitions,
+          wm: 0,
+          idle: true,
+        } satisfies RollupRecord),
+        timestamp: String(now),
+      })),
+    );
+    await exclusive(async () => {
+      const tx = await txRetry(() => producer!.transaction());
+      try {
+        await txRetry(() => tx.send({ topic: cfg.TOPIC_ROLLUPS, acks: -1, messages }));
+        await txRetry(() => tx.commit());
+      } catch (e) {
+        await tx.abort().catch(() => {});
+        throw e;
+      }
+    });
+    metrics.idleTicks.inc(idle.length);
+    log.debug({ partitions: idle }, 'idle source partitions: rollups told not to wait');
   };
 
   return {
@@ -603,6 +668,8 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       // next to getting a half-revoked state right, and the path a crash takes anyway.
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         states.clear();
+        assigned = new Set(e.payload.memberAssignment[cfg.TOPIC_EVENTS] ?? []);
+        for (const p of assigned) lastRecordAt.set(p, Date.now());
         log.info({ assignment: e.payload.memberAssignment }, 'joined group');
       });
       await consumer.connect();
@@ -610,6 +677,15 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         topics: [cfg.TOPIC_EVENTS, cfg.TOPIC_ROLLUPS],
         fromBeginning: true,
       });
+      idleTimer = setInterval(
+        () => {
+          sendIdleTicks().catch((e: unknown) =>
+            log.warn({ err: (e as Error).message }, 'idle ticks failed; next round retries'),
+          );
+        },
+        Math.max(1000, Math.floor(cfg.ROLLUP_IDLE_AFTER / 2)),
+      );
+      idleTimer.unref();
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -632,6 +708,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     async stop() {
       stopping = true;
       clearInterval(silenceTimer);
+      clearInterval(idleTimer);
       await consumer
         ?.disconnect()
         .catch((e: unknown) => log.warn({ err: e }, 'consumer disconnect'));

@@ -31,6 +31,8 @@ export class MergedWindows implements WindowEngine {
   /** scope -> key -> pane start -> counts */
   private readonly panes: Map<string, Map<number, Float64Array>>[] = [];
   private readonly latest: Map<string, number>[] = [];
+  /** earliest pane start per key: a key is visible once it has a pane before the watermark */
+  private readonly first: Map<string, number>[] = [];
   private readonly longest: number;
   private readonly p0: number;
   /** recent forwarded eventIds, oldest first (Map keeps insertion order) */
@@ -49,6 +51,7 @@ export class MergedWindows implements WindowEngine {
     for (let s = 0; s < 6; s++) {
       this.panes.push(new Map());
       this.latest.push(new Map());
+      this.first.push(new Map());
     }
   }
 
@@ -66,6 +69,18 @@ export class MergedWindows implements WindowEngine {
     for (let i = 0; i < METRIC_COUNT; i++) acc[i]! += c[i] ?? 0;
     const last = this.latest[scope]!;
     if (!(paneStart <= (last.get(key) ?? Number.NEGATIVE_INFINITY))) last.set(key, paneStart);
+    const first = this.first[scope]!;
+    if (!(paneStart >= (first.get(key) ?? Number.POSITIVE_INFINITY))) first.set(key, paneStart);
+  }
+
+  /**
+   * Only panes before the watermark count: sources run ahead of each other, so what has
+   * arrived of later panes depends on timing, and the rules must not (a replay, or a second
+   * instance, has to reach the same verdicts).
+   */
+  private visible(scope: ScopeIndex, key: string): boolean {
+    const t = this.first[scope]!.get(key);
+    return t !== undefined && t < this.wm;
   }
 
   /** Pane starts of a key (for the rollup's stats rows). */
@@ -111,17 +126,23 @@ export class MergedWindows implements WindowEngine {
     for (let s = 0; s < this.panes.length; s++) {
       const byKey = this.panes[s]!;
       for (const [key, byPane] of byKey) {
-        for (const t of byPane.keys()) if (t < horizon) byPane.delete(t);
+        if ((this.first[s]!.get(key) ?? horizon) >= horizon) continue;
+        let first = Number.POSITIVE_INFINITY;
+        for (const t of byPane.keys()) {
+          if (t < horizon) byPane.delete(t);
+          else if (t < first) first = t;
+        }
         if (byPane.size === 0) {
           byKey.delete(key);
           this.latest[s]!.delete(key);
-        }
+          this.first[s]!.delete(key);
+        } else this.first[s]!.set(key, first);
       }
     }
   }
 
   read(scope: ScopeIndex, key: string, windowIndex: number, out: Float64Array): boolean {
-    if (!this.panes[scope]!.has(key) || !Number.isFinite(this.wm)) return false;
+    if (!this.visible(scope, key)) return false;
     const pane = this.config.panesMs[windowIndex]!;
     const end = Math.floor(this.wm / pane) * pane;
     this.sumInto(scope, key, end - this.config.windowsMs[windowIndex]!, end, out);
@@ -134,19 +155,24 @@ export class MergedWindows implements WindowEngine {
   }
 
   keys(scope: ScopeIndex): string[] {
-    return [...this.panes[scope]!.keys()].sort();
+    const out: string[] = [];
+    for (const key of this.panes[scope]!.keys()) if (this.visible(scope, key)) out.push(key);
+    return out.sort();
   }
 
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
     const out: string[] = [];
     // a pane starting before sinceMs still has contributions after it unless it ended by then
-    for (const [key, t] of this.latest[scope]!) if (t + this.p0 > sinceMs) out.push(key);
+    for (const [key, t] of this.latest[scope]!) {
+      if (t + this.p0 > sinceMs && this.visible(scope, key)) out.push(key);
+    }
     return out.sort();
   }
 
   lastSeen(scope: ScopeIndex, key: string): number {
     const t = this.latest[scope]!.get(key);
-    return t === undefined ? Number.NEGATIVE_INFINITY : t + this.p0;
+    if (t === undefined || !this.visible(scope, key)) return Number.NEGATIVE_INFINITY;
+    return Math.min(t + this.p0, this.wm);
   }
 
   terminalInfo(): undefined {

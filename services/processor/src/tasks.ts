@@ -85,6 +85,12 @@ export interface TickRecord {
   wm: number;
   /** the source's fleet counts of the pane [wm - p0, wm) */
   c?: number[];
+  /**
+   * The source is caught up and has had no record for a while (processor wall clock): do not
+   * wait for it until its next ordinary tick. Without it one partition with no traffic would
+   * hold every region, firmware and issuer window back forever.
+   */
+  idle?: true;
 }
 export type RollupRecord = PartialRecord | TickRecord;
 
@@ -375,12 +381,6 @@ export interface RollupTaskOptions {
   p0: number;
   /** the Monitor running the cross-partition rules over the merged windows; none: stats only */
   monitor?: (windows: MergedWindows) => MonitorLike;
-  /**
-   * A source whose tick trails the newest source's by more than this (event time) is idle and
-   * not waited for; without it one partition with no traffic would hold every rollup window
-   * back forever. Its partials for panes already closed then count as `late`. Default: never.
-   */
-  idleAfterMs?: number;
 }
 
 /**
@@ -395,13 +395,12 @@ export class RollupTask {
   readonly monitor: MonitorLike | undefined;
   private readonly srcWm = new Map<number, number>();
   private sources = 0;
-  private firstWm = Number.NaN;
-  private maxWm = Number.NEGATIVE_INFINITY;
+  private readonly idle = new Set<number>();
   private next = Number.NaN;
   private closedUpTo = Number.NEGATIVE_INFINITY;
   private readonly sum = new Float64Array(METRIC_COUNT);
   private readonly labels: readonly string[];
-  /** partials for panes already closed (a source that was idle, or a bug): counted, not merged */
+  /** partials for panes already closed (from a source that was idle): counted, not merged */
   late = 0;
   /** forwarded failures and presence records handed to the rules' tracker */
   forwarded = 0;
@@ -416,16 +415,11 @@ export class RollupTask {
 
   /** Global watermark: the slowest non-idle source's tick, or -Infinity while one is awaited. */
   get watermark(): number {
-    if (this.sources === 0) return Number.NEGATIVE_INFINITY;
-    const idle = this.o.idleAfterMs ?? Number.POSITIVE_INFINITY;
     let min = Number.POSITIVE_INFINITY;
     for (let src = 0; src < this.sources; src++) {
+      if (this.idle.has(src)) continue;
       const v = this.srcWm.get(src);
-      if (v === undefined) {
-        if (this.maxWm - this.firstWm > idle) continue;
-        return Number.NEGATIVE_INFINITY;
-      }
-      if (v < this.maxWm - idle) continue;
+      if (v === undefined) return Number.NEGATIVE_INFINITY;
       if (v < min) min = v;
     }
     return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
@@ -451,15 +445,18 @@ export class RollupTask {
       return;
     }
     this.sources = Math.max(this.sources, rec.n);
-    const prev = this.srcWm.get(rec.src) ?? Number.NEGATIVE_INFINITY;
-    if (!(rec.wm > prev)) return;
-    this.srcWm.set(rec.src, rec.wm);
-    if (Number.isNaN(this.firstWm)) this.firstWm = rec.wm;
-    if (rec.wm > this.maxWm) this.maxWm = rec.wm;
-    if (rec.c && rec.wm > this.closedUpTo) {
-      this.windows.add(SCOPE.fleet, FLEET_KEY, rec.wm - this.o.p0, rec.c);
-      if (Number.isNaN(this.next) || rec.wm < this.next) this.next = rec.wm;
-    } else if (rec.c) this.late++;
+    if (rec.idle) {
+      this.idle.add(rec.src);
+    } else {
+      this.idle.delete(rec.src);
+      const prev = this.srcWm.get(rec.src) ?? Number.NEGATIVE_INFINITY;
+      if (!(rec.wm > prev)) return;
+      this.srcWm.set(rec.src, rec.wm);
+      if (rec.c && rec.wm > this.closedUpTo) {
+        this.windows.add(SCOPE.fleet, FLEET_KEY, rec.wm - this.o.p0, rec.c);
+        if (Number.isNaN(this.next) || rec.wm < this.next) this.next = rec.wm;
+      } else if (rec.c) this.late++;
+    }
     const wm = this.watermark;
     if (Number.isNaN(this.next)) return;
     while (this.next <= wm) {
