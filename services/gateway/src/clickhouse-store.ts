@@ -36,10 +36,12 @@ import {
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import {
+  applyWorkflowAction,
   silenceMatches,
   type AlertActionInput,
   type AlertFilter,
   type AlertRecord,
+  type AlertWorkflow,
   type AuditEntry,
   type DrillDown,
   type GatewayStore,
@@ -52,7 +54,6 @@ import {
   type SilenceInput,
   type StoreEvent,
   type TopQuery,
-  type WorkflowState,
 } from './store';
 
 export interface ClickHouseStoreOptions {
@@ -556,29 +557,17 @@ export class ClickHouseStore implements GatewayStore {
     silenceAt = Date.parse(alert.ts),
   ): AlertRecord {
     const entries: AuditEntry[] = [...engineEntries(alert.alertId, timeline)];
-    const workflow: AlertRecord['workflow'] = { state: 'open' };
+    let workflow: AlertWorkflow = { state: 'open' };
     for (const a of actions) {
-      const at = new Date(a.ts).toISOString();
-      switch (a.kind) {
-        case 'ack':
-          if (workflow.state === 'open') workflow.state = 'acknowledged';
-          workflow.acknowledgedBy = a.actor;
-          workflow.acknowledgedAt = at;
-          break;
-        case 'unack':
-          if (workflow.state === 'acknowledged') workflow.state = 'open' as WorkflowState;
-          break;
-        case 'assign':
-          if (a.assignee) workflow.assignee = a.assignee;
-          break;
-        case 'resolve':
-          workflow.state = 'resolved';
-          workflow.resolvedBy = a.actor;
-          workflow.resolvedAt = at;
-          break;
-        case 'note':
-          break;
-      }
+      workflow = applyWorkflowAction(
+        workflow,
+        {
+          kind: a.kind === 'ack' ? 'acknowledge' : a.kind,
+          actor: a.actor,
+          assignee: a.assignee,
+        },
+        new Date(a.ts).toISOString(),
+      );
       entries.push(actionEntry(a, alert.alertId));
     }
     entries.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));

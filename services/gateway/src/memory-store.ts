@@ -10,6 +10,7 @@ import {
 import { CircularBuffer } from 'mnemonist';
 import {
   alertOwnedBy,
+  applyWorkflowAction,
   silenceMatches,
   type AlertActionInput,
   type AlertFilter,
@@ -300,24 +301,15 @@ export class MemoryStore implements GatewayStore {
     const rec = await this.getAlert(alertId, bound);
     if (!rec) return undefined;
     const at = new Date(this.now()).toISOString();
-    const w = rec.workflow;
-    switch (input.action) {
-      case 'acknowledge':
-        if (w.state === 'open') w.state = 'acknowledged';
-        w.acknowledgedBy = input.actor;
-        w.acknowledgedAt = at;
-        break;
-      case 'assign':
-        if (input.assignee) w.assignee = input.assignee;
-        break;
-      case 'resolve':
-        w.state = 'resolved';
-        w.resolvedBy = input.actor;
-        w.resolvedAt = at;
-        break;
-      case 'note':
-        break;
-    }
+    rec.workflow = applyWorkflowAction(
+      rec.workflow,
+      {
+        kind: input.action,
+        actor: input.actor,
+        ...(input.assignee ? { assignee: input.assignee } : {}),
+      },
+      at,
+    );
     const entry = this.audit(rec, {
       action: input.action,
       at,

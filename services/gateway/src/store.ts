@@ -109,17 +109,20 @@ export interface AuditEntry {
 
 export type WorkflowState = 'open' | 'acknowledged' | 'resolved';
 
+/** Where people have taken an alert (the engine's firing/resolved is `alert.status`). */
+export interface AlertWorkflow {
+  state: WorkflowState;
+  assignee?: string;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+  resolvedBy?: string;
+  resolvedAt?: string;
+}
+
 export interface AlertRecord {
   /** the latest transition as the engine sent it */
   alert: Alert;
-  workflow: {
-    state: WorkflowState;
-    assignee?: string;
-    acknowledgedBy?: string;
-    acknowledgedAt?: string;
-    resolvedBy?: string;
-    resolvedAt?: string;
-  };
+  workflow: AlertWorkflow;
   audit: AuditEntry[];
   /** id of the silence that matched when the transition arrived */
   silencedBy?: string;
@@ -142,6 +145,61 @@ export interface AlertActionInput {
   author?: string;
   note?: string;
   assignee?: string;
+}
+
+/**
+ * One step of the workflow: the API's actions, and `unack`, which the stored action log
+ * (alert_actions) may hold although the API offers no route for it.
+ */
+export interface WorkflowAction {
+  kind: AlertActionInput['action'] | 'unack';
+  /** verified identity of who acted */
+  actor: string;
+  /** for `assign`; empty or absent leaves the assignee as it was */
+  assignee?: string;
+}
+
+/**
+ * The workflow after one action at `at` (ISO-8601), as both stores fold their actions. Pure:
+ * the workflow passed in is left as it was.
+ * - acknowledge: open becomes acknowledged; a resolved alert stays resolved (an ack does not
+ *   reopen it). Who and when are recorded either way, the latest ack winning.
+ * - unack: acknowledged goes back to open and forgets who acknowledged; open or resolved stay.
+ * - assign: sets the assignee, whatever the state.
+ * - resolve: resolved from any state, with who and when.
+ * - note: only the audit trail changes.
+ */
+export function applyWorkflowAction(
+  workflow: Readonly<AlertWorkflow>,
+  action: WorkflowAction,
+  at: string,
+): AlertWorkflow {
+  const next: AlertWorkflow = { ...workflow };
+  switch (action.kind) {
+    case 'acknowledge':
+      if (next.state === 'open') next.state = 'acknowledged';
+      next.acknowledgedBy = action.actor;
+      next.acknowledgedAt = at;
+      break;
+    case 'unack':
+      if (next.state === 'acknowledged') {
+        next.state = 'open';
+        delete next.acknowledgedBy;
+        delete next.acknowledgedAt;
+      }
+      break;
+    case 'assign':
+      if (action.assignee) next.assignee = action.assignee;
+      break;
+    case 'resolve':
+      next.state = 'resolved';
+      next.resolvedBy = action.actor;
+      next.resolvedAt = at;
+      break;
+    case 'note':
+      break;
+  }
+  return next;
 }
 
 export interface RawEventsQuery {
