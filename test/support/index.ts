@@ -11,3 +11,11 @@ export {
   type StartServicesOptions,
 } from './services';
 export { servicesSetup } from './global-setup';
+export {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  chromiumAvailable,
+  ensureBoardBuilt,
+  launchChromium,
+  type LaunchedChromium,
+} from './chromium';

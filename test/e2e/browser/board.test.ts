@@ -1,31 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chromiumAvailable,
+  ensureBoardBuilt,
+  launchChromium,
+  type LaunchedChromium,
+} from '../../support/chromium';
 import { KEYS, OUTAGE_REGION, startScenario, terminalsOf, type Scenario } from './scenario';
 
 /**
  * The live board in a real Chromium (Debian's /usr/bin/chromium, never a downloaded one),
  * against a real gateway on a free loopback port fed by a synthetic incident.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env['CI'])
-    throw new Error(`${CHROMIUM} is missing: CI must install chromium (apt-get install chromium)`);
-  console.warn(
-    `\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n` +
-      `!! SKIPPING the browser suite: ${CHROMIUM} not found (apt-get install chromium) !!\n` +
-      `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
-  );
-}
+const haveChromium = chromiumAvailable('the browser suite');
 const SHOTS = join(import.meta.dirname, 'screenshots');
 
 let scenario: Scenario;
+let browser: LaunchedChromium | undefined;
 let ctx: BrowserContext;
-let profile: string;
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -44,33 +38,15 @@ async function login(key: string, name: string): Promise<Page> {
 describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    // turbo builds the board first (gateway depends on @tillwatch/web); a bare `vitest` run may not have
-    const web = join(import.meta.dirname, '../../../dashboards/web');
-    if (!existsSync(join(web, 'dist/index.html')))
-      execFileSync('npx', ['vite', 'build'], { cwd: web, stdio: 'inherit' });
+    ensureBoardBuilt();
     scenario = await startScenario(250);
-    profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1440, height: 900 },
-    });
+    browser = await launchChromium();
+    ctx = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await ctx?.close();
+    await browser?.close();
     await scenario?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('analyst: sees the alert, acknowledges it with a note, the note survives a reload', async () => {

@@ -1,34 +1,32 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// By path, not as @tillwatch/e2e: see test/support/chromium.ts for why.
+import {
+  chromiumAvailable,
+  ensureBoardBuilt,
+  launchChromium,
+  type LaunchedChromium,
+} from '../../../../test/support/chromium';
 import { startAllInOne, type AllInOne } from './start';
 
 /**
  * `tillwatch start` as a person sees it: the real all-in-one (simulated fleet, engine, rules,
  * gateway) in Debian's Chromium. Screenshots go to services/tillwatch/screenshots/ (git-ignored).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env['CI'])
-  throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-if (!haveChromium)
-  console.warn(`!! SKIPPING the all-in-one browser test: ${CHROMIUM} not found !!`);
+const haveChromium = chromiumAvailable('the all-in-one browser test');
 const SHOTS = join(import.meta.dirname, '../../screenshots');
 
 describe.skipIf(!haveChromium)('all-in-one board in Chromium', () => {
   let app: AllInOne;
+  let browser: LaunchedChromium | undefined;
   let ctx: BrowserContext;
-  let profile: string;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const web = join(import.meta.dirname, '../../../../dashboards/web');
-    if (!existsSync(join(web, 'dist/index.html'))) {
-      execFileSync('npx', ['vite', 'build'], { cwd: web, stdio: 'inherit' });
-    }
+    ensureBoardBuilt();
     app = await startAllInOne({
       port: 0,
       env: {
@@ -39,28 +37,13 @@ describe.skipIf(!haveChromium)('all-in-one board in Chromium', () => {
         NOTIFIER_JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'tw-start-')), 'webhooks.journal'),
       },
     });
-    profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1440, height: 900 },
-    });
+    browser = await launchChromium();
+    ctx = browser.context;
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
+    await browser?.close();
     await app?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('renders live numbers from the simulated fleet, and they move', async () => {

@@ -1,0 +1,85 @@
+/**
+ * Debian's Chromium for the browser tests (never a downloaded one: playwright-core fetches no
+ * browser). Used by test/e2e/browser and by services/tillwatch's all-in-one browser test; the
+ * latter imports this file by path, as the services' integration configs do with global-setup.ts,
+ * so that a product package does not depend on the e2e package and everything that one pulls in.
+ * It imports only node built-ins and playwright-core, which both packages declare.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Headless, no sandbox (containers have no user namespaces), no GPU, and nothing that talks to
+ * the internet on its own (background networking, QUIC, component updates, sync): the tests
+ * send traffic to loopback only.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Whether Chromium is installed. In CI a missing one is an error (a skipped suite would pass
+ * unseen); elsewhere `suite` is skipped with a warning that is hard to miss.
+ */
+export function chromiumAvailable(suite: string): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env['CI'])
+    throw new Error(`${CHROMIUM} is missing: CI must install chromium (apt-get install chromium)`);
+  const line = `!! SKIPPING ${suite}: ${CHROMIUM} not found (apt-get install chromium) !!`;
+  const bar = '!'.repeat(line.length);
+  console.warn(`\n${bar}\n${line}\n${bar}\n`);
+  return false;
+}
+
+export interface LaunchedChromium {
+  context: BrowserContext;
+  /** Closes the browser and removes its throw-away profile. */
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile in a temporary folder, 1440 x 900 unless told. */
+export async function launchChromium(
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<LaunchedChromium> {
+  const profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      viewport: opts.viewport ?? { width: 1440, height: 900 },
+    });
+    return {
+      context,
+      async close() {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * The board (dashboards/web) as the gateway serves it: built here when dist/ is missing (turbo
+ * builds it first; a bare `vitest` run may not have).
+ */
+export function ensureBoardBuilt(): void {
+  const web = join(import.meta.dirname, '../../dashboards/web');
+  if (!existsSync(join(web, 'dist/index.html')))
+    execFileSync('npx', ['vite', 'build'], { cwd: web, stdio: 'inherit' });
+}
