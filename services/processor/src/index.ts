@@ -9,8 +9,14 @@ export {
   tsvEscape,
   PARTITION_LOCAL_SCOPES,
   ROLLUP_SCOPES,
+  FORWARD_CATEGORIES,
+  eventMonitor,
+  rollupMonitor,
+  rulesForStage,
+  type RollupMessage,
   type RollupRecord,
   type PartialRecord,
   type TickRecord,
 } from './tasks';
 export { createMetrics, type Metrics } from './metrics';
+export { MergedWindows } from './rollup-engine';

@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
-import {
-  CROSS_PARTITION_CATEGORIES,
-  CROSS_PARTITION_RULES,
-  createMonitor,
-  type RulesConfigInput,
-} from '@tillwatch/rules';
+import { DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
+import { CROSS_PARTITION_RULES, createMonitor, type RulesConfigInput } from '@tillwatch/rules';
 import { createSimulation, type IncidentScenario } from '@tillwatch/simulator';
 import {
   EventTask,
   RollupTask,
   processorEngineWindows,
-  rulesForStage,
+  FORWARD_CATEGORIES,
+  eventMonitor,
+  rollupMonitor,
   type RollupMessage,
   type TaskSink,
 } from './tasks';
@@ -30,7 +27,6 @@ const engine = {
   allowedLatenessMs: DEFAULT_ENGINE_CONFIG.allowedLatenessMs,
 };
 const cross = new Set<string>(CROSS_PARTITION_RULES);
-const forwardCategories = new Set(CROSS_PARTITION_CATEGORIES.map((c) => CAT[c]));
 
 function events(scenario: IncidentScenario, seed: number) {
   const sim = createSimulation({
@@ -100,11 +96,11 @@ function partitioned(
         partition,
         sourcePartitions: sources,
         rollupPartitions,
-        monitor: createMonitor({ engine, rules: rulesForStage(rules, 'events') }),
+        monitor: eventMonitor(engine, rules),
         statsWindows: win.statsWindows,
         paneWindow: win.paneWindow,
         p0: win.p0,
-        forwardCategories,
+        forwardCategories: FORWARD_CATEGORIES,
       }),
   );
   const parts: TerminalEvent[][] = Array.from({ length: sources }, () => []);
@@ -121,16 +117,7 @@ function partitioned(
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
-      monitor: (windows) =>
-        createMonitor({
-          engine: {
-            ...engine,
-            windowsMs: windows.config.windowsMs,
-            panesMs: windows.config.panesMs,
-          },
-          engineFactory: () => windows,
-          rules: rulesForStage(rules, 'rollup'),
-        }),
+      monitor: (windows) => rollupMonitor(windows, engine, rules),
     });
     const s = sinkInto(alerts);
     for (const m of log) rt.handle(m.value, s);
@@ -211,11 +198,11 @@ describe('cross-partition rules in the rollup stage', () => {
           partition,
           sourcePartitions: 4,
           rollupPartitions: 1,
-          monitor: createMonitor({ engine, rules: rulesForStage({}, 'events') }),
+          monitor: eventMonitor(engine),
           statsWindows: win.statsWindows,
           paneWindow: win.paneWindow,
           p0: win.p0,
-          forwardCategories,
+          forwardCategories: FORWARD_CATEGORIES,
         }),
     );
     const sink = sinkInto([], logs);

@@ -1,5 +1,12 @@
 import { RULE_IDS, windowLabel, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { CROSS_PARTITION_RULES, type RulesConfigInput, type SilenceInput } from '@tillwatch/rules';
+import {
+  CROSS_PARTITION_CATEGORIES,
+  CROSS_PARTITION_RULES,
+  createMonitor,
+  type Monitor,
+  type RulesConfigInput,
+  type SilenceInput,
+} from '@tillwatch/rules';
 import {
   CAT,
   FLEET_KEY,
@@ -552,6 +559,35 @@ export function rulesForStage(
     }
   }
   return { ...rules, rules: out } as RulesConfigInput;
+}
+
+/** Failure categories (core CAT indices) the event tasks forward to the rollup stage. */
+export const FORWARD_CATEGORIES: ReadonlySet<number> = new Set(
+  CROSS_PARTITION_CATEGORIES.map((c) => CAT[c]),
+);
+
+/** The Monitor of an events partition: every rule but the cross-partition ones. */
+export function eventMonitor(
+  engine: Partial<EngineConfig>,
+  rules: RulesConfigInput = {},
+  silences: readonly SilenceInput[] = [],
+): Monitor {
+  return createMonitor({ engine, rules: rulesForStage(rules, 'events'), silences });
+}
+
+/** The Monitor of a rollup partition: the cross-partition rules over its merged windows. */
+export function rollupMonitor(
+  windows: MergedWindows,
+  engine: Partial<EngineConfig>,
+  rules: RulesConfigInput = {},
+  silences: readonly SilenceInput[] = [],
+): Monitor {
+  return createMonitor({
+    engine: { ...engine, windowsMs: windows.config.windowsMs, panesMs: windows.config.panesMs },
+    engineFactory: () => windows,
+    rules: rulesForStage(rules, 'rollup'),
+    silences,
+  });
 }
 
 export { iso };

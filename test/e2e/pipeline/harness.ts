@@ -24,15 +24,20 @@ import {
 import { createKafka, type Kafka } from '@tillwatch/kafka';
 import {
   EventTask,
+  FORWARD_CATEGORIES,
+  RollupTask,
   STAT_COUNTERS,
+  eventMonitor,
+  rollupMonitor,
   createProcessor,
   loadProcessorConfig,
   processorEngineWindows,
   type Processor,
   type ProcessorEnv,
+  type RollupMessage,
+  type RollupRecord,
 } from '@tillwatch/processor';
-import { createMonitor } from '@tillwatch/rules';
-import { createSimulation } from '@tillwatch/simulator';
+import { createSimulation, type IncidentLabel, type Simulation } from '@tillwatch/simulator';
 import { Partitioners } from 'kafkajs';
 
 export const PARTITIONS = 4;
@@ -50,6 +55,8 @@ export interface Stream {
   partitions: number[];
   /** serialised values as produced */
   values: string[];
+  /** the simulation's incidents */
+  labels: readonly IncidentLabel[];
 }
 
 /**
@@ -57,6 +64,20 @@ export interface Stream {
  * partition 70 min after the last event: it moves every partition's watermark past the end of
  * every window holding real events, so every window the stream touches gets closed.
  */
+/** The partition kafkajs' default partitioner (the Java client's murmur2) gives a key. */
+export function partitionerFor(partitions: number): (key: string) => number {
+  const part = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  return (key) => part({ topic: 't', partitionMetadata, message: { key, value: '' } });
+}
+
 export function makeStream(seed: number, count: number, partitions = PARTITIONS): Stream {
   const start = Date.UTC(2026, 2, 2, 1, 0, 0);
   // `all` spreads its incidents over the run; three more start 8 min in, so that even a short
@@ -73,15 +94,12 @@ export function makeStream(seed: number, count: number, partitions = PARTITIONS)
     durationMs: 6 * 3_600_000,
     incidents: [early('card-testing'), early('terminal-fault'), early('failed-but-charged')],
   });
-  const part = Partitioners.DefaultPartitioner();
-  const meta = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
+  return streamOf(sim, count, partitions);
+}
+
+/** Events of a simulation (at most `count`, then one sentinel per partition), partitioned by merchant. */
+export function streamOf(sim: Simulation, count: number, partitions = PARTITIONS): Stream {
+  const route = partitionerFor(partitions);
   const events: TerminalEvent[] = [];
   const parts: number[] = [];
   const values: string[] = [];
@@ -92,13 +110,7 @@ export function makeStream(seed: number, count: number, partitions = PARTITIONS)
     if (!r.ok) throw new Error(`simulator produced an invalid event: ${r.reason}`);
     events.push(r.event);
     values.push(text);
-    parts.push(
-      part({
-        topic: 't',
-        partitionMetadata: meta,
-        message: { key: r.event.merchantId, value: '' },
-      }),
-    );
+    parts.push(route(r.event.merchantId));
     maxTs = Math.max(maxTs, r.event.ts);
     if (events.length >= count) break;
   }
@@ -116,7 +128,7 @@ export function makeStream(seed: number, count: number, partitions = PARTITIONS)
     values.push(JSON.stringify(hb));
     parts.push(p);
   }
-  return { events, partitions: parts, values };
+  return { events, partitions: parts, values, labels: sim.labels };
 }
 
 export async function createTopics(kafka: Kafka, topics: string[], partitions = PARTITIONS) {
@@ -361,32 +373,46 @@ export async function checkAgainstTruth(
 }
 
 /** The alerts the processor must produce: one Monitor per partition, as the processor runs them. */
+/**
+ * The alert transitions the processor must publish for a stream: the events partitions' rules
+ * over each partition's events, then the cross-partition rules of each rollup partition over
+ * the partials and forwarded failures the partitions send it (routed by key as the producer
+ * does). The rollup's verdicts do not depend on how the sources interleave, so one order will do.
+ */
 export function expectedAlerts(s: Stream, partitions = PARTITIONS): Alert[] {
   const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+  const engine = { windowsMs: win.windowsMs, panesMs: win.panesMs };
   const out: Alert[] = [];
+  const route = partitionerFor(partitions);
+  const logs: RollupRecord[][] = Array.from({ length: partitions }, () => []);
+  const sink = {
+    stats() {},
+    alert: (a: Alert) => out.push(a),
+    rollup: (m: RollupMessage) => logs[m.partition ?? route(m.key!)]!.push(m.value),
+  };
   for (let p = 0; p < partitions; p++) {
     const task = new EventTask({
       partition: p,
       sourcePartitions: partitions,
       rollupPartitions: partitions,
-      monitor: createMonitor({
-        engine: { windowsMs: win.windowsMs, panesMs: win.panesMs },
-        rules: {
-          rules: {
-            regional_outage: { enabled: false },
-            firmware_regression: { enabled: false },
-            issuer_degradation: { enabled: false },
-          },
-        },
-      }),
+      monitor: eventMonitor(engine),
       statsWindows: win.statsWindows,
       paneWindow: win.paneWindow,
       p0: win.p0,
+      forwardCategories: FORWARD_CATEGORIES,
     });
-    const sink = { stats() {}, rollup() {}, alert: (a: Alert) => out.push(a) };
     s.events.forEach((e, i) => {
       if (s.partitions[i] === p) task.handle(e, sink);
     });
+  }
+  for (const log of logs) {
+    const rollup = new RollupTask({
+      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
+      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
+      p0: win.p0,
+      monitor: (windows) => rollupMonitor(windows, engine),
+    });
+    for (const rec of log) rollup.handle(rec, sink);
   }
   return out;
 }
