@@ -92,6 +92,12 @@ export const processorConfigSchema = z.object({
   MAX_EVENT_BYTES: envs.int(65_536, 256),
   /** Bytes fetched per partition per request: ~5,000 events of 200 B per batch. */
   KAFKA_MAX_BYTES_PER_PARTITION: envs.int(1_048_576, 1024),
+  /**
+   * Partition batches in work at once (kafkajs partitionsConsumedConcurrently). Their ClickHouse
+   * writes and transactions are grouped: one write and one transaction for every batch ready at
+   * that moment. At least the partitions of one instance (events + rollups) to group them all.
+   */
+  KAFKA_PARTITIONS_CONCURRENTLY: envs.int(16, 1, 1024),
   LOG_LEVEL: envs.logLevel(),
 });
 export type ProcessorEnv = z.infer<typeof processorConfigSchema>;

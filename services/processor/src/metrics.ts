@@ -37,6 +37,24 @@ export function createMetrics() {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
+    processSeconds: new Histogram({
+      name: 'tw_processor_batch_process_seconds',
+      help: 'CPU side of one batch: decode, tasks (windows, rules), row and record building',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    batchRecords: new Histogram({
+      name: 'tw_processor_batch_records',
+      help: 'records handled per write and commit (replayed ones included)',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000],
+      registers: [registry],
+    }),
+    commitGroupBatches: new Histogram({
+      name: 'tw_processor_commit_group_batches',
+      help: 'partition batches written and committed together (one ClickHouse write, one transaction)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+      registers: [registry],
+    }),
     writeRetries: new Counter({
       name: 'tw_processor_clickhouse_retries_total',
       help: 'ClickHouse writes retried (server down or slow): the consumer waits, nothing is dropped',

@@ -18,7 +18,10 @@ import { startServices } from '../../../test/support/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';
 
-const EVENTS = Number(process.argv[2] ?? 1_000_000);
+const args = process.argv.slice(2);
+const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+/** `--throughput-only`: skip the 90 s latency run (profiling, quick comparisons) */
+const LATENCY = !args.includes('--throughput-only');
 const PARTITIONS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -128,6 +131,20 @@ async function main() {
     while ((await committed(`bench-full-${id}`, topic('events'))) < n) await sleep(250);
     const p1 = performance.now();
     const rows = (await processor.metrics.rows.get()).values;
+    const hist = async (h: {
+      get(): Promise<{ values: { metricName?: string; value: number }[] }>;
+    }) => {
+      const v = (await h.get()).values;
+      const sum = v.find((x) => x.metricName?.endsWith('_sum'))?.value ?? 0;
+      const count = v.find((x) => x.metricName?.endsWith('_count'))?.value ?? 0;
+      return { sum, count };
+    };
+    const stages = {
+      process: await hist(processor.metrics.processSeconds),
+      write: await hist(processor.metrics.writeSeconds),
+      commit: await hist(processor.metrics.commitSeconds),
+      records: await hist(processor.metrics.batchRecords),
+    };
     await processor.stop();
     const procRate = n / ((p1 - p0) / 1000);
     const statRows = rows.find((r) => r.labels.table === 'stats')?.value ?? 0;
@@ -150,90 +167,111 @@ async function main() {
       },
     ]);
 
-    // ---- 3. latency at half the peak rate -------------------------------------------------
-    const rate = Math.max(500, Math.floor(procRate / 2));
-    const live = createProcessor({ config: cfg('live') });
-    await live.start();
-    const alertsConsumer = kafka.consumer({ groupId: `bench-alerts-${id}` });
-    await alertsConsumer.connect();
-    await alertsConsumer.subscribe({ topics: [topic('live-alerts')], fromBeginning: true });
-    const alertAt: { ts: string; partition: number; at: number }[] = [];
-    await alertsConsumer.run({
-      eachMessage: async ({ message }) => {
-        const a = JSON.parse(message.value!.toString()) as {
-          ts: string;
-          key: string;
-          merchantId?: string;
-        };
-        alertAt.push({ ts: a.ts, partition: -1, at: performance.now() });
-      },
+    // Where the processor's wall time went: sums of the per-batch stage histograms (stages of
+    // different partitions may overlap, so the shares can add up to more than 100%).
+    const wall = (p1 - p0) / 1000;
+    const stage = (name: string, h: { sum: number; count: number }) => ({
+      stage: name,
+      batches: h.count,
+      'total s': Number(h.sum.toFixed(2)),
+      'ms per batch': h.count ? Number(((h.sum / h.count) * 1000).toFixed(2)) : 0,
+      'share of wall': Number((h.sum / wall).toFixed(3)),
     });
-    // Event time runs 60x wall time (a demo incident every 2 sim-minutes), so a minute of
-    // wall time holds an hour of incidents; events go out in 50 ms slices at `rate`/s.
-    const liveSim = createSimulation({
-      seed: 2,
-      scenario: 'demo',
-      start: Date.UTC(2026, 2, 2, 1, 0, 0),
-      volumeScale: 1,
-    });
-    const sent: { ts: number; at: number }[] = [];
-    const wallStart = performance.now();
-    const durationMs = 90_000;
-    const it = liveSim.events();
-    while (performance.now() - wallStart < durationMs) {
-      const due = Math.floor(((performance.now() - wallStart) / 1000) * rate) - sent.length;
-      const msgs: { key: string; value: string; timestamp: string }[] = [];
-      const at = performance.now();
-      for (let i = 0; i < due; i++) {
-        const r = it.next();
-        if (r.done) break;
-        const v = validateEvent(r.value);
-        if (!v.ok) continue;
-        msgs.push({
-          key: v.event.merchantId,
-          value: JSON.stringify(r.value),
-          timestamp: String(v.event.ts),
-        });
-        sent.push({ ts: v.event.ts, at });
-      }
-      if (msgs.length) await producer.send({ topic: topic('live'), acks: -1, messages: msgs });
-      await sleep(50);
-    }
-    await sleep(5000);
-    await alertsConsumer.disconnect();
-    await live.stop();
-    // An alert at event time T is decided when the watermark passes T, i.e. on the first event
-    // with ts >= T + lateness (10 s): its produce time is where the alert's latency starts.
-    const lat: number[] = [];
-    const sortedTs = sent.map((s) => s.ts);
-    for (const a of alertAt) {
-      const need = Date.parse(a.ts) + 10_000;
-      let lo = 0;
-      let hi = sortedTs.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (sortedTs[mid]! < need) lo = mid + 1;
-        else hi = mid;
-      }
-      // The trigger is the first event past `need` on the alert's partition; the first in the
-      // whole stream was produced no later, so this over-states latency, never under-states it.
-      if (lo < sent.length) lat.push(a.at - sent[lo]!.at);
-    }
-    lat.sort((x, y) => x - y);
-    const q = (p: number) =>
-      lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!) : NaN;
     console.log(
-      `\nProduce -> alert on pos.alerts, ${rate} events/s (half the processor's rate), ${Math.round(durationMs / 1000)} s`,
+      `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; wall ${wall.toFixed(1)} s)`,
     );
     console.table([
-      {
-        alerts: lat.length,
-        'p50 ms': q(0.5),
-        'p99 ms': q(0.99),
-        'max ms': lat.length ? Math.round(lat.at(-1)!) : NaN,
-      },
+      stage('decode + tasks + rows', stages.process),
+      stage('ClickHouse write', stages.write),
+      stage('Kafka transaction', stages.commit),
     ]);
+    if (LATENCY) await latencyRun();
 
+    // ---- 3. latency at half the peak rate (hoisted: called above) ---------------------------
+    async function latencyRun() {
+      const rate = Math.max(500, Math.floor(procRate / 2));
+      const live = createProcessor({ config: cfg('live') });
+      await live.start();
+      const alertsConsumer = kafka.consumer({ groupId: `bench-alerts-${id}` });
+      await alertsConsumer.connect();
+      await alertsConsumer.subscribe({ topics: [topic('live-alerts')], fromBeginning: true });
+      const alertAt: { ts: string; partition: number; at: number }[] = [];
+      await alertsConsumer.run({
+        eachMessage: async ({ message }) => {
+          const a = JSON.parse(message.value!.toString()) as {
+            ts: string;
+            key: string;
+            merchantId?: string;
+          };
+          alertAt.push({ ts: a.ts, partition: -1, at: performance.now() });
+        },
+      });
+      // Event time runs 60x wall time (a demo incident every 2 sim-minutes), so a minute of
+      // wall time holds an hour of incidents; events go out in 50 ms slices at `rate`/s.
+      const liveSim = createSimulation({
+        seed: 2,
+        scenario: 'demo',
+        start: Date.UTC(2026, 2, 2, 1, 0, 0),
+        volumeScale: 1,
+      });
+      const sent: { ts: number; at: number }[] = [];
+      const wallStart = performance.now();
+      const durationMs = 90_000;
+      const it = liveSim.events();
+      while (performance.now() - wallStart < durationMs) {
+        const due = Math.floor(((performance.now() - wallStart) / 1000) * rate) - sent.length;
+        const msgs: { key: string; value: string; timestamp: string }[] = [];
+        const at = performance.now();
+        for (let i = 0; i < due; i++) {
+          const r = it.next();
+          if (r.done) break;
+          const v = validateEvent(r.value);
+          if (!v.ok) continue;
+          msgs.push({
+            key: v.event.merchantId,
+            value: JSON.stringify(r.value),
+            timestamp: String(v.event.ts),
+          });
+          sent.push({ ts: v.event.ts, at });
+        }
+        if (msgs.length) await producer.send({ topic: topic('live'), acks: -1, messages: msgs });
+        await sleep(50);
+      }
+      await sleep(5000);
+      await alertsConsumer.disconnect();
+      await live.stop();
+      // An alert at event time T is decided when the watermark passes T, i.e. on the first event
+      // with ts >= T + lateness (10 s): its produce time is where the alert's latency starts.
+      const lat: number[] = [];
+      const sortedTs = sent.map((s) => s.ts);
+      for (const a of alertAt) {
+        const need = Date.parse(a.ts) + 10_000;
+        let lo = 0;
+        let hi = sortedTs.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sortedTs[mid]! < need) lo = mid + 1;
+          else hi = mid;
+        }
+        // The trigger is the first event past `need` on the alert's partition; the first in the
+        // whole stream was produced no later, so this over-states latency, never under-states it.
+        if (lo < sent.length) lat.push(a.at - sent[lo]!.at);
+      }
+      lat.sort((x, y) => x - y);
+      const q = (p: number) =>
+        lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!) : NaN;
+      console.log(
+        `\nProduce -> alert on pos.alerts, ${rate} events/s (half the processor's rate), ${Math.round(durationMs / 1000)} s`,
+      );
+      console.table([
+        {
+          alerts: lat.length,
+          'p50 ms': q(0.5),
+          'p99 ms': q(0.99),
+          'max ms': lat.length ? Math.round(lat.at(-1)!) : NaN,
+        },
+      ]);
+    }
     await producer.disconnect();
     const ch = createClient({ url: chUrl });
     await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });

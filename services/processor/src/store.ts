@@ -131,22 +131,27 @@ export function createStore(opts: {
         opts.logger?.info({ applied: r.applied }, 'ClickHouse migrations applied');
     },
     async write(rows) {
-      // Sequential: concurrent inserts buy little on a 2-core server and make a partial failure
-      // harder to reason about. Every set is idempotent, so a retry redoes all of them.
-      await guard(TABLES.events, () => text(TABLES.events, rows.events));
-      await guard(TABLES.rates, () => text(TABLES.rates, rows.stats));
-      await guard(TABLES.alerts, () =>
-        ch.insert(
-          TABLES.alerts,
-          rows.alerts.map((a) => alertToRow(a)),
+      // The four tables at once: an insert is mostly round trip and part creation on the server,
+      // which overlap. Each set is idempotent, so a retry redoes all of them; every insert is
+      // settled before an error is thrown, so a retry never races an insert still in flight.
+      const results = await Promise.allSettled([
+        guard(TABLES.events, () => text(TABLES.events, rows.events)),
+        guard(TABLES.rates, () => text(TABLES.rates, rows.stats)),
+        guard(TABLES.alerts, () =>
+          ch.insert(
+            TABLES.alerts,
+            rows.alerts.map((a) => alertToRow(a)),
+          ),
         ),
-      );
-      await guard(TABLES.deadLetters, () =>
-        ch.insert(
-          TABLES.deadLetters,
-          rows.deadLetters.map((d) => deadLetterToRow(d)),
+        guard(TABLES.deadLetters, () =>
+          ch.insert(
+            TABLES.deadLetters,
+            rows.deadLetters.map((d) => deadLetterToRow(d)),
+          ),
         ),
-      );
+      ]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     close: () => ch.close(),
   };
