@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from './client';
 import { migrate } from './migrate';
-import { MIGRATIONS, TABLES } from './schema';
-import { ident, sql, type SqlValue } from './sql';
+import { MIGRATIONS, RETIRED_TABLES, TABLES } from './schema';
+import { ident, raw, sql, type SqlValue } from './sql';
 import {
   actionToRow,
   alertToRow,
@@ -31,7 +31,8 @@ import {
   queryTopRates,
   summarizeDrillDown,
 } from './queries';
-import { dropPartitionsOlderThan } from './retention';
+import { DAY_PARTITIONED_TABLES, dropPartitionsOlderThan } from './retention';
+import { ensureDatabase, createClickHouse } from './client';
 import { alert, authEvent, freshDatabase, rate } from './test-fixtures';
 
 // Real server: CLICKHOUSE_URL from with-services / global-setup-clickhouse.ts (18.16 here).
@@ -55,11 +56,95 @@ describe('migrations', () => {
     const tables = await ch.query<{ name: string }>(
       sql`SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name`,
     );
-    expect(tables.map((t) => t.name)).toEqual(Object.values(TABLES).sort());
+    // Migration 1's first webhook tables stay (retired, not dropped: see RETIRED_TABLES).
+    expect(tables.map((t) => t.name)).toEqual(
+      [...Object.values(TABLES), ...Object.values(RETIRED_TABLES)].sort(),
+    );
     const rows = await ch.query<{ n: number }>(
       sql`SELECT count() AS n FROM ${ident(TABLES.migrations)} FINAL`,
     );
     expect(rows[0]?.n).toBe(MIGRATIONS.length);
+  });
+});
+
+describe('migration 3: the webhook store tables', () => {
+  it('adopts the tables the store made itself before, keeping their rows', async () => {
+    // A deployment from before migration 3: migrations 1-2 applied, and the notifier's tables
+    // made by ClickHouseWebhookStore's own DDL of that time, with a subscription in them.
+    const database = `tw_it_m3_${process.pid}`;
+    await ensureDatabase({ url }, database);
+    const old = createClickHouse({ url, database });
+    try {
+      expect(await migrate(old, MIGRATIONS.slice(0, 2))).toMatchObject({ applied: [1, 2] });
+      const day = (col: string) => `toYYYYMMDD(toDateTime(intDiv(${col}, 1000)))`;
+      for (const ddl of [
+        `CREATE TABLE IF NOT EXISTS \`notifier_subscriptions\` (
+          id String, merchantId String, deleted UInt8, doc String, version UInt64
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+        `CREATE TABLE IF NOT EXISTS \`notifier_deliveries\` (
+          id String, merchantId String, subscriptionId String, status String, seq UInt64,
+          createdAt UInt64, nextAttemptAt UInt64, doc String, version UInt64
+        ) ENGINE = ReplacingMergeTree(version) PARTITION BY ${day('createdAt')} ORDER BY id`,
+        `CREATE TABLE IF NOT EXISTS \`notifier_attempts\` (
+          deliveryId String, merchantId String, attempt UInt32, startedAt UInt64, doc String
+        ) ENGINE = ReplacingMergeTree() PARTITION BY ${day('startedAt')} ORDER BY (deliveryId, attempt)`,
+      ])
+        await old.command(raw(ddl));
+      await old.insert(TABLES.webhookSubscriptions, [
+        { id: 's1', merchantId: 'M-1', deleted: 0, doc: '{"id":"s1"}', version: 1 },
+      ]);
+      const shape = () =>
+        old.query<{ name: string; engine_full: string }>(
+          sql`SELECT name, engine_full FROM system.tables
+              WHERE database = currentDatabase() AND name LIKE 'notifier_%' ORDER BY name`,
+        );
+      const before = await shape();
+      expect(before).toHaveLength(3);
+
+      expect(await migrate(old)).toEqual({ applied: [3], alreadyApplied: [1, 2] });
+      // Same engine, partition key and order (the migration's DDL is the store's), rows kept.
+      expect(await shape()).toEqual(before);
+      const subs = await old.query<{ id: string }>(
+        sql`SELECT id FROM ${ident(TABLES.webhookSubscriptions)} FINAL`,
+      );
+      expect(subs.map((r) => r.id)).toEqual(['s1']);
+      // ...and a fresh database gets the very same tables from migration 3 alone.
+      const fresh = await ch.query<{ name: string; engine_full: string }>(
+        sql`SELECT name, engine_full FROM system.tables
+            WHERE database = currentDatabase() AND name LIKE 'notifier_%' ORDER BY name`,
+      );
+      expect(fresh).toEqual(before);
+    } finally {
+      await old.command(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+      await old.close();
+    }
+  });
+
+  it('retention drops old day partitions of webhook deliveries and attempts', async () => {
+    expect(DAY_PARTITIONED_TABLES).toEqual(
+      expect.arrayContaining([TABLES.webhookDeliveries, TABLES.webhookAttempts]),
+    );
+    // Noon UTC: the same calendar day whatever the server's time zone (toDateTime has none).
+    const now = Date.UTC(2026, 6, 20, 12);
+    const day = 86_400_000;
+    await ch.insert(
+      TABLES.webhookAttempts,
+      [20, 9, 1].map((d, i) => ({
+        deliveryId: `d-${i}`,
+        merchantId: 'M-1',
+        attempt: 1,
+        startedAt: now - d * day,
+        doc: '{}',
+      })),
+    );
+    expect(await dropPartitionsOlderThan(ch, TABLES.webhookAttempts, 8, now)).toEqual([
+      '20260630',
+      '20260711',
+    ]);
+    const left = await ch.query<{ deliveryId: string }>(
+      sql`SELECT deliveryId FROM ${ident(TABLES.webhookAttempts)} ORDER BY deliveryId`,
+    );
+    expect(left.map((r) => r.deliveryId)).toEqual(['d-2']);
   });
 });
 

@@ -18,7 +18,7 @@ export {
   SqlValueError,
   type SqlValue,
 } from './sql';
-export { TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
+export { TABLES, RETIRED_TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
 export {
   migrate,
   toClickHouseDateTime,

@@ -12,32 +12,22 @@ import type { ClickHouse } from './client';
 import {
   RATE_COLUMNS,
   actionToRow,
-  deliveryToRow,
   rowToAction,
   rowToAlert,
   rowToDeadLetter,
-  rowToDelivery,
   rowToEvent,
   rowToRate,
   rowToSilence,
-  rowToSubscription,
   silenceToRow,
-  subscriptionToRow,
   type ActionRow,
   type AlertAction,
   type AlertActionInput,
   type DeadLetterRow,
-  type Delivery,
-  type DeliveryInput,
-  type DeliveryRow,
   type EventRow,
   type RateTableRow,
   type StoredDeadLetter,
   type StoredSilence,
   type StoredEvent,
-  type Subscription,
-  type SubscriptionInput,
-  type SubscriptionRow,
 } from './rows';
 import { TABLES } from './schema';
 import { SqlFragment, ident, inList, join, raw, sql } from './sql';
@@ -561,64 +551,6 @@ export async function listSilences(
         ORDER BY l_starts, silence_id`,
   );
   return rows.map((r) => rowToSilence({ doc: r.l_doc }));
-}
-
-// ---- webhooks ---------------------------------------------------------------------------
-
-/** Create or update a subscription: the row with the highest updatedAt wins. */
-export async function upsertSubscriptions(
-  ch: ClickHouse,
-  subs: readonly SubscriptionInput[],
-): Promise<void> {
-  await ch.insert(TABLES.subscriptions, subs.map(subscriptionToRow));
-}
-
-export async function listSubscriptions(
-  ch: ClickHouse,
-  input: { merchantId?: string; activeOnly?: boolean } = {},
-): Promise<Subscription[]> {
-  const q = z
-    .object({
-      merchantId: z.string().min(1).max(32).optional(),
-      activeOnly: z.boolean().default(true),
-    })
-    .parse(input);
-  const c: SqlFragment[] = [];
-  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
-  if (q.activeOnly) c.push(sql`active = 1`);
-  const rows = await ch.query<SubscriptionRow>(
-    sql`SELECT * FROM ${ident(TABLES.subscriptions)} FINAL WHERE ${conds(c)} ORDER BY merchant_id, subscription_id`,
-  );
-  return rows.map(rowToSubscription);
-}
-
-export async function insertDeliveries(
-  ch: ClickHouse,
-  deliveries: readonly DeliveryInput[],
-): Promise<void> {
-  await ch.insert(TABLES.deliveries, deliveries.map(deliveryToRow));
-}
-
-export async function queryDeliveries(
-  ch: ClickHouse,
-  input: { subscriptionId?: string; merchantId?: string; alertId?: string; limit?: number } = {},
-): Promise<Delivery[]> {
-  const q = z
-    .object({
-      subscriptionId: z.string().min(1).max(128).optional(),
-      merchantId: z.string().min(1).max(32).optional(),
-      alertId: z.string().min(1).max(128).optional(),
-      limit: limit(100, 5000),
-    })
-    .parse(input);
-  const c: SqlFragment[] = [];
-  if (q.subscriptionId) c.push(sql`subscription_id = ${q.subscriptionId}`);
-  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
-  if (q.alertId) c.push(sql`alert_id = ${q.alertId}`);
-  const rows = await ch.query<DeliveryRow>(
-    sql`SELECT * FROM ${ident(TABLES.deliveries)} FINAL WHERE ${conds(c)} ORDER BY ts_ms DESC, attempt DESC LIMIT ${q.limit}`,
-  );
-  return rows.map(rowToDelivery);
 }
 
 export async function queryDeadLetters(

@@ -2,14 +2,20 @@ import type { ClickHouse } from './client';
 import { TABLES } from './schema';
 import { ident, sql } from './sql';
 
-/** Tables partitioned by toYYYYMMDD(ts): retention applies to these (subscriptions are state). */
+/**
+ * Tables with day partitions (YYYYMMDD): retention applies to these. Subscriptions and silences
+ * are state, not history, and have no partitions. The webhook deliveries and attempts are
+ * partitioned by the day of their epoch-ms createdAt / startedAt; keep them at least 8 days
+ * (the store reads pending work that far back: a 7-day log plus the ~28 h retry schedule).
+ */
 export const DAY_PARTITIONED_TABLES = [
   TABLES.events,
   TABLES.rates,
   TABLES.alerts,
   TABLES.alertActions,
-  TABLES.deliveries,
   TABLES.deadLetters,
+  TABLES.webhookDeliveries,
+  TABLES.webhookAttempts,
 ] as const;
 
 /** YYYYMMDD of the UTC day `days` before `nowMs`: partitions below it are older than `days`. */

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import {
   CATEGORIES,
-  LANGUAGES,
   RULE_IDS,
-  SEVERITIES,
   alertSchema,
   categorize,
   type Alert,
@@ -11,7 +9,7 @@ import {
   type RateRow,
   type TerminalEvent,
 } from '@tillwatch/contracts';
-import { fromClickHouseDateTime, toClickHouseDateTime } from './migrate';
+import { toClickHouseDateTime } from './migrate';
 
 /**
  * Domain objects <-> table rows. Writers take domain objects (already validated by zod at the
@@ -322,112 +320,6 @@ export type SilenceRow = ReturnType<typeof silenceToRow>;
 
 export function rowToSilence(r: { doc: string }): StoredSilence {
   return storedSilenceSchema.parse(JSON.parse(r.doc));
-}
-
-// ---- webhooks ---------------------------------------------------------------------------
-
-export const subscriptionSchema = z.object({
-  subscriptionId: id,
-  merchantId: z.string().min(1).max(32),
-  url: z.url(),
-  secret: z.string().min(1).max(256),
-  /** rule ids to deliver; empty = every rule */
-  rules: z.array(z.enum(RULE_IDS)).default([]),
-  minSeverity: z.enum(SEVERITIES).default('warning'),
-  language: z.enum(LANGUAGES).default('en'),
-  active: z.boolean().default(true),
-  createdAt: epochMs,
-  /** also the row version: the latest update wins */
-  updatedAt: epochMs,
-});
-export type Subscription = z.infer<typeof subscriptionSchema>;
-export type SubscriptionInput = z.input<typeof subscriptionSchema>;
-
-export function subscriptionToRow(input: SubscriptionInput) {
-  const s = subscriptionSchema.parse(input);
-  return {
-    subscription_id: s.subscriptionId,
-    merchant_id: s.merchantId,
-    url: s.url,
-    secret: s.secret,
-    rules: s.rules,
-    min_severity: s.minSeverity,
-    language: s.language,
-    active: s.active ? 1 : 0,
-    created_at: toClickHouseDateTime(s.createdAt),
-    updated_at: toClickHouseDateTime(s.updatedAt),
-    version: s.updatedAt,
-  };
-}
-export type SubscriptionRow = ReturnType<typeof subscriptionToRow>;
-
-export function rowToSubscription(r: SubscriptionRow): Subscription {
-  return {
-    subscriptionId: r.subscription_id,
-    merchantId: r.merchant_id,
-    url: r.url,
-    secret: r.secret,
-    rules: r.rules as Subscription['rules'],
-    minSeverity: r.min_severity as Subscription['minSeverity'],
-    language: r.language as Subscription['language'],
-    active: Number(r.active) === 1,
-    createdAt: fromClickHouseDateTime(r.created_at),
-    updatedAt: Number(r.version),
-  };
-}
-
-export const DELIVERY_OUTCOMES = ['succeeded', 'failed', 'dead'] as const;
-
-export const deliverySchema = z.object({
-  deliveryId: id,
-  subscriptionId: id,
-  merchantId: z.string().min(1).max(32),
-  alertId: id,
-  /** the webhook-id header: the same for every attempt of one message */
-  webhookId: id,
-  attempt: z.number().int().min(1).max(1000),
-  outcome: z.enum(DELIVERY_OUTCOMES),
-  httpStatus: z.number().int().min(0).max(999).default(0),
-  error: z.string().max(2000).default(''),
-  durationMs: z.number().int().nonnegative().default(0),
-  ts: epochMs,
-});
-export type Delivery = z.infer<typeof deliverySchema>;
-export type DeliveryInput = z.input<typeof deliverySchema>;
-
-export function deliveryToRow(input: DeliveryInput) {
-  const d = deliverySchema.parse(input);
-  return {
-    delivery_id: d.deliveryId,
-    subscription_id: d.subscriptionId,
-    merchant_id: d.merchantId,
-    alert_id: d.alertId,
-    webhook_id: d.webhookId,
-    attempt: d.attempt,
-    outcome: d.outcome,
-    http_status: d.httpStatus,
-    error: d.error,
-    duration_ms: d.durationMs,
-    ts: toClickHouseDateTime(d.ts),
-    ts_ms: d.ts,
-  };
-}
-export type DeliveryRow = ReturnType<typeof deliveryToRow>;
-
-export function rowToDelivery(r: DeliveryRow): Delivery {
-  return {
-    deliveryId: r.delivery_id,
-    subscriptionId: r.subscription_id,
-    merchantId: r.merchant_id,
-    alertId: r.alert_id,
-    webhookId: r.webhook_id,
-    attempt: Number(r.attempt),
-    outcome: r.outcome as Delivery['outcome'],
-    httpStatus: Number(r.http_status),
-    error: r.error,
-    durationMs: Number(r.duration_ms),
-    ts: Number(r.ts_ms),
-  };
 }
 
 // ---- dead letters -----------------------------------------------------------------------

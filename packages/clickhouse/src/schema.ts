@@ -23,12 +23,28 @@ export const TABLES = {
   rates: 'window_stats',
   alerts: 'alerts',
   alertActions: 'alert_actions',
-  subscriptions: 'webhook_subscriptions',
-  deliveries: 'webhook_deliveries',
   deadLetters: 'dead_letters',
   silences: 'silences',
+  // The webhook store's tables (@tillwatch/webhooks ClickHouseWebhookStore, shared by the
+  // gateway and the notifier). Named `notifier_*` because that store created them itself before
+  // migration 3 took them over: deployments keep their subscriptions and delivery log.
+  webhookSubscriptions: 'notifier_subscriptions',
+  webhookDeliveries: 'notifier_deliveries',
+  webhookAttempts: 'notifier_attempts',
 } as const;
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
+
+/**
+ * Tables migration 1 creates that nothing reads or writes any more: the first webhook shape (one
+ * secret, a minimum severity, attempts only), which cannot hold secret rotation, severity sets
+ * or pending work. Kept out of TABLES so no new code uses them, and not dropped: a deployment
+ * may still hold old delivery rows, and a DROP cannot be undone. Migration 1's text must not
+ * change (it may have been applied), hence the names here.
+ */
+export const RETIRED_TABLES = {
+  webhookSubscriptionsV1: 'webhook_subscriptions',
+  webhookDeliveriesV1: 'webhook_deliveries',
+} as const;
 
 export interface Migration {
   id: number;
@@ -144,7 +160,7 @@ export const MIGRATIONS: readonly Migration[] = [
       PARTITION BY toYYYYMMDD(ts)
       ORDER BY (alert_id, ts_ms, action_id)`,
       // Subscriptions are state, not history: the highest version per id wins; no day partitions.
-      `CREATE TABLE IF NOT EXISTS ${TABLES.subscriptions} (
+      `CREATE TABLE IF NOT EXISTS ${RETIRED_TABLES.webhookSubscriptionsV1} (
         subscription_id String,
         merchant_id String,
         url String,
@@ -158,7 +174,7 @@ export const MIGRATIONS: readonly Migration[] = [
         version UInt64
       ) ENGINE = ReplacingMergeTree(version)
       ORDER BY (merchant_id, subscription_id)`,
-      `CREATE TABLE IF NOT EXISTS ${TABLES.deliveries} (
+      `CREATE TABLE IF NOT EXISTS ${RETIRED_TABLES.webhookDeliveriesV1} (
         delivery_id String,
         subscription_id String,
         merchant_id String,
@@ -212,6 +228,47 @@ export const MIGRATIONS: readonly Migration[] = [
       // The name typed on the board beside the verified actor. 18.16 has no ADD COLUMN IF NOT
       // EXISTS: migrate() treats "column already exists" (code 44) on a rerun as done.
       `ALTER TABLE ${TABLES.alertActions} ADD COLUMN author String DEFAULT ''`,
+    ],
+  },
+  {
+    id: 3,
+    name: 'webhook store: subscriptions, deliveries, attempts',
+    // The DDL ClickHouseWebhookStore ran itself until this migration took it over, unchanged:
+    // on a deployment where the store already made them, these are no-ops and the rows stay.
+    // Each row is one version of a document (JSON in doc) with the columns reads filter on
+    // beside it; times are epoch ms in UInt64 (no DateTime64 on 18.16).
+    statements: [
+      // State, not history: the highest version per id wins, a delete is a tombstone row. Few
+      // rows (one per endpoint), so no partitions.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.webhookSubscriptions} (
+        id String,
+        merchantId String,
+        deleted UInt8,
+        doc String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      // One row per change of a delivery (pending -> delivered/dead/cancelled). Day partitions
+      // of createdAt, so retention drops whole days; the store reads 8 days back (7-day log +
+      // the ~28 h retry schedule). toDateTime without a zone: the server's day, as before.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.webhookDeliveries} (
+        id String,
+        merchantId String,
+        subscriptionId String,
+        status String,
+        seq UInt64,
+        createdAt UInt64,
+        nextAttemptAt UInt64,
+        doc String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) PARTITION BY toYYYYMMDD(toDateTime(intDiv(createdAt, 1000))) ORDER BY id`,
+      // One row per attempt; a repeated attempt (crash before the delivery row) collapses.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.webhookAttempts} (
+        deliveryId String,
+        merchantId String,
+        attempt UInt32,
+        startedAt UInt64,
+        doc String
+      ) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(startedAt, 1000))) ORDER BY (deliveryId, attempt)`,
     ],
   },
 ];

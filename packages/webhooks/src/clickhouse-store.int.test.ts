@@ -1,18 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLES, createClickHouse, ident, sql } from '@tillwatch/clickhouse';
 import { ClickHouseWebhookStore } from './clickhouse-store';
 import { BASE, behaves, nd, sub } from './store-contract';
 
 const url = process.env.CLICKHOUSE_URL;
 if (!url) throw new Error('CLICKHOUSE_URL is not set: run through vitest.int.config.ts');
-// Own tables per run: the server may be shared with other suites.
-const prefix = `wh_test_${process.pid}_`;
+// A database of its own per run (the server may be shared with other suites); open() creates
+// it and applies @tillwatch/clickhouse's migrations in it.
+const database = `tw_it_wh_${process.pid}`;
 let store: ClickHouseWebhookStore;
 
 beforeAll(async () => {
-  store = await ClickHouseWebhookStore.open({ clickhouse: { url }, prefix });
+  store = await ClickHouseWebhookStore.open({ clickhouse: { url, database } });
 });
 afterAll(async () => {
   await store.close();
+  const admin = createClickHouse({ url, database: 'default' });
+  await admin.command(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+  await admin.close();
 });
 
 describe('ClickHouseWebhookStore (real ClickHouse)', () => {
@@ -21,7 +26,7 @@ describe('ClickHouseWebhookStore (real ClickHouse)', () => {
   });
 
   it('is shared across instances (gateway and notifier processes) and survives reopening', async () => {
-    const other = await ClickHouseWebhookStore.open({ clickhouse: { url }, prefix });
+    const other = await ClickHouseWebhookStore.open({ clickhouse: { url, database } });
     expect((await other.getSubscription(sub.id))?.language).toBe('zh');
     expect((await other.listDeliveries({})).map((d) => [d.id, d.status])).toEqual([
       ['d1', 'delivered'],
@@ -36,6 +41,22 @@ describe('ClickHouseWebhookStore (real ClickHouse)', () => {
     expect((await store.getDelivery('d2'))?.status).toBe('dead');
     expect(await store.due(BASE + 60_000, 10)).toEqual([]);
     await other.close();
+  });
+
+  it('keeps its rows in the tables the migrations own', async () => {
+    const ch = createClickHouse({ url, database });
+    try {
+      const applied = await ch.query<{ id: number }>(
+        sql`SELECT id FROM ${ident(TABLES.migrations)} FINAL ORDER BY id`,
+      );
+      expect(applied.map((r) => Number(r.id))).toContain(3);
+      const n = await ch.query<{ n: string }>(
+        sql`SELECT count() AS n FROM ${ident(TABLES.webhookAttempts)} WHERE deliveryId = 'd1'`,
+      );
+      expect(Number(n[0]?.n)).toBeGreaterThan(0);
+    } finally {
+      await ch.close();
+    }
   });
 
   it('escapes hostile values instead of running them', async () => {

@@ -1,8 +1,11 @@
 import {
+  TABLES,
   createClickHouse,
+  ensureDatabase,
   ident,
   inList,
   join,
+  migrate,
   raw,
   sql,
   type ClickHouse,
@@ -15,12 +18,6 @@ import type { Delivery, DeliveryAttempt, NewDelivery, Subscription } from './typ
 export interface ClickHouseStoreOptions {
   /** A client to share (the gateway's), or options to make one (CLICKHOUSE_URL). */
   clickhouse: ClickHouse | ClickHouseOptions;
-  /**
-   * Table name prefix. Default `notifier_`: @tillwatch/clickhouse's schema already has
-   * `webhook_subscriptions` / `webhook_deliveries` in another shape (one secret, a minimum
-   * severity, attempts only), which cannot hold rotation, severity sets or pending work.
-   */
-  prefix?: string;
   /**
    * How far back pending work and the delivery log are read. Finished deliveries past it are
    * only in old partitions, which retention drops (no TTL on 18.16). Default 8 days: the 7-day
@@ -46,12 +43,23 @@ export interface ClickHouseStoreOptions {
  * SQL runs on 18.16 and later: no query parameters, no TTL, no LowCardinality, no DateTime64.
  *
  * One notifier dispatches at a time: two would both see a due delivery and both send it.
+ *
+ * The tables (TABLES.webhookSubscriptions / webhookDeliveries / webhookAttempts) belong to
+ * @tillwatch/clickhouse's versioned migrations (migration 3); open() applies them.
  */
 export class ClickHouseWebhookStore implements WebhookStore {
   private readonly ch: ClickHouse;
   private readonly ownsClient: boolean;
-  private readonly t: { subs: SqlFragment; deliveries: SqlFragment; attempts: SqlFragment };
-  private readonly names: { subs: string; deliveries: string; attempts: string };
+  private readonly t = {
+    subs: ident(TABLES.webhookSubscriptions),
+    deliveries: ident(TABLES.webhookDeliveries),
+    attempts: ident(TABLES.webhookAttempts),
+  };
+  private readonly names = {
+    subs: TABLES.webhookSubscriptions,
+    deliveries: TABLES.webhookDeliveries,
+    attempts: TABLES.webhookAttempts,
+  };
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
   private readonly horizonMs: number;
@@ -62,47 +70,29 @@ export class ClickHouseWebhookStore implements WebhookStore {
     const given = opts.clickhouse;
     this.ownsClient = !('query' in given);
     this.ch = 'query' in given ? given : createClickHouse(given);
-    const p = opts.prefix ?? 'notifier_';
-    this.names = {
-      subs: `${p}subscriptions`,
-      deliveries: `${p}deliveries`,
-      attempts: `${p}attempts`,
-    };
-    this.t = {
-      subs: ident(this.names.subs),
-      deliveries: ident(this.names.deliveries),
-      attempts: ident(this.names.attempts),
-    };
     this.now = opts.now ?? Date.now;
     this.horizonMs = opts.horizonMs ?? 8 * 24 * 3_600_000;
   }
 
-  /** Connects and applies the schema (idempotent: CREATE TABLE IF NOT EXISTS). */
+  /**
+   * Connects and applies @tillwatch/clickhouse's migrations, so the notifier works whether or not
+   * the gateway or the processor (which migrate too) started first. With its own client, a
+   * database named in CLICKHOUSE_URL is created first, as the gateway does. A second run of the
+   * migrations reads the bookkeeping table and changes nothing; two processes starting together
+   * are safe (every statement is idempotent).
+   */
   static async open(opts: ClickHouseStoreOptions): Promise<ClickHouseWebhookStore> {
     const s = new ClickHouseWebhookStore(opts);
-    await s.migrate();
+    try {
+      if (s.ownsClient && s.ch.database !== 'default') {
+        await ensureDatabase(opts.clickhouse as ClickHouseOptions, s.ch.database);
+      }
+      await migrate(s.ch);
+    } catch (err) {
+      await s.close().catch(() => {});
+      throw err;
+    }
     return s;
-  }
-
-  /**
-   * Schema version 1. Times are epoch ms in UInt64 (DateTime64 is not on 18.16); day
-   * partitions like the rest of the schema, so retention drops whole days.
-   */
-  private async migrate(): Promise<void> {
-    const day = (col: string) => raw(`toYYYYMMDD(toDateTime(intDiv(${col}, 1000)))`);
-    const ddl = [
-      sql`CREATE TABLE IF NOT EXISTS ${this.t.subs} (
-        id String, merchantId String, deleted UInt8, doc String, version UInt64
-      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
-      sql`CREATE TABLE IF NOT EXISTS ${this.t.deliveries} (
-        id String, merchantId String, subscriptionId String, status String, seq UInt64,
-        createdAt UInt64, nextAttemptAt UInt64, doc String, version UInt64
-      ) ENGINE = ReplacingMergeTree(version) PARTITION BY ${day('createdAt')} ORDER BY id`,
-      sql`CREATE TABLE IF NOT EXISTS ${this.t.attempts} (
-        deliveryId String, merchantId String, attempt UInt32, startedAt UInt64, doc String
-      ) ENGINE = ReplacingMergeTree() PARTITION BY ${day('startedAt')} ORDER BY (deliveryId, attempt)`,
-    ];
-    for (const q of ddl) await this.ch.command(q);
   }
 
   private rows<R>(q: SqlFragment): Promise<R[]> {

@@ -63,11 +63,6 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_RATES_POLL_MS: envs.int(1000, 0, 60_000),
   /** A key whose latest pane is this much older than its scope/window's newest is not "current". */
   GATEWAY_RATES_STALE_MS: envs.int(120_000, 1000),
-  /** Table prefix of the webhook store shared with the notifier (its NOTIFIER_CLICKHOUSE_PREFIX). */
-  GATEWAY_WEBHOOKS_TABLE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
-    .default('notifier_'),
   /** Development only (as for the notifier): let http:// webhook URLs be saved. */
   WEBHOOK_ALLOW_HTTP: envs.bool(false),
   /** Development only: IPs/CIDRs a webhook URL may point at although not public. */
@@ -104,7 +99,6 @@ export interface ProductionConfig {
   persistAlerts: boolean;
   ratesPollMs: number;
   staleAfterMs: number;
-  webhooksTablePrefix: string;
 }
 
 /** Validate the environment (fails fast naming the variable) and resolve the key list. */
@@ -143,7 +137,6 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
             persistAlerts: e.GATEWAY_PERSIST_ALERTS,
             ratesPollMs: e.GATEWAY_RATES_POLL_MS,
             staleAfterMs: e.GATEWAY_RATES_STALE_MS,
-            webhooksTablePrefix: e.GATEWAY_WEBHOOKS_TABLE_PREFIX,
           },
         }
       : {}),

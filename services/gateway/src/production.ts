@@ -42,7 +42,7 @@ export class NotProductionError extends Error {
 /**
  * The gateway in production mode: ClickHouse behind the REST API (migrations applied first),
  * pos.alerts from Kafka for the live feed, window_stats polled for live rates, webhook
- * subscriptions in the notifier's ClickHouse store. Listens before the consumer has joined its
+ * subscriptions in the ClickHouse webhook store shared with the notifier. Listens before the consumer has joined its
  * group, so the board and /healthz answer while Kafka is still being reached.
  */
 export async function startProductionGateway(opts: {
@@ -77,10 +77,8 @@ export async function startProductionGateway(opts: {
       ...(logger ? { logger: logger.child({ part: 'store' }) } : {}),
     });
     cleanup.push(() => store.close());
-    const webhooks = await ClickHouseWebhookStore.open({
-      clickhouse: ch,
-      prefix: prod.webhooksTablePrefix,
-    });
+    // Same client, migrations already applied above: open() finds nothing left to apply.
+    const webhooks = await ClickHouseWebhookStore.open({ clickhouse: ch });
     cleanup.push(() => webhooks.close());
     const gateway = await createGateway({
       config,

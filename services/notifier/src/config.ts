@@ -17,11 +17,6 @@ const schedule = z.string().transform((s, ctx) => {
 export const notifierEnvSchema = z.object({
   /** Production store: subscriptions, deliveries and attempts in ClickHouse (shared with the gateway). */
   CLICKHOUSE_URL: z.url().optional(),
-  /** Table name prefix in ClickHouse (tests use their own). */
-  NOTIFIER_CLICKHOUSE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/)
-    .default('notifier_'),
   /** Embedded-mode durable store, used when CLICKHOUSE_URL is not set: subscriptions and pending deliveries (fsync'd journal). */
   NOTIFIER_JOURNAL_PATH: z.string().min(1).default('.data/notifier/webhooks.journal'),
   /** Delay before each attempt; tests compress it, e.g. "0,50ms,100ms". */

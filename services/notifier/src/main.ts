@@ -16,7 +16,6 @@ async function main() {
   if (env.CLICKHOUSE_URL) {
     store = await ClickHouseWebhookStore.open({
       clickhouse: { url: env.CLICKHOUSE_URL, logger },
-      prefix: env.NOTIFIER_CLICKHOUSE_PREFIX,
     });
     logger.info('webhook store: ClickHouse');
   } else {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createClickHouse, ident, sql } from '@tillwatch/clickhouse';
 import { createJsonProducer, createKafka, ensureTopics } from '@tillwatch/kafka';
 import { ClickHouseWebhookStore } from '@tillwatch/webhooks';
 import { runRestartScenario } from './restart-scenario';
@@ -13,10 +14,26 @@ if (!brokers || !clickhouse) {
   throw new Error('KAFKA_BROKERS and CLICKHOUSE_URL must be set: run through vitest.int.config.ts');
 }
 
+// Each scenario in a database of its own (the server may be shared): CLICKHOUSE_URL with the
+// database as its path, as an operator would set it. The store creates it and migrates it.
+const databases: string[] = [];
+function databaseUrl(run: string): string {
+  const database = `tw_it_notifier_${run}`;
+  databases.push(database);
+  const u = new URL(clickhouse!);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+afterAll(async () => {
+  const admin = createClickHouse({ url: clickhouse!, database: 'default' });
+  for (const d of databases) await admin.command(sql`DROP DATABASE IF EXISTS ${ident(d)}`);
+  await admin.close();
+});
+
 describe('store in real ClickHouse, alerts from a file', () => {
   it('a notifier killed with SIGKILL mid-retry and restarted delivers every alert once', async () => {
     const run = randomUUID().slice(0, 8);
-    const prefix = `wh_it_${run}_`;
+    const url = databaseUrl(run);
     const dir = mkdtempSync(join(tmpdir(), 'tw-notifier-int-'));
     const alertsFile = join(dir, 'alerts.jsonl');
     try {
@@ -25,11 +42,10 @@ describe('store in real ClickHouse, alerts from a file', () => {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
-          CLICKHOUSE_URL: clickhouse,
-          NOTIFIER_CLICKHOUSE_PREFIX: prefix,
+          CLICKHOUSE_URL: url,
           NOTIFIER_ALERTS_FILE: alertsFile,
         },
-        openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url: clickhouse }, prefix }),
+        openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url } }),
         feed: async (alerts) =>
           writeFileSync(alertsFile, alerts.map((a) => JSON.stringify(a)).join('\n') + '\n'),
       });
@@ -45,7 +61,7 @@ describe('production mode: pos.alerts from real Kafka, store in real ClickHouse'
   it('a notifier killed with SIGKILL mid-retry and restarted delivers every alert once', async () => {
     const run = randomUUID().slice(0, 8);
     const topic = `it.notifier.alerts.${run}`;
-    const prefix = `wh_it_${run}_`;
+    const url = databaseUrl(run);
     const kafka = createKafka({ brokers, clientId: `notifier-int-${run}` });
     await ensureTopics(kafka, [{ topic, partitions: 2 }]);
     const r = await runRestartScenario({
@@ -54,13 +70,12 @@ describe('production mode: pos.alerts from real Kafka, store in real ClickHouse'
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         KAFKA_BROKERS: brokers,
-        CLICKHOUSE_URL: clickhouse,
-        NOTIFIER_CLICKHOUSE_PREFIX: prefix,
+        CLICKHOUSE_URL: url,
         NOTIFIER_ALERTS_TOPIC: topic,
         NOTIFIER_GROUP_ID: `notifier-int-${run}`,
         NOTIFIER_KAFKA_FROM_BEGINNING: 'true',
       },
-      openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url: clickhouse }, prefix }),
+      openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url } }),
       feed: async (alerts) => {
         const producer = createJsonProducer<{ merchantId: string }>(kafka, {
           topic,
