@@ -22,6 +22,12 @@ const args = process.argv.slice(2);
 const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 /** `--throughput-only`: skip the 90 s latency run (profiling, quick comparisons) */
 const LATENCY = !args.includes('--throughput-only');
+/** `NAME=value`: processor settings for both runs (e.g. KAFKA_MAX_BYTES_PER_PARTITION=4194304) */
+const overrides = Object.fromEntries(
+  args
+    .filter((a) => /^[A-Z_]+=/.test(a))
+    .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+);
 const PARTITIONS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -120,6 +126,7 @@ async function main() {
         PROCESSOR_INSTANCE_ID: s,
         PROCESSOR_METRICS_PORT: '0',
         LOG_LEVEL: 'error',
+        ...overrides,
       });
     const processor = createProcessor({ config: cfg('full') });
     const committed = async (group: string, t: string) => {
@@ -129,6 +136,17 @@ async function main() {
     const p0 = performance.now();
     await processor.start();
     while ((await committed(`bench-full-${id}`, topic('events'))) < n) await sleep(250);
+    // ...and the rollup stage has caught up with every partial the events produced (each
+    // partition's last transaction leaves one commit marker past the committed offset).
+    const rollupsDone = async () => {
+      const [ends, [c]] = await Promise.all([
+        admin.fetchTopicOffsets(topic('rollups')),
+        admin.fetchOffsets({ groupId: `bench-full-${id}`, topics: [topic('rollups')] }),
+      ]);
+      const done = new Map((c?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return ends.every((e) => Number(e.high) - Math.max(0, done.get(e.partition) ?? 0) <= 1);
+    };
+    while (!(await rollupsDone())) await sleep(250);
     const p1 = performance.now();
     const rows = (await processor.metrics.rows.get()).values;
     const hist = async (h: {

@@ -24,10 +24,11 @@ import {
   type SilenceInput,
 } from '@tillwatch/rules';
 import { Partitioners, type TopicMessages } from 'kafkajs';
+import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
-import { createStore, emptyRows, type Rows, type Store } from './store';
+import { addLines, createStore, emptyRows, type Rows, type Store } from './store';
 import {
   EventTask,
   tsvEscape,
@@ -347,20 +348,22 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       }
     }
     metrics.writeSeconds.observe((performance.now() - t0) / 1000);
-    metrics.rows.inc({ table: 'events' }, rows.events.length);
-    metrics.rows.inc({ table: 'stats' }, rows.stats.length);
+    metrics.rows.inc({ table: 'events' }, rows.events.count);
+    metrics.rows.inc({ table: 'stats' }, rows.stats.count);
     metrics.rows.inc({ table: 'alerts' }, rows.alerts.length);
     metrics.rows.inc({ table: 'dead_letters' }, rows.deadLetters.length);
   };
 
   /**
    * Group commit. Partitions are consumed concurrently (KAFKA_PARTITIONS_CONCURRENTLY): each
-   * batch is decoded and fed to its task on its own, then handed here with its outputs and the
-   * offset after it. One committer at a time takes every batch handed in so far: one ClickHouse
-   * write of all their rows, then one Kafka transaction with all their outputs and all their
-   * offsets. Batches that arrive meanwhile form the next group, so CPU work on some partitions
-   * overlaps the I/O of others, and the fixed costs of an insert and a transaction (~50 ms each
-   * under load: 12 of 62 s in the profile before this) are paid once per group, not per batch.
+   * batch is decoded and fed to its task on its own, then handed here with its rows, outputs and
+   * the offset after it. Its ClickHouse write starts at once (while other partitions' batches
+   * are still being computed: the server works while node does). One committer at a time takes
+   * every batch handed in so far, waits for their writes, and commits all their outputs and
+   * offsets in one Kafka transaction; batches handed in meanwhile form the next group. Measured
+   * (300k events, bench trace): a kafkajs fetch round gives ~8 batches (4 events, 4 rollups
+   * partitions) and makes 2-3 transactions instead of 8, and a round's idle tail (the last
+   * batches' write and transaction, with nothing left to compute) fell from ~200 to ~60 ms.
    *
    * The guarantees are those of one batch: a group's offsets are committed only in the
    * transaction that carries the group's outputs, after ClickHouse has all of the group's rows;
@@ -380,11 +383,20 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     live: () => boolean;
     heartbeat: () => Promise<void>;
   }
-  const pending: { c: PendingCommit; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  interface Pending {
+    c: PendingCommit;
+    /** the batch's ClickHouse write, started when the batch is handed in */
+    written: Promise<void>;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }
+  const pending: Pending[] = [];
   let committing = false;
   const commitDurably = (c: PendingCommit) =>
     new Promise<void>((resolve, reject) => {
-      pending.push({ c, resolve, reject });
+      const written = writeDurably(c.rows, c.heartbeat, c.live);
+      written.catch(() => {}); // awaited by the group that takes it
+      pending.push({ c, written, resolve, reject });
       if (!committing) void runCommits();
     });
   const runCommits = async () => {
@@ -393,7 +405,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       while (pending.length) {
         const group = pending.splice(0);
         try {
-          await commitGroup(group.map((g) => g.c));
+          await commitGroup(group);
           for (const g of group) g.resolve();
         } catch (e) {
           for (const g of group) {
@@ -410,18 +422,12 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       committing = false;
     }
   };
-  const commitGroup = async (group: PendingCommit[]) => {
+  const commitGroup = async (pendingGroup: Pending[]) => {
+    const group = pendingGroup.map((g) => g.c);
     const live = () => group.every((g) => g.live());
-    const rows =
-      group.length === 1
-        ? group[0]!.rows
-        : {
-            events: group.flatMap((g) => g.rows.events),
-            stats: group.flatMap((g) => g.rows.stats),
-            alerts: group.flatMap((g) => g.rows.alerts),
-            deadLetters: group.flatMap((g) => g.rows.deadLetters),
-          };
-    await writeDurably(rows, group[0]!.heartbeat, live);
+    const writes = await Promise.allSettled(pendingGroup.map((g) => g.written));
+    const failed = writes.find((w) => w.status === 'rejected');
+    if (failed) throw failed.reason;
     if (!live()) throw new StaleError();
 
     const topicMessages: TopicMessages[] = [];
@@ -467,8 +473,10 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     await exclusive(async () => {
       const tx = await txRetry(() => producer!.transaction());
       try {
-        // One produce for every topic: one AddPartitionsToTxn and one Produce round trip.
-        if (topicMessages.length) await txRetry(() => tx.sendBatch({ acks: -1, topicMessages }));
+        // Every topic in one produce request (one AddPartitionsToTxn, one Produce round trip),
+        // cut where a request would pass PRODUCE_REQUEST_BYTES.
+        for (const chunk of produceChunks(topicMessages, PRODUCE_REQUEST_BYTES))
+          await txRetry(() => tx.sendBatch({ acks: -1, topicMessages: chunk }));
         await txRetry(() =>
           tx.sendOffsets({
             consumerGroupId: cfg.PROCESSOR_GROUP_ID,
@@ -516,11 +524,13 @@ export function createProcessor(opts: ProcessorOptions): Processor {
 
     const tp = performance.now();
     const rows = emptyRows();
+    const eventLines: string[] = [];
+    const statLines: string[] = [];
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
     const sink: TaskSink = {
-      stats: (r) => rows.stats.push(r),
+      stats: (r) => statLines.push(r),
       alert: (a) => alerts.push(a),
       rollup: (m) => rollups.push(m),
     };
@@ -597,7 +607,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         }
         const ev: TerminalEvent = d.event;
         if (emitting) {
-          rows.events.push(eventLine(ev, partition, msg.offset, raw!));
+          eventLines.push(eventLine(ev, partition, msg.offset, raw!));
         }
         st.events!.handle(ev, emitting ? sink : null);
       } else {
@@ -614,6 +624,8 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       }
     }
     if (last < 0) return;
+    addLines(rows.events, eventLines);
+    addLines(rows.stats, statLines);
     metrics.processSeconds.observe((performance.now() - tp) / 1000);
     metrics.batchRecords.observe(emitted + replayed);
     metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));

@@ -52,16 +52,39 @@ export const STAT_COUNTERS: readonly (readonly [column: string, metric: number])
   ['heartbeats', 19],
 ];
 
+/**
+ * TabSeparated text of one table, as Buffers: a batch's lines are joined and encoded as soon as
+ * the batch is done, so the ~10 strings per event die young instead of being copied by every
+ * scavenge while the batch waits for its group's write (GC was ~25% of the processor's time).
+ */
+export interface TsvRows {
+  chunks: Buffer[];
+  /** lines in the chunks */
+  count: number;
+}
+
 export interface Rows {
-  /** TabSeparated lines in events_raw's column order (eventLine) */
-  events: string[];
-  /** TabSeparated lines in window_stats' column order (statLine) */
-  stats: string[];
+  /** lines in events_raw's column order (eventLine) */
+  events: TsvRows;
+  /** lines in window_stats' column order (statLine) */
+  stats: TsvRows;
   alerts: Alert[];
   deadLetters: DeadLetterInput[];
 }
 
-export const emptyRows = (): Rows => ({ events: [], stats: [], alerts: [], deadLetters: [] });
+export const emptyRows = (): Rows => ({
+  events: { chunks: [], count: 0 },
+  stats: { chunks: [], count: 0 },
+  alerts: [],
+  deadLetters: [],
+});
+
+/** Append lines (each ending in \n) as one chunk. */
+export function addLines(t: TsvRows, lines: readonly string[]): void {
+  if (!lines.length) return;
+  t.chunks.push(Buffer.from(lines.join('')));
+  t.count += lines.length;
+}
 
 export class StoreError extends Error {
   readonly code = 'TW_CH_INSERT';
@@ -98,11 +121,11 @@ export function createStore(opts: {
     ...(opts.logger ? { logger: opts.logger } : {}),
   };
   const ch = createClickHouse(chOpts);
-  const text = async (table: string, lines: readonly string[]) => {
-    if (!lines.length) return;
+  const text = async (table: string, rows: TsvRows) => {
+    if (!rows.count) return;
     await ch.client.insert({
       table,
-      values: Readable.from([Buffer.from(lines.join(''))], { objectMode: false }),
+      values: Readable.from(rows.chunks, { objectMode: false }),
       format: 'TabSeparated',
     });
   };
