@@ -162,7 +162,9 @@ async function main() {
       write: await hist(processor.metrics.writeSeconds),
       commit: await hist(processor.metrics.commitSeconds),
       records: await hist(processor.metrics.batchRecords),
+      groups: await hist(processor.metrics.commitGroupBatches),
     };
+    const retries = (await processor.metrics.writeRetries.get()).values[0]?.value ?? 0;
     await processor.stop();
     const procRate = n / ((p1 - p0) / 1000);
     const statRows = rows.find((r) => r.labels.table === 'stats')?.value ?? 0;
@@ -196,7 +198,7 @@ async function main() {
       'share of wall': Number((h.sum / wall).toFixed(3)),
     });
     console.log(
-      `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; wall ${wall.toFixed(1)} s)`,
+      `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.groups.count} transactions; ${retries} ClickHouse retries; wall ${wall.toFixed(1)} s)`,
     );
     console.table([
       stage('decode + tasks + rows', stages.process),
