@@ -55,6 +55,8 @@ import {
  *  4. one Kafka transaction: alerts to pos.alerts, partials to pos.rollups, dead letters to
  *     pos.events.dlq, and the consumer offset. The offset is committed only with the outputs it
  *     covers, after ClickHouse has them.
+ * Partitions are handled concurrently and steps 3-4 are grouped: one transaction carries the
+ * outputs and offsets of every batch whose write is done (see commitDurably).
  *
  * A crash anywhere aborts the open transaction (the restarted instance, same transactional id,
  * fences it); consumers read committed only, so no alert or partial is seen twice. ClickHouse
