@@ -25,16 +25,37 @@ import {
  * records the sources forward for the rules' tracker, and only deduplicates them by eventId (a
  * failure reaches this partition once per key it concerns, e.g. its region and its issuer).
  */
+/** Columns of a key's prefix-sum row: the counters, then how many panes had a partial. */
+const CUM = METRIC_COUNT + 1;
+
+interface KeyPanes {
+  /** pane start -> counts summed over sources; panes before the horizon are dropped */
+  panes: Map<number, Float64Array>;
+  /**
+   * Prefix sums over finalized panes (those before the watermark), a ring of `ring` rows of
+   * CUM: row k holds the sum of every pane with index (start / p0) below k. A window of panes
+   * [a, b) is then row b - row a: 22 subtractions instead of a walk over up to 720 panes (a 1h
+   * window of 5 s panes), at every boundary, for every key, for every window the rules read.
+   * Counts are integers, so the difference is exact.
+   */
+  cum: Float64Array;
+  /** held panes that start before the watermark: the key is visible while > 0 */
+  below: number;
+  latest: number;
+}
+
 export class MergedWindows implements WindowEngine {
   readonly config: EngineConfig;
   private wm = Number.NEGATIVE_INFINITY;
-  /** scope -> key -> pane start -> counts */
-  private readonly panes: Map<string, Map<number, Float64Array>>[] = [];
-  private readonly latest: Map<string, number>[] = [];
-  /** earliest pane start per key: a key is visible once it has a pane before the watermark */
-  private readonly first: Map<string, number>[] = [];
+  /** finalized pane index: panes with index < fin are before the watermark (fin = wm / p0) */
+  private fin = Number.NaN;
+  private readonly keysOf: Map<string, KeyPanes>[] = [];
   private readonly longest: number;
   private readonly p0: number;
+  /** prefix-sum rows kept per key: reads reach back (longest window + largest pane) */
+  private readonly ring: number;
+  /** how far back a read reaches from the watermark: the longest window and the largest pane */
+  private readonly reach: number;
   /** recent forwarded eventIds, oldest first (Map keeps insertion order) */
   private readonly seen = new Map<string, true>();
   private accepted = 0;
@@ -48,58 +69,109 @@ export class MergedWindows implements WindowEngine {
     this.config = resolveConfig(config);
     this.longest = Math.max(...this.config.windowsMs);
     this.p0 = Math.min(...this.config.panesMs);
-    for (let s = 0; s < 6; s++) {
-      this.panes.push(new Map());
-      this.latest.push(new Map());
-      this.first.push(new Map());
-    }
+    this.reach = this.longest + Math.max(...this.config.panesMs) + this.p0;
+    this.ring = Math.ceil(this.reach / this.p0) + 2;
+    for (let s = 0; s < 6; s++) this.keysOf.push(new Map());
   }
 
   get watermark(): number {
     return this.wm;
   }
 
+  private slot(k: number): number {
+    const r = k % this.ring;
+    return (r < 0 ? r + this.ring : r) * CUM;
+  }
+
   /** Add a pane's counter deltas (one source's partial or fleet tick). */
   add(scope: ScopeIndex, key: string, paneStart: number, c: ArrayLike<number>): void {
-    const byKey = this.panes[scope]!;
-    let byPane = byKey.get(key);
-    if (!byPane) byKey.set(key, (byPane = new Map()));
-    let acc = byPane.get(paneStart);
-    if (!acc) byPane.set(paneStart, (acc = new Float64Array(METRIC_COUNT)));
+    const byKey = this.keysOf[scope]!;
+    let kp = byKey.get(key);
+    if (paneStart < this.wm - this.reach) return; // no window reaches it: never read
+    if (!kp) {
+      kp = {
+        panes: new Map(),
+        cum: new Float64Array(this.ring * CUM),
+        below: 0,
+        latest: paneStart,
+      };
+      byKey.set(key, kp);
+    }
+    let acc = kp.panes.get(paneStart);
+    const fresh = !acc;
+    if (!acc) kp.panes.set(paneStart, (acc = new Float64Array(METRIC_COUNT)));
     for (let i = 0; i < METRIC_COUNT; i++) acc[i]! += c[i] ?? 0;
-    const last = this.latest[scope]!;
-    if (!(paneStart <= (last.get(key) ?? Number.NEGATIVE_INFINITY))) last.set(key, paneStart);
-    const first = this.first[scope]!;
-    if (!(paneStart >= (first.get(key) ?? Number.POSITIVE_INFINITY))) first.set(key, paneStart);
+    if (paneStart > kp.latest) kp.latest = paneStart;
+    if (paneStart < this.wm) {
+      // A pane already finalized (the rollup task drops late partials before they get here, so
+      // only direct callers take this path): rebuild the key's prefix sums.
+      if (fresh) kp.below++;
+      this.rebuild(kp);
+    }
+  }
+
+  /** Prefix sums of one key from its held panes, for the ring ending at fin. */
+  private rebuild(kp: KeyPanes): void {
+    const cum = kp.cum;
+    cum.fill(0);
+    const from = this.fin - this.ring + 1;
+    // row k = sum of panes with index < k; rows from..fin
+    const acc = new Float64Array(CUM);
+    for (const [t, c] of kp.panes) {
+      const k = Math.floor(t / this.p0);
+      if (k < from) {
+        for (let i = 0; i < METRIC_COUNT; i++) acc[i]! += c[i]!;
+        acc[METRIC_COUNT]!++;
+      }
+    }
+    for (let k = from; k <= this.fin; k++) {
+      const at = this.slot(k);
+      for (let i = 0; i < CUM; i++) cum[at + i] = acc[i]!;
+      const c = kp.panes.get(k * this.p0);
+      if (c) {
+        for (let i = 0; i < METRIC_COUNT; i++) acc[i]! += c[i]!;
+        acc[METRIC_COUNT]!++;
+      }
+    }
   }
 
   /**
-   * Only panes before the watermark count: sources run ahead of each other, so what has
-   * arrived of later panes depends on timing, and the rules must not (a replay, or a second
-   * instance, has to reach the same verdicts).
+   * Sum of the panes of [start, end) into out; true when one of them had a partial. Answered
+   * from the prefix sums when the range is finalized and within the ring, else by a walk.
    */
-  private visible(scope: ScopeIndex, key: string): boolean {
-    const t = this.first[scope]!.get(key);
-    return t !== undefined && t < this.wm;
-  }
-
-  /** Pane starts of a key (for the rollup's stats rows). */
-  panesOf(scope: ScopeIndex, key: string): ReadonlyMap<number, Float64Array> | undefined {
-    return this.panes[scope]!.get(key);
-  }
-
-  /** Sum of the panes of [start, end) into out. */
   sumInto(scope: ScopeIndex, key: string, start: number, end: number, out: Float64Array): boolean {
-    const byPane = this.panes[scope]!.get(key);
+    const kp = this.keysOf[scope]!.get(key);
     out.fill(0);
-    if (!byPane) return false;
+    if (!kp) return false;
+    const a = Math.ceil(start / this.p0);
+    const b = Math.ceil(end / this.p0);
+    if (b <= this.fin && a > this.fin - this.ring && a <= b) {
+      const cum = kp.cum;
+      const sa = this.slot(a);
+      const sb = this.slot(b);
+      for (let i = 0; i < METRIC_COUNT; i++) out[i] = cum[sb + i]! - cum[sa + i]!;
+      return cum[sb + METRIC_COUNT]! - cum[sa + METRIC_COUNT]! > 0;
+    }
     let any = false;
-    for (const [t, c] of byPane) {
+    for (const [t, c] of kp.panes) {
       if (t < start || t >= end) continue;
       any = true;
       for (let i = 0; i < METRIC_COUNT; i++) out[i]! += c[i]!;
     }
     return any;
+  }
+
+  /** Did any partial of the key land in a pane of [start, end)? */
+  touched(scope: ScopeIndex, key: string, start: number, end: number): boolean {
+    const kp = this.keysOf[scope]!.get(key);
+    if (!kp) return false;
+    const a = Math.ceil(start / this.p0);
+    const b = Math.ceil(end / this.p0);
+    if (b <= this.fin && a > this.fin - this.ring && a <= b) {
+      return kp.cum[this.slot(b) + METRIC_COUNT]! - kp.cum[this.slot(a) + METRIC_COUNT]! > 0;
+    }
+    for (const t of kp.panes.keys()) if (t >= start && t < end) return true;
+    return false;
   }
 
   ingest(ev: EngineEvent): Outcome {
@@ -118,27 +190,76 @@ export class MergedWindows implements WindowEngine {
     return Outcome.Accepted;
   }
 
-  /** Move time to `wm` (a closed boundary) and drop panes older than the longest window. */
+  /**
+   * Move time to `wm` and drop panes no read reaches any more (older than the longest window,
+   * the largest pane and one more): per key and per pane step, one prefix row written and at
+   * most one pane dropped.
+   */
   advance(watermarkMs: number): void {
     if (!(watermarkMs > this.wm)) return;
     this.wm = watermarkMs;
-    const horizon = watermarkMs - this.longest - this.p0;
-    for (let s = 0; s < this.panes.length; s++) {
-      const byKey = this.panes[s]!;
-      for (const [key, byPane] of byKey) {
-        if ((this.first[s]!.get(key) ?? horizon) >= horizon) continue;
-        let first = Number.POSITIVE_INFINITY;
-        for (const t of byPane.keys()) {
-          if (t < horizon) byPane.delete(t);
-          else if (t < first) first = t;
+    // panes with an index below ceil(wm / p0) start before the watermark
+    const target = Math.ceil(watermarkMs / this.p0);
+    if (Number.isNaN(this.fin)) {
+      // First advance: every key's prefix rows up to here come from its panes.
+      this.fin = target;
+      for (const byKey of this.keysOf) {
+        for (const kp of byKey.values()) {
+          kp.below = 0;
+          for (const t of kp.panes.keys()) if (t < watermarkMs) kp.below++;
+          this.rebuild(kp);
         }
-        if (byPane.size === 0) {
-          byKey.delete(key);
-          this.latest[s]!.delete(key);
-          this.first[s]!.delete(key);
-        } else this.first[s]!.set(key, first);
+      }
+      return;
+    }
+    if (target - this.fin > this.ring) {
+      // A jump past the whole ring: nothing old survives; rebuild from the held panes.
+      this.fin = target;
+      for (const byKey of this.keysOf) {
+        for (const [key, kp] of byKey) {
+          const horizon = watermarkMs - this.reach;
+          kp.below = 0;
+          for (const t of [...kp.panes.keys()]) {
+            if (t < horizon) kp.panes.delete(t);
+            else if (t < watermarkMs) kp.below++;
+          }
+          if (kp.panes.size === 0) byKey.delete(key);
+          else this.rebuild(kp);
+        }
+      }
+      return;
+    }
+    for (; this.fin < target; this.fin++) {
+      const k = this.fin;
+      const from = this.slot(k);
+      const to = this.slot(k + 1);
+      const t = k * this.p0;
+      // the pane no read can reach any more (older than wm - reach)
+      const dropT = (k + 1) * this.p0 - this.reach - this.p0;
+      for (const byKey of this.keysOf) {
+        for (const [key, kp] of byKey) {
+          const cum = kp.cum;
+          const c = kp.panes.get(t);
+          if (c) {
+            for (let i = 0; i < METRIC_COUNT; i++) cum[to + i] = cum[from + i]! + c[i]!;
+            cum[to + METRIC_COUNT] = cum[from + METRIC_COUNT]! + 1;
+            kp.below++;
+          } else {
+            for (let i = 0; i < CUM; i++) cum[to + i] = cum[from + i]!;
+          }
+          if (kp.panes.delete(dropT)) kp.below--;
+          if (kp.panes.size === 0) byKey.delete(key);
+        }
       }
     }
+  }
+
+  private visible(scope: ScopeIndex, key: string): boolean {
+    const kp = this.keysOf[scope]!.get(key);
+    // Only panes before the watermark count: sources run ahead of each other, so what has
+    // arrived of later panes depends on timing, and the rules must not (a replay, or a second
+    // instance, has to reach the same verdicts).
+    return kp !== undefined && kp.below > 0;
   }
 
   read(scope: ScopeIndex, key: string, windowIndex: number, out: Float64Array): boolean {
@@ -156,23 +277,23 @@ export class MergedWindows implements WindowEngine {
 
   keys(scope: ScopeIndex): string[] {
     const out: string[] = [];
-    for (const key of this.panes[scope]!.keys()) if (this.visible(scope, key)) out.push(key);
+    for (const [key, kp] of this.keysOf[scope]!) if (kp.below > 0) out.push(key);
     return out.sort();
   }
 
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
     const out: string[] = [];
     // a pane starting before sinceMs still has contributions after it unless it ended by then
-    for (const [key, t] of this.latest[scope]!) {
-      if (t + this.p0 > sinceMs && this.visible(scope, key)) out.push(key);
+    for (const [key, kp] of this.keysOf[scope]!) {
+      if (kp.latest + this.p0 > sinceMs && kp.below > 0) out.push(key);
     }
     return out.sort();
   }
 
   lastSeen(scope: ScopeIndex, key: string): number {
-    const t = this.latest[scope]!.get(key);
-    if (t === undefined || !this.visible(scope, key)) return Number.NEGATIVE_INFINITY;
-    return Math.min(t + this.p0, this.wm);
+    const kp = this.keysOf[scope]!.get(key);
+    if (!kp || kp.below <= 0) return Number.NEGATIVE_INFINITY;
+    return Math.min(kp.latest + this.p0, this.wm);
   }
 
   terminalInfo(): undefined {

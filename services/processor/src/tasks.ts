@@ -99,7 +99,12 @@ export interface TickRecord {
    */
   idle?: true;
 }
-export type RollupRecord = PartialRecord | TickRecord;
+/** Several records for one rollups partition in one Kafka record (rollup-bundle.ts). */
+export interface BundleRecord {
+  k: 'b';
+  r: (PartialRecord | TickRecord)[];
+}
+export type RollupRecord = PartialRecord | TickRecord | BundleRecord;
 
 export interface RollupMessage {
   /** explicit partition (ticks); partials go by key */
@@ -433,6 +438,10 @@ export class RollupTask {
   }
 
   handle(rec: RollupRecord, sink: TaskSink | null): void {
+    if (rec.k === 'b') {
+      for (const r of rec.r) this.handle(r, sink);
+      return;
+    }
     if (rec.k === 'p') {
       const end = rec.pane + this.o.p0;
       if (end <= this.closedUpTo) {
@@ -490,13 +499,10 @@ export class RollupTask {
     for (const scope of ROLLUP_SCOPES) {
       const si = SCOPE[scope];
       for (const key of this.windows.keys(si)) {
-        const byPane = this.windows.panesOf(si, key)!;
         for (let w = 0; w < this.o.windowsMs.length; w++) {
           const pane = this.o.panesMs[w]!;
           if (b % pane !== 0) continue;
-          let touched = false;
-          for (const t of byPane.keys()) if (t >= b - pane && t < b) touched = true;
-          if (!touched) continue;
+          if (!this.windows.touched(si, key, b - pane, b)) continue;
           this.windows.sumInto(si, key, b - this.o.windowsMs[w]!, b, this.sum);
           sink.stats(
             statLine(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : ''),
