@@ -17,6 +17,8 @@ export {
   type RollupRecord,
   type PartialRecord,
   type TickRecord,
+  type BundleRecord,
 } from './tasks';
 export { createMetrics, type Metrics } from './metrics';
 export { MergedWindows } from './rollup-engine';
+export { bundleRollups, partitionerFor, BUNDLE_BYTES } from './rollup-bundle';

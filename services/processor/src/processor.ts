@@ -25,6 +25,7 @@ import {
 } from '@tillwatch/rules';
 import { Partitioners, type TopicMessages } from 'kafkajs';
 import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
+import { bundleRollups, partitionerFor } from './rollup-bundle';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
@@ -52,7 +53,8 @@ import {
  *     rollup partials come out at pane boundaries;
  *  3. write raw events, stats, alerts and dead letters to ClickHouse, retrying with backoff
  *     while it is down (the consumer waits: nothing is fetched past what is not yet durable);
- *  4. one Kafka transaction: alerts to pos.alerts, partials to pos.rollups, dead letters to
+ *  4. one Kafka transaction: alerts to pos.alerts, partials and ticks to pos.rollups (bundled
+ *     per rollups partition, rollup-bundle.ts), dead letters to
  *     pos.events.dlq, and the consumer offset. The offset is committed only with the outputs it
  *     covers, after ClickHouse has them.
  * Partitions are handled concurrently and steps 3-4 are grouped: one transaction carries the
@@ -207,6 +209,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   let metricsPort = 0;
   let sourcePartitions = 0;
   let rollupPartitions = 0;
+  let routeRollup: ((key: string) => number) | undefined;
   const states = new Map<string, PartState>();
   let stopping = false;
   /** one producer runs one transaction at a time: batches and idle ticks take turns */
@@ -443,12 +446,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     if (rollups.length)
       topicMessages.push({
         topic: cfg.TOPIC_ROLLUPS,
-        messages: rollups.map((m) => ({
-          key: m.key,
-          value: JSON.stringify(m.value),
-          timestamp: String(m.timestamp),
-          ...(m.partition !== undefined ? { partition: m.partition } : {}),
-        })),
+        messages: bundleRollups(rollups, routeRollup!).map((b) => ({ key: null, ...b })),
       });
     const dead = group.flatMap((g) =>
       g.dead.map((d) => ({
@@ -754,6 +752,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       });
       sourcePartitions = meta.topics.find((t) => t.name === cfg.TOPIC_EVENTS)!.partitions.length;
       rollupPartitions = meta.topics.find((t) => t.name === cfg.TOPIC_ROLLUPS)!.partitions.length;
+      routeRollup = partitionerFor(rollupPartitions);
 
       producer = kafka.producer({
         transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,

@@ -36,9 +36,9 @@ import {
   type ProcessorEnv,
   type RollupMessage,
   type RollupRecord,
+  partitionerFor,
 } from '@tillwatch/processor';
 import { createSimulation, type IncidentLabel, type Simulation } from '@tillwatch/simulator';
-import { Partitioners } from 'kafkajs';
 
 export const PARTITIONS = 4;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,20 +64,6 @@ export interface Stream {
  * partition 70 min after the last event: it moves every partition's watermark past the end of
  * every window holding real events, so every window the stream touches gets closed.
  */
-/** The partition kafkajs' default partitioner (the Java client's murmur2) gives a key. */
-export function partitionerFor(partitions: number): (key: string) => number {
-  const part = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
-  return (key) => part({ topic: 't', partitionMetadata, message: { key, value: '' } });
-}
-
 export function makeStream(seed: number, count: number, partitions = PARTITIONS): Stream {
   const start = Date.UTC(2026, 2, 2, 1, 0, 0);
   // `all` spreads its incidents over the run; three more start 8 min in, so that even a short
