@@ -43,6 +43,7 @@ import {
   terminalFaultSpike,
   terminalNetworkErrors,
   terminalSilent,
+  ReadCache,
   type Ctx,
   type RegionVolume,
 } from './rules';
@@ -139,6 +140,8 @@ class MonitorImpl implements Monitor {
   private readonly episodes: EpisodeBook;
   private readonly baselines: Record<ScopeName, BaselineStore>;
   private readonly regionVolume = new Map<string, RegionVolume>();
+  /** one evaluation's engine reads, shared by the rules (reset at each evaluation) */
+  private readonly reads = new ReadCache();
   private readonly listeners = {
     alert: new Set<Listener<AlertRecord>>(),
     silenced: new Set<Listener<AlertRecord>>(),
@@ -400,7 +403,9 @@ class MonitorImpl implements Monitor {
       regionVolume: this.regionVolume,
       elevated: this.elevated,
       out,
+      reads: this.reads,
     };
+    this.reads.reset();
     const minute = now >= this.nextMinute;
     if (minute) this.nextMinute = (Math.floor(now / MINUTE) + 1) * MINUTE;
     const fiveMinutes = now >= this.nextFiveMinutes;
