@@ -6,7 +6,7 @@ export {
   RollupTask,
   processorEngineWindows,
   statLine,
-  tsvEscape,
+  writeStat,
   PARTITION_LOCAL_SCOPES,
   ROLLUP_SCOPES,
   FORWARD_CATEGORIES,
@@ -17,8 +17,10 @@ export {
   type RollupRecord,
   type PartialRecord,
   type TickRecord,
+  type StatRow,
   type BundleRecord,
 } from './tasks';
 export { createMetrics, type Metrics } from './metrics';
 export { MergedWindows } from './rollup-engine';
 export { bundleRollups, partitionerFor, BUNDLE_BYTES } from './rollup-bundle';
+export { TsvWriter, tsvEscape } from './tsv';

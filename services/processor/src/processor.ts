@@ -29,11 +29,12 @@ import { bundleRollups, partitionerFor } from './rollup-bundle';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
-import { addLines, createStore, emptyRows, type Rows, type Store } from './store';
+import { createStore, emptyRows, type Rows, type Store } from './store';
+import { TsvWriter } from './tsv';
 import {
   EventTask,
-  tsvEscape,
   RollupTask,
+  writeStat,
   processorEngineWindows,
   FORWARD_CATEGORIES,
   eventMonitor,
@@ -131,21 +132,44 @@ interface PartState {
 }
 
 /**
- * One TabSeparated line of events_raw (@tillwatch/clickhouse column order). Ids are
+ * One TabSeparated row of events_raw (@tillwatch/clickhouse column order). Ids are
  * contract-validated ([A-Za-z0-9_.:-]); free text (eventId, txnId, currency, firmware, issuer,
- * the raw JSON) is escaped.
+ * the raw JSON bytes as received) is escaped.
  */
-function eventLine(ev: TerminalEvent, partition: number, offset: string, rawBytes: Buffer): string {
-  const txn = ev.type === 'heartbeat' ? '' : ev.txnId;
-  const code = ev.type === 'auth' ? ev.responseCode : '';
-  const category = ev.type === 'auth' ? categorize(code) : '';
-  const amount = ev.type === 'auth' || ev.type === 'settlement' ? String(ev.amount) : '\\N';
-  const currency = ev.type === 'auth' ? ev.currency : '';
-  const firmware =
-    (ev.type === 'auth' || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '';
-  const issuer = ev.type === 'auth' && ev.issuerId ? ev.issuerId : '';
-  const sec = Math.floor(ev.ts / 1000);
-  return `${tsvEscape(ev.eventId)}\t${ev.type}\t${sec}\t${ev.ts}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${category}\t${amount}\t${tsvEscape(currency)}\t${tsvEscape(firmware)}\t${tsvEscape(issuer)}\t${tsvEscape(rawBytes.toString('utf8'))}\t${partition}\t${offset}\t${Math.floor(Date.now() / 1000)}\n`;
+export function writeEvent(
+  w: TsvWriter,
+  ev: TerminalEvent,
+  partition: number,
+  offset: string,
+  rawBytes: Buffer,
+  insertedAt: number,
+): void {
+  const auth = ev.type === 'auth';
+  const code = auth ? ev.responseCode : '';
+  w.text(ev.eventId)
+    .tab()
+    .str(ev.type)
+    .tab()
+    .num(Math.floor(ev.ts / 1000))
+    .tab()
+    .num(ev.ts);
+  w.tab().str(ev.terminalId).tab().str(ev.merchantId).tab().str(ev.region).tab();
+  w.text(ev.type === 'heartbeat' ? '' : ev.txnId)
+    .tab()
+    .str(code)
+    .tab();
+  w.str(auth ? categorize(code) : '').tab();
+  if (auth || ev.type === 'settlement') w.num(ev.amount);
+  else w.nul();
+  w.tab()
+    .text(auth ? ev.currency : '')
+    .tab();
+  w.text((auth || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '').tab();
+  w.text(auth && ev.issuerId ? ev.issuerId : '').tab();
+  // Not UTF-8-clean bytes are stored as Buffer#toString makes them (U+FFFD), as readers decode them.
+  if (rawBytes.some((b) => b >= 0x80)) w.text(rawBytes.toString('utf8'));
+  else w.bytes(rawBytes);
+  w.tab().num(partition).tab().str(offset).tab().num(insertedAt).end();
 }
 
 interface DeadRecord {
@@ -524,13 +548,13 @@ export function createProcessor(opts: ProcessorOptions): Processor {
 
     const tp = performance.now();
     const rows = emptyRows();
-    const eventLines: string[] = [];
-    const statLines: string[] = [];
+    const eventRows = new TsvWriter();
+    const statRows = new TsvWriter();
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
     const sink: TaskSink = {
-      stats: (r) => statLines.push(r),
+      stats: (...row) => writeStat(statRows, ...row),
       alert: (a) => alerts.push(a),
       rollup: (m) => rollups.push(m),
     };
@@ -539,6 +563,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       lastRecordAt.set(partition, Date.now());
       idleSent.delete(partition);
     }
+    const insertedAt = Math.floor(Date.now() / 1000);
     let last = -1;
     let emitted = 0;
     let replayed = 0;
@@ -606,9 +631,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
           continue;
         }
         const ev: TerminalEvent = d.event;
-        if (emitting) {
-          eventLines.push(eventLine(ev, partition, msg.offset, raw!));
-        }
+        if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
         st.events!.handle(ev, emitting ? sink : null);
       } else {
         let rec: RollupRecord;
@@ -624,8 +647,8 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       }
     }
     if (last < 0) return;
-    addLines(rows.events, eventLines);
-    addLines(rows.stats, statLines);
+    eventRows.drainInto(rows.events);
+    statRows.drainInto(rows.stats);
     metrics.processSeconds.observe((performance.now() - tp) / 1000);
     metrics.batchRecords.observe(emitted + replayed);
     metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));

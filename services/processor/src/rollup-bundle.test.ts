@@ -5,6 +5,7 @@ import { createSimulation } from '@tillwatch/simulator';
 import { bundleRollups, partitionerFor } from './rollup-bundle';
 import {
   EventTask,
+  statLine,
   RollupTask,
   processorEngineWindows,
   FORWARD_CATEGORIES,
@@ -61,7 +62,11 @@ function rollupOutputs(records: RollupRecord[]) {
     p0: win.p0,
     monitor: (w) => rollupMonitor(w, engine),
   });
-  const sink: TaskSink = { stats: (l) => stats.push(l), alert: (a) => alerts.push(a), rollup() {} };
+  const sink: TaskSink = {
+    stats: (...r) => stats.push(statLine(...r)),
+    alert: (a) => alerts.push(a),
+    rollup() {},
+  };
   for (const r of records) task.handle(r, sink);
   return { stats, alerts };
 }

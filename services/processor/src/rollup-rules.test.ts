@@ -5,6 +5,7 @@ import { CROSS_PARTITION_RULES, createMonitor, type RulesConfigInput } from '@ti
 import { createSimulation, type IncidentScenario } from '@tillwatch/simulator';
 import {
   EventTask,
+  statLine,
   RollupTask,
   processorEngineWindows,
   FORWARD_CATEGORIES,
@@ -54,7 +55,7 @@ const hash = (s: string) => {
 
 function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]): TaskSink {
   return {
-    stats: (l) => stats?.push(l),
+    stats: (...r) => stats?.push(statLine(...r)),
     alert: (a) => alerts.push(a),
     rollup: (m) => {
       if (!rollups) return;

@@ -26,8 +26,8 @@ import type { Alert } from '@tillwatch/contracts';
  * insert_deduplication_token, block dedup needs Replicated tables (local and CI servers are
  * single-node), and a replay need not cut the same blocks anyway.
  *
- * The two big tables are written as TabSeparated text built by the processor (statLine,
- * eventLine): ~8 stats rows per event, and JSONEachRow objects cost 2.3 us and 530 B per row
+ * The two big tables are written as TabSeparated bytes built by the processor (TsvWriter:
+ * writeStat, writeEvent): ~8 stats rows per event, and JSONEachRow objects cost 2.3 us and 530 B per row
  * against ~0.6 us and 150 B. Alerts and dead letters are few: JSONEachRow via the package's
  * row mappers.
  */
@@ -64,9 +64,9 @@ export interface TsvRows {
 }
 
 export interface Rows {
-  /** lines in events_raw's column order (eventLine) */
+  /** rows in events_raw's column order (writeEvent) */
   events: TsvRows;
-  /** lines in window_stats' column order (statLine) */
+  /** rows in window_stats' column order (writeStat) */
   stats: TsvRows;
   alerts: Alert[];
   deadLetters: DeadLetterInput[];
@@ -78,13 +78,6 @@ export const emptyRows = (): Rows => ({
   alerts: [],
   deadLetters: [],
 });
-
-/** Append lines (each ending in \n) as one chunk. */
-export function addLines(t: TsvRows, lines: readonly string[]): void {
-  if (!lines.length) return;
-  t.chunks.push(Buffer.from(lines.join('')));
-  t.count += lines.length;
-}
 
 export class StoreError extends Error {
   readonly code = 'TW_CH_INSERT';

@@ -4,11 +4,13 @@ import { DEFAULT_ENGINE_CONFIG, ReferenceEngine, SCOPE, METRIC_COUNT } from '@ti
 import { STAT_COUNTERS } from './store';
 import {
   EventTask,
+  statLine,
   RollupTask,
   processorEngineWindows,
   tsvEscape,
   type RollupMessage,
   type RollupRecord,
+  type StatRow,
 } from './tasks';
 
 const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
@@ -75,7 +77,7 @@ describe('EventTask + RollupTask', () => {
     const rollups: RollupRecord[] = [];
     const stats: string[] = [];
     const sink = {
-      stats: (l: string) => stats.push(l),
+      stats: (...r: StatRow) => stats.push(statLine(...r)),
       alert: () => {},
       rollup: (m: RollupMessage) => rollups.push(m.value),
     };
@@ -94,7 +96,8 @@ describe('EventTask + RollupTask', () => {
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
     });
-    for (const r of rollups) rt.handle(r, { ...sink, stats: (l) => merged.push(l) });
+    for (const r of rollups)
+      rt.handle(r, { ...sink, stats: (...r) => merged.push(statLine(...r)) });
     expect(rt.late).toBe(0);
 
     // Reference: one engine over all events, read at each boundary a merged row names.
@@ -127,7 +130,11 @@ describe('EventTask + RollupTask', () => {
   it('sends nothing while replaying (sink null) but keeps state', () => {
     const t = task(0, 1);
     const stats: string[] = [];
-    const sink = { stats: (l: string) => stats.push(l), alert: () => {}, rollup: () => {} };
+    const sink = {
+      stats: (...r: StatRow) => stats.push(statLine(...r)),
+      alert: () => {},
+      rollup: () => {},
+    };
     for (let i = 0; i < 50; i++) t.handle(auth(i, T0 + i * 1000, 'CN-31'), null);
     expect(stats).toEqual([]);
     for (let i = 50; i < 100; i++) t.handle(auth(i, T0 + i * 1000, 'CN-31'), sink);

@@ -21,6 +21,7 @@ import {
 } from '@tillwatch/core';
 import { MergedWindows } from './rollup-engine';
 import { STAT_COUNTERS } from './store';
+import { tsvEscape, type TsvWriter } from './tsv';
 
 /**
  * Per-partition work, free of I/O so it can be tested and replayed: an EventTask owns one
@@ -115,9 +116,23 @@ export interface RollupMessage {
   timestamp: number;
 }
 
+/** One window-stats row, as statLine and writeStat take it. */
+export type StatRow = [
+  scope: ScopeName,
+  key: string,
+  windowLabelText: string,
+  end: number,
+  m: Float64Array,
+  merchantId?: string,
+  region?: string,
+];
+
 export interface TaskSink {
-  /** one TabSeparated line of the stats table */
-  stats(line: string): void;
+  /**
+   * One row of the stats table. The processor writes it as bytes (writeStat); tests can take
+   * the TabSeparated line (statLine). `m` is the task's scratch: read it before returning.
+   */
+  stats(...row: StatRow): void;
   alert(a: Alert): void;
   rollup(m: RollupMessage): void;
 }
@@ -146,13 +161,6 @@ export function processorEngineWindows(base: Pick<EngineConfig, 'windowsMs' | 'p
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** TabSeparated escaping (ClickHouse text formats): backslash, tab, newline. */
-export function tsvEscape(v: string): string {
-  return /[\\\t\n\r]/.test(v)
-    ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : v;
-}
-
 /**
  * A window-stats row from engine counters (the same figures as Monitor.rates), as one
  * TabSeparated line in window_stats' column order (@tillwatch/clickhouse schema): scope, key,
@@ -176,6 +184,37 @@ export function statLine(
   for (let i = 2; i < STAT_COUNTERS.length; i++) line += `\t${m[STAT_COUNTERS[i]![1]]!}`;
   line += `\t${auths > 0 ? failures / auths : 0}\t${auths > 0 ? faults / auths : 0}\t${auths > 0 ? m[M.reversals]! / auths : 0}\t${m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0}\t\\N\t0\n`;
   return line;
+}
+
+/** statLine's row written into a TsvWriter: the same bytes, no intermediate strings. */
+export function writeStat(
+  w: TsvWriter,
+  scope: ScopeName,
+  key: string,
+  windowLabelText: string,
+  end: number,
+  m: Float64Array,
+  merchantId = '',
+  region = '',
+): void {
+  const auths = m[M.auths]!;
+  const failures = auths - m[M.approved]!;
+  const faults = failures - m[M.cardholder]!;
+  w.str(scope)
+    .tab()
+    .text(key)
+    .tab()
+    .str(windowLabelText)
+    .tab()
+    .num(Math.floor(end / 1000));
+  w.tab().num(end).tab().text(merchantId).tab().text(region);
+  w.tab().num(auths).tab().num(m[M.approved]!).tab().num(failures).tab().num(faults);
+  for (let i = 2; i < STAT_COUNTERS.length; i++) w.tab().num(m[STAT_COUNTERS[i]![1]]!);
+  w.tab().num(auths > 0 ? failures / auths : 0);
+  w.tab().num(auths > 0 ? faults / auths : 0);
+  w.tab().num(auths > 0 ? m[M.reversals]! / auths : 0);
+  w.tab().num(m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0);
+  w.tab().nul().tab().num(0).end();
 }
 
 /** What an EventTask needs of the Monitor (structural, so tests can drive a bare engine). */
@@ -325,8 +364,8 @@ export class EventTask {
           if (!e.read(si, key, w, m)) continue;
           if (scope === 'terminal') {
             const t = e.terminalInfo(key);
-            sink.stats(statLine(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region));
-          } else sink.stats(statLine(scope, key, this.labels[w]!, b, m, key));
+            sink.stats(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region);
+          } else sink.stats(scope, key, this.labels[w]!, b, m, key);
         }
       }
     }
@@ -504,9 +543,7 @@ export class RollupTask {
           if (b % pane !== 0) continue;
           if (!this.windows.touched(si, key, b - pane, b)) continue;
           this.windows.sumInto(si, key, b - this.o.windowsMs[w]!, b, this.sum);
-          sink.stats(
-            statLine(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : ''),
-          );
+          sink.stats(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : '');
         }
       }
     }
@@ -596,4 +633,4 @@ export function rollupMonitor(
   });
 }
 
-export { iso };
+export { iso, tsvEscape };
