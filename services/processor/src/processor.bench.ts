@@ -133,6 +133,8 @@ async function main() {
       return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     };
     const p0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     await processor.start();
     while ((await committed(`bench-full-${id}`, topic('events'))) < n) await sleep(250);
     // ...and the rollup stage has caught up with every partial the events produced (each
@@ -147,6 +149,8 @@ async function main() {
     };
     while (!(await rollupsDone())) await sleep(250);
     const p1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
     const rows = (await processor.metrics.rows.get()).values;
     const hist = async (h: {
       get(): Promise<{ values: { metricName?: string; value: number }[] }>;
@@ -200,6 +204,9 @@ async function main() {
       'ms per batch': h.count ? Number(((h.sum / h.count) * 1000).toFixed(2)) : 0,
       'share of wall': Number((h.sum / wall).toFixed(3)),
     });
+    console.log(
+      `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time`,
+    );
     console.log(
       `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.groups.count} transactions; ${retries} ClickHouse retries; ${recoveries} partition recoveries; wall ${wall.toFixed(1)} s)`,
     );

@@ -43,14 +43,45 @@ export class TsvWriter {
 
   /** a string that needs no escaping (validated ids, labels) or is escaped already */
   str(s: string): this {
-    this.ensure(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    const n = s.length;
+    this.ensure(n * 3);
+    const buf = this.buf;
+    let p = this.pos;
+    // Short ASCII strings byte by byte: Buffer#write is a native call per string, and most
+    // fields are ids of 2 to 32 characters.
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 128) break;
+        buf[p + i] = c;
+      }
+      if (i === n) {
+        this.pos = p + n;
+        return this;
+      }
+    }
+    this.pos = p + buf.write(s, p, 'utf8');
     return this;
   }
 
-  /** a free-text field: TabSeparated-escaped */
+  /** a free-text field: TabSeparated-escaped (as tsvEscape) */
   text(s: string): this {
-    return this.str(tsvEscape(s));
+    const n = s.length;
+    if (n > 64) return this.str(tsvEscape(s));
+    this.ensure(n * 2);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) return this.str(tsvEscape(s)); // nothing written yet at this.pos
+      if (c === BACKSLASH || c === TAB || c === NL || c === CR) {
+        buf[p++] = BACKSLASH;
+        buf[p++] = c === BACKSLASH ? BACKSLASH : c === TAB ? 116 : c === NL ? 110 : 114;
+      } else buf[p++] = c;
+    }
+    this.pos = p;
+    return this;
   }
 
   /** raw bytes as one escaped field (the event's JSON as received) */
