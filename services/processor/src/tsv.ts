@@ -11,6 +11,8 @@ const TAB = 9;
 const NL = 10;
 const CR = 13;
 const BACKSLASH = 92;
+/** 10^i for i < 17: digit counts by comparison (2^53 has 16 digits) */
+const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
 
 /**
  * TabSeparated rows written straight into Buffers. The processor writes ~8 window-stats rows
@@ -27,6 +29,8 @@ export class TsvWriter {
   private buf: Buffer;
   private pos = 0;
   private lines = 0;
+  private lastFloat = Number.NaN;
+  private lastFloatText = 'NaN';
 
   constructor(private chunkBytes = 256 * 1024) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
@@ -105,15 +109,21 @@ export class TsvWriter {
 
   /** a number as String(x) writes it (digits directly for non-negative safe integers) */
   num(x: number): this {
-    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x))
-      return this.str(String(x));
+    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x)) {
+      // Rates: the same few values (0.5, 0.25, ...) on many rows of a batch.
+      if (!Object.is(x, this.lastFloat)) {
+        this.lastFloat = x;
+        this.lastFloatText = String(x);
+      }
+      return this.str(this.lastFloatText);
+    }
     if (x < 10) {
       this.ensure(1);
       this.buf[this.pos++] = 48 + x;
       return this;
     }
-    let len = 1;
-    for (let t = x; t >= 10; t = Math.floor(t / 10)) len++;
+    let len = 2;
+    while (len < 16 && x >= POW10[len]!) len++;
     this.ensure(len);
     let p = this.pos + len;
     let n = x;
