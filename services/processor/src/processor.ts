@@ -30,7 +30,7 @@ import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
 import { createStore, emptyRows, type Rows, type Store } from './store';
-import { TsvWriter } from './tsv';
+import { RowBinaryWriter, TsvWriter } from './tsv';
 import {
   EventTask,
   RollupTask,
@@ -549,7 +549,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     const tp = performance.now();
     const rows = emptyRows();
     const eventRows = new TsvWriter();
-    const statRows = new TsvWriter();
+    const statRows = new RowBinaryWriter();
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];

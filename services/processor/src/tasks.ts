@@ -21,7 +21,7 @@ import {
 } from '@tillwatch/core';
 import { MergedWindows } from './rollup-engine';
 import { STAT_COUNTERS } from './store';
-import { tsvEscape, type TsvWriter } from './tsv';
+import { tsvEscape, type RowBinaryWriter } from './tsv';
 
 /**
  * Per-partition work, free of I/O so it can be tested and replayed: an EventTask owns one
@@ -186,9 +186,12 @@ export function statLine(
   return line;
 }
 
-/** statLine's row written into a TsvWriter: the same bytes, no intermediate strings. */
+/**
+ * statLine's row as RowBinary in STATS_COLUMNS order (the figures of statLine, as fixed-width
+ * values: tsv.test.ts decodes one and holds it to the other).
+ */
 export function writeStat(
-  w: TsvWriter,
+  w: RowBinaryWriter,
   scope: ScopeName,
   key: string,
   windowLabelText: string,
@@ -201,20 +204,18 @@ export function writeStat(
   const failures = auths - m[M.approved]!;
   const faults = failures - m[M.cardholder]!;
   w.str(scope)
-    .tab()
-    .text(key)
-    .tab()
+    .str(key)
     .str(windowLabelText)
-    .tab()
-    .num(Math.floor(end / 1000));
-  w.tab().num(end).tab().text(merchantId).tab().text(region);
-  w.tab().num(auths).tab().num(m[M.approved]!).tab().num(failures).tab().num(faults);
-  for (let i = 2; i < STAT_COUNTERS.length; i++) w.tab().num(m[STAT_COUNTERS[i]![1]]!);
-  w.tab().num(auths > 0 ? failures / auths : 0);
-  w.tab().num(auths > 0 ? faults / auths : 0);
-  w.tab().num(auths > 0 ? m[M.reversals]! / auths : 0);
-  w.tab().num(m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0);
-  w.tab().nul().tab().num(0).end();
+    .u32(Math.floor(end / 1000))
+    .u64(end);
+  w.str(merchantId).str(region);
+  w.u32(auths).u32(m[M.approved]!).u32(failures).u32(faults);
+  for (let i = 2; i < STAT_COUNTERS.length; i++) w.u32(m[STAT_COUNTERS[i]![1]]!);
+  w.f64(auths > 0 ? failures / auths : 0);
+  w.f64(auths > 0 ? faults / auths : 0);
+  w.f64(auths > 0 ? m[M.reversals]! / auths : 0);
+  w.f64(m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0);
+  w.nullableF64(null).u64(0).end();
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { TsvRows } from './store';
+import type { RowChunks } from './store';
 
 /** TabSeparated escaping (ClickHouse text formats): backslash, tab, newline. */
 export function tsvEscape(v: string): string {
@@ -15,28 +15,21 @@ const BACKSLASH = 92;
 const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
 
 /**
- * TabSeparated rows written straight into Buffers. The processor writes ~8 window-stats rows
- * and one raw-event row per event; built as template strings they were ~25 concatenations per
- * row (cons strings), then joined, then encoded: 2.5M rows of short-lived strings for 300k
- * events, and GC took 18% of the processor's CPU in the bench profile. Here a row is bytes in
- * a chunk that goes to the ClickHouse insert as it is.
- *
- * The output is byte for byte what the template strings gave (String(x) for every number, the
- * same escaping): tsv.test.ts holds the two equal.
+ * Rows written straight into Buffers, in chunks that go to the ClickHouse insert as they are:
+ * the chunk handling shared by TsvWriter (events_raw) and RowBinaryWriter (window_stats).
  */
-export class TsvWriter {
+export abstract class ByteRows {
   private readonly chunks: Buffer[] = [];
-  private buf: Buffer;
-  private pos = 0;
+  protected buf: Buffer;
+  protected pos = 0;
   private lines = 0;
-  private lastFloat = Number.NaN;
-  private lastFloatText = 'NaN';
 
   constructor(private chunkBytes = 256 * 1024) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
-  private ensure(n: number): void {
+  /** room for n more bytes at buf[pos] */
+  protected ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
     // chunks grow to 4 MiB: few Buffers for a large batch, little slack for a small one
@@ -45,12 +38,46 @@ export class TsvWriter {
     this.pos = 0;
   }
 
+  /** one more row done */
+  protected row(): void {
+    this.lines++;
+  }
+
+  get count(): number {
+    return this.lines;
+  }
+
+  /** The rows so far, appended to `t`; the writer starts empty again. */
+  drainInto(t: RowChunks): void {
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    t.chunks.push(...this.chunks);
+    t.count += this.lines;
+    this.chunks.length = 0;
+    this.buf = this.buf.subarray(this.pos);
+    this.pos = 0;
+    this.lines = 0;
+    if (this.buf.length < 1024) this.buf = Buffer.allocUnsafe(this.chunkBytes);
+  }
+}
+
+/**
+ * TabSeparated rows as bytes. The processor writes one raw-event row per event; built as
+ * template strings a row was ~20 concatenations (cons strings), then joined, then encoded, and
+ * GC took 18% of the processor's CPU in the bench profile.
+ *
+ * The output is byte for byte what the template strings gave (String(x) for every number, the
+ * same escaping): tsv.test.ts holds the two equal.
+ */
+export class TsvWriter extends ByteRows {
+  private lastFloat = Number.NaN;
+  private lastFloatText = 'NaN';
+
   /** a string that needs no escaping (validated ids, labels) or is escaped already */
   str(s: string): this {
     const n = s.length;
     this.ensure(n * 3);
     const buf = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     // Short ASCII strings byte by byte: Buffer#write is a native call per string, and most
     // fields are ids of 2 to 32 characters.
     if (n <= 64) {
@@ -146,7 +173,7 @@ export class TsvWriter {
   end(): this {
     this.ensure(1);
     this.buf[this.pos++] = NL;
-    this.lines++;
+    this.row();
     return this;
   }
 
@@ -154,20 +181,85 @@ export class TsvWriter {
   nul(): this {
     return this.str('\\N');
   }
+}
 
-  get count(): number {
-    return this.lines;
+/**
+ * ClickHouse RowBinary rows: strings as a LEB128 length and their UTF-8 bytes, integers and
+ * floats little-endian, Nullable as a 0/1 byte before the value. Window stats are ~6 rows per
+ * event, 30 columns each: as text every number was formatted by node (String(x) for the rates)
+ * and parsed again by the server; in RowBinary both sides copy fixed-width values.
+ */
+export class RowBinaryWriter extends ByteRows {
+  /** String */
+  str(s: string): this {
+    const n = s.length;
+    if (n < 128) {
+      this.ensure(1 + n);
+      const buf = this.buf;
+      const p = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 128) break;
+        buf[p + 1 + i] = c;
+      }
+      if (i === n) {
+        buf[p] = n;
+        this.pos = p + 1 + n;
+        return this;
+      }
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.ensure(10 + bytes);
+    let len = bytes;
+    while (len >= 0x80) {
+      this.buf[this.pos++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    this.buf[this.pos++] = len;
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
   }
 
-  /** The rows so far, appended to `t`; the writer starts empty again. */
-  drainInto(t: TsvRows): void {
-    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
-    t.chunks.push(...this.chunks);
-    t.count += this.lines;
-    this.chunks.length = 0;
-    this.buf = this.buf.subarray(this.pos);
-    this.pos = 0;
-    this.lines = 0;
-    if (this.buf.length < 1024) this.buf = Buffer.allocUnsafe(this.chunkBytes);
+  /** UInt32 (also DateTime: seconds) */
+  u32(x: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32LE(x, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  /** UInt64 of a non-negative safe integer */
+  u64(x: number): this {
+    this.ensure(8);
+    const hi = Math.floor(x / 4294967296);
+    this.buf.writeUInt32LE(x - hi * 4294967296, this.pos);
+    this.buf.writeUInt32LE(hi, this.pos + 4);
+    this.pos += 8;
+    return this;
+  }
+
+  f64(x: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleLE(x, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  /** Nullable(Float64) */
+  nullableF64(x: number | null): this {
+    this.ensure(9);
+    if (x === null) {
+      this.buf[this.pos++] = 1;
+      return this;
+    }
+    this.buf[this.pos++] = 0;
+    return this.f64(x);
+  }
+
+  /** end of a row */
+  end(): this {
+    this.row();
+    return this;
   }
 }
