@@ -221,22 +221,27 @@ export class RowBinaryWriter extends ByteRows {
     return this;
   }
 
-  /** UInt32 (also DateTime: seconds) */
+  /** UInt32 (also DateTime: seconds); bytes by hand, Buffer#writeUInt32LE was 4% of the tasks */
   u32(x: number): this {
+    if (!(x >= 0 && x <= 0xffffffff && Math.floor(x) === x))
+      throw new RangeError(`not a UInt32: ${x}`);
     this.ensure(4);
-    this.buf.writeUInt32LE(x, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = x & 0xff;
+    b[p + 1] = (x >>> 8) & 0xff;
+    b[p + 2] = (x >>> 16) & 0xff;
+    b[p + 3] = x >>> 24;
+    this.pos = p + 4;
     return this;
   }
 
   /** UInt64 of a non-negative safe integer */
   u64(x: number): this {
-    this.ensure(8);
+    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x))
+      throw new RangeError(`not a UInt64 this writer takes: ${x}`);
     const hi = Math.floor(x / 4294967296);
-    this.buf.writeUInt32LE(x - hi * 4294967296, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
-    return this;
+    return this.u32(x - hi * 4294967296).u32(hi);
   }
 
   f64(x: number): this {
