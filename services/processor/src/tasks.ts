@@ -166,6 +166,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * TabSeparated line in window_stats' column order (@tillwatch/clickhouse schema): scope, key,
  * window, ts, ts_ms, merchant_id, region, counters, rates, volume_ratio (\\N: the processor
  * keeps no volume baseline), version (0: a replay writes the same row, not a newer one).
+ * The readable reference of writeStat (what the processor sends, as RowBinary): tests compare
+ * rows as these lines, and tsv.test.ts holds the two to the same figures.
  */
 export function statLine(
   scope: ScopeName,
