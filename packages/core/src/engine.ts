@@ -209,6 +209,14 @@ export class Engine implements WindowEngine {
 
   // entities
   private slotBuf: ArrayBuffer;
+  /**
+   * Per slot [highest rel tick in its record log, how far below that highest rel a record was
+   * ever appended]: a log is in arrival order, nearly event-time order. Every record before the
+   * one at k is at most `disorder` ticks above it, so a read walking back from the newest
+   * record stops at the first one more than `disorder` ticks before the window: a 1-minute read
+   * no longer walks an hour of records (the stats rows read a 1m window at every 5 s pane).
+   */
+  private logOrder: Int32Array;
   private si: Int32Array;
   private sf: Float64Array;
   private slotTop = 0;
@@ -319,6 +327,7 @@ export class Engine implements WindowEngine {
     this.slotBuf = new ArrayBuffer(64 * SW * 4);
     this.si = new Int32Array(this.slotBuf);
     this.sf = new Float64Array(this.slotBuf);
+    this.logOrder = new Int32Array(64 * 2);
     for (let s = 0; s < SCOPE_COUNT; s++) this.maps.push(new Map());
     this.arena = new Int32Array(1024);
     this.dense = new Int32Array(0);
@@ -645,6 +654,11 @@ export class Engine implements WindowEngine {
     }
     this.arena[si[b + O_LOG]! + si[b + O_LEN]!] = rec;
     si[b + O_LEN] = si[b + O_LEN]! + 1;
+    const lo = this.logOrder;
+    const rel = rec >> KIND_BITS;
+    const hi = lo[s * 2]!;
+    if (rel > hi) lo[s * 2] = rel;
+    else if (hi - rel > lo[s * 2 + 1]!) lo[s * 2 + 1] = hi - rel;
   }
 
   private addCard(s: number, hash: number): void {
@@ -848,10 +862,13 @@ export class Engine implements WindowEngine {
     const off = this.si[s * SW + O_LOG]!;
     const len = this.si[s * SW + O_LEN]!;
     const arena = this.arena;
-    for (let k = off; k < off + len; k++) {
+    const stop = startRel - this.logOrder[s * 2 + 1]!;
+    for (let k = off + len - 1; k >= off; k--) {
       const r = arena[k]!;
       const rel = r >> KIND_BITS;
-      if (rel >= startRel && rel < endRel) kc[r & KIND_MASK]!++;
+      if (rel < startRel) {
+        if (rel < stop) break; // every older record is before the window too (logOrder)
+      } else if (rel < endRel) kc[r & KIND_MASK]!++;
     }
     for (let kind = 0; kind < KIND_COUNT; kind++) {
       const c = kc[kind]!;
@@ -1026,6 +1043,8 @@ export class Engine implements WindowEngine {
     si[b + O_MSLOT] = -1;
     si[b + O_RSLOT] = -1;
     si[b + O_FSLOT] = -1;
+    this.logOrder[s * 2] = -1;
+    this.logOrder[s * 2 + 1] = 0;
     this.sf[s * 8] = Number.NEGATIVE_INFINITY;
     this.sf[s * 8 + 1] = Number.NEGATIVE_INFINITY;
     this.names[s] = name;
@@ -1042,6 +1061,25 @@ export class Engine implements WindowEngine {
     this.slotBuf = buf;
     this.si = new Int32Array(buf);
     this.sf = new Float64Array(buf);
+    const lo = new Int32Array(this.logOrder.length * 2);
+    lo.set(this.logOrder);
+    this.logOrder = lo;
+  }
+
+  /** logOrder of a slot from the records in its log (restore). */
+  private measureLogOrder(s: number): void {
+    const b = s * SW;
+    const off = this.si[b + O_LOG]!;
+    const len = this.si[b + O_LEN]!;
+    let hi = -1;
+    let dis = 0;
+    for (let k = off; k < off + len; k++) {
+      const rel = this.arena[k]! >> KIND_BITS;
+      if (rel > hi) hi = rel;
+      else if (hi - rel > dis) dis = hi - rel;
+    }
+    this.logOrder[s * 2] = hi;
+    this.logOrder[s * 2 + 1] = dis;
   }
 
   /** Drops the slot's data: it reads as empty from now on (lastSeen, lastActive -Infinity). */
@@ -1055,6 +1093,8 @@ export class Engine implements WindowEngine {
     si[b + O_LEN] = 0;
     si[b + O_CAP] = 0;
     si[b + O_DENSE] = -1;
+    this.logOrder[s * 2] = -1;
+    this.logOrder[s * 2 + 1] = 0;
     si[b + O_COFF] = 0;
     si[b + O_CLEN] = 0;
     si[b + O_CCAP] = 0;
@@ -1239,6 +1279,7 @@ export class Engine implements WindowEngine {
       }
       const coff = si[b + O_COFF]!;
       for (let k = coff; k < coff + si[b + O_CLEN]!; k += 2) a[k] = Math.max(0, a[k]! - delta);
+      this.measureLogOrder(s);
     }
   }
 
@@ -1490,6 +1531,9 @@ export class Engine implements WindowEngine {
     e.arena = new Int32Array(h.arenaLen);
     e.arena.set(parts.arena!);
     e.arenaTop = h.arenaTop;
+    // not in the snapshot (its format stays): measured again from the restored logs
+    e.logOrder = new Int32Array((h.slotBytes / (SW * 4)) * 2);
+    for (let s = 0; s < e.slotTop; s++) e.measureLogOrder(s);
     e.freeHead.set(h.freeHead);
     e.dense = new Int32Array(h.denseCap * e.blockWords);
     e.dense.set(parts.dense!);
