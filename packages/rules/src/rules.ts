@@ -339,11 +339,21 @@ function emit(ctx: Ctx, sig: Signal): void {
   ctx.episodes.apply(sig, ctx.now, ctx.out);
 }
 
-/** Keys to evaluate: the given candidates plus every key with an open episode, sorted. */
-function withOpen(ctx: Ctx, rule: RuleId, scope: Scope, keys: Iterable<string>): string[] {
+/**
+ * Keys to evaluate: the given candidates plus every key with an open episode, sorted; and the
+ * keys with an open episode, so a rule asks a set instead of building an episode id per key
+ * (nothing a rule emits for one key changes another key's episode).
+ */
+function withOpen(
+  ctx: Ctx,
+  rule: RuleId,
+  scope: Scope,
+  keys: Iterable<string>,
+): { keys: string[]; open: ReadonlySet<string> } {
+  const open = new Set(ctx.episodes.openKeys(rule, scope));
   const s = new Set(keys);
-  for (const k of ctx.episodes.openKeys(rule, scope)) s.add(k);
-  return [...s].sort();
+  for (const k of open) s.add(k);
+  return { keys: [...s].sort(), open };
 }
 
 /** A quiet signal for a key the engine no longer knows: lets its episode resolve. */
@@ -514,8 +524,9 @@ function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): void {
   if (!p.enabled) return;
   const prior = fleetRate(ctx, spec.num, spec.den);
   const probe = bufs[0]!;
-  for (const key of withOpen(ctx, rule, scope, keys)) {
-    const isOpen = ctx.episodes.isOpen(episodeKey(rule, scope, key));
+  const cand = withOpen(ctx, rule, scope, keys);
+  for (const key of cand.keys) {
+    const isOpen = cand.open.has(key);
     // Cheap skip: nothing bad in the longest window and nothing open.
     if (!isOpen) {
       const longest = ctx.win(p.windows[p.windows.length - 1]!);
@@ -725,13 +736,14 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
   const w = ctx.win(p.window);
   const m = bufs[0]!;
   const prior = fleetRate(ctx, METRICS.charged, METRICS.auths, 0.0002);
-  for (const key of withOpen(ctx, rule, 'terminal', keys)) {
+  const cand = withOpen(ctx, rule, 'terminal', keys);
+  for (const key of cand.keys) {
     if (!read(ctx, 'terminal', key, w, m)) {
       emit(ctx, gone(rule, 'terminal', key, p.window));
       continue;
     }
     const k = METRICS.charged(m);
-    if (k === 0 && !ctx.episodes.isOpen(episodeKey(rule, 'terminal', key))) continue;
+    if (k === 0 && !cand.open.has(key)) continue;
     const rate = Math.max(
       prior,
       keyBaseline(ctx, 'terminal', key, METRICS.charged, METRICS.auths, prior),
@@ -808,7 +820,8 @@ export function regionalOutage(ctx: Ctx): void {
   const prior = fleetRate(ctx, METRICS.outageErrors, METRICS.auths);
   const cw = ctx.win(p.collapse.window);
   const scale = ctx.engine.config.windowsMs[cw]! / durationMs(ctx.cfg.baseline.updateEvery);
-  for (const key of withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region))) {
+  const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
+  for (const key of cand.keys) {
     const base = Math.max(
       prior,
       keyBaseline(ctx, 'region', key, METRICS.outageErrors, METRICS.auths, prior),
@@ -872,7 +885,7 @@ export function regionalOutage(ctx: Ctx): void {
     }
     const fire = surge !== undefined || collapse;
     const clear = surgeClear && collapseClear;
-    if (!fire && !ctx.episodes.isOpen(episodeKey(rule, 'region', key))) continue;
+    if (!fire && !cand.open.has(key)) continue;
     const v = surge ?? lastV;
     // A collapse that has not recovered yet is still the story, not an error surge.
     const useCollapse = !surge && (collapse || !collapseClear);
@@ -956,7 +969,8 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
   if (!p.enabled) return;
   const prior = fleetRate(ctx, spec.num, METRICS.auths);
   const f = bufs[1]!;
-  for (const key of withOpen(ctx, rule, scope, ctx.engine.keys(SCOPE[scope]))) {
+  const cand = withOpen(ctx, rule, scope, ctx.engine.keys(SCOPE[scope]));
+  for (const key of cand.keys) {
     const base = keyBaseline(ctx, scope, key, spec.num, METRICS.auths, prior);
     let first: (RateVerdict & { w: number; k: number; rest: number; m: Float64Array }) | undefined;
     let firing: typeof first;
@@ -977,7 +991,7 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
       first ??= v;
       if (v.fire && !firing) firing = v;
     }
-    const open = ctx.episodes.isOpen(episodeKey(rule, scope, key));
+    const open = cand.open.has(key);
     if (!first) {
       if (open) emit(ctx, gone(rule, scope, key, p.windows[0]!));
       continue;
