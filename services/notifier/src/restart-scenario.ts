@@ -101,7 +101,10 @@ export async function runRestartScenario(s: RestartScenario) {
     await s.feed(alerts);
 
     const first = start();
-    // mid-retry: every alert attempted at least twice, none accepted
+    // mid-retry: every alert attempted at least twice with its result on record, none accepted.
+    // A delivery's next request goes out only after the previous attempt is durably recorded
+    // (recordAttempt, fsync'd), so a third request proves the second is in the log; killing on
+    // the second request raced its record (39 of 40 logged once in a CI run).
     await vi.waitFor(
       () => {
         const perId = new Map<string, number>();
@@ -110,7 +113,7 @@ export async function runRestartScenario(s: RestartScenario) {
           perId.set(id, (perId.get(id) ?? 0) + 1);
         }
         expect(perId.size).toBe(count);
-        expect(Math.min(...perId.values())).toBeGreaterThanOrEqual(2);
+        expect(Math.min(...perId.values())).toBeGreaterThanOrEqual(3);
       },
       { timeout: 60_000, interval: 20 },
     );
