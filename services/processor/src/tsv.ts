@@ -69,9 +69,6 @@ export abstract class ByteRows {
  * same escaping): tsv.test.ts holds the two equal.
  */
 export class TsvWriter extends ByteRows {
-  private lastFloat = Number.NaN;
-  private lastFloatText = 'NaN';
-
   /** a string that needs no escaping (validated ids, labels) or is escaped already */
   str(s: string): this {
     const n = s.length;
@@ -136,14 +133,8 @@ export class TsvWriter extends ByteRows {
 
   /** a number as String(x) writes it (digits directly for non-negative safe integers) */
   num(x: number): this {
-    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x)) {
-      // Rates: the same few values (0.5, 0.25, ...) on many rows of a batch.
-      if (!Object.is(x, this.lastFloat)) {
-        this.lastFloat = x;
-        this.lastFloatText = String(x);
-      }
-      return this.str(this.lastFloatText);
-    }
+    if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x))
+      return this.str(String(x));
     if (x < 10) {
       this.ensure(1);
       this.buf[this.pos++] = 48 + x;
