@@ -166,10 +166,7 @@ export function writeEvent(
     .tab();
   w.text((auth || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '').tab();
   w.text(auth && ev.issuerId ? ev.issuerId : '').tab();
-  // Not UTF-8-clean bytes are stored as Buffer#toString makes them (U+FFFD), as readers decode them.
-  if (rawBytes.some((b) => b >= 0x80)) w.text(rawBytes.toString('utf8'));
-  else w.bytes(rawBytes);
-  w.tab().num(partition).tab().str(offset).tab().num(insertedAt).end();
+  w.bytes(rawBytes).tab().num(partition).tab().str(offset).tab().num(insertedAt).end();
 }
 
 interface DeadRecord {

@@ -114,6 +114,15 @@ describe('TsvWriter', () => {
     const raw = Buffer.from('{"a":"x\\ty"}\t\n\r\\');
     w.bytes(raw).end();
     expect(text(w).text).toBe(`${nums.map(String).join('\t')}\t${tsvEscape(raw.toString())}\n`);
+    // not ASCII, and not even UTF-8: as the string Buffer#toString makes of it
+    const odd = Buffer.concat([
+      Buffer.from('{"n":"冲正\t'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const w2 = new TsvWriter(8);
+    w2.bytes(odd).end();
+    expect(text(w2).text).toBe(`${tsvEscape(odd.toString('utf8'))}\n`);
   });
 });
 

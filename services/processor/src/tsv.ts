@@ -112,7 +112,11 @@ export class TsvWriter extends ByteRows {
     return this;
   }
 
-  /** raw bytes as one escaped field (the event's JSON as received) */
+  /**
+   * Bytes as one escaped field, exactly as text(b.toString('utf8')) writes them (the event's
+   * JSON as received): ASCII copied in one pass; anything else through the string, so bytes
+   * that are not UTF-8 are stored as U+FFFD, as readers decode them.
+   */
   bytes(b: Buffer): this {
     this.ensure(b.length * 2);
     const out = this.buf;
@@ -120,6 +124,7 @@ export class TsvWriter extends ByteRows {
     let from = 0;
     for (let i = 0; i < b.length; i++) {
       const c = b[i]!;
+      if (c >= 0x80) return this.text(b.toString('utf8')); // nothing kept past this.pos yet
       if (c !== BACKSLASH && c !== TAB && c !== NL && c !== CR) continue;
       p += b.copy(out, p, from, i);
       out[p++] = BACKSLASH;
