@@ -33,4 +33,14 @@ export {
   cutoffPartition,
   DAY_PARTITIONED_TABLES,
 } from './retention';
+export {
+  startRetention,
+  parseRetentionPolicy,
+  DEFAULT_RETENTION_DAYS,
+  MIN_RETENTION_DAYS,
+  type RetentionTable,
+  type RetentionPolicy,
+  type RetentionPass,
+  type RetentionScheduleOptions,
+} from './retention-schedule';
 export * from './queries';

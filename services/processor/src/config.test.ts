@@ -14,6 +14,40 @@ describe('processor config', () => {
     expect(c.REVERSAL_GRACE).toBe(60_000);
   });
 
+  it('retention: defaults for every day-partitioned table, overridden per table', () => {
+    const d = loadProcessorConfig(base);
+    expect(d.RETENTION).toEqual({
+      events_raw: 30,
+      window_stats: 30,
+      alerts: 180,
+      alert_actions: 180,
+      dead_letters: 30,
+      notifier_deliveries: 30,
+      notifier_attempts: 30,
+    });
+    expect(d.RETENTION_EVERY).toBe(3_600_000);
+    const c = loadProcessorConfig({
+      ...base,
+      RETENTION: ' events_raw=7d, window_stats=14d ,alerts=off,',
+      RETENTION_EVERY: '15m',
+    });
+    expect(c.RETENTION).toEqual({
+      events_raw: 7,
+      window_stats: 14,
+      alert_actions: 180,
+      dead_letters: 30,
+      notifier_deliveries: 30,
+      notifier_attempts: 30,
+    });
+    expect(c.RETENTION_EVERY).toBe(900_000);
+  });
+
+  it('names RETENTION and the offending table in the message', () => {
+    expect(() => loadProcessorConfig({ ...base, RETENTION: 'events_raw=30d,bogus=3d' })).toThrow(
+      /RETENTION: "bogus" has no day partitions/,
+    );
+  });
+
   it.each([
     [{ CLICKHOUSE_URL: base.CLICKHOUSE_URL }, 'KAFKA_BROKERS'],
     [{ ...base, KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
@@ -24,6 +58,18 @@ describe('processor config', () => {
     [{ ...base, TOPIC_EVENTS: 'pos events' }, 'TOPIC_EVENTS'],
     [{ ...base, SETTLEMENT_DEADLINE: 'a day' }, 'SETTLEMENT_DEADLINE'],
     [{ ...base, PROCESSOR_METRICS_PORT: '70000' }, 'PROCESSOR_METRICS_PORT'],
+    [{ ...base, RETENTION: 'events_raw=30' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'events_raw=12h' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'eventsraw=30d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'silences=30d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'alerts=30d,alerts=60d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'notifier_deliveries=7d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'dead_letters=0d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'events_raw=1d' }, 'RETENTION'],
+    [{ ...base, RETENTION: 'events_raw=3d', SETTLEMENT_DEADLINE: '3d' }, 'RETENTION'],
+    [{ ...base, RETENTION_EVERY: 'hourly' }, 'RETENTION_EVERY'],
+    [{ ...base, RETENTION_EVERY: '10s' }, 'RETENTION_EVERY'],
+    [{ ...base, RETENTION_EVERY: '2d' }, 'RETENTION_EVERY'],
   ])('refuses %o naming %s', (env, variable) => {
     try {
       loadProcessorConfig(env);
