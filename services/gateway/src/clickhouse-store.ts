@@ -2,47 +2,36 @@ import { randomUUID } from 'node:crypto';
 import {
   TABLES,
   alertToRow,
-  ident,
   insertAlertActions,
   queryAlertActions,
   queryAlertActionsFor,
   queryAlertTimelines,
   queryAlertTransitions,
   queryAlerts,
-  queryDrillDown,
-  queryLatestRates,
-  queryRateChanges,
-  queryRateFreshness,
-  querySeries,
-  queryTopRates,
-  summarizeDrillDown,
   deleteSilences,
   listSilences as chListSilences,
   upsertSilences,
-  sql,
   type AlertAction,
   type AlertTimelineRow,
   type ClickHouse,
-  type DrillDownQuery,
-  type StoredEvent,
 } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
+import type { Alert, RateRow } from '@tillwatch/contracts';
+import { ClickHouseReads } from './clickhouse-reads';
 import {
-  alertSchema,
-  categorize,
-  describeIssues,
-  type Alert,
-  type RateRow,
-  type TerminalEvent,
-} from '@tillwatch/contracts';
+  actionFromInput,
+  applySilences,
+  buildRecord,
+  DEFAULT_MAX_AUDIT,
+  newestFirst,
+  parseAlert,
+  recordAction,
+  type LedgerAction,
+} from './ledger';
 import {
-  applyWorkflowAction,
-  silenceMatches,
   type AlertActionInput,
   type AlertFilter,
   type AlertRecord,
-  type AlertWorkflow,
-  type AuditEntry,
   type DrillDown,
   type GatewayStore,
   type MerchantBound,
@@ -85,8 +74,6 @@ export interface ClickHouseStoreOptions {
   now?: () => number;
 }
 
-const MIX_SCOPES = new Set(['fleet', 'region', 'firmware', 'issuer']);
-
 /**
  * GatewayStore over ClickHouse (production mode): reads window_stats, alerts, alert_actions,
  * events_raw and silences through @tillwatch/clickhouse's helpers, whose values all pass its
@@ -106,10 +93,8 @@ export class ClickHouseStore implements GatewayStore {
   private readonly silenceListeners = new Set<(s: readonly Silence[]) => void>();
   private silences: Silence[] = [];
   private silencesKey = '';
-  private lastVersion = 0;
+  private readonly reads: ClickHouseReads;
   private silenceVersion = 0;
-  /** per scope/window/key the pane end and version last emitted, to skip re-reads */
-  private readonly sent = new Map<string, { ts: number; version: number }>();
   private alertsIngested = 0;
   private rowsEmitted = 0;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -129,8 +114,9 @@ export class ClickHouseStore implements GatewayStore {
       maxRowsPerPoll: opts.maxRowsPerPoll ?? 5000,
       silencesRefreshMs: opts.silencesRefreshMs ?? 10_000,
       seriesStepMs: opts.seriesStepMs ?? 10_000,
-      maxAuditPerAlert: opts.maxAuditPerAlert ?? 500,
+      maxAuditPerAlert: opts.maxAuditPerAlert ?? DEFAULT_MAX_AUDIT,
     };
+    this.reads = new ClickHouseReads(this.ch, this.o, this.now);
   }
 
   /** Loads the silences and starts the pollers. */
@@ -149,116 +135,26 @@ export class ClickHouseStore implements GatewayStore {
     return s;
   }
 
-  // ---- rates -------------------------------------------------------------------------------
+  // ---- rates and raw events: no ledger in them (clickhouse-reads.ts) ------------------------
 
-  async currentRates(q: RatesQuery): Promise<RateRow[]> {
-    const now = this.now();
-    const fresh = await queryRateFreshness(
-      this.ch,
-      { ...(q.scope ? { scope: q.scope } : {}), ...(q.window ? { window: q.window } : {}) },
-      now,
-    );
-    const limit = q.limit ?? 2000;
-    const out: RateRow[] = [];
-    for (const f of fresh) {
-      if (out.length >= limit) break;
-      // a merchant bound never matches rows that mix merchants: skip the query
-      if (q.merchantId !== undefined && MIX_SCOPES.has(f.scope)) continue;
-      const keys = keyFilter(f.scope, q.key, q.region);
-      if (keys && keys.length === 0) continue;
-      const rows = await queryLatestRates(
-        this.ch,
-        {
-          scope: f.scope,
-          window: f.window,
-          since: Math.max(0, f.newest - this.o.staleAfterMs),
-          ...(keys ? { keys } : {}),
-          ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-          ...(q.region !== undefined && f.scope !== 'region' ? { region: q.region } : {}),
-          limit: Math.min(10_000, limit - out.length),
-        },
-        now,
-      );
-      out.push(...rows);
-    }
-    return out;
+  currentRates(q: RatesQuery): Promise<RateRow[]> {
+    return this.reads.currentRates(q);
   }
 
-  async series(q: SeriesQuery): Promise<SeriesPoint[] | undefined> {
-    const now = this.now();
-    const rows = await querySeries(this.ch, {
-      scope: q.scope,
-      key: q.key,
-      window: q.window,
-      from: q.since ?? now - 3_600_000,
-      to: q.until ?? now,
-      ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-      limit: 50_000,
-    });
-    if (rows.length === 0) return undefined;
-    const out: SeriesPoint[] = [];
-    let last = -Infinity;
-    for (const r of rows) {
-      const t = Date.parse(r.ts);
-      if (t - last < this.o.seriesStepMs) continue;
-      last = t;
-      out.push({
-        ts: r.ts,
-        auths: r.auths,
-        failureRate: r.failureRate,
-        faultRate: r.faultRate,
-        reversalRate: r.reversalRate,
-        noSettlementRate: r.noSettlementRate,
-        volumeRatio: r.volumeRatio ?? null,
-      });
-    }
-    return out;
+  series(q: SeriesQuery): Promise<SeriesPoint[] | undefined> {
+    return this.reads.series(q);
   }
 
-  async top(q: TopQuery): Promise<RateRow[]> {
-    if (q.merchantId !== undefined && MIX_SCOPES.has(q.scope)) return [];
-    const now = this.now();
-    const [fresh] = await queryRateFreshness(this.ch, { scope: q.scope, window: q.window }, now);
-    if (!fresh) return [];
-    const keys = keyFilter(q.scope, undefined, q.region);
-    if (keys && keys.length === 0) return [];
-    const base = {
-      scope: q.scope,
-      window: q.window,
-      since: Math.max(0, fresh.newest - this.o.staleAfterMs),
-      ...(keys ? { keys } : {}),
-      ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-      ...(q.region !== undefined && q.scope !== 'region' ? { region: q.region } : {}),
-    };
-    if (q.metric !== 'volumeDrop') {
-      return queryTopRates(
-        this.ch,
-        { ...base, metric: q.metric, minAuths: q.minAuths, limit: q.n },
-        now,
-      );
-    }
-    // the helper ranks columns; a drop is 1 - volumeRatio and ranks rows without enough auths
-    // too (a silent terminal has none), as MemoryStore does
-    const rows = (await queryLatestRates(this.ch, { ...base, limit: 10_000 }, now)).filter(
-      (r) => r.auths >= q.minAuths || r.volumeRatio !== undefined,
-    );
-    const drop = (r: RateRow) => 1 - (r.volumeRatio ?? 1);
-    return rows.sort((a, b) => drop(b) - drop(a) || b.auths - a.auths).slice(0, q.n);
+  top(q: TopQuery): Promise<RateRow[]> {
+    return this.reads.top(q);
   }
 
-  async terminalOwner(terminalId: string): Promise<string | undefined> {
-    const since = new Date(this.now() - 86_400_000);
-    const [row] = await this.ch.query<{ m: string }>(
-      sql`SELECT merchant_id AS m FROM ${ident(TABLES.rates)}
-          WHERE scope = 'terminal' AND key = ${terminalId} AND ts >= ${since} AND merchant_id != ''
-          ORDER BY ts_ms DESC LIMIT 1`,
-    );
-    if (row?.m) return row.m;
-    const [ev] = await this.ch.query<{ m: string }>(
-      sql`SELECT merchant_id AS m FROM ${ident(TABLES.events)}
-          WHERE terminal_id = ${terminalId} AND ts >= ${since} ORDER BY ts_ms DESC LIMIT 1`,
-    );
-    return ev?.m || undefined;
+  terminalOwner(terminalId: string): Promise<string | undefined> {
+    return this.reads.terminalOwner(terminalId);
+  }
+
+  rawEvents(q: RawEventsQuery): Promise<DrillDown> {
+    return this.reads.rawEvents(q);
   }
 
   // ---- alerts ------------------------------------------------------------------------------
@@ -283,7 +179,9 @@ export class ClickHouseStore implements GatewayStore {
     ]);
     const tl = groupBy(timelines, (t) => t.alertId);
     const ac = groupBy(actions, (a) => a.alertId);
-    return alerts.map((a) => this.record(a, tl.get(a.alertId) ?? [], ac.get(a.alertId) ?? []));
+    return alerts
+      .map((a) => this.record(a, tl.get(a.alertId) ?? [], ac.get(a.alertId) ?? []))
+      .sort(newestFirst);
   }
 
   async getAlert(alertId: string, bound: MerchantBound = {}): Promise<AlertRecord | undefined> {
@@ -307,53 +205,27 @@ export class ClickHouseStore implements GatewayStore {
   ): Promise<AlertRecord | undefined> {
     const rec = await this.getAlert(alertId, bound);
     if (!rec) return undefined;
-    const action: AlertAction = {
-      actionId: randomUUID(),
-      alertId,
-      kind: input.action === 'acknowledge' ? 'ack' : input.action,
-      actor: input.actor,
-      role: input.role,
-      assignee: input.assignee ?? '',
-      note: input.note ?? '',
-      author: input.author ?? '',
-      ts: this.now(),
-    };
-    await insertAlertActions(this.ch, [action]);
+    const action = actionFromInput(input, this.now());
+    await insertAlertActions(this.ch, [
+      {
+        ...action,
+        alertId,
+        kind: action.kind === 'acknowledge' ? 'ack' : action.kind,
+        assignee: action.assignee ?? '',
+        note: action.note ?? '',
+        author: action.author ?? '',
+      },
+    ]);
     // read back: the trail as stored is what the caller and the room must see
-    const after = (await this.getAlert(alertId, bound)) ?? rec;
-    const entry = after.audit.find((e) => e.id === action.actionId) ?? actionEntry(action, alertId);
+    let after = await this.getAlert(alertId, bound);
+    let entry = after?.audit.find((e) => e.id === action.actionId);
+    if (!after || !entry) {
+      // not readable yet: the ledger's fold of what was just written
+      after = rec;
+      entry = recordAction(rec, action, this.o.maxAuditPerAlert);
+    }
     this.emit({ type: 'audit', record: after, entry });
     return after;
-  }
-
-  async rawEvents(q: RawEventsQuery): Promise<DrillDown> {
-    const now = this.now();
-    const filter: Omit<DrillDownQuery, 'limit' | 'order'> = {
-      from: Math.max(0, Math.floor(q.since ?? now - 3_600_000)),
-      // a minute past now: terminal clocks run ahead of ours by a few seconds
-      to: Math.max(0, Math.floor(q.until ?? now + 60_000)),
-      ...(q.terminalId !== undefined ? { terminalId: q.terminalId } : {}),
-      ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-      ...(q.region !== undefined ? { region: q.region } : {}),
-      ...(q.firmware !== undefined ? { firmware: q.firmware } : {}),
-      ...(q.issuerId !== undefined ? { issuerId: q.issuerId } : {}),
-      ...(q.txnIds !== undefined ? { txnIds: [...q.txnIds] } : {}),
-    };
-    if (filter.to < filter.from) return { events: [], responseCodes: [], matched: 0 };
-    const [events, summary] = await Promise.all([
-      queryDrillDown(this.ch, { ...filter, order: 'desc', limit: Math.min(q.limit, 10_000) }),
-      summarizeDrillDown(this.ch, filter),
-    ]);
-    return {
-      events: events.map(toTerminalEvent),
-      responseCodes: Object.entries(summary.byCode)
-        .filter(([code]) => code !== '') // non-auth events carry no code
-        .map(([code, count]) => ({ code, category: categorize(code), count }))
-        .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
-      matched: summary.total,
-      ...(summary.from !== undefined ? { from: new Date(summary.from).toISOString() } : {}),
-      ...(summary.to !== undefined ? { to: new Date(summary.to).toISOString() } : {}),
-    };
   }
 
   // ---- silences ----------------------------------------------------------------------------
@@ -420,17 +292,13 @@ export class ClickHouseStore implements GatewayStore {
     const alerts: Alert[] = [];
     let invalid = 0;
     for (const v of values) {
-      const r = alertSchema.safeParse(v);
-      if (!r.success) {
+      const r = parseAlert(v);
+      if ('reason' in r) {
         invalid++;
-        this.log?.warn({ reason: describeIssues(r.error) }, 'alert rejected');
+        this.log?.warn({ reason: r.reason }, 'alert rejected');
         continue;
       }
-      const a = r.data;
-      // scoping relies on these two fields: fill them from the key where the scope implies them
-      if (a.scope === 'merchant' && a.merchantId === undefined) a.merchantId = a.key;
-      if (a.scope === 'region' && a.region === undefined) a.region = a.key;
-      alerts.push(a);
+      alerts.push(r.alert);
     }
     if (alerts.length === 0) return { accepted: 0, invalid };
     if (opts.persist ?? true) await this.ch.insert(TABLES.alerts, alerts.map(alertToRow));
@@ -465,25 +333,7 @@ export class ClickHouseStore implements GatewayStore {
     }
     let n = 0;
     this.polling = (async () => {
-      const now = this.now();
-      const since = now - this.o.pollLookbackMs;
-      const changes = await queryRateChanges(this.ch, {
-        since,
-        afterVersion: Math.max(0, this.lastVersion - this.o.versionOverlapMs),
-        limit: 100_000,
-      });
-      const fresh: RateRow[] = [];
-      for (const c of changes) {
-        const k = `${c.row.scope}\u0000${c.row.window}\u0000${c.row.key}`;
-        const t = Date.parse(c.row.ts);
-        const prev = this.sent.get(k);
-        if (prev && (t < prev.ts || (t === prev.ts && c.version <= prev.version))) continue;
-        this.sent.set(k, { ts: t, version: c.version });
-        if (c.version > this.lastVersion) this.lastVersion = c.version;
-        fresh.push(c.row);
-      }
-      for (const [k, v] of this.sent) if (v.ts < since) this.sent.delete(k);
-      const rows = capRows(fresh, this.o.maxRowsPerPoll);
+      const rows = await this.reads.rateChanges();
       if (rows.length) {
         this.rowsEmitted += rows.length;
         this.emit({ type: 'rates', rows });
@@ -500,7 +350,7 @@ export class ClickHouseStore implements GatewayStore {
 
   stats() {
     return {
-      rates: this.sent.size,
+      rates: this.reads.tracked,
       alerts: this.alertsIngested,
       events: 0,
       series: 0,
@@ -549,101 +399,31 @@ export class ClickHouseStore implements GatewayStore {
     for (const l of this.silenceListeners) l(all);
   }
 
-  /** An alert with its workflow (from the actions) and its trail (transitions + actions). */
+  /** An alert with its workflow and trail, folded by the ledger from what is stored. */
   private record(
     alert: Alert,
     timeline: readonly AlertTimelineRow[],
     actions: readonly AlertAction[],
     silenceAt = Date.parse(alert.ts),
   ): AlertRecord {
-    const entries: AuditEntry[] = [...engineEntries(alert.alertId, timeline)];
-    let workflow: AlertWorkflow = { state: 'open' };
-    for (const a of actions) {
-      workflow = applyWorkflowAction(
-        workflow,
-        {
-          kind: a.kind === 'ack' ? 'acknowledge' : a.kind,
-          actor: a.actor,
-          assignee: a.assignee,
-        },
-        new Date(a.ts).toISOString(),
-      );
-      entries.push(actionEntry(a, alert.alertId));
-    }
-    entries.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
-    // a chatty episode must not grow without bound: keep the first line (when it fired)
-    const audit =
-      entries.length > this.o.maxAuditPerAlert
-        ? [entries[0]!, ...entries.slice(entries.length - this.o.maxAuditPerAlert + 1)]
-        : entries;
-    const silence = this.silences.find((s) => silenceMatches(s, alert, silenceAt));
-    return { alert, workflow, audit, ...(silence ? { silencedBy: silence.id } : {}) };
+    const rec = buildRecord(alert, timeline, actions.map(toLedgerAction), this.o.maxAuditPerAlert);
+    applySilences(rec, this.silences, silenceAt);
+    return rec;
   }
 }
 
-/** fired / updated / engine_resolved lines from the transitions, as MemoryStore records them. */
-function* engineEntries(
-  alertId: string,
-  timeline: readonly AlertTimelineRow[],
-): Generator<AuditEntry> {
-  let prev: AlertTimelineRow | undefined;
-  for (const t of timeline) {
-    const base = {
-      id: `${alertId}@${t.ts}:${t.status}`,
-      alertId,
-      at: new Date(t.ts).toISOString(),
-      actor: 'engine',
-      role: 'engine' as const,
-      status: t.status,
-    };
-    if (!prev || prev.status !== t.status) {
-      yield { ...base, action: t.status === 'firing' ? 'fired' : 'engine_resolved' };
-    } else if (prev.severity !== t.severity) {
-      yield { ...base, action: 'updated', note: `severity ${prev.severity} → ${t.severity}` };
-    }
-    prev = t;
-  }
-}
-
-function actionEntry(a: AlertAction, alertId: string): AuditEntry {
-  const kind = a.kind === 'ack' ? 'acknowledge' : a.kind === 'unack' ? 'note' : a.kind;
-  const note = a.kind === 'unack' ? `(unacknowledged) ${a.note}`.trim() : a.note;
+/** A row of alert_actions in the ledger's words (the table says `ack`). */
+function toLedgerAction(a: AlertAction): LedgerAction {
   return {
-    id: a.actionId,
-    alertId,
-    at: new Date(a.ts).toISOString(),
-    action: kind,
+    actionId: a.actionId,
+    kind: a.kind === 'ack' ? 'acknowledge' : a.kind,
     actor: a.actor,
-    role: (a.role || 'analyst') as AuditEntry['role'],
-    ...(a.author ? { author: a.author } : {}),
-    ...(note ? { note } : {}),
-    ...(a.assignee ? { assignee: a.assignee } : {}),
+    role: a.role,
+    assignee: a.assignee,
+    note: a.note,
+    author: a.author,
+    ts: a.ts,
   };
-}
-
-/**
- * Which keys to ask for: one key, or for the region scope a region filter means that region's
- * own row (region rows may not carry a region column). [] = nothing can match.
- */
-function keyFilter(
-  scope: string,
-  key: string | undefined,
-  region: string | undefined,
-): string[] | undefined {
-  if (scope === 'region' && region !== undefined) {
-    return key === undefined || key === region ? [region] : [];
-  }
-  return key !== undefined ? [key] : undefined;
-}
-
-/** Rows that mix merchants first (few, and what SREs watch), then the worst fault rates. */
-function capRows(rows: RateRow[], max: number): RateRow[] {
-  if (rows.length <= max) return rows;
-  const mixed = rows.filter((r) => MIX_SCOPES.has(r.scope));
-  const own = rows
-    .filter((r) => !MIX_SCOPES.has(r.scope))
-    .sort((a, b) => b.faultRate - a.faultRate || b.auths - a.auths);
-  return [...mixed, ...own].slice(0, max);
 }
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
@@ -655,26 +435,4 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
     else m.set(k, [x]);
   }
   return m;
-}
-
-/** The event as it arrived (raw), else rebuilt from the columns. */
-function toTerminalEvent(e: StoredEvent): TerminalEvent {
-  try {
-    const parsed = JSON.parse(e.raw) as TerminalEvent;
-    if (parsed && typeof parsed === 'object' && parsed.eventId === e.eventId) return parsed;
-  } catch {
-    // fall through: a raw column that is not the event's JSON
-  }
-  return {
-    type: e.type,
-    eventId: e.eventId,
-    ts: e.ts,
-    terminalId: e.terminalId,
-    merchantId: e.merchantId,
-    region: e.region,
-    ...(e.txnId ? { txnId: e.txnId } : {}),
-    ...(e.responseCode ? { responseCode: e.responseCode } : {}),
-    ...(e.amount !== null ? { amount: e.amount } : {}),
-    ...(e.currency ? { currency: e.currency } : {}),
-  } as unknown as TerminalEvent;
 }

@@ -2,10 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { syntheticAlert, syntheticAuth, syntheticRow } from './fixtures';
 import { MemoryStore } from './memory-store';
 import type { StoreEvent } from './store';
+import { alertLedgerContract } from './store-contract';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const ev = (terminalId: string, ts: number, code = '00', merchantId = 'M-1') =>
   syntheticAuth({ terminalId, merchantId, region: 'CN-31', ts, responseCode: code });
+
+alertLedgerContract('MemoryStore', async ({ now, maxAuditPerAlert }) => {
+  const store = new MemoryStore({ now, ...(maxAuditPerAlert ? { maxAuditPerAlert } : {}) });
+  return {
+    store,
+    pushAlert: async (a) => void store.pushAlert(a),
+    pushEvents: async (events) => store.pushEvents(events),
+    close: () => store.close(),
+  };
+});
 
 describe('MemoryStore bounds', () => {
   it('keeps at most maxEvents raw events and eventsPerTerminal per terminal', async () => {
@@ -135,8 +146,8 @@ describe('MemoryStore alerts', () => {
     expect(d.matched).toBe(4);
     expect(d.responseCodes).toEqual([
       { code: 'TO', category: 'timeout', count: 2 },
-      { code: '91', category: 'issuer', count: 1 },
       { code: '00', category: 'approved', count: 1 },
+      { code: '91', category: 'issuer', count: 1 },
     ]);
   });
 });

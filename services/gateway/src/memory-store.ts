@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import {
-  alertSchema,
-  categorize,
-  describeIssues,
-  type Alert,
-  type RateRow,
-  type TerminalEvent,
-} from '@tillwatch/contracts';
+import type { Alert, RateRow, TerminalEvent } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
 import {
+  actionFromInput,
+  applySilences,
+  newRecord,
+  newestFirst,
+  parseAlert,
+  recordAction,
+  recordTransition,
+  transitionOf,
+} from './ledger';
+import { EventRing } from './memory-events';
+import {
   alertOwnedBy,
-  applyWorkflowAction,
   silenceMatches,
   type AlertActionInput,
   type AlertFilter,
   type AlertRecord,
-  type AuditEntry,
   type DrillDown,
   type GatewayStore,
   type MerchantBound,
@@ -52,12 +54,6 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-interface TerminalSlot {
-  merchantId: string;
-  region: string;
-  events: CircularBuffer<TerminalEvent>;
-}
-
 interface SeriesSlot {
   points: CircularBuffer<SeriesPoint>;
   lastTs: number;
@@ -90,11 +86,7 @@ export class MemoryStore implements GatewayStore {
   private readonly newest = new Map<string, number>();
   private readonly seriesMap = new Map<string, SeriesSlot>();
   private readonly owners = new Map<string, string>();
-  private readonly terminals = new Map<string, TerminalSlot>();
-  private readonly byMerchant = new Map<string, Set<string>>();
-  private readonly byRegion = new Map<string, Set<string>>();
-  private readonly events: CircularBuffer<TerminalEvent>;
-  private maxEventTs = 0;
+  private readonly events: EventRing;
   private readonly alerts = new Map<string, AlertRecord>();
   private readonly silences = new Map<string, Silence>();
   private readonly listeners = new Set<(e: StoreEvent) => void>();
@@ -113,7 +105,7 @@ export class MemoryStore implements GatewayStore {
       maxAuditPerAlert: opts.maxAuditPerAlert ?? 500,
     };
     this.now = opts.now ?? Date.now;
-    this.events = new CircularBuffer<TerminalEvent>(Array, this.o.maxEvents);
+    this.events = new EventRing(this.o);
   }
 
   // ---- push side (embedded mode) -------------------------------------------------------
@@ -134,82 +126,26 @@ export class MemoryStore implements GatewayStore {
 
   /** One alert transition (firing, update or resolved); same alertId = same episode. */
   pushAlert(input: Alert): AlertRecord {
-    const r = alertSchema.safeParse(input);
-    if (!r.success) {
-      throw new GatewayStoreError(
-        'TW_GW_INVALID_ALERT',
-        `alert rejected: ${describeIssues(r.error)}`,
-      );
+    const parsed = parseAlert(input);
+    if ('reason' in parsed) {
+      throw new GatewayStoreError('TW_GW_INVALID_ALERT', `alert rejected: ${parsed.reason}`);
     }
-    const alert = r.data;
-    // scoping relies on these two fields: fill them from the key where the scope implies them
-    if (alert.scope === 'merchant' && alert.merchantId === undefined) alert.merchantId = alert.key;
-    if (alert.scope === 'region' && alert.region === undefined) alert.region = alert.key;
-    const at = new Date(this.now()).toISOString();
+    const { alert } = parsed;
     let rec = this.alerts.get(alert.alertId);
-    if (!rec) {
-      rec = { alert, workflow: { state: 'open' }, audit: [] };
-      this.alerts.set(alert.alertId, rec);
-      this.audit(rec, {
-        action: alert.status === 'firing' ? 'fired' : 'engine_resolved',
-        at,
-        status: alert.status,
-      });
-      this.evictAlerts();
-    } else {
-      const prev = rec.alert;
-      rec.alert = alert;
-      if (prev.status !== alert.status) {
-        this.audit(rec, {
-          action: alert.status === 'resolved' ? 'engine_resolved' : 'fired',
-          at,
-          status: alert.status,
-        });
-      } else if (prev.severity !== alert.severity) {
-        // value updates arrive every tick; only a severity change is worth a line in the record
-        this.audit(rec, {
-          action: 'updated',
-          at,
-          status: alert.status,
-          note: `severity ${prev.severity} → ${alert.severity}`,
-        });
-      }
-    }
-    const silence = [...this.silences.values()].find((s) => silenceMatches(s, alert, this.now()));
-    if (silence) rec.silencedBy = silence.id;
-    else delete rec.silencedBy;
+    const prev = rec && transitionOf(rec.alert);
+    if (rec) rec.alert = alert;
+    else this.alerts.set(alert.alertId, (rec = newRecord(alert)));
+    recordTransition(rec, prev, transitionOf(alert), this.o.maxAuditPerAlert);
+    if (!prev) this.evictAlerts();
+    applySilences(rec, this.silences.values(), this.now());
     this.emit({ type: 'alert', record: rec });
     return rec;
   }
 
   /** Raw events for drill-down; not broadcast (too many), kept bounded. */
   pushEvents(events: readonly TerminalEvent[]): void {
-    for (const ev of events) {
-      if (this.events.size === this.o.maxEvents) this.evictOldestEvent();
-      this.events.push(ev);
-      if (ev.ts > this.maxEventTs) this.maxEventTs = ev.ts;
-      let t = this.terminals.get(ev.terminalId);
-      if (!t) {
-        t = {
-          merchantId: ev.merchantId,
-          region: ev.region,
-          events: new CircularBuffer<TerminalEvent>(Array, this.o.eventsPerTerminal),
-        };
-        this.terminals.set(ev.terminalId, t);
-        index(this.byMerchant, ev.merchantId, ev.terminalId);
-        index(this.byRegion, ev.region, ev.terminalId);
-      }
-      t.events.push(ev);
-      this.setOwner(ev.terminalId, ev.merchantId);
-    }
-    const horizon = this.maxEventTs - this.o.eventRetentionMs;
-    for (
-      let e = this.events.peekFirst();
-      e !== undefined && e.ts < horizon;
-      e = this.events.peekFirst()
-    ) {
-      this.evictOldestEvent();
-    }
+    this.events.push(events);
+    for (const ev of events) this.setOwner(ev.terminalId, ev.merchantId);
   }
 
   // ---- reads -----------------------------------------------------------------------------
@@ -279,10 +215,11 @@ export class MemoryStore implements GatewayStore {
       if (f.merchantId !== undefined && a.merchantId !== f.merchantId) continue;
       if (f.region !== undefined && a.region !== f.region) continue;
       if (f.key !== undefined && a.key !== f.key) continue;
-      if (f.since !== undefined && Date.parse(a.lastSeen) < f.since) continue;
+      // any transition at or after `since`, as ClickHouse filters: the latest one is rec.alert
+      if (f.since !== undefined && Date.parse(a.ts) < f.since) continue;
       out.push(rec);
     }
-    out.sort((x, y) => Date.parse(y.alert.lastSeen) - Date.parse(x.alert.lastSeen));
+    out.sort(newestFirst);
     return out.slice(0, f.limit);
   }
 
@@ -300,74 +237,14 @@ export class MemoryStore implements GatewayStore {
   ): Promise<AlertRecord | undefined> {
     const rec = await this.getAlert(alertId, bound);
     if (!rec) return undefined;
-    const at = new Date(this.now()).toISOString();
-    rec.workflow = applyWorkflowAction(
-      rec.workflow,
-      {
-        kind: input.action,
-        actor: input.actor,
-        ...(input.assignee ? { assignee: input.assignee } : {}),
-      },
-      at,
-    );
-    const entry = this.audit(rec, {
-      action: input.action,
-      at,
-      actor: input.actor,
-      role: input.role,
-      ...(input.author ? { author: input.author } : {}),
-      ...(input.note ? { note: input.note } : {}),
-      ...(input.assignee ? { assignee: input.assignee } : {}),
-    });
+    const action = actionFromInput(input, this.now());
+    const entry = recordAction(rec, action, this.o.maxAuditPerAlert);
     this.emit({ type: 'audit', record: rec, entry });
     return rec;
   }
 
   async rawEvents(q: RawEventsQuery): Promise<DrillDown> {
-    let source: Iterable<TerminalEvent>;
-    if (q.terminalId !== undefined) {
-      source = this.terminals.get(q.terminalId)?.events ?? [];
-    } else if (q.merchantId !== undefined || q.region !== undefined) {
-      const ids =
-        q.merchantId !== undefined
-          ? this.byMerchant.get(q.merchantId)
-          : this.byRegion.get(q.region!);
-      const terminals = this.terminals;
-      source = (function* () {
-        for (const id of ids ?? []) yield* terminals.get(id)?.events ?? [];
-      })();
-    } else {
-      source = this.events;
-    }
-    const txns = q.txnIds ? new Set(q.txnIds) : undefined;
-    const since = q.since ?? -Infinity;
-    const until = q.until ?? Infinity;
-    const matched: TerminalEvent[] = [];
-    const codes = new Map<string, number>();
-    for (const ev of source) {
-      if (ev.ts < since || ev.ts > until) continue;
-      if (q.terminalId !== undefined && ev.terminalId !== q.terminalId) continue;
-      if (q.merchantId !== undefined && ev.merchantId !== q.merchantId) continue;
-      if (q.region !== undefined && ev.region !== q.region) continue;
-      const e = ev as TerminalEvent & { firmware?: string; issuerId?: string; txnId?: string };
-      if (q.firmware !== undefined && e.firmware !== q.firmware) continue;
-      if (q.issuerId !== undefined && e.issuerId !== q.issuerId) continue;
-      if (txns && (e.txnId === undefined || !txns.has(e.txnId))) continue;
-      matched.push(ev);
-      if (ev.type === 'auth') codes.set(ev.responseCode, (codes.get(ev.responseCode) ?? 0) + 1);
-    }
-    matched.sort((a, b) => b.ts - a.ts);
-    const first = matched.at(-1);
-    const last = matched[0];
-    return {
-      events: matched.slice(0, q.limit),
-      responseCodes: [...codes]
-        .map(([code, count]) => ({ code, category: categorize(code), count }))
-        .sort((a, b) => b.count - a.count),
-      matched: matched.length,
-      ...(first ? { from: new Date(first.ts).toISOString() } : {}),
-      ...(last ? { to: new Date(last.ts).toISOString() } : {}),
-    };
+    return this.events.query(q);
   }
 
   // ---- silences --------------------------------------------------------------------------
@@ -495,38 +372,6 @@ export class MemoryStore implements GatewayStore {
     });
   }
 
-  private evictOldestEvent(): void {
-    const old = this.events.shift();
-    if (!old) return;
-    const t = this.terminals.get(old.terminalId);
-    if (!t) return;
-    // the global ring and each terminal's ring are both FIFO, so the global oldest is the
-    // terminal's oldest unless the terminal ring already overwrote it
-    if (t.events.peekFirst() === old) t.events.shift();
-    if (t.events.size === 0) {
-      this.terminals.delete(old.terminalId);
-      unindex(this.byMerchant, t.merchantId, old.terminalId);
-      unindex(this.byRegion, t.region, old.terminalId);
-    }
-  }
-
-  private audit(
-    rec: AlertRecord,
-    e: Omit<AuditEntry, 'id' | 'alertId' | 'actor' | 'role'> &
-      Partial<Pick<AuditEntry, 'actor' | 'role'>>,
-  ): AuditEntry {
-    const entry: AuditEntry = {
-      id: randomUUID(),
-      alertId: rec.alert.alertId,
-      actor: 'engine',
-      role: 'engine',
-      ...e,
-    };
-    rec.audit.push(entry);
-    if (rec.audit.length > this.o.maxAuditPerAlert) rec.audit.splice(1, 1); // keep the first line: when it fired
-    return entry;
-  }
-
   private evictAlerts(): void {
     if (this.alerts.size <= this.o.maxAlerts) return;
     for (const [id, rec] of this.alerts) {
@@ -537,18 +382,6 @@ export class MemoryStore implements GatewayStore {
     }
     this.alerts.delete(this.alerts.keys().next().value as string);
   }
-}
-
-function index(m: Map<string, Set<string>>, k: string, v: string): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(v);
-}
-function unindex(m: Map<string, Set<string>>, k: string, v: string): void {
-  const s = m.get(k);
-  if (!s) return;
-  s.delete(v);
-  if (s.size === 0) m.delete(k);
 }
 
 export type { RateScope };

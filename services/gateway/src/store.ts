@@ -92,9 +92,13 @@ export type AuditActionKind = (typeof AUDIT_ACTIONS)[number];
 
 /** One line of an alert's record (the guides: the error, the checks made, the fix, the result). */
 export interface AuditEntry {
+  /** `<alertId>@<ts ms>:<status>` for the engine's lines, the stored action's UUID for people's */
   id: string;
   alertId: string;
-  /** ISO-8601, wall clock of the gateway */
+  /**
+   * ISO-8601 UTC: the transition's `ts` for the engine's lines, the gateway's wall clock when a
+   * person acted (ledger.ts)
+   */
   at: string;
   action: AuditActionKind;
   /** verified identity of the credential ('engine' for transitions) */
