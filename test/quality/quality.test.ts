@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { replay } from '@tillwatch/rules';
+import { replay } from '@tillwatch/stream';
 import {
   DEFAULT_START,
   INCIDENT_SCENARIOS,

@@ -4,3 +4,4 @@ export * from './codes';
 export * from './topics';
 export * from './rates';
 export * from './fast-decode';
+export * from './rollups';

@@ -31,6 +31,5 @@ export {
 } from './silences';
 export { RULE_TEXTS, textsFor, type RuleTexts } from './texts';
 export { wilsonLower, wilsonUpper, poissonCdf, poissonSf } from './stats';
-export { replay, type ReplayOptions, type ReplayResult } from './replay';
 export { watchRulesFile, type RulesWatcher, type WatchRulesOptions } from './watch';
 export { CROSS_PARTITION_RULES, CROSS_PARTITION_CATEGORIES } from './rules';

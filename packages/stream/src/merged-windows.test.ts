@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { METRIC_COUNT, SCOPE } from '@tillwatch/core';
-import { MergedWindows } from './rollup-engine';
+import { MergedWindows } from './merged-windows';
 
 const P0 = 5_000;
 const WINDOWS = [60_000, 300_000, 900_000, 3_600_000];

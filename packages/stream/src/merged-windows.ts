@@ -1,8 +1,6 @@
 import {
-  FLEET_KEY,
   METRIC_COUNT,
   Outcome,
-  SCOPE,
   resolveConfig,
   type EngineConfig,
   type EngineCounters,
@@ -311,5 +309,3 @@ export class MergedWindows implements WindowEngine {
     };
   }
 }
-
-export const FLEET = { scope: SCOPE.fleet, key: FLEET_KEY } as const;

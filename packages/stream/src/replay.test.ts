@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TerminalEvent } from '@tillwatch/contracts';
 import { alertSchema } from '@tillwatch/contracts';
 import { replay } from './replay';
-import { smallFleet, stream, T0 } from './testing';
+import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
 
 const H = 3_600_000;
 

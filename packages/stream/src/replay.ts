@@ -1,20 +1,24 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { decodeEvent, type Language } from '@tillwatch/contracts';
+import { decodeEvent, type Alert, type Language } from '@tillwatch/contracts';
 import type { EngineConfig } from '@tillwatch/core';
-import type { RulesConfig, RulesConfigInput } from './config';
-import { createMonitor, type EngineFactory } from './monitor';
-import type { SilenceInput } from './silences';
+import type { RulesConfig, RulesConfigInput, SilenceInput } from '@tillwatch/rules';
+import { LocalTopology } from './topology';
 
 export interface ReplayOptions {
   /** a malformed line: its 1-based number and a reason a person can read; the replay goes on */
   onError?(lineNo: number, reason: string): void;
   rules?: RulesConfig | RulesConfigInput;
   engine?: Partial<EngineConfig>;
-  engineFactory?: EngineFactory;
   lang?: Language;
   silences?: readonly SilenceInput[];
+  /** pos.events partitions to spread the events over, as production does (default 4) */
+  partitions?: number;
+  /** pos.rollups partitions (default: as many as events partitions) */
+  rollupPartitions?: number;
+  /** event time without an event after which a partition is idle (default 30 s) */
+  idleAfterMs?: number;
   /** end `output` when done (default false: the caller owns it, e.g. process.stdout) */
   end?: boolean;
 }
@@ -34,31 +38,25 @@ export interface ReplayResult {
 }
 
 /**
- * `tillwatch replay` (CONTRACT.md §4): JSONL events in, alert transitions out, in event time.
+ * `tillwatch replay` (docs/contract.md §4): JSONL events in, alert transitions out, in event
+ * time, through the same topology the processor runs (LocalTopology: the events spread over
+ * `partitions` partitions by merchant as Kafka's partitioner spreads them, the cross-partition
+ * rules in the rollup stages, rules evaluated at the tick schedule's boundaries).
  *
  * - Each line is decoded and validated by @tillwatch/contracts; a malformed line is reported
  *   through onError with its line number and skipped. Blank lines are skipped silently.
- * - Time comes only from the events: the watermark is the engine's (latest event time minus
- *   the allowed lateness); rules run at their event-time cadence after each event.
- * - At the end of the input the watermark moves to the latest event time (nothing later can
- *   arrive, so lateness no longer needs holding) and the rules run once more. Time is not
- *   extrapolated past the input: alerts still firing then stay firing (no synthetic resolve),
- *   and settlement deadlines beyond the last event do not fall due.
- * - Output: one alert transition per line, JSON with a fixed key order. No wall clock, no
- *   randomness: the same input gives the same bytes.
+ * - Time comes only from the events. As in production, a boundary closes when an event of its
+ *   partition passes it by the allowed lateness; the end of the input closes nothing more
+ *   (production never sees an end), so the last seconds of a file are not judged, and alerts
+ *   still firing then stay firing.
+ * - Output: one alert transition per line, JSON with a fixed key order, in the order the
+ *   stages raise them. No wall clock, no randomness: the same input gives the same bytes.
  */
 export async function replay(
   input: Readable,
   output: Writable,
   opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const monitor = createMonitor({
-    rules: opts.rules,
-    engine: opts.engine,
-    engineFactory: opts.engineFactory,
-    lang: opts.lang,
-    silences: opts.silences,
-  });
   const result: ReplayResult = {
     lines: 0,
     events: 0,
@@ -70,6 +68,25 @@ export async function replay(
   };
   let pending: string[] = [];
   let pendingBytes = 0;
+  const topology = new LocalTopology(
+    {
+      alert(a: Alert) {
+        const line = JSON.stringify(a) + '\n';
+        pending.push(line);
+        pendingBytes += line.length;
+        result.alerts++;
+      },
+    },
+    {
+      ...(opts.rules ? { rules: opts.rules } : {}),
+      ...(opts.engine ? { engine: opts.engine } : {}),
+      ...(opts.lang ? { lang: opts.lang } : {}),
+      ...(opts.silences ? { silences: opts.silences } : {}),
+      ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+      ...(opts.rollupPartitions !== undefined ? { rollupPartitions: opts.rollupPartitions } : {}),
+      ...(opts.idleAfterMs !== undefined ? { idleAfterMs: opts.idleAfterMs } : {}),
+    },
+  );
   const flushOut = async () => {
     if (pending.length === 0) return;
     const chunk = pending.join('');
@@ -77,17 +94,7 @@ export async function replay(
     pendingBytes = 0;
     if (!output.write(chunk)) await once(output, 'drain');
   };
-  const push = async (alerts: readonly object[]) => {
-    for (const a of alerts) {
-      const line = JSON.stringify(a) + '\n';
-      pending.push(line);
-      pendingBytes += line.length;
-      result.alerts++;
-    }
-    if (pendingBytes >= 1 << 16) await flushOut();
-  };
 
-  let maxTs = Number.NEGATIVE_INFINITY;
   const rl = createInterface({ input, crlfDelay: Infinity });
   for await (const line of rl) {
     result.lines++;
@@ -99,14 +106,11 @@ export async function replay(
       continue;
     }
     result.events++;
-    if (r.event.ts > maxTs) maxTs = r.event.ts;
-    monitor.ingest(r.event);
-    const alerts = monitor.tick();
-    if (alerts.length > 0) await push(alerts);
+    topology.push(r.event);
+    if (pendingBytes >= 1 << 16) await flushOut();
   }
-  if (Number.isFinite(maxTs)) await push(monitor.flush(maxTs));
   await flushOut();
-  const s = monitor.stats();
+  const s = topology.stats();
   result.duplicates = s.duplicates;
   result.late = s.late;
   result.silenced = s.silenced;

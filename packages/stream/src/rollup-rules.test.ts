@@ -4,16 +4,16 @@ import { DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import { CROSS_PARTITION_RULES, createMonitor, type RulesConfigInput } from '@tillwatch/rules';
 import { createSimulation, type IncidentScenario } from '@tillwatch/simulator';
 import {
-  EventTask,
-  statLine,
-  RollupTask,
-  processorEngineWindows,
+  EventStage,
+  RollupStage,
+  streamWindows,
   FORWARD_CATEGORIES,
   eventMonitor,
   rollupMonitor,
   type RollupMessage,
-  type TaskSink,
-} from './tasks';
+  type StageSink,
+} from './index';
+import { rowText as statLine } from './test-rows';
 
 /**
  * The cross-partition rules in the rollup stage against the same rules in one Monitor that sees
@@ -21,7 +21,7 @@ import {
  * the processor (which adds Kafka, ClickHouse and recovery around exactly these tasks).
  */
 
-const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+const win = streamWindows(DEFAULT_ENGINE_CONFIG);
 const engine = {
   windowsMs: win.windowsMs,
   panesMs: win.panesMs,
@@ -53,7 +53,7 @@ const hash = (s: string) => {
   return h >>> 0;
 };
 
-function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]): TaskSink {
+function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]): StageSink {
   return {
     stats: (...r) => stats?.push(statLine(...r)),
     alert: (a) => alerts.push(a),
@@ -68,7 +68,7 @@ function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]
 /** One Monitor over every event, every rule on: what a single process would raise. */
 function single(evs: readonly TerminalEvent[], rules: RulesConfigInput = {}): Alert[] {
   const alerts: Alert[] = [];
-  const t = new EventTask({
+  const t = new EventStage({
     partition: 0,
     sourcePartitions: 1,
     rollupPartitions: 0,
@@ -93,11 +93,11 @@ function partitioned(
   const tasks = Array.from(
     { length: sources },
     (_, partition) =>
-      new EventTask({
+      new EventStage({
         partition,
         sourcePartitions: sources,
         rollupPartitions,
-        monitor: eventMonitor(engine, rules),
+        monitor: eventMonitor(engine, { rules }),
         statsWindows: win.statsWindows,
         paneWindow: win.paneWindow,
         p0: win.p0,
@@ -114,11 +114,11 @@ function partitioned(
   }
   const alerts: Alert[] = [];
   const rollups = logs.map((log) => {
-    const rt = new RollupTask({
+    const rt = new RollupStage({
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
-      monitor: (windows) => rollupMonitor(windows, engine, rules),
+      monitor: (windows) => rollupMonitor(windows, engine, { rules }),
     });
     const s = sinkInto(alerts);
     for (const m of log) rt.handle(m.value, s);
@@ -195,7 +195,7 @@ describe('cross-partition rules in the rollup stage', () => {
     const logs: RollupMessage[][] = [[]];
     const tasks = [0, 1, 2].map(
       (partition) =>
-        new EventTask({
+        new EventStage({
           partition,
           sourcePartitions: 4,
           rollupPartitions: 1,
@@ -210,7 +210,7 @@ describe('cross-partition rules in the rollup stage', () => {
     const part = evs.filter((e) => e.ts < evs[0]!.ts + 20 * 60_000);
     for (const ev of part) tasks[hash(ev.terminalId) % 3]!.handle(ev, sink);
     const stats: string[] = [];
-    const rt = new RollupTask({
+    const rt = new RollupStage({
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,

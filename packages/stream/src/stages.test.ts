@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { DEFAULT_ENGINE_CONFIG, ReferenceEngine, SCOPE, METRIC_COUNT } from '@tillwatch/core';
-import { STAT_COUNTERS } from './store';
-import {
-  EventTask,
-  statLine,
-  RollupTask,
-  processorEngineWindows,
-  tsvEscape,
-  type RollupMessage,
-  type RollupRecord,
-  type StatRow,
-} from './tasks';
+import { EventStage, RollupStage, streamWindows, type RollupMessage, type StatRow } from './index';
+import type { RollupRecord } from '@tillwatch/contracts';
+import { ROW_COUNTERS, rowText as statLine } from './test-rows';
 
-const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+const win = streamWindows(DEFAULT_ENGINE_CONFIG);
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0);
 
 function auth(i: number, ts: number, region: string, code = '00'): TerminalEvent {
@@ -46,7 +38,7 @@ function bareMonitor() {
 }
 
 function task(partition: number, sources = 2) {
-  return new EventTask({
+  return new EventStage({
     partition,
     sourcePartitions: sources,
     rollupPartitions: 1,
@@ -57,14 +49,7 @@ function task(partition: number, sources = 2) {
   });
 }
 
-describe('tsvEscape', () => {
-  it('escapes what ClickHouse TabSeparated reads as separators', () => {
-    expect(tsvEscape('plain')).toBe('plain');
-    expect(tsvEscape('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
-  });
-});
-
-describe('EventTask + RollupTask', () => {
+describe('EventStage + RollupStage', () => {
   it('region windows merged from two partitions equal one engine over all events', () => {
     // Two partitions, one shared region: 400 events over 20 minutes, every 3 s, a decline in 5.
     const parts: TerminalEvent[][] = [[], []];
@@ -91,7 +76,7 @@ describe('EventTask + RollupTask', () => {
     expect(rollups.filter((r) => r.k === 'p').length).toBeGreaterThan(0);
 
     const merged: string[] = [];
-    const rt = new RollupTask({
+    const rt = new RollupStage({
       windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
       panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
       p0: win.p0,
@@ -113,7 +98,7 @@ describe('EventTask + RollupTask', () => {
       ref.advance(end);
       expect(ref.read(SCOPE.region, 'CN-31', 1, out)).toBe(true);
       // auths, approved, failures, faults, then the counters of STAT_COUNTERS from cat_approved on
-      const counters = STAT_COUNTERS.slice(2).map(([, metric]) => out[metric]!);
+      const counters = ROW_COUNTERS.map((metric) => out[metric]!);
       const auths = out[0]!;
       const failures = auths - out[1]!;
       expect(cols.slice(7, 11 + counters.length).map(Number)).toEqual([

@@ -5,6 +5,7 @@ import {
   decodeEvent,
   decodeEventFast,
   type Alert,
+  type RollupRecord,
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
@@ -25,24 +26,24 @@ import {
 } from '@tillwatch/rules';
 import { Partitioners, type TopicMessages } from 'kafkajs';
 import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
-import { bundleRollups, partitionerFor } from './rollup-bundle';
+import { bundleRollups } from './rollup-bundle';
 import type { ProcessorEnv } from './config';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { ident, inList, listSilences, sql } from '@tillwatch/clickhouse';
 import { createStore, emptyRows, type Rows, type Store } from './store';
 import { RowBinaryWriter, TsvWriter } from './tsv';
 import {
-  EventTask,
-  RollupTask,
-  writeStat,
-  processorEngineWindows,
+  EventStage,
   FORWARD_CATEGORIES,
+  RollupStage,
   eventMonitor,
+  partitionerFor,
   rollupMonitor,
+  stageEngines,
   type RollupMessage,
-  type RollupRecord,
-  type TaskSink,
-} from './tasks';
+  type StageSink,
+} from '@tillwatch/stream';
+import { writeStat } from './stat-rows';
 
 /**
  * The processor: one consumer group on pos.events and pos.rollups, exactly-once towards Kafka
@@ -50,7 +51,7 @@ import {
  *
  * Per batch (kafkajs eachBatch, one partition):
  *  1. decode + validate every record; bad ones become dead letters;
- *  2. feed the partition's task (EventTask or RollupTask): window stats, alert transitions and
+ *  2. feed the partition's task (EventStage or RollupStage): window stats, alert transitions and
  *     rollup partials come out at pane boundaries;
  *  3. write raw events, stats, alerts and dead letters to ClickHouse, retrying with backoff
  *     while it is down (the consumer waits: nothing is fetched past what is not yet durable);
@@ -127,8 +128,8 @@ interface PartState {
   replayFrom: number;
   /** rollups: the coverage of the replay has been checked against the merged watermark */
   verified: boolean;
-  events?: EventTask;
-  rollup?: RollupTask;
+  events?: EventStage;
+  rollup?: RollupStage;
 }
 
 /**
@@ -197,14 +198,13 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     logger: log,
   });
 
-  const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
-  const engineConfig = {
-    windowsMs: win.windowsMs,
-    panesMs: win.panesMs,
+  const stages = stageEngines({
     allowedLatenessMs: cfg.ALLOWED_LATENESS,
     settlementDeadlineMs: cfg.SETTLEMENT_DEADLINE,
     reversalGraceMs: cfg.REVERSAL_GRACE,
-  };
+  });
+  const win = stages.win;
+  const engineConfig = stages.events;
   const longest = Math.max(...DEFAULT_ENGINE_CONFIG.windowsMs);
   const largestPane = Math.max(...DEFAULT_ENGINE_CONFIG.panesMs);
   const eventReplayMs = longest + cfg.ALLOWED_LATENESS + largestPane + cfg.REPLAY_MARGIN;
@@ -264,28 +264,27 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     log.info({ silences: list.length }, 'silences updated');
   };
 
-  const newEventTask = (partition: number) =>
-    new EventTask({
+  const newEventStage = (partition: number) =>
+    new EventStage({
       partition,
       sourcePartitions,
       rollupPartitions,
-      monitor: eventMonitor(engineConfig, rules, silences),
+      monitor: eventMonitor(engineConfig, { rules, silences }),
       forwardCategories: FORWARD_CATEGORIES,
       statsWindows: win.statsWindows,
       paneWindow: win.paneWindow,
       p0: win.p0,
     });
 
-  const newRollupTask = () =>
-    new RollupTask({
-      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
-      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
+  const newRollupStage = () =>
+    new RollupStage({
+      ...stages.rollup,
       p0: win.p0,
-      monitor: (windows) => rollupMonitor(windows, engineConfig, rules, silences),
+      monitor: (windows) => rollupMonitor(windows, engineConfig, { rules, silences }),
     });
 
   /** Rebuild pending settlements of a partition from ClickHouse's raw events. */
-  const primeSettlements = async (task: EventTask, partition: number, beforeTs: number) => {
+  const primeSettlements = async (task: EventStage, partition: number, beforeTs: number) => {
     const from = beforeTs - cfg.SETTLEMENT_DEADLINE;
     const rows = await store.ch.query<{ raw: string }>(
       sql`SELECT raw FROM ${ident(store.tables.events)}
@@ -330,14 +329,14 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       verified: isEvents,
     };
     if (isEvents) {
-      st.events = newEventTask(partition);
+      st.events = newEventStage(partition);
       const primed = await primeSettlements(st.events, partition, fromTs);
       log.info(
         { topic, partition, resumeAt: c, replayFrom: r, primed },
         'partition assigned: rebuilding state',
       );
     } else {
-      st.rollup = newRollupTask();
+      st.rollup = newRollupStage();
       log.info(
         { topic, partition, resumeAt: c, replayFrom: r },
         'partition assigned: rebuilding state',
@@ -550,7 +549,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
-    const sink: TaskSink = {
+    const sink: StageSink = {
       stats: (...row) => writeStat(statRows, ...row),
       alert: (a) => alerts.push(a),
       rollup: (m) => rollups.push(m),
@@ -591,7 +590,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
               replayFrom: r,
               verified: false,
             });
-            st.rollup = newRollupTask();
+            st.rollup = newRollupStage();
             consumer!.seek({ topic, partition, offset: String(r) });
             return;
           }

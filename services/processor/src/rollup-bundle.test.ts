@@ -2,21 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent, type Alert } from '@tillwatch/contracts';
 import { DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import { createSimulation } from '@tillwatch/simulator';
-import { bundleRollups, partitionerFor } from './rollup-bundle';
+import { bundleRollups } from './rollup-bundle';
 import {
-  EventTask,
-  statLine,
-  RollupTask,
-  processorEngineWindows,
+  EventStage,
+  RollupStage,
+  streamWindows,
   FORWARD_CATEGORIES,
   eventMonitor,
+  partitionerFor,
   rollupMonitor,
   type RollupMessage,
-  type RollupRecord,
-  type TaskSink,
-} from './tasks';
+  type StageSink,
+} from '@tillwatch/stream';
+import type { RollupRecord } from '@tillwatch/contracts';
+import { statLine } from './stat-rows';
 
-const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
+const win = streamWindows(DEFAULT_ENGINE_CONFIG);
 const engine = { windowsMs: win.windowsMs, panesMs: win.panesMs };
 const ROLLUP_PARTITIONS = 3;
 
@@ -31,10 +32,10 @@ function messages(): RollupMessage[] {
     fleet: { terminals: 400 },
   });
   const out: RollupMessage[] = [];
-  const sink: TaskSink = { stats() {}, alert() {}, rollup: (m) => out.push(m) };
+  const sink: StageSink = { stats() {}, alert() {}, rollup: (m) => out.push(m) };
   const tasks = [0, 1].map(
     (partition) =>
-      new EventTask({
+      new EventStage({
         partition,
         sourcePartitions: 2,
         rollupPartitions: ROLLUP_PARTITIONS,
@@ -56,13 +57,13 @@ function messages(): RollupMessage[] {
 function rollupOutputs(records: RollupRecord[]) {
   const stats: string[] = [];
   const alerts: Alert[] = [];
-  const task = new RollupTask({
+  const task = new RollupStage({
     windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
     panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
     p0: win.p0,
     monitor: (w) => rollupMonitor(w, engine),
   });
-  const sink: TaskSink = {
+  const sink: StageSink = {
     stats: (...r) => stats.push(statLine(...r)),
     alert: (a) => alerts.push(a),
     rollup() {},

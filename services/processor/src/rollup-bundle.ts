@@ -1,5 +1,4 @@
-import { Partitioners } from 'kafkajs';
-import type { RollupMessage } from './tasks';
+import type { RollupMessage } from '@tillwatch/stream';
 
 /**
  * pos.rollups carries bundles: every partial and tick that one commit group sends to one rollups
@@ -12,7 +11,7 @@ import type { RollupMessage } from './tasks';
  *
  * Routing is unchanged: a partial goes to the partition its key "<scope>:<key>" hashes to with
  * kafkajs' default partitioner (murmur2, as the Java client and Kafka Streams' repartition
- * topics), a tick to the partition it names. The record timestamp is the latest pane end in the
+ * topics; partitionerFor in @tillwatch/stream), a tick to the partition it names. The record timestamp is the latest pane end in the
  * bundle: recovery seeks by timestamp for the first record at or after T, and every record
  * before that one then holds only panes ending before T, as with single records.
  */
@@ -24,31 +23,6 @@ export interface RollupOut {
 
 /** JSON bytes per bundle: well inside the broker's 1 MiB record batch (PRODUCE_REQUEST_BYTES). */
 export const BUNDLE_BYTES = 256 * 1024;
-
-/** key -> partition as kafkajs' DefaultPartitioner (murmur2) places a keyed record. */
-export function partitionerFor(partitions: number): (key: string) => number {
-  const part = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
-  // Memoised: a source sends a partial per region, firmware and issuer key at every 5 s
-  // boundary (murmur2 per message was 6% of the tasks' CPU), and the keys are few.
-  const memo = new Map<string, number>();
-  return (key) => {
-    let p = memo.get(key);
-    if (p === undefined) {
-      p = part({ topic: 'rollups', partitionMetadata, message: { key, value: '' } });
-      if (memo.size >= 65_536) memo.clear();
-      memo.set(key, p);
-    }
-    return p;
-  };
-}
 
 /** Messages bundled per target partition, in their order, cut at `limit` JSON bytes. */
 export function bundleRollups(

@@ -5,7 +5,7 @@ import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contract
 import { createSimulation } from '@tillwatch/simulator';
 import { writeEvent } from './processor';
 import { STATS_COLUMNS, emptyRows } from './store';
-import { statLine, writeStat } from './tasks';
+import { statLine, writeStat } from './stat-rows';
 import { RowBinaryWriter, TsvWriter, tsvEscape } from './tsv';
 
 const text = (w: TsvWriter) => {
@@ -160,5 +160,12 @@ describe('writeEvent', () => {
       if (++n === 3000) break;
     }
     expect(text(w)).toEqual({ text: want, count: n });
+  });
+});
+
+describe('tsvEscape', () => {
+  it('escapes what ClickHouse TabSeparated reads as separators', () => {
+    expect(tsvEscape('plain')).toBe('plain');
+    expect(tsvEscape('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
   });
 });

@@ -36,10 +36,23 @@ program
   .requiredOption('-o, --output <file>', 'alerts JSONL, or - for stdout')
   .option('--rules <file>', 'rules configuration file')
   .option('--lang <lang>', 'language of probable causes and actions: en or zh', 'en')
-  .action(async (opts: { input: string; output: string; rules?: string; lang: string }) => {
-    const { replayCommand } = await import('./commands/replay');
-    process.exitCode = await replayCommand(opts);
-  });
+  .option(
+    '--partitions <n>',
+    'pos.events partitions to spread the events over by merchant, as production does (default 4)',
+    int('partitions'),
+  )
+  .action(
+    async (opts: {
+      input: string;
+      output: string;
+      rules?: string;
+      lang: string;
+      partitions?: number;
+    }) => {
+      const { replayCommand } = await import('./commands/replay');
+      process.exitCode = await replayCommand(opts);
+    },
+  );
 
 program
   .command('simulate')

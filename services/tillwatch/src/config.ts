@@ -13,7 +13,10 @@ export const startConfigSchema = z.object({
   TILLWATCH_HISTORY_MIN: envs.int(60, 0, 24 * 60),
   /** first demo incident this many seconds (sim time) after the board opens */
   TILLWATCH_FIRST_INCIDENT_S: envs.int(20, 0),
+  /** Rules file (JSON or YAML) over the shipped defaults; edits are applied while running. */
   TILLWATCH_RULES_FILE: z.string().optional(),
+  /** pos.events partitions the embedded topology spreads the fleet over, as the processor's topic */
+  TILLWATCH_PARTITIONS: envs.int(4, 1, 256),
   TILLWATCH_LANG: z.enum(['en', 'zh']).default('en'),
   LOG_LEVEL: envs.logLevel(),
   LOG_FORMAT: z.enum(['pretty', 'json', 'auto']).default('auto'),

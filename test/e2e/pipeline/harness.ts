@@ -23,21 +23,13 @@ import {
 } from '@tillwatch/core';
 import { createKafka, type Kafka } from '@tillwatch/kafka';
 import {
-  EventTask,
-  FORWARD_CATEGORIES,
-  RollupTask,
   STAT_COUNTERS,
-  eventMonitor,
-  rollupMonitor,
   createProcessor,
   loadProcessorConfig,
-  processorEngineWindows,
   type Processor,
   type ProcessorEnv,
-  type RollupMessage,
-  type RollupRecord,
-  partitionerFor,
 } from '@tillwatch/processor';
+import { LocalTopology, partitionerFor } from '@tillwatch/stream';
 import { createSimulation, type IncidentLabel, type Simulation } from '@tillwatch/simulator';
 
 export const PARTITIONS = 4;
@@ -358,48 +350,23 @@ export async function checkAgainstTruth(
   return truth;
 }
 
-/** The alerts the processor must produce: one Monitor per partition, as the processor runs them. */
 /**
- * The alert transitions the processor must publish for a stream: the events partitions' rules
- * over each partition's events, then the cross-partition rules of each rollup partition over
- * the partials and forwarded failures the partitions send it (routed by key as the producer
- * does). The rollup's verdicts do not depend on how the sources interleave, so one order will do.
+ * The alert transitions the processor must publish for a stream: the same topology in one
+ * process (LocalTopology), each event in the partition the stream put it in (by merchant, as
+ * the producer does). No partition is ever reported idle: the suites' streams keep every
+ * partition busy until the sentinels, which jump 70 min ahead.
  */
 export function expectedAlerts(s: Stream, partitions = PARTITIONS): Alert[] {
-  const win = processorEngineWindows(DEFAULT_ENGINE_CONFIG);
-  const engine = { windowsMs: win.windowsMs, panesMs: win.panesMs };
   const out: Alert[] = [];
-  const route = partitionerFor(partitions);
-  const logs: RollupRecord[][] = Array.from({ length: partitions }, () => []);
-  const sink = {
-    stats() {},
-    alert: (a: Alert) => out.push(a),
-    rollup: (m: RollupMessage) => logs[m.partition ?? route(m.key!)]!.push(m.value),
-  };
-  for (let p = 0; p < partitions; p++) {
-    const task = new EventTask({
-      partition: p,
-      sourcePartitions: partitions,
-      rollupPartitions: partitions,
-      monitor: eventMonitor(engine),
-      statsWindows: win.statsWindows,
-      paneWindow: win.paneWindow,
-      p0: win.p0,
-      forwardCategories: FORWARD_CATEGORIES,
-    });
-    s.events.forEach((e, i) => {
-      if (s.partitions[i] === p) task.handle(e, sink);
-    });
-  }
-  for (const log of logs) {
-    const rollup = new RollupTask({
-      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
-      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
-      p0: win.p0,
-      monitor: (windows) => rollupMonitor(windows, engine),
-    });
-    for (const rec of log) rollup.handle(rec, sink);
-  }
+  const topology = new LocalTopology(
+    { alert: (a) => out.push(a) },
+    { partitions, idleAfterMs: Number.POSITIVE_INFINITY },
+  );
+  s.events.forEach((e, i) => {
+    if (topology.partitionOf(e) !== s.partitions[i])
+      throw new Error(`event ${e.eventId} is in partition ${s.partitions[i]}, not its merchant's`);
+    topology.push(e);
+  });
   return out;
 }
 

@@ -1,20 +1,26 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { loadRulesFile, replay } from '@tillwatch/rules';
+import { loadRulesFile } from '@tillwatch/rules';
+import { replay } from '@tillwatch/stream';
 
 export interface ReplayOptions {
   input: string;
   output: string;
   rules?: string;
   lang: string;
+  partitions?: number;
 }
 
 /**
- * `tillwatch replay` (CONTRACT.md §4): the same engine over a file, event time only.
+ * `tillwatch replay` (docs/contract.md §4): the processor's topology over a file, event time only.
  * Malformed lines are reported on stderr with their line number and do not stop the run.
  */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
+  if (opts.partitions !== undefined && opts.partitions < 1) {
+    process.stderr.write(`tillwatch replay: --partitions must be at least 1\n`);
+    return 2;
+  }
   if (opts.lang !== 'en' && opts.lang !== 'zh') {
     process.stderr.write(`tillwatch replay: --lang must be en or zh, got "${opts.lang}"\n`);
     return 2;
@@ -34,6 +40,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const stats = await replay(input, output, {
       lang: opts.lang,
       ...(rules ? { rules } : {}),
+      ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
       onError: (lineNo: number, reason: string) =>
         process.stderr.write(`${opts.input}:${lineNo}: ${reason}\n`),
     });

@@ -1,5 +1,7 @@
 import { createLogger, exitOnConfigError, type Logger } from '@tillwatch/config';
-import { validateEvent, type Alert, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
+import { validateEvent, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   createGateway,
   generateDemoKeys,
@@ -13,15 +15,24 @@ import {
   toNotifierConfig,
   type Notifier,
 } from '@tillwatch/notifier';
-import { createMonitor, fromStoredSilence, loadRulesFile, type Monitor } from '@tillwatch/rules';
+import {
+  fromStoredSilence,
+  loadRulesFile,
+  watchRulesFile,
+  type RulesWatcher,
+} from '@tillwatch/rules';
+import { LocalTopology } from '@tillwatch/stream';
 import { JournalWebhookStore } from '@tillwatch/webhooks';
-import { createRealtimeFeed, createSimulation } from '@tillwatch/simulator';
+import { fixedSource, simulatedSource } from './sources';
 import { loadStartConfig, type StartConfig } from '../config';
 
 export interface AllInOne {
   url: string;
   gateway: Gateway;
-  monitor: Monitor;
+  /** the stream topology the processor runs, in this process */
+  topology: LocalTopology;
+  /** rule-set changes, newest last: applied or refused, with the file's sha256 */
+  rulesAudit: RulesAuditEntry[];
   store: MemoryStore;
   notifier: Notifier;
   /** the generated demo keys (empty when TILLWATCH_API_KEYS configured them) */
@@ -29,9 +40,22 @@ export interface AllInOne {
   stop(): Promise<void>;
 }
 
+export interface RulesAuditEntry {
+  at: string;
+  file: string;
+  sha256: string;
+  outcome: 'applied' | 'refused';
+  reason?: string;
+}
+
 export interface AllInOneOptions {
   port?: number;
   seed?: number;
+  /**
+   * Events to feed instead of the simulated fleet (tests: the same file as replay and the
+   * processor). They are pushed in order, in event time only: no wall clock advances them.
+   */
+  events?: readonly TerminalEvent[];
   env?: Record<string, string | undefined>;
   logger?: Logger;
 }
@@ -53,39 +77,53 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
         cfg.LOG_FORMAT === 'auto' ? Boolean(process.stdout.isTTY) : cfg.LOG_FORMAT === 'pretty',
     });
 
-  const seed = opts.seed ?? cfg.TILLWATCH_SEED;
-  const wallStart = Date.now();
-  const historyMs = cfg.TILLWATCH_HISTORY_MIN * 60_000;
-  const sim = createSimulation({
-    seed,
-    scenario: 'demo',
-    start: wallStart - historyMs,
-    fleet: {
-      terminals: cfg.TILLWATCH_TERMINALS,
-      merchants: cfg.TILLWATCH_MERCHANTS,
-      regions: cfg.TILLWATCH_REGIONS,
-    },
-    demo: { firstAt: wallStart + cfg.TILLWATCH_FIRST_INCIDENT_S * 1000 },
-  });
-  const feed = createRealtimeFeed(sim, {
-    wallStart,
-    simStart: wallStart,
-    speed: cfg.TILLWATCH_SPEED,
-  });
-
-  const monitor = createMonitor({
-    lang: cfg.TILLWATCH_LANG,
-    ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
-  });
+  const source = opts.events
+    ? fixedSource(opts.events)
+    : simulatedSource(cfg, opts.seed ?? cfg.TILLWATCH_SEED);
   const store = new MemoryStore();
+  const topology = new LocalTopology(
+    {
+      alert: (a) => {
+        store.pushAlert(a);
+        void notifier
+          .ingest(a)
+          .catch((err: unknown) => log.error({ err }, 'webhook enqueue failed'));
+      },
+    },
+    {
+      partitions: cfg.TILLWATCH_PARTITIONS,
+      lang: cfg.TILLWATCH_LANG,
+      ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
+    },
+  );
+  const rulesAudit: RulesAuditEntry[] = [];
+  let rulesWatcher: RulesWatcher | undefined;
+  if (cfg.TILLWATCH_RULES_FILE) {
+    const file = cfg.TILLWATCH_RULES_FILE;
+    const audit = (outcome: RulesAuditEntry['outcome'], reason?: string) => {
+      let sha256 = '';
+      try {
+        sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+      } catch {
+        // unreadable: the reason says so
+      }
+      const entry: RulesAuditEntry = { at: new Date().toISOString(), file, sha256, outcome };
+      if (reason) entry.reason = reason;
+      rulesAudit.push(entry);
+      if (rulesAudit.length > 100) rulesAudit.shift();
+      if (outcome === 'applied') log.info({ audit: 'rules', ...entry }, 'rules reloaded');
+      else log.error({ audit: 'rules', ...entry }, 'rules file refused; the previous rules stay');
+    };
+    rulesWatcher = watchRulesFile(file, topology, (err) => audit('refused', err.message), {
+      onReload: () => audit('applied'),
+    });
+  }
   // Silences made on the board mute the rules too: rule, scope, key, merchant and region.
-  store.onSilencesChanged((silences) => monitor.setSilences(silences.map(fromStoredSilence)));
+  store.onSilencesChanged((silences) => topology.setSilences(silences.map(fromStoredSilence)));
 
   const keys: AllInOne['keys'] = [];
-  const firstMerchant = sim.fleet.merchants[0]?.id;
-  const demoTerminals = sim.fleet.terminals
-    .filter((t) => sim.fleet.merchants[t.merchant]?.id === firstMerchant)
-    .map((t) => t.id);
+  const firstMerchant = source.demo?.merchantId;
+  const demoTerminals = source.demo?.terminals ?? [];
   if (gwCfg.apiKeys.length === 0) {
     const demo = generateDemoKeys({ merchants: firstMerchant ? [firstMerchant] : [] });
     gwCfg.apiKeys = demo;
@@ -113,15 +151,8 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   let pushed = 0;
   let accepted = 0;
   let rejected = 0;
-  const sinkAlerts = (alerts: readonly Alert[]) => {
-    for (const a of alerts) {
-      store.pushAlert(a);
-      void notifier.ingest(a).catch((err: unknown) => log.error({ err }, 'webhook enqueue failed'));
-    }
-  };
-
   const pull = () => {
-    const batch = feed.tick(Date.now());
+    const batch = source.pull();
     if (batch.length === 0) return;
     const events: TerminalEvent[] = [];
     for (const raw of batch) {
@@ -131,29 +162,29 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
         log.warn({ reason: r.reason }, 'simulator produced an invalid event');
         continue;
       }
-      monitor.ingest(r.event);
+      topology.push(r.event);
       events.push(r.event);
       accepted++;
     }
     store.pushEvents(events);
   };
   const push = () => {
-    const simNow = feed.simTimeAt(Date.now());
-    sinkAlerts(monitor.tick(simNow - monitor.engine.config.allowedLatenessMs));
+    const wm = source.watermark();
+    if (wm !== undefined) topology.advance(wm - topology.allowedLatenessMs);
     // Every window the board can switch to: regions and the fleet in full, the worst 50
     // terminals and merchants, and all of the demo merchant's terminals for its own view.
     const rows: RateRow[] = [];
     for (const w of BOARD_WINDOWS) {
       rows.push(
-        ...monitor.rates('fleet', w),
-        ...monitor.rates('region', w),
-        ...monitor.rates('terminal', w, { top: 50, minAuths: 5 }),
-        ...monitor.rates('merchant', w, { top: 50, minAuths: 10 }),
-        ...monitor.rates('firmware', w),
-        ...monitor.rates('issuer', w),
+        ...topology.rates('fleet', w),
+        ...topology.rates('region', w),
+        ...topology.rates('terminal', w, { top: 50, minAuths: 5 }),
+        ...topology.rates('merchant', w, { top: 50, minAuths: 10 }),
+        ...topology.rates('firmware', w),
+        ...topology.rates('issuer', w),
       );
       if (demoTerminals.length) {
-        rows.push(...monitor.rates('terminal', w, { keys: demoTerminals, minAuths: 0 }));
+        rows.push(...topology.rates('terminal', w, { keys: demoTerminals, minAuths: 0 }));
       }
     }
     store.pushRates(rows);
@@ -167,7 +198,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     {
       events: accepted,
       historyMin: cfg.TILLWATCH_HISTORY_MIN,
-      terminals: sim.fleet.terminals.length,
+      partitions: topology.partitions,
     },
     'history replayed',
   );
@@ -188,14 +219,15 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     }
   }, PUSH_MS);
   const statsTimer = setInterval(() => {
-    log.info({ ...monitor.stats(), valid: accepted, rejected, rateRows: pushed }, 'running');
+    log.info({ ...topology.stats(), valid: accepted, rejected, rateRows: pushed }, 'running');
   }, 30_000);
   statsTimer.unref();
 
   return {
     url,
     gateway,
-    monitor,
+    topology,
+    rulesAudit,
     store,
     notifier,
     keys,
@@ -205,6 +237,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       clearInterval(pullTimer);
       clearInterval(pushTimer);
       clearInterval(statsTimer);
+      rulesWatcher?.close();
       await gateway.close();
       await notifier.stop();
       await webhookStore.close();

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * pos.rollups: the inner topic between the event stage and the rollup stage
+ * (docs/contract.md §5). Only processors write it, but it crosses a process boundary (a
+ * processor of one version writes what another reads during a rolling deploy), so its records
+ * are held to these schemas. Counter arrays are the core engine's metrics in its order
+ * (METRIC_COUNT long at most; a missing trailing counter is 0).
+ */
+
+const id = z.string().min(1).max(64);
+const count = z.number().int().nonnegative();
+const counts = z.array(count).max(64);
+/** epoch ms, event time */
+const ms = z.number().int();
+
+/** [eventId, ts, terminalId, merchantId, region, firmware ('' unknown), code, txnId, amount, issuerId ('' none)] */
+export const failureTupleSchema = z.tuple([
+  id,
+  ms,
+  id,
+  id,
+  id,
+  z.string().max(32),
+  z.string().max(2),
+  z.string().max(64),
+  count,
+  z.string().max(32),
+]);
+export type FailureTuple = z.infer<typeof failureTupleSchema>;
+
+/** [terminalId, merchantId, region, firmware ('' unknown), ts] */
+export const presenceTupleSchema = z.tuple([id, id, id, z.string().max(32), ms]);
+export type PresenceTuple = z.infer<typeof presenceTupleSchema>;
+
+export const ROLLUP_SCOPES = ['region', 'firmware', 'issuer'] as const;
+
+/** One source partition's counter deltas of one p0 pane [pane, pane + p0) of one key. */
+export const partialRecordSchema = z.object({
+  k: z.literal('p'),
+  src: z.number().int().nonnegative(),
+  s: z.enum(ROLLUP_SCOPES),
+  key: id,
+  pane: ms,
+  c: counts,
+  /** failures of the categories the cross-partition rules read, at most 8 per terminal per pane */
+  f: z.array(failureTupleSchema).optional(),
+  /** terminals of the key seen in the pane and not announced in the last 30 minutes */
+  a: z.array(presenceTupleSchema).optional(),
+});
+export type PartialRecord = z.infer<typeof partialRecordSchema>;
+
+/** Source `src` (of `n`) has sent every partial of panes ending at or before `wm`. */
+export const tickRecordSchema = z.object({
+  k: z.literal('t'),
+  src: z.number().int().nonnegative(),
+  n: z.number().int().positive(),
+  wm: ms,
+  /** the source's fleet counts of the pane [wm - p0, wm) */
+  c: counts.optional(),
+  /** the source is caught up and quiet: do not wait for it until its next ordinary tick */
+  idle: z.literal(true).optional(),
+});
+export type TickRecord = z.infer<typeof tickRecordSchema>;
+
+/** Several records for one rollups partition, in order, in one Kafka record. */
+export const bundleRecordSchema = z.object({
+  k: z.literal('b'),
+  r: z.array(z.discriminatedUnion('k', [partialRecordSchema, tickRecordSchema])),
+});
+export type BundleRecord = z.infer<typeof bundleRecordSchema>;
+
+export const rollupRecordSchema = z.discriminatedUnion('k', [
+  partialRecordSchema,
+  tickRecordSchema,
+  bundleRecordSchema,
+]);
+export type RollupRecord = z.infer<typeof rollupRecordSchema>;

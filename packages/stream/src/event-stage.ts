@@ -1,0 +1,274 @@
+import {
+  windowLabel,
+  type FailureTuple,
+  type PartialRecord,
+  type PresenceTuple,
+  type TerminalEvent,
+  type TickRecord,
+} from '@tillwatch/contracts';
+import {
+  CAT,
+  FLEET_KEY,
+  METRIC_COUNT,
+  Outcome,
+  SCOPE,
+  type ScopeName,
+  type WindowEngine,
+} from '@tillwatch/core';
+import { PaneSchedule } from './schedule';
+import type { MonitorLike, StageSink } from './types';
+import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
+
+/**
+ * The event stage of one pos.events partition: decode is the driver's, the rest is here. Every
+ * valid event goes into the core engine and the partition-local rules (terminal and merchant
+ * windows are complete in one partition: pos.events is keyed by merchant); at each boundary of
+ * the tick schedule (schedule.ts) the stage emits the window-stats rows of the closed panes,
+ * the rules' alert transitions, and for the rollup stage a partial per region, firmware and
+ * issuer key it saw in the pane plus one tick to every rollup partition (docs/contract.md §5).
+ *
+ * The cross-partition rules (regional_outage, issuer_degradation, firmware_regression) also need
+ * breadth (how many terminals or merchants fail) and evidence (top codes, terminals): counters
+ * do not sum those. So a partial also carries, optionally:
+ *   f  the pane's failures of the categories those rules read (timeout, issuer, terminal, other;
+ *      not cardholder declines, the bulk of healthy failures), at most 8 per terminal;
+ *   a  presence: terminals of the key seen in the pane and not announced in the last 30 minutes
+ *      (region and firmware partials), so "terminals in the region / on the version" is known.
+ * In a healthy fleet that is a few percent of the events; in an outage, the failing auths.
+ */
+
+/**
+ * Terminals are announced to the rollup at most this often: within the rollup's replay span
+ * (1 h + margin), so a rebuilt rollup knows every live terminal, and a small share of the
+ * traffic (a terminal heartbeats 12 times an hour and sells more).
+ */
+const ANNOUNCE_EVERY_MS = 30 * 60_000;
+/** failures forwarded per terminal per pane: breadth needs one, evidence a few */
+const MAX_FORWARDED_PER_TERMINAL = 8;
+
+interface PaneForward {
+  failures: FailureTuple[];
+  presence: PresenceTuple[];
+  perTerminal: Map<string, number>;
+}
+
+export interface EventStageOptions {
+  partition: number;
+  /** partitions of the source topic (pos.events) */
+  sourcePartitions: number;
+  rollupPartitions: number;
+  monitor: MonitorLike;
+  /** how many leading engine windows get stats rows (the rest is the pane window) */
+  statsWindows: number;
+  paneWindow: number;
+  p0: number;
+  /** failure categories (core CAT indices) forwarded to the rollup for the cross-partition rules */
+  forwardCategories?: ReadonlySet<number>;
+}
+
+export class EventStage {
+  readonly engine: WindowEngine;
+  readonly monitor: MonitorLike;
+  private readonly schedule: PaneSchedule;
+  private readonly m = new Float64Array(METRIC_COUNT);
+  private readonly panes: readonly number[];
+  private readonly labels: readonly string[];
+  /** pane start -> what to forward with that pane's partials */
+  private readonly forward = new Map<number, PaneForward>();
+  /** terminal -> event time it was last announced to the rollup */
+  private readonly announced = new Map<string, number>();
+  boundariesClosed = 0;
+
+  constructor(private readonly o: EventStageOptions) {
+    this.engine = o.monitor.engine;
+    this.monitor = o.monitor;
+    this.panes = this.engine.config.panesMs;
+    this.labels = this.engine.config.windowsMs.map(windowLabel);
+    this.schedule = new PaneSchedule(o.p0, this.engine.config.allowedLatenessMs);
+  }
+
+  /**
+   * Ingest one valid event; the boundaries it passes are closed first and their results sent
+   * to `sink` (or dropped when null: replaying what was already written).
+   */
+  handle(ev: TerminalEvent, sink: StageSink | null): void {
+    this.closeUpTo(this.schedule.watermarkOf(ev.ts), sink);
+    if (this.o.monitor.ingest(ev) === Outcome.Accepted && this.o.forwardCategories) {
+      this.collect(ev, this.o.forwardCategories);
+    }
+  }
+
+  /**
+   * The driver's source vouches that no event older than `watermark` (less the lateness it
+   * already allowed for) will come: close the boundaries up to it. The embedded start's wall
+   * clock is such a source; replay and the processor only have their events.
+   */
+  advance(watermark: number, sink: StageSink | null): void {
+    this.closeUpTo(watermark, sink);
+  }
+
+  /** Feed an event of the settlement rebuild (before the replay): no stepping, no outputs. */
+  prime(ev: TerminalEvent): void {
+    this.o.monitor.ingest(ev);
+  }
+
+  private closeUpTo(watermark: number, sink: StageSink | null): void {
+    for (let b = this.schedule.take(watermark); b === b; b = this.schedule.take(watermark)) {
+      this.close(b, sink);
+    }
+  }
+
+  /** Keep what the rollup's cross-partition rules need of an accepted event. */
+  private collect(ev: TerminalEvent, cats: ReadonlySet<number>): void {
+    if (ev.type === 'settlement') return;
+    const paneStart = Math.floor(ev.ts / this.o.p0) * this.o.p0;
+    const info = this.engine.terminalInfo(ev.terminalId);
+    const fw = info?.firmware ?? '';
+    const last = this.announced.get(ev.terminalId);
+    if (last === undefined || ev.ts - last >= ANNOUNCE_EVERY_MS) {
+      this.announced.set(ev.terminalId, ev.ts);
+      this.bucket(paneStart).presence.push([ev.terminalId, ev.merchantId, ev.region, fw, ev.ts]);
+    }
+    if (ev.type !== 'auth') return;
+    const cat = this.engine.config.codeCategories.get(ev.responseCode) ?? CAT.other;
+    if (!cats.has(cat)) return;
+    const b = this.bucket(paneStart);
+    const n = b.perTerminal.get(ev.terminalId) ?? 0;
+    if (n >= MAX_FORWARDED_PER_TERMINAL) return;
+    b.perTerminal.set(ev.terminalId, n + 1);
+    b.failures.push([
+      ev.eventId,
+      ev.ts,
+      ev.terminalId,
+      ev.merchantId,
+      ev.region,
+      fw,
+      ev.responseCode,
+      ev.txnId,
+      ev.amount,
+      ev.issuerId ?? '',
+    ]);
+  }
+
+  private bucket(paneStart: number): PaneForward {
+    let fwd = this.forward.get(paneStart);
+    if (!fwd) {
+      fwd = { failures: [], presence: [], perTerminal: new Map() };
+      this.forward.set(paneStart, fwd);
+    }
+    return fwd;
+  }
+
+  private close(b: number, sink: StageSink | null): void {
+    const alerts = this.o.monitor.tick(b);
+    this.boundariesClosed++;
+    const paneStart = b - this.o.p0;
+    const fwd = this.forward.get(paneStart);
+    for (const t of this.forward.keys()) if (t <= paneStart) this.forward.delete(t);
+    if (this.announced.size > 4 * 65_536) {
+      // Bounded: a terminal not seen for an announce period is announced again anyway.
+      for (const [id, ts] of this.announced) {
+        if (ts < b - ANNOUNCE_EVERY_MS) this.announced.delete(id);
+      }
+    }
+    if (!sink) return;
+    for (const a of alerts) sink.alert(a);
+    if (sink.stats) this.emitStats(b, sink.stats.bind(sink));
+    this.emitRollups(b, paneStart, fwd, sink);
+  }
+
+  /** Stats rows of the partition-local keys for every window whose pane ends at b. */
+  private emitStats(b: number, stats: NonNullable<StageSink['stats']>): void {
+    const e = this.engine;
+    const m = this.m;
+    for (let w = 0; w < this.o.statsWindows; w++) {
+      const pane = this.panes[w]!;
+      if (b % pane !== 0) continue;
+      for (const scope of PARTITION_LOCAL_SCOPES) {
+        const si = SCOPE[scope];
+        for (const key of e.touchedSince(si, b - pane)) {
+          if (!e.read(si, key, w, m)) continue;
+          if (scope === 'terminal') {
+            const t = e.terminalInfo(key);
+            stats(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region);
+          } else stats(scope, key, this.labels[w]!, b, m, key);
+        }
+      }
+    }
+  }
+
+  /** Partials of the pane [b - p0, b) of every rollup key it touched, then a tick to every rollup partition. */
+  private emitRollups(
+    b: number,
+    paneStart: number,
+    fwd: PaneForward | undefined,
+    sink: StageSink,
+  ): void {
+    const e = this.engine;
+    const m = this.m;
+    const pw = this.o.paneWindow;
+    const partials = new Map<string, PartialRecord>();
+    const to = (scope: ScopeName, key: string): PartialRecord => {
+      const id = `${scope}:${key}`;
+      let p = partials.get(id);
+      if (!p) {
+        // a key with forwarded records but no counter delta (cannot happen for an accepted
+        // event in the pane; kept total so nothing forwarded is dropped)
+        p = {
+          k: 'p',
+          src: this.o.partition,
+          s: scope as PartialRecord['s'],
+          key,
+          pane: paneStart,
+          c: [],
+        };
+        partials.set(id, p);
+      }
+      return p;
+    };
+    for (const scope of ROLLUP_SCOPE_NAMES) {
+      const si = SCOPE[scope];
+      for (const key of e.touchedSince(si, paneStart)) {
+        if (!e.read(si, key, pw, m)) continue;
+        const c = countsOf(m);
+        if (c.length) to(scope, key).c = c;
+      }
+    }
+    if (fwd) {
+      for (const f of fwd.failures) {
+        (to('region', f[4]).f ??= []).push(f);
+        if (f[5]) (to('firmware', f[5]).f ??= []).push(f);
+        if (f[9]) (to('issuer', f[9]).f ??= []).push(f);
+      }
+      for (const a of fwd.presence) {
+        (to('region', a[2]).a ??= []).push(a);
+        if (a[3]) (to('firmware', a[3]).a ??= []).push(a);
+      }
+    }
+    for (const [id, value] of partials) sink.rollup({ key: id, value, timestamp: b });
+    const fleet = e.read(SCOPE.fleet, FLEET_KEY, pw, m) ? countsOf(m) : undefined;
+    for (let r = 0; r < this.o.rollupPartitions; r++) {
+      const value: TickRecord = {
+        k: 't',
+        src: this.o.partition,
+        n: this.o.sourcePartitions,
+        wm: b,
+      };
+      if (fleet) value.c = fleet;
+      sink.rollup({ partition: r, key: null, value, timestamp: b });
+    }
+  }
+}
+
+/**
+ * A pane's counters as a partial carries them: up to the last non-zero one (readers take a
+ * missing counter as 0), so a healthy pane's 22 counters are a few numbers on the wire. A
+ * plain loop: Array.from on a Float64Array was the largest self time of a pane close.
+ */
+function countsOf(m: Float64Array): number[] {
+  let n = m.length;
+  while (n > 0 && m[n - 1] === 0) n--;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = m[i]!;
+  return out;
+}

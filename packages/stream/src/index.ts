@@ -1,0 +1,31 @@
+export { EventStage, type EventStageOptions } from './event-stage';
+export { RollupStage, type RollupStageOptions } from './rollup-stage';
+export { MergedWindows } from './merged-windows';
+export { PaneSchedule } from './schedule';
+export {
+  PARTITION_LOCAL_SCOPES,
+  ROLLUP_SCOPE_NAMES,
+  streamWindows,
+  type StreamWindows,
+} from './windows';
+export {
+  FORWARD_CATEGORIES,
+  applyRules,
+  eventMonitor,
+  rollupMonitor,
+  rulesForStage,
+  type Stage,
+  type StageMonitorOptions,
+} from './monitors';
+export { murmur2, partitionerFor } from './partitioner';
+export {
+  DEFAULT_IDLE_AFTER_MS,
+  DEFAULT_PARTITIONS,
+  LocalTopology,
+  stageEngines,
+  type TopologyOptions,
+  type TopologyOutput,
+  type TopologyStats,
+} from './topology';
+export { replay, type ReplayOptions, type ReplayResult } from './replay';
+export type { MonitorLike, RollupMessage, StageSink, StatRow } from './types';

@@ -1,0 +1,181 @@
+import {
+  windowLabel,
+  type FailureTuple,
+  type PresenceTuple,
+  type RollupRecord,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
+import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
+import { MergedWindows } from './merged-windows';
+import type { MonitorLike, StageSink } from './types';
+import { ROLLUP_SCOPE_NAMES } from './windows';
+
+export interface RollupStageOptions {
+  windowsMs: readonly number[];
+  panesMs: readonly number[];
+  p0: number;
+  /** the Monitor running the cross-partition rules over the merged windows; none: stats only */
+  monitor?: (windows: MergedWindows) => MonitorLike;
+}
+
+/**
+ * The rollup stage of one pos.rollups partition: counter deltas per (scope, key, p0 pane) summed
+ * over source partitions, windows summed from panes (MergedWindows). A boundary closes once every
+ * source partition ticked past it (the minimum of their watermarks), so a window row is emitted
+ * only when all of its panes are in. At each boundary the cross-partition rules run over the
+ * merged windows, with the failures and presence the sources forwarded in their tracker.
+ *
+ * Its outputs do not depend on how the sources' records interleave (a Kafka consumer, a second
+ * instance and the local topology interleave them differently): a partial is merged before its
+ * pane can close, forwarded records wait for their pane to close and are then taken in
+ * (ts, eventId) order, and the rules read only panes before the watermark.
+ */
+export class RollupStage {
+  readonly windows: MergedWindows;
+  readonly monitor: MonitorLike | undefined;
+  private readonly srcWm = new Map<number, number>();
+  private sources = 0;
+  private readonly idle = new Set<number>();
+  private next = Number.NaN;
+  private closedUpTo = Number.NEGATIVE_INFINITY;
+  private readonly sum = new Float64Array(METRIC_COUNT);
+  private readonly labels: readonly string[];
+  /** partials for panes already closed (from a source that was idle): counted, not merged */
+  late = 0;
+  /** forwarded failures and presence records handed to the rules' tracker */
+  forwarded = 0;
+  /** forwarded records by pane start, until their pane closes */
+  private readonly held = new Map<number, TerminalEvent[]>();
+
+  constructor(private readonly o: RollupStageOptions) {
+    this.windows = new MergedWindows({ windowsMs: o.windowsMs, panesMs: o.panesMs });
+    this.monitor = o.monitor?.(this.windows);
+    this.labels = o.windowsMs.map(windowLabel);
+  }
+
+  /** Global watermark: the slowest non-idle source's tick, or -Infinity while one is awaited. */
+  get watermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (let src = 0; src < this.sources; src++) {
+      if (this.idle.has(src)) continue;
+      const v = this.srcWm.get(src);
+      if (v === undefined) return Number.NEGATIVE_INFINITY;
+      if (v < min) min = v;
+    }
+    return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
+  }
+
+  handle(rec: RollupRecord, sink: StageSink | null): void {
+    if (rec.k === 'b') {
+      for (const r of rec.r) this.handle(r, sink);
+      return;
+    }
+    if (rec.k === 'p') {
+      const end = rec.pane + this.o.p0;
+      if (end <= this.closedUpTo) {
+        this.late++;
+        return;
+      }
+      this.windows.add(SCOPE[rec.s], rec.key, rec.pane, rec.c);
+      if (this.monitor && (rec.f || rec.a)) {
+        // Held until the pane closes: sources run ahead of each other by whole batches, and
+        // the rules must see the failures up to the boundary they judge, not minutes past it.
+        let held = this.held.get(rec.pane);
+        if (!held) this.held.set(rec.pane, (held = []));
+        for (const f of rec.f ?? []) held.push(failureEvent(f));
+        for (const a of rec.a ?? []) held.push(presenceEvent(a));
+      }
+      if (Number.isNaN(this.next) || end < this.next) this.next = end;
+      return;
+    }
+    this.sources = Math.max(this.sources, rec.n);
+    if (rec.idle) {
+      this.idle.add(rec.src);
+    } else {
+      this.idle.delete(rec.src);
+      const prev = this.srcWm.get(rec.src) ?? Number.NEGATIVE_INFINITY;
+      if (!(rec.wm > prev)) return;
+      this.srcWm.set(rec.src, rec.wm);
+      if (rec.c && rec.wm > this.closedUpTo) {
+        this.windows.add(SCOPE.fleet, FLEET_KEY, rec.wm - this.o.p0, rec.c);
+        if (Number.isNaN(this.next) || rec.wm < this.next) this.next = rec.wm;
+      } else if (rec.c) this.late++;
+    }
+    const wm = this.watermark;
+    if (Number.isNaN(this.next)) return;
+    while (this.next <= wm) {
+      this.close(this.next, sink);
+      this.closedUpTo = this.next;
+      this.next += this.o.p0;
+    }
+  }
+
+  private close(b: number, sink: StageSink | null): void {
+    if (this.monitor && this.held.size) {
+      const panes = [...this.held.keys()].filter((t) => t < b).sort((x, y) => x - y);
+      for (const t of panes) {
+        const evs = this.held.get(t)!.sort(byTimeThenId);
+        this.held.delete(t);
+        this.forwarded += evs.length;
+        for (const ev of evs) this.monitor.ingest(ev);
+      }
+    }
+    this.windows.advance(b);
+    const alerts = this.monitor?.tick(b) ?? [];
+    if (!sink) return;
+    for (const a of alerts) sink.alert(a);
+    if (!sink.stats) return;
+    for (const scope of ROLLUP_SCOPE_NAMES) {
+      const si = SCOPE[scope];
+      for (const key of this.windows.keys(si)) {
+        for (let w = 0; w < this.o.windowsMs.length; w++) {
+          const pane = this.o.panesMs[w]!;
+          if (b % pane !== 0) continue;
+          if (!this.windows.touched(si, key, b - pane, b)) continue;
+          this.windows.sumInto(si, key, b - this.o.windowsMs[w]!, b, this.sum);
+          sink.stats(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : '');
+        }
+      }
+    }
+  }
+}
+
+/** Sources interleave differently from run to run: equal times are ordered by id. */
+function byTimeThenId(x: TerminalEvent, y: TerminalEvent): number {
+  return x.ts - y.ts || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0);
+}
+
+/**
+ * Forwarded records as the events the rules' tracker observes. Only what the tracker reads is
+ * filled in (currency is not forwarded): these never reach an engine that counts.
+ */
+function failureEvent(f: FailureTuple): TerminalEvent {
+  const ev = {
+    type: 'auth',
+    eventId: f[0],
+    ts: f[1],
+    terminalId: f[2],
+    merchantId: f[3],
+    region: f[4],
+    responseCode: f[6],
+    txnId: f[7],
+    amount: f[8],
+    currency: '',
+  } as TerminalEvent & { type: 'auth' };
+  if (f[5]) ev.firmware = f[5];
+  if (f[9]) ev.issuerId = f[9];
+  return ev;
+}
+
+function presenceEvent(a: PresenceTuple): TerminalEvent {
+  const ev = {
+    type: 'heartbeat',
+    eventId: `~presence:${a[0]}:${a[4]}`,
+    ts: a[4],
+    terminalId: a[0],
+    merchantId: a[1],
+    region: a[2],
+  } as TerminalEvent & { type: 'heartbeat' };
+  if (a[3]) ev.firmware = a[3];
+  return ev;
+}

@@ -1,0 +1,49 @@
+/**
+ * The tick schedule: the one definition of when windows close and rules run, in event time.
+ *
+ * Boundaries are the multiples of the smallest pane p0 (5 s by default). At each boundary b a
+ * stage advances its engine to b, reads every window ending at b (stats rows, partials) and
+ * lets the rules evaluate at b (the Monitor evaluates at its own cadence, `evaluateEvery`,
+ * counted in these boundaries). So every driver evaluates at the same instants, whatever the
+ * size of its batches or the speed of its input:
+ *
+ * - an event stage closes b once its watermark reaches it: the latest event time of its
+ *   partition less the allowed lateness (an event is never late for a boundary not yet
+ *   closed), or a watermark its driver's source hands it (the embedded start's wall clock);
+ * - the rollup stage closes b once every source partition has ticked past it (the slowest
+ *   one, idle ones excepted): only then are all partials of the panes before b in.
+ *
+ * Stepping through every boundary, also across gaps, is what gives every boundary its row:
+ * the engine reads only the windows ending at the latest closed boundary.
+ */
+export class PaneSchedule {
+  /** the next boundary to close (a multiple of p0), NaN before the first event */
+  private next = Number.NaN;
+
+  constructor(
+    readonly p0: number,
+    readonly latenessMs: number,
+  ) {}
+
+  /** The watermark an event of time `ts` allows; the schedule starts at the first event. */
+  watermarkOf(ts: number): number {
+    if (Number.isNaN(this.next)) this.next = (Math.floor(ts / this.p0) + 1) * this.p0;
+    return ts - this.latenessMs;
+  }
+
+  /**
+   * The next boundary at or before `watermark`, taken (NaN when none is due). Drive it as
+   * `for (let b = s.take(wm); b === b; b = s.take(wm)) close(b)`: no allocation per event.
+   */
+  take(watermark: number): number {
+    const b = this.next;
+    if (!(b <= watermark)) return Number.NaN;
+    this.next = b + this.p0;
+    return b;
+  }
+
+  /** Boundaries before this one are closed (NaN before the first event). */
+  get pending(): number {
+    return this.next;
+  }
+}

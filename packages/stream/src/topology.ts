@@ -1,0 +1,284 @@
+import type { Alert, Language, RateRow, TerminalEvent } from '@tillwatch/contracts';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type ScopeName } from '@tillwatch/core';
+import type {
+  Monitor,
+  RatesOptions,
+  RulesConfig,
+  RulesConfigInput,
+  SilenceInput,
+} from '@tillwatch/rules';
+import { EventStage } from './event-stage';
+import {
+  FORWARD_CATEGORIES,
+  applyRules,
+  eventMonitor,
+  rollupMonitor,
+  type Stage,
+} from './monitors';
+import { partitionerFor } from './partitioner';
+import { RollupStage } from './rollup-stage';
+import type { StageSink, StatRow } from './types';
+import { ROLLUP_SCOPE_NAMES, streamWindows, type StreamWindows } from './windows';
+
+/** pos.events partitions when nothing says otherwise: the processor's TOPIC_PARTITIONS default. */
+export const DEFAULT_PARTITIONS = 4;
+/**
+ * A source partition without an event while the stream's time moved this far is idle: the
+ * rollup stage stops waiting for it until its next tick. The processor's ROLLUP_IDLE_AFTER
+ * default, in event time (the processor observes it on the wall clock, which a live stream's
+ * event time follows).
+ */
+export const DEFAULT_IDLE_AFTER_MS = 30_000;
+
+/** The engine configuration of both stages, from one partial config (the processor's and the local topology's). */
+export function stageEngines(engine: Partial<EngineConfig> = {}): {
+  win: StreamWindows;
+  /** the event stage's engine: the stats windows plus the one-pane window */
+  events: Partial<EngineConfig>;
+  /** the rollup stage's windows (the stats windows) */
+  rollup: { windowsMs: number[]; panesMs: number[] };
+} {
+  const windowsMs = [...(engine.windowsMs ?? DEFAULT_ENGINE_CONFIG.windowsMs)];
+  const panesMs = [...(engine.panesMs ?? DEFAULT_ENGINE_CONFIG.panesMs)];
+  const win = streamWindows({ windowsMs, panesMs });
+  return {
+    win,
+    events: { ...engine, windowsMs: win.windowsMs, panesMs: win.panesMs },
+    rollup: { windowsMs, panesMs },
+  };
+}
+
+export interface TopologyOptions {
+  /** pos.events partitions the events are spread over, by merchant (default 4) */
+  partitions?: number;
+  /** pos.rollups partitions (default: as many as events partitions) */
+  rollupPartitions?: number;
+  engine?: Partial<EngineConfig>;
+  rules?: RulesConfigInput | RulesConfig;
+  silences?: readonly SilenceInput[];
+  lang?: Language;
+  /** event time without an event after which a partition is idle (default 30 s; Infinity: never) */
+  idleAfterMs?: number;
+}
+
+export interface TopologyOutput {
+  alert(a: Alert): void;
+  /** window-stats rows; absent: none are computed */
+  stats?(...row: StatRow): void;
+}
+
+export interface TopologyStats {
+  events: number;
+  accepted: number;
+  duplicates: number;
+  late: number;
+  silenced: number;
+  /** partials that reached a rollup stage after their pane had closed (a source was idle) */
+  lateRollups: number;
+}
+
+/**
+ * The whole topology in one process: the event stages of `partitions` partitions and the
+ * rollup stages of `rollupPartitions`, connected in memory as Kafka connects them in the
+ * processor — an event goes to the partition its merchant hashes to, a partial to the rollup
+ * partition its key hashes to, a tick to every one. `tillwatch replay` and the embedded start
+ * drive this; the processor drives the same stages one partition at a time. Same events in the
+ * same partitions give the same alerts and rows, whichever drives (test/e2e/pipeline/
+ * equivalence.int.test.ts holds them to it).
+ *
+ * Time is the events' own: a partition's boundaries close as its events pass them. A driver
+ * whose source knows more (the embedded start's wall clock) calls advance().
+ */
+export class LocalTopology {
+  readonly partitions: number;
+  readonly rollupPartitions: number;
+  readonly eventStages: EventStage[] = [];
+  readonly rollupStages: RollupStage[] = [];
+  private readonly eventMonitors: Monitor[] = [];
+  private readonly rollupMonitors: Monitor[] = [];
+  private readonly route: (key: string) => number;
+  private readonly routeRollup: (key: string) => number;
+  private readonly sink: StageSink;
+  private readonly idleAfter: number;
+  private readonly lastTs: number[];
+  private readonly idle: boolean[];
+  private maxTs = Number.NEGATIVE_INFINITY;
+  private firstTs = Number.NaN;
+  private rules: RulesConfigInput | RulesConfig;
+  private events = 0;
+  /** the engines' allowed lateness: a watermark from a source is the time less this */
+  readonly allowedLatenessMs: number;
+
+  constructor(output: TopologyOutput, o: TopologyOptions = {}) {
+    this.partitions = o.partitions ?? DEFAULT_PARTITIONS;
+    this.rollupPartitions = o.rollupPartitions ?? this.partitions;
+    this.route = partitionerFor(this.partitions);
+    this.routeRollup = partitionerFor(this.rollupPartitions);
+    this.idleAfter = o.idleAfterMs ?? DEFAULT_IDLE_AFTER_MS;
+    this.rules = o.rules ?? {};
+    this.lastTs = new Array<number>(this.partitions).fill(Number.NaN);
+    this.idle = new Array<boolean>(this.partitions).fill(false);
+    const { win, events, rollup } = stageEngines(o.engine);
+    this.allowedLatenessMs = o.engine?.allowedLatenessMs ?? DEFAULT_ENGINE_CONFIG.allowedLatenessMs;
+    const mo = {
+      rules: this.rules,
+      silences: o.silences ?? [],
+      ...(o.lang ? { lang: o.lang } : {}),
+    };
+    this.sink = {
+      alert: (a) => output.alert(a),
+      rollup: (m) => {
+        const p = m.partition ?? this.routeRollup(m.key!);
+        this.rollupStages[p]!.handle(m.value, this.sink);
+      },
+      ...(output.stats ? { stats: output.stats.bind(output) } : {}),
+    };
+    for (let r = 0; r < this.rollupPartitions; r++) {
+      this.rollupStages.push(
+        new RollupStage({
+          ...rollup,
+          p0: win.p0,
+          monitor: (windows) => {
+            const m = rollupMonitor(windows, events, mo);
+            this.rollupMonitors.push(m);
+            return m;
+          },
+        }),
+      );
+    }
+    for (let p = 0; p < this.partitions; p++) {
+      const monitor = eventMonitor(events, mo);
+      this.eventMonitors.push(monitor);
+      this.eventStages.push(
+        new EventStage({
+          partition: p,
+          sourcePartitions: this.partitions,
+          rollupPartitions: this.rollupPartitions,
+          monitor,
+          statsWindows: win.statsWindows,
+          paneWindow: win.paneWindow,
+          p0: win.p0,
+          forwardCategories: FORWARD_CATEGORIES,
+        }),
+      );
+    }
+  }
+
+  /** The partition an event goes to: its merchant's, as Kafka's default partitioner puts it. */
+  partitionOf(ev: TerminalEvent): number {
+    return this.route(ev.merchantId);
+  }
+
+  /** One valid event, in the order the source gives them. */
+  push(ev: TerminalEvent): void {
+    if (this.events++ === 0) this.firstTs = ev.ts;
+    const p = this.route(ev.merchantId);
+    this.lastTs[p] = ev.ts;
+    this.idle[p] = false;
+    if (ev.ts > this.maxTs) this.maxTs = ev.ts;
+    this.eventStages[p]!.handle(ev, this.sink);
+    if (this.idleAfter !== Number.POSITIVE_INFINITY) this.markIdle();
+  }
+
+  /** A partition that has been quiet while the stream moved on is reported idle, once. */
+  private markIdle(): void {
+    const horizon = this.maxTs - this.idleAfter;
+    for (let p = 0; p < this.partitions; p++) {
+      if (this.idle[p]) continue;
+      // a partition that never had an event counts from the stream's first one
+      const last = Number.isNaN(this.lastTs[p]!) ? this.firstTs : this.lastTs[p]!;
+      if (!(last <= horizon)) continue;
+      this.idle[p] = true;
+      for (let r = 0; r < this.rollupPartitions; r++) {
+        this.rollupStages[r]!.handle(
+          { k: 't', src: p, n: this.partitions, wm: 0, idle: true },
+          this.sink,
+        );
+      }
+    }
+  }
+
+  /**
+   * The source vouches that no event before `watermark` is still to come (the embedded start's
+   * wall clock): every partition closes its boundaries up to it.
+   */
+  advance(watermark: number): void {
+    for (const s of this.eventStages) s.advance(watermark, this.sink);
+  }
+
+  /** Validate and apply a new rule set to every stage; throws (RulesConfigError) and keeps the old one. */
+  setRules(next: RulesConfigInput | RulesConfig): void {
+    applyRules(this.targets(), next, this.rules);
+    this.rules = next;
+  }
+
+  setSilences(list: readonly SilenceInput[]): void {
+    for (const m of [...this.eventMonitors, ...this.rollupMonitors]) m.setSilences(list);
+  }
+
+  /** The rules in force (the events stage's view: cross-partition rules as configured there too). */
+  get rulesConfig(): RulesConfig {
+    return this.eventMonitors[0]!.rules;
+  }
+
+  private targets(): { monitor: Monitor; stage: Stage }[] {
+    return [
+      ...this.eventMonitors.map((monitor) => ({ monitor, stage: 'events' as const })),
+      ...this.rollupMonitors.map((monitor) => ({ monitor, stage: 'rollup' as const })),
+    ];
+  }
+
+  /**
+   * Current rates of a scope over one window, as Monitor.rates gives them: terminal and
+   * merchant rows from the event stages (ranked across partitions), region, firmware, issuer
+   * and fleet rows from the rollup stages (every rollup partition holds the whole fleet).
+   */
+  rates(scope: ScopeName, window: string | number, opts: RatesOptions = {}): RateRow[] {
+    if (scope === 'fleet') return this.rollupMonitors[0]?.rates('fleet', window, opts) ?? [];
+    const monitors = (ROLLUP_SCOPE_NAMES as readonly string[]).includes(scope)
+      ? this.rollupMonitors
+      : this.eventMonitors;
+    const rows = monitors.flatMap((m) => m.rates(scope, window, opts));
+    const ranked = scope === 'terminal' || scope === 'merchant';
+    if (!ranked && opts.top === undefined) return rows.sort((a, b) => (a.key < b.key ? -1 : 1));
+    const sortBy = opts.sortBy ?? 'faultRate';
+    rows.sort(
+      (a, b) =>
+        (b[sortBy] as number) - (a[sortBy] as number) ||
+        b.auths - a.auths ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+    return rows.slice(0, opts.top ?? (ranked ? 20 : Number.POSITIVE_INFINITY));
+  }
+
+  /** Alerts firing now, in every stage. */
+  active(): Alert[] {
+    return [...this.eventMonitors, ...this.rollupMonitors].flatMap((m) => m.active());
+  }
+
+  /** Transitions kept from the outputs by a silence, newest last per stage. */
+  silenced(): Alert[] {
+    return [...this.eventMonitors, ...this.rollupMonitors].flatMap((m) => m.silenced());
+  }
+
+  stats(): TopologyStats {
+    const s = {
+      events: this.events,
+      accepted: 0,
+      duplicates: 0,
+      late: 0,
+      silenced: 0,
+      lateRollups: 0,
+    };
+    for (const m of this.eventMonitors) {
+      const x = m.stats();
+      s.accepted += x.accepted;
+      s.duplicates += x.duplicates;
+      s.late += x.late;
+      s.silenced += x.silenced;
+    }
+    for (const m of this.rollupMonitors) s.silenced += m.stats().silenced;
+    for (const r of this.rollupStages) s.lateRollups += r.late;
+    return s;
+  }
+}

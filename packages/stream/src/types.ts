@@ -1,0 +1,45 @@
+import type { Alert, RollupRecord, TerminalEvent } from '@tillwatch/contracts';
+import type { ScopeName, WindowEngine } from '@tillwatch/core';
+import type { SilenceInput } from '@tillwatch/rules';
+
+/** A record for pos.rollups: a partial goes by its key, a tick to the partition it names. */
+export interface RollupMessage {
+  /** explicit partition (ticks); partials go by key */
+  partition?: number;
+  key: string | null;
+  value: RollupRecord;
+  /** record timestamp: the pane end, event time (recovery seeks by it) */
+  timestamp: number;
+}
+
+/** One window-stats row: the key's counters over one window ending at `end`. */
+export type StatRow = [
+  scope: ScopeName,
+  key: string,
+  windowLabelText: string,
+  end: number,
+  m: Float64Array,
+  merchantId?: string,
+  region?: string,
+];
+
+/**
+ * Where a stage's results go. Drivers supply it: the processor writes stats to ClickHouse and
+ * alerts and rollups into a Kafka transaction; the local topology routes rollups straight to
+ * its rollup stages. `m` in stats is the stage's scratch: read it before returning.
+ */
+export interface StageSink {
+  /** absent: the driver keeps no window stats (replay), and the stage does not compute them */
+  stats?(...row: StatRow): void;
+  alert(a: Alert): void;
+  rollup(m: RollupMessage): void;
+}
+
+/** What a stage needs of the Monitor (structural, so tests can drive a bare engine). */
+export interface MonitorLike {
+  readonly engine: WindowEngine;
+  /** Outcome.Accepted (0) when the event counted */
+  ingest(ev: TerminalEvent): unknown;
+  tick(watermarkMs?: number): Alert[];
+  setSilences?(list: readonly SilenceInput[]): void;
+}
