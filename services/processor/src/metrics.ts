@@ -55,6 +55,18 @@ export function createMetrics() {
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
       registers: [registry],
     }),
+    rulesReloads: new Counter({
+      name: 'tw_processor_rules_reloads_total',
+      help: 'rule sets put in force (applied, the start included) or refused (the old set stays)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    rulesInfo: new Gauge({
+      name: 'tw_processor_rules_info',
+      help: 'the rule set in force: sha256 of RULES_FILE (defaults: no file)',
+      labelNames: ['sha256'] as const,
+      registers: [registry],
+    }),
     writeRetries: new Counter({
       name: 'tw_processor_clickhouse_retries_total',
       help: 'ClickHouse writes retried (server down or slow): the consumer waits, nothing is dropped',

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { M, METRIC_COUNT } from '@tillwatch/core';
 import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
-import { writeEvent } from './processor';
+import { writeEvent } from './event-rows';
 import { STATS_COLUMNS, emptyRows } from './store';
 import { statLine, writeStat } from './stat-rows';
 import { RowBinaryWriter, TsvWriter, tsvEscape } from './tsv';

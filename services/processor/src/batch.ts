@@ -1,0 +1,194 @@
+import {
+  decodeEventFast,
+  type Alert,
+  type RollupRecord,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
+import type { KafkaMessage } from '@tillwatch/kafka';
+import type { RollupMessage, StageSink } from '@tillwatch/stream';
+import type { GroupCommit, DeadRecord } from './commit';
+import type { ProcessorContext } from './context';
+import { writeEvent } from './event-rows';
+import type { IdleTicks } from './idle';
+import type { PartitionStages } from './partition-stages';
+import type { Recovery } from './recovery';
+import { writeStat } from './stat-rows';
+import { emptyRows } from './store';
+import { RowBinaryWriter, TsvWriter } from './tsv';
+
+export interface BatchControl {
+  resolveOffset: (o: string) => void;
+  heartbeat: () => Promise<void>;
+  isRunning: () => boolean;
+  isStale: () => boolean;
+}
+
+/**
+ * One kafkajs batch of one partition: recovery on the partition's first batch, then every
+ * record through its stage (pos.events: decode + validate, bad records to the dead letters, the
+ * event stage; pos.rollups: the rollup stage), outputs suppressed while replaying what was
+ * already written, and the results handed to the group commit.
+ */
+export class BatchHandler {
+  constructor(
+    private readonly ctx: ProcessorContext,
+    private readonly stages: PartitionStages,
+    private readonly recovery: Recovery,
+    private readonly commits: GroupCommit,
+    private readonly idle: IdleTicks,
+  ) {}
+
+  async handle(
+    batch: { topic: string; partition: number; messages: KafkaMessage[]; highWatermark: string },
+    ctl: BatchControl,
+  ): Promise<void> {
+    const { topic, partition, messages } = batch;
+    if (!messages.length || ctl.isStale()) return;
+    const id = `${topic}:${partition}`;
+    const { cfg, log, metrics } = this.ctx;
+    let st = this.stages.states.get(id);
+    if (!st) {
+      st = await this.recovery.recover(topic, partition, messages[0]!);
+      this.stages.states.set(id, st);
+      if (st.seeking) {
+        this.ctx.consumer!.seek({ topic, partition, offset: String(st.next) });
+        return;
+      }
+    }
+    const firstOffset = Number(messages[0]!.offset);
+    if (st.seeking) {
+      // Fetched before the seek took effect: it starts where the group resumed, not at the replay.
+      if (firstOffset >= st.replayUntil && st.next < st.replayUntil) return;
+      st.seeking = false;
+    }
+
+    const tp = performance.now();
+    const rows = emptyRows();
+    const eventRows = new TsvWriter();
+    const statRows = new RowBinaryWriter();
+    const alerts: Alert[] = [];
+    const rollups: RollupMessage[] = [];
+    const dead: DeadRecord[] = [];
+    const sink: StageSink = {
+      stats: (...row) => writeStat(statRows, ...row),
+      alert: (a) => alerts.push(a),
+      rollup: (m) => rollups.push(m),
+    };
+    const isEvents = topic === cfg.TOPIC_EVENTS;
+    if (isEvents) {
+      this.idle.record(partition);
+    }
+    const insertedAt = Math.floor(Date.now() / 1000);
+    let last = -1;
+    let emitted = 0;
+    let replayed = 0;
+    for (const msg of messages) {
+      const off = Number(msg.offset);
+      if (off < st.next) continue;
+      if (!st.verified && off >= st.replayUntil) {
+        // About to emit rollup windows: every pane they may still need must be in. Sources tick
+        // at their own pace, so the merged watermark at C can trail C's record time by more than
+        // the replay allowed for: then replay again from further back (converges: the
+        // watermark at C is fixed by the records before C).
+        st.verified = true;
+        const wm = st.rollup!.watermark;
+        const need = this.recovery.rollupReplayNeeds(wm);
+        if (need < st.fromTs) {
+          const r = await this.recovery.offsetAt(topic, partition, need, st.replayFrom);
+          if (r < st.replayFrom) {
+            log.info(
+              { topic, partition, watermark: wm, replayFrom: r, resumeAt: st.replayUntil },
+              'rollup replay did not reach back far enough for the merged watermark: replaying more',
+            );
+            Object.assign(st, {
+              next: r,
+              seeking: true,
+              fromTs: need,
+              replayFrom: r,
+              verified: false,
+            });
+            st.rollup = this.stages.newRollupStage();
+            this.ctx.consumer!.seek({ topic, partition, offset: String(r) });
+            return;
+          }
+        }
+      }
+      st.next = off + 1;
+      last = off;
+      const emitting = off >= st.replayUntil;
+      if (emitting) emitted++;
+      else replayed++;
+      if (isEvents) {
+        const raw = msg.value;
+        const d = !raw
+          ? { ok: false as const, reason: 'empty record (no value)' }
+          : raw.length > cfg.MAX_EVENT_BYTES
+            ? {
+                ok: false as const,
+                reason: `event of ${raw.length} bytes exceeds MAX_EVENT_BYTES (${cfg.MAX_EVENT_BYTES})`,
+              }
+            : decodeEventFast(raw);
+        if (!d.ok) {
+          if (emitting) {
+            dead.push({ raw, key: msg.key, reason: d.reason, offset: msg.offset });
+            rows.deadLetters.push({
+              sourceTopic: topic,
+              sourcePartition: partition,
+              sourceOffset: msg.offset,
+              reason: d.reason.slice(0, 1000),
+              raw,
+              key: msg.key,
+              ts: Date.now(),
+            });
+          }
+          continue;
+        }
+        const ev: TerminalEvent = d.event;
+        if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
+        st.events!.handle(ev, emitting ? sink : null);
+      } else {
+        let rec: RollupRecord;
+        try {
+          rec = JSON.parse(msg.value!.toString('utf8')) as RollupRecord;
+        } catch (e) {
+          // Only processors write pos.rollups: a bad record there is a bug, not input to tolerate.
+          throw new Error(
+            `bad record in ${topic}[${partition}]@${msg.offset}: ${(e as Error).message}`,
+          );
+        }
+        st.rollup!.handle(rec, emitting ? sink : null);
+      }
+    }
+    if (last < 0) return;
+    eventRows.drainInto(rows.events);
+    statRows.drainInto(rows.stats);
+    metrics.processSeconds.observe((performance.now() - tp) / 1000);
+    metrics.batchRecords.observe(emitted + replayed);
+    metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));
+    if (isEvents) {
+      metrics.events.inc({ outcome: 'replayed' }, replayed);
+      metrics.events.inc({ outcome: 'valid' }, emitted - dead.length);
+      metrics.events.inc({ outcome: 'invalid' }, dead.length);
+      metrics.decodeErrors.inc(dead.length);
+    } else metrics.lateRollups.set(st.rollup!.late);
+    if (last < st.replayUntil) {
+      // Pure replay: nothing new to write, and committing an offset below C would move the group back.
+      ctl.resolveOffset(String(last));
+      return;
+    }
+    rows.alerts.push(...alerts);
+    const live = () => ctl.isRunning() && !ctl.isStale() && !this.ctx.stopping;
+    await this.commits.commit({
+      topic,
+      partition,
+      last,
+      rows,
+      alerts,
+      rollups,
+      dead,
+      live,
+      heartbeat: ctl.heartbeat,
+    });
+    ctl.resolveOffset(String(last));
+  }
+}

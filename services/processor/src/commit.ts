@@ -1,0 +1,193 @@
+import type { Alert } from '@tillwatch/contracts';
+import { deadLetterHeaders } from '@tillwatch/kafka';
+import type { RollupMessage } from '@tillwatch/stream';
+import type { TopicMessages } from 'kafkajs';
+import { StaleError, sleep, txRetry, type ProcessorContext, type Transactions } from './context';
+import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
+import { bundleRollups } from './rollup-bundle';
+import type { Rows } from './store';
+
+export interface DeadRecord {
+  raw: Buffer | null;
+  key: Buffer | null;
+  reason: string;
+  offset: string;
+}
+
+/** One partition batch's results and the offset after it, handed to the group commit. */
+export interface PendingCommit {
+  topic: string;
+  partition: number;
+  last: number;
+  rows: Rows;
+  alerts: Alert[];
+  rollups: RollupMessage[];
+  dead: DeadRecord[];
+  live: () => boolean;
+  heartbeat: () => Promise<void>;
+}
+
+interface Pending {
+  c: PendingCommit;
+  /** the batch's ClickHouse write, started when the batch is handed in */
+  written: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit. Partitions are consumed concurrently (KAFKA_PARTITIONS_CONCURRENTLY): each
+ * batch is decoded and fed to its stage on its own, then handed here with its rows, outputs and
+ * the offset after it. Its ClickHouse write starts at once (while other partitions' batches
+ * are still being computed: the server works while node does). One committer at a time takes
+ * every batch handed in so far, waits for their writes, and commits all their outputs and
+ * offsets in one Kafka transaction; batches handed in meanwhile form the next group. Measured
+ * (300k events, bench trace): a kafkajs fetch round gives ~8 batches (4 events, 4 rollups
+ * partitions) and makes 2-3 transactions instead of 8, and a round's idle tail (the last
+ * batches' write and transaction, with nothing left to compute) fell from ~200 to ~60 ms.
+ *
+ * The guarantees are those of one batch: a group's offsets are committed only in the
+ * transaction that carries the group's outputs, after ClickHouse has all of the group's rows;
+ * a failure fails every batch of the group, whose handlers then throw (consumer restart, replay
+ * from the committed offsets) or, when stopping or revoked, return without committing. A
+ * partition is in at most one pending group: its handler waits for its commit before kafkajs
+ * hands it the next batch.
+ */
+export class GroupCommit {
+  private readonly pending: Pending[] = [];
+  private committing = false;
+
+  constructor(
+    private readonly ctx: ProcessorContext,
+    private readonly txns: Transactions,
+  ) {}
+
+  /** Resolves once the batch's rows are in ClickHouse and its outputs and offset committed. */
+  commit(c: PendingCommit): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const written = this.writeDurably(c.rows, c.heartbeat, c.live);
+      written.catch(() => {}); // awaited by the group that takes it
+      this.pending.push({ c, written, resolve, reject });
+      if (!this.committing) void this.runCommits();
+    });
+  }
+
+  /** ClickHouse write with backoff; heartbeats keep the group membership while it is down. */
+  private async writeDurably(rows: Rows, heartbeat: () => Promise<void>, live: () => boolean) {
+    const { cfg, log, metrics, store } = this.ctx;
+    const t0 = performance.now();
+    let wait = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.write(rows);
+        break;
+      } catch (e) {
+        const retriable = (e as { retriable?: boolean }).retriable === true;
+        if (!retriable) throw e;
+        metrics.writeRetries.inc();
+        if (attempt === 1 || attempt % 10 === 0)
+          log.warn(
+            { err: (e as Error).message, attempt, waitMs: wait },
+            'ClickHouse write failed; consumer waits and retries',
+          );
+        const until = Date.now() + wait;
+        while (Date.now() < until) {
+          if (!live()) throw new StaleError();
+          await heartbeat();
+          await sleep(Math.min(1000, until - Date.now()));
+        }
+        wait = Math.min(cfg.CLICKHOUSE_MAX_BACKOFF, wait * 2);
+      }
+    }
+    metrics.writeSeconds.observe((performance.now() - t0) / 1000);
+    metrics.rows.inc({ table: 'events' }, rows.events.count);
+    metrics.rows.inc({ table: 'stats' }, rows.stats.count);
+    metrics.rows.inc({ table: 'alerts' }, rows.alerts.length);
+    metrics.rows.inc({ table: 'dead_letters' }, rows.deadLetters.length);
+  }
+
+  private async runCommits(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.pending.length) {
+        const group = this.pending.splice(0);
+        try {
+          await this.commitGroup(group);
+          for (const g of group) g.resolve();
+        } catch (e) {
+          for (const g of group) {
+            // A batch that is still live must not be dropped quietly (its partition would resume
+            // mid-replay from an offset that is not its commit): its handler throws, the consumer
+            // restarts from the committed offsets.
+            if (e instanceof StaleError && g.c.live()) {
+              g.reject(new Error('a batch in the same commit group was revoked', { cause: e }));
+            } else g.reject(e);
+          }
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(pendingGroup: Pending[]): Promise<void> {
+    const { cfg, metrics } = this.ctx;
+    const group = pendingGroup.map((g) => g.c);
+    const live = () => group.every((g) => g.live());
+    const writes = await Promise.allSettled(pendingGroup.map((g) => g.written));
+    const failed = writes.find((w) => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (!live()) throw new StaleError();
+
+    const topicMessages: TopicMessages[] = [];
+    const alerts = group.flatMap((g) => g.alerts);
+    if (alerts.length)
+      topicMessages.push({
+        topic: cfg.TOPIC_ALERTS,
+        messages: alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+      });
+    const rollups = group.flatMap((g) => g.rollups);
+    if (rollups.length)
+      topicMessages.push({
+        topic: cfg.TOPIC_ROLLUPS,
+        messages: bundleRollups(rollups, this.ctx.routeRollup!).map((b) => ({ key: null, ...b })),
+      });
+    const dead = group.flatMap((g) =>
+      g.dead.map((d) => ({
+        key: d.key,
+        value: d.raw,
+        headers: deadLetterHeaders({
+          raw: d.raw,
+          reason: d.reason,
+          sourceTopic: g.topic,
+          sourcePartition: g.partition,
+          sourceOffset: d.offset,
+        }),
+      })),
+    );
+    if (dead.length) topicMessages.push({ topic: cfg.TOPIC_DLQ, messages: dead });
+    const offsets = new Map<string, { partition: number; offset: string }[]>();
+    for (const g of group) {
+      const list = offsets.get(g.topic) ?? [];
+      list.push({ partition: g.partition, offset: String(g.last + 1) });
+      offsets.set(g.topic, list);
+    }
+
+    const t0 = performance.now();
+    await this.txns.run(async (tx) => {
+      // Every topic in one produce request (one AddPartitionsToTxn, one Produce round trip),
+      // cut where a request would pass PRODUCE_REQUEST_BYTES.
+      for (const chunk of produceChunks(topicMessages, PRODUCE_REQUEST_BYTES))
+        await txRetry(() => tx.sendBatch({ acks: -1, topicMessages: chunk }));
+      await txRetry(() =>
+        tx.sendOffsets({
+          consumerGroupId: cfg.PROCESSOR_GROUP_ID,
+          topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
+        }),
+      );
+    });
+    metrics.commitSeconds.observe((performance.now() - t0) / 1000);
+    metrics.commitGroupBatches.observe(group.length);
+    for (const a of alerts) metrics.alerts.inc({ rule: a.rule, status: a.status });
+  }
+}
