@@ -5,3 +5,4 @@ export * from './topics';
 export * from './rates';
 export * from './fast-decode';
 export * from './rollups';
+export * from './api-errors';

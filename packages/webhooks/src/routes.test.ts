@@ -107,11 +107,25 @@ describe('validation', () => {
     const bad = await create(m1, { url: 'https://x.example/', language: 'fr', rules: ['nope'] });
     expect(bad.statusCode).toBe(400);
     const body = bad.json();
-    expect(body.error).toBe('invalid_request');
-    expect(body.details.map((d: { path: string[] }) => d.path[0]).sort()).toEqual([
-      'language',
-      'rules',
+    expect(Object.keys(body).sort()).toEqual(['details', 'error', 'message']);
+    expect(body.error).toBe('bad_request');
+    expect(body.message).toMatch(/^invalid body: .*language/);
+    expect(body.details.map((d: { in: string; path: string }) => `${d.in}:${d.path}`)).toEqual([
+      'body:rules.0',
+      'body:language',
     ]);
+    // who may call is settled first: a stranger's bad body is a 401, not a lesson in the schema
+    const stranger = await app.inject({
+      method: 'POST',
+      url: '/webhooks/subscriptions',
+      payload: { language: 'fr' },
+    });
+    expect(stranger.statusCode).toBe(401);
+    expect(stranger.json()).toEqual({
+      error: 'unauthorized',
+      message: expect.any(String),
+      details: null,
+    });
     expect((await create(m1, { url: 'https://x.example/', extra: 1 })).statusCode).toBe(400);
     for (const url of [
       'http://hooks.example.com/',
@@ -121,7 +135,11 @@ describe('validation', () => {
     ]) {
       const r = await create(m1, { url });
       expect(r.statusCode, url).toBe(400);
-      expect(r.json().message).toMatch(/url refused/);
+      expect(r.json()).toMatchObject({
+        error: 'bad_request',
+        message: expect.stringMatching(/url refused/),
+        details: [{ in: 'body', path: 'url' }],
+      });
     }
     const junk = await app.inject({
       method: 'POST',
@@ -130,9 +148,14 @@ describe('validation', () => {
       payload: '{"url":',
     });
     expect(junk.statusCode).toBe(400);
-    expect(junk.json()).toMatchObject({ error: 'invalid_request', message: expect.any(String) });
+    expect(junk.json()).toEqual({
+      error: 'bad_request',
+      message: expect.stringMatching(/JSON/),
+      details: { code: 'FST_ERR_CTP_INVALID_JSON_BODY' },
+    });
     const q = await app.inject({ method: 'GET', url: '/webhooks/deliveries?limit=0', headers: m1 });
     expect(q.statusCode).toBe(400);
+    expect(q.json().details[0]).toMatchObject({ in: 'querystring', path: 'limit' });
   });
 
   it('refuses to register without the principal request decorator', async () => {
@@ -281,30 +304,39 @@ describe('inside a gateway like ours', () => {
       (req as unknown as { principal: Principal | null }).principal =
         typeof h === 'string' ? (JSON.parse(h) as Principal) : null;
     });
-    await gw.register(webhookRoutes, { store: new MemoryWebhookStore() });
+    // mounted under a prefix, as the gateway mounts it under /api
+    await gw.register(webhookRoutes, { prefix: '/api', store: new MemoryWebhookStore() });
     gw.get('/public', async (req) => ({
       principal: (req as unknown as { principal: unknown }).principal,
     }));
     await gw.ready();
-    const r = await gw.inject({ method: 'GET', url: '/webhooks/subscriptions', headers: m1 });
+    const r = await gw.inject({ method: 'GET', url: '/api/webhooks/subscriptions', headers: m1 });
     expect(r.statusCode).toBe(200);
     // the plugin's access config did not leak onto the gateway's own routes
     expect((await gw.inject({ method: 'GET', url: '/public', headers: m1 })).json()).toEqual({
       principal: null,
     });
-    const spec = gw.swagger() as { paths: Record<string, Record<string, { tags?: string[] }>> };
-    const paths = Object.keys(spec.paths).filter((p) => p.startsWith('/webhooks'));
+    type Op = { tags?: string[]; summary?: string; requestBody?: unknown; parameters?: unknown[] };
+    const spec = gw.swagger() as { paths: Record<string, Record<string, Op>> };
+    const paths = Object.keys(spec.paths).filter((p) => p.startsWith('/api/webhooks'));
     expect(paths.sort()).toEqual([
-      '/webhooks/deliveries',
-      '/webhooks/deliveries/{id}',
-      '/webhooks/deliveries/{id}/replay',
-      '/webhooks/replay',
-      '/webhooks/subscriptions',
-      '/webhooks/subscriptions/{id}',
-      '/webhooks/subscriptions/{id}/rotate-secret',
-      '/webhooks/subscriptions/{id}/secret',
+      '/api/webhooks/deliveries',
+      '/api/webhooks/deliveries/{id}',
+      '/api/webhooks/deliveries/{id}/replay',
+      '/api/webhooks/replay',
+      '/api/webhooks/subscriptions',
+      '/api/webhooks/subscriptions/{id}',
+      '/api/webhooks/subscriptions/{id}/rotate-secret',
+      '/api/webhooks/subscriptions/{id}/secret',
     ]);
-    expect(spec.paths['/webhooks/subscriptions']?.post?.tags).toEqual(['webhooks']);
+    // documented, not merely listed: the prefix must not hide a route from its summary/schemas
+    for (const path of paths) {
+      for (const op of Object.values(spec.paths[path]!)) {
+        expect(op.tags, path).toEqual(['webhooks']);
+        expect(op.summary, path).toEqual(expect.any(String));
+      }
+    }
+    expect(spec.paths['/api/webhooks/subscriptions']?.post?.requestBody).toBeDefined();
     await gw.close();
   });
 });

@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { LANGUAGES, RULE_IDS, SEVERITIES, describeIssues } from '@tillwatch/contracts';
+import {
+  ApiError,
+  LANGUAGES,
+  RULE_IDS,
+  SEVERITIES,
+  badRequest,
+  conflict,
+  errorResponse,
+  forbidden,
+  invalidField,
+  unauthorized,
+} from '@tillwatch/contracts';
 import { checkUrl, type GuardOptions } from './address-guard';
 import { generateSecret, isValidSecret } from './signing';
 import type { DeliveryQueue, SubscriptionStore } from './store';
@@ -83,46 +94,25 @@ const replayBody = z.strictObject({
 /** One replay request re-queues at most this many: a bigger backlog is replayed in slices. */
 const MAX_REPLAY = 10_000;
 
-type ErrorBody = { error: string; message: string; details?: unknown };
-function fail(reply: FastifyReply, status: number, body: ErrorBody) {
-  return reply.code(status).send({ details: null, ...body });
-}
+type Scope = { merchantId?: string };
 
-function parse<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  reply: FastifyReply,
-  where: string,
-): z.infer<S> | undefined {
-  const r = schema.safeParse(value ?? undefined);
-  if (r.success) return r.data;
-  void fail(reply, 400, {
-    error: 'invalid_request',
-    message: `invalid ${where}: ${describeIssues(r.error)}`,
-    details: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-  });
-  return undefined;
-}
-
-/** What the caller may see: all merchants (admin) or one. Sends 401/403 and returns undefined. */
-function access(
-  principal: Principal | null | undefined,
-  reply: FastifyReply,
-): { merchantId?: string } | undefined {
-  if (!principal) {
-    void fail(reply, 401, { error: 'unauthorized', message: 'authentication required' });
-    return undefined;
-  }
+/** What the caller may see: all merchants (admin) or one; throws 401/403 otherwise. */
+function access(principal: Principal | null | undefined): Scope {
+  if (!principal) throw unauthorized('authentication required');
   if (principal.role === 'admin') return {};
   if (principal.role === 'merchant' && principal.merchantId) {
     return { merchantId: principal.merchantId };
   }
-  void fail(reply, 403, {
-    error: 'forbidden',
-    message: 'webhook subscriptions are managed by merchants (their own) and admins',
-  });
-  return undefined;
+  throw forbidden('webhook subscriptions are managed by merchants (their own) and admins');
 }
+
+/** A merchant naming another merchant in a filter or body. */
+function ownOnly(scope: Scope, merchantId: string | undefined, message: string): void {
+  if (scope.merchantId && merchantId && merchantId !== scope.merchantId) throw forbidden(message);
+}
+
+/** 404 the same way for what does not exist and for what is another merchant's. */
+const noSuch = (what: string, id: string) => new ApiError(404, 'not_found', `no ${what} ${id}`);
 
 export function subscriptionView(s: Subscription) {
   return {
@@ -192,10 +182,13 @@ function doc(s: z.ZodType): Record<string, unknown> {
   }) as Record<string, unknown>;
 }
 
-const DOCS: Record<
-  string,
-  { summary: string; querystring?: z.ZodType; params?: z.ZodType; body?: z.ZodType }
-> = {
+type Parts = { querystring?: z.ZodType; params?: z.ZodType; body?: z.ZodType };
+
+/**
+ * Every route's summary and zod schemas, keyed by method and path inside the plugin: they are
+ * documented (OpenAPI) and enforced (the route's validator) from this one definition.
+ */
+const DOCS: Record<string, { summary: string } & Parts> = {
   'GET /webhooks/subscriptions': {
     summary: 'List webhook subscriptions',
     querystring: listSubsQuery,
@@ -235,13 +228,22 @@ const DOCS: Record<
 const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store } = opts;
   const routeConfig = opts.routeConfig ?? { access: ['merchant', 'admin'] };
-  // Documentation and access for every route below (this context only). Schemas feed the
-  // OpenAPI document; the handlers validate with zod, so fastify's own validator passes data
-  // through untouched.
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  const guard = opts.guard ?? {};
+  const now = opts.now ?? Date.now;
+  const principalOf =
+    opts.getPrincipal ??
+    ((req: FastifyRequest) => (req as unknown as { principal?: Principal | null }).principal);
+  const scopes = new WeakMap<FastifyRequest, Scope>();
+  const scopeOf = (req: FastifyRequest) => scopes.get(req) ?? access(principalOf(req));
+
+  // Access, documentation and validation of every route below (this context only). The path
+  // is looked up without the prefix the plugin is mounted under (the gateway's /api), so the
+  // schemas reach the host's OpenAPI document wherever it is mounted; zod validates each part
+  // and a failure is a 400 in the shared error shape, naming each problem.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const d = DOCS[`${methods[0]} ${route.url}`];
+    const path = route.prefix ? route.url.slice(route.prefix.length) : route.url;
+    const d = DOCS[`${methods[0]} ${path}`];
     route.config = { ...routeConfig, ...(route.config ?? {}) } as typeof route.config;
     if (!d) return;
     route.schema = {
@@ -253,85 +255,69 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
       ...(d.body ? { body: doc(d.body) } : {}),
       ...(route.schema ?? {}),
     } as FastifySchema;
+    route.validatorCompiler = ({ httpPart }) => {
+      const zs = d[(httpPart ?? '') as keyof Parts];
+      return (data: unknown) => {
+        if (!zs) return { value: data };
+        const r = zs.safeParse(data ?? undefined);
+        return r.success ? { value: r.data } : { error: badRequest(httpPart ?? 'input', r.error) };
+      };
+    };
   });
-  const guard = opts.guard ?? {};
-  const now = opts.now ?? Date.now;
-  const principalOf =
-    opts.getPrincipal ??
-    ((req: FastifyRequest) => (req as unknown as { principal?: Principal | null }).principal);
-
-  // Our own error shape for what fastify rejects before a handler runs (bad JSON, wrong
-  // content type, body too large); the plugin is encapsulated, so this touches no other route.
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    void fail(reply, status, {
-      error: status === 500 ? 'internal' : 'invalid_request',
-      message: status === 500 ? 'internal error' : err.message,
-      details: err.code ? { code: err.code } : null,
-    });
+  // Who may call is settled before the input is judged: a stranger learns 401, not 400.
+  app.addHook('preValidation', async (req) => {
+    scopes.set(req, access(principalOf(req)));
+  });
+  // The shared `{ error, message, details }` for what the handlers throw and for what fastify
+  // rejects before they run (bad JSON, wrong content type, body too large).
+  app.setErrorHandler((err, req, reply) => {
+    const r = errorResponse(err);
+    if (r.log === 'error') req.log.error({ err }, 'webhook route failed');
+    return reply.code(r.status).headers(r.headers).send(r.body);
   });
 
-  async function ownedSubscription(req: FastifyRequest, reply: FastifyReply) {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return undefined;
-    const params = parse(idParams, req.params, reply, 'path');
-    if (!params) return undefined;
-    const sub = await store.getSubscription(params.id);
+  async function ownedSubscription(req: FastifyRequest): Promise<Subscription> {
+    const scope = scopeOf(req);
+    const { id } = req.params as z.output<typeof idParams>;
+    const sub = await store.getSubscription(id);
     // Another merchant's subscription is "not found": its existence is not theirs to learn.
     if (!sub || (scope.merchantId !== undefined && sub.merchantId !== scope.merchantId)) {
-      void fail(reply, 404, { error: 'not_found', message: `no subscription ${params.id}` });
-      return undefined;
+      throw noSuch('subscription', id);
     }
     return sub;
   }
 
-  function urlRefused(url: string, reply: FastifyReply): boolean {
-    const d = checkUrl(url, guard);
-    if (d.allowed) return false;
-    void fail(reply, 400, {
-      error: 'invalid_request',
-      message: `url refused: ${d.reason}`,
-      details: [{ path: ['url'], message: d.reason }],
-    });
-    return true;
+  async function ownedDelivery(req: FastifyRequest): Promise<Delivery> {
+    const scope = scopeOf(req);
+    const { id } = req.params as z.output<typeof idParams>;
+    const d = await store.getDelivery(id);
+    if (!d || (scope.merchantId !== undefined && d.merchantId !== scope.merchantId)) {
+      throw noSuch('delivery', id);
+    }
+    return d;
   }
 
-  app.get('/webhooks/subscriptions', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const q = parse(listSubsQuery, req.query, reply, 'query');
-    if (!q) return reply;
+  function checkUrlAllowed(url: string): void {
+    const d = checkUrl(url, guard);
+    if (!d.allowed) throw invalidField('body', 'url', `url refused: ${d.reason}`);
+  }
+
+  app.get('/webhooks/subscriptions', async (req) => {
+    const scope = scopeOf(req);
+    const q = req.query as z.output<typeof listSubsQuery>;
+    ownOnly(scope, q.merchantId, 'merchants see only their own');
     const merchantId = scope.merchantId ?? q.merchantId;
-    if (scope.merchantId && q.merchantId && q.merchantId !== scope.merchantId) {
-      return fail(reply, 403, { error: 'forbidden', message: 'merchants see only their own' });
-    }
     const subs = await store.listSubscriptions(merchantId ? { merchantId } : {});
     return { items: subs.map(subscriptionView) };
   });
 
   app.post('/webhooks/subscriptions', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const body = parse(createBody, req.body, reply, 'body');
-    if (!body) return reply;
-    let merchantId = body.merchantId;
-    if (scope.merchantId) {
-      if (merchantId && merchantId !== scope.merchantId) {
-        return fail(reply, 403, {
-          error: 'forbidden',
-          message: 'a merchant can subscribe only for itself',
-        });
-      }
-      merchantId = scope.merchantId;
-    }
-    if (!merchantId) {
-      return fail(reply, 400, {
-        error: 'invalid_request',
-        message: 'merchantId is required',
-        details: [{ path: ['merchantId'], message: 'required for admins' }],
-      });
-    }
-    if (urlRefused(body.url, reply)) return reply;
+    const scope = scopeOf(req);
+    const body = req.body as z.output<typeof createBody>;
+    ownOnly(scope, body.merchantId, 'a merchant can subscribe only for itself');
+    const merchantId = scope.merchantId ?? body.merchantId;
+    if (!merchantId) throw invalidField('body', 'merchantId', 'required for admins');
+    checkUrlAllowed(body.url);
     const at = new Date(now()).toISOString();
     const secret = body.secret ?? generateSecret();
     const sub: Subscription = {
@@ -351,14 +337,12 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
     return reply.code(201).send({ ...subscriptionView(sub), secret });
   });
 
-  app.get('/webhooks/subscriptions/:id', async (req, reply) => {
-    const sub = await ownedSubscription(req, reply);
-    return sub ? subscriptionView(sub) : reply;
-  });
+  app.get('/webhooks/subscriptions/:id', async (req) =>
+    subscriptionView(await ownedSubscription(req)),
+  );
 
-  app.get('/webhooks/subscriptions/:id/secret', async (req, reply) => {
-    const sub = await ownedSubscription(req, reply);
-    if (!sub) return reply;
+  app.get('/webhooks/subscriptions/:id/secret', async (req) => {
+    const sub = await ownedSubscription(req);
     const t = now();
     return {
       secrets: sub.secrets
@@ -367,12 +351,10 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
     };
   });
 
-  app.patch('/webhooks/subscriptions/:id', async (req, reply) => {
-    const sub = await ownedSubscription(req, reply);
-    if (!sub) return reply;
-    const body = parse(patchBody, req.body, reply, 'body');
-    if (!body) return reply;
-    if (body.url !== undefined && urlRefused(body.url, reply)) return reply;
+  app.patch('/webhooks/subscriptions/:id', async (req) => {
+    const sub = await ownedSubscription(req);
+    const body = req.body as z.output<typeof patchBody>;
+    if (body.url !== undefined) checkUrlAllowed(body.url);
     const next: Subscription = {
       ...sub,
       ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)),
@@ -385,17 +367,14 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   });
 
   app.delete('/webhooks/subscriptions/:id', async (req, reply) => {
-    const sub = await ownedSubscription(req, reply);
-    if (!sub) return reply;
+    const sub = await ownedSubscription(req);
     await store.deleteSubscription(sub.id);
     return reply.code(204).send();
   });
 
-  app.post('/webhooks/subscriptions/:id/rotate-secret', async (req, reply) => {
-    const sub = await ownedSubscription(req, reply);
-    if (!sub) return reply;
-    const body = parse(rotateBody, req.body, reply, 'body');
-    if (!body) return reply;
+  app.post('/webhooks/subscriptions/:id/rotate-secret', async (req) => {
+    const sub = await ownedSubscription(req);
+    const body = req.body as z.output<typeof rotateBody>;
     const t = now();
     const at = new Date(t).toISOString();
     const until = new Date(t + body.overlapSeconds * 1000).toISOString();
@@ -413,14 +392,10 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
     return { id: sub.id, secret, previousSecretsExpireAt: old.length ? until : null };
   });
 
-  app.get('/webhooks/deliveries', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const q = parse(deliveriesQuery, req.query, reply, 'query');
-    if (!q) return reply;
-    if (scope.merchantId && q.merchantId && q.merchantId !== scope.merchantId) {
-      return fail(reply, 403, { error: 'forbidden', message: 'merchants see only their own' });
-    }
+  app.get('/webhooks/deliveries', async (req) => {
+    const scope = scopeOf(req);
+    const q = req.query as z.output<typeof deliveriesQuery>;
+    ownOnly(scope, q.merchantId, 'merchants see only their own');
     const merchantId = scope.merchantId ?? q.merchantId;
     const list = await store.listDeliveries({
       ...(merchantId ? { merchantId } : {}),
@@ -435,35 +410,20 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
     return { items };
   });
 
-  app.get('/webhooks/deliveries/:id', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const params = parse(idParams, req.params, reply, 'path');
-    if (!params) return reply;
-    const d = await store.getDelivery(params.id);
-    if (!d || (scope.merchantId !== undefined && d.merchantId !== scope.merchantId)) {
-      return fail(reply, 404, { error: 'not_found', message: `no delivery ${params.id}` });
-    }
+  app.get('/webhooks/deliveries/:id', async (req) => {
+    const d = await ownedDelivery(req);
     return deliveryView(d, await store.listAttempts(d.id));
   });
 
   app.post('/webhooks/deliveries/:id/replay', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const params = parse(idParams, req.params, reply, 'path');
-    if (!params) return reply;
-    const d = await store.getDelivery(params.id);
-    if (!d || (scope.merchantId !== undefined && d.merchantId !== scope.merchantId)) {
-      return fail(reply, 404, { error: 'not_found', message: `no delivery ${params.id}` });
-    }
+    const d = await ownedDelivery(req);
     const sub = await store.getSubscription(d.subscriptionId);
     if (!sub || !sub.enabled) {
-      return fail(reply, 409, {
-        error: 'conflict',
-        message: sub
+      throw conflict(
+        sub
           ? `subscription ${sub.id} is disabled (${sub.disabledReason ?? 'by user'}): enable it first`
           : `subscription ${d.subscriptionId} no longer exists`,
-      });
+      );
     }
     if (d.status === 'pending') return reply.code(202).send({ replayed: 0, ids: [] });
     await store.updateDeliveries([requeued(d, now())]);
@@ -471,13 +431,9 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   });
 
   app.post('/webhooks/replay', async (req, reply) => {
-    const scope = access(principalOf(req), reply);
-    if (!scope) return reply;
-    const body = parse(replayBody, req.body, reply, 'body');
-    if (!body) return reply;
-    if (scope.merchantId && body.merchantId && body.merchantId !== scope.merchantId) {
-      return fail(reply, 403, { error: 'forbidden', message: 'merchants replay only their own' });
-    }
+    const scope = scopeOf(req);
+    const body = req.body as z.output<typeof replayBody>;
+    ownOnly(scope, body.merchantId, 'merchants replay only their own');
     const merchantId = scope.merchantId ?? body.merchantId;
     const subs = await store.listSubscriptions(merchantId ? { merchantId } : {});
     const enabled = new Set(subs.filter((s) => s.enabled).map((s) => s.id));
@@ -503,7 +459,8 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
 /**
  * REST for webhook subscriptions, the delivery log and replay. Needs the gateway's auth to
  * have decorated `request.principal` ({ role, merchantId? }); merchants see and touch only their
- * own, admins everything, analysts and SREs nothing. Errors are `{ error, message, details }`.
+ * own, admins everything, analysts and SREs nothing. Errors are the shared
+ * `{ error, message, details }` of @tillwatch/contracts (api-errors.ts), as the gateway's own.
  */
 export const webhookRoutes = fp(routes, {
   name: '@tillwatch/webhooks/routes',

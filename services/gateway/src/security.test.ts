@@ -304,9 +304,9 @@ describe('webhook routes through the gateway auth', () => {
     expect(
       bad
         .json()
-        .details.map((d: { path: string[] }) => d.path[0])
+        .details.map((d: { path: string }) => d.path)
         .sort(),
-    ).toEqual(['language', 'rules']);
+    ).toEqual(['language', 'rules.0']);
     for (const u of ['http://hooks.example.com/', 'https://10.0.0.1/', 'https://127.0.0.1/']) {
       const r = await call('POST', '/api/webhooks/subscriptions', A, { url: u });
       expect(r.statusCode, u).toBe(400);
