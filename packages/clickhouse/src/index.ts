@@ -1,46 +1,57 @@
+// What other packages use: each name here has an importer outside this package (or is the type
+// of one's parameters or result). Helpers only this package uses stay unexported from here.
 export {
   createClickHouse,
   ensureDatabase,
-  CLICKHOUSE_SETTINGS,
   type ClickHouse,
   type ClickHouseOptions,
 } from './client';
 export { TwClickHouseError, isRetriableClickHouseError } from './errors';
+export { sql, ident, raw, join, inList, SqlFragment, type SqlValue } from './sql';
+export { TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
+export { migrate, type MigrateResult } from './migrate';
 export {
-  sql,
-  lit,
-  ident,
-  raw,
-  join,
-  inList,
-  quoteString,
-  SqlFragment,
-  SqlValueError,
-  type SqlValue,
-} from './sql';
-export { TABLES, RETIRED_TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
-export {
-  migrate,
-  toClickHouseDateTime,
-  fromClickHouseDateTime,
-  type MigrateResult,
-} from './migrate';
-export * from './rows';
-export { BatchWriter, tableWriter, type BatchWriterOptions, type PressureState } from './writer';
-export {
-  dropPartitionsOlderThan,
-  applyRetention,
-  cutoffPartition,
-  DAY_PARTITIONED_TABLES,
-} from './retention';
+  eventToRow,
+  alertToRow,
+  rateToRow,
+  deadLetterToRow,
+  type EventInput,
+  type StoredEvent,
+  type AlertAction,
+  type AlertActionInput,
+  type StoredSilence,
+  type DeadLetterInput,
+} from './rows';
+export { tableWriter } from './writer';
 export {
   startRetention,
   parseRetentionPolicy,
-  DEFAULT_RETENTION_DAYS,
-  MIN_RETENTION_DAYS,
   type RetentionTable,
   type RetentionPolicy,
   type RetentionPass,
   type RetentionScheduleOptions,
 } from './retention-schedule';
-export * from './queries';
+export {
+  queryLatestRates,
+  queryTopRates,
+  querySeries,
+  queryRateFreshness,
+  queryRateChanges,
+  queryAlerts,
+  queryAlertTransitions,
+  queryAlertTimelines,
+  insertAlertActions,
+  queryAlertActions,
+  queryAlertActionsFor,
+  queryDrillDown,
+  summarizeDrillDown,
+  upsertSilences,
+  deleteSilences,
+  listSilences,
+  type LatestRatesQuery,
+  type TopRatesQuery,
+  type SeriesQuery,
+  type AlertsQuery,
+  type AlertTimelineRow,
+  type DrillDownQuery,
+} from './queries';

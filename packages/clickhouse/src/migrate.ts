@@ -73,8 +73,3 @@ function isColumnExists(e: unknown): boolean {
 export function toClickHouseDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
-
-/** Epoch ms from a DateTime('UTC') value as JSON output renders it. */
-export function fromClickHouseDateTime(s: string): number {
-  return Date.parse(`${s.replace(' ', 'T')}Z`);
-}

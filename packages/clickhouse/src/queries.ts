@@ -14,7 +14,6 @@ import {
   actionToRow,
   rowToAction,
   rowToAlert,
-  rowToDeadLetter,
   rowToEvent,
   rowToRate,
   rowToSilence,
@@ -22,10 +21,8 @@ import {
   type ActionRow,
   type AlertAction,
   type AlertActionInput,
-  type DeadLetterRow,
   type EventRow,
   type RateTableRow,
-  type StoredDeadLetter,
   type StoredSilence,
   type StoredEvent,
 } from './rows';
@@ -451,54 +448,6 @@ export async function summarizeDrillDown(
   return { total, byCode, ...(from !== undefined ? { from, to } : {}) };
 }
 
-export interface AlertDetail {
-  alert: Alert;
-  transitions: Alert[];
-  actions: AlertAction[];
-  /** raw events of the alert's entity from (firstSeen - window) to lastSeen */
-  events: StoredEvent[];
-}
-
-/** An alert with its history, its audit trail and the raw events behind it. */
-export async function getAlertDetail(
-  ch: ClickHouse,
-  alertId: string,
-  opts: { responseCodes?: string[]; eventLimit?: number } = {},
-): Promise<AlertDetail | undefined> {
-  const transitions = await queryAlertTransitions(ch, alertId);
-  const alert = transitions.at(-1);
-  if (!alert) return undefined;
-  const windowMs = parseWindow(alert.window);
-  const entity: Partial<DrillDownQuery> =
-    alert.scope === 'terminal'
-      ? { terminalId: alert.key }
-      : alert.scope === 'merchant'
-        ? { merchantId: alert.key }
-        : alert.scope === 'region'
-          ? { region: alert.key }
-          : alert.scope === 'firmware'
-            ? { firmware: alert.key }
-            : { issuerId: alert.key };
-  const [actions, events] = await Promise.all([
-    queryAlertActions(ch, alertId),
-    queryDrillDown(ch, {
-      ...entity,
-      from: Math.max(0, Date.parse(alert.firstSeen) - windowMs),
-      to: Date.parse(alert.lastSeen),
-      ...(opts.responseCodes ? { responseCodes: opts.responseCodes } : {}),
-      limit: opts.eventLimit ?? 500,
-    }),
-  ]);
-  return { alert, transitions, actions, events };
-}
-
-function parseWindow(label: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(label);
-  if (!m) return 0;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-  return Number(m[1]) * unit;
-}
-
 // ---- silences ------------------------------------------------------------------------------
 
 /** Create or replace silences; `version` orders concurrent writers (higher wins). */
@@ -551,26 +500,4 @@ export async function listSilences(
         ORDER BY l_starts, silence_id`,
   );
   return rows.map((r) => rowToSilence({ doc: r.l_doc }));
-}
-
-export async function queryDeadLetters(
-  ch: ClickHouse,
-  input: { from?: number; to?: number; sourceTopic?: string; limit?: number } = {},
-): Promise<StoredDeadLetter[]> {
-  const q = z
-    .object({
-      from: epochMs.optional(),
-      to: epochMs.optional(),
-      sourceTopic: z.string().min(1).max(249).optional(),
-      limit: limit(100, 5000),
-    })
-    .parse(input);
-  const c: SqlFragment[] = [];
-  if (q.from !== undefined) c.push(sql`ts_ms >= ${q.from}`);
-  if (q.to !== undefined) c.push(sql`ts_ms <= ${q.to}`);
-  if (q.sourceTopic) c.push(sql`source_topic = ${q.sourceTopic}`);
-  const rows = await ch.query<DeadLetterRow>(
-    sql`SELECT * FROM ${ident(TABLES.deadLetters)} FINAL WHERE ${conds(c)} ORDER BY ts_ms DESC LIMIT ${q.limit}`,
-  );
-  return rows.map(rowToDeadLetter);
 }

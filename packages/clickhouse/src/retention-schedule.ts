@@ -1,6 +1,6 @@
 import type { Logger } from '@tillwatch/config';
 import type { ClickHouse } from './client';
-import { DAY_PARTITIONED_TABLES, dropPartitionsOlderThan } from './retention';
+import { DAY_PARTITIONED_TABLES, applyRetention, type RetentionPass } from './retention';
 import { TABLES } from './schema';
 
 export type RetentionTable = (typeof DAY_PARTITIONED_TABLES)[number];
@@ -82,11 +82,7 @@ export function parseRetentionPolicy(
   return out;
 }
 
-/** One pass: the partitions dropped per table, and the tables whose pass failed. */
-export interface RetentionPass {
-  dropped: Partial<Record<RetentionTable, string[]>>;
-  failed: Partial<Record<RetentionTable, Error>>;
-}
+export type { RetentionPass };
 
 export interface RetentionScheduleOptions {
   policy: RetentionPolicy;
@@ -103,9 +99,9 @@ export interface RetentionScheduleOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Apply `policy` now and then every `everyMs`, until the returned stop() is called. Each table is
- * its own step: one that fails (server down, a merge holding the partition) is logged and tried
- * again next pass, and the others still run. Nothing thrown escapes the timer. Passes never
+ * applyRetention(policy) now and then every `everyMs`, until the returned stop() is called. A
+ * table that fails is logged and tried again next pass; the others still run. Nothing thrown
+ * escapes the timer. Passes never
  * overlap: the next one is scheduled when the previous has finished. The timer is unref'd, so
  * it never keeps a process alive by itself.
  *
@@ -130,24 +126,18 @@ export function startRetention(
   let running: Promise<void> | undefined;
 
   const pass = async (): Promise<void> => {
-    const result: RetentionPass = { dropped: {}, failed: {} };
-    const t = now();
-    for (const [table, days] of Object.entries(policy) as [RetentionTable, number | undefined][]) {
-      if (days === undefined || stopped) continue;
-      try {
-        const dropped = await dropPartitionsOlderThan(ch, table, days, t);
-        result.dropped[table] = dropped;
-        if (dropped.length)
-          logger?.info({ table, days, partitions: dropped }, 'retention: dropped old partitions');
-      } catch (e) {
-        const err = e instanceof Error ? e : new Error(String(e));
-        result.failed[table] = err;
-        logger?.warn(
-          { table, days, err: err.message },
-          'retention: dropping old partitions failed; next pass retries',
+    const result = await applyRetention(ch, policy, now(), () => stopped);
+    for (const [table, dropped] of Object.entries(result.dropped))
+      if (dropped.length)
+        logger?.info(
+          { table, days: policy[table as RetentionTable], partitions: dropped },
+          'retention: dropped old partitions',
         );
-      }
-    }
+    for (const [table, err] of Object.entries(result.failed))
+      logger?.warn(
+        { table, days: policy[table as RetentionTable], err: err.message },
+        'retention: dropping old partitions failed; next pass retries',
+      );
     logger?.debug({ dropped: result.dropped }, 'retention pass done');
     try {
       opts.onPass?.(result);

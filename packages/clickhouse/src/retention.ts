@@ -53,16 +53,35 @@ export async function dropPartitionsOlderThan(
   return dropped;
 }
 
-/** Apply a retention policy, e.g. { events_raw: 7, window_stats: 30 }. */
+/** One application of a policy: the partitions dropped per table, and the tables that failed. */
+export interface RetentionPass {
+  dropped: Partial<Record<(typeof DAY_PARTITIONED_TABLES)[number], string[]>>;
+  failed: Partial<Record<(typeof DAY_PARTITIONED_TABLES)[number], Error>>;
+}
+
+/**
+ * Apply a retention policy, e.g. { events_raw: 7, window_stats: 30 }. Each table is its own
+ * step: one that fails (server down, a merge holding the partition) is reported in `failed`
+ * and the others still run, so one stuck table cannot keep the rest from shrinking.
+ */
 export async function applyRetention(
   ch: ClickHouse,
   policy: Partial<Record<(typeof DAY_PARTITIONED_TABLES)[number], number>>,
   nowMs = Date.now(),
-): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const [table, days] of Object.entries(policy)) {
-    if (days === undefined) continue;
-    out[table] = await dropPartitionsOlderThan(ch, table, days, nowMs);
+  /** checked between tables: true ends the pass early (a schedule being stopped) */
+  stopped: () => boolean = () => false,
+): Promise<RetentionPass> {
+  const out: RetentionPass = { dropped: {}, failed: {} };
+  for (const [table, days] of Object.entries(policy) as [
+    (typeof DAY_PARTITIONED_TABLES)[number],
+    number | undefined,
+  ][]) {
+    if (days === undefined || stopped()) continue;
+    try {
+      out.dropped[table] = await dropPartitionsOlderThan(ch, table, days, nowMs);
+    } catch (e) {
+      out.failed[table] = e instanceof Error ? e : new Error(String(e));
+    }
   }
   return out;
 }

@@ -351,28 +351,3 @@ export function deadLetterToRow(d: DeadLetterInput) {
     ts_ms: d.ts,
   };
 }
-export type DeadLetterRow = ReturnType<typeof deadLetterToRow>;
-
-export interface StoredDeadLetter {
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: number;
-  reason: string;
-  raw: Buffer;
-  rawText: string;
-  key: string;
-  ts: number;
-}
-
-export function rowToDeadLetter(r: DeadLetterRow): StoredDeadLetter {
-  return {
-    sourceTopic: r.source_topic,
-    sourcePartition: Number(r.source_partition),
-    sourceOffset: Number(r.source_offset),
-    reason: r.reason,
-    raw: Buffer.from(r.raw_base64, 'base64'),
-    rawText: r.raw_text,
-    key: r.record_key,
-    ts: Number(r.ts_ms),
-  };
-}

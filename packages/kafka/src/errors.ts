@@ -13,22 +13,3 @@ export class TwKafkaError extends Error {
     this.name = 'TwKafkaError';
   }
 }
-
-/**
- * Can a retry help? Our errors and kafkajs' say so themselves (`retriable`); a kafkajs
- * KafkaJSNumberOfRetriesExceeded wraps a retriable cause. Anything else (a bug, bad input) is not.
- */
-export function isRetriable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as {
-    retriable?: unknown;
-    name?: unknown;
-    cause?: unknown;
-    originalError?: unknown;
-  };
-  if (e.retriable === true) return true;
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError') {
-    return true;
-  }
-  return false;
-}

@@ -1,10 +1,4 @@
-export {
-  createKafka,
-  parseBrokers,
-  pinoLogCreator,
-  kafkajsLevel,
-  type CreateKafkaOptions,
-} from './client';
+export { createKafka, type CreateKafkaOptions } from './client';
 export {
   ensureTopics,
   type TopicSpec,
@@ -26,15 +20,5 @@ export {
   type BatchControl,
   type BatchResult,
 } from './consumer';
-export {
-  createDeadLetterProducer,
-  readDeadLetter,
-  deadLetterHeaders,
-  DLQ_HEADERS,
-  MAX_REASON_LENGTH,
-  type DeadLetter,
-  type DeadLetterProducer,
-} from './dlq';
-export { KAFKA_RETRY, withRetry, type WithRetryOptions } from './retry';
-export { TwKafkaError, isRetriable } from './errors';
-export type { Kafka, KafkaMessage, Consumer, Producer, IHeaders } from 'kafkajs';
+export { deadLetterHeaders, type DeadLetter } from './dlq';
+export type { Kafka, KafkaMessage, Consumer, Producer } from 'kafkajs';

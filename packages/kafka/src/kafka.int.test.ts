@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigResourceTypes, type Kafka, type KafkaMessage } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import {
   createBatchConsumer,
-  createDeadLetterProducer,
   createJsonProducer,
   createKafka,
   ensureTopics,
-  readDeadLetter,
   type BatchConsumer,
 } from './index';
 
@@ -114,79 +112,6 @@ describe('produce and consume', () => {
       const seqs = mine.map((g) => g.value.seq);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
-  });
-});
-
-describe('dead letters', () => {
-  it('keep the raw bytes, the key, a reason and the source offset', async () => {
-    const source = name('src');
-    const dlq = name('dlq');
-    await ensureTopics(kafka, [
-      { topic: source, partitions: 2 },
-      { topic: dlq, partitions: 2 },
-    ]);
-    const raw = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x00, 0x0a, 0x22]); // broken JSON, not UTF-8
-    const p = kafka.producer();
-    await p.connect();
-    const [written] = await p.send({ topic: source, messages: [{ key: 'M-9', value: raw }] });
-    await p.disconnect();
-
-    // What a processor does: read the bad record, dead-letter it with its coordinates.
-    const bad: KafkaMessage[] = [];
-    let coords: { partition: number; offset: string } | undefined;
-    const c = createBatchConsumer(kafka, {
-      groupId: name('g-src'),
-      topics: [source],
-      fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) {
-          bad.push(m);
-          coords = { partition: b.partition, offset: m.offset };
-        }
-      },
-    });
-    await c.start();
-    await until('the bad record', () => bad.length === 1);
-    await c.stop({ drainMs: 1000 });
-    expect(coords).toEqual({ partition: written!.partition, offset: written!.baseOffset });
-
-    const dl = createDeadLetterProducer(kafka, { topic: dlq });
-    await dl.connect();
-    await dl.send([
-      {
-        raw: bad[0]!.value,
-        key: bad[0]!.key,
-        reason: 'invalid JSON: Unexpected token',
-        sourceTopic: source,
-        sourcePartition: coords!.partition,
-        sourceOffset: coords!.offset,
-        ts: Date.UTC(2026, 0, 1),
-      },
-    ]);
-    await dl.disconnect();
-
-    const letters: ReturnType<typeof readDeadLetter>[] = [];
-    const r = createBatchConsumer(kafka, {
-      groupId: name('g-dlq'),
-      topics: [dlq],
-      fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) letters.push(readDeadLetter(m));
-      },
-    });
-    await r.start();
-    await until('the dead letter', () => letters.length === 1);
-    await r.stop({ drainMs: 1000 });
-    const [l] = letters;
-    expect(l!.raw!.equals(raw)).toBe(true);
-    expect(l!.key!.toString()).toBe('M-9');
-    expect(l).toMatchObject({
-      reason: 'invalid JSON: Unexpected token',
-      sourceTopic: source,
-      sourcePartition: written!.partition,
-      sourceOffset: written!.baseOffset,
-      ts: Date.UTC(2026, 0, 1),
-    });
   });
 });
 
