@@ -1,0 +1,210 @@
+import { TimerFifo, TimerHeap } from './due-queue';
+import { F_FLEET, T_KIND, T_REVERSE, T_SETTLE, TS } from './engine-layout';
+import type { Entities } from './entities';
+
+/**
+ * Pending timers (settlement deadline, reversal grace): an open-addressing table keyed by the
+ * 64-bit hash of txnId, and per timer its due time, meta (T_* flags), generation and the TS
+ * scope slots it counts in. A FIFO per kind feeds the due heap (see due-queue.ts); a timer
+ * that is replaced or cancelled bumps its generation so its queued entries are skipped.
+ */
+export class TimerTable {
+  private readonly ents: Entities;
+  tH1: Int32Array;
+  tH2: Int32Array;
+  tDue: Float64Array;
+  tMeta: Int32Array;
+  tGen: Int32Array;
+  tSlots: Int32Array;
+  tTop = 0;
+  /** free list of timer indexes, linked through tMeta */
+  tFree = -1;
+  /** timer index + 1; 0 = empty */
+  tTable: Int32Array;
+  tMask: number;
+  tCount = 0;
+  readonly settleQ = new TimerFifo();
+  readonly reverseQ = new TimerFifo();
+  readonly dueHeap = new TimerHeap();
+  nSettle = 0;
+  nReverse = 0;
+
+  constructor(ents: Entities) {
+    this.ents = ents;
+    const tcap = 256;
+    this.tH1 = new Int32Array(tcap);
+    this.tH2 = new Int32Array(tcap);
+    this.tDue = new Float64Array(tcap);
+    this.tMeta = new Int32Array(tcap);
+    this.tGen = new Int32Array(tcap);
+    this.tSlots = new Int32Array(tcap * TS);
+    this.tTable = new Int32Array(tcap * 2);
+    this.tMask = this.tTable.length - 1;
+  }
+
+  find(lo: number, hi: number): number {
+    const table = this.tTable;
+    const mask = this.tMask;
+    let p = lo & mask;
+    for (;;) {
+      const v = table[p]!;
+      if (v === 0) return -1;
+      if (this.tH1[v - 1] === lo && this.tH2[v - 1] === hi) return v - 1;
+      p = (p + 1) & mask;
+    }
+  }
+
+  /** A new timer for the hash (lo, hi), in the table; arm() gives it a due time. */
+  create(lo: number, hi: number): number {
+    let i = this.tFree;
+    if (i >= 0) this.tFree = this.tMeta[i]!;
+    else {
+      if (this.tTop === this.tH1.length) this.grow();
+      i = this.tTop++;
+    }
+    this.tH1[i] = lo;
+    this.tH2[i] = hi;
+    if ((this.tCount + 1) * 2 > this.tTable.length) this.growTable();
+    const mask = this.tMask;
+    let p = lo & mask;
+    while (this.tTable[p] !== 0) p = (p + 1) & mask;
+    this.tTable[p] = i + 1;
+    this.tCount++;
+    return i;
+  }
+
+  /**
+   * Timer i is due at `due` (settlement if `settle`, else reversal) and counts in the fan-out's
+   * slots, each held by a ref until release(). The fleet is left out: it is pinned.
+   */
+  arm(i: number, due: number, settle: boolean, fan: Int32Array): void {
+    this.tDue[i] = due;
+    this.tMeta[i] = settle ? T_SETTLE : T_REVERSE;
+    const o = i * TS;
+    const ts = this.tSlots;
+    const ents = this.ents;
+    for (let k = 0; k < TS; k++) {
+      const s = fan[k < F_FLEET ? k : k + 1]!;
+      ts[o + k] = s;
+      if (s >= 0) ents.ref(s);
+    }
+    if (settle) {
+      this.nSettle++;
+      this.settleQ.push(i, this.tGen[i]!);
+    } else {
+      this.nReverse++;
+      this.reverseQ.push(i, this.tGen[i]!);
+    }
+  }
+
+  /** Timer i's slots into the fan-out, with the fleet's slot at F_FLEET. */
+  loadFan(i: number, fan: Int32Array, fleet: number): void {
+    const o = i * TS;
+    const ts = this.tSlots;
+    for (let k = 0; k < TS; k++) fan[k < F_FLEET ? k : k + 1] = ts[o + k]!;
+    fan[F_FLEET] = fleet;
+  }
+
+  /** Undoes a live timer's refs and counts (it fired, was replaced or cancelled). */
+  release(i: number): void {
+    if ((this.tMeta[i]! & T_KIND) === T_SETTLE) this.nSettle--;
+    else this.nReverse--;
+    this.tGen[i] = (this.tGen[i]! + 1) | 0;
+    const o = i * TS;
+    const ts = this.tSlots;
+    const ents = this.ents;
+    for (let k = 0; k < TS; k++) {
+      const s = ts[o + k]!;
+      if (s >= 0) ents.unref(s);
+    }
+  }
+
+  /** Removes timer i from the table (backward-shift deletion) and frees its index. */
+  drop(i: number): void {
+    const table = this.tTable;
+    const mask = this.tMask;
+    let h = this.tH1[i]! & mask;
+    while (table[h] !== i + 1) h = (h + 1) & mask;
+    let j = h;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = table[j]!;
+      if (v === 0) break;
+      const home = this.tH1[v - 1]! & mask;
+      if (h <= j ? home <= h || home > j : home <= h && home > j) {
+        table[h] = v;
+        h = j;
+      }
+    }
+    table[h] = 0;
+    this.tCount--;
+    this.tMeta[i] = this.tFree;
+    this.tFree = i;
+  }
+
+  /** Moves timers due before `limit` from both FIFOs to the heap. */
+  stage(limit: number): void {
+    if (this.settleQ.len > 0) this.stageFrom(this.settleQ, limit);
+    if (this.reverseQ.len > 0) this.stageFrom(this.reverseQ, limit);
+  }
+
+  /** Moves timers due before `limit` (and stale entries) from the FIFO head to the heap. */
+  private stageFrom(q: TimerFifo, limit: number): void {
+    while (q.len > 0) {
+      const i = q.idx[q.head]!;
+      const gen = q.gen[q.head]!;
+      if (this.tGen[i] === gen) {
+        const due = this.tDue[i]!;
+        if (!(due < limit)) return;
+        this.dueHeap.push(due, i, gen);
+      }
+      q.shift();
+    }
+  }
+
+  private grow(): void {
+    const n = this.tH1.length * 2;
+    this.tH1 = growI32(this.tH1, n);
+    this.tH2 = growI32(this.tH2, n);
+    this.tMeta = growI32(this.tMeta, n);
+    this.tGen = growI32(this.tGen, n);
+    this.tSlots = growI32(this.tSlots, n * TS);
+    const d = new Float64Array(n);
+    d.set(this.tDue);
+    this.tDue = d;
+  }
+
+  private growTable(): void {
+    const old = this.tTable;
+    this.tTable = new Int32Array(old.length * 2);
+    this.tMask = this.tTable.length - 1;
+    for (let k = 0; k < old.length; k++) {
+      const v = old[k]!;
+      if (v === 0) continue;
+      let p = this.tH1[v - 1]! & this.tMask;
+      while (this.tTable[p] !== 0) p = (p + 1) & this.tMask;
+      this.tTable[p] = v;
+    }
+  }
+
+  byteLength(): number {
+    return (
+      this.tH1.byteLength +
+      this.tH2.byteLength +
+      this.tDue.byteLength +
+      this.tMeta.byteLength +
+      this.tGen.byteLength +
+      this.tSlots.byteLength +
+      this.tTable.byteLength +
+      this.settleQ.byteLength() +
+      this.reverseQ.byteLength() +
+      this.dueHeap.byteLength()
+    );
+  }
+}
+
+function growI32(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
