@@ -5,6 +5,7 @@ import { decodeEvent, type Alert, type Language } from '@tillwatch/contracts';
 import type { EngineConfig } from '@tillwatch/core';
 import type { RulesConfig, RulesConfigInput, SilenceInput } from '@tillwatch/rules';
 import { LocalTopology } from './topology';
+import type { StatRow } from './types';
 
 export interface ReplayOptions {
   /** a malformed line: its 1-based number and a reason a person can read; the replay goes on */
@@ -19,6 +20,8 @@ export interface ReplayOptions {
   rollupPartitions?: number;
   /** event time without an event after which a partition is idle (default 30 s) */
   idleAfterMs?: number;
+  /** window-stats rows as the processor writes them (not part of the CLI's output) */
+  stats?: (...row: StatRow) => void;
   /** end `output` when done (default false: the caller owns it, e.g. process.stdout) */
   end?: boolean;
 }
@@ -76,6 +79,7 @@ export async function replay(
         pendingBytes += line.length;
         result.alerts++;
       },
+      ...(opts.stats ? { stats: opts.stats } : {}),
     },
     {
       ...(opts.rules ? { rules: opts.rules } : {}),

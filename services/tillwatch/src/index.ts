@@ -1,1 +1,6 @@
-export {};
+export {
+  startAllInOne,
+  type AllInOne,
+  type AllInOneOptions,
+  type RulesAuditEntry,
+} from './commands/start';

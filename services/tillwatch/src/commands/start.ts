@@ -1,5 +1,5 @@
 import { createLogger, exitOnConfigError, type Logger } from '@tillwatch/config';
-import { validateEvent, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
+import { validateEvent, type Alert, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -56,6 +56,8 @@ export interface AllInOneOptions {
    * processor). They are pushed in order, in event time only: no wall clock advances them.
    */
   events?: readonly TerminalEvent[];
+  /** every alert transition, as it goes to the board's store and the webhooks */
+  onAlert?: (a: Alert) => void;
   env?: Record<string, string | undefined>;
   logger?: Logger;
 }
@@ -84,6 +86,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const topology = new LocalTopology(
     {
       alert: (a) => {
+        opts.onAlert?.(a);
         store.pushAlert(a);
         void notifier
           .ingest(a)
