@@ -1,7 +1,7 @@
+import type { ClientToServerEvents, ServerToClientEvents } from '@tillwatch/contracts';
 import { io, type Socket } from 'socket.io-client';
 import type { Api } from './api';
 import { SeqTracker, type BoardState } from './state';
-import type { AlertMessage, AuditMessage, RatesMessage } from './types';
 
 export type LiveStatus = 'live' | 'reconnecting' | 'offline';
 
@@ -10,7 +10,8 @@ export type LiveStatus = 'live' | 'reconnecting' | 'offline';
  * session (then the missed messages are replayed); a seq gap also triggers a snapshot.
  */
 export class Live {
-  private readonly socket: Socket;
+  /** typed by the gateway's socket contract (@tillwatch/contracts, socket.ts) */
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly seq = new SeqTracker();
   private resyncing: Promise<void> | undefined;
   status: LiveStatus = 'reconnecting';
@@ -37,10 +38,10 @@ export class Live {
       this.status = err.message === 'unauthorized' ? 'offline' : 'reconnecting';
       this.changed();
     });
-    this.socket.on('rates', (m: RatesMessage) => {
+    this.socket.on('rates', (m) => {
       if (this.admit(m.room, m.seq)) this.state.applyRows(m.rows);
     });
-    this.socket.on('alert', (m: AlertMessage) => {
+    this.socket.on('alert', (m) => {
       if (this.admit(m.room, m.seq)) {
         this.state.applyAlert({
           alert: m.alert,
@@ -49,7 +50,7 @@ export class Live {
         });
       }
     });
-    this.socket.on('audit', (m: AuditMessage) => {
+    this.socket.on('audit', (m) => {
       if (this.admit(m.room, m.seq)) this.state.applyAudit(m.alertId, m.entry, m.workflow);
     });
   }

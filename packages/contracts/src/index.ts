@@ -6,3 +6,4 @@ export * from './rates';
 export * from './fast-decode';
 export * from './rollups';
 export * from './api-errors';
+export * from './socket';

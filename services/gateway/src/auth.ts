@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '@tillwatch/config';
+import { ROLES, type Role } from '@tillwatch/contracts';
 import { z } from 'zod';
 
-export const ROLES = ['analyst', 'sre', 'merchant', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+// the roles are part of the socket/REST contract (audit lines carry them): one list
+export { ROLES, type Role };
 
 /** Same alphabet as the contract's ids, so a merchantId can be part of a room name safely. */
 const merchantIdSchema = z

@@ -1,4 +1,10 @@
-import type { Alert, Category, RateRow, TerminalEvent } from '@tillwatch/contracts';
+import {
+  CATEGORIES,
+  type Alert,
+  type Category,
+  type RateRow,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
 
 /**
  * Synthetic rows, alerts and events for tests, the browser suite and the bench: shapes that
@@ -16,7 +22,9 @@ export function syntheticRow(
   const faultRate = p.faultRate ?? 0.02;
   const faults = Math.round(auths * faultRate);
   const cardholder = Math.round(auths * 0.03);
-  const byCategory: Partial<Record<Category, number>> = {
+  // every category, as rateRowSchema requires (the socket contract test parses these rows)
+  const byCategory: Record<Category, number> = {
+    ...(Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>),
     approved: auths - faults - cardholder,
     cardholder,
     timeout: faults,
@@ -27,7 +35,7 @@ export function syntheticRow(
     approved: auths - faults - cardholder,
     failures: faults + cardholder,
     faults,
-    byCategory: byCategory as RateRow['byCategory'],
+    byCategory,
     inputErrors: 0,
     reversals: 0,
     unreversedTimeouts: 0,

@@ -1,3 +1,4 @@
+import { serverMessageSchemas, type ServerEvent } from '@tillwatch/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from './auth';
@@ -325,6 +326,8 @@ describe('socket.io', () => {
     const mRates: RatesMessage[] = [];
     const mAlerts: AlertMessage[] = [];
     const aAudit: AuditMessage[] = [];
+    const wire: [string, unknown][] = [];
+    for (const s of [a, m]) s.onAny((event: string, msg: unknown) => wire.push([event, msg]));
     a.on('rates', (x: RatesMessage) => aRates.push(x));
     a.on('audit', (x: AuditMessage) => aAudit.push(x));
     m.on('rates', (x: RatesMessage) => mRates.push(x));
@@ -358,6 +361,14 @@ describe('socket.io', () => {
       alertId: 'al-A2',
       entry: { action: 'acknowledge', note: 'on it' },
     });
+    // what the dashboard reads is the contract (packages/contracts/src/socket.ts), exactly:
+    // zod drops keys it does not know, so a field outside the contract would show as a diff
+    expect(new Set(wire.map(([event]) => event))).toEqual(new Set(['rates', 'alert', 'audit']));
+    for (const [event, msg] of wire) {
+      const schema = serverMessageSchemas[event as ServerEvent];
+      expect(schema, event).toBeDefined();
+      expect(schema.parse(msg), event).toEqual(msg);
+    }
   });
 
   it('region rooms: staff may subscribe, merchants may not', async () => {

@@ -1,45 +1,24 @@
-import type { RateRow } from '@tillwatch/contracts';
+import {
+  regionRequestSchema,
+  type AlertMessage,
+  type AuditMessage,
+  type ClientToServerEvents as ClientToServer,
+  type RateRow,
+  type RatesMessage,
+  type ServerEvent,
+  type ServerToClientEvents as ServerToClient,
+  type SocketAuthError,
+} from '@tillwatch/contracts';
 import type { Server, Socket } from 'socket.io';
-import { z } from 'zod';
 import type { KeyRing, Principal } from './auth';
-import type { AlertRecord, AuditEntry, GatewayStore, StoreEvent } from './store';
+import type { AlertRecord, GatewayStore, StoreEvent } from './store';
 
-/** Payloads on the wire. `seq` grows by one per message in `room`; a gap means "refetch". */
-export interface RatesMessage {
-  room: string;
-  seq: number;
-  rows: RateRow[];
-}
-export interface AlertMessage {
-  room: string;
-  seq: number;
-  alert: AlertRecord['alert'];
-  workflow: AlertRecord['workflow'];
-  silencedBy?: string;
-}
-export interface AuditMessage {
-  room: string;
-  seq: number;
-  alertId: string;
-  entry: AuditEntry;
-  workflow: AlertRecord['workflow'];
-}
+/**
+ * Payloads on the wire are the contract's (packages/contracts/src/socket.ts), shared with the
+ * dashboard. `seq` grows by one per message in `room`; a gap means "refetch".
+ */
+export type { AlertMessage, AuditMessage, ClientToServer, RatesMessage, ServerToClient };
 
-export interface ServerToClient {
-  rates: (m: RatesMessage) => void;
-  alert: (m: AlertMessage) => void;
-  audit: (m: AuditMessage) => void;
-}
-export interface ClientToServer {
-  subscribe: (
-    req: { region: string },
-    ack?: (r: { ok: boolean; room?: string; error?: string }) => void,
-  ) => void;
-  unsubscribe: (
-    req: { region: string },
-    ack?: (r: { ok: boolean; error?: string }) => void,
-  ) => void;
-}
 export interface SocketData {
   principal: Principal;
 }
@@ -58,16 +37,8 @@ export function audienceRoom(p: Principal): string {
   }
 }
 
-const regionReq = z.strictObject({
-  region: z
-    .string()
-    .min(1)
-    .max(32)
-    .regex(/^[A-Za-z0-9_.:-]+$/),
-});
-
 export interface BroadcastCounters {
-  onMessage?: (event: 'rates' | 'alert' | 'audit', room: string) => void;
+  onMessage?: (event: ServerEvent, room: string) => void;
   onClients?: (n: number) => void;
 }
 
@@ -100,7 +71,7 @@ export class Broadcaster {
       const token = typeof auth?.token === 'string' ? auth.token : undefined;
       const p = keyRing.authenticate(token);
       if (!p) {
-        const err = new Error('unauthorized') as Error & { data?: unknown };
+        const err = new Error('unauthorized') as Error & { data?: SocketAuthError };
         err.data = {
           status: 401,
           error: 'unauthorized',
@@ -135,7 +106,7 @@ export class Broadcaster {
     this.counters.onClients?.(this.io.engine.clientsCount);
     socket.on('disconnect', () => this.counters.onClients?.(this.io.engine.clientsCount));
     socket.on('subscribe', (req, ack) => {
-      const r = regionReq.safeParse(req);
+      const r = regionRequestSchema.safeParse(req);
       if (!r.success) return ack?.({ ok: false, error: 'bad_request: { region: <id> } expected' });
       // region rooms carry every merchant's terminals of the region: staff only
       if (p.role === 'merchant')
@@ -145,7 +116,7 @@ export class Broadcaster {
       ack?.({ ok: true, room });
     });
     socket.on('unsubscribe', (req, ack) => {
-      const r = regionReq.safeParse(req);
+      const r = regionRequestSchema.safeParse(req);
       if (!r.success) return ack?.({ ok: false, error: 'bad_request' });
       void socket.leave(`region:${r.data.region}`);
       ack?.({ ok: true });
@@ -174,7 +145,7 @@ export class Broadcaster {
   private send(room: string, event: 'rates', payload: Omit<RatesMessage, 'room' | 'seq'>): void;
   private send(room: string, event: 'alert', payload: Omit<AlertMessage, 'room' | 'seq'>): void;
   private send(room: string, event: 'audit', payload: Omit<AuditMessage, 'room' | 'seq'>): void;
-  private send(room: string, event: 'rates' | 'alert' | 'audit', payload: object): void {
+  private send(room: string, event: ServerEvent, payload: object): void {
     // rooms nobody listens to (thousands of merchants) cost nothing; seq grows only with
     // messages actually sent, so a board that joins later starts from the snapshot's seq
     if (!this.listening(room)) return;

@@ -1,5 +1,24 @@
-import type { Alert, RateRow, RuleId, Scope, Severity, TerminalEvent } from '@tillwatch/contracts';
+import type {
+  Alert,
+  AlertWorkflow,
+  AuditEntry,
+  RateRow,
+  RuleId,
+  Scope,
+  Severity,
+  TerminalEvent,
+} from '@tillwatch/contracts';
 import type { Role } from './auth';
+
+// Audit lines and workflows reach boards over socket.io and REST: their types are the
+// contract's (packages/contracts/src/socket.ts), re-exported for the stores.
+export {
+  AUDIT_ACTIONS,
+  type AlertWorkflow,
+  type AuditActionKind,
+  type AuditEntry,
+  type WorkflowState,
+} from '@tillwatch/contracts';
 
 /**
  * What the gateway needs from storage. MemoryStore implements it for the embedded mode; a
@@ -77,50 +96,6 @@ export interface AlertFilter {
   /** epoch ms: alerts whose lastSeen >= since */
   since?: number;
   limit: number;
-}
-
-export const AUDIT_ACTIONS = [
-  'fired',
-  'updated',
-  'engine_resolved',
-  'acknowledge',
-  'assign',
-  'note',
-  'resolve',
-] as const;
-export type AuditActionKind = (typeof AUDIT_ACTIONS)[number];
-
-/** One line of an alert's record (the guides: the error, the checks made, the fix, the result). */
-export interface AuditEntry {
-  /** `<alertId>@<ts ms>:<status>` for the engine's lines, the stored action's UUID for people's */
-  id: string;
-  alertId: string;
-  /**
-   * ISO-8601 UTC: the transition's `ts` for the engine's lines, the gateway's wall clock when a
-   * person acted (ledger.ts)
-   */
-  at: string;
-  action: AuditActionKind;
-  /** verified identity of the credential ('engine' for transitions) */
-  actor: string;
-  role: Role | 'engine';
-  /** self-declared name typed on the board, shown beside the verified actor */
-  author?: string;
-  note?: string;
-  assignee?: string;
-  status?: Alert['status'];
-}
-
-export type WorkflowState = 'open' | 'acknowledged' | 'resolved';
-
-/** Where people have taken an alert (the engine's firing/resolved is `alert.status`). */
-export interface AlertWorkflow {
-  state: WorkflowState;
-  assignee?: string;
-  acknowledgedBy?: string;
-  acknowledgedAt?: string;
-  resolvedBy?: string;
-  resolvedAt?: string;
 }
 
 export interface AlertRecord {
