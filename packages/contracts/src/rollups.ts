@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertSchema } from './alerts';
 
 /**
  * pos.rollups: the inner topic between the event stage and the rollup stage
@@ -63,16 +64,31 @@ export const tickRecordSchema = z.object({
 });
 export type TickRecord = z.infer<typeof tickRecordSchema>;
 
+/**
+ * An alert transition of a partition-local rule, on its way out through the rollup stage of its
+ * region (keyed "region:<region>"): there it is held until its boundary closes, and folded into
+ * an open regional_outage of its region instead of paging on its own.
+ */
+export const localAlertRecordSchema = z.object({
+  k: z.literal('x'),
+  src: z.number().int().nonnegative(),
+  a: alertSchema,
+});
+export type LocalAlertRecord = z.infer<typeof localAlertRecordSchema>;
+
 /** Several records for one rollups partition, in order, in one Kafka record. */
 export const bundleRecordSchema = z.object({
   k: z.literal('b'),
-  r: z.array(z.discriminatedUnion('k', [partialRecordSchema, tickRecordSchema])),
+  r: z.array(
+    z.discriminatedUnion('k', [partialRecordSchema, tickRecordSchema, localAlertRecordSchema]),
+  ),
 });
 export type BundleRecord = z.infer<typeof bundleRecordSchema>;
 
 export const rollupRecordSchema = z.discriminatedUnion('k', [
   partialRecordSchema,
   tickRecordSchema,
+  localAlertRecordSchema,
   bundleRecordSchema,
 ]);
 export type RollupRecord = z.infer<typeof rollupRecordSchema>;

@@ -1,6 +1,7 @@
 import {
   windowLabel,
   type FailureTuple,
+  type LocalAlertRecord,
   type PartialRecord,
   type PresenceTuple,
   type TerminalEvent,
@@ -172,7 +173,11 @@ export class EventStage {
       }
     }
     if (!sink) return;
-    for (const a of alerts) sink.alert(a);
+    // Out through the rollup stage of the alert's region (fold-gate.ts), not straight to the sink.
+    for (const a of alerts) {
+      const value: LocalAlertRecord = { k: 'x', src: this.o.partition, a };
+      sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: b });
+    }
     if (sink.stats) this.emitStats(b, sink.stats.bind(sink));
     this.emitRollups(b, paneStart, fwd, sink);
   }

@@ -58,7 +58,11 @@ function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]
     stats: (...r) => stats?.push(statLine(...r)),
     alert: (a) => alerts.push(a),
     rollup: (m) => {
-      if (!rollups) return;
+      // without rollup partitions, a partition-local alert on its way to the fold gate is the output
+      if (!rollups) {
+        if (m.value.k === 'x') alerts.push(m.value.a);
+        return;
+      }
       const r = m.partition ?? hash(m.key!) % rollups.length;
       rollups[r]!.push(m);
     },
@@ -120,7 +124,11 @@ function partitioned(
       p0: win.p0,
       monitor: (windows) => rollupMonitor(windows, engine, { rules }),
     });
-    const s = sinkInto(alerts);
+    // the rollup stage passes the partition-local rules' transitions through its fold gate
+    const s: StageSink = {
+      alert: (a) => (cross.has(a.rule) ? alerts : local).push(a),
+      rollup: () => {},
+    };
     for (const m of log) rt.handle(m.value, s);
     return rt;
   });

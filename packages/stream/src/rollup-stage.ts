@@ -1,11 +1,13 @@
 import {
   windowLabel,
+  type Alert,
   type FailureTuple,
   type PresenceTuple,
   type RollupRecord,
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
+import { FoldGate } from './fold-gate';
 import { MergedWindows } from './merged-windows';
 import type { MonitorLike, StageSink } from './types';
 import { ROLLUP_SCOPE_NAMES } from './windows';
@@ -46,11 +48,15 @@ export class RollupStage {
   forwarded = 0;
   /** forwarded records by pane start, until their pane closes */
   private readonly held = new Map<number, TerminalEvent[]>();
+  /** partition-local alert transitions, until the boundary they were raised at closes */
+  private heldAlerts: Alert[] = [];
+  readonly gate: FoldGate;
 
   constructor(private readonly o: RollupStageOptions) {
     this.windows = new MergedWindows({ windowsMs: o.windowsMs, panesMs: o.panesMs });
     this.monitor = o.monitor?.(this.windows);
     this.labels = o.windowsMs.map(windowLabel);
+    this.gate = new FoldGate(() => new Set(this.monitor?.rules?.inhibit.regional_outage ?? []));
   }
 
   /** Global watermark: the slowest non-idle source's tick, or -Infinity while one is awaited. */
@@ -68,6 +74,13 @@ export class RollupStage {
   handle(rec: RollupRecord, sink: StageSink | null): void {
     if (rec.k === 'b') {
       for (const r of rec.r) this.handle(r, sink);
+      return;
+    }
+    if (rec.k === 'x') {
+      if (Date.parse(rec.a.ts) <= this.closedUpTo) {
+        // its boundary closed while its source was reported idle: decide now
+        if (this.gate.pass(rec.a)) sink?.alert(rec.a);
+      } else this.heldAlerts.push(rec.a);
       return;
     }
     if (rec.k === 'p') {
@@ -122,8 +135,11 @@ export class RollupStage {
     }
     this.windows.advance(b);
     const alerts = this.monitor?.tick(b) ?? [];
+    for (const a of alerts) this.gate.parent(a);
+    const local = this.takeAlerts(b);
     if (!sink) return;
     for (const a of alerts) sink.alert(a);
+    for (const a of local) sink.alert(a);
     if (!sink.stats) return;
     for (const scope of ROLLUP_SCOPE_NAMES) {
       const si = SCOPE[scope];
@@ -138,6 +154,25 @@ export class RollupStage {
       }
     }
   }
+
+  /** The held partition-local transitions raised at or before b, through the fold gate. */
+  private takeAlerts(b: number): Alert[] {
+    if (this.heldAlerts.length === 0) return [];
+    const due: Alert[] = [];
+    const rest: Alert[] = [];
+    for (const a of this.heldAlerts) (Date.parse(a.ts) <= b ? due : rest).push(a);
+    this.heldAlerts = rest;
+    return due.sort(byAlert).filter((a) => this.gate.pass(a));
+  }
+}
+
+/** Sources interleave differently from run to run: equal times are ordered by id. */
+function byAlert(x: Alert, y: Alert): number {
+  return (
+    Date.parse(x.ts) - Date.parse(y.ts) ||
+    (x.alertId < y.alertId ? -1 : x.alertId > y.alertId ? 1 : 0) ||
+    (x.status < y.status ? -1 : x.status > y.status ? 1 : 0)
+  );
 }
 
 /** Sources interleave differently from run to run: equal times are ordered by id. */

@@ -75,6 +75,8 @@ export interface TopologyStats {
   silenced: number;
   /** partials that reached a rollup stage after their pane had closed (a source was idle) */
   lateRollups: number;
+  /** partition-local alerts folded into a regional outage (fold-gate.ts) */
+  folded: number;
 }
 
 /**
@@ -269,6 +271,7 @@ export class LocalTopology {
       late: 0,
       silenced: 0,
       lateRollups: 0,
+      folded: 0,
     };
     for (const m of this.eventMonitors) {
       const x = m.stats();
@@ -278,7 +281,10 @@ export class LocalTopology {
       s.silenced += x.silenced;
     }
     for (const m of this.rollupMonitors) s.silenced += m.stats().silenced;
-    for (const r of this.rollupStages) s.lateRollups += r.late;
+    for (const r of this.rollupStages) {
+      s.lateRollups += r.late;
+      s.folded += r.gate.foldedCount;
+    }
     return s;
   }
 }

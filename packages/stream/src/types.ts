@@ -42,4 +42,6 @@ export interface MonitorLike {
   ingest(ev: TerminalEvent): unknown;
   tick(watermarkMs?: number): Alert[];
   setSilences?(list: readonly SilenceInput[]): void;
+  /** the rules in force: the rollup stage folds by their `inhibit` lists */
+  readonly rules?: { inhibit: Partial<Record<string, readonly string[]>> };
 }

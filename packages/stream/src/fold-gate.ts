@@ -1,0 +1,62 @@
+import type { Alert } from '@tillwatch/contracts';
+
+/** a child fired this soon after its region's outage resolved is still that outage's (its longest window) */
+const RECENT_MS = 3_600_000;
+
+/**
+ * Folding across stages. Partition-local rules (terminal_network_errors, terminal_fault_spike,
+ * ...) run in the event stages and cannot see a regional_outage, which runs in the rollup
+ * stage; so their transitions leave through the rollup stage of their region, and this gate
+ * decides there, at the boundary they were raised at and after the cross-partition rules have
+ * run for it: a child whose first transition comes while its region's outage is open (or
+ * resolved within the hour) is folded, and the rest of its episode with it; others pass.
+ * Which rules fold is the rules' `inhibit.regional_outage` list.
+ *
+ * A folded child stays folded for its episode: a terminal that keeps failing after the outage
+ * resolves pages when it fires again, not in the middle of the outage's episode.
+ */
+export class FoldGate {
+  /** region -> open outage (Infinity) or the time it resolved */
+  private readonly outage = new Map<string, number>();
+  /** alertIds folded, until their resolve */
+  private readonly folded = new Set<string>();
+  /** alertIds let through, until their resolve */
+  private readonly passed = new Set<string>();
+  foldedCount = 0;
+
+  constructor(private readonly foldsInto: () => ReadonlySet<string>) {}
+
+  /** A transition of the rollup stage's own rules. */
+  parent(a: Alert): void {
+    if (a.rule !== 'regional_outage') return;
+    this.outage.set(a.key, a.status === 'firing' ? Number.POSITIVE_INFINITY : Date.parse(a.ts));
+  }
+
+  /** Does a partition-local transition go out? */
+  pass(a: Alert): boolean {
+    const done = a.status === 'resolved';
+    if (this.folded.has(a.alertId)) {
+      if (done) this.folded.delete(a.alertId);
+      return false;
+    }
+    if (this.passed.has(a.alertId)) {
+      if (done) this.passed.delete(a.alertId);
+      return true;
+    }
+    // the resolve of an episode this gate never saw begin (it began before a recovery's
+    // replay span): whatever became of its firing, the resolve is no page
+    if (done) return true;
+    const until = a.region === undefined ? undefined : this.outage.get(a.region);
+    if (
+      until !== undefined &&
+      Date.parse(a.ts) - until <= RECENT_MS &&
+      this.foldsInto().has(a.rule)
+    ) {
+      this.folded.add(a.alertId);
+      this.foldedCount++;
+      return false;
+    }
+    this.passed.add(a.alertId);
+    return true;
+  }
+}
