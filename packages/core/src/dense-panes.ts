@@ -1,13 +1,18 @@
-import { KMETRICS, KM_START } from './engine-layout';
+import * as L from './engine-layout';
 import type { PaneClock } from './pane-clock';
 import { METRIC_COUNT } from './types';
+
+// module-local copies of the layout constants (why: engine-layout.ts)
+const KMETRICS = L.KMETRICS;
+const KM_START = L.KM_START;
 
 const NMETRICS = METRIC_COUNT;
 
 /**
- * Dense blocks for busy entities: per window a ring of ringN panes x 22 i32 counters, cleared
- * lazily by the block's newest pane per window (`hi`), so moving time sweeps no block; the
- * ring slots are relative to the clock's head pane.
+ * Dense blocks for busy entities: per window a ring of R = window/pane + ceil(lateness/pane)
+ * + 2 panes x 22 i32 counters, cleared lazily by the block's newest pane (`hi`), so no sweep
+ * over all entities when time moves; ring slots are relative to the clock's head pane. Fleet,
+ * regions and big merchants end up here; a read sums the ring.
  */
 export class DensePanes {
   private readonly clock: PaneClock;

@@ -1,6 +1,11 @@
 /**
  * Shared layout of the engine's typed arrays: record kinds, entity slot words, timer flags and
  * the scope fan-out order. Data tables only; the modules that walk them hold the logic.
+ *
+ * Hot modules copy what they use into module-local consts (`const SW = L.SW`) rather than
+ * using the imports directly: an imported binding is a load from the exporting module's cell
+ * at every use (a getter call once a bundler emits CommonJS), where a local const can be
+ * folded into the optimised code like a literal.
  */
 import { CAT, M } from './types';
 
@@ -74,8 +79,8 @@ export const TS = 5;
 // ---- scope fan-out -----------------------------------------------------------------------
 /**
  * Positions in the engine's fan-out list: the slots one contribution counts in, -1 for a scope
- * the event has none of. Fleet comes fourth, as the slots were always visited (the visit order
- * decides arena chunk order, so snapshots stay byte-identical).
+ * the event has none of. Fleet comes fourth: the visit order decides which arena chunks each
+ * slot's log gets, so it is part of what makes equal streams give byte-equal snapshots.
  */
 export const F_TERMINAL = 0;
 export const F_MERCHANT = 1;

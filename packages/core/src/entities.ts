@@ -1,23 +1,24 @@
-import {
-  O_CAP,
-  O_CCAP,
-  O_CLEN,
-  O_COFF,
-  O_DENSE,
-  O_FSLOT,
-  O_LEN,
-  O_LOG,
-  O_MSLOT,
-  O_REFS,
-  O_RSLOT,
-  O_STATE,
-  ST_DEAD,
-  ST_FREE,
-  ST_LIVE,
-  SW,
-} from './engine-layout';
+import * as L from './engine-layout';
 import type { RecordStore } from './record-store';
 import { SCOPE, SCOPE_COUNT, type ScopeIndex } from './types';
+
+// module-local copies of the layout constants (why: engine-layout.ts)
+const O_CAP = L.O_CAP;
+const O_CCAP = L.O_CCAP;
+const O_CLEN = L.O_CLEN;
+const O_COFF = L.O_COFF;
+const O_DENSE = L.O_DENSE;
+const O_FSLOT = L.O_FSLOT;
+const O_LEN = L.O_LEN;
+const O_LOG = L.O_LOG;
+const O_MSLOT = L.O_MSLOT;
+const O_REFS = L.O_REFS;
+const O_RSLOT = L.O_RSLOT;
+const O_STATE = L.O_STATE;
+const ST_DEAD = L.ST_DEAD;
+const ST_FREE = L.ST_FREE;
+const ST_LIVE = L.ST_LIVE;
+const SW = L.SW;
 
 // module-local copy of a shared enum value: see the note in engine.ts
 const SC_TERMINAL = SCOPE.terminal;

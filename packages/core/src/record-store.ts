@@ -1,29 +1,39 @@
 import type { DensePanes } from './dense-panes';
-import {
-  KIND_BITS,
-  KIND_COUNT,
-  KIND_MASK,
-  KMETRICS,
-  KM_START,
-  MAX_REL_TICK,
-  O_CAP,
-  O_CCAP,
-  O_CLEN,
-  O_COFF,
-  O_DENSE,
-  O_LEN,
-  O_LOG,
-  O_STATE,
-  ST_LIVE,
-  SW,
-} from './engine-layout';
+import * as L from './engine-layout';
 import type { PaneClock } from './pane-clock';
 
+// module-local copies of the layout constants (why: engine-layout.ts)
+const KIND_BITS = L.KIND_BITS;
+const KIND_COUNT = L.KIND_COUNT;
+const KIND_MASK = L.KIND_MASK;
+const KMETRICS = L.KMETRICS;
+const KM_START = L.KM_START;
+const MAX_REL_TICK = L.MAX_REL_TICK;
+const O_CAP = L.O_CAP;
+const O_CCAP = L.O_CCAP;
+const O_CLEN = L.O_CLEN;
+const O_COFF = L.O_COFF;
+const O_DENSE = L.O_DENSE;
+const O_LEN = L.O_LEN;
+const O_LOG = L.O_LOG;
+const O_STATE = L.O_STATE;
+const ST_LIVE = L.ST_LIVE;
+const SW = L.SW;
+
 /**
- * The entity slot words (one 64 B slot per entity, SW i32 words, f64 words 0 and 1 lastSeen
- * and lastActive) and what they point into: record logs and declined-card logs in a shared
- * arena of 2^k-word chunks, and dense blocks for entities whose log grew past `promoteAt`.
- * Who a slot belongs to (names, lifecycle, eviction) is Entities' part.
+ * The entity slots and what they point into. Who a slot belongs to (names, lifecycle,
+ * eviction) is Entities' part.
+ * - A slot is 64 bytes in one ArrayBuffer (lastSeen, lastActive as f64; log, dense, card and
+ *   cache words as i32), so touching an entity is one cache line, not one per field.
+ * - An entity starts *sparse*: a log of 4-byte records in a shared arena of 2^k-word chunks,
+ *   one record per contribution: (tick << 6 | kind). A tick is the gcd of the pane sizes (5 s
+ *   by default), so one record serves every window; the kind (42 of them) says which metrics
+ *   it adds (an auth adds auths, its category, and maybe inputErrors/smallAuths/smallDeclines).
+ *   A terminal with 30 events an hour keeps ~30-60 records: 120-240 B instead of the ~9 KB
+ *   that 22 counters x (12+30+30+30) panes would cost.
+ * - A busy entity (its log would pass `promoteAt` records) is promoted to dense panes
+ *   (dense-panes.ts).
+ * - Declined cards (terminal and merchant scopes) are a second log of (tick, 32-bit card hash).
  */
 export class RecordStore {
   private readonly clock: PaneClock;

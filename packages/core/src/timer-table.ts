@@ -1,6 +1,20 @@
 import { TimerFifo, TimerHeap } from './due-queue';
-import { F_FLEET, T_KIND, T_REVERSE, T_SETTLE, TS } from './engine-layout';
+import * as L from './engine-layout';
 import type { Entities } from './entities';
+import type { PaneClock } from './pane-clock';
+import type { RecordStore } from './record-store';
+import type { ScopeFan } from './scope-fan';
+
+// module-local copies of the layout constants (why: engine-layout.ts)
+const K_DUE = L.K_DUE;
+const K_UNREVERSED = L.K_UNREVERSED;
+const K_UNSETTLED = L.K_UNSETTLED;
+const T_KIND = L.T_KIND;
+const T_REVERSED = L.T_REVERSED;
+const T_REVERSE = L.T_REVERSE;
+const T_SETTLE = L.T_SETTLE;
+const T_SETTLED = L.T_SETTLED;
+const TS = L.TS;
 
 /**
  * Pending timers (settlement deadline, reversal grace): an open-addressing table keyed by the
@@ -9,7 +23,10 @@ import type { Entities } from './entities';
  * that is replaced or cancelled bumps its generation so its queued entries are skipped.
  */
 export class TimerTable {
+  private readonly clock: PaneClock;
+  private readonly store: RecordStore;
   private readonly ents: Entities;
+  private readonly fan: ScopeFan;
   tH1: Int32Array;
   tH2: Int32Array;
   tDue: Float64Array;
@@ -29,7 +46,10 @@ export class TimerTable {
   nSettle = 0;
   nReverse = 0;
 
-  constructor(ents: Entities) {
+  constructor(clock: PaneClock, store: RecordStore, ents: Entities, fan: ScopeFan) {
+    this.clock = clock;
+    this.fan = fan;
+    this.store = store;
     this.ents = ents;
     const tcap = 256;
     this.tH1 = new Int32Array(tcap);
@@ -75,17 +95,17 @@ export class TimerTable {
 
   /**
    * Timer i is due at `due` (settlement if `settle`, else reversal) and counts in the fan-out's
-   * slots, each held by a ref until release(). The fleet is left out: it is pinned.
+   * slots, each held by a ref until release().
    */
-  arm(i: number, due: number, settle: boolean, fan: Int32Array): void {
+  arm(i: number, due: number, settle: boolean): void {
     this.tDue[i] = due;
     this.tMeta[i] = settle ? T_SETTLE : T_REVERSE;
     const o = i * TS;
     const ts = this.tSlots;
+    this.fan.toTimer(ts, o);
     const ents = this.ents;
     for (let k = 0; k < TS; k++) {
-      const s = fan[k < F_FLEET ? k : k + 1]!;
-      ts[o + k] = s;
+      const s = ts[o + k]!;
       if (s >= 0) ents.ref(s);
     }
     if (settle) {
@@ -97,12 +117,49 @@ export class TimerTable {
     }
   }
 
-  /** Timer i's slots into the fan-out, with the fleet's slot at F_FLEET. */
-  loadFan(i: number, fan: Int32Array, fleet: number): void {
-    const o = i * TS;
-    const ts = this.tSlots;
-    for (let k = 0; k < TS; k++) fan[k < F_FLEET ? k : k + 1] = ts[o + k]!;
-    fan[F_FLEET] = fleet;
+  /** A succeeded reversal at ts of the txn hashed (lo, hi): its timer, if due later, is void. */
+  markReversed(lo: number, hi: number, ts: number): void {
+    const i = this.find(lo, hi);
+    if (i >= 0 && ts < this.tDue[i]!) this.tMeta[i]! |= T_REVERSED;
+  }
+
+  /** A settlement at ts of the txn hashed (lo, hi): its settlement timer, if due later, is met. */
+  markSettled(lo: number, hi: number, ts: number): void {
+    const i = this.find(lo, hi);
+    if (i >= 0 && (this.tMeta[i]! & T_KIND) === T_SETTLE && ts < this.tDue[i]!) {
+      this.tMeta[i]! |= T_SETTLED;
+    }
+  }
+
+  /** Fires every timer due before the watermark, in due order (as ReferenceEngine does). */
+  fire(wm: number): void {
+    const h = this.dueHeap;
+    while (h.len > 0 && h.due[0]! < wm) {
+      const i = h.idx[0]!;
+      const gen = h.gen[0]!;
+      h.pop();
+      if (this.tGen[i] !== gen) continue; // replaced or cancelled
+      const meta = this.tMeta[i]!;
+      if ((meta & T_KIND) === T_SETTLE) {
+        if (!(meta & T_REVERSED)) {
+          this.contribute(i, K_DUE);
+          if (!(meta & T_SETTLED)) this.contribute(i, K_UNSETTLED);
+        }
+      } else if (!(meta & T_REVERSED)) {
+        this.contribute(i, K_UNREVERSED);
+      }
+      this.release(i);
+      this.drop(i);
+    }
+  }
+
+  /** Timer i's record of `kind` at its due time, to the fleet and every slot it holds. */
+  private contribute(i: number, kind: number): void {
+    const due = this.tDue[i]!;
+    this.clock.setTime(due);
+    const rec = this.store.recordFor(kind);
+    this.fan.fromTimer(this.tSlots, i * TS);
+    this.fan.contributeDue(due, rec, kind);
   }
 
   /** Undoes a live timer's refs and counts (it fired, was replaced or cancelled). */
