@@ -33,6 +33,18 @@ import { LocalTopology, partitionerFor } from '@tillwatch/stream';
 import { createSimulation, type IncidentLabel, type Simulation } from '@tillwatch/simulator';
 
 export const PARTITIONS = 4;
+/** RETENTION that drops nothing */
+export const KEEP_EVERYTHING = [
+  'events_raw',
+  'window_stats',
+  'alerts',
+  'alert_actions',
+  'dead_letters',
+  'notifier_deliveries',
+  'notifier_attempts',
+]
+  .map((t) => `${t}=off`)
+  .join(',');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function env(name: 'KAFKA_BROKERS' | 'CLICKHOUSE_URL'): string {
@@ -487,6 +499,9 @@ export function processorVars(
     PROCESSOR_INSTANCE_ID: opts.instance,
     PROCESSOR_METRICS_PORT: '0',
     LOG_LEVEL: opts.logLevel,
+    // The suites' streams are in March 2026: retention would drop them as soon as a processor
+    // (re)starts. operations.int.test.ts turns it on where it is the subject.
+    RETENTION: KEEP_EVERYTHING,
     ...opts.extra,
   };
 }
