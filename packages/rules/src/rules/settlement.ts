@@ -1,0 +1,107 @@
+import type { RuleId } from '@tillwatch/contracts';
+import { M } from '@tillwatch/core';
+import type { Signal } from '../episodes';
+import { poissonSf } from '../stats';
+import {
+  METRICS,
+  bufs,
+  emit,
+  fleetRate,
+  gone,
+  keyBaseline,
+  markElevated,
+  read,
+  withOpen,
+  type Ctx,
+} from './context';
+import { failuresOf, terminalWhere, windowStart } from './evidence';
+import { parentFor } from './inhibition';
+import { rateRule } from './rate-rule';
+
+/** Money that did not arrive or left twice: missing settlements, timeouts charged unreversed. */
+
+export function noSettlement(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
+  if (!ctx.cfg.rules.no_settlement.scopes.includes(scope)) return;
+  rateRule(
+    ctx,
+    {
+      rule: 'no_settlement',
+      scope,
+      p: ctx.cfg.rules.no_settlement,
+      num: METRICS.unsettled,
+      den: METRICS.settlementDue,
+      metric: 'no_settlement_rate',
+    },
+    keys,
+  );
+}
+
+export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
+  const p = ctx.cfg.rules.failed_but_charged;
+  if (!p.enabled) return;
+  const rule: RuleId = 'failed_but_charged';
+  const w = ctx.win(p.window);
+  const m = bufs[0]!;
+  const prior = fleetRate(ctx, METRICS.charged, METRICS.auths, 0.0002);
+  const cand = withOpen(ctx, rule, 'terminal', keys);
+  for (const key of cand.keys) {
+    if (!read(ctx, 'terminal', key, w, m)) {
+      emit(ctx, gone(rule, 'terminal', key, p.window));
+      continue;
+    }
+    const k = METRICS.charged(m);
+    if (k === 0 && !cand.open.has(key)) continue;
+    const rate = Math.max(
+      prior,
+      keyBaseline(ctx, 'terminal', key, METRICS.charged, METRICS.auths, prior),
+    );
+    const expected = rate * Math.max(1, m[M.auths]!);
+    const pv = poissonSf(k, expected);
+    const fire = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
+    if (k >= 2 && pv < 0.01) markElevated(ctx, 'terminal', key);
+    const clear = k < Math.ceil(p.minCount / 2);
+    const where = terminalWhere(ctx, key);
+    const from = windowStart(ctx, w);
+    const now = ctx.now;
+    const counts = Float64Array.from(m);
+    const sig: Signal = {
+      rule,
+      scope: 'terminal',
+      key,
+      fire,
+      clear,
+      severity: p.severity,
+      window: p.window,
+      metric: 'unreversed_timeouts_and_failed_reversals',
+      value: k,
+      threshold: Math.max(p.minCount, Math.ceil(expected * p.factor)),
+      baseline: expected,
+      count: k,
+      ...where,
+      evidence: () => {
+        const t = ctx.tracker.terminals.get(key);
+        const charged = (t?.charged?.toArray() ?? []).filter((c) => c.ts >= from && c.ts < now);
+        return {
+          auths: counts[M.auths],
+          timeouts: counts[M.timeout],
+          unreversedTimeouts: counts[M.unreversedTimeouts],
+          failedReversals: counts[M.reversalsFailed],
+          pValue: pv,
+          transactions: charged.slice(-20).map((c) => ({
+            txnId: c.txnId,
+            ts: new Date(c.ts).toISOString(),
+            amount: c.amount,
+            why: c.why,
+          })),
+          txnIds: charged.slice(-20).map((c) => c.txnId),
+        };
+      },
+    };
+    if (fire) {
+      sig.parent = parentFor(ctx, rule, 'terminal', key, where, () =>
+        failuresOf(ctx, [key], from, ['timeout']).map((x) => x.f),
+      );
+    }
+    emit(ctx, sig);
+  }
+}

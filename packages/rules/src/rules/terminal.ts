@@ -1,0 +1,204 @@
+import type { RuleId } from '@tillwatch/contracts';
+import { M } from '@tillwatch/core';
+import { round, wilsonLower } from '../stats';
+import type { Signal } from '../episodes';
+import type { TerminalState } from '../tracker';
+import {
+  METRICS,
+  bufs,
+  durationMs,
+  emit,
+  fleetRate,
+  gone,
+  keyBaseline,
+  read,
+  type Ctx,
+} from './context';
+import { terminalWhere } from './evidence';
+import { parentFor } from './inhibition';
+import { rateRule } from './rate-rule';
+
+/** Rules of one terminal: its own faults, network errors, input errors, and its silence. */
+
+export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
+  rateRule(
+    ctx,
+    {
+      rule: 'terminal_fault_spike',
+      scope: 'terminal',
+      p: ctx.cfg.rules.terminal_fault_spike,
+      num: METRICS.terminalFaults,
+      den: METRICS.auths,
+      metric: 'terminal_fault_rate',
+    },
+    keys,
+  );
+}
+
+export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>): void {
+  const p = ctx.cfg.rules.terminal_network_errors;
+  const rb = bufs[1]!;
+  rateRule(
+    ctx,
+    {
+      rule: 'terminal_network_errors',
+      scope: 'terminal',
+      p,
+      num: METRICS.timeouts,
+      den: METRICS.auths,
+      metric: 'timeout_rate',
+      // Only when its region is healthy: the rest of the region's timeouts are not elevated.
+      check: (key, m, _v, w) => {
+        const region = terminalWhere(ctx, key).region;
+        if (region === undefined || !read(ctx, 'region', region, w, rb)) {
+          return { fire: true };
+        }
+        const k = rb[M.timeout]! - m[M.timeout]!;
+        const n = rb[M.auths]! - m[M.auths]!;
+        const prior = fleetRate(ctx, METRICS.timeouts, METRICS.auths);
+        const base = Math.max(
+          prior,
+          keyBaseline(ctx, 'region', region, METRICS.timeouts, METRICS.auths, prior),
+        );
+        const regionLower = wilsonLower(k, n, p.z);
+        const unhealthy = regionLower > Math.max(base * 2, base + p.minExcess / 4);
+        return {
+          fire: !unhealthy,
+          extra: { regionTimeoutRate: round(n > 0 ? k / n : 0), regionAuths: n },
+        };
+      },
+    },
+    keys,
+  );
+}
+
+export function inputErrors(ctx: Ctx, keys: Iterable<string>): void {
+  rateRule(
+    ctx,
+    {
+      rule: 'input_errors',
+      scope: 'terminal',
+      p: ctx.cfg.rules.input_errors,
+      num: METRICS.inputErrors,
+      den: METRICS.auths,
+      metric: 'input_error_rate',
+    },
+    keys,
+  );
+}
+
+/** Sorted lastSeen of every known terminal (for closing-wave checks). */
+export function quietTimes(ctx: Ctx): Float64Array {
+  const xs = new Float64Array(ctx.tracker.terminals.size);
+  let i = 0;
+  for (const t of ctx.tracker.terminals.values()) xs[i++] = t.lastSeen;
+  return xs.sort();
+}
+
+function countBetween(sorted: Float64Array, lo: number, hi: number): number {
+  const lower = (x: number) => {
+    let a = 0;
+    let b = sorted.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (sorted[mid]! < x) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+  return lower(hi + 1e-9) - lower(lo);
+}
+
+/**
+ * terminal_silent: a terminal that normally talks (auths + heartbeats every 5 min) has sent
+ * nothing for minGap and, by its hour-of-day history, should have sent minExpected events by
+ * now. Without a day of history, a terminal is called silent only if it was on (heartbeating)
+ * and its silence is not part of a closing wave: shops closing at 22:00 go quiet together,
+ * a failed terminal goes quiet alone (or while its own shop's other tills keep selling).
+ */
+export function terminalSilent(ctx: Ctx): void {
+  const p = ctx.cfg.rules.terminal_silent;
+  if (!p.enabled) return;
+  const rule: RuleId = 'terminal_silent';
+  const gapMs = durationMs(p.minGap);
+  const quiet = (ctx.quietTimes ??= quietTimes(ctx));
+  // Terminals whose last event lies within 10 min of this one's went quiet with it.
+  const WAVE = 10 * 60_000;
+  // A shop's other tills that spoke after this one's last event + a heartbeat period (5 min
+  // + jitter) are selling: the shop is open, this terminal is not closed for the night.
+  const AFTER = 6 * 60_000;
+  const candidates: TerminalState[] = [];
+  const open = new Set(ctx.episodes.openKeys(rule, 'terminal'));
+  for (const t of ctx.tracker.terminals.values()) {
+    if (ctx.now - t.lastSeen >= gapMs || open.has(t.id)) candidates.push(t);
+  }
+  candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const t of candidates) {
+    const gap = ctx.now - t.lastSeen;
+    if (gap < gapMs) {
+      t.silent = false;
+      emit(ctx, {
+        ...gone(rule, 'terminal', t.id, p.minGap),
+        merchantId: t.merchantId,
+        region: t.region,
+      });
+      continue;
+    }
+    const hist = ctx.tracker.expectedFromProfile(t, t.lastSeen, ctx.now, p.minHistoryDays);
+    let expected: number;
+    let basis: string;
+    let peersActive = 0;
+    for (const id of ctx.tracker.byMerchant.get(t.merchantId) ?? []) {
+      const peer = ctx.tracker.terminals.get(id);
+      // ...and that sold right through: a peer back from its own gap does not count.
+      const through = peer && peer.activeSince <= t.lastSeen + AFTER;
+      if (id !== t.id && peer && through && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
+    }
+    let wave = 0;
+    if (hist !== undefined) {
+      expected = hist;
+      basis = 'hour_of_day_history';
+    } else {
+      // recentRate is events per hour as of lastSeen; 6/h = at least heartbeating.
+      const wasOn = t.recentRate >= 6;
+      wave = countBetween(quiet, t.lastSeen - WAVE, t.lastSeen + WAVE) - 1;
+      const explained = wave >= 2 && peersActive === 0;
+      expected = wasOn && !explained ? (t.recentRate * gap) / 3_600_000 : 0;
+      basis = 'recent_rate';
+    }
+    const fire = expected >= p.minExpected;
+    const open1 = open.has(t.id);
+    if (!fire && !open1) continue;
+    const where = { merchantId: t.merchantId, region: t.region };
+    const now = ctx.now;
+    const sig: Signal = {
+      rule,
+      scope: 'terminal',
+      key: t.id,
+      fire,
+      clear: false,
+      severity: p.severity,
+      window: p.minGap,
+      metric: 'events',
+      value: 0,
+      threshold: p.minExpected,
+      baseline: expected,
+      count: 1,
+      ...where,
+      evidence: () => ({
+        lastSeen: new Date(t.lastSeen).toISOString(),
+        silentMinutes: round((now - t.lastSeen) / 60_000, 1),
+        expectedEvents: round(expected, 1),
+        basis,
+        merchantTerminalsActive: peersActive,
+        quietAtSameTime: Math.max(0, wave),
+        firmware: t.firmware,
+      }),
+    };
+    if (fire) {
+      sig.parent = parentFor(ctx, rule, 'terminal', t.id, where, () => []);
+    }
+    if (fire || open1) t.silent = true;
+    emit(ctx, sig);
+  }
+}
