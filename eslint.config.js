@@ -62,6 +62,7 @@ export default tseslint.config(
       'packages/config/**',
       'deploy/**',
       'test/**',
+      'packages/testkit/**',
       '**/*.test.ts',
       '**/*.bench.ts',
       '**/vitest.config.ts',

@@ -1,13 +1,14 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// vitest wants globalSetup as a file path: resolve @tillwatch/testkit's subpath export to one.
+const resolve = createRequire(import.meta.url).resolve;
 
 // Integration tests against a real broker: KAFKA_BROKERS if set, else one started for this run.
 export default defineConfig({
   test: {
     include: ['src/**/*.int.test.ts'],
-    globalSetup: [
-      fileURLToPath(new URL('../../test/support/global-setup-kafka.ts', import.meta.url)),
-    ],
+    globalSetup: [resolve('@tillwatch/testkit/global-setup-kafka')],
     // One broker on 2 shared cores: files run one after another, with room for group rebalances.
     fileParallelism: false,
     testTimeout: 60_000,

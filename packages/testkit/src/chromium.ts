@@ -1,9 +1,9 @@
 /**
  * Debian's Chromium for the browser tests (never a downloaded one: playwright-core fetches no
- * browser). Used by test/e2e/browser and by services/tillwatch's all-in-one browser test; the
- * latter imports this file by path, as the services' integration configs do with global-setup.ts,
- * so that a product package does not depend on the e2e package and everything that one pulls in.
- * It imports only node built-ins and playwright-core, which both packages declare.
+ * browser). Used by test/e2e/browser and by services/tillwatch's all-in-one browser test, both
+ * through @tillwatch/testkit/chromium: testkit depends on no product or e2e package, so a product
+ * package can take it as a devDependency without pulling in the e2e package's Kafka/processor
+ * graph. This subpath imports only node built-ins and playwright-core.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -79,7 +79,9 @@ export async function launchChromium(
  * builds it first; a bare `vitest` run may not have).
  */
 export function ensureBoardBuilt(): void {
-  const web = join(import.meta.dirname, '../../dashboards/web');
+  // By path in the repository rather than via @tillwatch/web: testkit stays free of product
+  // packages, and the board is only ever built from this checkout.
+  const web = join(import.meta.dirname, '../../../dashboards/web');
   if (!existsSync(join(web, 'dist/index.html')))
     execFileSync('npx', ['vite', 'build'], { cwd: web, stdio: 'inherit' });
 }

@@ -3,8 +3,10 @@
  * variables are already set (the root run via with-services, or a developer's own servers) it
  * starts nothing; otherwise it starts what is missing and stops it after the run.
  *
- *   // vitest.int.config.ts
- *   globalSetup: [fileURLToPath(new URL('../../test/support/global-setup-kafka.ts', import.meta.url))]
+ *   // vitest.int.config.ts: vitest wants a file path, so resolve the package's subpath export
+ *   import { createRequire } from 'node:module';
+ *   const resolve = createRequire(import.meta.url).resolve;
+ *   globalSetup: [resolve('@tillwatch/testkit/global-setup-kafka')]
  *
  * Variables set on process.env here reach the test workers: vitest forks them after
  * globalSetup has run, with this process's environment.

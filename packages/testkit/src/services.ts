@@ -8,8 +8,9 @@
  * local ClickHouse.
  */
 import { execFile } from 'node:child_process';
-import { startClickHouse } from '../../deploy/local/clickhouse/start.mjs';
-import { startKafka } from '../../deploy/local/kafka/start.mjs';
+// By path: deploy/local is scripts in the repository, not a package (it is also run as `node deploy/local/...`).
+import { startClickHouse } from '../../../deploy/local/clickhouse/start.mjs';
+import { startKafka } from '../../../deploy/local/kafka/start.mjs';
 
 export const ENV_KAFKA = 'KAFKA_BROKERS';
 export const ENV_CLICKHOUSE = 'CLICKHOUSE_URL';

@@ -2,8 +2,8 @@
  * Run a command with real Kafka and ClickHouse around it, started once and stopped at the end
  * (also on failure, SIGINT and SIGTERM). The root `npm test` wraps every integration suite in it:
  *
- *   tsx test/support/with-services.ts -- turbo run test:int --concurrency=1
- *   tsx test/support/with-services.ts --only kafka -- npx vitest run ...
+ *   tsx packages/testkit/src/with-services.ts -- turbo run test:int --concurrency=1
+ *   tsx packages/testkit/src/with-services.ts --only kafka -- npx vitest run ...
  *
  * Services come from startServices(): env vars, else Docker (testcontainers), else deploy/local.
  * The command gets KAFKA_BROKERS and CLICKHOUSE_URL in its environment; the per-package

@@ -7,14 +7,14 @@
  * half the processor's measured rate. Prints tables; asserts nothing about time.
  *
  * Kafka and ClickHouse: KAFKA_BROKERS / CLICKHOUSE_URL if set, else started for the run
- * (test/support: Docker if present, else deploy/local).
+ * (@tillwatch/testkit: Docker if present, else deploy/local).
  */
 import { createClient } from '@clickhouse/client';
 import { createKafka } from '@tillwatch/kafka';
 import { createSimulation } from '@tillwatch/simulator';
 import { validateEvent } from '@tillwatch/contracts';
 import { Partitioners } from 'kafkajs';
-import { startServices } from '../../../test/support/services';
+import { startServices } from '@tillwatch/testkit/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';
 

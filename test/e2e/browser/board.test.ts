@@ -7,7 +7,7 @@ import {
   ensureBoardBuilt,
   launchChromium,
   type LaunchedChromium,
-} from '../../support/chromium';
+} from '@tillwatch/testkit/chromium';
 import { KEYS, OUTAGE_REGION, startScenario, terminalsOf, type Scenario } from './scenario';
 
 /**

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// By path, not as @tillwatch/e2e: see test/support/chromium.ts for why.
+// From @tillwatch/testkit, not @tillwatch/e2e: a product package should not depend on the e2e
+// package and its Kafka/processor graph; testkit depends on no product package.
 import {
   chromiumAvailable,
   ensureBoardBuilt,
   launchChromium,
   type LaunchedChromium,
-} from '../../../../test/support/chromium';
+} from '@tillwatch/testkit/chromium';
 import { startAllInOne, type AllInOne } from './start';
 
 /**
