@@ -8,21 +8,17 @@ import {
   type RuleId,
   type TerminalEvent,
 } from '@tillwatch/contracts';
-import * as core from '@tillwatch/core';
 import {
-  FLEET_KEY,
-  M,
-  METRIC_COUNT,
   Outcome,
-  ReferenceEngine,
   SCOPE,
   SCOPE_NAMES,
+  createEngine,
   resolveConfig,
   type EngineConfig,
   type ScopeName,
   type WindowEngine,
 } from '@tillwatch/core';
-import { BaselineStore, HourlyProfile } from './baseline';
+import { BaselineStore } from './baseline';
 import {
   RulesConfigError,
   parseRulesConfig,
@@ -30,6 +26,8 @@ import {
   type RulesConfigInput,
 } from './config';
 import { EpisodeBook, type AlertRecord } from './episodes';
+import { updateBaselines } from './learn';
+import { rateRows, type RatesOptions } from './rates';
 import {
   cardTesting,
   durationMs,
@@ -57,6 +55,8 @@ import { Tracker } from './tracker';
  * the all-in-one), and take the alert transitions tick() returns (also sent to on('alert')).
  */
 
+export type { RatesOptions } from './rates';
+
 export type EngineFactory = (config: Partial<EngineConfig>) => WindowEngine;
 
 export interface MonitorOptions {
@@ -66,16 +66,6 @@ export interface MonitorOptions {
   /** language of probableCauses/actions; both are always in `i18n` */
   lang?: Language;
   silences?: readonly SilenceInput[];
-}
-
-export interface RatesOptions {
-  /** for terminal and merchant: how many rows (worst first); default 20 */
-  top?: number;
-  /** minimum auths in the window for a row to be ranked; default 20 for terminal/merchant */
-  minAuths?: number;
-  sortBy?: 'faultRate' | 'failureRate' | 'reversalRate' | 'noSettlementRate' | 'auths';
-  /** only these keys */
-  keys?: readonly string[];
 }
 
 export interface MonitorStats {
@@ -116,13 +106,9 @@ export interface Monitor {
   stats(): MonitorStats;
 }
 
-/** The fast engine when @tillwatch/core ships one, else the reference engine. */
+/** The engine a monitor runs on unless told otherwise: @tillwatch/core's fast engine. */
 export function defaultEngineFactory(): EngineFactory {
-  const create = (core as Record<string, unknown>).createEngine;
-  if (typeof create === 'function') {
-    return (config) => (create as EngineFactory)(config);
-  }
-  return (config) => new ReferenceEngine(config);
+  return (config) => createEngine(config);
 }
 
 const MINUTE = 60_000;
@@ -257,84 +243,17 @@ class MonitorImpl implements Monitor {
   }
 
   rates(scope: ScopeName, window: string | number, opts: RatesOptions = {}): RateRow[] {
-    const ms = typeof window === 'number' ? window : durationMs(window);
-    const w = this.engine.config.windowsMs.indexOf(ms);
-    if (w < 0) {
-      throw Object.assign(
-        new Error(
-          `window ${windowLabel(ms)} is not kept by the engine (${this.engine.config.windowsMs.map(windowLabel).join(', ')})`,
-        ),
-        { code: 'TW_BAD_WINDOW', retriable: false },
-      );
-    }
-    const ranked = scope === 'terminal' || scope === 'merchant';
-    const top = opts.top ?? (ranked ? 20 : Number.POSITIVE_INFINITY);
-    const minAuths = opts.minAuths ?? (ranked ? 20 : 0);
-    const sortBy = opts.sortBy ?? 'faultRate';
-    const keys = opts.keys ? [...opts.keys] : this.engine.keys(SCOPE[scope]);
-    const pane = this.engine.config.panesMs[w]!;
-    const end = Math.floor(this.engine.watermark / pane) * pane;
-    if (!Number.isFinite(end)) return [];
-    const ts = new Date(end).toISOString();
-    const m = new Float64Array(METRIC_COUNT);
-    const rows: RateRow[] = [];
-    const per = durationMs(this.cfg.baseline.updateEvery);
-    for (const key of keys) {
-      if (!this.engine.read(SCOPE[scope], key, w, m)) continue;
-      const auths = m[M.auths]!;
-      if (auths < minAuths) continue;
-      const byCategory = {} as Record<Category, number>;
-      CATEGORIES.forEach((c, i) => (byCategory[c] = m[M.approved + i]!));
-      const failures = auths - m[M.approved]!;
-      const faults = failures - m[M.cardholder]!;
-      const row: RateRow = {
-        scope,
-        key,
-        window: windowLabel(ms),
-        ts,
-        auths,
-        approved: m[M.approved]!,
-        failures,
-        faults,
-        byCategory,
-        inputErrors: m[M.inputErrors]!,
-        reversals: m[M.reversals]!,
-        unreversedTimeouts: m[M.unreversedTimeouts]!,
-        settlementDue: m[M.settlementDue]!,
-        unsettled: m[M.unsettled]!,
-        heartbeats: m[M.heartbeats]!,
-        failureRate: auths > 0 ? failures / auths : 0,
-        faultRate: auths > 0 ? faults / auths : 0,
-        reversalRate: auths > 0 ? m[M.reversals]! / auths : 0,
-        noSettlementRate: m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0,
-      };
-      if (scope === 'terminal') {
-        const t = this.tracker.terminals.get(key) ?? this.engine.terminalInfo(key);
-        if (t) {
-          row.merchantId = t.merchantId;
-          row.region = t.region;
-        }
-      } else if (scope === 'merchant') {
-        const ids = this.tracker.byMerchant.get(key);
-        const first = ids ? [...ids][0] : undefined;
-        const region = first !== undefined ? this.tracker.terminals.get(first)?.region : undefined;
-        if (region !== undefined) row.region = region;
-      }
-      const b = this.baselines[scope].get(key);
-      if (b && b.weight >= 1) {
-        const perWindow = (b.sums[M.auths]! / b.weight) * (ms / per);
-        if (perWindow > 0) row.volumeRatio = auths / perWindow;
-      }
-      rows.push(row);
-    }
-    if (!ranked && opts.top === undefined) return rows.sort((a, b) => (a.key < b.key ? -1 : 1));
-    rows.sort(
-      (a, b) =>
-        (b[sortBy] as number) - (a[sortBy] as number) ||
-        b.auths - a.auths ||
-        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    return rateRows(
+      {
+        engine: this.engine,
+        tracker: this.tracker,
+        baselines: this.baselines,
+        baselineEvery: this.cfg.baseline.updateEvery,
+      },
+      scope,
+      window,
+      opts,
     );
-    return rows.slice(0, top);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -441,7 +360,11 @@ class MonitorImpl implements Monitor {
       const every = durationMs(this.cfg.baseline.updateEvery);
       const first = !Number.isFinite(this.nextBaseline);
       this.nextBaseline = (Math.floor(now / every) + 1) * every;
-      if (!first) this.updateBaselines(ctx);
+      if (!first) {
+        updateBaselines(ctx, { terminals: this.activeTerminals, merchants: this.activeMerchants });
+        this.activeTerminals = new Set();
+        this.activeMerchants = new Set();
+      }
       this.elevated.clear();
     }
     if (now >= this.nextHousekeeping) {
@@ -457,45 +380,6 @@ class MonitorImpl implements Monitor {
       for (const a of fresh) for (const cb of this.listeners.silenced) cb(a);
     }
     return out;
-  }
-
-  /** One closed window per key into its baseline, unless the key is in or near an episode. */
-  private updateBaselines(ctx: Ctx): void {
-    const w = ctx.win(this.cfg.baseline.updateEvery);
-    const m = new Float64Array(METRIC_COUNT);
-    const now = ctx.now;
-    const learn = (scope: ScopeName, keys: Iterable<string>) => {
-      const store = this.baselines[scope];
-      for (const key of keys) {
-        if (this.elevated.has(`${scope}|${key}`)) continue;
-        if (scope !== 'fleet' && this.episodes.busy(scope as never, key)) continue;
-        if (this.engine.read(SCOPE[scope], key, w, m)) store.add(key, m, now);
-      }
-    };
-    learn('terminal', [...this.activeTerminals].sort());
-    learn('merchant', [...this.activeMerchants].sort());
-    this.activeTerminals = new Set();
-    this.activeMerchants = new Set();
-    learn('firmware', this.engine.keys(SCOPE.firmware));
-    learn('issuer', this.engine.keys(SCOPE.issuer));
-    learn('fleet', [FLEET_KEY]);
-    // Regions: error baselines as above, plus volume and heartbeats by hour of day, unless the
-    // window looks like a collapse (it would teach the collapse as normal).
-    const slot = durationMs(this.cfg.baseline.updateEvery);
-    for (const key of this.engine.keys(SCOPE.region)) {
-      if (!this.engine.read(SCOPE.region, key, w, m)) continue;
-      let vol = this.regionVolume.get(key);
-      if (!vol) {
-        vol = { auths: new HourlyProfile(slot), heartbeats: new HourlyProfile(slot) };
-        this.regionVolume.set(key, vol);
-      }
-      // Not while an outage is open or its condition held this round: the collapse would be
-      // learnt as normal. The first minutes before it fires move the EWMA by 15% at most.
-      if (this.episodes.busy('region', key) || this.elevated.has(`region|${key}`)) continue;
-      vol.auths.add(now, m[M.auths]!);
-      vol.heartbeats.add(now, m[M.heartbeats]!);
-      this.baselines.region.add(key, m, now);
-    }
   }
 }
 

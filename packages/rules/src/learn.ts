@@ -1,0 +1,46 @@
+import { FLEET_KEY, M, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
+import { HourlyProfile } from './baseline';
+import { durationMs, type Ctx } from './rules';
+
+/**
+ * One closed window per key into its baseline, unless the key is in or near an episode.
+ * Terminals and merchants learn only if they were active since the last update (`active`).
+ */
+export function updateBaselines(
+  ctx: Ctx,
+  active: { terminals: ReadonlySet<string>; merchants: ReadonlySet<string> },
+): void {
+  const w = ctx.win(ctx.cfg.baseline.updateEvery);
+  const m = new Float64Array(METRIC_COUNT);
+  const now = ctx.now;
+  const learn = (scope: ScopeName, keys: Iterable<string>) => {
+    const store = ctx.baselines[scope];
+    for (const key of keys) {
+      if (ctx.elevated.has(`${scope}|${key}`)) continue;
+      if (scope !== 'fleet' && ctx.episodes.busy(scope as never, key)) continue;
+      if (ctx.engine.read(SCOPE[scope], key, w, m)) store.add(key, m, now);
+    }
+  };
+  learn('terminal', [...active.terminals].sort());
+  learn('merchant', [...active.merchants].sort());
+  learn('firmware', ctx.engine.keys(SCOPE.firmware));
+  learn('issuer', ctx.engine.keys(SCOPE.issuer));
+  learn('fleet', [FLEET_KEY]);
+  // Regions: error baselines as above, plus volume and heartbeats by hour of day, unless the
+  // window looks like a collapse (it would teach the collapse as normal).
+  const slot = durationMs(ctx.cfg.baseline.updateEvery);
+  for (const key of ctx.engine.keys(SCOPE.region)) {
+    if (!ctx.engine.read(SCOPE.region, key, w, m)) continue;
+    let vol = ctx.regionVolume.get(key);
+    if (!vol) {
+      vol = { auths: new HourlyProfile(slot), heartbeats: new HourlyProfile(slot) };
+      ctx.regionVolume.set(key, vol);
+    }
+    // Not while an outage is open or its condition held this round: the collapse would be
+    // learnt as normal. The first minutes before it fires move the EWMA by 15% at most.
+    if (ctx.episodes.busy('region', key) || ctx.elevated.has(`region|${key}`)) continue;
+    vol.auths.add(now, m[M.auths]!);
+    vol.heartbeats.add(now, m[M.heartbeats]!);
+    ctx.baselines.region.add(key, m, now);
+  }
+}
