@@ -2,22 +2,28 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import {
-  ApiError,
-  LANGUAGES,
-  RULE_IDS,
-  SEVERITIES,
-  badRequest,
-  conflict,
-  errorResponse,
-  forbidden,
-  invalidField,
-  unauthorized,
-} from '@tillwatch/contracts';
+import { badRequest, conflict, errorResponse, invalidField } from '@tillwatch/contracts';
 import { checkUrl, type GuardOptions } from './address-guard';
-import { generateSecret, isValidSecret } from './signing';
+import { generateSecret } from './signing';
 import type { DeliveryQueue, SubscriptionStore } from './store';
-import type { Delivery, DeliveryAttempt, Principal, Subscription } from './types';
+import type { Delivery, Principal, Subscription } from './types';
+import { access, noSuch, ownOnly, type Scope } from './route-access';
+import {
+  DOCS,
+  MAX_REPLAY,
+  createBody,
+  deliveriesQuery,
+  doc,
+  idParams,
+  listSubsQuery,
+  patchBody,
+  replayBody,
+  rotateBody,
+  type Parts,
+} from './route-schemas';
+import { deliveryView, requeued, subscriptionView } from './route-views';
+
+export { deliveryView, requeued, subscriptionView } from './route-views';
 
 export interface WebhookRoutesOptions {
   /** Subscriptions and the delivery log (one object in practice: a WebhookStore). */
@@ -36,194 +42,6 @@ export interface WebhookRoutesOptions {
   openapiSecurity?: Record<string, string[]>[];
   now?: () => number;
 }
-
-const ID = /^[A-Za-z0-9_.:-]{1,32}$/;
-const merchantIdSchema = z.string().regex(ID, '1..32 chars of [A-Za-z0-9_.:-]');
-const urlSchema = z.string().min(1).max(2048);
-const rulesSchema = z.array(z.enum(RULE_IDS)).max(RULE_IDS.length);
-const severitiesSchema = z.array(z.enum(SEVERITIES)).max(SEVERITIES.length);
-
-const createBody = z.strictObject({
-  merchantId: merchantIdSchema.optional(),
-  url: urlSchema,
-  description: z.string().max(200).optional(),
-  rules: rulesSchema.default([]),
-  severities: severitiesSchema.default([]),
-  language: z.enum(LANGUAGES).default('en'),
-  enabled: z.boolean().default(true),
-  /** Bring your own `whsec_` secret (e.g. moving from another sender); else one is generated. */
-  secret: z.string().refine(isValidSecret, 'whsec_ + base64 of 24..64 bytes').optional(),
-});
-const patchBody = z.strictObject({
-  url: urlSchema.optional(),
-  description: z.string().max(200).optional(),
-  rules: rulesSchema.optional(),
-  severities: severitiesSchema.optional(),
-  language: z.enum(LANGUAGES).optional(),
-  enabled: z.boolean().optional(),
-});
-const rotateBody = z
-  .strictObject({
-    /** How long the old secret keeps signing beside the new one. Default 24 h, at most 7 d. */
-    overlapSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 86_400)
-      .default(86_400),
-  })
-  .default({ overlapSeconds: 86_400 });
-const listSubsQuery = z.strictObject({ merchantId: merchantIdSchema.optional() });
-const idParams = z.strictObject({ id: z.string().min(1).max(64) });
-const isoTime = z.iso.datetime({ offset: true });
-const deliveriesQuery = z.strictObject({
-  merchantId: merchantIdSchema.optional(),
-  subscriptionId: z.string().max(64).optional(),
-  status: z.enum(['pending', 'delivered', 'dead', 'cancelled']).optional(),
-  since: isoTime.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
-const replayBody = z.strictObject({
-  since: isoTime,
-  merchantId: merchantIdSchema.optional(),
-  subscriptionId: z.string().max(64).optional(),
-  /** Which finished deliveries to send again; default dead ones. */
-  status: z.enum(['delivered', 'dead', 'cancelled']).default('dead'),
-});
-
-/** One replay request re-queues at most this many: a bigger backlog is replayed in slices. */
-const MAX_REPLAY = 10_000;
-
-type Scope = { merchantId?: string };
-
-/** What the caller may see: all merchants (admin) or one; throws 401/403 otherwise. */
-function access(principal: Principal | null | undefined): Scope {
-  if (!principal) throw unauthorized('authentication required');
-  if (principal.role === 'admin') return {};
-  if (principal.role === 'merchant' && principal.merchantId) {
-    return { merchantId: principal.merchantId };
-  }
-  throw forbidden('webhook subscriptions are managed by merchants (their own) and admins');
-}
-
-/** A merchant naming another merchant in a filter or body. */
-function ownOnly(scope: Scope, merchantId: string | undefined, message: string): void {
-  if (scope.merchantId && merchantId && merchantId !== scope.merchantId) throw forbidden(message);
-}
-
-/** 404 the same way for what does not exist and for what is another merchant's. */
-const noSuch = (what: string, id: string) => new ApiError(404, 'not_found', `no ${what} ${id}`);
-
-export function subscriptionView(s: Subscription) {
-  return {
-    id: s.id,
-    merchantId: s.merchantId,
-    url: s.url,
-    description: s.description ?? null,
-    rules: s.rules,
-    severities: s.severities,
-    language: s.language,
-    enabled: s.enabled,
-    disabledReason: s.disabledReason ?? null,
-    createdAt: s.createdAt,
-    updatedAt: s.updatedAt,
-  };
-}
-
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-
-export function deliveryView(d: Delivery, attempts: DeliveryAttempt[]) {
-  return {
-    id: d.id,
-    webhookId: d.webhookId,
-    subscriptionId: d.subscriptionId,
-    merchantId: d.merchantId,
-    kind: d.kind,
-    alertId: d.alertId ?? null,
-    alertStatus: d.alertStatus ?? null,
-    status: d.status,
-    attempts: d.totalAttempts,
-    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
-    lastStatusCode: d.lastStatusCode ?? null,
-    lastError: d.lastError ?? null,
-    createdAt: iso(d.createdAt),
-    updatedAt: iso(d.updatedAt),
-    attemptLog: attempts.map((a) => ({
-      attempt: a.attempt,
-      scheduledAt: iso(a.scheduledAt),
-      startedAt: iso(a.startedAt),
-      statusCode: a.statusCode ?? null,
-      latencyMs: a.latencyMs,
-      error: a.error ?? null,
-      outcome: a.outcome,
-      nextAttemptAt: iso(a.nextAttemptAt),
-      retryAfterMs: a.retryAfterMs ?? null,
-    })),
-  };
-}
-
-/** A delivery sent again from its first scheduled attempt, same webhook-id and body. */
-export function requeued(d: Delivery, now: number): Delivery {
-  return {
-    ...d,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    updatedAt: now,
-  };
-}
-
-/** zod → JSON Schema (OpenAPI 3.0) for /docs; validation itself stays with zod. */
-function doc(s: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(s, {
-    target: 'openapi-3.0',
-    io: 'input',
-    unrepresentable: 'any',
-  }) as Record<string, unknown>;
-}
-
-type Parts = { querystring?: z.ZodType; params?: z.ZodType; body?: z.ZodType };
-
-/**
- * Every route's summary and zod schemas, keyed by method and path inside the plugin: they are
- * documented (OpenAPI) and enforced (the route's validator) from this one definition.
- */
-const DOCS: Record<string, { summary: string } & Parts> = {
-  'GET /webhooks/subscriptions': {
-    summary: 'List webhook subscriptions',
-    querystring: listSubsQuery,
-  },
-  'POST /webhooks/subscriptions': {
-    summary: 'Create a subscription (returns its secret)',
-    body: createBody,
-  },
-  'GET /webhooks/subscriptions/:id': { summary: 'One subscription', params: idParams },
-  'GET /webhooks/subscriptions/:id/secret': {
-    summary: 'Its unexpired signing secrets',
-    params: idParams,
-  },
-  'PATCH /webhooks/subscriptions/:id': {
-    summary: 'Change a subscription',
-    params: idParams,
-    body: patchBody,
-  },
-  'DELETE /webhooks/subscriptions/:id': { summary: 'Delete a subscription', params: idParams },
-  'POST /webhooks/subscriptions/:id/rotate-secret': {
-    summary: 'New secret; the old one keeps signing during the overlap',
-    params: idParams,
-    body: rotateBody,
-  },
-  'GET /webhooks/deliveries': {
-    summary: 'Deliveries with their attempt log',
-    querystring: deliveriesQuery,
-  },
-  'GET /webhooks/deliveries/:id': {
-    summary: 'One delivery with its attempt log',
-    params: idParams,
-  },
-  'POST /webhooks/deliveries/:id/replay': { summary: 'Send one delivery again', params: idParams },
-  'POST /webhooks/replay': { summary: 'Send again everything since a time', body: replayBody },
-};
 
 const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store } = opts;
