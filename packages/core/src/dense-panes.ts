@@ -2,7 +2,7 @@ import * as L from './engine-layout';
 import type { PaneClock } from './pane-clock';
 import { METRIC_COUNT } from './types';
 
-// module-local copies of the layout constants (why: engine-layout.ts)
+// Module-local copies of the layout constants (why: engine-layout.ts).
 const KMETRICS = L.KMETRICS;
 const KM_START = L.KM_START;
 

@@ -2,10 +2,10 @@
  * Shared layout of the engine's typed arrays: record kinds, entity slot words, timer flags and
  * the scope fan-out order. Data tables only; the modules that walk them hold the logic.
  *
- * Hot modules copy what they use into module-local consts (`const SW = L.SW`) rather than
- * using the imports directly: an imported binding is a load from the exporting module's cell
- * at every use (a getter call once a bundler emits CommonJS), where a local const can be
- * folded into the optimised code like a literal.
+ * Hot modules copy what they use (and the shared enums of types.ts) into module-local consts,
+ * `const SW = L.SW`, rather than using the imports directly: an imported binding is a load
+ * from the exporting module's cell at every use (a getter call once a bundler emits
+ * CommonJS), where a local const can be folded into the optimised code like a literal.
  */
 import { CAT, M } from './types';
 

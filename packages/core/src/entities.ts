@@ -2,7 +2,7 @@ import * as L from './engine-layout';
 import type { RecordStore } from './record-store';
 import { SCOPE, SCOPE_COUNT, type ScopeIndex } from './types';
 
-// module-local copies of the layout constants (why: engine-layout.ts)
+// Module-local copies of the layout constants and shared enums (why: engine-layout.ts).
 const O_CAP = L.O_CAP;
 const O_CCAP = L.O_CCAP;
 const O_CLEN = L.O_CLEN;
@@ -19,8 +19,6 @@ const ST_DEAD = L.ST_DEAD;
 const ST_FREE = L.ST_FREE;
 const ST_LIVE = L.ST_LIVE;
 const SW = L.SW;
-
-// module-local copy of a shared enum value: see the note in engine.ts
 const SC_TERMINAL = SCOPE.terminal;
 
 /**

@@ -1,7 +1,7 @@
 import * as L from './engine-layout';
 import { CAT, type EngineConfig, type EngineEvent } from './types';
 
-// module-local copies of the layout constants (why: engine-layout.ts)
+// Module-local copies of the layout constants and shared enums (why: engine-layout.ts).
 const K_AUTH = L.K_AUTH;
 const K_REV = L.K_REV;
 const CAT_OTHER = CAT.other;

@@ -5,8 +5,8 @@ import { METRIC_COUNT, type EngineConfig } from './types';
 /**
  * Pane geometry derived from the config, and the engine's position in it: the newest pane
  * per window (the head of every dense ring), the panes of the time being applied, and the
- * base that record ticks are stored relative to. Time only moves forward through setTime()
- * (an event or a firing timer) and advanceTick() (the watermark).
+ * base that record ticks are stored relative to. The heads only move forward: to an event's
+ * or a firing timer's pane in setTime(), to the watermark's in advanceTick().
  */
 export class PaneClock {
   readonly nW: number;

@@ -2,7 +2,7 @@ import type { DensePanes } from './dense-panes';
 import * as L from './engine-layout';
 import type { PaneClock } from './pane-clock';
 
-// module-local copies of the layout constants (why: engine-layout.ts)
+// Module-local copies of the layout constants (why: engine-layout.ts).
 const KIND_BITS = L.KIND_BITS;
 const KIND_COUNT = L.KIND_COUNT;
 const KIND_MASK = L.KIND_MASK;

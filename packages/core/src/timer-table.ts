@@ -5,7 +5,7 @@ import type { PaneClock } from './pane-clock';
 import type { RecordStore } from './record-store';
 import type { ScopeFan } from './scope-fan';
 
-// module-local copies of the layout constants (why: engine-layout.ts)
+// Module-local copies of the layout constants (why: engine-layout.ts).
 const K_DUE = L.K_DUE;
 const K_UNREVERSED = L.K_UNREVERSED;
 const K_UNSETTLED = L.K_UNSETTLED;
