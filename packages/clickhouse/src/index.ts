@@ -9,6 +9,7 @@ export {
 export { TwClickHouseError, isRetriableClickHouseError } from './errors';
 export { sql, ident, raw, join, inList, SqlFragment, type SqlValue } from './sql';
 export { TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
+export { WINDOW_STATS_COUNTERS, WINDOW_STATS_COLUMNS } from './window-stats';
 export { migrate, type MigrateResult } from './migrate';
 export {
   eventToRow,

@@ -10,6 +10,13 @@ import {
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { toClickHouseDateTime } from './migrate';
+import {
+  WINDOW_STATS_COLUMNS,
+  WINDOW_STATS_COUNTER_COLUMNS,
+  WINDOW_STATS_RATES,
+  type WindowStatsCounter,
+  type WindowStatsRate,
+} from './window-stats';
 
 /**
  * Domain objects <-> table rows. Writers take domain objects (already validated by zod at the
@@ -98,10 +105,65 @@ export function rowToEvent(r: EventRow): StoredEvent {
 
 // ---- window stats -----------------------------------------------------------------------
 
-export function rateToRow(r: RateRow, version = Date.now()) {
+type Category = (typeof CATEGORIES)[number];
+type SnakeToCamel<S extends string> = S extends `${infer H}_${infer T}`
+  ? `${H}${Capitalize<SnakeToCamel<T>>}`
+  : S;
+type NumericRateField = {
+  [K in keyof RateRow]-?: RateRow[K] extends number ? K : never;
+}[keyof RateRow];
+type NumericColumn = WindowStatsCounter | WindowStatsRate;
+
+/**
+ * Where a counter or rate column lives in a RateRow: cat_<category> is byCategory's entry, every
+ * other column the field of its camelCase name (input_errors: inputErrors). The column lists
+ * are window-stats.ts'; this rule maps them, and the check below fails the build when a column
+ * has no such field.
+ */
+type PlaceOf<C extends string> = C extends `cat_${infer K}`
+  ? K extends Category
+    ? K
+    : never
+  : SnakeToCamel<C>;
+const everyColumnHasAField: [
+  Exclude<PlaceOf<Exclude<NumericColumn, `cat_${string}`>>, NumericRateField>,
+] extends [never]
+  ? true
+  : false = true;
+void everyColumnHasAField;
+
+type Place = { category: Category } | { field: NumericRateField };
+const NUMERIC_PLACES: readonly (readonly [NumericColumn, Place])[] = [
+  ...WINDOW_STATS_COUNTER_COLUMNS,
+  ...WINDOW_STATS_RATES,
+].map((column) => {
+  if (column.startsWith('cat_')) {
+    const category = column.slice(4) as Category;
+    if (!CATEGORIES.includes(category))
+      throw new Error(`window_stats column ${column}: no category ${category}`);
+    return [column, { category }] as const;
+  }
+  const field = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return [column, { field: field as NumericRateField }] as const;
+});
+
+/** A window_stats row as JSONEachRow carries it; columns as window-stats.ts lists them. */
+export type RateTableRow = {
+  scope: string;
+  key: string;
+  window: string;
+  ts: string;
+  ts_ms: number;
+  merchant_id: string;
+  region: string;
+} & Record<NumericColumn, number> & {
+    volume_ratio: number | null;
+    version: number;
+  };
+
+export function rateToRow(r: RateRow, version = Date.now()): RateTableRow {
   const ts = Date.parse(r.ts);
-  const cat = (c: (typeof CATEGORIES)[number]) => r.byCategory[c] ?? 0;
-  return {
+  const row: Record<string, unknown> = {
     scope: r.scope,
     key: r.key,
     window: r.window,
@@ -109,64 +171,29 @@ export function rateToRow(r: RateRow, version = Date.now()) {
     ts_ms: ts,
     merchant_id: r.merchantId ?? '',
     region: r.region ?? '',
-    auths: r.auths,
-    approved: r.approved,
-    failures: r.failures,
-    faults: r.faults,
-    cat_approved: cat('approved'),
-    cat_cardholder: cat('cardholder'),
-    cat_issuer: cat('issuer'),
-    cat_terminal: cat('terminal'),
-    cat_security: cat('security'),
-    cat_timeout: cat('timeout'),
-    cat_other: cat('other'),
-    input_errors: r.inputErrors,
-    reversals: r.reversals,
-    unreversed_timeouts: r.unreversedTimeouts,
-    settlement_due: r.settlementDue,
-    unsettled: r.unsettled,
-    heartbeats: r.heartbeats,
-    failure_rate: r.failureRate,
-    fault_rate: r.faultRate,
-    reversal_rate: r.reversalRate,
-    no_settlement_rate: r.noSettlementRate,
-    volume_ratio: r.volumeRatio ?? null,
-    version,
   };
+  for (const [column, place] of NUMERIC_PLACES)
+    row[column] = 'category' in place ? (r.byCategory[place.category] ?? 0) : r[place.field];
+  row['volume_ratio'] = r.volumeRatio ?? null;
+  row['version'] = version;
+  return row as RateTableRow;
 }
-export type RateTableRow = ReturnType<typeof rateToRow>;
 
 export function rowToRate(r: RateTableRow): RateRow {
   const n = (v: unknown) => Number(v);
-  const out: RateRow = {
+  const out = {
     scope: r.scope,
     key: r.key,
     window: r.window,
     ts: new Date(n(r.ts_ms)).toISOString(),
-    auths: n(r.auths),
-    approved: n(r.approved),
-    failures: n(r.failures),
-    faults: n(r.faults),
-    byCategory: {
-      approved: n(r.cat_approved),
-      cardholder: n(r.cat_cardholder),
-      issuer: n(r.cat_issuer),
-      terminal: n(r.cat_terminal),
-      security: n(r.cat_security),
-      timeout: n(r.cat_timeout),
-      other: n(r.cat_other),
-    },
-    inputErrors: n(r.input_errors),
-    reversals: n(r.reversals),
-    unreversedTimeouts: n(r.unreversed_timeouts),
-    settlementDue: n(r.settlement_due),
-    unsettled: n(r.unsettled),
-    heartbeats: n(r.heartbeats),
-    failureRate: n(r.failure_rate),
-    faultRate: n(r.fault_rate),
-    reversalRate: n(r.reversal_rate),
-    noSettlementRate: n(r.no_settlement_rate),
-  };
+  } as RateRow;
+  // Fields in column order, byCategory where the first category column is: the JSON the
+  // gateway serves keeps one field order.
+  for (const [column, place] of NUMERIC_PLACES) {
+    if ('category' in place)
+      (out.byCategory ??= {} as RateRow['byCategory'])[place.category] = n(r[column]);
+    else out[place.field] = n(r[column]);
+  }
   if (r.merchant_id) out.merchantId = r.merchant_id;
   if (r.region) out.region = r.region;
   if (r.volume_ratio !== null && r.volume_ratio !== undefined) out.volumeRatio = n(r.volume_ratio);
@@ -174,28 +201,8 @@ export function rowToRate(r: RateTableRow): RateRow {
 }
 
 /** Columns of window_stats in table order, for SELECT lists and argMax. */
-export const RATE_COLUMNS = Object.keys(
-  rateToRow({
-    scope: 'fleet',
-    key: '',
-    window: '1m',
-    ts: new Date(0).toISOString(),
-    auths: 0,
-    approved: 0,
-    failures: 0,
-    faults: 0,
-    byCategory: {},
-    inputErrors: 0,
-    reversals: 0,
-    unreversedTimeouts: 0,
-    settlementDue: 0,
-    unsettled: 0,
-    heartbeats: 0,
-    failureRate: 0,
-    faultRate: 0,
-    reversalRate: 0,
-    noSettlementRate: 0,
-  } as RateRow),
+export const RATE_COLUMNS = WINDOW_STATS_COLUMNS.map(
+  ([column]) => column,
 ) as (keyof RateTableRow)[];
 
 // ---- alerts -----------------------------------------------------------------------------

@@ -17,6 +17,8 @@
  * so a crash between a statement and its bookkeeping row is repaired by running it again.
  */
 
+import { WINDOW_STATS_COLUMNS } from './window-stats';
+
 export const TABLES = {
   migrations: 'schema_migrations',
   events: 'events_raw',
@@ -88,37 +90,10 @@ export const MIGRATIONS: readonly Migration[] = [
       PARTITION BY toYYYYMMDD(ts)
       ORDER BY (terminal_id, ts, event_id)`,
       // One RateRow per scope/key/window/pane end. Categories as columns: 18.16 has no Map.
+      // The column list comes from window-stats.ts (the one definition the writers share);
+      // schema.test.ts holds this statement to its original text, byte for byte.
       `CREATE TABLE IF NOT EXISTS ${TABLES.rates} (
-        scope String,
-        key String,
-        window String,
-        ts DateTime('UTC'),
-        ts_ms UInt64,
-        merchant_id String,
-        region String,
-        auths UInt32,
-        approved UInt32,
-        failures UInt32,
-        faults UInt32,
-        cat_approved UInt32,
-        cat_cardholder UInt32,
-        cat_issuer UInt32,
-        cat_terminal UInt32,
-        cat_security UInt32,
-        cat_timeout UInt32,
-        cat_other UInt32,
-        input_errors UInt32,
-        reversals UInt32,
-        unreversed_timeouts UInt32,
-        settlement_due UInt32,
-        unsettled UInt32,
-        heartbeats UInt32,
-        failure_rate Float64,
-        fault_rate Float64,
-        reversal_rate Float64,
-        no_settlement_rate Float64,
-        volume_ratio Nullable(Float64),
-        version UInt64
+${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join(',\n')}
       ) ENGINE = ReplacingMergeTree(version)
       PARTITION BY toYYYYMMDD(ts)
       ORDER BY (scope, window, key, ts_ms)`,

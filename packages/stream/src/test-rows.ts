@@ -1,26 +1,17 @@
+import { WINDOW_STATS_COUNTERS } from '@tillwatch/clickhouse';
 import { M } from '@tillwatch/core';
 import type { StatRow } from './types';
 
 /**
  * Counters of a stats row in window_stats' column order after auths, approved, failures and
- * faults (the processor's STAT_COUNTERS from cat_approved on): tests of the stages compare
- * rows as text lines of these figures, as the processor's statLine writes them.
+ * faults: the core metrics of @tillwatch/clickhouse's WINDOW_STATS_COUNTERS from cat_approved on
+ * (the processor's STAT_COUNTERS). Tests of the stages compare rows as text lines of these
+ * figures, as the processor's statLine writes them. The table's package is a devDependency
+ * only: this helper is test code, and the stream itself does no I/O.
  */
-export const ROW_COUNTERS: readonly number[] = [
-  M.approved,
-  M.cardholder,
-  M.approved + 2,
-  M.approved + 3,
-  M.approved + 4,
-  M.approved + 5,
-  M.approved + 6,
-  M.inputErrors,
-  M.reversals,
-  M.unreversedTimeouts,
-  M.settlementDue,
-  M.unsettled,
-  M.heartbeats,
-];
+export const ROW_COUNTERS: readonly number[] = WINDOW_STATS_COUNTERS.slice(2).map(
+  ([, metric]) => metric,
+);
 
 /** scope, key, window, end (s), end (ms), merchant, region, auths, approved, failures, faults, counters */
 export function rowText(

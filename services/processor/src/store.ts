@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import {
   TABLES,
   TwClickHouseError,
+  WINDOW_STATS_COLUMNS,
+  WINDOW_STATS_COUNTERS,
   alertToRow,
   createClickHouse,
   deadLetterToRow,
@@ -33,25 +35,14 @@ import type { Alert } from '@tillwatch/contracts';
  * row mappers.
  */
 
-/** window_stats counters the processor writes, and the engine metric (core M index) of each. */
-export const STAT_COUNTERS: readonly (readonly [column: string, metric: number])[] = [
-  ['auths', 0],
-  ['approved', 1],
-  // failures, faults: derived (auths - approved, failures - cardholder)
-  ['cat_approved', 1],
-  ['cat_cardholder', 2],
-  ['cat_issuer', 3],
-  ['cat_terminal', 4],
-  ['cat_security', 5],
-  ['cat_timeout', 6],
-  ['cat_other', 7],
-  ['input_errors', 8],
-  ['reversals', 9],
-  ['unreversed_timeouts', 16],
-  ['settlement_due', 17],
-  ['unsettled', 18],
-  ['heartbeats', 19],
-];
+/**
+ * window_stats counters the processor writes, and the engine metric (core M index) of each:
+ * @tillwatch/clickhouse's WINDOW_STATS_COUNTERS, the table owner's one list. auths and approved
+ * first; failures and faults are derived (auths - approved, failures - cardholder) and written
+ * between those two and the rest (statLine, writeStat).
+ */
+export const STAT_COUNTERS: readonly (readonly [column: string, metric: number])[] =
+  WINDOW_STATS_COUNTERS;
 
 /**
  * Encoded rows of one table, as the Buffers a batch wrote them into (ByteRows): they go to the
@@ -63,27 +54,8 @@ export interface RowChunks {
   count: number;
 }
 
-/** window_stats columns in the order writeStat encodes them (RowBinary). */
-export const STATS_COLUMNS: readonly string[] = [
-  'scope',
-  'key',
-  'window',
-  'ts',
-  'ts_ms',
-  'merchant_id',
-  'region',
-  'auths',
-  'approved',
-  'failures',
-  'faults',
-  ...STAT_COUNTERS.slice(2).map(([column]) => column),
-  'failure_rate',
-  'fault_rate',
-  'reversal_rate',
-  'no_settlement_rate',
-  'volume_ratio',
-  'version',
-];
+/** window_stats columns in the order writeStat encodes them (RowBinary): the table's order. */
+export const STATS_COLUMNS: readonly string[] = WINDOW_STATS_COLUMNS.map(([column]) => column);
 
 export interface Rows {
   /** events_raw rows, TabSeparated in the table's column order (writeEvent) */
