@@ -1,48 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import {
-  TABLES,
-  alertToRow,
-  insertAlertActions,
-  queryAlertActions,
-  queryAlertActionsFor,
-  queryAlertTimelines,
-  queryAlertTransitions,
-  queryAlerts,
-  deleteSilences,
-  listSilences as chListSilences,
-  upsertSilences,
-  type AlertAction,
-  type AlertTimelineRow,
-  type ClickHouse,
-} from '@tillwatch/clickhouse';
+import type { ClickHouse } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
-import type { Alert, RateRow } from '@tillwatch/contracts';
+import type { RateRow } from '@tillwatch/contracts';
+import { ClickHouseAlerts } from './clickhouse-alerts';
 import { ClickHouseReads } from './clickhouse-reads';
-import {
-  actionFromInput,
-  applySilences,
-  buildRecord,
-  DEFAULT_MAX_AUDIT,
-  newestFirst,
-  parseAlert,
-  recordAction,
-  type LedgerAction,
-} from './ledger';
-import {
-  type AlertActionInput,
-  type AlertFilter,
-  type AlertRecord,
-  type DrillDown,
-  type GatewayStore,
-  type MerchantBound,
-  type RatesQuery,
-  type RawEventsQuery,
-  type SeriesPoint,
-  type SeriesQuery,
-  type Silence,
-  type SilenceInput,
-  type StoreEvent,
-  type TopQuery,
+import { ClickHouseSilences } from './clickhouse-silences';
+import { DEFAULT_MAX_AUDIT } from './ledger';
+import type {
+  AlertActionInput,
+  AlertFilter,
+  AlertRecord,
+  DrillDown,
+  GatewayStore,
+  MerchantBound,
+  RatesQuery,
+  RawEventsQuery,
+  SeriesPoint,
+  SeriesQuery,
+  Silence,
+  SilenceInput,
+  StoreEvent,
+  TopQuery,
 } from './store';
 
 export interface ClickHouseStoreOptions {
@@ -90,12 +67,9 @@ export class ClickHouseStore implements GatewayStore {
   private readonly log: Logger | undefined;
   private readonly now: () => number;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
-  private readonly silenceListeners = new Set<(s: readonly Silence[]) => void>();
-  private silences: Silence[] = [];
-  private silencesKey = '';
   private readonly reads: ClickHouseReads;
-  private silenceVersion = 0;
-  private alertsIngested = 0;
+  private readonly silences: ClickHouseSilences;
+  private readonly alerts: ClickHouseAlerts;
   private rowsEmitted = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -117,25 +91,34 @@ export class ClickHouseStore implements GatewayStore {
       maxAuditPerAlert: opts.maxAuditPerAlert ?? DEFAULT_MAX_AUDIT,
     };
     this.reads = new ClickHouseReads(this.ch, this.o, this.now);
+    this.silences = new ClickHouseSilences(this.ch, this.now);
+    this.alerts = new ClickHouseAlerts({
+      ch: this.ch,
+      silences: this.silences,
+      maxAuditPerAlert: this.o.maxAuditPerAlert,
+      emit: (e) => this.emit(e),
+      logger: this.log,
+      now: this.now,
+    });
   }
 
   /** Loads the silences and starts the pollers. */
   static async open(opts: ClickHouseStoreOptions): Promise<ClickHouseStore> {
     const s = new ClickHouseStore(opts);
-    await s.refreshSilences();
+    await s.silences.refresh();
     if (s.o.ratesPollMs > 0) s.schedulePoll();
     if (s.o.silencesRefreshMs > 0) {
       s.silenceTimer = setInterval(() => {
-        s.refreshSilences().catch((err: unknown) =>
-          s.log?.warn({ err }, 'silences refresh failed'),
-        );
+        s.silences
+          .refresh()
+          .catch((err: unknown) => s.log?.warn({ err }, 'silences refresh failed'));
       }, s.o.silencesRefreshMs);
       s.silenceTimer.unref();
     }
     return s;
   }
 
-  // ---- rates and raw events: no ledger in them (clickhouse-reads.ts) ------------------------
+  // ---- rates and raw events: no ledger in them (clickhouse-reads.ts) -----------------------
 
   currentRates(q: RatesQuery): Promise<RateRow[]> {
     return this.reads.currentRates(q);
@@ -157,119 +140,48 @@ export class ClickHouseStore implements GatewayStore {
     return this.reads.rawEvents(q);
   }
 
-  // ---- alerts ------------------------------------------------------------------------------
+  // ---- alerts (clickhouse-alerts.ts) -------------------------------------------------------
 
-  async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
-    const alerts = await queryAlerts(this.ch, {
-      ...(f.status ? { status: f.status } : {}),
-      ...(f.rule ? { rule: f.rule } : {}),
-      ...(f.scope ? { scope: f.scope } : {}),
-      ...(f.severity ? { severity: f.severity } : {}),
-      ...(f.merchantId !== undefined ? { merchantId: f.merchantId } : {}),
-      ...(f.region !== undefined ? { region: f.region } : {}),
-      ...(f.key !== undefined ? { key: f.key } : {}),
-      ...(f.since !== undefined ? { from: f.since } : {}),
-      limit: Math.min(f.limit, 1000),
-    });
-    if (alerts.length === 0) return [];
-    const ids = alerts.map((a) => a.alertId);
-    const [timelines, actions] = await Promise.all([
-      queryAlertTimelines(this.ch, ids),
-      queryAlertActionsFor(this.ch, ids),
-    ]);
-    const tl = groupBy(timelines, (t) => t.alertId);
-    const ac = groupBy(actions, (a) => a.alertId);
-    return alerts
-      .map((a) => this.record(a, tl.get(a.alertId) ?? [], ac.get(a.alertId) ?? []))
-      .sort(newestFirst);
+  listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
+    return this.alerts.list(f);
   }
 
-  async getAlert(alertId: string, bound: MerchantBound = {}): Promise<AlertRecord | undefined> {
-    const transitions = await queryAlertTransitions(this.ch, alertId, bound);
-    const alert = transitions.at(-1);
-    if (!alert) return undefined;
-    const actions = await queryAlertActions(this.ch, alertId);
-    const timeline = transitions.map((t) => ({
-      alertId,
-      status: t.status,
-      severity: t.severity,
-      ts: Date.parse(t.ts),
-    }));
-    return this.record(alert, timeline, actions);
+  getAlert(alertId: string, bound: MerchantBound = {}): Promise<AlertRecord | undefined> {
+    return this.alerts.get(alertId, bound);
   }
 
-  async applyAction(
+  applyAction(
     alertId: string,
     input: AlertActionInput,
     bound: MerchantBound = {},
   ): Promise<AlertRecord | undefined> {
-    const rec = await this.getAlert(alertId, bound);
-    if (!rec) return undefined;
-    const action = actionFromInput(input, this.now());
-    await insertAlertActions(this.ch, [
-      {
-        ...action,
-        alertId,
-        kind: action.kind === 'acknowledge' ? 'ack' : action.kind,
-        assignee: action.assignee ?? '',
-        note: action.note ?? '',
-        author: action.author ?? '',
-      },
-    ]);
-    // read back: the trail as stored is what the caller and the room must see
-    let after = await this.getAlert(alertId, bound);
-    let entry = after?.audit.find((e) => e.id === action.actionId);
-    if (!after || !entry) {
-      // not readable yet: the ledger's fold of what was just written
-      after = rec;
-      entry = recordAction(rec, action, this.o.maxAuditPerAlert);
-    }
-    this.emit({ type: 'audit', record: after, entry });
-    return after;
+    return this.alerts.applyAction(alertId, input, bound);
   }
 
-  // ---- silences ----------------------------------------------------------------------------
+  // ---- silences (clickhouse-silences.ts) ---------------------------------------------------
 
-  async listSilences(opts: { activeAt?: number } = {}): Promise<Silence[]> {
-    return (await chListSilences(this.ch, opts)) as Silence[];
+  listSilences(opts: { activeAt?: number } = {}): Promise<Silence[]> {
+    return this.silences.list(opts);
   }
 
-  async getSilence(id: string): Promise<Silence | undefined> {
-    return (await chListSilences(this.ch, { ids: [id] }))[0] as Silence | undefined;
+  getSilence(id: string): Promise<Silence | undefined> {
+    return this.silences.get(id);
   }
 
-  async createSilence(input: SilenceInput, createdBy: string): Promise<Silence> {
-    const s: Silence = {
-      ...input,
-      id: randomUUID(),
-      createdBy,
-      createdAt: new Date(this.now()).toISOString(),
-    };
-    await upsertSilences(this.ch, [s], this.nextSilenceVersion());
-    await this.refreshSilences();
-    return s;
+  createSilence(input: SilenceInput, createdBy: string): Promise<Silence> {
+    return this.silences.create(input, createdBy);
   }
 
-  async updateSilence(id: string, input: SilenceInput): Promise<Silence | undefined> {
-    const old = await this.getSilence(id);
-    if (!old) return undefined;
-    const s: Silence = { ...old, ...input, id };
-    await upsertSilences(this.ch, [s], this.nextSilenceVersion());
-    await this.refreshSilences();
-    return s;
+  updateSilence(id: string, input: SilenceInput): Promise<Silence | undefined> {
+    return this.silences.update(id, input);
   }
 
-  async deleteSilence(id: string): Promise<boolean> {
-    const old = await this.getSilence(id);
-    if (!old) return false;
-    await deleteSilences(this.ch, [old], this.nextSilenceVersion());
-    await this.refreshSilences();
-    return true;
+  deleteSilence(id: string): Promise<boolean> {
+    return this.silences.delete(id);
   }
 
   onSilencesChanged(listener: (silences: readonly Silence[]) => void): () => void {
-    this.silenceListeners.add(listener);
-    return () => this.silenceListeners.delete(listener);
+    return this.silences.onChanged(listener);
   }
 
   // ---- live feed ---------------------------------------------------------------------------
@@ -285,44 +197,11 @@ export class ClickHouseStore implements GatewayStore {
    * once the rows are durable, so the feed commits its offsets after this. Invalid ones are
    * counted and skipped: a malformed message must not stop the feed.
    */
-  async ingestAlerts(
+  ingestAlerts(
     values: readonly unknown[],
     opts: { persist?: boolean } = {},
   ): Promise<{ accepted: number; invalid: number }> {
-    const alerts: Alert[] = [];
-    let invalid = 0;
-    for (const v of values) {
-      const r = parseAlert(v);
-      if ('reason' in r) {
-        invalid++;
-        this.log?.warn({ reason: r.reason }, 'alert rejected');
-        continue;
-      }
-      alerts.push(r.alert);
-    }
-    if (alerts.length === 0) return { accepted: 0, invalid };
-    if (opts.persist ?? true) await this.ch.insert(TABLES.alerts, alerts.map(alertToRow));
-    const ids = [...new Set(alerts.map((a) => a.alertId))];
-    const [timelines, actions] = await Promise.all([
-      queryAlertTimelines(this.ch, ids),
-      queryAlertActionsFor(this.ch, ids),
-    ]);
-    const tl = groupBy(timelines, (t) => t.alertId);
-    const ac = groupBy(actions, (x) => x.alertId);
-    const now = this.now();
-    for (const a of alerts) {
-      const own: AlertTimelineRow = {
-        alertId: a.alertId,
-        status: a.status,
-        severity: a.severity,
-        ts: Date.parse(a.ts),
-      };
-      const timeline = tl.get(a.alertId) ?? [own];
-      const rec = this.record(a, timeline, ac.get(a.alertId) ?? [], now);
-      this.alertsIngested++;
-      this.emit({ type: 'alert', record: rec });
-    }
-    return { accepted: alerts.length, invalid };
+    return this.alerts.ingest(values, opts);
   }
 
   /** One look at window_stats for rows written since the last one; emits them as `rates`. */
@@ -351,10 +230,10 @@ export class ClickHouseStore implements GatewayStore {
   stats() {
     return {
       rates: this.reads.tracked,
-      alerts: this.alertsIngested,
+      alerts: this.alerts.ingested,
       events: 0,
       series: 0,
-      silences: this.silences.length,
+      silences: this.silences.current.length,
       rateRowsEmitted: this.rowsEmitted,
     };
   }
@@ -365,7 +244,7 @@ export class ClickHouseStore implements GatewayStore {
     if (this.silenceTimer) clearInterval(this.silenceTimer);
     await this.polling?.catch(() => {});
     this.listeners.clear();
-    this.silenceListeners.clear();
+    this.silences.clearListeners();
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -383,56 +262,4 @@ export class ClickHouseStore implements GatewayStore {
     }, this.o.ratesPollMs);
     this.pollTimer.unref();
   }
-
-  /** Later writers win, also across gateways: µs of the wall clock, strictly increasing here. */
-  private nextSilenceVersion(): number {
-    this.silenceVersion = Math.max(this.silenceVersion + 1, this.now() * 1000);
-    return this.silenceVersion;
-  }
-
-  private async refreshSilences(): Promise<void> {
-    const all = await this.listSilences();
-    const key = JSON.stringify(all);
-    this.silences = all;
-    if (key === this.silencesKey) return;
-    this.silencesKey = key;
-    for (const l of this.silenceListeners) l(all);
-  }
-
-  /** An alert with its workflow and trail, folded by the ledger from what is stored. */
-  private record(
-    alert: Alert,
-    timeline: readonly AlertTimelineRow[],
-    actions: readonly AlertAction[],
-    silenceAt = Date.parse(alert.ts),
-  ): AlertRecord {
-    const rec = buildRecord(alert, timeline, actions.map(toLedgerAction), this.o.maxAuditPerAlert);
-    applySilences(rec, this.silences, silenceAt);
-    return rec;
-  }
-}
-
-/** A row of alert_actions in the ledger's words (the table says `ack`). */
-function toLedgerAction(a: AlertAction): LedgerAction {
-  return {
-    actionId: a.actionId,
-    kind: a.kind === 'ack' ? 'acknowledge' : a.kind,
-    actor: a.actor,
-    role: a.role,
-    assignee: a.assignee,
-    note: a.note,
-    author: a.author,
-    ts: a.ts,
-  };
-}
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const l = m.get(k);
-    if (l) l.push(x);
-    else m.set(k, [x]);
-  }
-  return m;
 }
