@@ -16,6 +16,7 @@ import {
   type ScopeName,
   type WindowEngine,
 } from '@tillwatch/core';
+import { AheadGuard } from './ahead-guard';
 import { PaneSchedule } from './schedule';
 import type { MonitorLike, StageSink } from './types';
 import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
@@ -65,7 +66,12 @@ export interface EventStageOptions {
   p0: number;
   /** failure categories (core CAT indices) forwarded to the rollup for the cross-partition rules */
   forwardCategories?: ReadonlySet<number>;
+  /** an event this far past the partition's time waits for corroboration (ahead-guard.ts); default 15 min */
+  maxAheadMs?: number;
 }
+
+/** A terminal clock may run this far ahead of its partition before its events wait. */
+export const DEFAULT_MAX_AHEAD_MS = 15 * 60_000;
 
 export class EventStage {
   readonly engine: WindowEngine;
@@ -78,9 +84,12 @@ export class EventStage {
   private readonly forward = new Map<number, PaneForward>();
   /** terminal -> event time it was last announced to the rollup */
   private readonly announced = new Map<string, number>();
+  /** events whose time is far past the partition's: held until vouched for */
+  readonly guard: AheadGuard;
   boundariesClosed = 0;
 
   constructor(private readonly o: EventStageOptions) {
+    this.guard = new AheadGuard(o.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS);
     this.engine = o.monitor.engine;
     this.monitor = o.monitor;
     this.panes = this.engine.config.panesMs;
@@ -93,6 +102,11 @@ export class EventStage {
    * to `sink` (or dropped when null: replaying what was already written).
    */
   handle(ev: TerminalEvent, sink: StageSink | null): void {
+    if (this.guard.admit(ev)) this.take(ev, sink);
+    if (this.guard.holding) for (const e of this.guard.release()) this.take(e, sink);
+  }
+
+  private take(ev: TerminalEvent, sink: StageSink | null): void {
     this.closeUpTo(this.schedule.watermarkOf(ev.ts), sink);
     if (this.o.monitor.ingest(ev) === Outcome.Accepted && this.o.forwardCategories) {
       this.collect(ev, this.o.forwardCategories);

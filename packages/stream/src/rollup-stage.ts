@@ -9,6 +9,7 @@ import {
 import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
 import { FoldGate } from './fold-gate';
 import { MergedWindows } from './merged-windows';
+import { MAX_STEPPED_GAP_MS } from './schedule';
 import type { MonitorLike, StageSink } from './types';
 import { ROLLUP_SCOPE_NAMES } from './windows';
 
@@ -117,6 +118,7 @@ export class RollupStage {
     const wm = this.watermark;
     if (Number.isNaN(this.next)) return;
     while (this.next <= wm) {
+      if (wm - this.next > MAX_STEPPED_GAP_MS) this.next = Math.floor(wm / this.o.p0) * this.o.p0;
       this.close(this.next, sink);
       this.closedUpTo = this.next;
       this.next += this.o.p0;

@@ -16,6 +16,13 @@
  * Stepping through every boundary, also across gaps, is what gives every boundary its row:
  * the engine reads only the windows ending at the latest closed boundary.
  */
+/**
+ * A gap in event time longer than this is jumped, not stepped: no window reaches back across
+ * it (the longest is 1 h), so the boundaries inside it would close empty windows, and a jump of
+ * years (two terminals with the same broken clock) would otherwise mean millions of closes.
+ */
+export const MAX_STEPPED_GAP_MS = 7 * 86_400_000;
+
 export class PaneSchedule {
   /** the next boundary to close (a multiple of p0), NaN before the first event */
   private next = Number.NaN;
@@ -36,8 +43,9 @@ export class PaneSchedule {
    * `for (let b = s.take(wm); b === b; b = s.take(wm)) close(b)`: no allocation per event.
    */
   take(watermark: number): number {
-    const b = this.next;
+    let b = this.next;
     if (!(b <= watermark)) return Number.NaN;
+    if (watermark - b > MAX_STEPPED_GAP_MS) b = Math.floor(watermark / this.p0) * this.p0;
     this.next = b + this.p0;
     return b;
   }

@@ -77,6 +77,9 @@ export interface TopologyStats {
   lateRollups: number;
   /** partition-local alerts folded into a regional outage (fold-gate.ts) */
   folded: number;
+  /** events held for a time far past their partition's (ahead-guard.ts), and dropped from that hold */
+  heldAhead: number;
+  droppedAhead: number;
 }
 
 /**
@@ -175,10 +178,15 @@ export class LocalTopology {
   push(ev: TerminalEvent): void {
     if (this.events++ === 0) this.firstTs = ev.ts;
     const p = this.route(ev.merchantId);
-    this.lastTs[p] = ev.ts;
-    this.idle[p] = false;
-    if (ev.ts > this.maxTs) this.maxTs = ev.ts;
-    this.eventStages[p]!.handle(ev, this.sink);
+    const stage = this.eventStages[p]!;
+    stage.handle(ev, this.sink);
+    // the partition's time as its stage let it move: an event held for a wrong clock moves nothing
+    const high = stage.guard.high;
+    if (!(high <= this.lastTs[p]!)) {
+      this.lastTs[p] = high;
+      this.idle[p] = false;
+      if (high > this.maxTs) this.maxTs = high;
+    }
     if (this.idleAfter !== Number.POSITIVE_INFINITY) this.markIdle();
   }
 
@@ -272,7 +280,13 @@ export class LocalTopology {
       silenced: 0,
       lateRollups: 0,
       folded: 0,
+      heldAhead: 0,
+      droppedAhead: 0,
     };
+    for (const e of this.eventStages) {
+      s.heldAhead += e.guard.holding;
+      s.droppedAhead += e.guard.dropped;
+    }
     for (const m of this.eventMonitors) {
       const x = m.stats();
       s.accepted += x.accepted;

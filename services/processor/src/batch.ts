@@ -170,6 +170,8 @@ export class BatchHandler {
       metrics.events.inc({ outcome: 'valid' }, emitted - dead.length);
       metrics.events.inc({ outcome: 'invalid' }, dead.length);
       metrics.decodeErrors.inc(dead.length);
+      metrics.heldAhead.set({ partition }, st.events!.guard.holding);
+      metrics.droppedAhead.set({ partition }, st.events!.guard.dropped);
     } else metrics.lateRollups.set(st.rollup!.late);
     if (last < st.replayUntil) {
       // Pure replay: nothing new to write, and committing an offset below C would move the group back.

@@ -55,6 +55,18 @@ export function createMetrics() {
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
       registers: [registry],
     }),
+    heldAhead: new Gauge({
+      name: 'tw_processor_events_held_ahead',
+      help: "events of a partition held because their time is far past the partition's (a wrong terminal clock), until another terminal vouches for it",
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
+    droppedAhead: new Gauge({
+      name: 'tw_processor_events_dropped_ahead',
+      help: 'events dropped from that hold when it overflowed (they stay in events_raw), since the partition was assigned',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
     rulesReloads: new Counter({
       name: 'tw_processor_rules_reloads_total',
       help: 'rule sets put in force (applied, the start included) or refused (the old set stays)',
