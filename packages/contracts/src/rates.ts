@@ -33,3 +33,56 @@ export const rateRowSchema = z.object({
   volumeRatio: z.number().nonnegative().optional(),
 });
 export type RateRow = z.infer<typeof rateRowSchema>;
+
+/** The figures of a RateRow that are derived from its counters rather than counted. */
+export interface DerivedRates {
+  /** auths not approved */
+  failures: number;
+  /** failures that are not the cardholder's (declined card, no funds, wrong PIN) */
+  faults: number;
+  /** failures / auths */
+  failureRate: number;
+  /** faults / auths */
+  faultRate: number;
+  /** reversals / auths */
+  reversalRate: number;
+  /** unsettled / settlementDue */
+  noSettlementRate: number;
+}
+
+export function newDerivedRates(): DerivedRates {
+  return {
+    failures: 0,
+    faults: 0,
+    failureRate: 0,
+    faultRate: 0,
+    reversalRate: 0,
+    noSettlementRate: 0,
+  };
+}
+
+/**
+ * The one definition of RateRow's derived figures, for every writer of rows (Monitor.rates, the
+ * processor's window_stats rows): a rate is 0 when its denominator is (no auths, nothing due).
+ * Counts in as numbers and figures out into `out`, so that a caller on the hot path (the
+ * processor writes several rows per event) reuses one object and allocates nothing per row.
+ */
+export function deriveRates(
+  auths: number,
+  approved: number,
+  cardholder: number,
+  reversals: number,
+  settlementDue: number,
+  unsettled: number,
+  out: DerivedRates,
+): DerivedRates {
+  const failures = auths - approved;
+  const faults = failures - cardholder;
+  out.failures = failures;
+  out.faults = faults;
+  out.failureRate = auths > 0 ? failures / auths : 0;
+  out.faultRate = auths > 0 ? faults / auths : 0;
+  out.reversalRate = auths > 0 ? reversals / auths : 0;
+  out.noSettlementRate = settlementDue > 0 ? unsettled / settlementDue : 0;
+  return out;
+}

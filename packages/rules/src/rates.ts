@@ -1,4 +1,11 @@
-import { CATEGORIES, windowLabel, type Category, type RateRow } from '@tillwatch/contracts';
+import {
+  CATEGORIES,
+  deriveRates,
+  newDerivedRates,
+  windowLabel,
+  type Category,
+  type RateRow,
+} from '@tillwatch/contracts';
 import { M, METRIC_COUNT, SCOPE, type ScopeName, type WindowEngine } from '@tillwatch/core';
 import type { BaselineStore } from './baseline';
 import { durationMs } from './rules';
@@ -56,6 +63,7 @@ export function rateRows(
   const ts = new Date(end).toISOString();
   const m = new Float64Array(METRIC_COUNT);
   const rows: RateRow[] = [];
+  const d = newDerivedRates();
   const per = durationMs(src.baselineEvery);
   for (const key of keys) {
     if (!engine.read(SCOPE[scope], key, w, m)) continue;
@@ -63,8 +71,15 @@ export function rateRows(
     if (auths < minAuths) continue;
     const byCategory = {} as Record<Category, number>;
     CATEGORIES.forEach((c, i) => (byCategory[c] = m[M.approved + i]!));
-    const failures = auths - m[M.approved]!;
-    const faults = failures - m[M.cardholder]!;
+    deriveRates(
+      auths,
+      m[M.approved]!,
+      m[M.cardholder]!,
+      m[M.reversals]!,
+      m[M.settlementDue]!,
+      m[M.unsettled]!,
+      d,
+    );
     const row: RateRow = {
       scope,
       key,
@@ -72,8 +87,8 @@ export function rateRows(
       ts,
       auths,
       approved: m[M.approved]!,
-      failures,
-      faults,
+      failures: d.failures,
+      faults: d.faults,
       byCategory,
       inputErrors: m[M.inputErrors]!,
       reversals: m[M.reversals]!,
@@ -81,10 +96,10 @@ export function rateRows(
       settlementDue: m[M.settlementDue]!,
       unsettled: m[M.unsettled]!,
       heartbeats: m[M.heartbeats]!,
-      failureRate: auths > 0 ? failures / auths : 0,
-      faultRate: auths > 0 ? faults / auths : 0,
-      reversalRate: auths > 0 ? m[M.reversals]! / auths : 0,
-      noSettlementRate: m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0,
+      failureRate: d.failureRate,
+      faultRate: d.faultRate,
+      reversalRate: d.reversalRate,
+      noSettlementRate: d.noSettlementRate,
     };
     if (scope === 'terminal') {
       const t = tracker.terminals.get(key) ?? engine.terminalInfo(key);

@@ -1,6 +1,23 @@
+import { deriveRates, newDerivedRates, type DerivedRates } from '@tillwatch/contracts';
 import { M, type ScopeName } from '@tillwatch/core';
 import { STAT_COUNTERS } from './store';
 import { tsvEscape, type RowBinaryWriter } from './tsv';
+
+/** One reused result: a row's figures are read right after derive() and before the next row. */
+const derived = newDerivedRates();
+
+/** The row's failures, faults and rates (the contract's deriveRates), into the reused object. */
+function derive(m: Float64Array): DerivedRates {
+  return deriveRates(
+    m[M.auths]!,
+    m[M.approved]!,
+    m[M.cardholder]!,
+    m[M.reversals]!,
+    m[M.settlementDue]!,
+    m[M.unsettled]!,
+    derived,
+  );
+}
 
 /**
  * A window-stats row from engine counters (the same figures as Monitor.rates), as one
@@ -20,12 +37,11 @@ export function statLine(
   region = '',
 ): string {
   const auths = m[M.auths]!;
-  const failures = auths - m[M.approved]!;
-  const faults = failures - m[M.cardholder]!;
+  const d = derive(m);
   let line = `${scope}\t${tsvEscape(key)}\t${windowLabelText}\t${Math.floor(end / 1000)}\t${end}\t${tsvEscape(merchantId)}\t${tsvEscape(region)}`;
-  line += `\t${auths}\t${m[M.approved]!}\t${failures}\t${faults}`;
+  line += `\t${auths}\t${m[M.approved]!}\t${d.failures}\t${d.faults}`;
   for (let i = 2; i < STAT_COUNTERS.length; i++) line += `\t${m[STAT_COUNTERS[i]![1]]!}`;
-  line += `\t${auths > 0 ? failures / auths : 0}\t${auths > 0 ? faults / auths : 0}\t${auths > 0 ? m[M.reversals]! / auths : 0}\t${m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0}\t\\N\t0\n`;
+  line += `\t${d.failureRate}\t${d.faultRate}\t${d.reversalRate}\t${d.noSettlementRate}\t\\N\t0\n`;
   return line;
 }
 
@@ -43,20 +59,18 @@ export function writeStat(
   merchantId = '',
   region = '',
 ): void {
-  const auths = m[M.auths]!;
-  const failures = auths - m[M.approved]!;
-  const faults = failures - m[M.cardholder]!;
+  const d = derive(m);
   w.str(scope)
     .str(key)
     .str(windowLabelText)
     .u32(Math.floor(end / 1000))
     .u64(end);
   w.str(merchantId).str(region);
-  w.u32(auths).u32(m[M.approved]!).u32(failures).u32(faults);
+  w.u32(m[M.auths]!).u32(m[M.approved]!).u32(d.failures).u32(d.faults);
   for (let i = 2; i < STAT_COUNTERS.length; i++) w.u32(m[STAT_COUNTERS[i]![1]]!);
-  w.f64(auths > 0 ? failures / auths : 0);
-  w.f64(auths > 0 ? faults / auths : 0);
-  w.f64(auths > 0 ? m[M.reversals]! / auths : 0);
-  w.f64(m[M.settlementDue]! > 0 ? m[M.unsettled]! / m[M.settlementDue]! : 0);
+  w.f64(d.failureRate);
+  w.f64(d.faultRate);
+  w.f64(d.reversalRate);
+  w.f64(d.noSettlementRate);
   w.nullableF64(null).u64(0).end();
 }
