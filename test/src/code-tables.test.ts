@@ -9,7 +9,7 @@ import {
 } from '@tillwatch/contracts';
 
 /**
- * The response-code table (CONTRACT.md §1) is defined in @tillwatch/contracts. @tillwatch/core
+ * The response-code table (docs/contract.md §1) is defined in @tillwatch/contracts. @tillwatch/core
  * depends on nothing, so it keeps its own copy (DEFAULT_ENGINE_CONFIG.codeCategories, by CAT
  * index, and inputErrorCodes); the engine counts with it while the rules, the simulator and the
  * stores read contracts'. A code added to one and not the other would be counted in one category

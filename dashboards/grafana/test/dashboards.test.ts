@@ -69,7 +69,7 @@ describe.each(dashboards)('$file', ({ json }) => {
     }
   });
 
-  it('SQL stays within what ClickHouse 18.16 runs (DESIGN.md storage rules)', () => {
+  it('SQL stays within what ClickHouse 18.16 runs (docs/architecture.md storage rules)', () => {
     for (const p of panels) {
       for (const t of p.targets) {
         expect(t.rawSql, p.title).not.toMatch(

@@ -1,5 +1,5 @@
 /**
- * Errors carry a code and whether retrying helps (CONVENTIONS.md §5). The batch writer retries
+ * Errors carry a code and whether retrying helps (docs/conventions.md, on errors). The batch writer retries
  * only what is retriable: the server being away or overloaded, never a bad row.
  */
 export class TwClickHouseError extends Error {

@@ -1,5 +1,5 @@
 /**
- * Tables and their versioned migrations (DESIGN.md "Storage").
+ * Tables and their versioned migrations (docs/architecture.md "Storage").
  *
  * SQL that runs on 18.16 (Debian) and on current releases alike: DateTime('UTC') (no
  * DateTime64), String (no LowCardinality), no TTL (retention drops partitions), no query

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Rule catalogue (CONTRACT.md §3). Ids are part of the contract. */
+/** Rule catalogue (docs/contract.md §3). Ids are part of the contract. */
 export const RULE_IDS = [
   'terminal_fault_spike',
   'terminal_network_errors',

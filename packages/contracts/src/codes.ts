@@ -1,5 +1,5 @@
 /**
- * Response-code categories (CONTRACT.md §1). Data, not logic: the table is the default and
+ * Response-code categories (docs/contract.md §1). Data, not logic: the table is the default and
  * callers may pass their own mapping (e.g. an acquirer with private codes).
  */
 export const CATEGORIES = [

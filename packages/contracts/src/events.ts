@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Terminal events (CONTRACT.md §1). These schemas are the executable form of the contract:
+ * Terminal events (docs/contract.md §1). These schemas are the executable form of the contract:
  * change them only by adding optional fields.
  */
 

@@ -1,4 +1,4 @@
-/** Kafka topic names (CONTRACT.md §1, §3; DESIGN.md flow). All are configurable; these are the defaults. */
+/** Kafka topic names (docs/contract.md §1, §3; docs/architecture.md flow). All are configurable; these are the defaults. */
 export const TOPICS = {
   events: 'pos.events',
   deadLetter: 'pos.events.dlq',

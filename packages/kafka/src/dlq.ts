@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 
-/** Header names of a dead-letter record (CONTRACT.md §1: raw bytes, source offset, a reason). */
+/** Header names of a dead-letter record (docs/contract.md §1: raw bytes, source offset, a reason). */
 export const DLQ_HEADERS = {
   reason: 'reason',
   sourceTopic: 'source-topic',

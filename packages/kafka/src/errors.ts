@@ -1,5 +1,5 @@
 /**
- * Errors carry a code and whether retrying can help (CONVENTIONS.md §5), like kafkajs' own
+ * Errors carry a code and whether retrying can help (docs/conventions.md, on errors), like kafkajs' own
  * `retriable`. Callers branch on `retriable`, never on message text.
  */
 export class TwKafkaError extends Error {

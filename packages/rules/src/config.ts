@@ -43,7 +43,7 @@ const rateRule = {
 
 const rateRuleSchema = z.strictObject(rateRule);
 
-/** Which of a rule's catalogue scopes are evaluated (CONTRACT.md §3 lists the allowed ones). */
+/** Which of a rule's catalogue scopes are evaluated (docs/contract.md §3 lists the allowed ones). */
 const scopes = (allowed: readonly ['merchant', 'terminal'] | readonly ['terminal', 'merchant']) =>
   z.array(z.enum(allowed)).min(1).max(2);
 

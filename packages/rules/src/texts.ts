@@ -3,7 +3,7 @@ import texts from './texts.json' with { type: 'json' };
 
 /**
  * The guides' probable causes and actions, per rule and language. The texts are data
- * (texts.json), written in our own words from GUIDES.md; this module only types them.
+ * (texts.json), written in our own words from docs/guides.md; this module only types them.
  */
 export interface RuleTexts {
   probableCauses: string[];

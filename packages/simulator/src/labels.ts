@@ -1,6 +1,6 @@
 import type { IncidentLabel } from './types';
 
-/** The parts of an alert (CONTRACT.md §3) a label is matched on. */
+/** The parts of an alert (docs/contract.md §3) a label is matched on. */
 export interface AlertLike {
   rule: string;
   scope: string;

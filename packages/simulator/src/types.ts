@@ -1,7 +1,7 @@
 import type { RuleId, Scope, TerminalEventIn } from '@tillwatch/contracts';
 import type { Rng } from './rng';
 
-/** Incident scenarios: each injects one labelled incident (CONTRACT.md §3 rule it should trip). */
+/** Incident scenarios: each injects one labelled incident (docs/contract.md §3 rule it should trip). */
 export const INCIDENT_SCENARIOS = [
   'regional-outage-errors',
   'regional-outage-silence',

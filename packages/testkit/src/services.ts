@@ -1,5 +1,5 @@
 /**
- * Real Kafka and ClickHouse for tests, in DESIGN.md's order ("Real services in tests"):
+ * Real Kafka and ClickHouse for tests, in docs/architecture.md's order ("Real services in tests"):
  *   1. KAFKA_BROKERS / CLICKHOUSE_URL set: use them, start nothing;
  *   2. else a Docker engine answers: testcontainers starts them;
  *   3. else deploy/local starts them as plain processes (Kafka jars from Maven Central on Java

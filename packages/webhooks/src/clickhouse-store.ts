@@ -32,7 +32,7 @@ export interface ClickHouseStoreOptions {
  * gateway (REST) and the notifier share it across processes.
  *
  * Why ClickHouse and not a compacted topic: the delivery log is a query surface (REST filters by
- * merchant, status and time; Grafana plots webhook outcomes), DESIGN.md keeps webhook
+ * merchant, status and time; Grafana plots webhook outcomes), docs/architecture.md keeps webhook
  * deliveries and dead letters in ClickHouse, and the gateway reads it without materialising a
  * topic in memory.
  *

@@ -8,7 +8,7 @@ export interface AlertI18n {
 export type AlertWithI18n = Alert & { i18n?: Partial<Record<Language, AlertI18n>> };
 
 /**
- * The webhook body: the Alert (CONTRACT.md §3) with `probableCauses` and `actions` in the
+ * The webhook body: the Alert (docs/contract.md §3) with `probableCauses` and `actions` in the
  * subscriber's language, and without the `i18n` side-car (a merchant gets one language, and a
  * smaller body). Falls back to the alert's own texts when the language is missing.
  */

@@ -77,7 +77,7 @@ export const processorConfigSchema = z
     /** Prometheus /metrics; 0 = a free port (logged). */
     PROCESSOR_METRICS_PORT: envs.port(9464),
     PROCESSOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-    /** Engine timing (CONTRACT.md §2 defaults). */
+    /** Engine timing (docs/contract.md §2 defaults). */
     SETTLEMENT_DEADLINE: duration('24h'),
     REVERSAL_GRACE: duration('60s'),
     ALLOWED_LATENESS: duration('10s'),

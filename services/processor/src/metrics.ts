@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Prometheus metrics of one processor (DESIGN.md: lag, events/s, decode errors, batch latency, alerts). */
+/** Prometheus metrics of one processor (docs/architecture.md: lag, events/s, decode errors, batch latency, alerts). */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tw_processor_' });

@@ -1,5 +1,5 @@
 /**
- * The rule catalogue (CONTRACT.md §3). Each rule reads engine windows, compares them with the
+ * The rule catalogue (docs/contract.md §3). Each rule reads engine windows, compares them with the
  * key's own baseline and the fleet's, and hands a Signal to the episode book. The decision is
  * always "a minimum count AND a lower confidence bound above the reference", never a bare
  * ratio, and always excludes the cardholder category from anything that blames a terminal.
