@@ -1,0 +1,104 @@
+import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import { createSimulation, type IncidentLabel, type Simulation } from '@tillwatch/simulator';
+import { LocalTopology, partitionerFor } from '@tillwatch/stream';
+
+/** Simulated streams for the pipeline suites, partitioned as the producer does, and the alerts they must raise. */
+
+export const PARTITIONS = 4;
+
+export interface Stream {
+  events: TerminalEvent[];
+  /** partition of each event (same index), by the Java client's murmur2 of merchantId */
+  partitions: number[];
+  /** serialised values as produced */
+  values: string[];
+  /** the simulation's incidents */
+  labels: readonly IncidentLabel[];
+}
+
+/**
+ * `count` simulated events (daytime, every incident scenario) plus one sentinel heartbeat per
+ * partition 70 min after the last event: it moves every partition's watermark past the end of
+ * every window holding real events, so every window the stream touches gets closed.
+ */
+export function makeStream(seed: number, count: number, partitions = PARTITIONS): Stream {
+  const start = Date.UTC(2026, 2, 2, 1, 0, 0);
+  // `all` spreads its incidents over the run; three more start 8 min in, so that even a short
+  // stream raises alerts (card testing, a terminal fault, failed-but-charged).
+  const early = (scenario: 'card-testing' | 'terminal-fault' | 'failed-but-charged') => ({
+    scenario,
+    start: start + 8 * 60_000,
+    durationMs: 15 * 60_000,
+  });
+  const sim = createSimulation({
+    seed,
+    scenario: 'all',
+    start,
+    durationMs: 6 * 3_600_000,
+    incidents: [early('card-testing'), early('terminal-fault'), early('failed-but-charged')],
+  });
+  return streamOf(sim, count, partitions);
+}
+
+/** Events of a simulation (at most `count`, then one sentinel per partition), partitioned by merchant. */
+export function streamOf(sim: Simulation, count: number, partitions = PARTITIONS): Stream {
+  const route = partitionerFor(partitions);
+  const events: TerminalEvent[] = [];
+  const parts: number[] = [];
+  const values: string[] = [];
+  let maxTs = 0;
+  for (const raw of sim.events()) {
+    const text = JSON.stringify(raw);
+    const r = validateEvent(JSON.parse(text));
+    if (!r.ok) throw new Error(`simulator produced an invalid event: ${r.reason}`);
+    events.push(r.event);
+    values.push(text);
+    parts.push(route(r.event.merchantId));
+    maxTs = Math.max(maxTs, r.event.ts);
+    if (events.length >= count) break;
+  }
+  const sentinelTs = maxTs + 70 * 60_000;
+  for (let p = 0; p < partitions; p++) {
+    const hb = {
+      type: 'heartbeat' as const,
+      eventId: `sentinel-${p}`,
+      ts: sentinelTs,
+      terminalId: `SENTINEL-T${p}`,
+      merchantId: `SENTINEL-M${p}`,
+      region: 'SENTINEL',
+    };
+    events.push(hb);
+    values.push(JSON.stringify(hb));
+    parts.push(p);
+  }
+  return { events, partitions: parts, values, labels: sim.labels };
+}
+
+export function streamRecords(s: Stream) {
+  return s.events.map((e, i) => ({
+    partition: s.partitions[i]!,
+    key: e.merchantId,
+    value: s.values[i]!,
+    ts: e.ts,
+  }));
+}
+
+/**
+ * The alert transitions the processor must publish for a stream: the same topology in one
+ * process (LocalTopology), each event in the partition the stream put it in (by merchant, as
+ * the producer does). No partition is ever reported idle: the suites' streams keep every
+ * partition busy until the sentinels, which jump 70 min ahead.
+ */
+export function expectedAlerts(s: Stream, partitions = PARTITIONS): Alert[] {
+  const out: Alert[] = [];
+  const topology = new LocalTopology(
+    { alert: (a) => out.push(a) },
+    { partitions, idleAfterMs: Number.POSITIVE_INFINITY },
+  );
+  s.events.forEach((e, i) => {
+    if (topology.partitionOf(e) !== s.partitions[i])
+      throw new Error(`event ${e.eventId} is in partition ${s.partitions[i]}, not its merchant's`);
+    topology.push(e);
+  });
+  return out;
+}
