@@ -15,7 +15,6 @@ const O_FSLOT = L.O_FSLOT;
 const O_MSLOT = L.O_MSLOT;
 const O_RSLOT = L.O_RSLOT;
 const SW = L.SW;
-const TS = L.TS;
 const SC_MERCHANT = SCOPE.merchant;
 const SC_REGION = SCOPE.region;
 const SC_FIRMWARE = SCOPE.firmware;
@@ -57,44 +56,79 @@ export class ScopeFan {
     fan[F_ISSUER] = -1;
   }
 
-  /** An event's record of `kind` at ts (the clock's current time) in every slot. */
+  /**
+   * An event's record of `kind` at ts (the clock's current time) in every slot.
+   *
+   * The six slots are read into locals once and visited in straight-line code, not by a loop
+   * over `slots`: this runs for every event. Under callgrind (bench workload, 20k terminals,
+   * 200k events after 200k warm-up) a loop over `slots` measured 9,840-10,200 instructions an
+   * event against 9,500-10,000 for six written-out calls (same-code runs differ by ~5 %).
+   */
   contribute(ts: number, kind: number): void {
     const fan = this.slots;
+    const t = fan[F_TERMINAL]!;
+    const m = fan[F_MERCHANT]!;
+    const r = fan[F_REGION]!;
+    const fl = fan[F_FLEET]!;
+    const f = fan[F_FIRMWARE]!;
+    const iss = fan[F_ISSUER]!;
     const ents = this.ents;
-    // every touch before the record: a touch may evict, and recordFor may rebase live logs
-    for (let k = 0; k < FAN; k++) {
-      const s = fan[k]!;
-      if (s >= 0) ents.touch(s, ts);
-    }
+    // every touch before the record: a touch may evict, and recordFor may rebase live logs.
+    // Visit order is F_* order (terminal, merchant, region, fleet, firmware, issuer): it decides
+    // which arena chunks each log gets, so it is part of byte-equal snapshots.
+    if (t >= 0) ents.touch(t, ts);
+    if (m >= 0) ents.touch(m, ts);
+    if (r >= 0) ents.touch(r, ts);
+    if (fl >= 0) ents.touch(fl, ts);
+    if (f >= 0) ents.touch(f, ts);
+    if (iss >= 0) ents.touch(iss, ts);
     const store = this.store;
     const rec = store.recordFor(kind);
     if (rec < 0) return;
-    for (let k = 0; k < FAN; k++) {
-      const s = fan[k]!;
-      if (s >= 0) store.addRecord(s, rec, kind);
-    }
+    if (t >= 0) store.addRecord(t, rec, kind);
+    if (m >= 0) store.addRecord(m, rec, kind);
+    if (r >= 0) store.addRecord(r, rec, kind);
+    if (fl >= 0) store.addRecord(fl, rec, kind);
+    if (f >= 0) store.addRecord(f, rec, kind);
+    if (iss >= 0) store.addRecord(iss, rec, kind);
   }
 
   /** A due timer's record (from recordFor at `due`) in every slot it may still count in. */
   contributeDue(due: number, rec: number, kind: number): void {
     const fan = this.slots;
+    const t = fan[F_TERMINAL]!;
+    const m = fan[F_MERCHANT]!;
+    const r = fan[F_REGION]!;
+    const fl = fan[F_FLEET]!;
+    const f = fan[F_FIRMWARE]!;
+    const iss = fan[F_ISSUER]!;
     const ents = this.ents;
-    for (let k = 0; k < FAN; k++) {
-      const s = fan[k]!;
-      if (s >= 0) ents.timerTouch(s, due, rec, kind);
-    }
+    if (t >= 0) ents.timerTouch(t, due, rec, kind);
+    if (m >= 0) ents.timerTouch(m, due, rec, kind);
+    if (r >= 0) ents.timerTouch(r, due, rec, kind);
+    if (fl >= 0) ents.timerTouch(fl, due, rec, kind);
+    if (f >= 0) ents.timerTouch(f, due, rec, kind);
+    if (iss >= 0) ents.timerTouch(iss, due, rec, kind);
   }
 
   /** Writes the slots to a timer's TS words at o: all but the fleet, which is pinned. */
   toTimer(words: Int32Array, o: number): void {
     const fan = this.slots;
-    for (let k = 0; k < TS; k++) words[o + k] = fan[k < F_FLEET ? k : k + 1]!;
+    words[o] = fan[F_TERMINAL]!;
+    words[o + 1] = fan[F_MERCHANT]!;
+    words[o + 2] = fan[F_REGION]!;
+    words[o + 3] = fan[F_FIRMWARE]!;
+    words[o + 4] = fan[F_ISSUER]!;
   }
 
   /** The slots of a timer's TS words at o, and the fleet. */
   fromTimer(words: Int32Array, o: number): void {
     const fan = this.slots;
-    for (let k = 0; k < TS; k++) fan[k < F_FLEET ? k : k + 1] = words[o + k]!;
+    fan[F_TERMINAL] = words[o]!;
+    fan[F_MERCHANT] = words[o + 1]!;
+    fan[F_REGION] = words[o + 2]!;
     fan[F_FLEET] = this.ents.fleetSlot;
+    fan[F_FIRMWARE] = words[o + 3]!;
+    fan[F_ISSUER] = words[o + 4]!;
   }
 }

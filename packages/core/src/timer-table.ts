@@ -103,11 +103,18 @@ export class TimerTable {
     const o = i * TS;
     const ts = this.tSlots;
     this.fan.toTimer(ts, o);
+    // written out, not a loop over TS words: once per approved auth (see ScopeFan.contribute)
     const ents = this.ents;
-    for (let k = 0; k < TS; k++) {
-      const s = ts[o + k]!;
-      if (s >= 0) ents.ref(s);
-    }
+    const t = ts[o]!;
+    const m = ts[o + 1]!;
+    const r = ts[o + 2]!;
+    const f = ts[o + 3]!;
+    const iss = ts[o + 4]!;
+    if (t >= 0) ents.ref(t);
+    if (m >= 0) ents.ref(m);
+    if (r >= 0) ents.ref(r);
+    if (f >= 0) ents.ref(f);
+    if (iss >= 0) ents.ref(iss);
     if (settle) {
       this.nSettle++;
       this.settleQ.push(i, this.tGen[i]!);
