@@ -174,10 +174,13 @@ export class LocalTopology {
     return this.route(ev.merchantId);
   }
 
-  /** One valid event, in the order the source gives them. */
-  push(ev: TerminalEvent): void {
+  /**
+   * One valid event, in the order the source gives them, to its merchant's partition, or to
+   * `partition` when the source names one (as a producer may).
+   */
+  push(ev: TerminalEvent, partition?: number): void {
     if (this.events++ === 0) this.firstTs = ev.ts;
-    const p = this.route(ev.merchantId);
+    const p = partition ?? this.route(ev.merchantId);
     const stage = this.eventStages[p]!;
     stage.handle(ev, this.sink);
     // the partition's time as its stage let it move: an event held for a wrong clock moves nothing

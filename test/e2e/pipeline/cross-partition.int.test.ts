@@ -43,7 +43,7 @@ describe('cross-partition rules end to end', () => {
       { scenario: 'firmware-regression', start: at(95), durationMs: 60 * 60_000 },
     ],
   });
-  // every event, then a sentinel per partition that closes the last windows
+  // every event, then sentinels in every partition that close the last windows
   const stream = streamOf(sim, Number.POSITIVE_INFINITY);
   const processor = createSuiteProcessor(suite, {
     instance: 'solo',
