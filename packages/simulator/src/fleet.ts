@@ -1,4 +1,5 @@
 import { Rng, Weighted } from './rng';
+import { assignWeeklyHours } from './weekly-hours';
 
 /**
  * The simulated fleet: regions, merchants, terminals, issuers and firmware versions. Built once
@@ -131,6 +132,21 @@ export interface FleetOptions {
    * so that the wall clock's "now" falls in the fleet's business hours.
    */
   utcOffsetMs?: number;
+  /**
+   * Share of retail, electronics, restaurant and café merchants that sit in one of their
+   * region's 1–3 malls and keep its hours to the minute; default 0.4, 0 for no malls.
+   */
+  mallShare?: number;
+}
+
+/** A shopping mall: its shops open and close on its hours, and switch their terminals off. */
+export interface Mall {
+  id: string;
+  region: number;
+  /** local hour the shops open (10) */
+  opensAt: number;
+  /** local hour the shops close, on the minute (21 or 22) */
+  closesAt: number;
 }
 
 export interface Merchant {
@@ -138,9 +154,16 @@ export interface Merchant {
   id: string;
   region: number;
   category: MerchantCategory;
-  /** 24 local-hour traffic levels, 0 = closed */
+  /** 24 local-hour traffic levels on a weekday (and a make-up workday), 0 = closed */
   profile: Float64Array;
-  /** terminals stay powered on (heartbeating) while closed */
+  /** the same on an ordinary Saturday and Sunday (weekly-hours.ts); all 0 when closed that day */
+  saturday: Float64Array;
+  sunday: Float64Array;
+  /** open around the clock on weekdays (no closed hour): convenience, gas, hotels, some pharmacies */
+  allDay: boolean;
+  /** index into Fleet.malls, or -1 */
+  mall: number;
+  /** terminals stay powered on (heartbeating) while closed; never in a mall */
   alwaysOn: boolean;
   medianAmount: number;
   manual: number;
@@ -164,6 +187,7 @@ export interface Terminal {
 
 export interface Fleet {
   regions: readonly RegionSpec[];
+  malls: readonly Mall[];
   merchants: readonly Merchant[];
   terminals: readonly Terminal[];
   issuers: readonly string[];
@@ -214,6 +238,10 @@ export function buildFleet(seed: number, opts: FleetOptions = {}): Fleet {
       region,
       category,
       profile,
+      saturday: profile,
+      sunday: profile,
+      allDay: !closesAtNight,
+      mall: -1,
       alwaysOn: !closesAtNight || rng.chance(0.35),
       medianAmount: spec.medianAmount * rng.lognormal(1, 0.25),
       manual: spec.manual,
@@ -264,8 +292,13 @@ export function buildFleet(seed: number, opts: FleetOptions = {}): Fleet {
     }
   }
 
+  // Malls and weekend hours come from a stream of their own, so the fleet above (categories,
+  // terminals, rates) is the same as a fleet built without them.
+  const malls = assignWeeklyHours(seed, regions, merchants, opts.mallShare ?? 0.4);
+
   return {
     regions,
+    malls,
     merchants,
     terminals,
     issuers: issuerEntries.map((e) => e[0]),
@@ -302,20 +335,4 @@ export function trafficLevel(profile: Float64Array, hour: number): number {
   }
   const next = profile[(h + 1) % 24]!;
   return next === 0 ? cur : cur + (next - cur) * (frac - 0.5);
-}
-
-/** Expected auths of a terminal between two times (numeric integral, 5-minute steps). */
-export function expectedAuths(fleet: Fleet, t: number, from: number, to: number): number {
-  const term = fleet.terminals[t]!;
-  const m = fleet.merchants[term.merchant]!;
-  const step = 5 * MINUTE_MS;
-  let sum = 0;
-  for (let x = from; x < to; x += step) {
-    const w = Math.min(step, to - x);
-    sum +=
-      trafficLevel(m.profile, localHour(x + w / 2, fleet.utcOffsetMs)) *
-      term.peakRate *
-      (w / HOUR_MS);
-  }
-  return sum;
 }

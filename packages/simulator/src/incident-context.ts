@@ -1,4 +1,5 @@
 import type { Fleet } from './fleet';
+import type { TradingHours } from './trading-hours';
 import type { IncidentScenario } from './types';
 
 /** Targets already taken by other incidents of the same run, so incidents never share one. */
@@ -15,6 +16,8 @@ export function emptyUsed(): UsedTargets {
 
 export interface IncidentContext {
   fleet: Fleet;
+  /** who trades when: targets are picked among shops open through the incident */
+  hours: TradingHours;
   intensity: number;
   settlementDeadlineMs: number;
   reversalGraceMs: number;

@@ -1,10 +1,12 @@
 import { MINUTE_MS, type Fleet } from './fleet';
 import type { TimerHeap } from './heap';
+import type { TradingHours } from './trading-hours';
 import { Rng } from './rng';
 import {
   SCENARIO_SPECS,
   buildIncident,
   emptyUsed,
+  placeAtClosing,
   placeIncident,
   type IncidentContext,
   type IncidentRequest,
@@ -34,6 +36,7 @@ const DEMO_ROTATION: readonly IncidentScenario[] = [
   'firmware-regression',
   'regional-outage-silence',
   'settlement-gap',
+  'carrier-outage',
 ];
 
 /** Heap refs: [0, nT) auth arrivals, [nT, 2nT) heartbeats, then incident sources, then records. */
@@ -50,6 +53,7 @@ export interface IncidentTimelineOptions {
   start: number;
   end: number;
   fleet: Fleet;
+  hours: TradingHours;
   /** the heap incident sources are scheduled on, at refs 2 * nT + i */
   heap: TimerHeap;
   intensity: number;
@@ -102,6 +106,7 @@ export class IncidentTimeline {
     const firmwareNames = o.firmwareNames;
     this.ctx = {
       fleet: o.fleet,
+      hours: o.hours,
       intensity: o.intensity,
       settlementDeadlineMs: o.settlementDeadlineMs,
       reversalGraceMs: o.reversalGraceMs,
@@ -125,8 +130,20 @@ export class IncidentTimeline {
     const reqs: IncidentRequest[] = [];
     const runStart = this.start;
     const runEnd = this.end;
-    const place = (scenario: IncidentScenario, tail = 0): IncidentRequest | null => {
+    // `strict`: an outage at closing time that finds no closing time in the run is left out
+    // (`all`) instead of placed like any other outage.
+    const place = (
+      scenario: IncidentScenario,
+      tail = 0,
+      key?: string,
+      strict = false,
+    ): IncidentRequest | null => {
       if (runEnd - tail - runStart < 10 * MINUTE_MS) return null;
+      if (scenario === 'outage-at-closing') {
+        const at = placeAtClosing(this.fleet, placeRng, runStart, runEnd, key);
+        if (at) return { scenario, ...at };
+        if (strict) return null;
+      }
       const { start, end } = placeIncident(this.fleet, scenario, placeRng, runStart, runEnd - tail);
       return { scenario, start, end };
     };
@@ -147,17 +164,21 @@ export class IncidentTimeline {
       this.nextChange = this.demo.nextAt;
     } else if (s === 'all') {
       // Region- and fleet-wide incidents first (targets are then excluded from the others) and
-      // never overlapping in time, so each one's evidence is its own.
+      // never overlapping in time, so each one's evidence is its own. The outage at closing
+      // leads: its times are few (one per closing hour and day) and its region must be one
+      // whose first mall closes then, so it chooses before the other regional outages.
       const wide: IncidentScenario[] = [
+        'outage-at-closing',
         'regional-outage-errors',
         'regional-outage-silence',
+        'carrier-outage',
         'issuer-outage',
         'firmware-regression',
       ];
       const taken: { start: number; end: number }[] = [];
       for (const sc of wide) {
         for (let attempt = 0; attempt < 50; attempt++) {
-          const r = place(sc);
+          const r = place(sc, 0, undefined, true);
           if (!r) break;
           if (taken.every((x) => r.end <= x.start || r.start >= x.end) || attempt === 49) {
             taken.push(r);
@@ -190,7 +211,7 @@ export class IncidentTimeline {
         const dur = x.durationMs ?? SCENARIO_SPECS[x.scenario].duration[0];
         r = { scenario: x.scenario, start: x.start, end: x.start + dur };
       } else {
-        r = place(x.scenario, x.scenario === 'settlement-gap' ? deadline : 0);
+        r = place(x.scenario, x.scenario === 'settlement-gap' ? deadline : 0, x.key);
         if (r && x.durationMs !== undefined) r.end = r.start + x.durationMs;
       }
       if (r) reqs.push(x.key !== undefined ? { ...r, key: x.key } : r);
@@ -289,7 +310,7 @@ export class IncidentTimeline {
     for (let t = 0; t < this.nT; t++) {
       if (mask[t]) {
         this.touched[t]! += delta;
-        if (inc.silence) this.silenced[t]! += delta;
+        if (inc.silence || inc.silentMask?.[t]) this.silenced[t]! += delta;
       }
     }
   }

@@ -37,6 +37,15 @@ export {
   type Merchant,
   type Terminal,
   type RegionSpec,
+  type Mall,
 } from './fleet';
+export {
+  DEFAULT_CALENDAR,
+  dayKind,
+  type Calendar,
+  type CalendarEntry,
+  type DayKind,
+} from './calendar';
+export { firstMallClosing } from './targets';
 export { Rng } from './rng';
 export { matchLabel, type AlertLike, type MatchOptions } from './labels';

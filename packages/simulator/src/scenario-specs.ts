@@ -78,4 +78,14 @@ export const SCENARIO_SPECS: Readonly<Record<IncidentScenario, ScenarioSpec>> = 
     scope: 'terminal',
     duration: [60 * MINUTE_MS, 120 * MINUTE_MS],
   },
+  'carrier-outage': {
+    rule: 'regional_outage',
+    scope: 'region',
+    duration: [30 * MINUTE_MS, 60 * MINUTE_MS],
+  },
+  'outage-at-closing': {
+    rule: 'regional_outage',
+    scope: 'region',
+    duration: [20 * MINUTE_MS, 40 * MINUTE_MS],
+  },
 };

@@ -1,6 +1,7 @@
 import { categorize, isInputError, type Category } from '@tillwatch/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_START, createSimulation } from './simulation';
+import { firstMallClosing } from './targets';
 import {
   INCIDENT_SCENARIOS,
   type IncidentLabel,
@@ -25,6 +26,11 @@ interface Run {
 }
 
 function run(scenario: IncidentScenario, extra: Record<string, unknown> = {}): Run {
+  const { events, label } = runSim(scenario, extra);
+  return { events, label };
+}
+
+function runSim(scenario: IncidentScenario, extra: Record<string, unknown> = {}) {
   const sim = createSimulation({
     seed: 11,
     scenario,
@@ -35,7 +41,7 @@ function run(scenario: IncidentScenario, extra: Record<string, unknown> = {}): R
   });
   const events = [...sim];
   expect(sim.labels).toHaveLength(1);
-  return { events, label: sim.labels[0]! };
+  return { events, label: sim.labels[0]!, sim };
 }
 
 const ts = (e: SimEvent) => (typeof e.ts === 'number' ? e.ts : Date.parse(e.ts));
@@ -248,8 +254,91 @@ describe('each scenario injects what its label says', () => {
     ).toBeLessThan(0.01);
   });
 
+  it('carrier-outage: only the cellular terminals of one region; most go dark, the rest time out', () => {
+    const { events, label, sim } = runSim('carrier-outage');
+    expect(label).toMatchObject({ rule: 'regional_outage', scope: 'region' });
+    const f = sim.fleet;
+    const hit = new Set(label.terminals);
+    const region = f.terminals.filter((t) => f.regions[t.region]!.id === label.key);
+    // Exactly the region's cellular terminals, a minority of the region.
+    expect([...hit].sort()).toEqual(
+      region
+        .filter((t) => t.network === 'cellular')
+        .map((t) => t.id)
+        .sort(),
+    );
+    expect(hit.size).toBeGreaterThanOrEqual(3);
+    expect(hit.size).toBeLessThan(0.5 * region.length);
+    const inc = events.filter(during(label)).filter((e) => ts(e) >= label.start + 5000);
+    const sent = (e: SimEvent) => e.type === 'auth' || e.type === 'heartbeat';
+    const before = new Set(
+      events
+        .filter((e) => e.type === 'heartbeat' && ts(e) < label.start && hit.has(e.terminalId))
+        .map((e) => e.terminalId),
+    );
+    const heard = new Set(
+      inc.filter((e) => sent(e) && hit.has(e.terminalId)).map((e) => e.terminalId),
+    );
+    // Most go dark; the ones still heard time out.
+    expect(before.size - [...before].filter((t) => heard.has(t)).length).toBeGreaterThan(
+      0.5 * before.size,
+    );
+    expect(heard.size).toBeGreaterThan(0);
+    const theirs = inc.filter((e) => hit.has(e.terminalId));
+    expect(share(theirs, (c) => c === 'TO')).toBeGreaterThan(0.6);
+    expect(theirs.some((e) => e.type === 'reversal' && e.reason === 'timeout')).toBe(true);
+    // The region's wired and Wi-Fi terminals trade as usual, and so do other regions' SIMs.
+    const rest = inc.filter((e) => e.region === label.key && !hit.has(e.terminalId));
+    expect(auths(rest).length).toBeGreaterThan(50);
+    expect(share(rest, (c) => c === 'TO')).toBeLessThan(0.01);
+    const cellular = new Set(f.terminals.filter((t) => t.network === 'cellular').map((t) => t.id));
+    const otherSims = inc.filter((e) => e.region !== label.key && cellular.has(e.terminalId));
+    expect(auths(otherSims).length).toBeGreaterThan(100);
+    expect(share(otherSims, (c) => c === 'TO')).toBeLessThan(0.02);
+    for (const id of hit) {
+      expect(label.alsoMatches).toContainEqual({
+        rule: 'terminal_silent',
+        scope: 'terminal',
+        key: id,
+      });
+      expect(label.alsoMatches).toContainEqual({
+        rule: 'terminal_network_errors',
+        scope: 'terminal',
+        key: id,
+      });
+    }
+    const h0 = ((label.start + 8 * HOUR) % (24 * HOUR)) / HOUR;
+    expect(h0).toBeGreaterThanOrEqual(10);
+  });
+
+  it('outage-at-closing: the region goes dark 5 min before its first mall closes', () => {
+    // 09:00 to 23:00: the run holds the evening closing times.
+    const { events, label, sim } = runSim('outage-at-closing', { durationMs: 14 * HOUR });
+    expect(label).toMatchObject({ rule: 'regional_outage', scope: 'region' });
+    const closes = firstMallClosing(sim.fleet, label.key);
+    expect([21, 22]).toContain(closes);
+    expect(label.start).toBe(DEFAULT_START + closes * HOUR - 5 * MIN);
+    expect(label.end - label.start).toBeGreaterThanOrEqual(20 * MIN);
+    expect(label.end - label.start).toBeLessThanOrEqual(40 * MIN);
+    const inc = events.filter(during(label)).filter((e) => ts(e) >= label.start + 5000);
+    const sent = (e: SimEvent) => e.type === 'auth' || e.type === 'heartbeat';
+    expect(inc.filter((e) => sent(e) && e.region === label.key)).toHaveLength(0);
+    expect(inc.filter((e) => sent(e) && e.region !== label.key).length).toBeGreaterThan(100);
+    // Before it, the region's mall shops were trading.
+    const mallShops = new Set(sim.fleet.merchants.filter((m) => m.mall >= 0).map((m) => m.id));
+    const lastHour = events.filter(
+      (e) =>
+        e.type === 'auth' &&
+        e.region === label.key &&
+        mallShops.has(e.merchantId) &&
+        ts(e) >= label.start - HOUR &&
+        ts(e) < label.start,
+    );
+    expect(lastHour.length).toBeGreaterThan(0);
+  });
+
   it('every incident scenario is covered above', () => {
-    expect(INCIDENT_SCENARIOS).toHaveLength(12);
+    expect(INCIDENT_SCENARIOS).toHaveLength(14);
   });
 });
 

@@ -9,7 +9,13 @@ import {
   terminalNetwork,
   terminalSilent,
 } from './incidents-terminal';
-import { firmwareRegression, issuerOutage, regionalOutage, settlementGap } from './incidents-wide';
+import {
+  carrierOutage,
+  firmwareRegression,
+  issuerOutage,
+  regionalOutage,
+  settlementGap,
+} from './incidents-wide';
 import type { Rng } from './rng';
 import type { Incident } from './types';
 
@@ -21,7 +27,7 @@ export {
   type UsedTargets,
 } from './incident-context';
 export { faultLatency } from './fault-codes';
-export { placeIncident } from './placement';
+export { placeAtClosing, placeIncident } from './placement';
 
 /** Build one incident: choose its target, its effects and its label. */
 export function buildIncident(
@@ -34,7 +40,10 @@ export function buildIncident(
   switch (req.scenario) {
     case 'regional-outage-errors':
     case 'regional-outage-silence':
+    case 'outage-at-closing':
       return regionalOutage(kit);
+    case 'carrier-outage':
+      return carrierOutage(kit);
     case 'terminal-fault':
       return terminalFault(kit);
     case 'terminal-network':

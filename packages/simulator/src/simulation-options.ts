@@ -1,3 +1,4 @@
+import type { Calendar } from './calendar';
 import { HOUR_MS, type Fleet, type FleetOptions } from './fleet';
 import type { IncidentLabel, IncidentScenario, ScenarioName, SimEvent } from './types';
 
@@ -34,6 +35,11 @@ export interface SimulationOptions {
   /** default 24 h; `demo` defaults to Infinity; `settlement-gap` to deadline + 20 h */
   durationMs?: number;
   fleet?: FleetOptions;
+  /**
+   * Public holidays, make-up workdays and shopping festivals, by local date (the fleet's time
+   * zone); default DEFAULT_CALENDAR (2026, mainland China). `[]` for weekdays and weekends only.
+   */
+  calendar?: Calendar;
   /** multiplies every terminal's traffic; default 1 (demo 2.5) */
   volumeScale?: number;
   /** multiplies incident effect probabilities (capped); default 1, demo 1.5 */

@@ -1,4 +1,5 @@
-import { HOUR_MS, MINUTE_MS, buildFleet, localHour, trafficLevel, type Fleet } from './fleet';
+import { DEFAULT_CALENDAR } from './calendar';
+import { HOUR_MS, MINUTE_MS, buildFleet, trafficLevel, type Fleet } from './fleet';
 import { CardPool } from './cards';
 import { EventFactory } from './event-factory';
 import { TimerHeap } from './heap';
@@ -13,6 +14,7 @@ import {
   type SimulationOptions,
 } from './simulation-options';
 import { buildTerminalTable, type TerminalTable } from './terminal-table';
+import { TradingHours } from './trading-hours';
 import { isScenarioName, type IncidentLabel, type ScenarioName, type SimEvent } from './types';
 
 export {
@@ -63,7 +65,7 @@ class SimulationImpl implements Simulation {
   private readonly silenced: Uint16Array;
   private readonly factory: EventFactory;
   private readonly heartbeatMs: number;
-  private readonly tz: number;
+  private readonly hours: TradingHours;
   private pos: number;
 
   constructor(opts: SimulationOptions) {
@@ -104,7 +106,7 @@ class SimulationImpl implements Simulation {
     }
     this.fleet = buildFleet(this.seed, fleetOpts);
     this.rng = new Rng(this.seed, 1);
-    this.tz = this.fleet.utcOffsetMs;
+    this.hours = new TradingHours(this.fleet, opts.calendar ?? DEFAULT_CALENDAR, this.seed);
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 5 * MINUTE_MS;
 
     const f = this.fleet;
@@ -119,6 +121,7 @@ class SimulationImpl implements Simulation {
       start: this.start,
       end: this.end,
       fleet: f,
+      hours: this.hours,
       heap: this.heap,
       intensity: opts.intensity ?? (scenario === 'demo' ? 1.5 : 1),
       settlementDeadlineMs: deadline,
@@ -160,27 +163,47 @@ class SimulationImpl implements Simulation {
 
   /**
    * Next auth of terminal t after `from`: a non-homogeneous Poisson process by thinning against
-   * the terminal's peak rate; closed hours are skipped in one jump instead of thinned through.
+   * the day's highest level of the terminal's shop. Closed hours are skipped in one jump, closed
+   * days too; at midnight the draw restarts against the next day's bound (the process is
+   * memoryless, so restarting there is exact).
    */
   private scheduleArrival(t: number, from: number): void {
     const rate = this.tab.ratePerMs[t]!;
     if (!(rate > 0)) return;
-    const profile = this.fleet.merchants[this.tab.tMerchant[t]!]!.profile;
+    const mi = this.tab.tMerchant[t]!;
+    const hours = this.hours;
     const rng = this.rng;
+    let day = hours.at(from);
     let x = from;
     for (let guard = 0; guard < 10_000; guard++) {
-      x += -Math.log(1 - rng.next()) / rate;
-      const h = localHour(x, this.tz);
-      const level = trafficLevel(profile, h);
-      if (level === 0) {
-        // Jump to the start of the next open local hour.
-        let k = 1;
-        const hi = Math.floor(h);
-        while (k < 24 && profile[(hi + k) % 24] === 0) k++;
-        x = Math.ceil(x + (hi + k - h) * HOUR_MS);
+      const bound = day.bound[mi]!;
+      if (bound === 0) {
+        day = hours.day(day.day + 1);
+        x = day.start;
         continue;
       }
-      if (rng.next() < level) break;
+      x += -Math.log(1 - rng.next()) / (rate * bound);
+      if (x >= day.end) {
+        day = hours.day(day.day + 1);
+        x = day.start;
+        continue;
+      }
+      const profile = day.profiles[mi]!;
+      const h = (x - day.start) / HOUR_MS;
+      const level = trafficLevel(profile, h);
+      if (level === 0) {
+        // Jump to the start of the next open hour, or to tomorrow.
+        let k = Math.floor(h) + 1;
+        while (k < 24 && profile[k] === 0) k++;
+        if (k < 24) {
+          x = day.start + k * HOUR_MS;
+        } else {
+          day = hours.day(day.day + 1);
+          x = day.start;
+        }
+        continue;
+      }
+      if (rng.next() * bound < level) break;
     }
     this.heap.push(x, t);
   }
@@ -244,7 +267,7 @@ class SimulationImpl implements Simulation {
         const t = ref - nT;
         // +-1 s of jitter per beat: terminal clocks drift a little.
         heap.push(time + this.heartbeatMs - 1000 + this.rng.int(2001), ref);
-        if (this.silenced[t]! > 0 || !this.powered(t, time)) continue;
+        if (this.silenced[t]! > 0 || !this.hours.powered(t, time)) continue;
         ev = this.factory.heartbeat(t, Math.floor(time));
       } else if (ref < this.recordBase) {
         // Incident source (card testing): one auth per step, rescheduled by the source.
@@ -259,14 +282,6 @@ class SimulationImpl implements Simulation {
       this.counts.total++;
       return ev;
     }
-  }
-
-  private powered(t: number, time: number): boolean {
-    const m = this.fleet.merchants[this.tab.tMerchant[t]!]!;
-    if (m.alwaysOn) return true;
-    const h = Math.floor(localHour(time, this.tz));
-    // Shops switch their terminals on an hour before opening.
-    return m.profile[h]! > 0 || m.profile[(h + 1) % 24]! > 0;
   }
 }
 

@@ -1,14 +1,12 @@
-import { MINUTE_MS, expectedAuths, localHour, trafficLevel, type Fleet } from './fleet';
+import { MINUTE_MS, type Fleet } from './fleet';
 import type { Rng } from './rng';
 import type { IncidentContext } from './incident-context';
+import type { TradingHours } from './trading-hours';
 
-/** Is the terminal's shop open at every 5-minute step of [from, to)? */
-function openThroughout(fleet: Fleet, t: number, from: number, to: number): boolean {
-  const m = fleet.merchants[fleet.terminals[t]!.merchant]!;
-  for (let x = from; x < to; x += 5 * MINUTE_MS) {
-    if (trafficLevel(m.profile, localHour(x, fleet.utcOffsetMs)) === 0) return false;
-  }
-  return trafficLevel(m.profile, localHour(to - 1, fleet.utcOffsetMs)) > 0;
+/** Is the terminal's shop open at every 5-minute step of [from, to), on that day's hours? */
+function openThroughout(hours: TradingHours, mi: number, from: number, to: number): boolean {
+  for (let x = from; x < to; x += 5 * MINUTE_MS) if (!hours.open(mi, x)) return false;
+  return hours.open(mi, to - 1);
 }
 
 /**
@@ -22,20 +20,20 @@ export function pickBusyTerminal(
   to: number,
   avoidMerchants = false,
 ): number {
-  const { fleet, used } = ctx;
+  const { fleet, hours, used } = ctx;
   const cands: { t: number; e: number }[] = [];
   for (const term of fleet.terminals) {
     if (used.terminals.has(term.index)) continue;
     if (avoidMerchants && used.merchants.has(term.merchant)) continue;
     if (used.regions.has(term.region)) continue;
-    if (!openThroughout(fleet, term.index, from, to)) continue;
-    cands.push({ t: term.index, e: expectedAuths(fleet, term.index, from, to) });
+    if (!openThroughout(hours, term.merchant, from, to)) continue;
+    cands.push({ t: term.index, e: hours.expectedAuths(term.index, from, to) });
   }
   if (cands.length === 0) {
     // Night-time demo with every busy shop closed: fall back to the busiest terminal at all.
     for (const term of fleet.terminals) {
       if (!used.terminals.has(term.index)) {
-        cands.push({ t: term.index, e: expectedAuths(fleet, term.index, from, to) });
+        cands.push({ t: term.index, e: hours.expectedAuths(term.index, from, to) });
       }
     }
   }
@@ -64,13 +62,13 @@ export function pickMerchantByVolume(
   from: number,
   to: number,
 ): number {
-  const { fleet, used } = ctx;
+  const { fleet, hours, used } = ctx;
   const cands: { m: number; e: number }[] = [];
   for (const m of fleet.merchants) {
     if (used.merchants.has(m.index) || used.regions.has(m.region)) continue;
     if (m.terminals.some((t) => used.terminals.has(t))) continue;
     let e = 0;
-    for (const t of m.terminals) e += expectedAuths(fleet, t, from, to);
+    for (const t of m.terminals) e += hours.expectedAuths(t, from, to);
     cands.push({ m: m.index, e });
   }
   if (cands.length === 0) throw new Error('simulator: no merchant left to put an incident on');
@@ -89,4 +87,58 @@ export function maskOf(n: number, members: Iterable<number>): Uint8Array {
   const mask = new Uint8Array(n);
   for (const i of members) mask[i] = 1;
   return mask;
+}
+
+/** Earliest closing hour of the malls of region r that have shops, or -1 (no mall shop there). */
+export function earliestClosing(fleet: Fleet, r: number): number {
+  let h = -1;
+  for (const m of fleet.merchants) {
+    if (m.region !== r || m.mall < 0) continue;
+    const c = fleet.malls[m.mall]!.closesAt;
+    if (h < 0 || c < h) h = c;
+  }
+  return h;
+}
+
+/** Local hour at which region `region`'s first mall closes (its shops go dark), or -1. */
+export function firstMallClosing(fleet: Fleet, region: string): number {
+  return earliestClosing(fleet, regionIndexById(fleet, region));
+}
+
+export function regionIndexById(fleet: Fleet, id: string): number {
+  const r = fleet.regions.findIndex((x) => x.id === id);
+  if (r < 0) throw new Error(`simulator: unknown region "${id}"`);
+  return r;
+}
+
+/**
+ * A region for an outage at closing time: one whose first mall closes at local hour `hour`,
+ * preferring regions with at least 5% of the fleet; any free region when none does.
+ */
+export function pickClosingRegion(ctx: IncidentContext, rng: Rng, hour: number): number {
+  const { fleet, used } = ctx;
+  const counts = fleet.regions.map(() => 0);
+  for (const t of fleet.terminals) counts[t.region]!++;
+  const cands = fleet.regions
+    .map((_, i) => i)
+    .filter((i) => !used.regions.has(i) && earliestClosing(fleet, i) === hour);
+  const big = cands.filter((i) => counts[i]! >= fleet.terminals.length * 0.05);
+  if (big.length > 0) return rng.pick(big);
+  if (cands.length > 0) return rng.pick(cands);
+  return pickRegion(ctx, rng);
+}
+
+/**
+ * A region for a carrier outage: among the free regions, one of those with the most cellular
+ * terminals (at least half the best one's count), so the outage has a few dozen SIMs to take
+ * down in a big fleet and at least a handful in a small one.
+ */
+export function pickCarrierRegion(ctx: IncidentContext, rng: Rng): number {
+  const { fleet, used } = ctx;
+  const cellular = fleet.regions.map(() => 0);
+  for (const t of fleet.terminals) if (t.network === 'cellular') cellular[t.region]!++;
+  const free = fleet.regions.map((_, i) => i).filter((i) => !used.regions.has(i));
+  if (free.length === 0) throw new Error('simulator: no region left to put an incident on');
+  const best = Math.max(...free.map((i) => cellular[i]!));
+  return rng.pick(free.filter((i) => cellular[i]! >= best / 2));
 }

@@ -15,6 +15,8 @@ export const INCIDENT_SCENARIOS = [
   'firmware-regression',
   'issuer-outage',
   'terminal-silent',
+  'carrier-outage',
+  'outage-at-closing',
 ] as const;
 export type IncidentScenario = (typeof INCIDENT_SCENARIOS)[number];
 
@@ -128,6 +130,8 @@ export interface Incident {
   issuer: number;
   /** affected terminals send nothing (no auths, no heartbeats) */
   silence: boolean;
+  /** when `silence` is false: the affected terminals that send nothing (a carrier's SIMs) */
+  silentMask?: Uint8Array;
   /** phase 1: may change the response code, latency, entry mode */
   code?(d: AuthDraft, rng: Rng): void;
   /** phase 2, after default follow-ups are planned: may change reversal/settlement plans */
