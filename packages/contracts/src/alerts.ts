@@ -57,6 +57,9 @@ export const alertSchema = z.looseObject({
   threshold: z.number(),
   baseline: z.number(),
   evidence: z.record(z.string(), z.unknown()),
+  /** how sure the rule is (optional, added): `low` when the evidence is thin (no history for
+   *  this hour yet); such an alert is never `critical` */
+  confidence: z.enum(['high', 'medium', 'low']).optional(),
   probableCauses: z.array(z.string()),
   actions: z.array(z.string()),
   firstSeen: isoTime,

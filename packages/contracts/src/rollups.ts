@@ -30,9 +30,32 @@ export const failureTupleSchema = z.tuple([
 ]);
 export type FailureTuple = z.infer<typeof failureTupleSchema>;
 
-/** [terminalId, merchantId, region, firmware ('' unknown), ts] */
-export const presenceTupleSchema = z.tuple([id, id, id, z.string().max(32), ms]);
+/** [terminalId, merchantId, region, firmware ('' unknown), ts, network (optional, added)] */
+export const presenceTupleSchema = z.tuple([
+  id,
+  id,
+  id,
+  z.string().max(32),
+  ms,
+  z.string().max(16).optional(),
+]);
 export type PresenceTuple = z.infer<typeof presenceTupleSchema>;
+
+/**
+ * A terminal's silence as its source partition judged it (merchants are whole there):
+ * [terminalId, merchantId, region, network ('' unknown), lastSeen, kind] where kind is
+ * 0 = it spoke again, 1 = silent (no event for the silence gap), 2 = silent while another
+ * terminal of its shop kept selling (the shop is open: not a closing).
+ */
+export const silenceTupleSchema = z.tuple([
+  id,
+  id,
+  id,
+  z.string().max(16),
+  ms,
+  z.union([z.literal(0), z.literal(1), z.literal(2)]),
+]);
+export type SilenceTuple = z.infer<typeof silenceTupleSchema>;
 
 export const ROLLUP_SCOPES = ['region', 'firmware', 'issuer'] as const;
 
@@ -48,6 +71,8 @@ export const partialRecordSchema = z.object({
   f: z.array(failureTupleSchema).optional(),
   /** terminals of the key seen in the pane and not announced in the last 30 minutes */
   a: z.array(presenceTupleSchema).optional(),
+  /** region partials: terminals of the region that went silent or spoke again (added) */
+  q: z.array(silenceTupleSchema).optional(),
 });
 export type PartialRecord = z.infer<typeof partialRecordSchema>;
 

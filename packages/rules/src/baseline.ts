@@ -1,4 +1,5 @@
 import { METRIC_COUNT } from '@tillwatch/core';
+import { SLOTS } from './calendar';
 
 /**
  * Per-scope baselines: an EWMA of past windows, kept as decayed sums of every engine metric
@@ -68,12 +69,13 @@ export function baselineRate(
 }
 
 /**
- * Expected count per hour of day, learnt across days (for volume and heartbeats of a region),
- * plus a short-term EWMA for the first day. Values are per `slotMs` (e.g. per 5 minutes).
+ * Expected count per calendar slot (calendar.ts: working or rest day x local hour), learnt
+ * across days (for volume and heartbeats of a region), plus a short-term EWMA for the first
+ * day. Values are per `slotMs` (e.g. per 5 minutes).
  */
 export class HourlyProfile {
-  readonly level = new Float64Array(24);
-  readonly days = new Uint8Array(24);
+  readonly level = new Float64Array(SLOTS);
+  readonly days = new Uint8Array(SLOTS);
   /** short-term EWMA of the per-slot count, and whether it has any data */
   recent = 0;
   recentWeight = 0;
@@ -83,6 +85,8 @@ export class HourlyProfile {
 
   constructor(
     private readonly slotMs: number,
+    /** the calendar slot of an instant (the region's local hour and kind of day) */
+    private readonly slotOf: (t: number) => number,
     /** short-term EWMA factor per slot (0.15 ~ a 30 min memory at 5 min slots) */
     private readonly alpha = 0.15,
   ) {}
@@ -92,7 +96,7 @@ export class HourlyProfile {
     const hourIndex = Math.floor((end - 1) / 3_600_000);
     if (this.bucket !== hourIndex) {
       if (this.bucket >= 0 && this.bucketSlots >= (3_600_000 / this.slotMs) * 0.75) {
-        const h = this.bucket % 24;
+        const h = this.slotOf(this.bucket * 3_600_000 + 1_800_000);
         const mean = this.bucketSum / this.bucketSlots;
         this.level[h] = this.days[h] === 0 ? mean : this.level[h]! * (2 / 3) + mean / 3;
         if (this.days[h]! < 255) this.days[h]!++;
@@ -108,9 +112,9 @@ export class HourlyProfile {
     this.recentWeight++;
   }
 
-  /** Expected per-slot count at time t: the hour-of-day level when known, else the recent EWMA. */
+  /** Expected per-slot count at time t: the calendar slot's level when known, else the recent EWMA. */
   expected(t: number, minDays = 1): { value: number; byHour: boolean } | undefined {
-    const h = Math.floor(t / 3_600_000) % 24;
+    const h = this.slotOf(t);
     if (this.days[h]! >= Math.max(1, minDays)) return { value: this.level[h]!, byHour: true };
     if (this.recentWeight >= 6) return { value: this.recent, byHour: false };
     return undefined;

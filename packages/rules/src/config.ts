@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RULE_IDS, SEVERITIES, parseWindowLabel, type RuleId } from '@tillwatch/contracts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isTimeZone } from './calendar';
 import defaults from './default-rules.json' with { type: 'json' };
 
 /**
@@ -47,7 +48,23 @@ const rateRuleSchema = z.strictObject(rateRule);
 const scopes = (allowed: readonly ['merchant', 'terminal'] | readonly ['terminal', 'merchant']) =>
   z.array(z.enum(allowed)).min(1).max(2);
 
+const timeZone = z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Shanghai');
+const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a local date YYYY-MM-DD');
+
 export const rulesConfigSchema = z.strictObject({
+  /** trading calendar: the regions' time zones, public holidays, make-up workdays, peak days */
+  calendar: z.strictObject({
+    timeZone,
+    regions: z.record(z.string(), timeZone),
+    days: z.array(
+      z.strictObject({
+        date: localDate,
+        to: localDate.optional(),
+        kind: z.enum(['holiday', 'workday', 'peak']),
+        name: z.string().min(1).max(64),
+      }),
+    ),
+  }),
   /** rules are evaluated at this event-time cadence */
   evaluateEvery: duration,
   baseline: z.strictObject({
@@ -72,7 +89,9 @@ export const rulesConfigSchema = z.strictObject({
       /** distinct terminals with errors needed for an error-surge outage */
       minTerminals: z.number().int().min(1),
       collapse: z.strictObject({
+        /** judged on this window (and its recovery), and first on the shorter fastWindow */
         window: duration,
+        fastWindow: duration,
         /** expected events (auths + heartbeats) below which a collapse cannot be judged */
         minExpected: z.number().positive(),
         /** observed / expected events at or below this */
@@ -81,6 +100,27 @@ export const rulesConfigSchema = z.strictObject({
         pValue: z.number().gt(0).max(0.1),
         /** heartbeats observed / expected at or below this: terminals are gone, not just idle */
         heartbeatRatio: rate,
+        /** observed / expected at or below this is a near-total silence: an outage (critical),
+         *  whatever the calendar says; between this and `ratio`, only a profile that has seen
+         *  this slot can call it, and only as a warning */
+        nearTotal: rate,
+      }),
+      /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone
+       *  silent or failing while the region's other links are not */
+      partial: z.strictObject({
+        enabled: z.boolean(),
+        /** a terminal is silent after this long without an event (heartbeats come every 5 min) */
+        gap: duration,
+        /** affected terminals (silent or failing) of the link, at least */
+        minTerminals: z.number().int().min(1),
+        /** ... and at least this share of the link's live terminals in the region */
+        share: rate,
+        /** while at most this share of the region's other terminals went silent (a closing
+         *  silences every link alike) */
+        otherShare: rate,
+        /** silent terminals whose shop kept selling on another terminal, at least (a closing
+         *  switches a shop's tills off together) */
+        minOpenShops: z.number().int().min(0),
       }),
     }),
     terminal_silent: z.strictObject({

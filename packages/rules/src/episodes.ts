@@ -33,6 +33,8 @@ export interface Signal {
   evidence: () => Record<string, unknown>;
   /** episode id (see episodeKey) of a firing parent this alert folds into */
   parent?: string;
+  /** how sure the rule is; omitted = high */
+  confidence?: 'high' | 'medium' | 'low';
 }
 
 export interface AlertRecord extends Alert {
@@ -351,6 +353,7 @@ export class EpisodeBook {
       threshold: round(s.threshold),
       baseline: round(s.baseline),
       evidence,
+      ...(s.confidence ? { confidence: s.confidence } : {}),
       probableCauses: [...texts[this.opts.lang].probableCauses],
       actions: [...texts[this.opts.lang].actions],
       firstSeen: iso(ep.firstSeen),

@@ -33,3 +33,11 @@ export { RULE_TEXTS, textsFor, type RuleTexts } from './texts';
 export { wilsonLower, wilsonUpper, poissonCdf, poissonSf } from './stats';
 export { watchRulesFile, type RulesWatcher, type WatchRulesOptions } from './watch';
 export { CROSS_PARTITION_RULES, CROSS_PARTITION_CATEGORIES } from './rules';
+export {
+  Calendar,
+  isTimeZone,
+  type CalendarConfig,
+  type CalendarDay,
+  type DayKind,
+} from './calendar';
+export type { SilenceChange } from './tracker';

@@ -33,7 +33,10 @@ export function updateBaselines(
     if (!ctx.engine.read(SCOPE.region, key, w, m)) continue;
     let vol = ctx.regionVolume.get(key);
     if (!vol) {
-      vol = { auths: new HourlyProfile(slot), heartbeats: new HourlyProfile(slot) };
+      // Through the tracker: a reloaded rules file may bring another calendar.
+      const tracker = ctx.tracker;
+      const slotOf = (t: number) => tracker.calendar.slot(t, key);
+      vol = { auths: new HourlyProfile(slot, slotOf), heartbeats: new HourlyProfile(slot, slotOf) };
       ctx.regionVolume.set(key, vol);
     }
     // Not while an outage is open or its condition held this round: the collapse would be

@@ -46,7 +46,8 @@ import {
   type RegionVolume,
 } from './rules';
 import { SilenceSet, type Silence, type SilenceInput } from './silences';
-import { Tracker } from './tracker';
+import { Tracker, type SilenceChange } from './tracker';
+import { Calendar } from './calendar';
 
 /**
  * The Monitor: engine + rules + episodes, in event time. The all-in-one, `tillwatch replay` and
@@ -66,6 +67,12 @@ export interface MonitorOptions {
   /** language of probableCauses/actions; both are always in `i18n` */
   lang?: Language;
   silences?: readonly SilenceInput[];
+  /**
+   * Whether the monitor judges its terminals' silences for regional_outage itself (default).
+   * The stream's stages do not: the event stage reports them (silenceChanges) to the rollup
+   * stage, whose monitor is told (noteSilence).
+   */
+  selfSilences?: boolean;
 }
 
 export interface MonitorStats {
@@ -97,6 +104,13 @@ export interface Monitor {
   /** Validate and apply new rules; throws RulesConfigError and keeps the old rules. */
   setRules(config: unknown): void;
   readonly rules: RulesConfig;
+  /** Terminals that went silent or spoke again since the last call, at event time `now`
+   *  (a source partition reports them to the rollup stage; Tracker.silenceChanges). */
+  silenceChanges(now: number): SilenceChange[];
+  /** A silence report from a source partition (rollup stage): regional_outage reads them. */
+  noteSilence(c: SilenceChange): void;
+  /** The link a terminal's heartbeats report, if any. */
+  terminalNetwork(terminalId: string): string | undefined;
   setSilences(list: readonly SilenceInput[]): void;
   readonly silences: Silence[];
   /** recent transitions kept from the sinks by a silence (bounded, newest last) */
@@ -137,6 +151,8 @@ class MonitorImpl implements Monitor {
   private nextMinute = Number.NEGATIVE_INFINITY;
   private nextFiveMinutes = Number.NEGATIVE_INFINITY;
   private nextHousekeeping = Number.NEGATIVE_INFINITY;
+  private nextSilences = Number.NEGATIVE_INFINITY;
+  private readonly selfSilences: boolean;
   /** terminals/merchants active since the last baseline update */
   private activeTerminals = new Set<string>();
   private activeMerchants = new Set<string>();
@@ -150,8 +166,10 @@ class MonitorImpl implements Monitor {
     this.cfg = parseRulesConfig(opts.rules ?? {});
     this.windowIndex = this.resolveWindows(this.cfg);
     this.silenceSet = new SilenceSet(opts.silences ?? []);
+    this.selfSilences = opts.selfSilences ?? true;
     const codeTable = buildCodeTable(codeMapping(engineConfig.codeCategories));
     this.tracker = new Tracker(engineConfig.reversalGraceMs, codeTable);
+    this.tracker.calendar = new Calendar(this.cfg.calendar);
     const halfLife = durationMs(this.cfg.baseline.halfLife);
     this.baselines = Object.fromEntries(
       SCOPE_NAMES.map((s) => [s, new BaselineStore(halfLife)]),
@@ -211,6 +229,7 @@ class MonitorImpl implements Monitor {
     const windows = this.resolveWindows(next); // throws on a window the engine does not keep
     this.cfg = next;
     this.windowIndex = windows;
+    this.tracker.calendar = new Calendar(next.calendar);
     for (const b of Object.values(this.baselines))
       b.setHalfLife(durationMs(next.baseline.halfLife));
     this.episodes.opts = this.episodeOptions(this.episodes.opts.lang);
@@ -219,6 +238,18 @@ class MonitorImpl implements Monitor {
 
   setSilences(list: readonly SilenceInput[]): void {
     this.silenceSet.set(list);
+  }
+
+  silenceChanges(now: number): SilenceChange[] {
+    return this.tracker.silenceChanges(now, durationMs(this.cfg.rules.regional_outage.partial.gap));
+  }
+
+  noteSilence(c: SilenceChange): void {
+    this.tracker.noteSilence(c);
+  }
+
+  terminalNetwork(terminalId: string): string | undefined {
+    return this.tracker.terminals.get(terminalId)?.network;
   }
 
   silenced(): AlertRecord[] {
@@ -280,7 +311,11 @@ class MonitorImpl implements Monitor {
     const labels = new Set<string>([cfg.baseline.updateEvery]);
     const where = new Map<string, string>([[cfg.baseline.updateEvery, 'baseline.updateEvery']]);
     for (const [id, r] of Object.entries(cfg.rules)) {
-      const rr = r as { window?: string; windows?: string[]; collapse?: { window: string } };
+      const rr = r as {
+        window?: string;
+        windows?: string[];
+        collapse?: { window: string; fastWindow: string };
+      };
       if (rr.window) {
         labels.add(rr.window);
         where.set(rr.window, `rules.${id}.window`);
@@ -292,6 +327,8 @@ class MonitorImpl implements Monitor {
       if (rr.collapse) {
         labels.add(rr.collapse.window);
         where.set(rr.collapse.window, `rules.${id}.collapse.window`);
+        labels.add(rr.collapse.fastWindow);
+        where.set(rr.collapse.fastWindow, `rules.${id}.collapse.fastWindow`);
       }
     }
     const out = new Map<string, number>();
@@ -330,6 +367,11 @@ class MonitorImpl implements Monitor {
     const fiveMinutes = now >= this.nextFiveMinutes;
     if (fiveMinutes) this.nextFiveMinutes = (Math.floor(now / (5 * MINUTE)) + 1) * 5 * MINUTE;
     this.tracker.expireTimeouts(now);
+    if (this.selfSilences && now >= this.nextSilences) {
+      // every 30 s of event time, as the event stage reports them (stream/event-stage.ts)
+      this.nextSilences = (Math.floor(now / 30_000) + 1) * 30_000;
+      for (const c of this.silenceChanges(now)) this.tracker.noteSilence(c);
+    }
     const terms = [...this.tracker.dirtyTerminals].sort();
     const merchants = [...this.tracker.dirtyMerchants].sort();
     this.tracker.dirtyTerminals = new Set();

@@ -337,3 +337,98 @@ describe('merchant, fleet-wide rules and inhibition', () => {
     expect(fired.filter((k) => k.startsWith('terminal_fault_spike'))).toEqual([]);
   });
 });
+
+describe('trading days: closings are not outages, a cut-off link is', () => {
+  /** R1's merchants M1, M4, M7 close at START (tills switched off); M10 is open all night */
+  const closes = new Set(['M1', 'M4', 'M7']);
+
+  it('day one: three of four shops of a region closing together raise nothing', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      closes.has(t.merchantId) && ev.ts >= START ? null : ev,
+    );
+    const { out } = run(evs);
+    expect(keysOf(out)).toEqual([]);
+  });
+
+  it('a near-total silence is an outage: critical within 2 minutes, on the short window', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START, START + 45 * MIN) ? null : ev,
+    );
+    const { out } = run(evs);
+    const ro = firings(out).find((a) => a.rule === 'regional_outage')!;
+    expect(ro).toMatchObject({ severity: 'critical', key: 'R1', window: '1m' });
+    expect(ro.confidence).toBeUndefined();
+    expect((ro.evidence.volume as { judged: string }).judged).toBe('total');
+    expect(Date.parse(ro.ts) - START).toBeLessThanOrEqual(2 * MIN);
+  });
+
+  it('a drop below what this hour of a working day has shown before is a warning, not a page', () => {
+    // Day one teaches the profile; on day two at the same hour 75 % of R1's traffic is gone
+    // without a closing pattern the profile knows.
+    const day2 = START + 24 * H;
+    const evs = stream(fleet, START - 2 * H, day2 + 2 * H, (ev, t) =>
+      closes.has(t.merchantId) && during(ev, day2, day2 + H) ? null : ev,
+    );
+    // (the stream has no settlements: no_settlement would page at their deadline)
+    const { out } = run(evs, { rules: { rules: { no_settlement: { enabled: false } } } });
+    const ro = firings(out).filter((a) => a.rule === 'regional_outage');
+    expect(ro.map((a) => a.key)).toEqual(['R1']);
+    expect(ro[0]).toMatchObject({ severity: 'warning', confidence: 'medium' });
+    expect((ro[0]!.evidence.volume as { basis: string }).basis).toBe('calendar_profile');
+    expect(out.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
+  it('a carrier outage: the cellular tills of a region silent while their shops sell on', () => {
+    // the first till of every shop is on a cellular line, the others on ethernet
+    const linked = stream(fleet, T0, T0 + 4 * H, (ev, t) => {
+      if (ev.type === 'heartbeat') {
+        return { ...ev, network: t.id.endsWith('_0') ? 'cellular' : 'ethernet' };
+      }
+      return ev;
+    });
+    const cut = (ev: TerminalEvent) =>
+      ev.region === 'R2' && ev.terminalId.endsWith('_0') && during(ev, START, START + H);
+    const { out } = run(linked.filter((ev) => !cut(ev)));
+    const fired = firings(out);
+    expect(keysOf(fired)).toEqual(['regional_outage/region/R2']);
+    const ro = fired[0]!;
+    expect(ro.severity).toBe('critical');
+    expect(ro.evidence.trigger).toBe('partial_outage');
+    const link = ro.evidence.link as {
+      network: string;
+      silent: number;
+      silentWhileShopSells: number;
+    };
+    expect(link).toMatchObject({ network: 'cellular', silent: 4, silentWhileShopSells: 4 });
+    // heartbeats every 5 min: a till is silent after the 6 min gap, reported within 30 s
+    expect(Date.parse(ro.ts) - START).toBeLessThanOrEqual(7 * MIN);
+  });
+
+  it('the same shops closing on every line at once are not a carrier outage', () => {
+    const linked = stream(fleet, T0, T0 + 4 * H, (ev, t) => {
+      if (closes.has(t.merchantId) && ev.ts >= START) return null;
+      if (ev.type === 'heartbeat') {
+        return { ...ev, network: t.id.endsWith('_0') ? 'cellular' : 'ethernet' };
+      }
+      return ev;
+    });
+    const { out } = run(linked);
+    expect(keysOf(out)).toEqual([]);
+  });
+
+  it('a version whose extra failures all come from an outage region is not regressing', () => {
+    // R1's terminals and two of R0's run 9.9; R1's network times out for 45 minutes.
+    const mixed = fleet.map((t) =>
+      t.region === 'R1' || t.id === 'T0_0' || t.id === 'T3_0' ? { ...t, firmware: '9.9' } : t,
+    );
+    const evs = stream(mixed, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.region === 'R1' && ev.type === 'auth' && during(ev, START, START + 45 * MIN) && rnd() < 0.4
+        ? code(ev, 'TO')
+        : ev,
+    );
+    const { out } = run(evs);
+    const fired = keysOf(firings(out));
+    expect(fired).toContain('regional_outage/region/R1');
+    expect(fired.filter((k) => k.startsWith('firmware_regression'))).toEqual([]);
+  });
+});

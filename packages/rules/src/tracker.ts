@@ -5,11 +5,13 @@ import {
   type CodeTable,
   type TerminalEvent,
 } from '@tillwatch/contracts';
+import { Calendar, SLOTS } from './calendar';
+import { DEFAULT_RULES_CONFIG } from './config';
 
 /**
  * What the rules need beyond the engine's counters, kept in bounded memory per terminal:
- * who the terminal belongs to, when it last spoke, its activity by hour of day (so a shop
- * closed at night is not "silent"), its recent failed auths (for top response codes, txnIds and
+ * who the terminal belongs to, when it last spoke, its activity by local hour and kind of day
+ * (so a shop closed at night or on Sundays is not "silent"), its recent failed auths (for top response codes, txnIds and
  * issuer attribution in evidence) and its timeouts that were never reversed.
  */
 
@@ -75,9 +77,10 @@ export interface TerminalState {
   activeSince: number;
   /** events per hour, decayed with a 30 min time constant, as of lastSeen */
   recentRate: number;
-  /** hour-of-day activity: EWMA across days of events in that UTC hour */
+  /** activity per calendar slot (calendar.ts: working or rest day x local hour): EWMA across
+   *  days of events in that hour */
   profile: Float32Array;
-  /** days observed per hour of day */
+  /** days observed per slot */
   profileDays: Uint8Array;
   /** hour bucket (epoch hours) being counted, and its count */
   bucket: number;
@@ -86,7 +89,25 @@ export interface TerminalState {
   charged?: Ring<Charged>;
   /** set while a terminal_silent episode is open: its empty hours are not learnt as normal */
   silent: boolean;
+  /** the link its heartbeats report (ethernet, wifi, cellular) */
+  network?: string;
+  /** lastSeen when silenceChanges reported it silent; cleared when it speaks again */
+  goneAt?: number;
 }
+
+/** A silence a source partition reported (rollup side, see noteSilence). */
+export interface NotedSilence {
+  terminalId: string;
+  merchantId: string;
+  region: string;
+  network: string;
+  lastSeen: number;
+  /** another terminal of its shop kept selling */
+  orphan: boolean;
+}
+
+/** [terminalId, merchantId, region, network, lastSeen, kind]: see silenceChanges. */
+export type SilenceChange = [string, string, string, string, number, 0 | 1 | 2];
 
 interface PendingTimeout {
   terminalId: string;
@@ -99,9 +120,16 @@ export class Tracker {
   readonly byMerchant = new Map<string, Set<string>>();
   readonly byRegion = new Map<string, Set<string>>();
   private readonly pendingTimeouts = new Map<string, PendingTimeout>();
+  /** terminals reported silent that spoke again since the last silenceChanges */
+  private back: TerminalState[] = [];
+  /** silences reported by the source partitions (rollup side), by terminal */
+  readonly silences = new Map<string, NotedSilence>();
   /** terminal and merchant ids with events since the last evaluation */
   dirtyTerminals = new Set<string>();
   dirtyMerchants = new Set<string>();
+
+  /** the rules' trading calendar: which profile slot an hour belongs to */
+  calendar: Calendar = new Calendar(DEFAULT_RULES_CONFIG.calendar);
 
   constructor(
     private readonly reversalGraceMs: number,
@@ -158,6 +186,7 @@ export class Tracker {
       }
       case 'heartbeat':
         if (ev.firmware !== undefined) t.firmware = ev.firmware;
+        if (ev.network !== undefined) t.network = ev.network;
         return;
     }
   }
@@ -181,8 +210,67 @@ export class Tracker {
     }
   }
 
+  /**
+   * Terminals that went silent (no event for `gapMs`, having spoken within the last `recentMs`)
+   * or spoke again since the last call, sorted by id. A silence is kind 2 when another terminal
+   * of the shop spoke after it and within the gap: the shop is open, the terminal is cut off
+   * (a closing switches a shop's tills off together). Event time only: the same stream gives the
+   * same changes in every driver.
+   */
+  silenceChanges(now: number, gapMs: number, recentMs = 30 * 60_000): SilenceChange[] {
+    const out: SilenceChange[] = [];
+    const row = (t: TerminalState, kind: 0 | 1 | 2): SilenceChange => [
+      t.id,
+      t.merchantId,
+      t.region,
+      t.network ?? '',
+      t.lastSeen,
+      kind,
+    ];
+    for (const t of this.back) if (t.goneAt === undefined) out.push(row(t, 0));
+    this.back = [];
+    for (const t of this.terminals.values()) {
+      if (t.goneAt !== undefined || now - t.lastSeen < gapMs || now - t.lastSeen > recentMs) {
+        continue;
+      }
+      t.goneAt = t.lastSeen;
+      let open = false;
+      for (const id of this.byMerchant.get(t.merchantId) ?? []) {
+        const peer = this.terminals.get(id);
+        if (
+          peer &&
+          id !== t.id &&
+          peer.lastSeen > t.lastSeen + 60_000 &&
+          now - peer.lastSeen < gapMs
+        ) {
+          open = true;
+          break;
+        }
+      }
+      out.push(row(t, open ? 2 : 1));
+    }
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[5] - b[5]));
+  }
+
+  /** Rollup side: a source partition's silence report. */
+  noteSilence(c: SilenceChange): void {
+    if (c[5] === 0) {
+      this.silences.delete(c[0]);
+      return;
+    }
+    this.silences.set(c[0], {
+      terminalId: c[0],
+      merchantId: c[1],
+      region: c[2],
+      network: c[3],
+      lastSeen: c[4],
+      orphan: c[5] === 2,
+    });
+  }
+
   /** Forget terminals idle past forgetAfterMs: memory stays bounded by the live fleet. */
   forgetIdle(now: number): void {
+    for (const [id, q] of this.silences) if (q.lastSeen < now - 6 * HOUR) this.silences.delete(id);
     for (const [id, t] of this.terminals) {
       if (t.lastSeen >= now - this.forgetAfterMs) continue;
       this.terminals.delete(id);
@@ -191,8 +279,8 @@ export class Tracker {
     }
   }
 
-  /** Expected events of a terminal during [from, to) from its hour-of-day profile, or undefined
-   *  when some hour of that span has fewer than `minDays` days of history. */
+  /** Expected events of a terminal during [from, to) from its profile (the slots of that span's
+   *  hours), or undefined when some hour of that span has fewer than `minDays` days of history. */
   expectedFromProfile(
     t: TerminalState,
     from: number,
@@ -203,7 +291,7 @@ export class Tracker {
     for (let x = from; x < to;) {
       const hourStart = Math.floor(x / HOUR) * HOUR;
       const next = Math.min(to, hourStart + HOUR);
-      const h = Math.floor(x / HOUR) % 24;
+      const h = this.calendar.slot(hourStart + HOUR / 2, t.region);
       if (t.profileDays[h]! < Math.max(1, minDays)) return undefined;
       sum += (t.profile[h]! * (next - x)) / HOUR;
       x = next;
@@ -222,8 +310,8 @@ export class Tracker {
         lastSeen: Number.NEGATIVE_INFINITY,
         activeSince: ev.ts,
         recentRate: 0,
-        profile: new Float32Array(24),
-        profileDays: new Uint8Array(24),
+        profile: new Float32Array(SLOTS),
+        profileDays: new Uint8Array(SLOTS),
         bucket: Math.floor(ev.ts / HOUR),
         bucketCount: 0,
         failures: new Ring(FAILURE_RING),
@@ -256,6 +344,10 @@ export class Tracker {
       t.recentRate *= Math.exp(-(ts - t.lastSeen) / (30 * 60_000));
     }
     t.recentRate += 2; // 1 event / 0.5 h time constant = 2 events per hour at steady state
+    if (t.goneAt !== undefined && ts > t.goneAt) {
+      t.goneAt = undefined;
+      this.back.push(t);
+    }
     if (ts - t.lastSeen > 10 * 60_000) t.activeSince = ts;
     if (ts > t.lastSeen) t.lastSeen = ts;
     const b = Math.floor(ts / HOUR);
@@ -270,17 +362,19 @@ export class Tracker {
     const last = Math.min(b, t.bucket + 25);
     for (let x = t.bucket; x < last; x++) {
       const count = x === t.bucket ? t.bucketCount : 0;
-      if (x !== firstBucket && !(t.silent && count === 0)) this.learn(t, x % 24, count);
+      if (x !== firstBucket && !(t.silent && count === 0)) {
+        this.learn(t, this.calendar.slot(x * HOUR + HOUR / 2, t.region), count);
+      }
     }
     t.bucket = b;
     t.bucketCount = 0;
   }
 
-  private learn(t: TerminalState, hour: number, count: number): void {
-    const days = t.profileDays[hour]!;
+  private learn(t: TerminalState, slot: number, count: number): void {
+    const days = t.profileDays[slot]!;
     // First day sets the level; later days blend in at 1/3 so one odd day does not erase it.
-    t.profile[hour] = days === 0 ? count : t.profile[hour]! * (2 / 3) + count / 3;
-    if (days < 255) t.profileDays[hour] = days + 1;
+    t.profile[slot] = days === 0 ? count : t.profile[slot]! * (2 / 3) + count / 3;
+    if (days < 255) t.profileDays[slot] = days + 1;
   }
 
   /** Failures of terminal `t` (or undefined) at or after `from`. */

@@ -4,6 +4,7 @@ import {
   type LocalAlertRecord,
   type PartialRecord,
   type PresenceTuple,
+  type SilenceTuple,
   type TerminalEvent,
   type TickRecord,
 } from '@tillwatch/contracts';
@@ -45,6 +46,9 @@ import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
  * traffic (a terminal heartbeats 12 times an hour and sells more).
  */
 const ANNOUNCE_EVERY_MS = 30 * 60_000;
+/** how often (event time) the stage reports terminals gone silent or back to the rollup */
+const SILENCE_EVERY_MS = 30_000;
+const NO_SILENCES: readonly SilenceTuple[] = [];
 /** failures forwarded per terminal per pane: breadth needs one, evidence a few */
 const MAX_FORWARDED_PER_TERMINAL = 8;
 
@@ -84,6 +88,8 @@ export class EventStage {
   private readonly forward = new Map<number, PaneForward>();
   /** terminal -> event time it was last announced to the rollup */
   private readonly announced = new Map<string, number>();
+  /** terminals announced with their link (network) */
+  private readonly linked = new Set<string>();
   /** events whose time is far past the partition's: held until vouched for */
   readonly guard: AheadGuard;
   boundariesClosed = 0;
@@ -140,9 +146,17 @@ export class EventStage {
     const info = this.engine.terminalInfo(ev.terminalId);
     const fw = info?.firmware ?? '';
     const last = this.announced.get(ev.terminalId);
-    if (last === undefined || ev.ts - last >= ANNOUNCE_EVERY_MS) {
+    const net = this.o.monitor.terminalNetwork?.(ev.terminalId);
+    // ...and once more when its link becomes known (a first heartbeat after its first sale)
+    const netNews = net !== undefined && !this.linked.has(ev.terminalId);
+    if (last === undefined || ev.ts - last >= ANNOUNCE_EVERY_MS || netNews) {
       this.announced.set(ev.terminalId, ev.ts);
-      this.bucket(paneStart).presence.push([ev.terminalId, ev.merchantId, ev.region, fw, ev.ts]);
+      const a: PresenceTuple = [ev.terminalId, ev.merchantId, ev.region, fw, ev.ts];
+      if (net !== undefined) {
+        a.push(net);
+        this.linked.add(ev.terminalId);
+      }
+      this.bucket(paneStart).presence.push(a);
     }
     if (ev.type !== 'auth') return;
     const cat = this.engine.config.codeCategories.get(ev.responseCode) ?? CAT.other;
@@ -176,6 +190,10 @@ export class EventStage {
 
   private close(b: number, sink: StageSink | null): void {
     const alerts = this.o.monitor.tick(b);
+    // Silences are judged every SILENCE_EVERY_MS of event time, also while replaying without
+    // output: the tracker's state must be the same as if the outputs had been sent.
+    const silences =
+      b % SILENCE_EVERY_MS === 0 ? (this.o.monitor.silenceChanges?.(b) ?? []) : NO_SILENCES;
     this.boundariesClosed++;
     const paneStart = b - this.o.p0;
     const fwd = this.forward.get(paneStart);
@@ -183,7 +201,10 @@ export class EventStage {
     if (this.announced.size > 4 * 65_536) {
       // Bounded: a terminal not seen for an announce period is announced again anyway.
       for (const [id, ts] of this.announced) {
-        if (ts < b - ANNOUNCE_EVERY_MS) this.announced.delete(id);
+        if (ts < b - ANNOUNCE_EVERY_MS) {
+          this.announced.delete(id);
+          this.linked.delete(id);
+        }
       }
     }
     if (!sink) return;
@@ -193,7 +214,7 @@ export class EventStage {
       sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: b });
     }
     if (sink.stats) this.emitStats(b, sink.stats.bind(sink));
-    this.emitRollups(b, paneStart, fwd, sink);
+    this.emitRollups(b, paneStart, fwd, silences, sink);
   }
 
   /** Stats rows of the partition-local keys for every window whose pane ends at b. */
@@ -221,6 +242,7 @@ export class EventStage {
     b: number,
     paneStart: number,
     fwd: PaneForward | undefined,
+    silences: readonly SilenceTuple[],
     sink: StageSink,
   ): void {
     const e = this.engine;
@@ -264,6 +286,7 @@ export class EventStage {
         if (a[3]) (to('firmware', a[3]).a ??= []).push(a);
       }
     }
+    for (const q of silences) (to('region', q[2]).q ??= []).push(q);
     for (const [id, value] of partials) sink.rollup({ key: id, value, timestamp: b });
     const fleet = e.read(SCOPE.fleet, FLEET_KEY, pw, m) ? countsOf(m) : undefined;
     for (let r = 0; r < this.o.rollupPartitions; r++) {

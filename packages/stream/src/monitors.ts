@@ -49,6 +49,7 @@ export function eventMonitor(engine: Partial<EngineConfig>, o: StageMonitorOptio
     engine,
     rules: rulesForStage(o.rules ?? {}, 'events'),
     silences: o.silences ?? [],
+    selfSilences: false,
     ...(o.lang ? { lang: o.lang } : {}),
   });
 }
@@ -64,6 +65,7 @@ export function rollupMonitor(
     engineFactory: () => windows,
     rules: rulesForStage(o.rules ?? {}, 'rollup'),
     silences: o.silences ?? [],
+    selfSilences: false,
     ...(o.lang ? { lang: o.lang } : {}),
   });
 }

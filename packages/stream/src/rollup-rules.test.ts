@@ -13,6 +13,7 @@ import {
   type RollupMessage,
   type StageSink,
 } from './index';
+import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
 import { rowText as statLine } from './test-rows';
 
 /**
@@ -109,7 +110,8 @@ function partitioned(
       }),
   );
   const parts: TerminalEvent[][] = Array.from({ length: sources }, () => []);
-  for (const ev of evs) parts[hash(ev.terminalId) % sources]!.push(ev);
+  // by merchant, as pos.events is keyed
+  for (const ev of evs) parts[hash(ev.merchantId) % sources]!.push(ev);
   // Interleave as a consumer does: partition by partition, in batches of 500.
   const sink = sinkInto(local, logs);
   for (let i = 0; parts.some((p) => i < p.length); i += 500) {
@@ -184,6 +186,35 @@ describe('cross-partition rules in the rollup stage', () => {
       for (const rt of got.rollups) expect(rt.late).toBe(0);
     });
   }
+
+  it('regional_outage: a carrier outage (silent tills while their shops sell) crosses the stages', () => {
+    // every shop's first till on a cellular line, the rest on ethernet; R2's cellular tills cut
+    // off for an hour: only the source partitions know the shops, only the rollup the region
+    const fleet = smallFleet({ rate: 2 });
+    const start = T0 + 2 * 3_600_000;
+    const evs = stream(fleet, T0, T0 + 4 * 3_600_000, (ev, t) => {
+      if (t.region === 'R2' && t.id.endsWith('_0') && ev.ts >= start && ev.ts < start + 3_600_000)
+        return null;
+      if (ev.type !== 'heartbeat') return ev;
+      return { ...ev, network: t.id.endsWith('_0') ? 'cellular' : 'ethernet' };
+    });
+    const want = single(evs);
+    const got = partitioned(evs);
+    expect([...new Set(fired(want))]).toEqual(['regional_outage|region|R2']);
+    expect([...new Set(fired(got.alerts))]).toEqual(['regional_outage|region|R2']);
+    const a = got.alerts.find((x) => x.status === 'firing')!;
+    const b = want.find((x) => x.status === 'firing')!;
+    expect(a.evidence.trigger).toBe('partial_outage');
+    expect(a.evidence.link).toMatchObject({
+      network: 'cellular',
+      silent: 4,
+      silentWhileShopSells: 4,
+    });
+    // reported every 30 s at the source, judged at the rollup's next evaluation
+    expect(Math.abs(Date.parse(a.firstSeen) - Date.parse(b.firstSeen))).toBeLessThanOrEqual(60_000);
+    // the tills' own terminal_silent alerts fold into it at the rollup's gate
+    expect(got.local.filter((x) => x.status === 'firing')).toEqual([]);
+  });
 
   it('forwards a small share of a healthy stream, not the stream', () => {
     const { events: evs } = events('regional-outage-errors', 5);

@@ -4,6 +4,7 @@ import {
   type FailureTuple,
   type PresenceTuple,
   type RollupRecord,
+  type SilenceTuple,
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
@@ -48,7 +49,7 @@ export class RollupStage {
   /** forwarded failures and presence records handed to the rules' tracker */
   forwarded = 0;
   /** forwarded records by pane start, until their pane closes */
-  private readonly held = new Map<number, TerminalEvent[]>();
+  private readonly held = new Map<number, Held[]>();
   /** partition-local alert transitions, until the boundary they were raised at closes */
   private heldAlerts: Alert[] = [];
   readonly gate: FoldGate;
@@ -91,13 +92,14 @@ export class RollupStage {
         return;
       }
       this.windows.add(SCOPE[rec.s], rec.key, rec.pane, rec.c);
-      if (this.monitor && (rec.f || rec.a)) {
+      if (this.monitor && (rec.f || rec.a || rec.q)) {
         // Held until the pane closes: sources run ahead of each other by whole batches, and
         // the rules must see the failures up to the boundary they judge, not minutes past it.
         let held = this.held.get(rec.pane);
         if (!held) this.held.set(rec.pane, (held = []));
         for (const f of rec.f ?? []) held.push(failureEvent(f));
         for (const a of rec.a ?? []) held.push(presenceEvent(a));
+        for (const q of rec.q ?? []) held.push(q);
       }
       if (Number.isNaN(this.next) || end < this.next) this.next = end;
       return;
@@ -132,7 +134,10 @@ export class RollupStage {
         const evs = this.held.get(t)!.sort(byTimeThenId);
         this.held.delete(t);
         this.forwarded += evs.length;
-        for (const ev of evs) this.monitor.ingest(ev);
+        for (const ev of evs) {
+          if (Array.isArray(ev)) this.monitor.noteSilence?.(ev);
+          else this.monitor.ingest(ev);
+        }
       }
     }
     this.windows.advance(b);
@@ -177,10 +182,20 @@ function byAlert(x: Alert, y: Alert): number {
   );
 }
 
-/** Sources interleave differently from run to run: equal times are ordered by id. */
-function byTimeThenId(x: TerminalEvent, y: TerminalEvent): number {
-  return x.ts - y.ts || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0);
+/**
+ * Sources interleave differently from run to run: equal times are ordered by id. Silence
+ * reports sort among the events by their boundary-free identity (terminal id, kind).
+ */
+function byTimeThenId(x: Held, y: Held): number {
+  const tx = Array.isArray(x) ? x[4] : x.ts;
+  const ty = Array.isArray(y) ? y[4] : y.ts;
+  const ix = Array.isArray(x) ? `~silence:${x[0]}:${x[5]}` : x.eventId;
+  const iy = Array.isArray(y) ? `~silence:${y[0]}:${y[5]}` : y.eventId;
+  return tx - ty || (ix < iy ? -1 : ix > iy ? 1 : 0);
 }
+
+/** What a pane holds for the rules: forwarded failures and presence as events, silence reports. */
+type Held = TerminalEvent | SilenceTuple;
 
 /**
  * Forwarded records as the events the rules' tracker observes. Only what the tracker reads is
@@ -214,5 +229,6 @@ function presenceEvent(a: PresenceTuple): TerminalEvent {
     region: a[2],
   } as TerminalEvent & { type: 'heartbeat' };
   if (a[3]) ev.firmware = a[3];
+  if (a[5]) ev.network = a[5] as 'ethernet' | 'wifi' | 'cellular';
   return ev;
 }

@@ -1,4 +1,4 @@
-import type { Alert, RollupRecord, TerminalEvent } from '@tillwatch/contracts';
+import type { Alert, RollupRecord, SilenceTuple, TerminalEvent } from '@tillwatch/contracts';
 import type { ScopeName, WindowEngine } from '@tillwatch/core';
 import type { SilenceInput } from '@tillwatch/rules';
 
@@ -42,6 +42,12 @@ export interface MonitorLike {
   ingest(ev: TerminalEvent): unknown;
   tick(watermarkMs?: number): Alert[];
   setSilences?(list: readonly SilenceInput[]): void;
+  /** event stage: terminals gone silent or back since the last call (Monitor.silenceChanges) */
+  silenceChanges?(now: number): SilenceTuple[];
+  /** rollup stage: a source's silence report (Monitor.noteSilence) */
+  noteSilence?(c: SilenceTuple): void;
+  /** event stage: the link a terminal's heartbeats report, for its presence record */
+  terminalNetwork?(terminalId: string): string | undefined;
   /** the rules in force: the rollup stage folds by their `inhibit` lists */
   readonly rules?: { inhibit: Partial<Record<string, readonly string[]>> };
 }

@@ -1,6 +1,8 @@
-import { windowLabel, type RuleId } from '@tillwatch/contracts';
+import { windowLabel, type RuleId, type Severity } from '@tillwatch/contracts';
 import { FLEET_KEY, M, METRIC_COUNT, SCOPE } from '@tillwatch/core';
-import type { RateRuleConfig } from '../config';
+import type { RateRuleConfig, RulesConfig } from '../config';
+
+type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
 import type { Signal } from '../episodes';
 import { poissonCdf, round } from '../stats';
 import type { Failure } from '../tracker';
@@ -46,8 +48,9 @@ export function regionalOutage(ctx: Ctx): void {
   const f = bufs[1]!;
   const wins = [...new Set(p.windows.map((l) => ctx.win(l)))];
   const prior = fleetRate(ctx, METRICS.outageErrors, METRICS.auths);
-  const cw = ctx.win(p.collapse.window);
-  const scale = ctx.engine.config.windowsMs[cw]! / durationMs(ctx.cfg.baseline.updateEvery);
+  const mainCollapse = ctx.win(p.collapse.window);
+  const collapseWins = [...new Set([ctx.win(p.collapse.fastWindow), mainCollapse])];
+  const slotMs = durationMs(ctx.cfg.baseline.updateEvery);
   const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
   for (const key of cand.keys) {
     const base = Math.max(
@@ -84,39 +87,49 @@ export function regionalOutage(ctx: Ctx): void {
       if (surgeTerminals < p.minTerminals) surge = undefined;
     }
 
-    // (b) traffic collapse: auths far below the region's normal for this hour, heartbeats too.
-    let collapse = false;
+    // (b) traffic collapse: auths and heartbeats far below the region's normal for this slot
+    // (calendar.ts: its local hour on a working or rest day), judged on the short window first.
+    // Shops of a region close together (malls close at the minute and switch their tills off),
+    // so a drop alone is not an outage: only a near-total silence is (24-hour shops, hotels and
+    // petrol stations never close together with the malls), or a drop below a profile that has
+    // seen this slot before; the latter is a `warning`, never a page. On day one (no profile
+    // for the slot) a partial drop does not fire at all: closings give exactly that.
+    let collapse: Collapse | undefined;
     let collapseClear = true;
-    let expectedAuths = 0;
-    let expectedBeats = 0;
-    let observed = 0;
-    let beats = 0;
-    let pCollapse = 1;
+    let shown: Collapse | undefined;
     const vol = ctx.regionVolume.get(key);
     const ea = vol?.auths.expected(ctx.now);
     const eh = vol?.heartbeats.expected(ctx.now);
-    if (ea && read(ctx, 'region', key, cw, m)) {
-      // Signs of life are auths and heartbeats together: a quiet region at lunch still has its
-      // heartbeats (one per terminal per 5 min), a region cut off has neither.
-      expectedAuths = ea.value * scale;
-      expectedBeats = (eh?.value ?? 0) * scale;
-      observed = m[M.auths]!;
-      beats = m[M.heartbeats]!;
-      const expected = expectedAuths + expectedBeats;
-      const seen = observed + beats;
-      const low = expected >= p.collapse.minExpected && seen <= p.collapse.ratio * expected;
-      // The Poisson tail only when the cheap tests pass (counts can be thousands).
-      pCollapse = low ? poissonCdf(seen, expected) : 1;
-      const beatsGone = expectedBeats < 10 || beats <= p.collapse.heartbeatRatio * expectedBeats;
-      collapse = low && pCollapse < p.collapse.pValue && beatsGone;
-      collapseClear = seen >= 0.6 * expected;
+    if (ea) {
+      for (const cw of collapseWins) {
+        if (!read(ctx, 'region', key, cw, m)) continue;
+        const c = judgeCollapse(ctx, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
+        if (cw === mainCollapse) {
+          collapseClear = c.seen >= 0.6 * c.expected;
+          shown ??= c;
+        }
+        if (c.level !== 'none' && !collapse) collapse = c;
+      }
     }
-    const fire = surge !== undefined || collapse;
-    const clear = surgeClear && collapseClear;
+    // (c) part of the region cut off: one link's terminals (a carrier's cellular lines) silent
+    // or failing while the same shops sell on their other terminals.
+    const part = p.partial.enabled ? judgePartial(ctx, p.partial, key) : undefined;
+    const fire = surge !== undefined || collapse !== undefined || part?.fire === true;
+    const clear = surgeClear && collapseClear && (part?.clear ?? true);
     if (!fire && !cand.open.has(key)) continue;
     const v = surge ?? lastV;
     // A collapse that has not recovered yet is still the story, not an error surge.
-    const useCollapse = !surge && (collapse || !collapseClear);
+    const col = collapse ?? shown;
+    const usePartial = !surge && !collapse && part !== undefined && (part.fire || !part.clear);
+    const useCollapse =
+      !surge && !usePartial && col !== undefined && (collapse !== undefined || !collapseClear);
+    const expectedAuths = col?.expectedAuths ?? 0;
+    const observed = col?.auths ?? 0;
+    // Only errors or a near-total silence page; anything less sure is at most a warning.
+    const severity: Severity =
+      surge || collapse?.level === 'total' || part?.fire
+        ? p.severity
+        : atMost(p.severity, 'warning');
     const now = ctx.now;
     const counts = Float64Array.from(m);
     const sig: Signal = {
@@ -125,22 +138,55 @@ export function regionalOutage(ctx: Ctx): void {
       key,
       fire,
       clear,
-      severity: p.severity,
-      window: useCollapse
-        ? p.collapse.window
-        : windowLabel(ctx.engine.config.windowsMs[v?.w ?? 0]!),
-      metric: useCollapse ? 'auth_volume' : 'outage_error_rate',
-      value: useCollapse ? observed : (v?.rate ?? 0),
-      threshold: useCollapse ? p.collapse.ratio * expectedAuths : (v?.threshold ?? 0),
-      baseline: useCollapse ? expectedAuths : base,
-      count: useCollapse ? Math.round(expectedAuths - observed) : (v?.k ?? 0),
+      severity,
+      ...(collapse && !surge && !part?.fire && collapse.level !== 'total'
+        ? { confidence: 'medium' as const }
+        : {}),
+      ...(usePartial
+        ? {
+            window: p.partial.gap,
+            metric: 'link_terminals_affected',
+            value: part.share,
+            threshold: p.partial.share,
+            baseline: part.otherShare,
+            count: part.affected.length,
+          }
+        : useCollapse
+          ? {
+              window: windowLabel(ctx.engine.config.windowsMs[col.w]!),
+              metric: 'auth_volume',
+              value: observed,
+              threshold: p.collapse.ratio * expectedAuths,
+              baseline: expectedAuths,
+              count: Math.round(expectedAuths - observed),
+            }
+          : {
+              window: windowLabel(ctx.engine.config.windowsMs[v?.w ?? 0]!),
+              metric: 'outage_error_rate',
+              value: v?.rate ?? 0,
+              threshold: v?.threshold ?? 0,
+              baseline: base,
+              count: v?.k ?? 0,
+            }),
       region: key,
       evidence: () => {
         const terms = ctx.tracker.byRegion.get(key) ?? new Set<string>();
         const ev: Record<string, unknown> = {
-          trigger: useCollapse ? 'traffic_collapse' : 'error_surge',
+          trigger: usePartial ? 'partial_outage' : useCollapse ? 'traffic_collapse' : 'error_surge',
           terminals: terms.size,
         };
+        if (part && (part.fire || !part.clear)) {
+          ev.link = {
+            network: part.network,
+            liveTerminals: part.members,
+            silent: part.silent,
+            failing: part.failing,
+            silentWhileShopSells: part.openShops,
+            share: round(part.share),
+            otherLinksSilentShare: round(part.otherShare),
+            affectedTerminals: part.affected.slice(0, 20),
+          };
+        }
         if (v) {
           const list = failuresOf(
             ctx,
@@ -156,14 +202,17 @@ export function regionalOutage(ctx: Ctx): void {
           ev.affectedTerminalCount = breadth(list, 'terminal', ctx);
           ev.affectedTerminals = terminalsByCount(list).map((t) => t.terminalId);
         }
-        if (expectedAuths > 0) {
+        if (col && col.expectedAuths > 0) {
           ev.volume = {
-            window: p.collapse.window,
-            auths: observed,
-            expectedAuths: round(expectedAuths, 1),
-            heartbeats: beats,
-            expectedHeartbeats: round(expectedBeats, 1),
-            pValue: pCollapse,
+            window: windowLabel(ctx.engine.config.windowsMs[col.w]!),
+            auths: col.auths,
+            expectedAuths: round(col.expectedAuths, 1),
+            heartbeats: col.beats,
+            expectedHeartbeats: round(col.expectedBeats, 1),
+            pValue: col.pValue,
+            // what the expectation rests on: this slot's profile (days seen) or the last half hour
+            basis: ea?.byHour ? 'calendar_profile' : 'recent_rate',
+            judged: col.level,
           };
         }
         ev.byCategory = categoryCounts(counts);
@@ -172,6 +221,203 @@ export function regionalOutage(ctx: Ctx): void {
     };
     emit(ctx, sig);
   }
+}
+
+interface PartialOutage {
+  fire: boolean;
+  clear: boolean;
+  network: string;
+  members: number;
+  silent: number;
+  failing: number;
+  openShops: number;
+  affected: string[];
+  share: number;
+  otherShare: number;
+}
+
+/**
+ * The region's live terminals by link (the network their heartbeats report), and for each link
+ * how many went silent (reported by their source partition, Tracker.silenceChanges) or fail
+ * with timeouts or switch errors now. A link whose terminals are mostly affected while the
+ * region's other links are not, with silent terminals whose shops kept selling on another
+ * terminal, is cut off: a closing switches off whole shops on every link alike.
+ */
+function judgePartial(
+  ctx: Ctx,
+  c: RegionalOutageConfig['partial'],
+  region: string,
+): PartialOutage | undefined {
+  const now = ctx.now;
+  // presence is announced every 30 min per terminal: live = heard of within 45 min
+  const LIVE = 45 * 60_000;
+  // a silence counts until the terminal speaks again (or is forgotten after 6 h)
+  const SILENT_FOR = 6 * 3_600_000;
+  const from = now - 5 * 60_000;
+  const links = new Map<
+    string,
+    { members: number; silent: number; failing: number; open: number; affected: string[] }
+  >();
+  let allMembers = 0;
+  let allSilent = 0;
+  for (const id of sortedIds(ctx.tracker.byRegion.get(region) ?? [])) {
+    const t = ctx.tracker.terminals.get(id);
+    if (!t) continue;
+    const q = ctx.tracker.silences.get(id);
+    const silent = q !== undefined && q.lastSeen >= now - SILENT_FOR;
+    if (!silent && now - t.lastSeen > LIVE) continue;
+    const network = q?.network || t.network;
+    allMembers++;
+    if (silent) allSilent++;
+    if (!network) continue;
+    let l = links.get(network);
+    if (!l) links.set(network, (l = { members: 0, silent: 0, failing: 0, open: 0, affected: [] }));
+    l.members++;
+    if (silent) {
+      l.silent++;
+      if (q.orphan) l.open++;
+      l.affected.push(id);
+      continue;
+    }
+    let fails = 0;
+    for (const f of ctx.tracker.failuresSince(t, from)) {
+      if (f.cat === 'timeout' || f.cat === 'issuer') fails++;
+    }
+    if (fails >= 2) {
+      l.failing++;
+      l.affected.push(id);
+    }
+  }
+  let best: PartialOutage | undefined;
+  for (const [network, l] of [...links].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const n = l.affected.length;
+    const share = l.members > 0 ? n / l.members : 0;
+    const othersMembers = allMembers - l.members;
+    const otherShare = othersMembers > 0 ? (allSilent - l.silent) / othersMembers : 0;
+    const fire =
+      othersMembers > 0 &&
+      n >= c.minTerminals &&
+      share >= c.share &&
+      l.open >= c.minOpenShops &&
+      otherShare <= c.otherShare;
+    const clear = n < c.minTerminals || share < c.share / 2;
+    const cand: PartialOutage = {
+      fire,
+      clear,
+      network,
+      members: l.members,
+      silent: l.silent,
+      failing: l.failing,
+      openShops: l.open,
+      affected: l.affected,
+      share,
+      otherShare,
+    };
+    if (
+      !best ||
+      (cand.fire && !best.fire) ||
+      (cand.fire === best.fire && !cand.clear && best.clear)
+    ) {
+      best = cand;
+    }
+  }
+  return best;
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const atMost = (s: Severity, cap: Severity): Severity => (RANK[s] > RANK[cap] ? cap : s);
+
+interface Collapse {
+  w: number;
+  auths: number;
+  beats: number;
+  expectedAuths: number;
+  expectedBeats: number;
+  expected: number;
+  seen: number;
+  pValue: number;
+  /** total: near-total silence, an outage; profiled: far below this slot's profile; none */
+  level: 'total' | 'profiled' | 'none';
+}
+
+/** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
+function judgeCollapse(
+  ctx: Ctx,
+  c: RegionalOutageConfig['collapse'],
+  w: number,
+  m: Float64Array,
+  ea: { value: number; byHour: boolean },
+  beatsPerSlot: number,
+  slotMs: number,
+): Collapse {
+  const scale = ctx.engine.config.windowsMs[w]! / slotMs;
+  const expectedAuths = ea.value * scale;
+  const expectedBeats = beatsPerSlot * scale;
+  const auths = m[M.auths]!;
+  const beats = m[M.heartbeats]!;
+  const expected = expectedAuths + expectedBeats;
+  const seen = auths + beats;
+  // minExpected is per collapse.window: a shorter window needs proportionally fewer
+  const minExpected = (c.minExpected * ctx.engine.config.windowsMs[w]!) / durationMs(c.window);
+  const low = expected >= minExpected && seen <= c.ratio * expected;
+  // The Poisson tail only when the cheap tests pass (counts can be thousands).
+  const pValue = low ? poissonCdf(seen, expected) : 1;
+  const beatsGone = expectedBeats < 10 * scale || beats <= c.heartbeatRatio * expectedBeats;
+  let level: Collapse['level'] = 'none';
+  if (low && pValue < c.pValue && beatsGone) {
+    if (seen <= c.nearTotal * expected) level = 'total';
+    else if (ea.byHour) level = 'profiled';
+  }
+  return { w, auths, beats, expectedAuths, expectedBeats, expected, seen, pValue, level };
+}
+
+interface RegionalExcess {
+  region: string;
+  /** the key's failures (forwarded, in the window) at terminals of that region */
+  failures: number;
+  /** that region's share of the key's terminals (firmware) or of the fleet's (issuer) */
+  terminalShare: number;
+}
+
+/**
+ * A version or an issuer whose extra failures come from one region's terminals, as timeouts
+ * and issuer/switch errors, is not failing: the region is (a network outage there raises every
+ * version its terminals run and every issuer its shoppers carry). The region's failures when at
+ * least half of the key's come from it, mostly of the outage kinds; else undefined. The caller
+ * judges the key again without them: what is left must stand on its own.
+ */
+function regionalExcess(
+  ctx: Ctx,
+  scope: 'issuer' | 'firmware',
+  key: string,
+  list: { terminal: string; f: Failure }[],
+): RegionalExcess | undefined {
+  const byRegion = new Map<string, { n: number; outage: number }>();
+  for (const x of list) {
+    const region = ctx.tracker.terminals.get(x.terminal)?.region ?? '';
+    let r = byRegion.get(region);
+    if (!r) byRegion.set(region, (r = { n: 0, outage: 0 }));
+    r.n++;
+    if (x.f.cat === 'timeout' || x.f.cat === 'issuer') r.outage++;
+  }
+  let top: [string, { n: number; outage: number }] | undefined;
+  for (const e of byRegion)
+    if (!top || e[1].n > top[1].n || (e[1].n === top[1].n && e[0] < top[0])) top = e;
+  if (!top || top[1].n < 0.5 * list.length || top[1].outage < 0.7 * top[1].n) return undefined;
+  const region = top[0];
+  let all = 0;
+  let inRegion = 0;
+  if (scope === 'firmware') {
+    for (const id of scopeTerminals(ctx, 'firmware', key)) {
+      all++;
+      if (ctx.tracker.terminals.get(id)?.region === region) inRegion++;
+    }
+  } else {
+    all = ctx.tracker.terminals.size;
+    inRegion = ctx.tracker.byRegion.get(region)?.size ?? 0;
+  }
+  const terminalShare = all > 0 ? inRegion / all : 1;
+  return { region, failures: top[1].n, terminalShare };
 }
 
 interface SpreadSpec {
@@ -198,6 +444,7 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
   const prior = fleetRate(ctx, spec.num, METRICS.auths);
   const f = bufs[1]!;
   const cand = withOpen(ctx, rule, scope, ctx.engine.keys(SCOPE[scope]));
+  const explained = new Map<string, RegionalExcess>();
   for (const key of cand.keys) {
     const base = keyBaseline(ctx, scope, key, spec.num, METRICS.auths, prior);
     let first: (RateVerdict & { w: number; k: number; rest: number; m: Float64Array }) | undefined;
@@ -210,11 +457,19 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
       const n = m[M.auths]!;
       const restN = read(ctx, 'fleet', FLEET_KEY, w, f) ? f[M.auths]! - n : 0;
       const rest = restN > 0 ? (spec.num(f) - k) / restN : prior;
-      const v = { ...judgeRate(k, n, Math.max(base, prior, rest), p), w, k, rest, m };
+      const ref = Math.max(base, prior, rest);
+      const v = { ...judgeRate(k, n, ref, p), w, k, rest, m };
       if (v.suspect) markElevated(ctx, scope, key);
       if (v.fire) {
-        const wide = breadth(spec.failures(key, windowStart(ctx, w)), spec.breadth.by, ctx);
+        const list = spec.failures(key, windowStart(ctx, w));
+        const wide = breadth(list, spec.breadth.by, ctx);
         if (wide < spec.breadth.min) v.fire = false;
+        const ex = v.fire ? regionalExcess(ctx, scope, key, list) : undefined;
+        // Without that region's failures and its share of the traffic, is the key still odd?
+        if (ex && !judgeRate(k - ex.failures, n * (1 - ex.terminalShare), ref, p).fire) {
+          v.fire = false;
+          explained.set(key, ex);
+        }
       }
       first ??= v;
       if (v.fire && !firing) firing = v;
@@ -254,6 +509,9 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
           const mid = ctx.tracker.terminals.get(x.terminal)?.merchantId ?? '';
           ms.set(mid, (ms.get(mid) ?? 0) + 1);
         }
+        const ex = explained.get(key);
+        // still open but no longer firing on its own: say which region's outage explains it
+        if (ex) ev.explainedBy = { region: ex.region, terminalShare: round(ex.terminalShare) };
         ev.affectedMerchantCount = ms.size;
         ev.affectedMerchants = [...ms]
           .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

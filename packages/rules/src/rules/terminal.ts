@@ -154,15 +154,16 @@ export function terminalSilent(ctx: Ctx): void {
       const through = peer && peer.activeSince <= t.lastSeen + AFTER;
       if (id !== t.id && peer && through && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
     }
-    let wave = 0;
+    // A shop that went quiet as a whole (no other till kept selling) together with other
+    // terminals is closing, even earlier than its profile says (a Sunday, a holiday eve).
+    const wave = countBetween(quiet, t.lastSeen - WAVE, t.lastSeen + WAVE) - 1;
+    const explained = wave >= 2 && peersActive === 0;
     if (hist !== undefined) {
-      expected = hist;
-      basis = 'hour_of_day_history';
+      expected = explained ? 0 : hist;
+      basis = 'calendar_profile';
     } else {
       // recentRate is events per hour as of lastSeen; 6/h = at least heartbeating.
       const wasOn = t.recentRate >= 6;
-      wave = countBetween(quiet, t.lastSeen - WAVE, t.lastSeen + WAVE) - 1;
-      const explained = wave >= 2 && peersActive === 0;
       expected = wasOn && !explained ? (t.recentRate * gap) / 3_600_000 : 0;
       basis = 'recent_rate';
     }
