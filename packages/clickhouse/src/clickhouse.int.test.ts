@@ -98,7 +98,10 @@ describe('migration 3: the webhook store tables', () => {
       const before = await shape();
       expect(before).toHaveLength(3);
 
-      expect(await migrate(old)).toEqual({ applied: [3], alreadyApplied: [1, 2] });
+      expect(await migrate(old, MIGRATIONS.slice(0, 3))).toEqual({
+        applied: [3],
+        alreadyApplied: [1, 2],
+      });
       // Same engine, partition key and order (the migration's DDL is the store's), rows kept.
       expect(await shape()).toEqual(before);
       const subs = await old.query<{ id: string }>(
@@ -346,8 +349,13 @@ describe('migration 2 and the gateway helpers', () => {
         name: 'rerun of migration 2',
         statements: MIGRATIONS.find((m) => m.id === 2)!.statements,
       },
+      {
+        id: 1002,
+        name: 'rerun of migration 4',
+        statements: MIGRATIONS.find((m) => m.id === 4)!.statements,
+      },
     ];
-    expect(await migrate(ch, again)).toMatchObject({ applied: [1000] });
+    expect(await migrate(ch, again)).toMatchObject({ applied: [1000, 1002] });
     const bad = [...again, { id: 1001, name: 'a real error', statements: ['ALTER TABLE nope'] }];
     await expect(migrate(ch, bad)).rejects.toThrow();
   });
@@ -397,6 +405,19 @@ describe('migration 2 and the gateway helpers', () => {
     expect((await queryAlertActionsFor(ch, ['a-au', 'none']))[0]).toMatchObject({
       author: 'Li Wei',
       note: '',
+      verdict: '',
     });
+    // migration 4: a resolution's verdict
+    await insertAlertActions(ch, [
+      {
+        actionId: 'act-v',
+        alertId: 'a-v',
+        kind: 'resolve',
+        actor: 'k#1',
+        verdict: 'expected',
+        ts: T,
+      },
+    ]);
+    expect((await queryAlertActionsFor(ch, ['a-v']))[0]).toMatchObject({ verdict: 'expected' });
   });
 });

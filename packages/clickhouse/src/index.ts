@@ -44,6 +44,7 @@ export {
   insertAlertActions,
   queryAlertActions,
   queryAlertActionsFor,
+  queryRuleVerdicts,
   queryDrillDown,
   summarizeDrillDown,
   upsertSilences,
@@ -54,5 +55,6 @@ export {
   type SeriesQuery,
   type AlertsQuery,
   type AlertTimelineRow,
+  type RuleVerdictsQuery,
   type DrillDownQuery,
 } from './queries';

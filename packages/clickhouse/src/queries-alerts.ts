@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { RULE_IDS, SCOPES, SEVERITIES, type Alert } from '@tillwatch/contracts';
+import {
+  RULE_IDS,
+  SCOPES,
+  SEVERITIES,
+  type Alert,
+  type RuleId,
+  type RuleVerdictCounts,
+} from '@tillwatch/contracts';
 import type { ClickHouse } from './client';
 import { conds, epochMs, idList, limit, toDate } from './query-params';
 import {
@@ -153,4 +160,71 @@ export async function queryAlertActionsFor(
         ORDER BY alert_id, ts_ms, action_id`,
   );
   return rows.map(rowToAction);
+}
+
+// ---- verdicts ---------------------------------------------------------------------------
+
+export const ruleVerdictsQuerySchema = z.object({
+  /** episodes whose firstSeen is at or after this (epoch ms; the column holds whole seconds) */
+  from: epochMs,
+  merchantId: z.string().min(1).max(32).optional(),
+});
+export type RuleVerdictsQuery = z.input<typeof ruleVerdictsQuerySchema>;
+
+/**
+ * Per rule: alert episodes raised since `from` and how many carry each verdict. An episode's
+ * verdict is its latest `resolve` row that has one (argMax by time, then actionId, the order
+ * in which the ledger folds actions): a later verdict replaces an earlier one. With merchantId,
+ * only that merchant's episodes (the same bound as every alert read).
+ *
+ * Exact without FINAL: episodes are grouped by alert_id, and duplicate action rows (a retried
+ * insert) are equal, so argMax over them is the same row. 18.16: ANY LEFT JOIN ... USING, an
+ * unmatched episode's verdict is the String default ''; aliases differ from the column names
+ * (an alias equal to a column is substituted into its own aggregate on old releases).
+ */
+export async function queryRuleVerdicts(
+  ch: ClickHouse,
+  input: RuleVerdictsQuery,
+): Promise<RuleVerdictCounts[]> {
+  const q = ruleVerdictsQuerySchema.parse(input);
+  const from = toDate(q.from);
+  // every transition's ts is at or after its episode's firstSeen: `ts` prunes day partitions
+  const raised = conds([
+    sql`first_seen >= ${from}`,
+    sql`ts >= ${from}`,
+    ...(q.merchantId ? [alertMerchantIs(q.merchantId)] : []),
+  ]);
+  const rows = await ch.query<{
+    e_rule: string;
+    raised: number | string;
+    true_incident: number | string;
+    false_alarm: number | string;
+    expected: number | string;
+  }>(
+    sql`SELECT e_rule,
+          count() AS raised,
+          countIf(l_verdict = 'true_incident') AS true_incident,
+          countIf(l_verdict = 'false_alarm') AS false_alarm,
+          countIf(l_verdict = 'expected') AS expected
+        FROM (
+          SELECT alert_id, any(rule) AS e_rule FROM ${ident(TABLES.alerts)}
+          WHERE ${raised} GROUP BY alert_id
+        ) ANY LEFT JOIN (
+          SELECT alert_id, argMax(verdict, (ts_ms, action_id)) AS l_verdict
+          FROM ${ident(TABLES.alertActions)}
+          WHERE kind = 'resolve' AND verdict != ''
+            AND alert_id IN (SELECT alert_id FROM ${ident(TABLES.alerts)} WHERE ${raised})
+          GROUP BY alert_id
+        ) USING alert_id
+        GROUP BY e_rule ORDER BY e_rule`,
+  );
+  return rows
+    .filter((r) => (RULE_IDS as readonly string[]).includes(r.e_rule))
+    .map((r) => ({
+      rule: r.e_rule as RuleId,
+      raised: Number(r.raised),
+      true_incident: Number(r.true_incident),
+      false_alarm: Number(r.false_alarm),
+      expected: Number(r.expected),
+    }));
 }

@@ -30,6 +30,9 @@ export {
   insertAlertActions,
   queryAlertActions,
   queryAlertActionsFor,
+  ruleVerdictsQuerySchema,
+  type RuleVerdictsQuery,
+  queryRuleVerdicts,
 } from './queries-alerts';
 export {
   drillDownQuerySchema,

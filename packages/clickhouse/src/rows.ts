@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   CATEGORIES,
   RULE_IDS,
+  VERDICTS,
   alertSchema,
   categorize,
   type Alert,
@@ -252,6 +253,8 @@ export const alertActionSchema = z.object({
   note: z.string().max(10_000).default(''),
   /** self-declared name typed on the board, beside the verified actor (migration 2) */
   author: z.string().max(128).default(''),
+  /** a `resolve`'s verdict, '' for any other kind and for resolutions before migration 4 */
+  verdict: z.enum(['', ...VERDICTS]).default(''),
   ts: epochMs,
 });
 export type AlertAction = z.infer<typeof alertActionSchema>;
@@ -268,6 +271,7 @@ export function actionToRow(input: AlertActionInput) {
     assignee: a.assignee,
     note: a.note,
     author: a.author,
+    verdict: a.verdict,
     ts: toClickHouseDateTime(a.ts),
     ts_ms: a.ts,
   };
@@ -284,6 +288,7 @@ export function rowToAction(r: ActionRow): AlertAction {
     assignee: r.assignee,
     note: r.note,
     author: r.author ?? '',
+    verdict: (r.verdict ?? '') as AlertAction['verdict'],
     ts: Number(r.ts_ms),
   };
 }

@@ -246,4 +246,14 @@ ${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join
       ) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(startedAt, 1000))) ORDER BY (deliveryId, attempt)`,
     ],
   },
+  {
+    id: 4,
+    name: 'gateway: verdict of a resolution',
+    statements: [
+      // Closing an alert records the analyst's verdict (true_incident, false_alarm, expected)
+      // on its `resolve` row; '' on every other row and on resolutions made before this. Like
+      // migration 2's author: on a rerun, code 44 ("column already exists") counts as done.
+      `ALTER TABLE ${TABLES.alertActions} ADD COLUMN verdict String DEFAULT ''`,
+    ],
+  },
 ];

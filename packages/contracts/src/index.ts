@@ -7,3 +7,4 @@ export * from './fast-decode';
 export * from './rollups';
 export * from './api-errors';
 export * from './socket';
+export * from './quality';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertSchema } from './alerts';
+import { VERDICTS } from './quality';
 import { rateRowSchema } from './rates';
 
 /**
@@ -40,6 +41,10 @@ export const alertWorkflowSchema = z.object({
   acknowledgedAt: isoTime.optional(),
   resolvedBy: z.string().optional(),
   resolvedAt: isoTime.optional(),
+  /** the analysts' latest verdict on the alert (given when closing it), who gave it and when */
+  verdict: z.enum(VERDICTS).optional(),
+  verdictBy: z.string().optional(),
+  verdictAt: isoTime.optional(),
 });
 export type AlertWorkflow = z.infer<typeof alertWorkflowSchema>;
 
@@ -59,6 +64,8 @@ export const auditEntrySchema = z.object({
   note: z.string().optional(),
   assignee: z.string().optional(),
   status: z.enum(['firing', 'resolved']).optional(),
+  /** a `resolve` line's verdict (quality.ts) */
+  verdict: z.enum(VERDICTS).optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

@@ -7,12 +7,13 @@ import {
   queryAlertTimelines,
   queryAlertTransitions,
   queryAlerts,
+  queryRuleVerdicts,
   type AlertAction,
   type AlertTimelineRow,
   type ClickHouse,
 } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
-import type { Alert } from '@tillwatch/contracts';
+import type { Alert, RuleVerdictCounts } from '@tillwatch/contracts';
 import type { ClickHouseSilences } from './clickhouse-silences';
 import {
   actionFromInput,
@@ -29,6 +30,7 @@ import type {
   AlertRecord,
   MerchantBound,
   StoreEvent,
+  VerdictQuery,
 } from './store';
 
 export interface ClickHouseAlertsOptions {
@@ -119,6 +121,7 @@ export class ClickHouseAlerts {
         assignee: action.assignee ?? '',
         note: action.note ?? '',
         author: action.author ?? '',
+        verdict: action.verdict ?? '',
       },
     ]);
     // read back: the trail as stored is what the caller and the room must see
@@ -131,6 +134,17 @@ export class ClickHouseAlerts {
     }
     this.emit({ type: 'audit', record: after, entry });
     return after;
+  }
+
+  /**
+   * Per-rule episodes and verdicts in SQL (queryRuleVerdicts): the latest verdict per episode,
+   * as the ledger folds it into the workflow; the merchant's bound in the WHERE.
+   */
+  ruleVerdicts(q: VerdictQuery): Promise<RuleVerdictCounts[]> {
+    return queryRuleVerdicts(this.ch, {
+      from: q.since,
+      ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
+    });
   }
 
   /**
@@ -202,6 +216,7 @@ function toLedgerAction(a: AlertAction): LedgerAction {
     assignee: a.assignee,
     note: a.note,
     author: a.author,
+    ...(a.verdict ? { verdict: a.verdict } : {}),
     ts: a.ts,
   };
 }

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
-import type { RateRow } from '@tillwatch/contracts';
+import type { RateRow, RuleVerdictCounts } from '@tillwatch/contracts';
 import { ClickHouseAlerts } from './clickhouse-alerts';
 import { ClickHouseReads } from './clickhouse-reads';
 import { ClickHouseSilences } from './clickhouse-silences';
@@ -20,6 +20,7 @@ import type {
   SilenceInput,
   StoreEvent,
   TopQuery,
+  VerdictQuery,
 } from './store';
 
 export interface ClickHouseStoreOptions {
@@ -156,6 +157,10 @@ export class ClickHouseStore implements GatewayStore {
     bound: MerchantBound = {},
   ): Promise<AlertRecord | undefined> {
     return this.alerts.applyAction(alertId, input, bound);
+  }
+
+  ruleVerdicts(q: VerdictQuery): Promise<RuleVerdictCounts[]> {
+    return this.alerts.ruleVerdicts(q);
   }
 
   // ---- silences (clickhouse-silences.ts) ---------------------------------------------------

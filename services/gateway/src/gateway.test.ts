@@ -81,6 +81,7 @@ function allApiRoutes(): { method: string; url: string }[] {
     ['POST', '/api/alerts/al-A/assign'],
     ['POST', '/api/alerts/al-A/notes'],
     ['POST', '/api/alerts/al-A/resolve'],
+    ['GET', '/api/quality'],
     ['GET', '/api/silences'],
     ['POST', '/api/silences'],
     ['GET', '/api/silences/00000000-0000-4000-8000-000000000000'],
@@ -221,7 +222,9 @@ describe('REST flows', () => {
     expect(
       (await post('/api/alerts/al-A/notes', { note: 'router restarted' }, mA)).statusCode,
     ).toBe(200);
-    const rec = (await post('/api/alerts/al-A/resolve', { note: 'fixed' }, sre)).json();
+    const rec = (
+      await post('/api/alerts/al-A/resolve', { verdict: 'true_incident', note: 'fixed' }, sre)
+    ).json();
     expect(rec.workflow).toMatchObject({
       state: 'resolved',
       assignee: 'field-team',

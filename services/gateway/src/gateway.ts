@@ -18,6 +18,7 @@ import { authPlugin } from './plugins/auth';
 import { createMetrics, metricsPlugin, type GatewayMetrics } from './plugins/metrics';
 import { alertRoutes } from './routes/alerts';
 import { defineRoute } from './routes/define';
+import { qualityRoutes } from './routes/quality';
 import { ratesRoutes } from './routes/rates';
 import { READERS } from './routes/scope';
 import { silenceRoutes } from './routes/silences';
@@ -130,6 +131,7 @@ export async function createGateway({
 
   await app.register(ratesRoutes, { store, broadcaster });
   await app.register(alertRoutes, { store });
+  await app.register(qualityRoutes, { store });
   await app.register(silenceRoutes, { store });
   if (webhooks) {
     // The plugin declares config.access ['merchant', 'admin'] on every route, so the auth hook

@@ -156,7 +156,14 @@ export function attacks(): Attack[] {
     out.push({ method: 'POST', url: `/api/alerts/${id}/assign`, body: { assignee: 'x' } });
     out.push({ method: 'POST', url: `/api/alerts/${id}/notes`, body: { note: 'planted by A' } });
     out.push({ method: 'POST', url: `/api/alerts/${id}/resolve`, body: {} });
+    out.push({
+      method: 'POST',
+      url: `/api/alerts/${id}/resolve`,
+      body: { verdict: 'false_alarm', note: 'planted by A' },
+    });
   }
+  for (const q of ['', '?days=365', '?days=1', '?merchantId=M-B'])
+    out.push({ method: 'GET', url: `/api/quality${q}` });
   out.push({ method: 'GET', url: '/api/silences' });
   out.push({
     method: 'POST',

@@ -88,6 +88,7 @@ export function actionFromInput(input: AlertActionInput, now: number): LedgerAct
     ...(input.assignee ? { assignee: input.assignee } : {}),
     ...(input.note ? { note: input.note } : {}),
     ...(input.author ? { author: input.author } : {}),
+    ...(input.action === 'resolve' && input.verdict ? { verdict: input.verdict } : {}),
     ts: now,
   };
 }
@@ -142,6 +143,7 @@ export function recordAction(
     ...(a.author ? { author: a.author } : {}),
     ...(note ? { note } : {}),
     ...(a.assignee ? { assignee: a.assignee } : {}),
+    ...(a.kind === 'resolve' && a.verdict ? { verdict: a.verdict } : {}),
   };
   appendAudit(rec.audit, entry, maxAudit);
   return entry;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, RateRow, TerminalEvent } from '@tillwatch/contracts';
+import type { Alert, RateRow, RuleVerdictCounts, TerminalEvent } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
 import {
   actionFromInput,
@@ -30,6 +30,7 @@ import {
   type SilenceInput,
   type StoreEvent,
   type TopQuery,
+  type VerdictQuery,
 } from './store';
 
 export interface MemoryStoreOptions {
@@ -245,6 +246,29 @@ export class MemoryStore implements GatewayStore {
 
   async rawEvents(q: RawEventsQuery): Promise<DrillDown> {
     return this.events.query(q);
+  }
+
+  /**
+   * Over the records kept (maxAlerts; resolved ones are evicted first, so a long period in a
+   * busy embedded run counts fewer than ClickHouse would). The verdict is the workflow's, i.e.
+   * the latest one given.
+   */
+  async ruleVerdicts(q: VerdictQuery): Promise<RuleVerdictCounts[]> {
+    const byRule = new Map<Alert['rule'], RuleVerdictCounts>();
+    for (const rec of this.alerts.values()) {
+      const a = rec.alert;
+      if (!(Date.parse(a.firstSeen) >= q.since)) continue;
+      if (q.merchantId !== undefined && !alertOwnedBy(a, q.merchantId)) continue;
+      let c = byRule.get(a.rule);
+      if (!c) {
+        c = { rule: a.rule, raised: 0, true_incident: 0, false_alarm: 0, expected: 0 };
+        byRule.set(a.rule, c);
+      }
+      c.raised++;
+      const v = rec.workflow.verdict;
+      if (v) c[v]++;
+    }
+    return [...byRule.values()];
   }
 
   // ---- silences --------------------------------------------------------------------------

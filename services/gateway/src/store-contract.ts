@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { categorize, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import {
+  categorize,
+  type Alert,
+  type RuleVerdictCounts,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticAlert, syntheticAuth } from './fixtures';
 import type { AlertActionInput, AlertRecord, AuditEntry, GatewayStore, StoreEvent } from './store';
@@ -247,6 +252,143 @@ export function alertLedgerContract(name: string, factory: ContractStoreFactory)
       );
       expect((await store.getAlert(a, { merchantId: m }))!.audit).toHaveLength(1);
       expect((await store.getAlert(id('m2'), { merchantId: m }))!.alert.merchantId).toBe(m);
+    });
+
+    it('closing with a verdict: on the resolve line and in the workflow with who and when; a later verdict replaces it; a resolve without one keeps it', async () => {
+      const { store, pushAlert } = await open();
+      const a = id('v1');
+      await pushAlert(transition(a, T0));
+      const audits: AuditEntry[] = [];
+      store.subscribe((e) => e.type === 'audit' && audits.push(e.entry));
+      clock = WALL;
+      await store.applyAction(a, act('resolve', 'ana', { verdict: 'expected', note: 'closing' }));
+      let rec = (await store.getAlert(a))!;
+      expect(rec.workflow).toMatchObject({
+        state: 'resolved',
+        verdict: 'expected',
+        verdictBy: 'ana',
+        verdictAt: iso(WALL),
+      });
+      expect(rec.audit.at(-1)).toMatchObject({
+        action: 'resolve',
+        actor: 'ana',
+        verdict: 'expected',
+        note: 'closing',
+        at: iso(WALL),
+      });
+      expect(audits[0]).toEqual(rec.audit.at(-1));
+      // latest wins: found to be real after all
+      clock = WALL + 60_000;
+      await store.applyAction(a, act('resolve', 'bo', { role: 'sre', verdict: 'true_incident' }));
+      // a resolve without a verdict (as stored before verdicts existed) leaves it
+      clock = WALL + 120_000;
+      await store.applyAction(a, act('resolve', 'cy'));
+      // a verdict on another kind of action is not one
+      await store.applyAction(a, act('note', 'cy', { note: 'x', verdict: 'false_alarm' }));
+      rec = (await store.getAlert(a))!;
+      expect(rec.workflow).toMatchObject({
+        state: 'resolved',
+        resolvedBy: 'cy',
+        verdict: 'true_incident',
+        verdictBy: 'bo',
+        verdictAt: iso(WALL + 60_000),
+      });
+      expect(rec.audit.slice(1).map((e) => [e.action, e.actor, e.verdict])).toEqual([
+        ['resolve', 'ana', 'expected'],
+        ['resolve', 'bo', 'true_incident'],
+        ['resolve', 'cy', undefined],
+        ['note', 'cy', undefined],
+      ]);
+    });
+
+    it('rule verdicts: episodes raised since `since` per rule, their latest verdicts, a merchant only its own', async () => {
+      const { store, pushAlert } = await open();
+      // a period of its own, years after the other cases' alerts, which a shared database keeps
+      const Q0 = Date.parse('2031-01-01T00:00:00.000Z');
+      const m = id('QM');
+      const other = id('QN');
+      const raise = (
+        alertId: string,
+        rule: Alert['rule'],
+        firstSeen: number,
+        p: Partial<Alert> = {},
+      ) =>
+        pushAlert(
+          transition(id(alertId), firstSeen + 5000, {
+            rule,
+            firstSeen: iso(firstSeen),
+            merchantId: m,
+            ...p,
+          }),
+        );
+      const close = async (alertId: string, verdict: AlertActionInput['verdict'], at: number) => {
+        clock = at;
+        await store.applyAction(id(alertId), act('resolve', 'ana', verdict ? { verdict } : {}));
+      };
+      await raise('q1', 'regional_outage', Q0 + 1000, { scope: 'region', key: 'CN-31' });
+      await raise('q2', 'regional_outage', Q0 + 2000, { scope: 'region', key: 'CN-32' });
+      await raise('q3', 'regional_outage', Q0 + 3000, { scope: 'region', key: 'CN-33' });
+      await raise('q4', 'regional_outage', Q0 + 4000, { scope: 'region', key: 'CN-34' });
+      await raise('q5', 'terminal_fault_spike', Q0 + 5000);
+      await raise('q6', 'terminal_fault_spike', Q0 + 6000, { merchantId: other });
+      // merchant-scope, written without merchantId: the merchant's by its key
+      await raise('q7', 'card_testing', Q0 + 7000, {
+        scope: 'merchant',
+        key: m,
+        merchantId: undefined,
+      });
+      // fired before the period, still updating inside it: not raised in the period
+      await raise('q0', 'regional_outage', Q0 - 60_000, { scope: 'region', key: 'CN-30' });
+      await pushAlert(
+        transition(id('q0'), Q0 + 9000, {
+          rule: 'regional_outage',
+          scope: 'region',
+          key: 'CN-30',
+          merchantId: m,
+          firstSeen: iso(Q0 - 60_000),
+          status: 'resolved',
+        }),
+      );
+      await close('q0', 'false_alarm', WALL);
+      await close('q1', 'false_alarm', WALL);
+      await close('q1', 'true_incident', WALL + 1000); // latest wins
+      await close('q2', 'true_incident', WALL + 2000);
+      await close('q3', 'expected', WALL + 3000);
+      await close('q4', undefined, WALL + 4000); // closed with no verdict: none given
+      await close('q5', 'false_alarm', WALL + 5000);
+      await close('q6', 'true_incident', WALL + 6000);
+      await close('q7', 'expected', WALL + 7000);
+      await close('q7', 'false_alarm', WALL + 8000);
+
+      const sorted = (xs: RuleVerdictCounts[]) =>
+        [...xs].sort((x, y) => (x.rule < y.rule ? -1 : 1));
+      const c = (rule: Alert['rule'], raised: number, t: number, f: number, e: number) => ({
+        rule,
+        raised,
+        true_incident: t,
+        false_alarm: f,
+        expected: e,
+      });
+      expect(sorted(await store.ruleVerdicts({ since: Q0 }))).toEqual([
+        c('card_testing', 1, 0, 1, 0),
+        c('regional_outage', 4, 2, 0, 1),
+        c('terminal_fault_spike', 2, 1, 1, 0),
+      ]);
+      expect(sorted(await store.ruleVerdicts({ since: Q0, merchantId: m }))).toEqual([
+        c('card_testing', 1, 0, 1, 0),
+        c('regional_outage', 4, 2, 0, 1),
+        c('terminal_fault_spike', 1, 0, 1, 0),
+      ]);
+      expect(sorted(await store.ruleVerdicts({ since: Q0, merchantId: other }))).toEqual([
+        c('terminal_fault_spike', 1, 1, 0, 0),
+      ]);
+      // the period starts at firstSeen: q1..q3 are before it
+      expect(sorted(await store.ruleVerdicts({ since: Q0 + 4000 }))).toEqual([
+        c('card_testing', 1, 0, 1, 0),
+        c('regional_outage', 1, 0, 0, 0),
+        c('terminal_fault_spike', 2, 1, 1, 0),
+      ]);
+      expect(await store.ruleVerdicts({ since: Q0 + 3_600_000 })).toEqual([]);
     });
 
     it('drill-down: newest events first, response codes by count then by code', async () => {

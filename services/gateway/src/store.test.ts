@@ -93,6 +93,29 @@ describe('applyWorkflowAction', () => {
     });
   });
 
+  it('resolve records its verdict with who and when; the latest verdict wins; a resolve without one keeps it', () => {
+    expect(fold([{ kind: 'resolve', actor: 'ana', verdict: 'expected' }])).toEqual({
+      state: 'resolved',
+      resolvedBy: 'ana',
+      resolvedAt: AT,
+      verdict: 'expected',
+      verdictBy: 'ana',
+      verdictAt: AT,
+    });
+    const w = fold([
+      { kind: 'resolve', actor: 'ana', verdict: 'expected' },
+      { kind: 'resolve', actor: 'bo', verdict: 'true_incident', at: LATER },
+      { kind: 'resolve', actor: 'cy', at: LATER },
+      { kind: 'acknowledge', actor: 'dee', at: LATER },
+    ]);
+    expect(w).toMatchObject({
+      resolvedBy: 'cy',
+      verdict: 'true_incident',
+      verdictBy: 'bo',
+      verdictAt: LATER,
+    });
+  });
+
   it('note changes nothing, and the workflow passed in is never modified', () => {
     const w: AlertWorkflow = { state: 'open' };
     const frozen = Object.freeze({ ...w });

@@ -4,9 +4,11 @@ import type {
   AuditEntry,
   RateRow,
   RuleId,
+  RuleVerdictCounts,
   Scope,
   Severity,
   TerminalEvent,
+  Verdict,
 } from '@tillwatch/contracts';
 import type { Role } from './auth';
 
@@ -124,6 +126,8 @@ export interface AlertActionInput {
   author?: string;
   note?: string;
   assignee?: string;
+  /** required by the route for `resolve` (closing asks for a verdict); ignored otherwise */
+  verdict?: Verdict;
 }
 
 /**
@@ -136,6 +140,8 @@ export interface WorkflowAction {
   actor: string;
   /** for `assign`; empty or absent leaves the assignee as it was */
   assignee?: string;
+  /** for `resolve`: the analyst's verdict; absent on resolutions stored before verdicts existed */
+  verdict?: Verdict;
 }
 
 /**
@@ -145,7 +151,10 @@ export interface WorkflowAction {
  *   reopen it). Who and when are recorded either way, the latest ack winning.
  * - unack: acknowledged goes back to open and forgets who acknowledged; open or resolved stay.
  * - assign: sets the assignee, whatever the state.
- * - resolve: resolved from any state, with who and when.
+ * - resolve: resolved from any state, with who and when, and its verdict. Latest wins: a later
+ *   resolve with a verdict replaces the earlier verdict with who gave it and when (an alert
+ *   closed as `expected` and found to be real is closed again as `true_incident`); a resolve
+ *   without one (stored before verdicts existed) leaves the verdict as it was.
  * - note: only the audit trail changes.
  */
 export function applyWorkflowAction(
@@ -174,6 +183,11 @@ export function applyWorkflowAction(
       next.state = 'resolved';
       next.resolvedBy = action.actor;
       next.resolvedAt = at;
+      if (action.verdict) {
+        next.verdict = action.verdict;
+        next.verdictBy = action.actor;
+        next.verdictAt = at;
+      }
       break;
     case 'note':
       break;
@@ -201,6 +215,14 @@ export interface DrillDown {
   matched: number;
   from?: string;
   to?: string;
+}
+
+/** The period of the precision report (GET /api/quality). */
+export interface VerdictQuery {
+  /** epoch ms: episodes whose firstSeen is at or after this */
+  since: number;
+  /** a merchant caller: only its own alerts' episodes and verdicts */
+  merchantId?: string;
 }
 
 export interface Silence {
@@ -237,6 +259,11 @@ export interface GatewayStore {
     bound?: MerchantBound,
   ): Promise<AlertRecord | undefined>;
   rawEvents(q: RawEventsQuery): Promise<DrillDown>;
+  /**
+   * Per rule: episodes raised since `since` and how many carry each verdict (an episode's
+   * latest verdict, as its workflow shows it). Rules with nothing raised may be left out.
+   */
+  ruleVerdicts(q: VerdictQuery): Promise<RuleVerdictCounts[]>;
 
   listSilences(opts?: { activeAt?: number }): Promise<Silence[]>;
   getSilence(id: string): Promise<Silence | undefined>;

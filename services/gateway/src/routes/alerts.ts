@@ -1,4 +1,12 @@
-import { parseWindowLabel, RULE_IDS, SCOPES, SEVERITIES, type Alert } from '@tillwatch/contracts';
+import {
+  parseWindowLabel,
+  RULE_IDS,
+  SCOPES,
+  SEVERITIES,
+  VERDICTS,
+  type Alert,
+  type Verdict,
+} from '@tillwatch/contracts';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import type { Principal } from '../auth';
@@ -125,7 +133,12 @@ export const alertRoutes = fp<{ store: GatewayStore }>(
         body,
         handler: async ({ params, body: b, principal }) => {
           await visible(params.alertId, principal);
-          const input = b as { note?: string; author?: string; assignee?: string };
+          const input = b as {
+            note?: string;
+            author?: string;
+            assignee?: string;
+            verdict?: Verdict;
+          };
           const own = boundMerchant(principal);
           const rec = await store.applyAction(
             params.alertId,
@@ -136,6 +149,7 @@ export const alertRoutes = fp<{ store: GatewayStore }>(
               ...(input.author ? { author: input.author } : {}),
               ...(input.note ? { note: input.note } : {}),
               ...(input.assignee ? { assignee: input.assignee } : {}),
+              ...(input.verdict ? { verdict: input.verdict } : {}),
             },
             own !== undefined ? { merchantId: own } : {},
           );
@@ -161,10 +175,18 @@ export const alertRoutes = fp<{ store: GatewayStore }>(
     );
     // merchants may record what they checked and did on their own alerts (the guides' record)
     action('note', 'notes', z.strictObject({ note: noteField, author: authorField }), READERS);
+    // Closing asks for a verdict: it feeds the per-rule precision report (GET /api/quality).
+    // Closing again with another verdict replaces it (latest wins, store.ts applyWorkflowAction).
     action(
       'resolve',
       'resolve',
-      z.strictObject({ note: noteField.optional(), author: authorField }),
+      z.strictObject({
+        verdict: z.enum(VERDICTS, {
+          error: `a verdict is required to close an alert: one of ${VERDICTS.join(', ')}`,
+        }),
+        note: noteField.optional(),
+        author: authorField,
+      }),
       STAFF,
     );
   },
