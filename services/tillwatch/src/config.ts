@@ -26,3 +26,16 @@ export type StartConfig = z.infer<typeof startConfigSchema>;
 export function loadStartConfig(env?: Env): StartConfig {
   return loadConfig(startConfigSchema, env);
 }
+
+/** `tillwatch quality`: where the gateway is and the key to read it with (flags win). */
+export const qualityConfigSchema = z.object({
+  /** the gateway's base URL; default http://127.0.0.1:8080, what `npm start` serves */
+  TILLWATCH_URL: z.string().min(1).optional(),
+  /** an API key of any role; safer here than as --token, which `ps` shows */
+  TILLWATCH_TOKEN: z.string().min(1).optional(),
+});
+export type QualityConfig = z.infer<typeof qualityConfigSchema>;
+
+export function loadQualityConfig(env?: Env): QualityConfig {
+  return loadConfig(qualityConfigSchema, env);
+}
