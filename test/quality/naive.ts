@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { categorize, eventTimeToMs } from '@tillwatch/contracts';
 import type { Transition } from './score';
 
@@ -7,7 +5,8 @@ import type { Transition } from './score';
  * The naive rule set the detection-quality suite compares against: a static threshold on the
  * failure rate over the last 5 minutes, per terminal, merchant and region, checked every
  * minute of event time. No minimum count, no statistics, no baseline, no hysteresis: it fires
- * when failures / auths > threshold and resolves when it is not.
+ * when failures / auths > threshold and resolves when it is not. It reads the events the
+ * simulator hands to replay, in the same order, so it costs a few map updates per auth.
  */
 export interface NaiveOptions {
   threshold?: number;
@@ -26,87 +25,45 @@ interface Counter {
   firing?: { alertId: string };
 }
 
-export async function naiveReplay(path: string, opts: NaiveOptions = {}): Promise<Transition[]> {
-  const threshold = opts.threshold ?? 0.2;
-  const maps = SCOPES.map(() => new Map<string, Counter>());
-  const out: Transition[] = [];
-  let current = Number.NEGATIVE_INFINITY;
+export interface NaiveEvent {
+  type: string;
+  ts: number | string;
+  responseCode?: string;
+  terminalId: string;
+  merchantId: string;
+  region: string;
+}
 
-  const evaluate = (minuteEnd: number) => {
-    const ts = new Date(minuteEnd * MINUTE).toISOString();
-    SCOPES.forEach((scope, si) => {
-      for (const [key, c] of maps[si]!) {
-        let a = 0;
-        let f = 0;
-        for (let i = 0; i < BUCKETS; i++) {
-          if (c.minute[i]! >= minuteEnd - BUCKETS && c.minute[i]! < minuteEnd) {
-            a += c.auths[i]!;
-            f += c.fails[i]!;
-          }
-        }
-        const high = a > 0 && f / a > threshold;
-        if (high && !c.firing) {
-          c.firing = { alertId: `naive|${scope}|${key}|${minuteEnd}` };
-          out.push({
-            alertId: c.firing.alertId,
-            rule: 'naive_failure_rate',
-            scope,
-            key,
-            status: 'firing',
-            ts,
-          });
-        } else if (!high && c.firing) {
-          out.push({
-            alertId: c.firing.alertId,
-            rule: 'naive_failure_rate',
-            scope,
-            key,
-            status: 'resolved',
-            ts,
-          });
-          c.firing = undefined;
-        }
-        if (a === 0 && !c.firing) maps[si]!.delete(key);
-      }
-    });
-  };
+export class NaiveMonitor {
+  readonly transitions: Transition[] = [];
+  private readonly threshold: number;
+  private readonly maps = SCOPES.map(() => new Map<string, Counter>());
+  private current = Number.NEGATIVE_INFINITY;
 
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line) continue;
-    let ev: {
-      type?: string;
-      ts?: number | string;
-      responseCode?: string;
-      terminalId?: string;
-      merchantId?: string;
-      region?: string;
-    };
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (ev.type !== 'auth' || ev.ts === undefined || !ev.responseCode) continue;
-    const t = eventTimeToMs(ev.ts);
-    const minute = Math.floor(t / MINUTE);
-    while (minute > current) {
-      if (Number.isFinite(current)) evaluate(current + 1);
-      current = Number.isFinite(current) ? current + 1 : minute;
+  constructor(opts: NaiveOptions = {}) {
+    this.threshold = opts.threshold ?? 0.2;
+  }
+
+  push(ev: NaiveEvent): void {
+    if (ev.type !== 'auth' || !ev.responseCode) return;
+    const minute = Math.floor(eventTimeToMs(ev.ts) / MINUTE);
+    while (minute > this.current) {
+      if (Number.isFinite(this.current)) this.evaluate(this.current + 1);
+      this.current = Number.isFinite(this.current) ? this.current + 1 : minute;
     }
     const failed = categorize(ev.responseCode) !== 'approved';
     const keys = [ev.terminalId, ev.merchantId, ev.region];
-    SCOPES.forEach((_s, si) => {
-      const key = keys[si];
-      if (key === undefined) return;
-      let c = maps[si]!.get(key);
+    for (let si = 0; si < SCOPES.length; si++) {
+      const key = keys[si]!;
+      const map = this.maps[si]!;
+      let c = map.get(key);
       if (!c) {
         c = {
           auths: new Int32Array(BUCKETS),
           fails: new Int32Array(BUCKETS),
           minute: new Float64Array(BUCKETS).fill(-1),
         };
-        maps[si]!.set(key, c);
+        map.set(key, c);
       }
       const b = minute % BUCKETS;
       if (c.minute[b] !== minute) {
@@ -116,7 +73,47 @@ export async function naiveReplay(path: string, opts: NaiveOptions = {}): Promis
       }
       c.auths[b]!++;
       if (failed) c.fails[b]!++;
+    }
+  }
+
+  private evaluate(minuteEnd: number): void {
+    const ts = new Date(minuteEnd * MINUTE).toISOString();
+    SCOPES.forEach((scope, si) => {
+      const map = this.maps[si]!;
+      for (const [key, c] of map) {
+        let a = 0;
+        let f = 0;
+        for (let i = 0; i < BUCKETS; i++) {
+          if (c.minute[i]! >= minuteEnd - BUCKETS && c.minute[i]! < minuteEnd) {
+            a += c.auths[i]!;
+            f += c.fails[i]!;
+          }
+        }
+        const high = a > 0 && f / a > this.threshold;
+        const rule = 'naive_failure_rate';
+        if (high && !c.firing) {
+          c.firing = { alertId: `naive|${scope}|${key}|${minuteEnd}` };
+          this.transitions.push({
+            alertId: c.firing.alertId,
+            rule,
+            scope,
+            key,
+            status: 'firing',
+            ts,
+          });
+        } else if (!high && c.firing) {
+          this.transitions.push({
+            alertId: c.firing.alertId,
+            rule,
+            scope,
+            key,
+            status: 'resolved',
+            ts,
+          });
+          c.firing = undefined;
+        }
+        if (a === 0 && !c.firing) map.delete(key);
+      }
     });
   }
-  return out;
 }

@@ -1,9 +1,10 @@
 import type { IncidentLabel } from '@tillwatch/simulator';
 
 /**
- * Scoring alerts against the simulator's labels. Definitions (printed with the table):
+ * Scoring alerts against the simulator's labels. Definitions (printed with the tables):
  *
  * - An *episode* is one alertId: its first `firing` transition and its `resolved` one (if any).
+ *   Its severity is the highest any of its `firing` transitions carried (an update may escalate).
  * - A label is *detected* when an episode with exactly the label's rule, scope and key first
  *   fires inside [detectFrom - 5 min, detectUntil + 30 min]. Recall = detected / labels.
  * - *Delay* = that first firing's ts - detectFrom (event time; detectFrom = start except for
@@ -15,6 +16,7 @@ import type { IncidentLabel } from '@tillwatch/simulator';
  *            the label's own footprint (one of its terminals, their merchant or region);
  *   FP       anything else.
  *   Precision = TP / (TP + FP); strict precision = TP / all episodes.
+ * - A *false critical* is an FP episode whose severity is `critical`: a page for nothing.
  * - A *flap* is an episode of a (rule, scope, key) that fires less than 1 h after the previous
  *   episode of the same (rule, scope, key) resolved.
  */
@@ -26,6 +28,7 @@ export interface Transition {
   key: string;
   status: 'firing' | 'resolved';
   ts: string;
+  severity?: string;
   merchantId?: string;
   region?: string;
 }
@@ -37,6 +40,7 @@ export interface Episode {
   key: string;
   firedAt: number;
   resolvedAt?: number;
+  severity: string;
   merchantId?: string;
   region?: string;
 }
@@ -51,14 +55,21 @@ export interface Score {
   related: number;
   fp: number;
   flaps: number;
+  falseCriticals: number;
   /** per label id: delay in ms, or null when missed */
   delays: Record<string, number | null>;
   falsePositives: Episode[];
 }
 
+/** One rule's share of a Score: its labels and its own episodes. */
+export interface RuleScore extends Score {
+  rule: string;
+}
+
 const BEFORE = 5 * 60_000;
 const AFTER = 30 * 60_000;
 const FLAP_MS = 3_600_000;
+const RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, critical: 2 };
 
 export function episodesOf(transitions: readonly Transition[]): Episode[] {
   const byId = new Map<string, Episode>();
@@ -72,12 +83,14 @@ export function episodesOf(transitions: readonly Transition[]): Episode[] {
         scope: t.scope,
         key: t.key,
         firedAt: Date.parse(t.ts),
+        severity: t.severity ?? 'info',
         merchantId: t.merchantId,
         region: t.region,
       };
       byId.set(t.alertId, e);
     }
     if (t.status === 'resolved') e.resolvedAt = Date.parse(t.ts);
+    else if ((RANK[t.severity ?? 'info'] ?? 0) > (RANK[e.severity] ?? 0)) e.severity = t.severity!;
   }
   return [...byId.values()].sort((a, b) => a.firedAt - b.firedAt);
 }
@@ -86,7 +99,7 @@ function inWindow(l: IncidentLabel, ts: number): boolean {
   return ts >= l.detectFrom - BEFORE && ts <= l.detectUntil + AFTER;
 }
 
-/** merchant and region of each terminal, from the event stream */
+/** merchant and region of each terminal, from the fleet */
 export type Where = ReadonlyMap<string, { merchantId: string; region: string }>;
 
 export interface ScoreOptions {
@@ -132,23 +145,35 @@ export function classify(
   return related ? 'related' : 'FP';
 }
 
-export function score(
-  transitions: readonly Transition[],
-  labels: readonly IncidentLabel[],
-  where: Where,
-  opts: ScoreOptions = {},
-): Score {
-  const eps = episodesOf(transitions);
-  const s: Score = {
-    labels: labels.length,
+function emptyScore(labels: number): Score {
+  return {
+    labels,
     detected: 0,
-    episodes: eps.length,
+    episodes: 0,
     tp: 0,
     related: 0,
     fp: 0,
     flaps: 0,
+    falseCriticals: 0,
     delays: {},
     falsePositives: [],
+  };
+}
+
+/** The stream's score and each rule's: labels by their rule, episodes by theirs. */
+export function scoreByRule(
+  transitions: readonly Transition[],
+  labels: readonly IncidentLabel[],
+  where: Where,
+  opts: ScoreOptions = {},
+): { total: Score; rules: Map<string, RuleScore> } {
+  const eps = episodesOf(transitions);
+  const total = emptyScore(0);
+  const rules = new Map<string, RuleScore>();
+  const of = (rule: string): RuleScore => {
+    let r = rules.get(rule);
+    if (!r) rules.set(rule, (r = { rule, ...emptyScore(0) }));
+    return r;
   };
   for (const l of labels) {
     const hit = eps.find(
@@ -158,26 +183,67 @@ export function score(
         e.key === l.key &&
         inWindow(l, e.firedAt),
     );
-    s.delays[l.id] = hit ? hit.firedAt - l.detectFrom : null;
-    if (hit) s.detected++;
+    const delay = hit ? hit.firedAt - l.detectFrom : null;
+    for (const s of [total, of(l.rule)]) {
+      s.labels++;
+      s.delays[l.id] = delay;
+      if (hit) s.detected++;
+    }
   }
   const lastResolved = new Map<string, number>();
   for (const e of eps) {
     const v = classify(e, labels, where, opts);
-    if (v === 'TP') s.tp++;
-    else if (v === 'related') s.related++;
-    else {
-      s.fp++;
-      s.falsePositives.push(e);
-    }
     const id = `${e.rule}|${e.scope}|${e.key}`;
     const prev = lastResolved.get(id);
-    if (prev !== undefined && e.firedAt - prev < FLAP_MS) s.flaps++;
+    const flap = prev !== undefined && e.firedAt - prev < FLAP_MS;
     if (e.resolvedAt !== undefined) lastResolved.set(id, e.resolvedAt);
+    for (const s of [total, of(e.rule)]) {
+      s.episodes++;
+      if (v === 'TP') s.tp++;
+      else if (v === 'related') s.related++;
+      else {
+        s.fp++;
+        s.falsePositives.push(e);
+        if (e.severity === 'critical') s.falseCriticals++;
+      }
+      if (flap) s.flaps++;
+    }
   }
-  return s;
+  return { total, rules };
+}
+
+export function score(
+  transitions: readonly Transition[],
+  labels: readonly IncidentLabel[],
+  where: Where,
+  opts: ScoreOptions = {},
+): Score {
+  return scoreByRule(transitions, labels, where, opts).total;
+}
+
+/** Scores of several streams added up (delays keyed by label id, which are unique per stream). */
+export function addScores<S extends Score>(into: S, s: Score, prefix = ''): S {
+  into.labels += s.labels;
+  into.detected += s.detected;
+  into.episodes += s.episodes;
+  into.tp += s.tp;
+  into.related += s.related;
+  into.fp += s.fp;
+  into.flaps += s.flaps;
+  into.falseCriticals += s.falseCriticals;
+  for (const [k, v] of Object.entries(s.delays)) into.delays[prefix + k] = v;
+  into.falsePositives.push(...s.falsePositives);
+  return into;
+}
+
+export function zeroScore(): Score {
+  return emptyScore(0);
 }
 
 export function precision(s: Pick<Score, 'tp' | 'fp'>): number {
   return s.tp + s.fp === 0 ? 1 : s.tp / (s.tp + s.fp);
+}
+
+export function recall(s: Pick<Score, 'labels' | 'detected'>): number {
+  return s.labels === 0 ? 1 : s.detected / s.labels;
 }

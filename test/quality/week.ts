@@ -1,0 +1,129 @@
+import { Readable, Writable } from 'node:stream';
+import { replay } from '@tillwatch/stream';
+import {
+  buildFleet,
+  createSimulation,
+  type IncidentLabel,
+  type SimEvent,
+  type Simulation,
+} from '@tillwatch/simulator';
+import { NaiveMonitor } from './naive';
+import {
+  DEADLINE_MS,
+  ENGINE,
+  SETTLE_DELAY_MS,
+  WEEK_DAYS,
+  WEEK_FLEET,
+  WEEK_START,
+  weekIncidents,
+} from './plan';
+import type { Transition, Where } from './score';
+
+/** One seed's calendar week through replay: its labels, our alerts, the naive baseline's. */
+export interface WeekResult {
+  seed: number;
+  labels: IncidentLabel[];
+  transitions: Transition[];
+  naive: Transition[];
+  events: number;
+  /** CPU of the process that ran the week (generation, replay, naive), ms */
+  cpuMs: number;
+  wallMs: number;
+}
+
+export const NAIVE_THRESHOLD = 0.2;
+const DAY = 86_400_000;
+/** lines per chunk handed to replay's line reader */
+const CHUNK = 2_000;
+
+export function weekSimulation(seed: number): Simulation {
+  return createSimulation({
+    seed,
+    scenario: 'healthy',
+    start: WEEK_START,
+    durationMs: WEEK_DAYS * DAY,
+    fleet: WEEK_FLEET,
+    settlementDeadlineMs: DEADLINE_MS,
+    settlementDelayMs: SETTLE_DELAY_MS,
+    incidents: weekIncidents(seed),
+  });
+}
+
+/** The JSONL replay reads, in chunks, generated as replay pulls (a week never sits in memory). */
+export function* jsonl(
+  events: Iterable<SimEvent>,
+  tap?: (ev: SimEvent) => void,
+): Generator<string> {
+  let buf: string[] = [];
+  for (const ev of events) {
+    tap?.(ev);
+    buf.push(JSON.stringify(ev));
+    if (buf.length === CHUNK) {
+      yield buf.join('\n') + '\n';
+      buf = [];
+    }
+  }
+  if (buf.length > 0) yield buf.join('\n') + '\n';
+}
+
+class Collect extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    cb();
+  }
+}
+
+/** Replay JSONL chunks; the alert transitions and the output's exact text. */
+export async function replayLines(
+  lines: Iterable<string>,
+): Promise<{ text: string; transitions: Transition[] }> {
+  const sink = new Collect();
+  await replay(Readable.from(lines), sink, { engine: ENGINE });
+  const transitions = sink.text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const a = JSON.parse(l) as Transition;
+      return {
+        alertId: a.alertId,
+        rule: a.rule,
+        scope: a.scope,
+        key: a.key,
+        status: a.status,
+        ts: a.ts,
+        severity: a.severity,
+        merchantId: a.merchantId,
+        region: a.region,
+      };
+    });
+  return { text: sink.text, transitions };
+}
+
+/** Generate the seed's week and stream it through replay, as `tillwatch replay` reads a file. */
+export async function runWeek(seed: number): Promise<WeekResult> {
+  const t0 = performance.now();
+  const sim = weekSimulation(seed);
+  const naive = new NaiveMonitor({ threshold: NAIVE_THRESHOLD });
+  const { transitions } = await replayLines(jsonl(sim, (ev) => naive.push(ev)));
+  const cpu = process.cpuUsage();
+  return {
+    seed,
+    labels: [...sim.labels],
+    transitions,
+    naive: naive.transitions,
+    events: sim.counts.total,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs: performance.now() - t0,
+  };
+}
+
+/** merchant and region of each terminal of the seed's week fleet */
+export function whereOf(seed: number): Where {
+  const f = buildFleet(seed, WEEK_FLEET);
+  const m = new Map<string, { merchantId: string; region: string }>();
+  for (const t of f.terminals) {
+    m.set(t.id, { merchantId: f.merchants[t.merchant]!.id, region: f.regions[t.region]!.id });
+  }
+  return m;
+}
