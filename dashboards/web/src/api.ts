@@ -1,4 +1,4 @@
-import type { AlertItem, DrillDown, Me, Snapshot } from './types';
+import type { AlertItem, DrillDown, Me, QualityReport, Snapshot } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -41,6 +41,8 @@ export class Api {
       'GET',
       `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`,
     );
+  /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
+  quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (
     id: string,
     action: 'ack' | 'assign' | 'notes' | 'resolve',

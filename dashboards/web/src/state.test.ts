@@ -80,3 +80,27 @@ describe('region colour', () => {
     expect(regionLevel(0.07, undefined)).toBe(1);
   });
 });
+
+describe('BoardState verdicts', () => {
+  it('counts live resolve lines that carry a verdict, so the quality panel reloads', () => {
+    const s = new BoardState();
+    const at = '2026-03-02T10:00:00.000Z';
+    const line = (action: 'resolve' | 'note', verdict?: 'false_alarm') => ({
+      id: `${action}-${verdict ?? ''}`,
+      alertId: 'al-1',
+      at,
+      action,
+      actor: 'ana',
+      role: 'analyst' as const,
+      ...(verdict ? { verdict } : {}),
+    });
+    s.applyAudit('al-1', line('note'), { state: 'open' });
+    s.applyAudit('al-1', line('resolve'), { state: 'resolved' });
+    expect(s.verdicts).toBe(0);
+    s.applyAudit('al-1', line('resolve', 'false_alarm'), {
+      state: 'resolved',
+      verdict: 'false_alarm',
+    });
+    expect(s.verdicts).toBe(1);
+  });
+});

@@ -12,6 +12,8 @@ export class BoardState {
   readonly alerts = new Map<string, AlertItem>();
   /** audit entries that arrived live, per alert (the detail view merges them) */
   readonly liveAudit = new Map<string, AuditEntry[]>();
+  /** verdicts given (live `resolve` lines, and this board's own): the quality panel reloads */
+  verdicts = 0;
   /** rows applied per second, for the header's "updates/s" */
   updates = 0;
   version = 0;
@@ -48,6 +50,7 @@ export class BoardState {
     const list = this.liveAudit.get(alertId) ?? [];
     list.push(entry);
     this.liveAudit.set(alertId, list);
+    if (entry.action === 'resolve' && entry.verdict) this.verdicts++;
     this.version++;
   }
 

@@ -2,14 +2,16 @@ import type {
   Alert,
   AlertWorkflow,
   AuditEntry,
+  QualityReport,
   RateRow,
   Role,
   TerminalEvent,
+  Verdict,
 } from '@tillwatch/contracts';
 
 // Audit lines and workflows (REST and socket.io; live.ts reads the socket messages with the
 // contract's event types) are the contract's, packages/contracts/src/socket.ts.
-export type { Alert, AuditEntry, RateRow, Role, TerminalEvent };
+export type { Alert, AuditEntry, QualityReport, RateRow, Role, TerminalEvent, Verdict };
 export type Workflow = AlertWorkflow;
 
 export interface Me {

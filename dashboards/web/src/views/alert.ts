@@ -3,8 +3,10 @@ import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { clock, dateTime, int, metricValue } from '../format';
 import { categoryName, guidance, ruleName, t, type MessageKey } from '../i18n';
-import type { AlertItem, AuditEntry, DrillDown } from '../types';
+import type { AlertItem, AuditEntry, DrillDown, Verdict } from '../types';
 import type { Ctx, View } from './view';
+
+const VERDICTS: readonly Verdict[] = ['true_incident', 'false_alarm', 'expected'];
 
 const ACTION_LABEL: Record<string, MessageKey> = {
   acknowledge: 'ack',
@@ -18,7 +20,9 @@ function auditLine(e: AuditEntry): HTMLElement {
   const what =
     e.action === 'fired' || e.action === 'engine_resolved' || e.action === 'updated'
       ? `${t(`status_${e.status ?? 'firing'}` as MessageKey)}${e.note ? ` — ${e.note}` : ''}`
-      : `${t(ACTION_LABEL[e.action] ?? 'addNote')}${e.assignee ? ` → ${e.assignee}` : ''}`;
+      : `${t(ACTION_LABEL[e.action] ?? 'addNote')}${e.assignee ? ` → ${e.assignee}` : ''}${
+          e.verdict ? ` — ${t(`verdict_${e.verdict}`)}` : ''
+        }`;
   return h(
     'li',
     { class: `audit-${e.action}`, 'data-testid': 'audit-entry' },
@@ -55,22 +59,134 @@ export function alertView(ctx: Ctx, alertId: string): View {
   let auditSeen = 0;
   let drawnVersion = -1;
 
-  const act = (kind: 'ack' | 'assign' | 'notes' | 'resolve') => async () => {
-    const body: Record<string, string> = {};
-    if (note.value.trim()) body['note'] = note.value.trim();
+  /** Sends one action; true when the gateway took it. */
+  const send = async (
+    kind: 'ack' | 'assign' | 'notes' | 'resolve',
+    body: Record<string, string>,
+  ): Promise<boolean> => {
     if (ctx.author) body['author'] = ctx.author;
-    if (kind === 'assign') body['assignee'] = assignee.value.trim();
     try {
       rec = await ctx.api.act(alertId, kind, body);
       ctx.state.applyAlert({ alert: rec.alert, workflow: rec.workflow });
       ctx.state.liveAudit.delete(alertId);
-      note.value = '';
+      if (kind === 'resolve') ctx.state.verdicts++; // the quality panel reloads
       drawAudit(rec.audit ?? []);
       drawHead();
       ctx.toast('✓', 'ok');
+      return true;
     } catch (e) {
       ctx.toast((e as Error).message, 'err');
+      return false;
     }
+  };
+
+  const act = (kind: 'ack' | 'assign' | 'notes') => async () => {
+    const body: Record<string, string> = {};
+    if (note.value.trim()) body['note'] = note.value.trim();
+    if (kind === 'assign') body['assignee'] = assignee.value.trim();
+    if (await send(kind, body)) note.value = '';
+  };
+
+  // Closing asks for a verdict (it feeds the rule's precision): a modal with the three
+  // verdicts and a note; the confirm button stays off until one is chosen.
+  const verdictNote = h('textarea', {
+    placeholder: t('notePlaceholder'),
+    rows: 3,
+    'data-testid': 'verdict-note',
+  });
+  const verdictErr = h('div', { class: 'err', 'data-testid': 'verdict-error' });
+  const confirmClose = h(
+    'button',
+    { class: 'btn danger', 'data-testid': 'verdict-confirm', disabled: true },
+    t('closeConfirm'),
+  );
+  const chosen = (): Verdict | undefined =>
+    VERDICTS.find(
+      (v) => (dialog.querySelector(`input[value="${v}"]`) as HTMLInputElement | null)?.checked,
+    );
+  const dialog = h(
+    'dialog',
+    { class: 'verdict-dialog', 'data-testid': 'verdict-dialog' },
+    h(
+      'form',
+      {
+        method: 'dialog',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          const verdict = chosen();
+          if (!verdict) return setText(verdictErr, t('verdictRequired'));
+          const body: Record<string, string> = { verdict };
+          const text = verdictNote.value.trim() || note.value.trim();
+          if (text) body['note'] = text;
+          confirmClose.disabled = true;
+          if (await send('resolve', body)) {
+            verdictNote.value = '';
+            note.value = '';
+            dialog.close();
+          } else confirmClose.disabled = false;
+        },
+      },
+      h('h2', {}, t('closeTitle')),
+      h('p', { class: 'dim' }, t('closeHelp')),
+      h(
+        'fieldset',
+        { class: 'verdicts' },
+        h('legend', {}, t('verdict')),
+        ...VERDICTS.map((v) =>
+          h(
+            'label',
+            { class: 'verdict-option', 'data-verdict': v },
+            h('input', {
+              type: 'radio',
+              name: 'verdict',
+              value: v,
+              'data-testid': `verdict-${v}`,
+              onchange: () => {
+                confirmClose.disabled = false;
+                setText(verdictErr, '');
+              },
+            }),
+            h(
+              'span',
+              {},
+              h('strong', {}, t(`verdict_${v}`)),
+              h('span', { class: 'dim' }, t(`verdictHelp_${v}`)),
+            ),
+          ),
+        ),
+      ),
+      verdictNote,
+      verdictErr,
+      h(
+        'div',
+        { class: 'action-row' },
+        confirmClose,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn ghost',
+            'data-testid': 'verdict-cancel',
+            onclick: () => dialog.close(),
+          },
+          t('cancel'),
+        ),
+      ),
+    ),
+  );
+  const openClose = () => {
+    for (const input of dialog.querySelectorAll('input[type="radio"]'))
+      (input as HTMLInputElement).checked = false;
+    // a verdict given before is preselected: closing again replaces it (latest wins)
+    const given = rec?.workflow.verdict;
+    if (given) {
+      const input = dialog.querySelector(`input[value="${given}"]`) as HTMLInputElement | null;
+      if (input) input.checked = true;
+    }
+    confirmClose.disabled = !given;
+    verdictNote.value = note.value;
+    setText(verdictErr, '');
+    dialog.showModal();
   };
 
   const actions = h(
@@ -101,11 +217,12 @@ export function alertView(ctx: Ctx, alertId: string): View {
       staff
         ? h(
             'button',
-            { class: 'btn danger', 'data-testid': 'resolve-btn', onclick: act('resolve') },
+            { class: 'btn danger', 'data-testid': 'resolve-btn', onclick: openClose },
             t('resolve'),
           )
         : null,
     ),
+    staff ? dialog : null,
   );
 
   const el = h(
@@ -201,6 +318,17 @@ export function alertView(ctx: Ctx, alertId: string): View {
         t(`wf_${rec.workflow.state}` as MessageKey),
       ),
       rec.workflow.assignee ? h('span', { class: 'badge' }, `→ ${rec.workflow.assignee}`) : '',
+      rec.workflow.verdict
+        ? h(
+            'span',
+            {
+              class: `badge verdict-${rec.workflow.verdict}`,
+              'data-testid': 'detail-verdict',
+              title: `${rec.workflow.verdictBy ?? ''} ${rec.workflow.verdictAt ? dateTime(rec.workflow.verdictAt) : ''}`,
+            },
+            t(`verdict_${rec.workflow.verdict}`),
+          )
+        : '',
     );
     const g = guidance(a);
     guide.replaceChildren(
@@ -345,7 +473,9 @@ export function alertView(ctx: Ctx, alertId: string): View {
         rec &&
         cur &&
         drawnVersion !== ctx.state.version &&
-        (cur.workflow.state !== rec.workflow.state || cur.alert.status !== rec.alert.status)
+        (cur.workflow.state !== rec.workflow.state ||
+          cur.workflow.verdict !== rec.workflow.verdict ||
+          cur.alert.status !== rec.alert.status)
       ) {
         rec = { ...rec, alert: cur.alert, workflow: cur.workflow };
         drawHead();

@@ -2,6 +2,7 @@ import { AlertFeed, COLS, RateTable } from '../components';
 import { h, setText } from '../dom';
 import { int, pct } from '../format';
 import { t } from '../i18n';
+import { QualityPanel } from '../quality';
 import type { Ctx, View } from './view';
 
 /** KPI tile whose value updates live. */
@@ -72,6 +73,7 @@ export function boardView(ctx: Ctx): View {
     onOpen: (id) => ctx.go(`#/alert/${id}`),
     onAck: ackAction(ctx),
   });
+  const quality = new QualityPanel(ctx);
   const el = h(
     'div',
     { class: 'view board', 'data-testid': 'board-view' },
@@ -85,6 +87,7 @@ export function boardView(ctx: Ctx): View {
         { class: 'col-main' },
         h('section', { class: 'panel' }, h('h2', {}, t('worstTerminals')), terminals.el),
         h('section', { class: 'panel' }, h('h2', {}, t('worstMerchants')), merchants.el),
+        quality.el,
       ),
       feed.el,
     ),
@@ -112,6 +115,7 @@ export function boardView(ctx: Ctx): View {
       terminals.render(ctx.state.worst('terminal', w, 12));
       merchants.render(ctx.state.worst('merchant', w, 8));
       feed.render(alerts);
+      quality.render();
     },
   };
 }

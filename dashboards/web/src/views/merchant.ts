@@ -1,6 +1,7 @@
 import { AlertFeed, COLS, RateTable } from '../components';
 import { h } from '../dom';
 import { t } from '../i18n';
+import { QualityPanel } from '../quality';
 import { windowPicker } from './board';
 import type { Ctx, View } from './view';
 
@@ -19,6 +20,8 @@ export function merchantView(ctx: Ctx): View {
     'my-terminals',
   );
   const feed = new AlertFeed('myAlerts', { onOpen: (id) => ctx.go(`#/alert/${id}`) });
+  // the gateway counts only this merchant's own alerts
+  const quality = new QualityPanel(ctx);
   const el = h(
     'div',
     { class: 'view merchant', 'data-testid': 'merchant-view' },
@@ -31,7 +34,7 @@ export function merchantView(ctx: Ctx): View {
     h(
       'div',
       { class: 'grid-board' },
-      h('div', { class: 'col-main' }, h('section', { class: 'panel' }, table.el)),
+      h('div', { class: 'col-main' }, h('section', { class: 'panel' }, table.el), quality.el),
       feed.el,
     ),
   );
@@ -46,6 +49,7 @@ export function merchantView(ctx: Ctx): View {
           .sort((a, b) => b.faultRate - a.faultRate || a.key.localeCompare(b.key)),
       );
       feed.render(ctx.state.sortedAlerts());
+      quality.render();
     },
   };
 }

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chromiumAvailable,
+  ensureBoardBuilt,
+  launchChromium,
+  type LaunchedChromium,
+} from '@tillwatch/testkit/chromium';
+import { KEYS, startScenario, type Scenario } from './scenario';
+
+/**
+ * Closing an alert asks for a verdict, and the "Rule quality" panel shows what the verdicts
+ * make of each rule: in a real Chromium (Debian's /usr/bin/chromium, never a downloaded one)
+ * against a real gateway on a free loopback port, fed by the browser suite's synthetic incident.
+ */
+const haveChromium = chromiumAvailable('the verdict browser suite');
+const SHOTS = join(import.meta.dirname, 'screenshots');
+
+let scenario: Scenario;
+let browser: LaunchedChromium | undefined;
+let ctx: BrowserContext;
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function login(key: string, name: string): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
+  await page.goto(scenario.url);
+  await page.getByTestId('login-key').fill(key);
+  await page.getByTestId('login-name').fill(name);
+  await page.getByTestId('login-submit').click();
+  return page;
+}
+
+/** One figure of one rule's row in the quality panel. */
+const cell = (page: Page, rule: string, col: string) =>
+  page
+    .getByTestId('rule-quality')
+    .locator(`tr[data-rule="${rule}"] td[data-col="${col}"]`)
+    .textContent();
+
+async function openAlert(page: Page, alertId: string): Promise<void> {
+  await page
+    .locator(`[data-alert-id="${alertId}"]`)
+    .getByRole('button', { name: 'Details' })
+    .click();
+  await page.getByTestId('alert-detail').waitFor();
+}
+
+async function close(page: Page, verdict: string, note?: string): Promise<void> {
+  await page.getByTestId('resolve-btn').click();
+  await page.getByTestId('verdict-dialog').waitFor();
+  await page.getByTestId(`verdict-${verdict}`).check();
+  if (note !== undefined) await page.getByTestId('verdict-note').fill(note);
+  await page.getByTestId('verdict-confirm').click();
+  await page.getByTestId('verdict-dialog').waitFor({ state: 'hidden' });
+}
+
+describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    ensureBoardBuilt();
+    scenario = await startScenario(250);
+    browser = await launchChromium();
+    ctx = browser.context;
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await scenario?.stop();
+  });
+
+  it('analyst: closing asks for a verdict; the quality panel counts it, here and live on another board', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    // another analyst's board, left open: it must pick the verdicts up without a reload
+    const other = await login(KEYS.analyst.key, 'Wang Fang');
+    await other.getByTestId('rule-quality').locator('tr[data-rule="regional_outage"]').waitFor();
+    expect(await cell(other, 'regional_outage', 'raised')).toBe('1');
+    expect(await cell(other, 'regional_outage', 'precision')).toBe('–');
+    expect(await cell(other, 'regional_outage', 'no-verdict')).toBe('1 · 100%');
+    await shot(other, '10-rule-quality-before');
+
+    await openAlert(page, 'al-e2e-outage');
+    // the dialog opens with no verdict chosen and will not close the alert without one
+    await page.getByTestId('resolve-btn').click();
+    await page.getByTestId('verdict-dialog').waitFor();
+    expect(await page.getByTestId('verdict-confirm').isDisabled()).toBe(true);
+    await shot(page, '11-verdict-dialog');
+    await page.getByTestId('verdict-cancel').click();
+    await page.getByTestId('verdict-dialog').waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('detail-wf').textContent()).toBe('Open');
+
+    const note = 'Planned carrier maintenance in CN-44-SZ, 02:00-02:30, announced on Monday.';
+    await close(page, 'expected', note);
+    await expect.poll(() => page.getByTestId('detail-wf').textContent()).toBe('Closed');
+    expect(await page.getByTestId('detail-verdict').textContent()).toBe(
+      'Expected (planned or known)',
+    );
+    const trail = page.getByTestId('audit-trail');
+    await trail.getByText('Resolve — Expected (planned or known)').waitFor();
+    expect(await trail.textContent()).toContain(note);
+
+    await expect.poll(() => cell(other, 'regional_outage', 'expected')).toBe('1');
+    expect(await cell(other, 'regional_outage', 'precision')).toBe('–');
+    expect(await cell(other, 'regional_outage', 'no-verdict')).toBe('0 · 0%');
+
+    // a false alarm, then found to be real after all: the later verdict replaces it
+    await page.getByRole('button', { name: '← Back' }).click();
+    await openAlert(page, 'al-e2e-T-B3');
+    await close(page, 'false_alarm');
+    await expect.poll(() => cell(other, 'input_errors', 'false')).toBe('1');
+    expect(await cell(other, 'input_errors', 'precision')).toBe('0.0%');
+    await page.getByTestId('resolve-btn').click();
+    expect(await page.getByTestId('verdict-false_alarm').isChecked()).toBe(true);
+    await page.getByTestId('verdict-true_incident').check();
+    await page.getByTestId('verdict-confirm').click();
+    await expect.poll(() => page.getByTestId('detail-verdict').textContent()).toBe('True incident');
+    await expect.poll(() => cell(other, 'input_errors', 'true')).toBe('1');
+    expect(await cell(other, 'input_errors', 'false')).toBe('0');
+    expect(await cell(other, 'input_errors', 'precision')).toBe('100.0%');
+    await shot(other, '12-rule-quality-after');
+
+    // the board this analyst goes back to loads the report afresh
+    await page.getByRole('button', { name: '← Back' }).click();
+    await expect.poll(() => cell(page, 'input_errors', 'true')).toBe('1');
+    const total = page.getByTestId('rule-quality').locator('tfoot tr');
+    expect(await total.locator('td[data-col="raised"]').textContent()).toBe('3');
+    expect(await total.locator('td[data-col="no-verdict"]').textContent()).toBe('1 · 33%');
+    await page.close();
+    await other.close();
+  });
+
+  it('merchant A sees the quality of its own alerts only, and cannot close alerts', async () => {
+    const page = await login(KEYS.merchantA.key, '');
+    await page.getByTestId('merchant-view').waitFor();
+    const panel = page.getByTestId('rule-quality');
+    await panel.locator('tr[data-rule="terminal_network_errors"]').waitFor();
+    const rules = await panel
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rule')));
+    expect(rules).toEqual(['terminal_network_errors']);
+    await page
+      .locator('[data-alert-id="al-e2e-T-A2"]')
+      .getByRole('button', { name: 'Details' })
+      .click();
+    await page.getByTestId('alert-detail').waitFor();
+    expect(await page.getByTestId('resolve-btn').count()).toBe(0);
+    await shot(page, '13-merchant-rule-quality');
+    await page.close();
+  });
+});
