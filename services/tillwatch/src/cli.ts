@@ -75,4 +75,20 @@ program
     },
   );
 
+program
+  .command('quality')
+  .description("per-rule precision from the analysts' verdicts (the gateway's GET /api/quality)")
+  .option('--url <url>', 'gateway base URL (default $TILLWATCH_URL or http://127.0.0.1:8080)')
+  .option('--token <key>', 'API key of any role (default $TILLWATCH_TOKEN, which ps does not show)')
+  .option(
+    '--days <n>',
+    'period: alerts first seen in the last n days, 1..365 (default 30)',
+    int('days'),
+  )
+  .option('--json', "print the gateway's JSON report instead of the table")
+  .action(async (opts: { url?: string; token?: string; days?: number; json?: boolean }) => {
+    const { qualityCommand } = await import('./commands/quality');
+    process.exitCode = await qualityCommand(opts);
+  });
+
 await program.parseAsync(process.argv);
