@@ -36,6 +36,16 @@ export class BaselineStore {
     return this.entries.size;
   }
 
+  /** Every entry, sorted by key (rules memory). */
+  list(): [string, BaselineEntry][] {
+    return [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /** Put an entry back (rules memory). */
+  restore(key: string, e: BaselineEntry): void {
+    this.entries.set(key, e);
+  }
+
   /** Add one closed window's counters at event time `now`. */
   add(key: string, counts: Float64Array, now: number): void {
     let e = this.entries.get(key);
@@ -79,9 +89,10 @@ export class HourlyProfile {
   /** short-term EWMA of the per-slot count, and whether it has any data */
   recent = 0;
   recentWeight = 0;
-  private bucket = -1;
-  private bucketSum = 0;
-  private bucketSlots = 0;
+  /** the hour being summed (epoch hours), its sum and slots: kept whole in rules memory */
+  bucket = -1;
+  bucketSum = 0;
+  bucketSlots = 0;
 
   constructor(
     private readonly slotMs: number,

@@ -104,6 +104,9 @@ export const rulesConfigSchema = z.strictObject({
          *  whatever the calendar says; between this and `ratio`, only a profile that has seen
          *  this slot can call it, and only as a warning */
         nearTotal: rate,
+        /** without a profile for the hour, a near-total silence within this many minutes after
+         *  a local full hour is judged a likely closing: a warning (confidence low), not a page */
+        closingMinutes: z.number().int().min(0).max(59),
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone
        *  silent or failing while the region's other links are not */
@@ -118,8 +121,8 @@ export const rulesConfigSchema = z.strictObject({
         /** while at most this share of the region's other terminals went silent (a closing
          *  silences every link alike) */
         otherShare: rate,
-        /** silent terminals whose shop kept selling on another terminal, at least (a closing
-         *  switches a shop's tills off together) */
+        /** shops with a silent till while another of their tills kept selling, at least (a
+         *  closing switches a shop's tills off together); the affected tills span >= 3 shops */
         minOpenShops: z.number().int().min(0),
       }),
     }),

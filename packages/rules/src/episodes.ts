@@ -66,6 +66,17 @@ interface Episode {
   last: Signal;
 }
 
+/** An EpisodeBook as rules memory keeps it: plain data (the evidence built, not a closure). */
+export interface EpisodeMemory {
+  open: (Omit<Episode, 'last' | 'children'> & {
+    id: string;
+    children: [string, { rule: RuleId; scope: Scope; key: string; since: number }][];
+    last: Omit<Signal, 'evidence'> & { evidence: Record<string, unknown> };
+  })[];
+  resolvedAt: [string, number][];
+  pending: [string, number][];
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export function episodeKey(rule: RuleId, scope: Scope, key: string): string {
@@ -114,6 +125,46 @@ export class EpisodeBook {
 
   isOpen(id: string): boolean {
     return this.open.has(id);
+  }
+
+  /**
+   * The book for rules memory (memory.ts): open episodes (their last signal with its evidence
+   * built now), resolve times and pending re-fires, sorted so the same book gives the same text.
+   */
+  save(): EpisodeMemory {
+    const byKey = <T>(m: Map<string, T>) => [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    return {
+      open: byKey(this.open).map(([id, ep]) => {
+        const { last, children, ...rest } = ep;
+        const { evidence, ...sig } = last;
+        return {
+          id,
+          ...rest,
+          children: byKey(children),
+          last: { ...sig, evidence: evidence() },
+        };
+      }),
+      resolvedAt: byKey(this.resolvedAt),
+      pending: byKey(this.pending),
+    };
+  }
+
+  load(m: EpisodeMemory): void {
+    for (const { id, children, last, ...rest } of m.open) {
+      const saved = last.evidence;
+      this.open.set(id, {
+        ...rest,
+        children: new Map(children),
+        last: { ...last, evidence: () => structuredClone(saved) },
+      } as Episode);
+    }
+    for (const [k, t] of m.resolvedAt) this.resolvedAt.set(k, t);
+    for (const [k, n] of m.pending) this.pending.set(k, n);
+  }
+
+  /** The last signal of an open episode, if any. */
+  lastSignal(id: string): Signal | undefined {
+    return this.open.get(id)?.last;
   }
 
   /** Open, or resolved less than `withinMs` ago: still the explanation of what follows it. */

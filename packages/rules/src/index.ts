@@ -41,3 +41,4 @@ export {
   type DayKind,
 } from './calendar';
 export type { SilenceChange } from './tracker';
+export { MEMORY_VERSION, type RulesMemory } from './memory';

@@ -1,6 +1,17 @@
 import { FLEET_KEY, M, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
 import { HourlyProfile } from './baseline';
-import { durationMs, type Ctx } from './rules';
+import { durationMs, type Ctx, type RegionVolume } from './rules';
+import type { Tracker } from './tracker';
+
+/** A region's volume and heartbeat profiles, by the slots of its calendar. */
+export function newRegionVolume(tracker: Tracker, region: string, slotMs: number): RegionVolume {
+  // Through the tracker: a reloaded rules file may bring another calendar.
+  const slotOf = (t: number) => tracker.calendar.slot(t, region);
+  return {
+    auths: new HourlyProfile(slotMs, slotOf),
+    heartbeats: new HourlyProfile(slotMs, slotOf),
+  };
+}
 
 /**
  * One closed window per key into its baseline, unless the key is in or near an episode.
@@ -23,8 +34,10 @@ export function updateBaselines(
   };
   learn('terminal', [...active.terminals].sort());
   learn('merchant', [...active.merchants].sort());
-  learn('firmware', ctx.engine.keys(SCOPE.firmware));
-  learn('issuer', ctx.engine.keys(SCOPE.issuer));
+  // only where their rules run (the rollup stage, or one whole monitor): a source partition's
+  // share of an issuer teaches nothing
+  if (ctx.cfg.rules.firmware_regression.enabled) learn('firmware', ctx.engine.keys(SCOPE.firmware));
+  if (ctx.cfg.rules.issuer_degradation.enabled) learn('issuer', ctx.engine.keys(SCOPE.issuer));
   learn('fleet', [FLEET_KEY]);
   // Regions: error baselines as above, plus volume and heartbeats by hour of day, unless the
   // window looks like a collapse (it would teach the collapse as normal).
@@ -33,10 +46,7 @@ export function updateBaselines(
     if (!ctx.engine.read(SCOPE.region, key, w, m)) continue;
     let vol = ctx.regionVolume.get(key);
     if (!vol) {
-      // Through the tracker: a reloaded rules file may bring another calendar.
-      const tracker = ctx.tracker;
-      const slotOf = (t: number) => tracker.calendar.slot(t, key);
-      vol = { auths: new HourlyProfile(slot, slotOf), heartbeats: new HourlyProfile(slot, slotOf) };
+      vol = newRegionVolume(ctx.tracker, key, slot);
       ctx.regionVolume.set(key, vol);
     }
     // Not while an outage is open or its condition held this round: the collapse would be

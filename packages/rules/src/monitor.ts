@@ -26,7 +26,7 @@ import {
   type RulesConfigInput,
 } from './config';
 import { EpisodeBook, type AlertRecord } from './episodes';
-import { updateBaselines } from './learn';
+import { newRegionVolume, updateBaselines } from './learn';
 import { rateRows, type RatesOptions } from './rates';
 import {
   cardTesting,
@@ -47,6 +47,7 @@ import {
 } from './rules';
 import { SilenceSet, type Silence, type SilenceInput } from './silences';
 import { Tracker, type SilenceChange } from './tracker';
+import { exportMemory, importMemory, type MemoryParts, type RulesMemory } from './memory';
 import { Calendar } from './calendar';
 
 /**
@@ -111,6 +112,10 @@ export interface Monitor {
   noteSilence(c: SilenceChange): void;
   /** The link a terminal's heartbeats report, if any. */
   terminalNetwork(terminalId: string): string | undefined;
+  /** What the rules have learnt, whole up to hour boundary `at` (memory.ts). */
+  exportMemory(at: number): RulesMemory;
+  /** Restore learnt memory before replaying from a time before its `at`. */
+  importMemory(mem: RulesMemory): void;
   setSilences(list: readonly SilenceInput[]): void;
   readonly silences: Silence[];
   /** recent transitions kept from the sinks by a silence (bounded, newest last) */
@@ -152,6 +157,7 @@ class MonitorImpl implements Monitor {
   private nextFiveMinutes = Number.NEGATIVE_INFINITY;
   private nextHousekeeping = Number.NEGATIVE_INFINITY;
   private nextSilences = Number.NEGATIVE_INFINITY;
+  private nextHour = Number.NEGATIVE_INFINITY;
   private readonly selfSilences: boolean;
   /** terminals/merchants active since the last baseline update */
   private activeTerminals = new Set<string>();
@@ -241,6 +247,7 @@ class MonitorImpl implements Monitor {
   }
 
   silenceChanges(now: number): SilenceChange[] {
+    if (now <= this.tracker.learnFrom) return []; // reported before the memory was taken
     return this.tracker.silenceChanges(now, durationMs(this.cfg.rules.regional_outage.partial.gap));
   }
 
@@ -250,6 +257,26 @@ class MonitorImpl implements Monitor {
 
   terminalNetwork(terminalId: string): string | undefined {
     return this.tracker.terminals.get(terminalId)?.network;
+  }
+
+  private memoryParts(): MemoryParts {
+    const slot = durationMs(this.cfg.baseline.updateEvery);
+    return {
+      tracker: this.tracker,
+      episodes: this.episodes,
+      regionVolume: this.regionVolume,
+      baselines: this.baselines,
+      newVolume: (region) => newRegionVolume(this.tracker, region, slot),
+    };
+  }
+
+  exportMemory(at: number): RulesMemory {
+    this.tracker.closeHoursBefore(at);
+    return exportMemory(this.memoryParts(), at);
+  }
+
+  importMemory(mem: RulesMemory): void {
+    importMemory(this.memoryParts(), mem);
   }
 
   silenced(): AlertRecord[] {
@@ -382,35 +409,52 @@ class MonitorImpl implements Monitor {
     const allMerchants = minute ? this.engine.keys(SCOPE.merchant) : merchants;
     const allTerminals = fiveMinutes ? this.engine.keys(SCOPE.terminal) : terms;
 
-    // Parents first, so that their children fold into them in the same round.
-    regionalOutage(ctx);
-    issuerDegradation(ctx);
-    firmwareRegression(ctx);
-    cardTesting(ctx, 'merchant', merchants);
-    reversalSpike(ctx, 'merchant', merchants);
-    noSettlement(ctx, 'merchant', allMerchants);
-    terminalFaultSpike(ctx, terms);
-    terminalNetworkErrors(ctx, terms);
-    reversalSpike(ctx, 'terminal', terms);
-    inputErrors(ctx, terms);
-    cardTesting(ctx, 'terminal', terms);
-    failedButCharged(ctx, terms);
-    noSettlement(ctx, 'terminal', allTerminals);
-    if (minute) terminalSilent(ctx);
+    // Before a restored memory's time the rules judge nothing: the windows are still filling
+    // from the replay, and what they decided then is in the memory (its open episodes).
+    const frozen = now <= this.tracker.learnFrom;
+    if (!frozen) {
+      // Parents first, so that their children fold into them in the same round.
+      regionalOutage(ctx);
+      issuerDegradation(ctx);
+      firmwareRegression(ctx);
+      cardTesting(ctx, 'merchant', merchants);
+      reversalSpike(ctx, 'merchant', merchants);
+      noSettlement(ctx, 'merchant', allMerchants);
+      terminalFaultSpike(ctx, terms);
+      terminalNetworkErrors(ctx, terms);
+      reversalSpike(ctx, 'terminal', terms);
+      inputErrors(ctx, terms);
+      cardTesting(ctx, 'terminal', terms);
+      failedButCharged(ctx, terms);
+      noSettlement(ctx, 'terminal', allTerminals);
+      if (minute) terminalSilent(ctx);
+    }
 
+    if (now >= this.nextHour) {
+      // every terminal's hour closes at the hour (rules memory is taken there: memory.ts)
+      this.nextHour = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
+      this.tracker.closeHoursBefore(Math.floor(now / 3_600_000) * 3_600_000);
+    }
     if (now >= this.nextBaseline) {
       const every = durationMs(this.cfg.baseline.updateEvery);
       const first = !Number.isFinite(this.nextBaseline);
       this.nextBaseline = (Math.floor(now / every) + 1) * every;
       if (!first) {
-        updateBaselines(ctx, { terminals: this.activeTerminals, merchants: this.activeMerchants });
+        // (before a restored memory's time, the memory has learnt it already)
+        if (now > this.tracker.learnFrom) {
+          updateBaselines(ctx, {
+            terminals: this.activeTerminals,
+            merchants: this.activeMerchants,
+          });
+        }
         this.activeTerminals = new Set();
         this.activeMerchants = new Set();
       }
       this.elevated.clear();
     }
     if (now >= this.nextHousekeeping) {
-      this.nextHousekeeping = now + 3_600_000;
+      // on the hour: a restarted monitor forgets at the same times as one that ran through
+      this.nextHousekeeping = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
       this.tracker.forgetIdle(now);
       this.episodes.prune(now);
       for (const b of Object.values(this.baselines)) b.forget(now);

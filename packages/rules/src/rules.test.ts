@@ -351,15 +351,29 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
   });
 
   it('a near-total silence is an outage: critical within 2 minutes, on the short window', () => {
+    const cut = START + 20 * MIN; // 12:20 local: no shop closes then
     const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
-      t.region === 'R1' && during(ev, START, START + 45 * MIN) ? null : ev,
+      t.region === 'R1' && during(ev, cut, cut + 45 * MIN) ? null : ev,
     );
     const { out } = run(evs);
     const ro = firings(out).find((a) => a.rule === 'regional_outage')!;
     expect(ro).toMatchObject({ severity: 'critical', key: 'R1', window: '1m' });
     expect(ro.confidence).toBeUndefined();
     expect((ro.evidence.volume as { judged: string }).judged).toBe('total');
-    expect(Date.parse(ro.ts) - START).toBeLessThanOrEqual(2 * MIN);
+    expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+  });
+
+  it('day one: a whole region going quiet on the hour is a warning with low confidence', () => {
+    // a small region whose shops all close at 12:00: no profile yet says whether that is usual
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START, START + 45 * MIN) ? null : ev,
+    );
+    const { out } = run(evs);
+    const ro = firings(out).filter((a) => a.rule === 'regional_outage');
+    expect(ro.length).toBeGreaterThan(0);
+    // never a page, however long the quiet lasts (closed shops stay closed past the hour)
+    for (const a of ro) expect([a.key, a.severity, a.confidence]).toEqual(['R1', 'warning', 'low']);
+    expect((ro[0]!.evidence.volume as { judged: string }).judged).toBe('closing');
   });
 
   it('a drop below what this hour of a working day has shown before is a warning, not a page', () => {

@@ -128,6 +128,9 @@ export class Tracker {
   dirtyTerminals = new Set<string>();
   dirtyMerchants = new Set<string>();
 
+  /** restored rules memory is whole up to this event time: older events teach nothing */
+  learnFrom = Number.NEGATIVE_INFINITY;
+  readonly failureRing = FAILURE_RING;
   /** the rules' trading calendar: which profile slot an hour belongs to */
   calendar: Calendar = new Calendar(DEFAULT_RULES_CONFIG.calendar);
 
@@ -146,7 +149,8 @@ export class Tracker {
     const t = this.terminal(ev);
     this.dirtyTerminals.add(t.id);
     this.dirtyMerchants.add(t.merchantId);
-    this.countActivity(t, ev.ts);
+    // before a restored memory's time, activity is in the memory already (memory.ts)
+    if (ev.ts >= this.learnFrom) this.countActivity(t, ev.ts);
     switch (ev.type) {
       case 'auth': {
         if (ev.firmware !== undefined) t.firmware = ev.firmware;
@@ -299,6 +303,20 @@ export class Tracker {
     return sum;
   }
 
+  /** Put a restored terminal back (memory.ts). */
+  adopt(t: TerminalState): void {
+    this.terminals.set(t.id, t);
+    this.index(this.byMerchant, t.merchantId, t.id);
+    this.index(this.byRegion, t.region, t.id);
+  }
+
+  /** Close every terminal's hour buckets before hour boundary `at` (rules memory is taken
+   *  there): what they learn then, they would learn at their next event anyway. */
+  closeHoursBefore(at: number): void {
+    const b = Math.floor(at / HOUR);
+    for (const t of this.terminals.values()) if (b > t.bucket) this.closeBuckets(t, b);
+  }
+
   private terminal(ev: TerminalEvent): TerminalState {
     let t = this.terminals.get(ev.terminalId);
     if (!t) {
@@ -360,7 +378,9 @@ export class Tracker {
     // The hour the terminal was first seen is partial: it would teach a too-low level.
     const firstBucket = Math.floor(t.firstSeen / HOUR);
     const last = Math.min(b, t.bucket + 25);
+    const learnFromBucket = Math.ceil(this.learnFrom / HOUR);
     for (let x = t.bucket; x < last; x++) {
+      if (x < learnFromBucket) continue; // in a restored memory already
       const count = x === t.bucket ? t.bucketCount : 0;
       if (x !== firstBucket && !(t.silent && count === 0)) {
         this.learn(t, this.calendar.slot(x * HOUR + HOUR / 2, t.region), count);

@@ -19,7 +19,7 @@ import {
 } from '@tillwatch/core';
 import { AheadGuard } from './ahead-guard';
 import { PaneSchedule } from './schedule';
-import type { MonitorLike, StageSink } from './types';
+import type { MonitorLike, StageMemory, StageSink } from './types';
 import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
 
 /**
@@ -46,6 +46,22 @@ import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
  * traffic (a terminal heartbeats 12 times an hour and sells more).
  */
 const ANNOUNCE_EVERY_MS = 30 * 60_000;
+const HOUR_MS = 3_600_000;
+
+/** A memory is for the stage and partition (of that many) it was taken from. */
+export function checkMemory(
+  m: StageMemory,
+  stage: StageMemory['stage'],
+  partition: number,
+  partitions: number,
+): void {
+  if (m.stage !== stage || m.partition !== partition || m.partitions !== partitions) {
+    throw new Error(
+      `rules memory of ${m.stage} partition ${m.partition} of ${m.partitions} cannot be restored into ${stage} partition ${partition} of ${partitions}`,
+    );
+  }
+}
+
 /** how often (event time) the stage reports terminals gone silent or back to the rollup */
 const SILENCE_EVERY_MS = 30_000;
 const NO_SILENCES: readonly SilenceTuple[] = [];
@@ -128,6 +144,13 @@ export class EventStage {
     this.closeUpTo(watermark, sink);
   }
 
+  /** Give back what this partition's rules had learnt (StageSink.memory), before a replay
+   *  that starts at or before its time. */
+  restore(m: StageMemory): void {
+    checkMemory(m, 'events', this.o.partition, this.o.sourcePartitions);
+    this.o.monitor.importMemory?.(m.memory);
+  }
+
   /** Feed an event of the settlement rebuild (before the replay): no stepping, no outputs. */
   prime(ev: TerminalEvent): void {
     this.o.monitor.ingest(ev);
@@ -208,6 +231,15 @@ export class EventStage {
       }
     }
     if (!sink) return;
+    if (sink.memory && b % HOUR_MS === 0 && this.o.monitor.exportMemory) {
+      sink.memory({
+        stage: 'events',
+        partition: this.o.partition,
+        partitions: this.o.sourcePartitions,
+        at: b,
+        memory: this.o.monitor.exportMemory(b),
+      });
+    }
     // Out through the rollup stage of the alert's region (fold-gate.ts), not straight to the sink.
     for (const a of alerts) {
       const value: LocalAlertRecord = { k: 'x', src: this.o.partition, a };

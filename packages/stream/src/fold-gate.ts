@@ -15,6 +15,13 @@ const RECENT_MS = 3_600_000;
  * A folded child stays folded for its episode: a terminal that keeps failing after the outage
  * resolves pages when it fires again, not in the middle of the outage's episode.
  */
+export interface FoldGateMemory {
+  /** region -> resolve time, null while open */
+  outage: [string, number | null][];
+  folded: string[];
+  passed: string[];
+}
+
 export class FoldGate {
   /** region -> open outage (Infinity) or the time it resolved */
   private readonly outage = new Map<string, number>();
@@ -25,6 +32,24 @@ export class FoldGate {
   foldedCount = 0;
 
   constructor(private readonly foldsInto: () => ReadonlySet<string>) {}
+
+  /** What the gate knows, for the rollup stage's memory (sorted: the same state, the same text). */
+  save(): FoldGateMemory {
+    const sorted = (xs: Iterable<string>) => [...xs].sort();
+    return {
+      outage: [...this.outage]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([k, t]) => [k, Number.isFinite(t) ? t : null]),
+      folded: sorted(this.folded),
+      passed: sorted(this.passed),
+    };
+  }
+
+  load(m: FoldGateMemory): void {
+    for (const [k, t] of m.outage) this.outage.set(k, t ?? Number.POSITIVE_INFINITY);
+    for (const id of m.folded) this.folded.add(id);
+    for (const id of m.passed) this.passed.add(id);
+  }
 
   /** A transition of the rollup stage's own rules. */
   parent(a: Alert): void {

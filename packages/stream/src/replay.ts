@@ -5,7 +5,7 @@ import { decodeEvent, type Alert, type Language } from '@tillwatch/contracts';
 import type { EngineConfig } from '@tillwatch/core';
 import type { RulesConfig, RulesConfigInput, SilenceInput } from '@tillwatch/rules';
 import { LocalTopology } from './topology';
-import type { StatRow } from './types';
+import type { StageMemory, StatRow } from './types';
 
 export interface ReplayOptions {
   /** a malformed line: its 1-based number and a reason a person can read; the replay goes on */
@@ -22,6 +22,11 @@ export interface ReplayOptions {
   idleAfterMs?: number;
   /** window-stats rows as the processor writes them (not part of the CLI's output) */
   stats?: (...row: StatRow) => void;
+  /** rules memory to start from (`tillwatch replay --profiles`): what the live system had
+   *  learnt, so a backtest of a day judges as production would have (memory.ts) */
+  profiles?: readonly StageMemory[];
+  /** each stage's rules memory at every hour boundary (`--save-profiles` keeps the last) */
+  memory?: (m: StageMemory) => void;
   /** end `output` when done (default false: the caller owns it, e.g. process.stdout) */
   end?: boolean;
 }
@@ -80,6 +85,7 @@ export async function replay(
         result.alerts++;
       },
       ...(opts.stats ? { stats: opts.stats } : {}),
+      ...(opts.memory ? { memory: opts.memory } : {}),
     },
     {
       ...(opts.rules ? { rules: opts.rules } : {}),
@@ -91,6 +97,7 @@ export async function replay(
       ...(opts.idleAfterMs !== undefined ? { idleAfterMs: opts.idleAfterMs } : {}),
     },
   );
+  if (opts.profiles) topology.restore(opts.profiles);
   const flushOut = async () => {
     if (pending.length === 0) return;
     const chunk = pending.join('');

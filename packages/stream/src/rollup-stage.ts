@@ -11,7 +11,8 @@ import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
 import { FoldGate } from './fold-gate';
 import { MergedWindows } from './merged-windows';
 import { MAX_STEPPED_GAP_MS } from './schedule';
-import type { MonitorLike, StageSink } from './types';
+import { checkMemory } from './event-stage';
+import type { MonitorLike, StageMemory, StageSink } from './types';
 import { ROLLUP_SCOPE_NAMES } from './windows';
 
 export interface RollupStageOptions {
@@ -20,6 +21,9 @@ export interface RollupStageOptions {
   p0: number;
   /** the Monitor running the cross-partition rules over the merged windows; none: stats only */
   monitor?: (windows: MergedWindows) => MonitorLike;
+  /** this stage's pos.rollups partition and their number (the key of its rules memory) */
+  partition?: number;
+  partitions?: number;
 }
 
 /**
@@ -145,6 +149,16 @@ export class RollupStage {
     for (const a of alerts) this.gate.parent(a);
     const local = this.takeAlerts(b);
     if (!sink) return;
+    if (sink.memory && b % 3_600_000 === 0 && this.monitor?.exportMemory) {
+      sink.memory({
+        stage: 'rollup',
+        partition: this.o.partition ?? 0,
+        partitions: this.o.partitions ?? 1,
+        at: b,
+        memory: this.monitor.exportMemory(b),
+        gate: this.gate.save(),
+      });
+    }
     for (const a of alerts) sink.alert(a);
     for (const a of local) sink.alert(a);
     if (!sink.stats) return;
@@ -160,6 +174,13 @@ export class RollupStage {
         }
       }
     }
+  }
+
+  /** Give back what this partition's rules had learnt (StageSink.memory), before a replay. */
+  restore(m: StageMemory): void {
+    checkMemory(m, 'rollup', this.o.partition ?? 0, this.o.partitions ?? 1);
+    this.monitor?.importMemory?.(m.memory);
+    if (m.gate) this.gate.load(m.gate);
   }
 
   /** The held partition-local transitions raised at or before b, through the fold gate. */

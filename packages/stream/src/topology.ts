@@ -17,7 +17,7 @@ import {
 } from './monitors';
 import { partitionerFor } from './partitioner';
 import { RollupStage } from './rollup-stage';
-import type { StageSink, StatRow } from './types';
+import type { StageMemory, StageSink, StatRow } from './types';
 import { ROLLUP_SCOPE_NAMES, streamWindows, type StreamWindows } from './windows';
 
 /** pos.events partitions when nothing says otherwise: the processor's TOPIC_PARTITIONS default. */
@@ -63,6 +63,8 @@ export interface TopologyOptions {
 
 export interface TopologyOutput {
   alert(a: Alert): void;
+  /** each stage's rules memory at every hour boundary of event time (to keep durably) */
+  memory?(m: StageMemory): void;
   /** window-stats rows; absent: none are computed */
   stats?(...row: StatRow): void;
 }
@@ -137,12 +139,15 @@ export class LocalTopology {
         this.rollupStages[p]!.handle(m.value, this.sink);
       },
       ...(output.stats ? { stats: output.stats.bind(output) } : {}),
+      ...(output.memory ? { memory: output.memory.bind(output) } : {}),
     };
     for (let r = 0; r < this.rollupPartitions; r++) {
       this.rollupStages.push(
         new RollupStage({
           ...rollup,
           p0: win.p0,
+          partition: r,
+          partitions: this.rollupPartitions,
           monitor: (windows) => {
             const m = rollupMonitor(windows, events, mo);
             this.rollupMonitors.push(m);
@@ -167,6 +172,33 @@ export class LocalTopology {
         }),
       );
     }
+  }
+
+  /**
+   * Give the stages back what their rules had learnt (the latest memory of each stage and
+   * partition), before the first event; the events replayed from before a memory's time teach
+   * it nothing twice. Throws when a memory is for another partitioning.
+   */
+  restore(memories: readonly StageMemory[]): void {
+    for (const m of memories) {
+      const stages = m.stage === 'events' ? this.eventStages : this.rollupStages;
+      const stage = stages[m.partition];
+      if (!stage || stages.length !== m.partitions) {
+        throw new Error(
+          `rules memory of ${m.stage} partition ${m.partition} of ${m.partitions}: this topology has ${stages.length} ${m.stage} partitions`,
+        );
+      }
+      stage.restore(m);
+    }
+  }
+
+  /**
+   * An event of the settlement rebuild before a replay (as the processor's recovery feeds the
+   * approved auths, reversals and settlements of one deadline from ClickHouse): it counts
+   * towards settlements due later, closes nothing and raises nothing.
+   */
+  prime(ev: TerminalEvent): void {
+    this.eventStages[this.route(ev.merchantId)]!.prime(ev);
   }
 
   /** The partition an event goes to: its merchant's, as Kafka's default partitioner puts it. */

@@ -1,6 +1,7 @@
 import type { Alert, RollupRecord, SilenceTuple, TerminalEvent } from '@tillwatch/contracts';
 import type { ScopeName, WindowEngine } from '@tillwatch/core';
-import type { SilenceInput } from '@tillwatch/rules';
+import type { RulesMemory, SilenceInput } from '@tillwatch/rules';
+import type { FoldGateMemory } from './fold-gate';
 
 /** A record for pos.rollups: a partial goes by its key, a tick to the partition it names. */
 export interface RollupMessage {
@@ -33,6 +34,24 @@ export interface StageSink {
   stats?(...row: StatRow): void;
   alert(a: Alert): void;
   rollup(m: RollupMessage): void;
+  /** absent: the driver keeps no rules memory; present: each stage's, at every hour boundary */
+  memory?(m: StageMemory): void;
+}
+
+/**
+ * What a stage's rules have learnt (profiles, baselines), whole up to the hour boundary `at`,
+ * for the driver to keep durably and give back to the same stage and partition on a restart
+ * (packages/rules/src/memory.ts).
+ */
+export interface StageMemory {
+  stage: 'events' | 'rollup';
+  partition: number;
+  /** partitions of that stage when it was taken: a memory is for one partitioning */
+  partitions: number;
+  at: number;
+  memory: RulesMemory;
+  /** rollup stage: the fold gate's open outages and folded/passed episodes (fold-gate.ts) */
+  gate?: FoldGateMemory;
 }
 
 /** What a stage needs of the Monitor (structural, so tests can drive a bare engine). */
@@ -48,6 +67,8 @@ export interface MonitorLike {
   noteSilence?(c: SilenceTuple): void;
   /** event stage: the link a terminal's heartbeats report, for its presence record */
   terminalNetwork?(terminalId: string): string | undefined;
+  exportMemory?(at: number): RulesMemory;
+  importMemory?(mem: RulesMemory): void;
   /** the rules in force: the rollup stage folds by their `inhibit` lists */
   readonly rules?: { inhibit: Partial<Record<string, readonly string[]>> };
 }

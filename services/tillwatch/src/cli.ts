@@ -41,6 +41,11 @@ program
     'pos.events partitions to spread the events over by merchant, as production does (default 4)',
     int('partitions'),
   )
+  .option(
+    '--profiles <file>',
+    'start from this rules memory (learnt profiles and baselines; a --save-profiles file)',
+  )
+  .option('--save-profiles <file>', 'write the rules memory at the end of the input to this file')
   .action(
     async (opts: {
       input: string;
@@ -48,6 +53,8 @@ program
       rules?: string;
       lang: string;
       partitions?: number;
+      profiles?: string;
+      saveProfiles?: string;
     }) => {
       const { replayCommand } = await import('./commands/replay');
       process.exitCode = await replayCommand(opts);

@@ -3,7 +3,7 @@ import { FLEET_KEY, M, METRIC_COUNT, SCOPE } from '@tillwatch/core';
 import type { RateRuleConfig, RulesConfig } from '../config';
 
 type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
-import type { Signal } from '../episodes';
+import { episodeKey, type Signal } from '../episodes';
 import { poissonCdf, round } from '../stats';
 import type { Failure } from '../tracker';
 import {
@@ -103,7 +103,7 @@ export function regionalOutage(ctx: Ctx): void {
     if (ea) {
       for (const cw of collapseWins) {
         if (!read(ctx, 'region', key, cw, m)) continue;
-        const c = judgeCollapse(ctx, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
+        const c = judgeCollapse(ctx, key, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
         if (cw === mainCollapse) {
           collapseClear = c.seen >= 0.6 * c.expected;
           shown ??= c;
@@ -140,7 +140,7 @@ export function regionalOutage(ctx: Ctx): void {
       clear,
       severity,
       ...(collapse && !surge && !part?.fire && collapse.level !== 'total'
-        ? { confidence: 'medium' as const }
+        ? { confidence: collapse.level === 'closing' ? ('low' as const) : ('medium' as const) }
         : {}),
       ...(usePartial
         ? {
@@ -256,7 +256,15 @@ function judgePartial(
   const from = now - 5 * 60_000;
   const links = new Map<
     string,
-    { members: number; silent: number; failing: number; open: number; affected: string[] }
+    {
+      members: number;
+      silent: number;
+      failing: number;
+      /** shops of the affected terminals, and those among them that sold on another till */
+      shops: Set<string>;
+      openShops: Set<string>;
+      affected: string[];
+    }
   >();
   let allMembers = 0;
   let allSilent = 0;
@@ -271,11 +279,23 @@ function judgePartial(
     if (silent) allSilent++;
     if (!network) continue;
     let l = links.get(network);
-    if (!l) links.set(network, (l = { members: 0, silent: 0, failing: 0, open: 0, affected: [] }));
+    if (!l)
+      links.set(
+        network,
+        (l = {
+          members: 0,
+          silent: 0,
+          failing: 0,
+          shops: new Set(),
+          openShops: new Set(),
+          affected: [],
+        }),
+      );
     l.members++;
     if (silent) {
       l.silent++;
-      if (q.orphan) l.open++;
+      if (q.orphan) l.openShops.add(t.merchantId);
+      l.shops.add(t.merchantId);
       l.affected.push(id);
       continue;
     }
@@ -285,6 +305,7 @@ function judgePartial(
     }
     if (fails >= 2) {
       l.failing++;
+      l.shops.add(t.merchantId);
       l.affected.push(id);
     }
   }
@@ -298,7 +319,9 @@ function judgePartial(
       othersMembers > 0 &&
       n >= c.minTerminals &&
       share >= c.share &&
-      l.open >= c.minOpenShops &&
+      l.openShops.size >= c.minOpenShops &&
+      // spread over shops: one supermarket closing lanes is not a carrier
+      l.shops.size >= 3 &&
       otherShare <= c.otherShare;
     const clear = n < c.minTerminals || share < c.share / 2;
     const cand: PartialOutage = {
@@ -308,7 +331,7 @@ function judgePartial(
       members: l.members,
       silent: l.silent,
       failing: l.failing,
-      openShops: l.open,
+      openShops: l.openShops.size,
       affected: l.affected,
       share,
       otherShare,
@@ -336,13 +359,15 @@ interface Collapse {
   expected: number;
   seen: number;
   pValue: number;
-  /** total: near-total silence, an outage; profiled: far below this slot's profile; none */
-  level: 'total' | 'profiled' | 'none';
+  /** total: near-total silence, an outage; profiled: far below this slot's profile; closing: a
+   *  near-total silence on the hour without a profile (unsure); none */
+  level: 'total' | 'profiled' | 'closing' | 'none';
 }
 
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
 function judgeCollapse(
   ctx: Ctx,
+  region: string,
   c: RegionalOutageConfig['collapse'],
   w: number,
   m: Float64Array,
@@ -367,6 +392,16 @@ function judgeCollapse(
   if (low && pValue < c.pValue && beatsGone) {
     if (seen <= c.nearTotal * expected) level = 'total';
     else if (ea.byHour) level = 'profiled';
+  }
+  // Day one (no profile for this slot): shops close on the hour, and in a small region they may
+  // all close at once. A silence that begins in the first minutes after a local full hour is
+  // what a closing looks like: a warning with the evidence, not a page (an outage that starts
+  // before the hour, as malls are about to close, is judged before it).
+  const minute = Math.floor((ctx.tracker.calendar.local(ctx.now, region) % 3_600_000) / 60_000);
+  if (level === 'total' && !ea.byHour) {
+    // ...and it stays a likely closing while it lasts: closed shops stay closed past the hour
+    const open = ctx.episodes.lastSignal(episodeKey('regional_outage', 'region', region));
+    if (minute < c.closingMinutes || open?.confidence === 'low') level = 'closing';
   }
   return { w, auths, beats, expectedAuths, expectedBeats, expected, seen, pValue, level };
 }

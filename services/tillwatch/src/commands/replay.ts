@@ -1,8 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { loadRulesFile } from '@tillwatch/rules';
-import { replay } from '@tillwatch/stream';
+import { LatestMemory, parseMemoryFile, replay, type StageMemory } from '@tillwatch/stream';
 
 export interface ReplayOptions {
   input: string;
@@ -10,6 +10,10 @@ export interface ReplayOptions {
   rules?: string;
   lang: string;
   partitions?: number;
+  /** rules memory to start from (a --save-profiles file, or what a live system kept) */
+  profiles?: string;
+  /** write the rules memory at the end of the file here */
+  saveProfiles?: string;
 }
 
 /**
@@ -34,6 +38,16 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       return 2;
     }
   }
+  let profiles;
+  if (opts.profiles) {
+    try {
+      profiles = parseMemoryFile(readFileSync(opts.profiles, 'utf8'), opts.profiles);
+    } catch (err) {
+      process.stderr.write(`tillwatch replay: --profiles ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const latest = new LatestMemory();
   const input: Readable = opts.input === '-' ? process.stdin : createReadStream(opts.input);
   const output: Writable = opts.output === '-' ? process.stdout : createWriteStream(opts.output);
   try {
@@ -41,12 +55,22 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       lang: opts.lang,
       ...(rules ? { rules } : {}),
       ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+      ...(profiles ? { profiles } : {}),
+      ...(opts.saveProfiles ? { memory: (m: StageMemory) => latest.take(m) } : {}),
       onError: (lineNo: number, reason: string) =>
         process.stderr.write(`${opts.input}:${lineNo}: ${reason}\n`),
     });
     if (output !== process.stdout) {
       output.end();
       await once(output, 'finish');
+    }
+    if (opts.saveProfiles) {
+      writeFileSync(opts.saveProfiles, JSON.stringify(latest));
+      process.stderr.write(
+        `rules memory of ${latest.size} stages written to ${opts.saveProfiles}` +
+          (latest.size === 0 ? ' (none: the file crosses no hour boundary)' : '') +
+          '\n',
+      );
     }
     process.stderr.write(
       `replayed ${stats.events} events from ${stats.lines} lines (${stats.malformed} malformed): ${stats.alerts} alert transitions\n`,
