@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,9 @@ describe('tillwatch CLI', () => {
       'terminal-fault',
       '--seed',
       '3',
+      // business hours: the incident comes after a 2 h baseline, when the till sells
+      '--start',
+      '2026-03-02T08:00:00+08:00',
       '--hours',
       '6',
       '--out',
@@ -52,7 +55,70 @@ describe('tillwatch CLI', () => {
       (a) => a.rule === 'terminal_fault_spike' && a.key === label.key && a.status === 'firing',
     );
     expect(hit, 'the labelled faulty terminal fires').toBeDefined();
-  }, 180_000);
+
+    // the rules memory at the end of the file, and a backtest of the last hours started from
+    // the memory of an earlier run: a file of each stage's latest memory
+    const mem = join(dir, 'memory.json');
+    const r3 = await run('node', [
+      BIN,
+      'replay',
+      '--input',
+      events,
+      '--output',
+      join(dir, 'a3.jsonl'),
+      '--save-profiles',
+      mem,
+    ]);
+    expect(r3.stderr).toMatch(/rules memory of 8 stages written to/);
+    const saved = JSON.parse(readFileSync(mem, 'utf8'));
+    expect(saved.memories.map((m: { stage: string }) => m.stage)).toContain('rollup');
+    const at = saved.memories[0].at;
+    expect(at % 3_600_000).toBe(0);
+    expect(saved.memories[0].memory.terminals.length).toBeGreaterThan(100);
+    const r4 = await run('node', [
+      BIN,
+      'replay',
+      '--input',
+      events,
+      '--output',
+      join(dir, 'a4.jsonl'),
+      '--profiles',
+      mem,
+    ]);
+    expect(r4.stderr).toMatch(/replayed \d+ events/);
+    // a memory from another partitioning is refused with what was wrong
+    await expect(
+      run('node', [
+        BIN,
+        'replay',
+        '-i',
+        events,
+        '-o',
+        join(dir, 'a5.jsonl'),
+        '--profiles',
+        mem,
+        '--partitions',
+        '2',
+      ]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/this topology has 2 events partitions/),
+    });
+    writeFileSync(join(dir, 'bad.json'), '{"v":1,"memories":[{"stage":"x"}]}');
+    await expect(
+      run('node', [
+        BIN,
+        'replay',
+        '-i',
+        events,
+        '-o',
+        join(dir, 'a6.jsonl'),
+        '--profiles',
+        join(dir, 'bad.json'),
+      ]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/memories\[0\] is not a stage memory/),
+    });
+  }, 240_000);
 
   it('replay reads stdin and writes stdout with -', async () => {
     const input = JSON.stringify({

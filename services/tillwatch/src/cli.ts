@@ -68,6 +68,10 @@ program
   .option('--seed <n>', 'seed', int('seed'), 1)
   .option('--out <file>', 'events JSONL (labels go to <file>.labels.json)', 'events.jsonl')
   .option('--hours <n>', 'simulated hours', Number)
+  .option(
+    '--start <time>',
+    'first instant, ISO-8601 with an offset or epoch ms (default 2026-03-02T00:00:00+08:00, a Monday)',
+  )
   .option('--list', 'list the scenarios and exit')
   .action(
     async (opts: {
@@ -75,6 +79,7 @@ program
       seed: number;
       out: string;
       hours?: number;
+      start?: string;
       list?: boolean;
     }) => {
       const { simulateCommand } = await import('./commands/simulate');

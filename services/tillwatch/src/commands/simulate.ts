@@ -6,6 +6,8 @@ export interface SimulateOptions {
   seed: number;
   out: string;
   hours?: number;
+  /** ISO-8601 with an offset (or epoch ms): the run's first instant; default Monday 2026-03-02 00:00 +08:00 */
+  start?: string;
   list?: boolean;
 }
 
@@ -25,6 +27,16 @@ export async function simulateCommand(opts: SimulateOptions): Promise<number> {
     process.stderr.write('tillwatch simulate: --hours must be a positive number\n');
     return 2;
   }
+  let start: number | undefined;
+  if (opts.start !== undefined) {
+    start = /^\d+$/.test(opts.start) ? Number(opts.start) : Date.parse(opts.start);
+    if (!Number.isFinite(start) || !/^\d+$|[zZ]$|[+-]\d{2}:?\d{2}$/.test(opts.start)) {
+      process.stderr.write(
+        `tillwatch simulate: --start must be ISO-8601 with an offset (e.g. 2026-03-02T09:00:00+08:00) or epoch ms, got "${opts.start}"\n`,
+      );
+      return 2;
+    }
+  }
   const bar =
     process.stderr.isTTY && opts.out !== '-'
       ? new SingleBar(
@@ -41,6 +53,7 @@ export async function simulateCommand(opts: SimulateOptions): Promise<number> {
     seed: opts.seed,
     out: opts.out,
     ...(opts.hours !== undefined ? { durationMs: opts.hours * 3_600_000 } : {}),
+    ...(start !== undefined ? { start } : {}),
     onProgress: (p) =>
       bar?.update(Math.round(p.fraction * 100), {
         events: p.events,
