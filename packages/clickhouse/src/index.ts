@@ -16,6 +16,8 @@ export {
   alertToRow,
   rateToRow,
   deadLetterToRow,
+  rulesMemoryToRow,
+  type RulesMemoryRowInput,
   type EventInput,
   type StoredEvent,
   type AlertAction,

@@ -7,7 +7,14 @@ import {
   type RetentionPass,
   type RetentionTable,
 } from './retention-schedule';
-import { actionToRow, alertToRow, deadLetterToRow, eventToRow, rateToRow } from './rows';
+import {
+  actionToRow,
+  alertToRow,
+  deadLetterToRow,
+  eventToRow,
+  rateToRow,
+  rulesMemoryToRow,
+} from './rows';
 import { TABLES } from './schema';
 import { sql } from './sql';
 import { alert, authEvent, freshDatabase, rate } from './test-fixtures';
@@ -56,6 +63,13 @@ function rowsAt(ts: number, i: number): Record<RetentionTable, object> {
       doc: '{}',
       version: 1,
     },
+    [TABLES.rulesMemory]: rulesMemoryToRow({
+      stage: 'events',
+      partition: i,
+      partitions: 4,
+      at: ts,
+      body: '{}',
+    }),
     [TABLES.webhookAttempts]: {
       deliveryId: `d-${i}`,
       merchantId: 'M-1',

@@ -21,6 +21,8 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionTable, number>> = 
   [TABLES.deadLetters]: 30,
   [TABLES.webhookDeliveries]: 30,
   [TABLES.webhookAttempts]: 30,
+  // a restart reads the last hours; the rest is for a backtest's --profiles
+  [TABLES.rulesMemory]: 14,
 };
 
 /**
@@ -37,6 +39,7 @@ export const MIN_RETENTION_DAYS: Readonly<Record<RetentionTable, number>> = {
   [TABLES.deadLetters]: 1,
   [TABLES.webhookDeliveries]: 8,
   [TABLES.webhookAttempts]: 8,
+  [TABLES.rulesMemory]: 1,
 };
 
 const isRetentionTable = (t: string): t is RetentionTable =>

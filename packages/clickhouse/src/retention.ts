@@ -16,6 +16,7 @@ export const DAY_PARTITIONED_TABLES = [
   TABLES.deadLetters,
   TABLES.webhookDeliveries,
   TABLES.webhookAttempts,
+  TABLES.rulesMemory,
 ] as const;
 
 /** YYYYMMDD of the UTC day `days` before `nowMs`: partitions below it are older than `days`. */

@@ -363,3 +363,22 @@ export function deadLetterToRow(d: DeadLetterInput) {
     ts_ms: d.ts,
   };
 }
+
+/** One stage's rules memory as a rules_memory row (migration 5); `body` is its JSON. */
+export interface RulesMemoryRowInput {
+  stage: string;
+  partition: number;
+  partitions: number;
+  at: number;
+  body: string;
+}
+
+export function rulesMemoryToRow(m: RulesMemoryRowInput) {
+  return {
+    stage: m.stage,
+    partition: m.partition,
+    partitions: m.partitions,
+    at_ms: m.at,
+    body: m.body,
+  };
+}

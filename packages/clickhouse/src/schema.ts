@@ -27,6 +27,7 @@ export const TABLES = {
   alertActions: 'alert_actions',
   deadLetters: 'dead_letters',
   silences: 'silences',
+  rulesMemory: 'rules_memory',
   // The webhook store's tables (@tillwatch/webhooks ClickHouseWebhookStore, shared by the
   // gateway and the notifier). Named `notifier_*` because that store created them itself before
   // migration 3 took them over: deployments keep their subscriptions and delivery log.
@@ -254,6 +255,25 @@ ${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join
       // on its `resolve` row; '' on every other row and on resolutions made before this. Like
       // migration 2's author: on a rerun, code 44 ("column already exists") counts as done.
       `ALTER TABLE ${TABLES.alertActions} ADD COLUMN verdict String DEFAULT ''`,
+    ],
+  },
+  {
+    id: 5,
+    name: 'processor: rules memory',
+    statements: [
+      // What the processor's stages have learnt (profiles, baselines, open episodes), one JSON
+      // document per stage, partition and hour boundary (at_ms), read back on a partition's
+      // recovery: the latest at or before where the group resumes. A rewrite after a crash is
+      // the same row under the same key. Day partitions of at_ms for retention (14 days).
+      `CREATE TABLE IF NOT EXISTS ${TABLES.rulesMemory} (
+        stage String,
+        partition UInt32,
+        partitions UInt32,
+        at_ms UInt64,
+        body String
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMMDD(toDateTime(intDiv(at_ms, 1000)))
+      ORDER BY (stage, partitions, partition, at_ms)`,
     ],
   },
 ];

@@ -73,6 +73,14 @@ export class BatchHandler {
       stats: (...row) => writeStat(statRows, ...row),
       alert: (a) => alerts.push(a),
       rollup: (m) => rollups.push(m),
+      memory: (m) =>
+        rows.memories.push({
+          stage: m.stage,
+          partition: m.partition,
+          partitions: m.partitions,
+          at: m.at,
+          body: JSON.stringify(m),
+        }),
     };
     const isEvents = topic === cfg.TOPIC_EVENTS;
     if (isEvents) {
@@ -107,7 +115,8 @@ export class BatchHandler {
               replayFrom: r,
               verified: false,
             });
-            st.rollup = this.stages.newRollupStage();
+            st.rollup = this.stages.newRollupStage(partition);
+            this.recovery.restoreRollup(st);
             this.ctx.consumer!.seek({ topic, partition, offset: String(r) });
             return;
           }

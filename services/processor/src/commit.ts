@@ -104,6 +104,7 @@ export class GroupCommit {
     metrics.rows.inc({ table: 'stats' }, rows.stats.count);
     metrics.rows.inc({ table: 'alerts' }, rows.alerts.length);
     metrics.rows.inc({ table: 'dead_letters' }, rows.deadLetters.length);
+    metrics.rows.inc({ table: 'rules_memory' }, rows.memories.length);
   }
 
   private async runCommits(): Promise<void> {

@@ -24,6 +24,7 @@ describe('processor config', () => {
       dead_letters: 30,
       notifier_deliveries: 30,
       notifier_attempts: 30,
+      rules_memory: 14,
     });
     expect(d.RETENTION_EVERY).toBe(3_600_000);
     const c = loadProcessorConfig({
@@ -38,6 +39,7 @@ describe('processor config', () => {
       dead_letters: 30,
       notifier_deliveries: 30,
       notifier_attempts: 30,
+      rules_memory: 14,
     });
     expect(c.RETENTION_EVERY).toBe(900_000);
   });

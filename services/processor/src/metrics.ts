@@ -102,6 +102,12 @@ export function createMetrics() {
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
+    memoryRestores: new Counter({
+      name: 'tw_processor_memory_restores_total',
+      help: 'partition recoveries that restored the rules memory (profiles, baselines, open episodes) from rules_memory',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
     lateRollups: new Gauge({
       name: 'tw_processor_rollup_late_partials',
       help: 'rollup partials that arrived after their pane closed (0 unless an idle source woke up with old events)',

@@ -20,6 +20,7 @@ import {
   rollupMonitor,
   stageEngines,
   type Stage,
+  type StageMemory,
 } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
 
@@ -40,6 +41,8 @@ export interface PartState {
   verified: boolean;
   events?: EventStage;
   rollup?: RollupStage;
+  /** the rules memory the stage was restored from (recovery.ts), if any */
+  memory?: StageMemory;
 }
 
 /**
@@ -94,11 +97,13 @@ export class PartitionStages {
     });
   }
 
-  newRollupStage(): RollupStage {
+  newRollupStage(partition: number): RollupStage {
     const { win, events, rollup } = this.engines;
     return new RollupStage({
       ...rollup,
       p0: win.p0,
+      partition,
+      partitions: this.ctx.rollupPartitions,
       monitor: (windows) =>
         rollupMonitor(windows, events, { rules: this.rules, silences: this.silences }),
     });

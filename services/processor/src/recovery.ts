@@ -2,15 +2,19 @@ import { ident, inList, sql } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import type { KafkaMessage } from '@tillwatch/kafka';
-import type { EventStage } from '@tillwatch/stream';
+import { MEMORY_VERSION } from '@tillwatch/rules';
+import type { EventStage, StageMemory } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
 import type { PartitionStages, PartState } from './partition-stages';
 
 /**
  * Recovery (start, and every assignment): the first batch of a partition tells where the group
- * resumes (offset C, record time T). The stage replays from the offset at T - (longest window +
- * lateness + largest pane + margin) with outputs suppressed until C, so windows are whole again
- * and nothing already written is written again. Pending settlements older than that are
+ * resumes (offset C, record time T). The stage's rules memory (what its rules had learnt, taken
+ * at every hour boundary into rules_memory) is restored from the latest at or before T, and
+ * the stage replays from the offset at min(T, memory time) - (longest window + lateness +
+ * largest pane + margin) with outputs suppressed until C, so windows are whole again, the rules
+ * resume where they were (profiles, baselines, open episodes) and nothing already written is
+ * written again. Pending settlements older than that are
  * rebuilt from the raw events in ClickHouse (approved auths, succeeded reversals, settlements
  * of the partition within one settlement deadline): replaying 24 h of Kafka for them would cost
  * 24x the window replay, and an engine snapshot would need its own consistency with offsets.
@@ -54,7 +58,12 @@ export class Recovery {
     const c = Number(first.offset);
     const t = Number(first.timestamp);
     const isEvents = topic === cfg.TOPIC_EVENTS;
-    const fromTs = t - (isEvents ? this.eventReplayMs : this.rollupReplayMs);
+    const span = isEvents ? this.eventReplayMs : this.rollupReplayMs;
+    // What the partition's rules had learnt, at the last hour boundary at or before where the
+    // group resumes: the replay then starts a span before it (windows whole at its time) and
+    // learns only what came after it.
+    const memory = await this.loadMemory(isEvents ? 'events' : 'rollup', partition, t);
+    const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
     const st: PartState = {
       topic,
@@ -65,23 +74,63 @@ export class Recovery {
       fromTs,
       replayFrom: r,
       verified: isEvents,
+      ...(memory ? { memory } : {}),
     };
+    const memoryAt = memory ? new Date(memory.at).toISOString() : null;
     if (isEvents) {
       st.events = this.stages.newEventStage(partition);
+      if (memory) st.events.restore(memory);
       const primed = await this.primeSettlements(st.events, partition, fromTs);
       log.info(
-        { topic, partition, resumeAt: c, replayFrom: r, primed },
+        { topic, partition, resumeAt: c, replayFrom: r, primed, memoryAt },
         'partition assigned: rebuilding state',
       );
     } else {
-      st.rollup = this.stages.newRollupStage();
+      st.rollup = this.stages.newRollupStage(partition);
+      if (memory) st.rollup.restore(memory);
       log.info(
-        { topic, partition, resumeAt: c, replayFrom: r },
+        { topic, partition, resumeAt: c, replayFrom: r, memoryAt },
         'partition assigned: rebuilding state',
       );
     }
+    if (memory) metrics.memoryRestores.inc({ topic });
     metrics.recoveries.inc({ topic });
     return st;
+  }
+
+  /** A rules memory taken again after a rollup replay had to reach further back (batch.ts). */
+  restoreRollup(st: PartState): void {
+    if (st.memory) st.rollup!.restore(st.memory);
+  }
+
+  /**
+   * The latest rules memory of a stage's partition (for this partitioning) taken at or before
+   * record time `t`, or undefined (a first start, or a partition count that changed: its memory
+   * would be another partition's merchants).
+   */
+  async loadMemory(
+    stage: StageMemory['stage'],
+    partition: number,
+    t: number,
+  ): Promise<StageMemory | undefined> {
+    const { store, log } = this.ctx;
+    const partitions = stage === 'events' ? this.ctx.sourcePartitions : this.ctx.rollupPartitions;
+    const rows = await store.ch.query<{ body: string }>(
+      sql`SELECT body FROM ${ident(store.tables.rulesMemory)}
+        WHERE stage = ${stage} AND partitions = ${partitions} AND partition = ${partition}
+          AND at_ms <= ${Math.max(0, Math.floor(t))}
+        ORDER BY at_ms DESC LIMIT 1`,
+    );
+    if (!rows.length) return undefined;
+    try {
+      const m = JSON.parse(rows[0]!.body) as StageMemory;
+      if (m.memory?.v !== MEMORY_VERSION) throw new Error(`version ${m.memory?.v}`);
+      return m;
+    } catch (e) {
+      // A memory this version cannot read: start blind rather than not at all.
+      log.warn({ stage, partition, err: (e as Error).message }, 'rules memory unreadable: ignored');
+      return undefined;
+    }
   }
 
   /** The first offset at or after record time `ts` (never past `atMost`). */

@@ -8,18 +8,20 @@ import {
   createClickHouse,
   deadLetterToRow,
   ensureDatabase,
+  rulesMemoryToRow,
   ident,
   isRetriableClickHouseError,
   migrate,
   type ClickHouse,
   type DeadLetterInput,
+  type RulesMemoryRowInput,
 } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
 import type { Alert } from '@tillwatch/contracts';
 
 /**
  * The processor's writes, into @tillwatch/clickhouse's tables (the gateway reads the same ones):
- * events_raw, window_stats, alerts, dead_letters. Schema and migrations are that package's; the
+ * events_raw, window_stats, alerts, dead_letters, rules_memory. Schema and migrations are that package's; the
  * processor runs them at start.
  *
  * Idempotence: every table is a ReplacingMergeTree whose sorting key is the row's identity (an
@@ -64,6 +66,8 @@ export interface Rows {
   stats: RowChunks;
   alerts: Alert[];
   deadLetters: DeadLetterInput[];
+  /** the stages' rules memory taken in the batch (hour boundaries): recovery reads it back */
+  memories: RulesMemoryRowInput[];
 }
 
 export const emptyRows = (): Rows => ({
@@ -71,6 +75,7 @@ export const emptyRows = (): Rows => ({
   stats: { chunks: [], count: 0 },
   alerts: [],
   deadLetters: [],
+  memories: [],
 });
 
 export class StoreError extends Error {
@@ -184,6 +189,12 @@ export function createStore(opts: {
           ch.insert(
             TABLES.deadLetters,
             rows.deadLetters.map((d) => deadLetterToRow(d)),
+          ),
+        ),
+        guard(TABLES.rulesMemory, () =>
+          ch.insert(
+            TABLES.rulesMemory,
+            rows.memories.map((m) => rulesMemoryToRow(m)),
           ),
         ),
       ]);

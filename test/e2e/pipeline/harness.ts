@@ -27,6 +27,7 @@ export const KEEP_EVERYTHING = [
   'dead_letters',
   'notifier_deliveries',
   'notifier_attempts',
+  'rules_memory',
 ]
   .map((t) => `${t}=off`)
   .join(',');
