@@ -29,7 +29,9 @@ export interface TerminalMemory {
   lastSeen: number;
   activeSince: number;
   recentRate: number;
+  recentSales?: number;
   goneAt?: number;
+  closedAt?: number;
   /** Float32Array(SLOTS) and Uint8Array(SLOTS), base64 */
   profile: string;
   profileDays: string;
@@ -120,6 +122,8 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
     if (t.firmware !== undefined) m.firmware = t.firmware;
     if (t.network !== undefined) m.network = t.network;
     if (t.goneAt !== undefined) m.goneAt = t.goneAt;
+    if (t.closedAt !== undefined) m.closedAt = t.closedAt;
+    m.recentSales = t.recentSales;
     terminals.push(m);
   }
   const regions = [...parts.regionVolume]
@@ -155,6 +159,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
       lastSeen: m.lastSeen,
       activeSince: m.activeSince,
       recentRate: m.recentRate,
+      recentSales: m.recentSales ?? 0,
       profile: fromB64(m.profile, Float32Array, SLOTS),
       profileDays: fromB64(m.profileDays, Uint8Array, SLOTS),
       // the hour that starts at `at` is the first one still to learn
@@ -166,6 +171,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
     if (m.firmware !== undefined) t.firmware = m.firmware;
     if (m.network !== undefined) t.network = m.network;
     if (m.goneAt !== undefined) t.goneAt = m.goneAt;
+    if (m.closedAt !== undefined) t.closedAt = m.closedAt;
     tracker.adopt(t);
   }
   for (const r of mem.regions) {

@@ -377,9 +377,9 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
   });
 
   it('a drop below what this hour of a working day has shown before is a warning, not a page', () => {
-    // Day one teaches the profile; on day two at the same hour 75 % of R1's traffic is gone
-    // without a closing pattern the profile knows.
-    const day2 = START + 24 * H;
+    // Days one and two teach the profile (a slot counts once seen on two days); on day three
+    // at the same hour 75 % of R1's traffic is gone without a closing pattern the profile knows.
+    const day2 = START + 48 * H;
     const evs = stream(fleet, START - 2 * H, day2 + 2 * H, (ev, t) =>
       closes.has(t.merchantId) && during(ev, day2, day2 + H) ? null : ev,
     );

@@ -77,6 +77,11 @@ export interface TerminalState {
   activeSince: number;
   /** events per hour, decayed with a 30 min time constant, as of lastSeen */
   recentRate: number;
+  /** auths (sales) per hour, likewise: a till that only heartbeats is not selling */
+  recentSales: number;
+  /** lastSeen when terminal_silent judged its silence a closing (its shop went quiet with it):
+   *  it stays closed, not silent, until it speaks again */
+  closedAt?: number;
   /** activity per calendar slot (calendar.ts: working or rest day x local hour): EWMA across
    *  days of events in that hour */
   profile: Float32Array;
@@ -153,6 +158,7 @@ export class Tracker {
     if (ev.ts >= this.learnFrom) this.countActivity(t, ev.ts);
     switch (ev.type) {
       case 'auth': {
+        if (ev.ts >= this.learnFrom) t.recentSales += 2;
         if (ev.firmware !== undefined) t.firmware = ev.firmware;
         const cat = categorize(ev.responseCode, this.codes);
         if (cat !== 'approved') {
@@ -328,6 +334,7 @@ export class Tracker {
         lastSeen: Number.NEGATIVE_INFINITY,
         activeSince: ev.ts,
         recentRate: 0,
+        recentSales: 0,
         profile: new Float32Array(SLOTS),
         profileDays: new Uint8Array(SLOTS),
         bucket: Math.floor(ev.ts / HOUR),
@@ -359,7 +366,9 @@ export class Tracker {
   private countActivity(t: TerminalState, ts: number): void {
     // Recent rate: exponential decay, 30 min time constant, in events per hour.
     if (Number.isFinite(t.lastSeen) && ts > t.lastSeen) {
-      t.recentRate *= Math.exp(-(ts - t.lastSeen) / (30 * 60_000));
+      const decay = Math.exp(-(ts - t.lastSeen) / (30 * 60_000));
+      t.recentRate *= decay;
+      t.recentSales *= decay;
     }
     t.recentRate += 2; // 1 event / 0.5 h time constant = 2 events per hour at steady state
     if (t.goneAt !== undefined && ts > t.goneAt) {
@@ -382,9 +391,10 @@ export class Tracker {
     for (let x = t.bucket; x < last; x++) {
       if (x < learnFromBucket) continue; // in a restored memory already
       const count = x === t.bucket ? t.bucketCount : 0;
-      if (x !== firstBucket && !(t.silent && count === 0)) {
+      // (an hour a terminal_silent episode spans is learnt too: a shop that closes earlier
+      // than its profile said must teach the profile, or it is paged every evening)
+      if (x !== firstBucket)
         this.learn(t, this.calendar.slot(x * HOUR + HOUR / 2, t.region), count);
-      }
     }
     t.bucket = b;
     t.bucketCount = 0;

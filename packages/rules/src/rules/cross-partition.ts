@@ -98,8 +98,10 @@ export function regionalOutage(ctx: Ctx): void {
     let collapseClear = true;
     let shown: Collapse | undefined;
     const vol = ctx.regionVolume.get(key);
-    const ea = vol?.auths.expected(ctx.now);
-    const eh = vol?.heartbeats.expected(ctx.now);
+    // a profile counts once it has seen this slot on two days (one Saturday says little
+    // about a Sunday); before that, the last half hour's rate is the reference
+    const ea = vol?.auths.expected(ctx.now, 2);
+    const eh = vol?.heartbeats.expected(ctx.now, 2);
     if (ea) {
       for (const cw of collapseWins) {
         if (!read(ctx, 'region', key, cw, m)) continue;
@@ -113,7 +115,9 @@ export function regionalOutage(ctx: Ctx): void {
     }
     // (c) part of the region cut off: one link's terminals (a carrier's cellular lines) silent
     // or failing while the same shops sell on their other terminals.
-    const part = p.partial.enabled ? judgePartial(ctx, p.partial, key) : undefined;
+    const part = p.partial.enabled
+      ? judgePartial(ctx, p.partial, key, p.collapse.closingMinutes)
+      : undefined;
     const fire = surge !== undefined || collapse !== undefined || part?.fire === true;
     const clear = surgeClear && collapseClear && (part?.clear ?? true);
     if (!fire && !cand.open.has(key)) continue;
@@ -247,6 +251,7 @@ function judgePartial(
   ctx: Ctx,
   c: RegionalOutageConfig['partial'],
   region: string,
+  closingMinutes: number,
 ): PartialOutage | undefined {
   const now = ctx.now;
   // presence is announced every 30 min per terminal: live = heard of within 45 min
@@ -264,6 +269,8 @@ function judgePartial(
       shops: Set<string>;
       openShops: Set<string>;
       affected: string[];
+      /** when the silent ones last spoke */
+      lastSeen: number[];
     }
   >();
   let allMembers = 0;
@@ -289,11 +296,13 @@ function judgePartial(
           shops: new Set(),
           openShops: new Set(),
           affected: [],
+          lastSeen: [],
         }),
       );
     l.members++;
     if (silent) {
       l.silent++;
+      l.lastSeen.push(q.lastSeen);
       if (q.orphan) l.openShops.add(t.merchantId);
       l.shops.add(t.merchantId);
       l.affected.push(id);
@@ -315,7 +324,14 @@ function judgePartial(
     const share = l.members > 0 ? n / l.members : 0;
     const othersMembers = allMembers - l.members;
     const otherShare = othersMembers > 0 ? (allSilent - l.silent) / othersMembers : 0;
+    // Tills switched off on the hour (lanes closed for the night, a shop's second till at
+    // closing) with none of the link failing look like a closing: not a cut link.
+    const onTheHour =
+      l.failing === 0 &&
+      l.lastSeen.length > 0 &&
+      minuteOfHour(ctx, region, median(l.lastSeen)) < closingMinutes;
     const fire =
+      !onTheHour &&
       othersMembers > 0 &&
       n >= c.minTerminals &&
       share >= c.share &&
@@ -345,6 +361,17 @@ function judgePartial(
     }
   }
   return best;
+}
+
+/** Minute of the local hour (the region's time zone) of `t`. */
+function minuteOfHour(ctx: Ctx, region: string, t: number): number {
+  const l = ctx.tracker.calendar.local(t, region);
+  return Math.floor((((l % 3_600_000) + 3_600_000) % 3_600_000) / 60_000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
@@ -397,7 +424,7 @@ function judgeCollapse(
   // all close at once. A silence that begins in the first minutes after a local full hour is
   // what a closing looks like: a warning with the evidence, not a page (an outage that starts
   // before the hour, as malls are about to close, is judged before it).
-  const minute = Math.floor((ctx.tracker.calendar.local(ctx.now, region) % 3_600_000) / 60_000);
+  const minute = minuteOfHour(ctx, region, ctx.now);
   if (level === 'total' && !ea.byHour) {
     // ...and it stays a likely closing while it lasts: closed shops stay closed past the hour
     const open = ctx.episodes.lastSignal(episodeKey('regional_outage', 'region', region));

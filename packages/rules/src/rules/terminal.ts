@@ -111,10 +111,10 @@ function countBetween(sorted: Float64Array, lo: number, hi: number): number {
 
 /**
  * terminal_silent: a terminal that normally talks (auths + heartbeats every 5 min) has sent
- * nothing for minGap and, by its hour-of-day history, should have sent minExpected events by
- * now. Without a day of history, a terminal is called silent only if it was on (heartbeating)
- * and its silence is not part of a closing wave: shops closing at 22:00 go quiet together,
- * a failed terminal goes quiet alone (or while its own shop's other tills keep selling).
+ * nothing for minGap and, by its calendar profile, should have sent minExpected events by now.
+ * Without history for those hours, a terminal is called silent only if it was selling and its
+ * silence is not a closing: shops closing at 22:00 go quiet together, a failed terminal goes
+ * quiet alone (or while its own shop's other tills keep selling).
  */
 export function terminalSilent(ctx: Ctx): void {
   const p = ctx.cfg.rules.terminal_silent;
@@ -155,16 +155,21 @@ export function terminalSilent(ctx: Ctx): void {
       if (id !== t.id && peer && through && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
     }
     // A shop that went quiet as a whole (no other till kept selling) together with other
-    // terminals is closing, even earlier than its profile says (a Sunday, a holiday eve).
+    // terminals is closing, even earlier than its profile says (a Sunday, a holiday eve); so
+    // is a till switched off after it had stopped selling (heartbeats only). Once judged
+    // closed, it stays closed until it speaks again, however the others come and go: a shop
+    // that opens late in the morning is not silent (its other tills would say if it were).
     const wave = countBetween(quiet, t.lastSeen - WAVE, t.lastSeen + WAVE) - 1;
-    const explained = wave >= 2 && peersActive === 0;
+    const selling = t.recentSales >= 6; // a sale every 10 min, as of its last event
+    if (peersActive === 0 && ((wave >= 2 && t.closedAt === undefined) || !selling)) {
+      t.closedAt = t.lastSeen;
+    }
+    const closed = peersActive === 0 && t.closedAt === t.lastSeen;
     if (hist !== undefined) {
-      expected = explained ? 0 : hist;
+      expected = closed ? 0 : hist;
       basis = 'calendar_profile';
     } else {
-      // recentRate is events per hour as of lastSeen; 6/h = at least heartbeating.
-      const wasOn = t.recentRate >= 6;
-      expected = wasOn && !explained ? (t.recentRate * gap) / 3_600_000 : 0;
+      expected = closed ? 0 : (t.recentRate * gap) / 3_600_000;
       basis = 'recent_rate';
     }
     const fire = expected >= p.minExpected;
@@ -193,6 +198,7 @@ export function terminalSilent(ctx: Ctx): void {
         basis,
         merchantTerminalsActive: peersActive,
         quietAtSameTime: Math.max(0, wave),
+        salesPerHour: round(t.recentSales, 1),
         firmware: t.firmware,
       }),
     };
