@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -67,13 +68,31 @@ beforeAll(async () => {
   }
 }, 40 * 60_000);
 
+/**
+ * Which rules the figures are for: the last commit that touched the detection code, and whether
+ * the checkout holds uncommitted changes to it. The rules change more often than this suite.
+ */
+function rulesVersion(): string | undefined {
+  const paths = ['packages/rules', 'packages/stream', 'packages/core'];
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', root, ...args, '--', ...paths], { encoding: 'utf8' }).trim();
+  try {
+    const commit = git('log', '-1', '--format=%h');
+    if (!commit) return undefined;
+    const dirty = git('status', '--porcelain') !== '';
+    return `${paths.join(', ')} at ${commit}${dirty ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return undefined; // not a git checkout
+  }
+}
+
 afterAll(() => {
   if (set !== 'heldout' || !summary || weeks.length !== seeds.length) return;
   const cpu = process.cpuUsage();
   const cpuMs = summary.cpuMs + (cpu.user + cpu.system) / 1000;
   writeFileSync(
     join(root, 'docs', 'detection-quality.md'),
-    document(weeks, summary, { seeds, cpuMs, wallMs }),
+    document(weeks, summary, { seeds, cpuMs, wallMs, rules: rulesVersion() }),
   );
 });
 

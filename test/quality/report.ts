@@ -200,7 +200,7 @@ export const DEFINITIONS = `Definitions (test/quality/score.ts):
 export function document(
   weeks: readonly WeekScore[],
   s: Summary,
-  run: { seeds: readonly number[]; cpuMs: number; wallMs: number },
+  run: { seeds: readonly number[]; cpuMs: number; wallMs: number; rules?: string },
 ): string {
   const v = verdict(s);
   const end = WEEK_START + WEEK_DAYS * 86_400_000;
@@ -222,7 +222,7 @@ at 21:00 or 22:00 on the minute and switch their terminals off, street shops, 24
 (packages/simulator/README.md, "Trading calendar"). Each of the ${scenarios} incident scenarios happens
 once a week, at least 4 h from the next, on targets the seed picks; the rest of the week is
 healthy. Settlement deadline ${ENGINE.settlementDeadlineMs / 3_600_000} h. ${s.events.toLocaleString('en')} events in all, streamed through
-\`replay\`, the processor's own topology (4 partitions).
+\`replay\`, the processor's own topology (4 partitions).${run.rules ? ` Rules: ${run.rules}.` : ''}
 
 **Verdict.** The suite fails under ${pct(THRESHOLDS.recall)} recall, ${pct(THRESHOLDS.precision)} precision or more than
 ${THRESHOLDS.falseCriticals} false criticals, over the held-out weeks together (THRESHOLDS in test/quality/plan.ts).
