@@ -104,8 +104,9 @@ export const rulesConfigSchema = z.strictObject({
          *  whatever the calendar says; between this and `ratio`, only a profile that has seen
          *  this slot can call it, and only as a warning */
         nearTotal: rate,
-        /** without a profile for the hour, a near-total silence within this many minutes after
-         *  a local full hour is judged a likely closing: a warning (confidence low), not a page */
+        /** without a profile for the hour, a near-total silence that began within this many
+         *  minutes after a local full hour is judged a likely closing: no page (a warning with
+         *  confidence low when the region also shows outage errors) */
         closingMinutes: z.number().int().min(0).max(59),
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone

@@ -8,6 +8,7 @@ export function newRegionVolume(tracker: Tracker, region: string, slotMs: number
   // Through the tracker: a reloaded rules file may bring another calendar.
   const slotOf = (t: number) => tracker.calendar.slot(t, region);
   return {
+    region,
     auths: new HourlyProfile(slotMs, slotOf),
     heartbeats: new HourlyProfile(slotMs, slotOf),
   };
@@ -43,7 +44,8 @@ export function updateBaselines(
   // window looks like a collapse (it would teach the collapse as normal).
   const slot = durationMs(ctx.cfg.baseline.updateEvery);
   for (const key of ctx.engine.keys(SCOPE.region)) {
-    if (!ctx.engine.read(SCOPE.region, key, w, m)) continue;
+    // a region with nothing in the window (its shops closed) teaches that too
+    if (!ctx.engine.read(SCOPE.region, key, w, m)) m.fill(0);
     let vol = ctx.regionVolume.get(key);
     if (!vol) {
       vol = newRegionVolume(ctx.tracker, key, slot);

@@ -52,7 +52,12 @@ export interface RulesMemory {
   /** event time the memory is whole up to (an hour boundary) */
   at: number;
   terminals: TerminalMemory[];
-  regions: { region: string; auths: ProfileMemory; heartbeats: ProfileMemory }[];
+  regions: {
+    region: string;
+    auths: ProfileMemory;
+    heartbeats: ProfileMemory;
+    activeAt?: number;
+  }[];
   /** scope -> [key, decayed sums (base64 Float64Array), weight, at] */
   baselines: Partial<Record<ScopeName, [string, string, number, number][]>>;
   silences: NotedSilence[];
@@ -132,6 +137,7 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
       region,
       auths: profileMemory(v.auths),
       heartbeats: profileMemory(v.heartbeats),
+      ...(v.activeAt !== undefined ? { activeAt: v.activeAt } : {}),
     }));
   const baselines: RulesMemory['baselines'] = {};
   for (const [scope, store] of Object.entries(parts.baselines) as [ScopeName, BaselineStore][]) {
@@ -178,6 +184,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
     const v = parts.newVolume(r.region);
     restoreProfile(v.auths, r.auths);
     restoreProfile(v.heartbeats, r.heartbeats);
+    if (r.activeAt !== undefined) v.activeAt = r.activeAt;
     parts.regionVolume.set(r.region, v);
   }
   for (const [scope, list] of Object.entries(mem.baselines) as [

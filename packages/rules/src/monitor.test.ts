@@ -51,17 +51,19 @@ describe('Monitor', () => {
     const mon = createMonitor();
     const seen: string[] = [];
     const off = mon.on('alert', (a) => seen.push(a.status));
-    // Region R1 goes dark for good at 2 h: the wall clock (the caller) moves time on.
+    // Region R1 goes dark for good at 2 h 20 min (not on the hour, when shops close): the wall
+    // clock (the caller) moves time on.
     let last = 0;
-    for (const ev of stream(fleet, T0, T0 + 2 * H)) {
+    const dark = T0 + 2 * H + 20 * 60_000;
+    for (const ev of stream(fleet, T0, dark)) {
       mon.ingest(ev);
       mon.tick();
       last = ev.ts;
     }
     const r1 = stream(
       fleet.filter((t) => t.region !== 'R1'),
-      T0 + 2 * H,
-      T0 + 2.2 * H,
+      dark,
+      dark + 0.2 * H,
       undefined,
       9,
     );
@@ -69,7 +71,7 @@ describe('Monitor', () => {
       mon.ingest(ev);
       mon.tick();
     }
-    for (let t = last; t < T0 + 2.4 * H; t += 10_000) mon.tick(t);
+    for (let t = last; t < dark + 0.4 * H; t += 10_000) mon.tick(t);
     expect(mon.active().map((a) => `${a.rule}/${a.key}`)).toContain('regional_outage/R1');
     expect(seen).toContain('firing');
     off();

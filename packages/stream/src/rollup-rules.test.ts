@@ -191,7 +191,7 @@ describe('cross-partition rules in the rollup stage', () => {
     // every shop's first till on a cellular line, the rest on ethernet; R2's cellular tills cut
     // off for an hour: only the source partitions know the shops, only the rollup the region
     const fleet = smallFleet({ rate: 2 });
-    const start = T0 + 2 * 3_600_000;
+    const start = T0 + 2 * 3_600_000 + 23 * 60_000; // not on the hour, when lanes close
     const evs = stream(fleet, T0, T0 + 4 * 3_600_000, (ev, t) => {
       if (t.region === 'R2' && t.id.endsWith('_0') && ev.ts >= start && ev.ts < start + 3_600_000)
         return null;

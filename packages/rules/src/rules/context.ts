@@ -67,8 +67,11 @@ export const CROSS_PARTITION_CATEGORIES: readonly Category[] = [
 ];
 
 export interface RegionVolume {
+  region: string;
   auths: HourlyProfile;
   heartbeats: HourlyProfile;
+  /** the last evaluation at which the region's short window still had traffic */
+  activeAt?: number;
 }
 
 export interface Ctx {

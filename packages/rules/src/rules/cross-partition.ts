@@ -3,7 +3,8 @@ import { FLEET_KEY, M, METRIC_COUNT, SCOPE } from '@tillwatch/core';
 import type { RateRuleConfig, RulesConfig } from '../config';
 
 type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
-import { episodeKey, type Signal } from '../episodes';
+import type { Signal } from '../episodes';
+import { nearFullHour } from './terminal';
 import { poissonCdf, round } from '../stats';
 import type { Failure } from '../tracker';
 import {
@@ -22,6 +23,7 @@ import {
   type Ctx,
   type Metric,
   type RateVerdict,
+  type RegionVolume,
 } from './context';
 import {
   breadth,
@@ -49,7 +51,8 @@ export function regionalOutage(ctx: Ctx): void {
   const wins = [...new Set(p.windows.map((l) => ctx.win(l)))];
   const prior = fleetRate(ctx, METRICS.outageErrors, METRICS.auths);
   const mainCollapse = ctx.win(p.collapse.window);
-  const collapseWins = [...new Set([ctx.win(p.collapse.fastWindow), mainCollapse])];
+  const fastCollapse = ctx.win(p.collapse.fastWindow);
+  const collapseWins = [...new Set([fastCollapse, mainCollapse])];
   const slotMs = durationMs(ctx.cfg.baseline.updateEvery);
   const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
   for (const key of cand.keys) {
@@ -61,6 +64,7 @@ export function regionalOutage(ctx: Ctx): void {
     // the rest of the fleet right now: an issuer outage raises every region alike.
     let surge: (RateVerdict & { w: number; k: number; n: number; rest: number }) | undefined;
     let surgeClear = true;
+    let errorsSuspect = false;
     let lastV: (RateVerdict & { w: number; k: number; n: number; rest: number }) | undefined;
     for (const w of wins) {
       if (!read(ctx, 'region', key, w, m)) continue;
@@ -70,7 +74,10 @@ export function regionalOutage(ctx: Ctx): void {
       const restN = f[M.auths]! - n;
       const rest = restN > 0 ? (METRICS.outageErrors(f) - k) / restN : 0;
       const v = { ...judgeRate(k, n, Math.max(base, rest), p), w, k, n, rest };
-      if (v.suspect) markElevated(ctx, 'region', key);
+      if (v.suspect) {
+        markElevated(ctx, 'region', key);
+        errorsSuspect = true;
+      }
       if (!v.clear) surgeClear = false;
       lastV ??= v;
       if (v.fire && !surge) surge = v;
@@ -96,6 +103,7 @@ export function regionalOutage(ctx: Ctx): void {
     // for the slot) a partial drop does not fire at all: closings give exactly that.
     let collapse: Collapse | undefined;
     let collapseClear = true;
+    let fastBack = false;
     let shown: Collapse | undefined;
     const vol = ctx.regionVolume.get(key);
     // a profile counts once it has seen this slot on two days (one Saturday says little
@@ -105,19 +113,25 @@ export function regionalOutage(ctx: Ctx): void {
     if (ea) {
       for (const cw of collapseWins) {
         if (!read(ctx, 'region', key, cw, m)) continue;
-        const c = judgeCollapse(ctx, key, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
-        if (cw === mainCollapse) {
-          collapseClear = c.seen >= 0.6 * c.expected;
-          shown ??= c;
+        const c = judgeCollapse(ctx, vol!, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
+        if (cw === fastCollapse && c.seen > p.collapse.nearTotal * c.expected) {
+          vol!.activeAt = ctx.now;
         }
+        // recovered only when every window is back (the short one first, the long one after)
+        if (c.seen < 0.6 * c.expected) collapseClear = false;
+        if (cw === mainCollapse) shown ??= c;
+        // traffic back in the short window: the long one is still filling, not silent
+        if (cw !== fastCollapse && fastBack && c.level !== 'profiled') continue;
+        if (cw === fastCollapse) fastBack = c.seen > p.collapse.nearTotal * c.expected;
+        // a likely closing is said (as a warning) only when the region also shows outage
+        // errors; alone, it is what every evening of a small region looks like
+        if (c.level === 'closing' && !errorsSuspect) continue;
         if (c.level !== 'none' && !collapse) collapse = c;
       }
     }
     // (c) part of the region cut off: one link's terminals (a carrier's cellular lines) silent
     // or failing while the same shops sell on their other terminals.
-    const part = p.partial.enabled
-      ? judgePartial(ctx, p.partial, key, p.collapse.closingMinutes)
-      : undefined;
+    const part = p.partial.enabled ? judgePartial(ctx, p.partial, key) : undefined;
     const fire = surge !== undefined || collapse !== undefined || part?.fire === true;
     const clear = surgeClear && collapseClear && (part?.clear ?? true);
     if (!fire && !cand.open.has(key)) continue;
@@ -251,7 +265,6 @@ function judgePartial(
   ctx: Ctx,
   c: RegionalOutageConfig['partial'],
   region: string,
-  closingMinutes: number,
 ): PartialOutage | undefined {
   const now = ctx.now;
   // presence is announced every 30 min per terminal: live = heard of within 45 min
@@ -327,9 +340,7 @@ function judgePartial(
     // Tills switched off on the hour (lanes closed for the night, a shop's second till at
     // closing) with none of the link failing look like a closing: not a cut link.
     const onTheHour =
-      l.failing === 0 &&
-      l.lastSeen.length > 0 &&
-      minuteOfHour(ctx, region, median(l.lastSeen)) < closingMinutes;
+      l.failing === 0 && l.lastSeen.length > 0 && nearFullHour(ctx, region, median(l.lastSeen));
     const fire =
       !onTheHour &&
       othersMembers > 0 &&
@@ -394,7 +405,7 @@ interface Collapse {
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
 function judgeCollapse(
   ctx: Ctx,
-  region: string,
+  vol: RegionVolume,
   c: RegionalOutageConfig['collapse'],
   w: number,
   m: Float64Array,
@@ -402,6 +413,7 @@ function judgeCollapse(
   beatsPerSlot: number,
   slotMs: number,
 ): Collapse {
+  const region = vol.region;
   const scale = ctx.engine.config.windowsMs[w]! / slotMs;
   const expectedAuths = ea.value * scale;
   const expectedBeats = beatsPerSlot * scale;
@@ -421,14 +433,16 @@ function judgeCollapse(
     else if (ea.byHour) level = 'profiled';
   }
   // Day one (no profile for this slot): shops close on the hour, and in a small region they may
-  // all close at once. A silence that begins in the first minutes after a local full hour is
-  // what a closing looks like: a warning with the evidence, not a page (an outage that starts
-  // before the hour, as malls are about to close, is judged before it).
-  const minute = minuteOfHour(ctx, region, ctx.now);
-  if (level === 'total' && !ea.byHour) {
-    // ...and it stays a likely closing while it lasts: closed shops stay closed past the hour
-    const open = ctx.episodes.lastSignal(episodeKey('regional_outage', 'region', region));
-    if (minute < c.closingMinutes || open?.confidence === 'low') level = 'closing';
+  // all close at once. A silence that began in the first minutes of a local hour is what a
+  // closing looks like (an outage that starts as malls are about to close, at 20:55, is not).
+  const since = vol.activeAt;
+  if (
+    level === 'total' &&
+    !ea.byHour &&
+    since !== undefined &&
+    minuteOfHour(ctx, region, since) < c.closingMinutes
+  ) {
+    level = 'closing';
   }
   return { w, auths, beats, expectedAuths, expectedBeats, expected, seen, pValue, level };
 }

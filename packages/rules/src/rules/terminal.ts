@@ -95,6 +95,16 @@ export function quietTimes(ctx: Ctx): Float64Array {
   return xs.sort();
 }
 
+/**
+ * Within the minutes around a full local hour (from 6 min before, a heartbeat period and a bit,
+ * to 5 min after): when shops close, and when a till switched off at closing last spoke.
+ */
+export function nearFullHour(ctx: Ctx, region: string, t: number): boolean {
+  const l = ctx.tracker.calendar.local(t, region);
+  const m = (((l % 3_600_000) + 3_600_000) % 3_600_000) / 60_000;
+  return m >= 54 || m < 5;
+}
+
 function countBetween(sorted: Float64Array, lo: number, hi: number): number {
   const lower = (x: number) => {
     let a = 0;
@@ -161,7 +171,13 @@ export function terminalSilent(ctx: Ctx): void {
     // that opens late in the morning is not silent (its other tills would say if it were).
     const wave = countBetween(quiet, t.lastSeen - WAVE, t.lastSeen + WAVE) - 1;
     const selling = t.recentSales >= 6; // a sale every 10 min, as of its last event
-    if (peersActive === 0 && ((wave >= 2 && t.closedAt === undefined) || !selling)) {
+    // (and shops close on the hour: a last event in the minutes around a full hour, then
+    // nothing, is a closing too)
+    if (
+      peersActive === 0 &&
+      t.closedAt !== t.lastSeen &&
+      (wave >= 2 || !selling || nearFullHour(ctx, t.region, t.lastSeen))
+    ) {
       t.closedAt = t.lastSeen;
     }
     const closed = peersActive === 0 && t.closedAt === t.lastSeen;
