@@ -309,6 +309,13 @@ export class Tracker {
     return sum;
   }
 
+  /** Whether its profile knows the hour after `t` (its slot) as one the terminal is usually
+   *  quiet in: seen on a day at least, with less than two events an hour. */
+  usuallyOff(term: TerminalState, t: number): boolean {
+    const slot = this.calendar.slot(t + 30 * 60_000, term.region);
+    return term.profileDays[slot]! >= 1 && term.profile[slot]! < 2;
+  }
+
   /** Put a restored terminal back (memory.ts). */
   adopt(t: TerminalState): void {
     this.terminals.set(t.id, t);

@@ -114,7 +114,9 @@ export function regionalOutage(ctx: Ctx): void {
       for (const cw of collapseWins) {
         if (!read(ctx, 'region', key, cw, m)) continue;
         const c = judgeCollapse(ctx, vol!, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
-        if (cw === fastCollapse && c.seen > p.collapse.nearTotal * c.expected) {
+        // (active: more than the collapse ratio; the last few tills switched off after closing
+        // keep a closing's silence from starting on the hour)
+        if (cw === fastCollapse && c.seen > p.collapse.ratio * c.expected) {
           vol!.activeAt = ctx.now;
         }
         // recovered only when every window is back (the short one first, the long one after)

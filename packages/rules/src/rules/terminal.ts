@@ -185,8 +185,12 @@ export function terminalSilent(ctx: Ctx): void {
       expected = closed ? 0 : hist;
       basis = 'calendar_profile';
     } else {
-      expected = closed ? 0 : (t.recentRate * gap) / 3_600_000;
-      basis = 'recent_rate';
+      // No history for some hour of the gap (a first Saturday): its sales rate before it went
+      // quiet says how busy it was, unless its profile knows the hour it went quiet in as one
+      // it is usually off (a lane closed every night at 23:00, now on a Friday night).
+      const off = ctx.tracker.usuallyOff(t, t.lastSeen);
+      expected = closed || off ? 0 : (t.recentRate * gap) / 3_600_000;
+      basis = off ? 'calendar_profile' : 'recent_rate';
     }
     const fire = expected >= p.minExpected;
     const open1 = open.has(t.id);
