@@ -108,6 +108,10 @@ export const rulesConfigSchema = z.strictObject({
          *  minutes after a local full hour is judged a likely closing: no page (a warning with
          *  confidence low when the region also shows outage errors) */
         closingMinutes: z.number().int().min(0).max(59),
+        /** without a profile, a near-total silence pages only if this window (longer than the
+         *  collapse windows) still held half the traffic expected: a cut is sudden, a region
+         *  dwindling into the night is not */
+        suddenWindow: duration,
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone
        *  silent or failing while the region's other links are not */

@@ -341,7 +341,7 @@ class MonitorImpl implements Monitor {
       const rr = r as {
         window?: string;
         windows?: string[];
-        collapse?: { window: string; fastWindow: string };
+        collapse?: { window: string; fastWindow: string; suddenWindow: string };
       };
       if (rr.window) {
         labels.add(rr.window);
@@ -356,6 +356,8 @@ class MonitorImpl implements Monitor {
         where.set(rr.collapse.window, `rules.${id}.collapse.window`);
         labels.add(rr.collapse.fastWindow);
         where.set(rr.collapse.fastWindow, `rules.${id}.collapse.fastWindow`);
+        labels.add(rr.collapse.suddenWindow);
+        where.set(rr.collapse.suddenWindow, `rules.${id}.collapse.suddenWindow`);
       }
     }
     const out = new Map<string, number>();

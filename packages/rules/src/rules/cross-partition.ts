@@ -52,6 +52,7 @@ export function regionalOutage(ctx: Ctx): void {
   const prior = fleetRate(ctx, METRICS.outageErrors, METRICS.auths);
   const mainCollapse = ctx.win(p.collapse.window);
   const fastCollapse = ctx.win(p.collapse.fastWindow);
+  const quarterWin = ctx.win(p.collapse.suddenWindow);
   const collapseWins = [...new Set([fastCollapse, mainCollapse])];
   const slotMs = durationMs(ctx.cfg.baseline.updateEvery);
   const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
@@ -113,7 +114,17 @@ export function regionalOutage(ctx: Ctx): void {
     if (ea) {
       for (const cw of collapseWins) {
         if (!read(ctx, 'region', key, cw, m)) continue;
-        const c = judgeCollapse(ctx, vol!, p.collapse, cw, m, ea, eh?.value ?? 0, slotMs);
+        const c = judgeCollapse(
+          ctx,
+          quarterWin,
+          vol!,
+          p.collapse,
+          cw,
+          m,
+          ea,
+          eh?.value ?? 0,
+          slotMs,
+        );
         // (active: more than the collapse ratio; the last few tills switched off after closing
         // keep a closing's silence from starting on the hour)
         if (cw === fastCollapse && c.seen > p.collapse.ratio * c.expected) {
@@ -407,6 +418,7 @@ interface Collapse {
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
 function judgeCollapse(
   ctx: Ctx,
+  quarter: number,
   vol: RegionVolume,
   c: RegionalOutageConfig['collapse'],
   w: number,
@@ -445,6 +457,15 @@ function judgeCollapse(
     minuteOfHour(ctx, region, since) < c.closingMinutes
   ) {
     level = 'closing';
+  }
+  // ...and a region dwindling into the night (its last shops closing one after another, the
+  // half-hour rate lagging behind) is not cut off either: a cut is sudden, so the quarter hour
+  // before it still carried most of the traffic expected.
+  if (level === 'total' && !ea.byHour && read(ctx, 'region', region, quarter, bufs[2]!)) {
+    const q = bufs[2]!;
+    const seen15 = q[M.auths]! + q[M.heartbeats]!;
+    const expected15 = (ea.value + beatsPerSlot) * (ctx.engine.config.windowsMs[quarter]! / slotMs);
+    if (seen15 < 0.5 * expected15) level = 'closing';
   }
   return { w, auths, beats, expectedAuths, expectedBeats, expected, seen, pValue, level };
 }
