@@ -1,0 +1,30 @@
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { replay } from '@tillwatch/stream';
+import { ENGINE, TUNING_SEEDS } from './plan';
+import { jsonl, weekSimulation } from './week';
+
+/**
+ * A tuning aid, not a test: one tuning seed's calendar week through replay, every alert
+ * transition with its evidence (alerts-<seed>.jsonl) and the week's labels (labels-<seed>.json),
+ * to read why a rule fired. `node --import tsx quality/tune-dump.ts <seed> [dir]`. Refuses the
+ * held-out seeds (plan.ts): what tuning looks at must not be what the verdict is computed on.
+ */
+const seed = Number(process.argv[2]);
+const dir = process.argv[3] ?? tmpdir();
+if (!(TUNING_SEEDS as readonly number[]).includes(seed)) {
+  console.error(
+    `usage: tune-dump.ts <seed> [dir]; seed one of the tuning seeds ${TUNING_SEEDS.join(', ')}`,
+  );
+  process.exit(64);
+}
+const sim = weekSimulation(seed);
+const out = createWriteStream(join(dir, `alerts-${seed}.jsonl`));
+await replay(Readable.from(jsonl(sim, () => {})), out, { engine: ENGINE });
+out.end();
+await once(out, 'finish');
+writeFileSync(join(dir, `labels-${seed}.json`), JSON.stringify(sim.labels));
+console.log(`wrote ${join(dir, `alerts-${seed}.jsonl`)} and labels-${seed}.json`);
