@@ -25,7 +25,7 @@ export const THRESHOLDS = {
 
 /**
  * Seeds. Rule tuning may look at the TUNING_SEEDS' streams and their scores
- * (`QUALITY_SEEDS=tuning npx vitest run quality` prints them); the HELDOUT_SEEDS are never used
+ * (`QUALITY_SEEDS=tuning npm run test:quality -w @tillwatch/e2e` prints them); the HELDOUT_SEEDS are never used
  * to tune anything: the report and the pass/fail verdict are computed on them alone. A rule set
  * tuned until it passes on the streams it is judged on learns those streams (which shop closes
  * when, which terminal the seed made busy), not the world; an outside evaluation on streams we
