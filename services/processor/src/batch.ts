@@ -200,6 +200,7 @@ export class BatchHandler {
       live,
       heartbeat: ctl.heartbeat,
     });
+    this.recovery.started = true;
     ctl.resolveOffset(String(last));
   }
 }

@@ -31,6 +31,9 @@ export class Recovery {
     private readonly stages: PartitionStages,
   ) {}
 
+  /** set after the instance's first commit: later recoveries do not restore memory */
+  started = false;
+
   /** How far back the events stage replays from the record time it resumes at. */
   get eventReplayMs(): number {
     const cfg = this.ctx.cfg;
@@ -113,6 +116,10 @@ export class Recovery {
     partition: number,
     t: number,
   ): Promise<StageMemory | undefined> {
+    // Only while this instance starts (before its first commit): a partition that moves between
+    // live instances in a rebalance hung a rollup partition in test/e2e/pipeline/two-instances
+    // when restored (not understood yet); it rebuilds from its replay span there, as before.
+    if (this.started) return undefined;
     const { store, log } = this.ctx;
     const partitions = stage === 'events' ? this.ctx.sourcePartitions : this.ctx.rollupPartitions;
     const rows = await store.ch.query<{ body: string }>(
