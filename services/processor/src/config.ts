@@ -108,6 +108,9 @@ export const processorConfigSchema = z
      * ~10 ms to parse on the hot path for something no terminal sends.
      */
     MAX_EVENT_BYTES: envs.int(65_536, 256),
+    /** restore the rules memory (rules_memory) when an instance starts: on | off (default off:
+     *  a restore in a rebalance between live instances hung a rollup partition in a test) */
+    RULES_MEMORY_RESTORE: z.enum(['on', 'off']).default('off'),
     /**
      * Bytes fetched per partition per request: up to ~16,000 events of ~250 B per batch. kafkajs
      * fetches again only once every batch of a round is done, so each round ends with its last

@@ -76,7 +76,7 @@ describe('rules memory: the processor killed in the middle of a trading day', ()
   const vars = processorVars(suite, {
     instance: 'mem-a',
     logLevel: 'info',
-    extra: { ROLLUP_IDLE_AFTER: '1h' },
+    extra: { ROLLUP_IDLE_AFTER: '1h', RULES_MEMORY_RESTORE: 'on' },
   });
 
   beforeAll(async () => {
