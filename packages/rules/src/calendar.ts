@@ -126,6 +126,12 @@ export class Calendar {
     return Math.floor((((l % DAY) + DAY) % DAY) / HOUR);
   }
 
+  /** Minutes into the local hour, fractional, 0 <= m < 60 (half-hour zones have their own). */
+  minute(ts: number, region: string): number {
+    const l = this.local(ts, region);
+    return (((l % HOUR) + HOUR) % HOUR) / 60_000;
+  }
+
   kind(ts: number, region: string): DayKind {
     const day = Math.floor(this.local(ts, region) / DAY);
     const named = this.named.get(day);

@@ -387,12 +387,6 @@ function judgePartial(
   return best;
 }
 
-/** Minute of the local hour (the region's time zone) of `t`. */
-function minuteOfHour(ctx: Ctx, region: string, t: number): number {
-  const l = ctx.tracker.calendar.local(t, region);
-  return Math.floor((((l % 3_600_000) + 3_600_000) % 3_600_000) / 60_000);
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -454,7 +448,7 @@ function judgeCollapse(
     level === 'total' &&
     !ea.byHour &&
     since !== undefined &&
-    minuteOfHour(ctx, region, since) < c.closingMinutes
+    Math.floor(ctx.tracker.calendar.minute(since, region)) < c.closingMinutes
   ) {
     level = 'closing';
   }

@@ -100,8 +100,7 @@ export function quietTimes(ctx: Ctx): Float64Array {
  * to 5 min after): when shops close, and when a till switched off at closing last spoke.
  */
 export function nearFullHour(ctx: Ctx, region: string, t: number): boolean {
-  const l = ctx.tracker.calendar.local(t, region);
-  const m = (((l % 3_600_000) + 3_600_000) % 3_600_000) / 60_000;
+  const m = ctx.tracker.calendar.minute(t, region);
   return m >= 54 || m < 5;
 }
 
