@@ -101,7 +101,7 @@ describe.sequential(
       }
     });
 
-    it(`recall >= ${pct(THRESHOLDS.recall)}, precision >= ${pct(THRESHOLDS.precision)}, at most ${THRESHOLDS.falseCriticals} false criticals (plan.ts THRESHOLDS)`, () => {
+    it(`recall >= ${pct(THRESHOLDS.recall)}, precision >= ${pct(THRESHOLDS.precision)}, at most ${THRESHOLDS.falseCriticals} false criticals (plan.ts THRESHOLDS), none late (targets.ts)`, () => {
       const s = summary!;
       console.log(
         `\n${set} seeds ${seeds.join(', ')}\n\n${ruleTable(s)}\n\n${incidentTable(weeks)}\n\n` +
@@ -109,7 +109,7 @@ describe.sequential(
       );
       const v = verdict(s);
       console.log(
-        `recall ${pct(recall(s.total))}, precision ${pct(precision(s.total))}, false criticals ${s.total.falseCriticals}: ${v.pass ? 'pass' : v.misses.join('; ')}`,
+        `recall ${pct(recall(s.total))}, precision ${pct(precision(s.total))}, false criticals ${s.total.falseCriticals}, late ${s.total.late}: ${v.pass ? 'pass' : v.misses.join('; ')}`,
       );
       for (const w of weeks) {
         for (const l of w.result.labels) {
@@ -120,6 +120,7 @@ describe.sequential(
       expect(recall(s.total)).toBeGreaterThanOrEqual(THRESHOLDS.recall);
       expect(precision(s.total)).toBeGreaterThanOrEqual(THRESHOLDS.precision);
       expect(s.total.falseCriticals).toBeLessThanOrEqual(THRESHOLDS.falseCriticals);
+      expect(s.total.late).toBe(0);
     });
   },
 );

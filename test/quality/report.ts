@@ -1,5 +1,10 @@
 import { RULE_IDS } from '@tillwatch/contracts';
-import { dayKind, type IncidentLabel } from '@tillwatch/simulator';
+import {
+  SCENARIO_SPECS,
+  dayKind,
+  type IncidentLabel,
+  type IncidentScenario,
+} from '@tillwatch/simulator';
 import { ENGINE, THRESHOLDS, WEEK_DAYS, WEEK_FLEET, WEEK_START, WEEK_TZ_MS } from './plan';
 import {
   addScores,
@@ -11,6 +16,7 @@ import {
   type RuleScore,
   type Score,
 } from './score';
+import { TARGETS } from './targets';
 import { NAIVE_THRESHOLD, whereOf, type WeekResult } from './week';
 
 /** Scores of the weeks, together and per rule, and the tables the suite prints and writes. */
@@ -24,7 +30,9 @@ export interface WeekScore {
 
 export function scoreWeek(result: WeekResult): WeekScore {
   const where = whereOf(result.seed);
-  const { total, rules } = scoreByRule(result.transitions, result.labels, where);
+  const { total, rules } = scoreByRule(result.transitions, result.labels, where, {
+    due: result.due,
+  });
   const naive = scoreByRule(result.naive, result.labels, where, { anyRule: true }).total;
   return { result, total, rules, naive };
 }
@@ -76,6 +84,9 @@ export function verdict(s: Summary): { pass: boolean; misses: string[] } {
   if (s.total.falseCriticals > THRESHOLDS.falseCriticals) {
     misses.push(`${s.total.falseCriticals} false criticals > ${THRESHOLDS.falseCriticals}`);
   }
+  if (s.total.late > 0) {
+    misses.push(`${s.total.late} detections later than their target (targets.ts)`);
+  }
   return { pass: misses.length === 0, misses };
 }
 
@@ -104,17 +115,28 @@ function delays(s: Score): number[] {
   return Object.values(s.delays).filter((d): d is number => d !== null);
 }
 
-function ruleRow(name: string, s: Score): string {
+/** A rule's delay targets, as targets.ts words them ("60 s / 120 s"), or — without one. */
+function targetText(rule: string): string {
+  const texts = new Set<string>();
+  for (const [scenario, t] of Object.entries(TARGETS)) {
+    if (t && SCENARIO_SPECS[scenario as IncidentScenario].rule === rule) texts.add(t.text);
+  }
+  return texts.size ? [...texts].join(' / ') : '—';
+}
+
+function ruleRow(name: string, s: Score, target = '—'): string {
   const d = delays(s);
   const worst = d.length ? Math.max(...d) : null;
-  return `| ${name} | ${s.labels} | ${s.detected} | ${s.labels ? pct(recall(s)) : '—'} | ${s.episodes} | ${s.tp} | ${s.related} | ${s.fp} | ${s.tp + s.fp ? pct(precision(s)) : '—'} | ${d.length ? mins(median(d)) : '—'} | ${d.length ? mins(worst) : '—'} | ${s.flaps} | ${s.falseCriticals} |`;
+  const timed = Object.keys(s.allowed).filter((id) => s.delays[id] != null).length;
+  const onTime = timed ? `${timed - s.late}/${timed}` : '—';
+  return `| ${name} | ${s.labels} | ${s.detected} | ${s.labels ? pct(recall(s)) : '—'} | ${s.episodes} | ${s.tp} | ${s.related} | ${s.fp} | ${s.tp + s.fp ? pct(precision(s)) : '—'} | ${d.length ? mins(median(d)) : '—'} | ${d.length ? mins(worst) : '—'} | ${target} | ${onTime} | ${s.flaps} | ${s.falseCriticals} |`;
 }
 
 export function ruleTable(s: Summary): string {
   return [
-    '| rule | labels | detected | recall | episodes | TP | related | FP | precision | median delay | worst delay | flaps | false criticals |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.rules.map((r) => ruleRow(r.rule, r)),
+    '| rule | labels | detected | recall | episodes | TP | related | FP | precision | median delay | worst delay | target | on time | flaps | false criticals |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    ...s.rules.map((r) => ruleRow(r.rule, r, targetText(r.rule))),
     ruleRow('**all rules**', s.total),
   ].join('\n');
 }
@@ -123,12 +145,15 @@ export function incidentTable(weeks: readonly WeekScore[]): string {
   const rows = weeks.flatMap((w) =>
     w.result.labels.map((l: IncidentLabel) => {
       const d = w.total.delays[l.id];
-      return `| ${w.result.seed} | ${l.scenario} | ${localTime(l.start)} | ${Math.round((l.end - l.start) / MIN)} min | ${l.rule} / ${l.scope} / ${l.key} | ${d === null || d === undefined ? '**missed**' : mins(d)} |`;
+      const a = w.total.allowed[l.id];
+      const shown = d === null || d === undefined ? '**missed**' : mins(d);
+      const late = d != null && a !== undefined && d > a;
+      return `| ${w.result.seed} | ${l.scenario} | ${localTime(l.start)} | ${Math.round((l.end - l.start) / MIN)} min | ${l.rule} / ${l.scope} / ${l.key} | ${late ? `**${shown}** (late)` : shown} | ${a === undefined ? '—' : `${mins(a)} (${TARGETS[l.scenario]!.text})`} |`;
     }),
   );
   return [
-    '| seed | scenario | starts (local) | lasts | label (rule / scope / key) | first alert after detectFrom |',
-    '|---:|---|---|---:|---|---:|',
+    '| seed | scenario | starts (local) | lasts | label (rule / scope / key) | first alert after detectFrom | due within |',
+    '|---:|---|---|---:|---|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -192,6 +217,9 @@ export const DEFINITIONS = `Definitions (test/quality/score.ts):
   footprint: one of its terminals, their merchant or region) or **FP** (anything else).
   **Precision** = TP / (TP + FP). A rule's row counts the labels of that rule and the
   episodes that rule raised.
+- **target / on time**: the delay each kind of incident must be alerted within
+  (test/quality/targets.ts), and how many detections made it; **due within** is that figure
+  for one incident, after detectFrom.
 - **false critical**: an FP episode of severity \`critical\`: a page for nothing.
 - **flap**: an episode that fires less than 1 h after the previous episode of the same
   (rule, scope, key) resolved.
@@ -224,9 +252,12 @@ once a week, at least 4 h from the next, on targets the seed picks; the rest of 
 healthy. Settlement deadline ${ENGINE.settlementDeadlineMs / 3_600_000} h. ${s.events.toLocaleString('en')} events in all, streamed through
 \`replay\`, the processor's own topology (4 partitions).${run.rules ? ` Rules: ${run.rules}.` : ''}
 
-**Verdict.** The suite fails under ${pct(THRESHOLDS.recall)} recall, ${pct(THRESHOLDS.precision)} precision or more than
-${THRESHOLDS.falseCriticals} false criticals, over the held-out weeks together (THRESHOLDS in test/quality/plan.ts).
-This run: recall ${pct(recall(s.total))}, precision ${pct(precision(s.total))}, ${s.total.falseCriticals} false criticals, ${s.total.flaps} flaps:
+**Verdict.** The suite fails under ${pct(THRESHOLDS.recall)} recall, ${pct(THRESHOLDS.precision)} precision, more than
+${THRESHOLDS.falseCriticals} false criticals, over the held-out weeks together (THRESHOLDS in test/quality/plan.ts),
+or on any detection later than its target (test/quality/targets.ts: regional outage by errors 60 s, by
+silence 120 s; a terminal fault or network-error spike by its fifth failed authorisation; card
+testing 60 s; failed-but-charged 2 min after the charge shows; no settlement 10 min after the deadline).
+This run: recall ${pct(recall(s.total))}, precision ${pct(precision(s.total))}, ${s.total.falseCriticals} false criticals, ${s.total.late} late, ${s.total.flaps} flaps:
 **${v.pass ? 'pass' : `fail (${v.misses.join('; ')})`}**.
 
 ## Per rule, held-out weeks together

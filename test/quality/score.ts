@@ -17,6 +17,8 @@ import type { IncidentLabel } from '@tillwatch/simulator';
  *   FP       anything else.
  *   Precision = TP / (TP + FP); strict precision = TP / all episodes.
  * - A *false critical* is an FP episode whose severity is `critical`: a page for nothing.
+ * - A detected label is *late* when its first firing comes after the label's due time
+ *   (targets.ts: the figure each kind of incident must be alerted within).
  * - A *flap* is an episode of a (rule, scope, key) that fires less than 1 h after the previous
  *   episode of the same (rule, scope, key) resolved.
  */
@@ -58,6 +60,10 @@ export interface Score {
   falseCriticals: number;
   /** per label id: delay in ms, or null when missed */
   delays: Record<string, number | null>;
+  /** per label id with a figure (targets.ts): the delay allowed, ms after detectFrom */
+  allowed: Record<string, number>;
+  /** detected labels whose first firing came after their due time */
+  late: number;
   falsePositives: Episode[];
 }
 
@@ -105,6 +111,8 @@ export type Where = ReadonlyMap<string, { merchantId: string; region: string }>;
 export interface ScoreOptions {
   /** match on scope and key only (the naive baseline has one rule for everything) */
   anyRule?: boolean;
+  /** label id → event time its first alert is due by (targets.ts) */
+  due?: Readonly<Record<string, number>>;
 }
 
 export function classify(
@@ -156,6 +164,8 @@ function emptyScore(labels: number): Score {
     flaps: 0,
     falseCriticals: 0,
     delays: {},
+    allowed: {},
+    late: 0,
     falsePositives: [],
   };
 }
@@ -184,10 +194,13 @@ export function scoreByRule(
         inWindow(l, e.firedAt),
     );
     const delay = hit ? hit.firedAt - l.detectFrom : null;
+    const due = opts.due?.[l.id];
     for (const s of [total, of(l.rule)]) {
       s.labels++;
       s.delays[l.id] = delay;
+      if (due !== undefined) s.allowed[l.id] = due - l.detectFrom;
       if (hit) s.detected++;
+      if (hit && due !== undefined && hit.firedAt > due) s.late++;
     }
   }
   const lastResolved = new Map<string, number>();
@@ -231,7 +244,9 @@ export function addScores<S extends Score>(into: S, s: Score, prefix = ''): S {
   into.fp += s.fp;
   into.flaps += s.flaps;
   into.falseCriticals += s.falseCriticals;
+  into.late += s.late;
   for (const [k, v] of Object.entries(s.delays)) into.delays[prefix + k] = v;
+  for (const [k, v] of Object.entries(s.allowed)) into.allowed[prefix + k] = v;
   into.falsePositives.push(...s.falsePositives);
   return into;
 }

@@ -18,11 +18,14 @@ import {
   weekIncidents,
 } from './plan';
 import type { Transition, Where } from './score';
+import { DueTimes } from './targets';
 
 /** One seed's calendar week through replay: its labels, our alerts, the naive baseline's. */
 export interface WeekResult {
   seed: number;
   labels: IncidentLabel[];
+  /** label id → event time its first alert is due by (targets.ts); labels without a figure absent */
+  due: Record<string, number>;
   transitions: Transition[];
   naive: Transition[];
   events: number;
@@ -105,11 +108,18 @@ export async function runWeek(seed: number): Promise<WeekResult> {
   const t0 = performance.now();
   const sim = weekSimulation(seed);
   const naive = new NaiveMonitor({ threshold: NAIVE_THRESHOLD });
-  const { transitions } = await replayLines(jsonl(sim, (ev) => naive.push(ev)));
+  const due = new DueTimes(sim.labels);
+  const { transitions } = await replayLines(
+    jsonl(sim, (ev) => {
+      naive.push(ev);
+      due.push(ev);
+    }),
+  );
   const cpu = process.cpuUsage();
   return {
     seed,
     labels: [...sim.labels],
+    due: due.result(),
     transitions,
     naive: naive.transitions,
     events: sim.counts.total,

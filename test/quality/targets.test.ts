@@ -1,0 +1,104 @@
+import type { IncidentLabel, SimEvent } from '@tillwatch/simulator';
+import { describe, expect, it } from 'vitest';
+import { scoreByRule, type Transition } from './score';
+import { DueTimes } from './targets';
+
+/** The delay targets the quality suite fails on: due times from labels and events, and lateness. */
+
+const T0 = Date.parse('2026-11-09T11:00:00+08:00');
+const SEC = 1_000;
+
+function label(scenario: IncidentLabel['scenario'], rule: string, scope: string, key: string) {
+  return {
+    id: `${scenario}#1`,
+    scenario,
+    rule,
+    scope,
+    key,
+    start: T0,
+    end: T0 + 3_600_000,
+    startIso: '',
+    endIso: '',
+    detectFrom: scenario === 'failed-but-charged' ? T0 + 60 * SEC : T0,
+    detectUntil: T0 + 3_600_000,
+    alsoMatches: [],
+    description: '',
+    params: {},
+  } as unknown as IncidentLabel;
+}
+
+const auth = (terminalId: string, ts: number, responseCode: string) =>
+  ({ type: 'auth', terminalId, ts, responseCode }) as unknown as SimEvent;
+
+describe('delay targets (targets.ts)', () => {
+  it('a terminal fault is due at its fifth failed auth of the kind, whatever else it sees', () => {
+    const l = label('terminal-fault', 'terminal_fault_spike', 'terminal', 'T1');
+    const due = new DueTimes([l]);
+    due.push(auth('T1', T0 - 10 * SEC, '96')); // before the incident: not counted
+    for (let i = 1; i <= 6; i++) {
+      due.push(auth('T1', T0 + i * 30 * SEC, '00')); // approved: not counted
+      due.push(auth('T2', T0 + i * 30 * SEC, '94')); // another terminal: not counted
+      due.push(auth('T1', T0 + i * 45 * SEC, '05')); // an issuer decline: not the kind
+      due.push(auth('T1', T0 + i * 60 * SEC, '94')); // a terminal-side fault: counted
+    }
+    expect(due.result()[l.id]).toBe(T0 + 5 * 60 * SEC);
+  });
+
+  it('failed-but-charged is due 2 min after the first timeout left unreversed past the grace', () => {
+    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
+    const due = new DueTimes([l]);
+    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 20 * SEC, responseCode: '05', txnId: 'a' });
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 35 * SEC, status: 'succeeded', txnId: 'b' });
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 40 * SEC, responseCode: 'TO', txnId: 'c' });
+    ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 99 * SEC });
+    expect(due.result()[l.id]).toBeUndefined(); // c's grace (60 s) has not run out yet
+    ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 100 * SEC });
+    expect(due.result()[l.id]).toBe(T0 + 40 * SEC + 60 * SEC + 120 * SEC);
+  });
+
+  it('a failed reversal shows the charge at once', () => {
+    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
+    const due = new DueTimes([l]);
+    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
+    expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC);
+  });
+
+  it('regional errors are due at 60 s, or at the sixth outage error of a quiet region', () => {
+    const busy = label('regional-outage-errors', 'regional_outage', 'region', 'CN-11');
+    const quiet = { ...busy, id: 'quiet#1', key: 'CN-12' } as IncidentLabel;
+    (busy as { terminals?: string[] }).terminals = ['T1', 'T2'];
+    (quiet as { terminals?: string[] }).terminals = ['T3'];
+    const due = new DueTimes([busy, quiet]);
+    for (let i = 1; i <= 6; i++) {
+      due.push(auth(i % 2 ? 'T1' : 'T2', T0 + i * 5 * SEC, 'TO'));
+      due.push(auth('T3', T0 + i * 20 * SEC, '91'));
+    }
+    expect(due.result()[busy.id]).toBe(T0 + 60 * SEC);
+    expect(due.result()[quiet.id]).toBe(T0 + 120 * SEC);
+  });
+
+  it('a detection after its due time is late, one before it is not', () => {
+    const l = label('regional-outage-errors', 'regional_outage', 'region', 'CN-11');
+    const due = new DueTimes([l]).result();
+    expect(due[l.id]).toBe(T0 + 60 * SEC);
+    const fire = (at: number): Transition[] => [
+      {
+        alertId: 'a',
+        rule: 'regional_outage',
+        scope: 'region',
+        key: 'CN-11',
+        status: 'firing',
+        ts: new Date(at).toISOString(),
+        severity: 'critical',
+      },
+    ];
+    const onTime = scoreByRule(fire(T0 + 50 * SEC), [l], new Map(), { due }).total;
+    const late = scoreByRule(fire(T0 + 70 * SEC), [l], new Map(), { due }).total;
+    expect([onTime.detected, onTime.late, onTime.allowed[l.id]]).toEqual([1, 0, 60 * SEC]);
+    expect([late.detected, late.late]).toEqual([1, 1]);
+  });
+});

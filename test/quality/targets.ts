@@ -1,0 +1,192 @@
+import { categorize, type Category } from '@tillwatch/contracts';
+import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simulator';
+
+/**
+ * How fast each incident must be alerted, in event time: the figures the issue "Alerts people
+ * can trust" sets (docs/detection-quality.md prints them next to each delay). A label's *due*
+ * time is the event time by which its first alert must have fired; a detection later than that
+ * is *late*, and the suite fails on any late detection as it does on a miss.
+ *
+ * - regional outage by errors: 60 s after it starts, or at its sixth outage error (timeouts,
+ *   issuer/switch errors) if a quiet region has not shown six by then; by silence (the whole
+ *   region dark, at closing time too): 120 s;
+ * - a terminal fault or network-error spike: by its fifth failed authorisation of the kind
+ *   (terminal-side or unknown codes; timeouts), whenever that falls;
+ * - card testing: 60 s, or at its fifth declined probe if the burst is slower than that;
+ * - failed-but-charged: 2 min after the stream shows the first charge: a timeout at the
+ *   terminal not reversed within the reversal grace (shown at the end of the grace), or a
+ *   reversal that failed;
+ * - no settlement: 10 min after the settlement deadline (detectFrom).
+ *
+ * Scenarios not listed have no figure of their own (a carrier outage darkens part of a region:
+ * neither the errors nor the whole-region silence the figures are for ; terminal silence
+ * needs its 15 min gap; slow incidents like input errors are judged on 1 h windows): their
+ * delays are reported only.
+ */
+
+const SEC = 1_000;
+const MIN = 60 * SEC;
+/** the small-amount line of card testing (the engine's default smallAmount, 5 CNY) */
+const SMALL_AMOUNT = 500;
+
+/** What event counts toward a target's n-th event: a failed auth of these categories on the
+ *  label's footprint (its terminal, its region's terminals, its merchant), small ones only for
+ *  card testing. */
+interface Nth {
+  n: number;
+  cats: readonly Category[];
+  small?: boolean;
+}
+
+export interface Target {
+  text: string;
+  /** due this long after the label's start (or detectFrom) ... */
+  afterMs: number;
+  /** `charge`: the first charge the stream shows at the label's terminal (a timeout not
+   *  reversed within the reversal grace, at the end of the grace, or a failed reversal) */
+  from: 'start' | 'detectFrom' | 'charge';
+  /** ... and not before the n-th telling event (plus `plusMs`): where the data is thin, the
+   *  data sets the pace */
+  nth?: Nth & { plusMs: number };
+}
+
+const TIMEOUT_LIKE: readonly Category[] = ['timeout', 'issuer'];
+const DECLINES: readonly Category[] = [
+  'cardholder',
+  'issuer',
+  'terminal',
+  'security',
+  'timeout',
+  'other',
+];
+
+export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
+  'regional-outage-errors': {
+    text: '60 s (6th outage error)',
+    afterMs: 60 * SEC,
+    from: 'start',
+    nth: { n: 6, cats: TIMEOUT_LIKE, plusMs: 0 },
+  },
+  'regional-outage-silence': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
+  'outage-at-closing': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
+  'terminal-fault': {
+    text: '5th failed auth',
+    afterMs: 0,
+    from: 'start',
+    nth: { n: 5, cats: ['terminal', 'other'], plusMs: 0 },
+  },
+  'terminal-network': {
+    text: '5th failed auth',
+    afterMs: 0,
+    from: 'start',
+    nth: { n: 5, cats: ['timeout'], plusMs: 0 },
+  },
+  'card-testing': {
+    text: '60 s (5th probe)',
+    afterMs: 60 * SEC,
+    from: 'start',
+    nth: { n: 5, cats: DECLINES, small: true, plusMs: 0 },
+  },
+  'failed-but-charged': { text: 'charge + 2 min', afterMs: 2 * MIN, from: 'charge' },
+  'settlement-gap': { text: 'deadline + 10 min', afterMs: 10 * MIN, from: 'detectFrom' },
+};
+
+interface Pending {
+  label: IncidentLabel;
+  nth: NonNullable<Target['nth']>;
+  floor: number;
+  seen: number;
+}
+
+/** A failed-but-charged label's terminal: its timeouts waiting for a reversal (txnId → ts). */
+interface ChargeWatch {
+  label: IncidentLabel;
+  graceMs: number;
+  afterMs: number;
+  timeouts: Map<string, number>;
+}
+
+/**
+ * Due times of a stream's labels. Targets that depend on the events (the n-th failure, the
+ * first charge) are found by `push`ing every event, in stream order, as the stream is generated.
+ * A label whose n-th event never comes is due at its floor (the time after start) alone.
+ */
+export class DueTimes {
+  private readonly due = new Map<string, number>();
+  /** terminal or merchant id → the labels whose footprint it is */
+  private readonly pending = new Map<string, Pending[]>();
+  private readonly open: Pending[] = [];
+  private readonly charges = new Map<string, ChargeWatch>();
+
+  constructor(labels: readonly IncidentLabel[]) {
+    for (const l of labels) {
+      const t = TARGETS[l.scenario];
+      if (!t) continue;
+      if (t.from === 'charge') {
+        // the label's detectFrom is its start plus the reversal grace (the simulator's)
+        const graceMs = l.detectFrom - l.start;
+        this.charges.set(l.key, { label: l, graceMs, afterMs: t.afterMs, timeouts: new Map() });
+        continue;
+      }
+      const floor = (t.from === 'start' ? l.start : l.detectFrom) + t.afterMs;
+      if (!t.nth) {
+        this.due.set(l.id, floor);
+        continue;
+      }
+      const p: Pending = { label: l, nth: t.nth, floor, seen: 0 };
+      this.open.push(p);
+      const ids =
+        l.scope === 'region' ? (l.terminals ?? []) : l.scope === 'merchant' ? [l.key] : [l.key];
+      for (const id of ids) {
+        const list = this.pending.get(id) ?? [];
+        list.push(p);
+        this.pending.set(id, list);
+      }
+    }
+  }
+
+  push(ev: SimEvent): void {
+    if (this.charges.size > 0) this.watchCharges(ev);
+    if (ev.type !== 'auth' || this.pending.size === 0) return;
+    const byTerminal = this.pending.get(ev.terminalId);
+    const byMerchant = this.pending.get(ev.merchantId);
+    if (!byTerminal && !byMerchant) return;
+    const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
+    for (const p of [...(byTerminal ?? []), ...(byMerchant ?? [])]) {
+      const l = p.label;
+      if (this.due.has(l.id) || ts < l.start || ts >= l.end) continue;
+      if (p.nth.small && !(ev.amount < SMALL_AMOUNT)) continue;
+      if (!p.nth.cats.includes(categorize(ev.responseCode))) continue;
+      if (++p.seen < p.nth.n) continue;
+      this.due.set(l.id, Math.max(p.floor, ts + p.nth.plusMs));
+    }
+  }
+
+  private watchCharges(ev: SimEvent): void {
+    const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
+    // a timeout whose grace ran out before this event (events come in time order; a Map
+    // iterates in insertion order, so the first pending timeout is the oldest)
+    for (const c of this.charges.values()) {
+      if (this.due.has(c.label.id)) continue;
+      const oldest = c.timeouts.values().next();
+      if (!oldest.done && oldest.value + c.graceMs <= ts) {
+        this.due.set(c.label.id, oldest.value + c.graceMs + c.afterMs);
+      }
+    }
+    const c = this.charges.get(ev.terminalId);
+    if (!c || this.due.has(c.label.id) || ts < c.label.start || ts >= c.label.end) return;
+    if (ev.type === 'auth' && categorize(ev.responseCode) === 'timeout') {
+      c.timeouts.set(ev.txnId, ts);
+    } else if (ev.type === 'reversal') {
+      if (ev.status === 'failed') this.due.set(c.label.id, ts + c.afterMs);
+      else c.timeouts.delete(ev.txnId);
+    }
+  }
+
+  /** label id → due time (event time, ms); labels without a figure are absent */
+  result(): Record<string, number> {
+    const out = Object.fromEntries(this.due);
+    for (const p of this.open) out[p.label.id] ??= p.floor;
+    return out;
+  }
+}
