@@ -24,7 +24,11 @@ program
   .description('embedded all-in-one: simulated fleet, engine, rules and the live board')
   .option('-p, --port <port>', 'HTTP port of the board (default $PORT or 8080)', int('port'))
   .option('--seed <n>', 'simulator seed', int('seed'))
-  .action(async (opts: { port?: number; seed?: number }) => {
+  .option(
+    '--state-dir <dir>',
+    'keep rules memory, fleet position and sent alerts here across restarts; off: none (default $TILLWATCH_STATE_DIR or .data/tillwatch)',
+  )
+  .action(async (opts: { port?: number; seed?: number; stateDir?: string }) => {
     const { start } = await import('./commands/start');
     await start(opts);
   });

@@ -18,6 +18,12 @@ export const startConfigSchema = z.object({
   /** pos.events partitions the embedded topology spreads the fleet over, as the processor's topic */
   TILLWATCH_PARTITIONS: envs.int(4, 1, 256),
   TILLWATCH_LANG: z.enum(['en', 'zh']).default('en'),
+  /**
+   * Where the all-in-one keeps what its rules learnt, the simulated fleet's position and the
+   * alerts it sent (commands/state.ts), so a restart continues instead of starting blind;
+   * `off` keeps nothing. Relative to the working directory (`npm start`: services/tillwatch).
+   */
+  TILLWATCH_STATE_DIR: z.string().min(1).default('.data/tillwatch'),
   LOG_LEVEL: envs.logLevel(),
   LOG_FORMAT: z.enum(['pretty', 'json', 'auto']).default('auto'),
 });

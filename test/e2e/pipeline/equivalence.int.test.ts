@@ -231,6 +231,7 @@ describe('one topology: replay, the processor and the embedded start agree', () 
       events,
       onAlert: (a) => alerts.push(a),
       env: {
+        TILLWATCH_STATE_DIR: 'off', // no state from an earlier test run
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
         NOTIFIER_JOURNAL_PATH: path.join(dir, 'webhooks.journal'),

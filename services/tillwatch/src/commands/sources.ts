@@ -1,6 +1,7 @@
 import type { TerminalEvent } from '@tillwatch/contracts';
 import { createRealtimeFeed, createSimulation } from '@tillwatch/simulator';
 import type { StartConfig } from '../config';
+import type { SourceState } from './state';
 
 /**
  * Where the all-in-one's events come from. The wall clock enters the stream here and nowhere
@@ -17,31 +18,71 @@ export interface EventSource {
   demo?: { merchantId: string; terminals: string[] };
   /** every event has been pulled (a file source) */
   readonly done: boolean;
+  /** what a restart needs to regenerate these events (the state directory's source.json) */
+  state(): SourceState;
 }
 
-/** The seeded simulated fleet in (accelerated) real time, with rotating demo incidents. */
-export function simulatedSource(cfg: StartConfig, seed: number, now = Date.now()): EventSource {
+/** Events per pull at most: a restart's catch-up pulls until a pull returns fewer. */
+export const PULL_CHUNK = 50_000;
+
+/** Where a simulated fleet was when the all-in-one stopped (state.ts). */
+export type SimulatedResume = Extract<SourceState, { kind: 'simulated' }>;
+
+/**
+ * The seeded simulated fleet in (accelerated) real time, with rotating demo incidents. Resumed
+ * (a restart with a state directory), it is the same simulation — seed, size, start — and its
+ * clock goes on from the event time it had reached when the all-in-one stopped: the fleet is
+ * part of the demo and pauses with it. Its first pulls regenerate the events up to there.
+ */
+export function simulatedSource(
+  cfg: StartConfig,
+  seed: number,
+  now = Date.now(),
+  resume?: SimulatedResume,
+): EventSource {
   const historyMs = cfg.TILLWATCH_HISTORY_MIN * 60_000;
+  const start = resume?.start ?? now - historyMs;
+  const firstAt = resume?.firstAt ?? now + cfg.TILLWATCH_FIRST_INCIDENT_S * 1000;
   const sim = createSimulation({
     seed,
     scenario: 'demo',
-    start: now - historyMs,
+    start,
     fleet: {
       terminals: cfg.TILLWATCH_TERMINALS,
       merchants: cfg.TILLWATCH_MERCHANTS,
       regions: cfg.TILLWATCH_REGIONS,
     },
-    demo: { firstAt: now + cfg.TILLWATCH_FIRST_INCIDENT_S * 1000 },
+    demo: { firstAt },
   });
   const feed = createRealtimeFeed(sim, {
     wallStart: now,
-    simStart: now,
+    simStart: resume?.position ?? now,
     speed: cfg.TILLWATCH_SPEED,
+    maxPerTick: PULL_CHUNK,
   });
+  // the event time pulled up to: what a restart continues from
+  let position = resume?.position ?? start;
   const first = sim.fleet.merchants[0]?.id;
   return {
-    pull: () => feed.tick(Date.now()),
+    pull: () => {
+      const until = feed.simTimeAt(Date.now());
+      const out = feed.tick(Date.now());
+      // a full chunk may have stopped short of `until`
+      position = out.length < PULL_CHUNK ? Math.max(position, until) : sim.position;
+      return out;
+    },
     watermark: () => feed.simTimeAt(Date.now()),
+    state: () => ({
+      kind: 'simulated',
+      seed,
+      terminals: cfg.TILLWATCH_TERMINALS,
+      merchants: cfg.TILLWATCH_MERCHANTS,
+      regions: cfg.TILLWATCH_REGIONS,
+      partitions: cfg.TILLWATCH_PARTITIONS,
+      start,
+      firstAt,
+      position,
+    }),
     ...(first
       ? {
           demo: {
@@ -57,7 +98,11 @@ export function simulatedSource(cfg: StartConfig, seed: number, now = Date.now()
 }
 
 /** Given events, in order, `chunk` per pull; event time only. */
-export function fixedSource(events: readonly TerminalEvent[], chunk = 5_000): EventSource {
+export function fixedSource(
+  events: readonly TerminalEvent[],
+  partitions: number,
+  chunk = 5_000,
+): EventSource {
   let at = 0;
   const first = events[0]?.merchantId;
   return {
@@ -80,5 +125,6 @@ export function fixedSource(events: readonly TerminalEvent[], chunk = 5_000): Ev
     get done() {
       return at >= events.length;
     },
+    state: () => ({ kind: 'events', partitions }),
   };
 }

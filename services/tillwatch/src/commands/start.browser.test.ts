@@ -33,6 +33,7 @@ describe.skipIf(!haveChromium)('all-in-one board in Chromium', () => {
       env: {
         TILLWATCH_SPEED: '10',
         TILLWATCH_HISTORY_MIN: '20',
+        TILLWATCH_STATE_DIR: 'off', // no state from an earlier test run
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
         NOTIFIER_JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'tw-start-')), 'webhooks.journal'),

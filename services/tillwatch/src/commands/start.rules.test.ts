@@ -25,6 +25,7 @@ describe('tillwatch start: rules reload', () => {
       events: [],
       env: {
         TILLWATCH_RULES_FILE: file,
+        TILLWATCH_STATE_DIR: 'off', // no state from an earlier test run
         LOG_LEVEL: 'silent',
         LOG_FORMAT: 'json',
         NOTIFIER_JOURNAL_PATH: join(dir, 'webhooks.journal'),

@@ -20,6 +20,7 @@ describe('tillwatch start (embedded all-in-one)', () => {
         TILLWATCH_SPEED: '30',
         TILLWATCH_HISTORY_MIN: '30',
         TILLWATCH_FIRST_INCIDENT_S: '0',
+        TILLWATCH_STATE_DIR: 'off', // no state from an earlier test run
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
         NOTIFIER_JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'tw-start-')), 'webhooks.journal'),

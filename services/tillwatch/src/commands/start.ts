@@ -23,7 +23,16 @@ import {
 } from '@tillwatch/rules';
 import { LocalTopology } from '@tillwatch/stream';
 import { JournalWebhookStore } from '@tillwatch/webhooks';
-import { fixedSource, simulatedSource } from './sources';
+import { fixedSource, PULL_CHUNK, simulatedSource, type SimulatedResume } from './sources';
+import {
+  replayFrom,
+  settles,
+  StateDir,
+  STATE_VARIABLE,
+  transitionId,
+  type SavedState,
+  type SourceState,
+} from './state';
 import { loadStartConfig, type StartConfig } from '../config';
 
 export interface AllInOne {
@@ -37,7 +46,25 @@ export interface AllInOne {
   notifier: Notifier;
   /** the generated demo keys (empty when TILLWATCH_API_KEYS configured them) */
   keys: { role: string; key: string; merchantId?: string }[];
+  /** how this start used its state directory (TILLWATCH_STATE_DIR) */
+  restart: RestartInfo;
   stop(): Promise<void>;
+}
+
+export interface RestartInfo {
+  /** the state directory, absent when TILLWATCH_STATE_DIR=off */
+  dir?: string;
+  /** the previous run's state was used (same source), with or without a rules memory */
+  resumed: boolean;
+  /** the oldest restored memory's time (epoch ms): the rules judge again from there */
+  memoryAt?: number;
+  /** event time the source is replayed from; earlier events only prime settlements */
+  replayFrom?: number;
+  /** events before replayFrom: priming pending settlements, or skipped */
+  primed: number;
+  skipped: number;
+  /** transitions the replay raised again that the previous run had sent: not sent twice */
+  suppressed: number;
 }
 
 export interface RulesAuditEntry {
@@ -60,6 +87,8 @@ export interface AllInOneOptions {
   onAlert?: (a: Alert) => void;
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /** overrides TILLWATCH_STATE_DIR (`tillwatch start --state-dir`) */
+  stateDir?: string;
 }
 
 /** Event-loop cadence: pull due events every 200 ms, evaluate rules and push rates every second. */
@@ -79,25 +108,97 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
         cfg.LOG_FORMAT === 'auto' ? Boolean(process.stdout.isTTY) : cfg.LOG_FORMAT === 'pretty',
     });
 
+  // The state directory: a restart of the same source continues from what was learnt and sent.
+  const seed = opts.seed ?? cfg.TILLWATCH_SEED;
+  const dir = opts.stateDir ?? cfg.TILLWATCH_STATE_DIR;
+  const state = dir === 'off' ? undefined : StateDir.open(dir, log);
+  const want: SourceState = opts.events
+    ? { kind: 'events', partitions: cfg.TILLWATCH_PARTITIONS }
+    : {
+        kind: 'simulated',
+        seed,
+        terminals: cfg.TILLWATCH_TERMINALS,
+        merchants: cfg.TILLWATCH_MERCHANTS,
+        regions: cfg.TILLWATCH_REGIONS,
+        partitions: cfg.TILLWATCH_PARTITIONS,
+        start: 0,
+        firstAt: 0,
+        position: 0,
+      };
+  let saved: SavedState | undefined = state?.read();
+  if (saved?.source) {
+    const differ = sourceDiffers(saved.source, want);
+    if (differ.length) {
+      log.warn(
+        { dir, differ },
+        `${STATE_VARIABLE} holds the state of another source (${differ.join(', ')}): starting afresh`,
+      );
+      saved = undefined;
+    }
+  } else saved = undefined;
+  const restart: RestartInfo = {
+    ...(state ? { dir } : {}),
+    resumed: saved !== undefined,
+    primed: 0,
+    skipped: 0,
+    suppressed: 0,
+  };
+  const memories = saved?.memories ?? [];
+  const sent = saved?.sent ?? new Set<string>();
+  const from = replayFrom(memories);
+  if (memories.length) {
+    restart.memoryAt = Math.min(...memories.map((m) => m.at));
+    restart.replayFrom = from;
+  }
+
   const source = opts.events
-    ? fixedSource(opts.events)
-    : simulatedSource(cfg, opts.seed ?? cfg.TILLWATCH_SEED);
+    ? fixedSource(opts.events, cfg.TILLWATCH_PARTITIONS)
+    : simulatedSource(
+        cfg,
+        seed,
+        Date.now(),
+        saved?.source?.kind === 'simulated' ? (saved.source as SimulatedResume) : undefined,
+      );
+  if (state && !saved) state.reset(source.state());
   const store = new MemoryStore();
   const topology = new LocalTopology(
     {
       alert: (a) => {
+        if (sent.has(transitionId(a))) {
+          // sent before the restart: the board gets it back, merchants and onAlert do not
+          restart.suppressed++;
+          store.pushAlert(a);
+          return;
+        }
+        state?.sent(a);
         opts.onAlert?.(a);
         store.pushAlert(a);
         void notifier
           .ingest(a)
           .catch((err: unknown) => log.error({ err }, 'webhook enqueue failed'));
       },
+      ...(state ? { memory: (m) => state.take(m) } : {}),
     },
     {
       partitions: cfg.TILLWATCH_PARTITIONS,
       lang: cfg.TILLWATCH_LANG,
       ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
     },
+  );
+  if (memories.length) {
+    topology.restore(memories);
+    // what was firing at the memory's time, for the board (it was sent before the stop)
+    for (const a of topology.active()) store.pushAlert(a);
+  }
+  log.info(
+    {
+      dir: state ? dir : 'off',
+      resumed: restart.resumed,
+      memoryAt: restart.memoryAt !== undefined ? new Date(restart.memoryAt).toISOString() : null,
+      replayFrom: Number.isFinite(from) ? new Date(from).toISOString() : null,
+      sentBefore: sent.size,
+    },
+    restart.resumed ? 'state: continuing the previous run' : 'state: a first start',
   );
   const rulesAudit: RulesAuditEntry[] = [];
   let rulesWatcher: RulesWatcher | undefined;
@@ -154,9 +255,9 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   let pushed = 0;
   let accepted = 0;
   let rejected = 0;
-  const pull = () => {
+  const pull = (): number => {
     const batch = source.pull();
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 0;
     const events: TerminalEvent[] = [];
     for (const raw of batch) {
       const r = validateEvent(raw);
@@ -165,11 +266,28 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
         log.warn({ reason: r.reason }, 'simulator produced an invalid event');
         continue;
       }
+      if (r.event.ts < from) {
+        // before the restored memory's replay: only what settlements due later need
+        if (settles(r.event, from)) {
+          topology.prime(r.event);
+          restart.primed++;
+        } else restart.skipped++;
+        continue;
+      }
       topology.push(r.event);
       events.push(r.event);
       accepted++;
     }
     store.pushEvents(events);
+    state?.flush();
+    return batch.length;
+  };
+  let sourceState = '';
+  const saveSource = () => {
+    const next = JSON.stringify(source.state());
+    if (next === sourceState) return;
+    sourceState = next;
+    state?.writeSource(source.state());
   };
   const push = () => {
     const wm = source.watermark();
@@ -192,16 +310,21 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     }
     store.pushRates(rows);
     pushed += rows.length;
+    saveSource();
   };
 
-  // Replay the history at once so windows and baselines are warm when the board opens.
-  pull();
+  // Replay the history at once so windows and baselines are warm when the board opens (after
+  // a restart: the simulated fleet regenerated up to where it was).
+  while (pull() >= PULL_CHUNK);
   push();
   log.info(
     {
       events: accepted,
       historyMin: cfg.TILLWATCH_HISTORY_MIN,
       partitions: topology.partitions,
+      primed: restart.primed,
+      skipped: restart.skipped,
+      suppressed: restart.suppressed,
     },
     'history replayed',
   );
@@ -234,12 +357,15 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     store,
     notifier,
     keys,
+    restart,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(pullTimer);
       clearInterval(pushTimer);
       clearInterval(statsTimer);
+      state?.flush();
+      saveSource();
       rulesWatcher?.close();
       await gateway.close();
       await notifier.stop();
@@ -248,7 +374,28 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   };
 }
 
-export async function start(opts: { port?: number; seed?: number }): Promise<void> {
+/** Which of a source's settings differ from the state's (the variables that set them). */
+function sourceDiffers(saved: SourceState, want: SourceState): string[] {
+  if (saved.kind !== want.kind) return [`source ${saved.kind}, not ${want.kind}`];
+  const names: Record<string, string> = {
+    seed: 'TILLWATCH_SEED',
+    terminals: 'TILLWATCH_TERMINALS',
+    merchants: 'TILLWATCH_MERCHANTS',
+    regions: 'TILLWATCH_REGIONS',
+    partitions: 'TILLWATCH_PARTITIONS',
+  };
+  const a = saved as unknown as Record<string, unknown>;
+  const b = want as unknown as Record<string, unknown>;
+  return Object.keys(names)
+    .filter((k) => k in b && a[k] !== b[k])
+    .map((k) => `${names[k]} ${String(a[k])} -> ${String(b[k])}`);
+}
+
+export async function start(opts: {
+  port?: number;
+  seed?: number;
+  stateDir?: string;
+}): Promise<void> {
   let app: AllInOne;
   try {
     app = await startAllInOne(opts);

@@ -1,0 +1,166 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, createLogger } from '@tillwatch/config';
+import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
+import { createSimulation } from '@tillwatch/simulator';
+import { describe, expect, it } from 'vitest';
+import { startAllInOne, type AllInOne, type RestartInfo } from './start';
+
+/**
+ * The embedded start stopped in the middle of a trading day and started again with the same
+ * state directory: the alerts of both runs together are those of one uninterrupted run, byte for
+ * byte, none sent twice. A fleet trades from Monday 00:00 to Tuesday 14:00 (UTC+8); a till
+ * fails at 11:03 on Tuesday (its alert fires at 11:17, before the stop at 11:20, and resolves
+ * after it) and another till stops selling at 13:00, which only its Monday profile says it
+ * should be doing. Started without the state, on the same events from the same point, the
+ * all-in-one judges Tuesday differently.
+ */
+const H = 3_600_000;
+const start = Date.UTC(2026, 2, 1, 16, 0, 0); // Monday 00:00 in UTC+8
+const stopAt = start + 35 * H + 20 * 60_000; // Tuesday 11:20
+const sim = createSimulation({
+  seed: 41,
+  scenario: 'healthy',
+  start,
+  durationMs: 38 * H,
+  fleet: { terminals: 120, merchants: 24 },
+  incidents: [
+    { scenario: 'terminal-fault', start: start + 35 * H + 3 * 60_000, durationMs: 40 * 60_000 },
+    { scenario: 'terminal-silent', start: start + 37 * H },
+  ],
+});
+const events: TerminalEvent[] = [];
+for (const raw of sim.events()) {
+  const r = validateEvent(JSON.parse(JSON.stringify(raw)));
+  if (!r.ok) throw new Error(r.reason);
+  events.push(r.event);
+}
+const silentTill = sim.labels.find((l) => l.scenario === 'terminal-silent')!.key;
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `tw-state-${name}-`));
+const env = () => ({
+  LOG_LEVEL: 'warn',
+  LOG_FORMAT: 'json',
+  NOTIFIER_JOURNAL_PATH: join(tmp('journal'), 'webhooks.journal'),
+});
+
+/** One all-in-one over `evs` until every event is consumed, then stopped. */
+async function run(
+  evs: readonly TerminalEvent[],
+  stateDir: string,
+  logLines: { level: number; msg: string }[] = [],
+): Promise<{ alerts: Alert[]; restart: RestartInfo }> {
+  const alerts: Alert[] = [];
+  const logger = createLogger('test', {
+    level: 'warn',
+    pretty: false,
+    hooks: {
+      logMethod(args, method, level) {
+        logLines.push({ level, msg: args.map(String).join(' ') });
+        method.apply(this, args);
+      },
+    },
+  });
+  const app: AllInOne = await startAllInOne({
+    port: 0,
+    events: evs,
+    onAlert: (a) => alerts.push(a),
+    stateDir,
+    env: env(),
+    logger,
+  });
+  try {
+    const consumed = () => app.topology.stats().events + app.restart.primed + app.restart.skipped;
+    while (consumed() < evs.length) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await app.stop();
+  }
+  return { alerts, restart: app.restart };
+}
+
+const json = (as: readonly Alert[]) => as.map((a) => JSON.stringify(a));
+
+describe('tillwatch start: a restart with the same state directory', () => {
+  it('continues from its rules memory: the alerts are the uninterrupted run’s, none sent twice', async () => {
+    const whole = await run(events, 'off');
+    const fault = whole.alerts.find((a) => a.rule === 'terminal_fault_spike')!;
+    expect(Date.parse(fault.ts)).toBeGreaterThan(Math.floor(stopAt / H) * H);
+    expect(Date.parse(fault.ts)).toBeLessThan(stopAt);
+    const silent = whole.alerts.find((a) => a.rule === 'terminal_silent' && a.key === silentTill);
+    expect(silent?.evidence.basis).toBe('calendar_profile');
+
+    const dir = tmp('dir');
+    const first = await run(
+      events.filter((e) => e.ts < stopAt),
+      dir,
+    );
+    const memory = JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as {
+      memories: { at: number }[];
+    };
+    expect(memory.memories.length).toBe(8); // 4 events + 4 rollup partitions
+    expect(Math.min(...memory.memories.map((m) => m.at))).toBe(Math.floor(stopAt / H) * H);
+
+    // the same events again, as a source would give them: the state says where to go on from
+    const second = await run(events, dir);
+    expect(second.restart.resumed).toBe(true);
+    expect(second.restart.memoryAt).toBe(Math.floor(stopAt / H) * H);
+    // the fault's firing at 11:17 was judged again and not sent again
+    expect(second.restart.suppressed).toBeGreaterThanOrEqual(1);
+    expect(second.alerts.every((a) => Date.parse(a.ts) > second.restart.memoryAt!)).toBe(true);
+    expect(json(second.alerts)).not.toContain(JSON.stringify(fault));
+    console.log(
+      `uninterrupted: ${whole.alerts.length} transitions; stopped at 11:20: ${first.alerts.length} + ${second.alerts.length} after the restart (${second.restart.suppressed} judged again, not sent again; ${second.restart.primed} events primed settlements, ${second.restart.skipped} skipped)`,
+    );
+    expect(json([...first.alerts, ...second.alerts])).toEqual(json(whole.alerts));
+
+    // Without the state, on the same events from the same replay point: judged blind.
+    const blind = await run(
+      events.filter((e) => e.ts >= second.restart.replayFrom!),
+      tmp('blind'),
+    );
+    expect(blind.restart.resumed).toBe(false);
+    const after = (as: readonly Alert[]) => json(as.filter((a) => Date.parse(a.ts) > stopAt));
+    expect(after(blind.alerts)).not.toEqual(after(whole.alerts));
+  }, 600_000);
+
+  it('a state directory that cannot be written is a configuration error naming the variable', async () => {
+    const file = join(tmp('file'), 'a-file');
+    writeFileSync(file, 'x');
+    const err = await startAllInOne({
+      port: 0,
+      events: [],
+      env: env(),
+      stateDir: join(file, 'state'),
+    })
+      .then(async (app) => {
+        await app.stop();
+        return undefined;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      /TILLWATCH_STATE_DIR: cannot write the state directory/,
+    );
+  });
+
+  it('an unreadable memory file is set aside with a warning; the run rebuilds from its source', async () => {
+    const dir = tmp('corrupt');
+    const morning = events.filter((e) => e.ts < start + 3 * H);
+    const first = await run(morning, dir);
+    expect(existsSync(join(dir, 'memory.json'))).toBe(true);
+    writeFileSync(join(dir, 'memory.json'), '{"v":1,"memories":[{"stage":');
+    const logLines: { level: number; msg: string }[] = [];
+    const second = await run(morning, dir, logLines);
+    expect(logLines.some((l) => l.level === 40 && /rules memory unreadable/.test(l.msg))).toBe(
+      true,
+    );
+    expect(existsSync(join(dir, 'memory.json.unreadable'))).toBe(true);
+    expect(second.restart.resumed).toBe(true);
+    expect(second.restart.memoryAt).toBeUndefined();
+    // every event judged again from the start; what the first run sent is not sent again
+    expect(second.restart.suppressed).toBe(first.alerts.length);
+    expect(second.alerts).toEqual([]);
+    expect(existsSync(join(dir, 'memory.json'))).toBe(true);
+  }, 300_000);
+});

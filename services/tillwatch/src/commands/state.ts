@@ -1,0 +1,255 @@
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, type Logger } from '@tillwatch/config';
+import type { Alert, TerminalEvent } from '@tillwatch/contracts';
+import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
+import { LatestMemory, parseMemoryFile, type StageMemory } from '@tillwatch/stream';
+
+/**
+ * The embedded start's state directory (TILLWATCH_STATE_DIR): what lets `tillwatch start` stop
+ * and start again without forgetting what its rules learnt and without paging twice.
+ *
+ * - `memory.json`: the latest rules memory of every stage and partition (a `tillwatch replay
+ *   --profiles` file), rewritten atomically (temp file, fsync, rename) whenever a stage takes
+ *   one, at every hour boundary of event time.
+ * - `source.json`: where the events come from: the simulated fleet's seed, size, start and the
+ *   event time it had reached (rewritten every second), so a restart regenerates the same
+ *   fleet and continues from that moment; or `events` (a fixed list, tests).
+ * - `alerts.jsonl`: every alert transition sent since the oldest memory's time, appended before
+ *   it goes out. A restart replays the source from an hour before that memory (windows whole
+ *   again) and the rules judge again from the memory's time; a transition already in this
+ *   journal was sent before the stop and is not sent again.
+ */
+export const STATE_VARIABLE = 'TILLWATCH_STATE_DIR';
+const MEMORY = 'memory.json' as const;
+const SOURCE = 'source.json' as const;
+const JOURNAL = 'alerts.jsonl';
+
+/** What a restart needs to regenerate the events the previous run judged. */
+export type SourceState =
+  | {
+      kind: 'simulated';
+      seed: number;
+      terminals: number;
+      merchants: number;
+      regions: number;
+      partitions: number;
+      /** the simulation's start and first demo incident (the fleet's clock depends on it) */
+      start: number;
+      firstAt: number;
+      /** event time the fleet had reached: a restart continues from here */
+      position: number;
+    }
+  | { kind: 'events'; partitions: number };
+
+export interface SavedState {
+  source?: SourceState;
+  memories: StageMemory[];
+  /** webhook-style ids (alertId, status, ts) of the transitions sent since the memory */
+  sent: Set<string>;
+}
+
+export const transitionId = (a: Pick<Alert, 'alertId' | 'status' | 'ts'>): string =>
+  `${a.alertId}|${a.status}|${a.ts}`;
+
+/** temp file, fsync, rename: a reader sees the old file or the new one, never half of one */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/**
+ * Event time a restored topology replays from: the longest window, the allowed lateness, the
+ * largest pane and a minute (the simulator delivers up to 4.4 s out of order) before the oldest
+ * memory, as the processor's recovery does (REPLAY_MARGIN 1m).
+ */
+export function replayFrom(memories: readonly StageMemory[]): number {
+  if (memories.length === 0) return Number.NEGATIVE_INFINITY;
+  const c = DEFAULT_ENGINE_CONFIG;
+  const span = Math.max(...c.windowsMs) + c.allowedLatenessMs + Math.max(...c.panesMs) + 60_000;
+  return Math.min(...memories.map((m) => m.at)) - span;
+}
+
+const approved = new Set(
+  [...DEFAULT_ENGINE_CONFIG.codeCategories].filter(([, c]) => c === CAT.approved).map(([k]) => k),
+);
+/**
+ * An event before the replay that settlements due later still need (the processor's recovery
+ * reads the same ones back from ClickHouse): approved auths, reversals, settlements within one
+ * settlement deadline.
+ */
+export function settles(ev: TerminalEvent, before: number): boolean {
+  return (
+    ev.ts >= before - DEFAULT_ENGINE_CONFIG.settlementDeadlineMs &&
+    (ev.type === 'settlement' ||
+      ev.type === 'reversal' ||
+      (ev.type === 'auth' && approved.has(ev.responseCode)))
+  );
+}
+
+export class StateDir {
+  readonly latest = new LatestMemory();
+  private dirty = false;
+  private writeFailed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens (creates) the directory; one that cannot be written is a configuration error. */
+  static open(dir: string, log: Logger): StateDir {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeAtomic(join(dir, '.probe'), 'ok');
+      rmSync(join(dir, '.probe'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ConfigError([
+        {
+          variable: STATE_VARIABLE,
+          message: `cannot write the state directory ${dir} (${err.code ?? err.message}): set it to a writable directory, or to off to keep no state`,
+        },
+      ]);
+    }
+    return new StateDir(dir, log);
+  }
+
+  private path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /**
+   * What the last run left. A memory or source file that cannot be read is set aside
+   * (`<file>.unreadable`) with a warning: the run then rebuilds from its source's beginning
+   * (memory) or starts afresh (source).
+   */
+  read(): SavedState {
+    const out: SavedState = { memories: [], sent: new Set() };
+    const source = this.readFile(SOURCE, (text) => {
+      const s = JSON.parse(text) as SourceState;
+      if (s.kind !== 'simulated' && s.kind !== 'events') throw new Error('unknown source kind');
+      return s;
+    });
+    if (source) out.source = source;
+    out.memories = this.readFile(MEMORY, (t) => parseMemoryFile(t, this.path(MEMORY))) ?? [];
+    if (existsSync(this.path(JOURNAL))) {
+      for (const line of readFileSync(this.path(JOURNAL), 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          out.sent.add(transitionId(JSON.parse(line) as Alert));
+        } catch {
+          // a line cut by a kill mid-write: its transition was not sent (appended before)
+        }
+      }
+    }
+    return out;
+  }
+
+  private readFile<T>(
+    name: typeof MEMORY | typeof SOURCE,
+    parse: (text: string) => T,
+  ): T | undefined {
+    const file = this.path(name);
+    if (!existsSync(file)) return undefined;
+    try {
+      return parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      this.setAside(name, (e as Error).message);
+      return undefined;
+    }
+  }
+
+  /** A file this run cannot use: kept for a person to look at, out of the way of the next. */
+  setAside(name: 'memory.json' | 'source.json', reason: string): void {
+    const file = this.path(name);
+    renameSync(file, `${file}.unreadable`);
+    this.log.warn(
+      { file, movedTo: `${file}.unreadable`, reason },
+      name === MEMORY
+        ? 'rules memory unreadable: set aside; rebuilding from the start of the source'
+        : 'state source unreadable: set aside; starting afresh',
+    );
+  }
+
+  /** A new start: the previous run's memory and journal are of another source. */
+  reset(source: SourceState): void {
+    rmSync(this.path(MEMORY), { force: true });
+    rmSync(this.path(JOURNAL), { force: true });
+    this.writeSource(source);
+  }
+
+  writeSource(source: SourceState): void {
+    this.guard(() => writeAtomic(this.path(SOURCE), JSON.stringify(source) + '\n'));
+  }
+
+  /** A transition about to go out: in the journal first, so a restart does not send it again. */
+  sent(a: Alert): void {
+    this.guard(() => appendFileSync(this.path(JOURNAL), JSON.stringify(a) + '\n'));
+  }
+
+  take(m: StageMemory): void {
+    this.latest.take(m);
+    this.dirty = true;
+  }
+
+  /**
+   * Writes the memory when a stage took a new one, then drops from the journal the transitions
+   * at or before the oldest memory's time: a restart judges nothing before it.
+   */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.guard(() => {
+      writeAtomic(this.path(MEMORY), JSON.stringify(this.latest) + '\n');
+      const oldest = Math.min(...this.latest.list().map((m) => m.at));
+      const file = this.path(JOURNAL);
+      if (!existsSync(file)) return;
+      const keep = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => {
+          if (!l) return false;
+          try {
+            return Date.parse((JSON.parse(l) as Alert).ts) > oldest;
+          } catch {
+            return false;
+          }
+        });
+      writeAtomic(file, keep.map((l) => l + '\n').join(''));
+    });
+  }
+
+  /** A write that fails later (disk full) is logged once; the run goes on with older state. */
+  private guard(write: () => void): void {
+    try {
+      write();
+      if (this.writeFailed) this.log.info({ dir: this.dir }, 'state written again');
+      this.writeFailed = false;
+    } catch (e) {
+      if (!this.writeFailed)
+        this.log.error(
+          { err: e, dir: this.dir },
+          'state write failed: a restart would use older state',
+        );
+      this.writeFailed = true;
+    }
+  }
+}
