@@ -130,6 +130,23 @@ export const rulesConfigSchema = z.strictObject({
          *  closing switches a shop's tills off together); the affected tills span >= 3 shops */
         minOpenShops: z.number().int().min(0),
       }),
+      /** a feed or platform outage: nearly every region that carries traffic silent, or failing
+       *  with timeouts and switch errors, at the same evaluation; ONE alert (key `*`) that the
+       *  regions' own outages fold into (rules/feed-outage.ts) */
+      feed: z.strictObject({
+        enabled: z.boolean(),
+        /** affected regions / regions carrying traffic, at least */
+        share: rate,
+        /** and at least this many affected regions (fewer is what regional alerts are for) */
+        minRegions: z.number().int().min(2),
+        /** a region carries traffic when it is expected to send at least this many events
+         *  (auths + heartbeats) in the window judged, or sent as many auths in it */
+        minExpected: z.number().positive(),
+        /** a region is silent when it sent at most this share of the events expected (less
+         *  than a region's own nearTotal needs: the regions together are the evidence, and
+         *  the feed's alert must be there before the first region's) */
+        ratio: rate,
+      }),
     }),
     terminal_silent: z.strictObject({
       enabled: z.boolean(),

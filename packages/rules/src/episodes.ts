@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert, Language, RuleId, Scope, Severity } from '@tillwatch/contracts';
 import type { SilenceSet } from './silences';
 import { round } from './stats';
-import { RULE_TEXTS } from './texts';
+import { RULE_TEXTS, VARIANT_TEXTS, type TextVariant } from './texts';
 
 /**
  * Episodes: one per (rule, scope, key) from the first firing to the resolve. This is where
@@ -35,6 +35,12 @@ export interface Signal {
   parent?: string;
   /** how sure the rule is; omitted = high */
   confidence?: 'high' | 'medium' | 'low';
+  /** fold into `parent` even when this episode is already open (and sent): an incident found
+   *  after it, which explains it (a feed outage, a region's outage). Otherwise a parent is taken
+   *  only when the episode begins. */
+  foldOpen?: boolean;
+  /** the probable causes and actions of another incident than the rule's usual one */
+  texts?: TextVariant;
 }
 
 export interface AlertRecord extends Alert {
@@ -267,6 +273,23 @@ export class EpisodeBook {
       ep.last = sig;
     }
 
+    // Explained by an incident found after it began: folded from now on. If it was sent, one
+    // update says so (evidence.foldedInto) and its resolve is still sent, to close it.
+    if (sig.foldOpen && sig.parent !== undefined && ep.foldedInto === undefined) {
+      const parent = this.open.get(sig.parent);
+      if (parent && parent.foldedInto === undefined && sig.parent !== id) {
+        ep.foldedInto = sig.parent;
+        ep.orphanSince = undefined;
+        parent.children.set(id, { rule: sig.rule, scope: sig.scope, key: sig.key, since: now });
+        this.stats.folded++;
+        if (ep.sent) {
+          ep.lastSentTs = now;
+          out.push(this.build(ep, 'firing', now));
+          this.stats.updated++;
+        }
+      }
+    }
+
     // Folded: stays quiet while the parent fires; fires on its own if it outlives the parent.
     if (ep.foldedInto !== undefined) {
       if (this.open.has(ep.foldedInto)) {
@@ -294,7 +317,7 @@ export class EpisodeBook {
 
     // Material update: severity escalated, or the evidence grew fourfold (count or folded
     // children), at most every updateGap. Anything less is the same story told again.
-    if (ep.sent && sig.fire) {
+    if (ep.sent && sig.fire && ep.foldedInto === undefined) {
       const escalated = SEVERITY_RANK[sig.severity] > SEVERITY_RANK[ep.lastSentSeverity];
       const grew =
         (sig.count >= 4 * Math.max(1, ep.lastSentCount) ||
@@ -382,12 +405,22 @@ export class EpisodeBook {
 
   private build(ep: Episode, status: 'firing' | 'resolved', now: number): AlertRecord {
     const s = ep.last;
-    const texts = RULE_TEXTS[ep.rule];
+    const texts = s.texts !== undefined ? VARIANT_TEXTS[s.texts] : RULE_TEXTS[ep.rule];
     const evidence = s.evidence();
     const children = sortChildren(ep.children);
     if (children.length > 0) {
       evidence.foldedCount = children.length;
       evidence.folded = children.slice(0, 50);
+    }
+    // (only an episode folded after it was sent is ever built while folded)
+    const parent = ep.foldedInto !== undefined ? this.open.get(ep.foldedInto) : undefined;
+    if (parent) {
+      evidence.foldedInto = {
+        alertId: parent.alertId,
+        rule: parent.rule,
+        scope: parent.scope,
+        key: parent.key,
+      };
     }
     const a: AlertRecord = {
       alertId: ep.alertId,

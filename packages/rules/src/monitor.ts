@@ -32,9 +32,11 @@ import {
   cardTesting,
   durationMs,
   failedButCharged,
+  feedOutage,
   firmwareRegression,
   inputErrors,
   issuerDegradation,
+  newCrossNotes,
   noSettlement,
   regionalOutage,
   reversalSpike,
@@ -74,6 +76,12 @@ export interface MonitorOptions {
    * stage, whose monitor is told (noteSilence).
    */
   selfSilences?: boolean;
+  /**
+   * Whether this monitor sees every region of the fleet (default). A rollup partition of
+   * several sees only the regions that hash to it: it cannot tell a feed outage (every region
+   * at once) from a few regional ones, and does not try (rules/feed-outage.ts).
+   */
+  wholeFleet?: boolean;
 }
 
 export interface MonitorStats {
@@ -147,6 +155,8 @@ class MonitorImpl implements Monitor {
   private readonly regionVolume = new Map<string, RegionVolume>();
   /** one evaluation's engine reads, shared by the rules (reset at each evaluation) */
   private readonly reads = new ReadCache();
+  /** feed outages and what regional outages explain, between evaluations (feed-outage.ts) */
+  private readonly notes: ReturnType<typeof newCrossNotes>;
   private readonly listeners = {
     alert: new Set<Listener<AlertRecord>>(),
     silenced: new Set<Listener<AlertRecord>>(),
@@ -173,6 +183,7 @@ class MonitorImpl implements Monitor {
     this.windowIndex = this.resolveWindows(this.cfg);
     this.silenceSet = new SilenceSet(opts.silences ?? []);
     this.selfSilences = opts.selfSilences ?? true;
+    this.notes = newCrossNotes(opts.wholeFleet ?? true);
     const codeTable = buildCodeTable(codeMapping(engineConfig.codeCategories));
     this.tracker = new Tracker(engineConfig.reversalGraceMs, codeTable);
     this.tracker.calendar = new Calendar(this.cfg.calendar);
@@ -389,6 +400,7 @@ class MonitorImpl implements Monitor {
       elevated: this.elevated,
       out,
       reads: this.reads,
+      notes: this.notes,
     };
     this.reads.reset();
     const minute = now >= this.nextMinute;
@@ -415,7 +427,9 @@ class MonitorImpl implements Monitor {
     // from the replay, and what they decided then is in the memory (its open episodes).
     const frozen = now <= this.tracker.learnFrom;
     if (!frozen) {
-      // Parents first, so that their children fold into them in the same round.
+      // Parents first, so that their children fold into them in the same round: the feed
+      // (every region at once) before the regions, the regions before what they explain.
+      feedOutage(ctx);
       regionalOutage(ctx);
       issuerDegradation(ctx);
       firmwareRegression(ctx);

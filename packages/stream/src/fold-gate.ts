@@ -71,7 +71,10 @@ export class FoldGate {
     // the resolve of an episode this gate never saw begin (it began before a recovery's
     // replay span): whatever became of its firing, the resolve is no page
     if (done) return true;
-    const until = a.region === undefined ? undefined : this.outage.get(a.region);
+    // a feed outage (regional_outage, key `*`) is every region's outage
+    const own = a.region === undefined ? undefined : this.outage.get(a.region);
+    const feed = this.outage.get('*');
+    const until = own === undefined ? feed : feed === undefined ? own : Math.max(own, feed);
     if (
       until !== undefined &&
       Date.parse(a.ts) - until <= RECENT_MS &&

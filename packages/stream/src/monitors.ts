@@ -41,6 +41,9 @@ export interface StageMonitorOptions {
   rules?: RulesConfigInput | RulesConfig;
   silences?: readonly SilenceInput[];
   lang?: Language;
+  /** pos.rollups partitions: with more than one, no rollup monitor sees every region, and the
+   *  feed outage judgement (every region at once) is off; unknown counts as more than one */
+  rollupPartitions?: number;
 }
 
 /** The Monitor of an events partition: every rule but the cross-partition ones. */
@@ -66,6 +69,7 @@ export function rollupMonitor(
     rules: rulesForStage(o.rules ?? {}, 'rollup'),
     silences: o.silences ?? [],
     selfSilences: false,
+    wholeFleet: o.rollupPartitions === 1,
     ...(o.lang ? { lang: o.lang } : {}),
   });
 }

@@ -149,7 +149,10 @@ export class LocalTopology {
           partition: r,
           partitions: this.rollupPartitions,
           monitor: (windows) => {
-            const m = rollupMonitor(windows, events, mo);
+            const m = rollupMonitor(windows, events, {
+              ...mo,
+              rollupPartitions: this.rollupPartitions,
+            });
             this.rollupMonitors.push(m);
             return m;
           },

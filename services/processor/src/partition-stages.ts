@@ -105,7 +105,11 @@ export class PartitionStages {
       partition,
       partitions: this.ctx.rollupPartitions,
       monitor: (windows) =>
-        rollupMonitor(windows, events, { rules: this.rules, silences: this.silences }),
+        rollupMonitor(windows, events, {
+          rules: this.rules,
+          silences: this.silences,
+          rollupPartitions: this.ctx.rollupPartitions,
+        }),
     });
   }
 

@@ -11,6 +11,7 @@ import type { RateRuleConfig, RulesConfig } from '../config';
 import type { AlertRecord, EpisodeBook, Signal } from '../episodes';
 import { wilsonLower } from '../stats';
 import type { Tracker } from '../tracker';
+import type { CrossNotes } from './feed-outage';
 import { ReadCache } from './read-cache';
 
 /**
@@ -91,6 +92,8 @@ export interface Ctx {
   quietTimes?: Float64Array;
   /** counters read in this evaluation, per scope, window and key: rules share one read */
   reads?: ReadCache;
+  /** what the wider-incident judgements keep between evaluations (feed-outage.ts) */
+  notes?: CrossNotes;
 }
 
 /**

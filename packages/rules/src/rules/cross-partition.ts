@@ -5,6 +5,7 @@ import type { RateRuleConfig, RulesConfig } from '../config';
 type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
 import type { Signal } from '../episodes';
 import { nearFullHour } from './terminal';
+import { explainedBy, explainsEvidence, feedParent, isFeedKey } from './feed-outage';
 import { poissonCdf, round } from '../stats';
 import type { Failure } from '../tracker';
 import {
@@ -57,6 +58,7 @@ export function regionalOutage(ctx: Ctx): void {
   const slotMs = durationMs(ctx.cfg.baseline.updateEvery);
   const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
   for (const key of cand.keys) {
+    if (isFeedKey(key)) continue; // every region at once: feed-outage.ts
     const base = Math.max(
       prior,
       keyBaseline(ctx, 'region', key, METRICS.outageErrors, METRICS.auths, prior),
@@ -247,8 +249,11 @@ export function regionalOutage(ctx: Ctx): void {
           };
         }
         ev.byCategory = categoryCounts(counts);
+        const explains = explainsEvidence(ctx, key);
+        if (explains) ev.explains = explains;
         return ev;
       },
+      ...feedParent(ctx, key),
     };
     emit(ctx, sig);
   }
@@ -568,6 +573,8 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
       if (v.fire && !firing) firing = v;
     }
     const open = cand.open.has(key);
+    // explained by a region's outage: listed in its alert, folded into it (feed-outage.ts)
+    const fold = explainedBy(ctx, rule, scope, key, firing ? undefined : explained.get(key));
     if (!first) {
       if (open) emit(ctx, gone(rule, scope, key, p.windows[0]!));
       continue;
@@ -594,6 +601,7 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
       threshold: v.threshold,
       baseline: Math.max(base, prior, v.rest),
       count: v.k,
+      ...fold,
       evidence: () => {
         const ev = inner();
         const list = spec.failures(key, windowStart({ ...ctx, now }, v.w));

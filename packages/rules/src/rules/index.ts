@@ -26,3 +26,4 @@ export {
 export { cardTesting, reversalSpike } from './merchant';
 export { failedButCharged, noSettlement } from './settlement';
 export { firmwareRegression, issuerDegradation, regionalOutage } from './cross-partition';
+export { FEED_KEY, feedOutage, newCrossNotes } from './feed-outage';

@@ -2,6 +2,7 @@ import { INPUT_ERROR_CODES, type RuleId, type Scope } from '@tillwatch/contracts
 import { episodeKey } from '../episodes';
 import type { Failure } from '../tracker';
 import type { Ctx } from './context';
+import { FEED_KEY } from './feed-outage';
 
 /** Inhibition: which open parent episode a child alert folds into. */
 
@@ -50,6 +51,11 @@ export function parentFor(
   if (inhibits(ctx, 'regional_outage', child)) {
     const p = openParent(ctx, 'regional_outage', 'region', where.region);
     if (p) return p;
+    // a region of a feed outage whose own outage alert did not open (all failing alike)
+    if (where.region !== undefined && ctx.notes?.feedRegions.has(where.region)) {
+      const q = openParent(ctx, 'regional_outage', 'region', FEED_KEY);
+      if (q) return q;
+    }
   }
   if (scope === 'terminal' && inhibits(ctx, 'firmware_regression', child)) {
     const fw = ctx.tracker.terminals.get(key)?.firmware;
