@@ -112,6 +112,17 @@ export const processorConfigSchema = z
      *  a restore in a rebalance between live instances hung a rollup partition in a test) */
     RULES_MEMORY_RESTORE: z.enum(['on', 'off']).default('off'),
     /**
+     * On a first start (no rules_memory at all for an events partition), learn the profiles and
+     * baselines from this much of the partition's stored events (events_raw) before going on,
+     * instead of starting blind (warmup.ts). 0 turns it off.
+     */
+    RULES_WARMUP: z
+      .string()
+      .regex(/^(0|\d+(ms|s|m|h|d))$/, 'a duration like 14d or 36h, or 0 for none')
+      .default('14d')
+      .transform((s) => (s === '0' ? 0 : parseWindowLabel(s)))
+      .refine((ms) => ms <= 90 * DAY_MS, 'at most 90d'),
+    /**
      * Bytes fetched per partition per request: up to ~16,000 events of ~250 B per batch. kafkajs
      * fetches again only once every batch of a round is done, so each round ends with its last
      * ClickHouse write and transaction and nothing to compute: with 4 MiB instead of 1 MiB that

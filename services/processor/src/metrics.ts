@@ -118,6 +118,16 @@ export function createMetrics() {
       help: 'idle events partitions reported to the rollup stage (caught up, no record for ROLLUP_IDLE_AFTER)',
       registers: [registry],
     }),
+    warmupEvents: new Counter({
+      name: 'tw_processor_warmup_events_total',
+      help: 'stored events (events_raw) read to warm the rules up on a first start (RULES_WARMUP)',
+      registers: [registry],
+    }),
+    warmupSeconds: new Counter({
+      name: 'tw_processor_warmup_seconds_total',
+      help: 'time spent warming the rules up from stored events on a first start (RULES_WARMUP)',
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

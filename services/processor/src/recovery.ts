@@ -6,6 +6,7 @@ import { MEMORY_VERSION } from '@tillwatch/rules';
 import type { EventStage, StageMemory } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
 import type { PartitionStages, PartState } from './partition-stages';
+import { warmUp } from './warmup';
 
 /**
  * Recovery (start, and every assignment): the first batch of a partition tells where the group
@@ -64,8 +65,11 @@ export class Recovery {
     const span = isEvents ? this.eventReplayMs : this.rollupReplayMs;
     // What the partition's rules had learnt, at the last hour boundary at or before where the
     // group resumes: the replay then starts a span before it (windows whole at its time) and
-    // learns only what came after it.
-    const memory = await this.loadMemory(isEvents ? 'events' : 'rollup', partition, t);
+    // learns only what came after it. A first start learns it from stored events (warmup.ts).
+    const stage = isEvents ? 'events' : 'rollup';
+    const memory =
+      (await this.loadMemory(stage, partition, t)) ??
+      (this.started ? undefined : await warmUp(this.ctx, this.stages, stage, partition, t));
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
     const st: PartState = {
