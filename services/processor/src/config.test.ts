@@ -14,6 +14,16 @@ describe('processor config', () => {
     expect(c.REVERSAL_GRACE).toBe(60_000);
   });
 
+  it('RULES_WARMUP: 14 days by default, 0 turns it off, a bad value names the variable', () => {
+    expect(loadProcessorConfig(base).RULES_WARMUP).toBe(14 * 86_400_000);
+    expect(loadProcessorConfig({ ...base, RULES_WARMUP: '36h' }).RULES_WARMUP).toBe(36 * 3_600_000);
+    expect(loadProcessorConfig({ ...base, RULES_WARMUP: '0' }).RULES_WARMUP).toBe(0);
+    for (const bad of ['14', 'two weeks', '-1d', '120d']) {
+      expect(() => loadProcessorConfig({ ...base, RULES_WARMUP: bad })).toThrow(ConfigError);
+      expect(() => loadProcessorConfig({ ...base, RULES_WARMUP: bad })).toThrow(/RULES_WARMUP: /);
+    }
+  });
+
   it('retention: defaults for every day-partitioned table, overridden per table', () => {
     const d = loadProcessorConfig(base);
     expect(d.RETENTION).toEqual({

@@ -65,8 +65,9 @@ export function simulatedSource(
   const first = sim.fleet.merchants[0]?.id;
   return {
     pull: () => {
-      const until = feed.simTimeAt(Date.now());
-      const out = feed.tick(Date.now());
+      const wall = Date.now();
+      const until = feed.simTimeAt(wall);
+      const out = feed.tick(wall);
       // a full chunk may have stopped short of `until`
       position = out.length < PULL_CHUNK ? Math.max(position, until) : sim.position;
       return out;

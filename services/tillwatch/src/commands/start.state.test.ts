@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { ConfigError, createLogger } from '@tillwatch/config';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
+import { parseMemoryFile } from '@tillwatch/stream';
+import { execFileSync } from 'node:child_process';
+import { loadStartConfig } from '../config';
 import { describe, expect, it } from 'vitest';
 import { startAllInOne, type AllInOne, type RestartInfo } from './start';
 
@@ -99,6 +102,8 @@ describe('tillwatch start: a restart with the same state directory', () => {
       memories: { at: number }[];
     };
     expect(memory.memories.length).toBe(8); // 4 events + 4 rollup partitions
+    // a file `tillwatch replay --profiles` reads
+    expect(parseMemoryFile(readFileSync(join(dir, 'memory.json'), 'utf8')).length).toBe(8);
     expect(Math.min(...memory.memories.map((m) => m.at))).toBe(Math.floor(stopAt / H) * H);
 
     // the same events again, as a source would give them: the state says where to go on from
@@ -123,6 +128,61 @@ describe('tillwatch start: a restart with the same state directory', () => {
     const after = (as: readonly Alert[]) => json(as.filter((a) => Date.parse(a.ts) > stopAt));
     expect(after(blind.alerts)).not.toEqual(after(whole.alerts));
   }, 600_000);
+
+  it('the simulated fleet: the same fleet goes on after a restart; another seed starts afresh', async () => {
+    const dir = tmp('sim');
+    const simEnv = (seed: string) => ({
+      ...env(),
+      TILLWATCH_SEED: seed,
+      TILLWATCH_TERMINALS: '60',
+      TILLWATCH_MERCHANTS: '12',
+      TILLWATCH_SPEED: '50',
+      TILLWATCH_HISTORY_MIN: '5',
+      TILLWATCH_FIRST_INCIDENT_S: '0',
+    });
+    const source = () =>
+      JSON.parse(readFileSync(join(dir, 'source.json'), 'utf8')) as {
+        seed: number;
+        start: number;
+        firstAt: number;
+        position: number;
+      };
+    const sent: Alert[] = [];
+    const a = await startAllInOne({
+      port: 0,
+      stateDir: dir,
+      env: simEnv('7'),
+      onAlert: (x) => sent.push(x),
+    });
+    while (a.topology.stats().events < 1_500) await new Promise((r) => setTimeout(r, 100));
+    const seen = a.topology.stats().events;
+    await a.stop();
+    const s1 = source();
+    expect(a.restart.resumed).toBe(false);
+
+    const b = await startAllInOne({ port: 0, stateDir: dir, env: simEnv('7') });
+    // the same simulation, regenerated up to where it stopped before the board opens
+    expect(b.restart.resumed).toBe(true);
+    expect(b.topology.stats().events).toBeGreaterThanOrEqual(seen);
+    expect(b.restart.suppressed).toBe(sent.length);
+    await b.stop();
+    const s2 = source();
+    expect([s2.seed, s2.start, s2.firstAt]).toEqual([s1.seed, s1.start, s1.firstAt]);
+    expect(s2.position).toBeGreaterThanOrEqual(s1.position);
+
+    const c = await startAllInOne({ port: 0, stateDir: dir, env: simEnv('8') });
+    await c.stop();
+    expect(c.restart.resumed).toBe(false);
+    expect(source().seed).toBe(8);
+  }, 300_000);
+
+  it('TILLWATCH_STATE_DIR defaults to .data/tillwatch; tillwatch start takes --state-dir', () => {
+    expect(loadStartConfig({}).TILLWATCH_STATE_DIR).toBe('.data/tillwatch');
+    const help = execFileSync('npx', ['tsx', 'src/cli.ts', 'start', '--help'], {
+      encoding: 'utf8',
+    });
+    expect(help).toContain('--state-dir <dir>');
+  });
 
   it('a state directory that cannot be written is a configuration error naming the variable', async () => {
     const file = join(tmp('file'), 'a-file');
