@@ -1,7 +1,7 @@
 import type { IncidentLabel, SimEvent } from '@tillwatch/simulator';
 import { describe, expect, it } from 'vitest';
 import { scoreByRule, type Transition } from './score';
-import { DueTimes } from './targets';
+import { DueTimes, PANE_MS } from './targets';
 
 /** The delay targets the quality suite fails on: due times from labels and events, and lateness. */
 
@@ -41,7 +41,7 @@ describe('delay targets (targets.ts)', () => {
       due.push(auth('T1', T0 + i * 45 * SEC, '05')); // an issuer decline: not the kind
       due.push(auth('T1', T0 + i * 60 * SEC, '94')); // a terminal-side fault: counted
     }
-    expect(due.result()[l.id]).toBe(T0 + 5 * 60 * SEC);
+    expect(due.result()[l.id]).toBe(T0 + 5 * 60 * SEC + PANE_MS);
   });
 
   it('failed-but-charged is due 2 min after the first timeout left unreversed past the grace', () => {
@@ -55,7 +55,7 @@ describe('delay targets (targets.ts)', () => {
     ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 99 * SEC });
     expect(due.result()[l.id]).toBeUndefined(); // c's grace (60 s) has not run out yet
     ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 100 * SEC });
-    expect(due.result()[l.id]).toBe(T0 + 40 * SEC + 60 * SEC + 120 * SEC);
+    expect(due.result()[l.id]).toBe(T0 + 40 * SEC + 60 * SEC + 120 * SEC + PANE_MS);
   });
 
   it('a failed reversal shows the charge at once', () => {
@@ -64,7 +64,7 @@ describe('delay targets (targets.ts)', () => {
     const ev = (x: object) => due.push(x as unknown as SimEvent);
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
-    expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC);
+    expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC + PANE_MS);
   });
 
   it('regional errors are due at 60 s, or at the sixth outage error of a quiet region', () => {

@@ -18,14 +18,21 @@ import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simul
  *   reversal that failed;
  * - no settlement: 10 min after the settlement deadline (detectFrom).
  *
+ * Terminal rules read their 15 min window, whose counts move a 30 s pane at a time (the
+ * engine counts per pane; a pane is read once it has closed): their figures (the fifth failed
+ * auth, the charge + 2 min) get that pane, PANE_MS, on top. The regional figures are judged on
+ * the 1 min window (5 s panes) and get nothing on top.
+ *
  * Scenarios not listed have no figure of their own (a carrier outage darkens part of a region:
- * neither the errors nor the whole-region silence the figures are for ; terminal silence
+ * neither the errors nor the whole-region silence the figures are for; terminal silence
  * needs its 15 min gap; slow incidents like input errors are judged on 1 h windows): their
  * delays are reported only.
  */
 
 const SEC = 1_000;
 const MIN = 60 * SEC;
+/** the pane of the terminal rules' 15 min window (engine default panes: 30 s) */
+export const PANE_MS = 30 * SEC;
 /** the small-amount line of card testing (the engine's default smallAmount, 5 CNY) */
 const SMALL_AMOUNT = 500;
 
@@ -70,16 +77,16 @@ export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
   'regional-outage-silence': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
   'outage-at-closing': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
   'terminal-fault': {
-    text: '5th failed auth',
+    text: '5th failed auth + pane',
     afterMs: 0,
     from: 'start',
-    nth: { n: 5, cats: ['terminal', 'other'], plusMs: 0 },
+    nth: { n: 5, cats: ['terminal', 'other'], plusMs: PANE_MS },
   },
   'terminal-network': {
-    text: '5th failed auth',
+    text: '5th failed auth + pane',
     afterMs: 0,
     from: 'start',
-    nth: { n: 5, cats: ['timeout'], plusMs: 0 },
+    nth: { n: 5, cats: ['timeout'], plusMs: PANE_MS },
   },
   'card-testing': {
     text: '60 s (5th probe)',
@@ -87,7 +94,11 @@ export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
     from: 'start',
     nth: { n: 5, cats: DECLINES, small: true, plusMs: 0 },
   },
-  'failed-but-charged': { text: 'charge + 2 min', afterMs: 2 * MIN, from: 'charge' },
+  'failed-but-charged': {
+    text: 'charge + 2 min + pane',
+    afterMs: 2 * MIN + PANE_MS,
+    from: 'charge',
+  },
   'settlement-gap': { text: 'deadline + 10 min', afterMs: 10 * MIN, from: 'detectFrom' },
 };
 

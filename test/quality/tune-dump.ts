@@ -9,7 +9,8 @@ import { jsonl, weekSimulation } from './week';
 
 /**
  * A tuning aid, not a test: one tuning seed's calendar week through replay, every alert
- * transition with its evidence (alerts-<seed>.jsonl) and the week's labels (labels-<seed>.json),
+ * transition with its evidence (alerts-<seed>.jsonl), the week's labels (labels-<seed>.json) and
+ * the events of the terminals of terminal- and merchant-scope incidents (events-<seed>.jsonl),
  * to read why a rule fired. `node --import tsx quality/tune-dump.ts <seed> [dir]`. Refuses the
  * held-out seeds (plan.ts): what tuning looks at must not be what the verdict is computed on.
  */
@@ -23,7 +24,23 @@ if (!(TUNING_SEEDS as readonly number[]).includes(seed)) {
 }
 const sim = weekSimulation(seed);
 const out = createWriteStream(join(dir, `alerts-${seed}.jsonl`));
-await replay(Readable.from(jsonl(sim, () => {})), out, { engine: ENGINE });
+// and the events of the terminals of terminal- and merchant-scope incidents, to read delays
+const watched = new Set(
+  sim.labels
+    .filter((l) => l.scope === 'terminal' || l.scope === 'merchant')
+    .flatMap((l) => l.terminals ?? []),
+);
+const evOut = createWriteStream(join(dir, `events-${seed}.jsonl`));
+await replay(
+  Readable.from(
+    jsonl(sim, (ev) => {
+      if (watched.has(ev.terminalId)) evOut.write(JSON.stringify(ev) + '\n');
+    }),
+  ),
+  out,
+  { engine: ENGINE },
+);
+evOut.end();
 out.end();
 await once(out, 'finish');
 writeFileSync(join(dir, `labels-${seed}.json`), JSON.stringify(sim.labels));

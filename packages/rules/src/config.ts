@@ -40,6 +40,21 @@ const rateRule = {
   criticalRate: rate,
   /** overrides the top-level hold for this rule */
   hold: duration.optional(),
+  /**
+   * Thin evidence said early: with fewer bad events than minCount (at least `minCount` of
+   * these), the rule fires when the count is this unlikely under the key's reference rate
+   * (Poisson tail P(X >= k) below pValue) and the rate is above the threshold. Such an alert
+   * is at most a warning and carries `confidence: medium`; it becomes a normal alert (the
+   * rule's severity, no confidence) once the full test passes.
+   */
+  early: z
+    .strictObject({
+      minCount: z.number().int().min(1),
+      pValue: z.number().gt(0).lt(1),
+      /** rules judged on breadth (regional_outage): distinct terminals failing, early */
+      minTerminals: z.number().int().min(1).optional(),
+    })
+    .optional(),
 };
 
 const rateRuleSchema = z.strictObject(rateRule);
@@ -98,6 +113,10 @@ export const rulesConfigSchema = z.strictObject({
         ratio: rate,
         /** Poisson P(X <= observed | expected) of events must be below this */
         pValue: z.number().gt(0).max(0.1),
+        /** a region dark for longer than fastWindow with P(no event in the gap) below this but
+         *  not yet below pValue (a small region, two minutes in), judged against a profile that
+         *  has seen this slot: a warning, confidence medium */
+        darkPValue: z.number().gt(0).max(0.1),
         /** heartbeats observed / expected at or below this: terminals are gone, not just idle */
         heartbeatRatio: rate,
         /** observed / expected at or below this is a near-total silence: an outage (critical),
@@ -171,6 +190,14 @@ export const rulesConfigSchema = z.strictObject({
       /** and count above baseline x factor */
       factor: z.number().min(1),
       hold: duration.optional(),
+      /**
+       * Early, on fewer charges (at least minCount) when the terminal's timeouts in the window
+       * are this unlikely under its timeout rate (Poisson tail below pValue): a terminal
+       * timing out wholesale whose timeouts come out charged. A warning, confidence medium.
+       */
+      early: z
+        .strictObject({ minCount: z.number().int().min(1), pValue: z.number().gt(0).lt(1) })
+        .optional(),
     }),
     no_settlement: z.strictObject({ ...rateRule, scopes: scopes(['merchant', 'terminal']) }),
     input_errors: rateRuleSchema,

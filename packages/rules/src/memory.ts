@@ -57,6 +57,7 @@ export interface RulesMemory {
     auths: ProfileMemory;
     heartbeats: ProfileMemory;
     activeAt?: number;
+    quietSince?: number;
   }[];
   /** scope -> [key, decayed sums (base64 Float64Array), weight, at] */
   baselines: Partial<Record<ScopeName, [string, string, number, number][]>>;
@@ -138,6 +139,7 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
       auths: profileMemory(v.auths),
       heartbeats: profileMemory(v.heartbeats),
       ...(v.activeAt !== undefined ? { activeAt: v.activeAt } : {}),
+      ...(v.quietSince !== undefined ? { quietSince: v.quietSince } : {}),
     }));
   const baselines: RulesMemory['baselines'] = {};
   for (const [scope, store] of Object.entries(parts.baselines) as [ScopeName, BaselineStore][]) {
@@ -185,6 +187,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
     restoreProfile(v.auths, r.auths);
     restoreProfile(v.heartbeats, r.heartbeats);
     if (r.activeAt !== undefined) v.activeAt = r.activeAt;
+    if (r.quietSince !== undefined) v.quietSince = r.quietSince;
     parts.regionVolume.set(r.region, v);
   }
   for (const [scope, list] of Object.entries(mem.baselines) as [

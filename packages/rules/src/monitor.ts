@@ -171,6 +171,9 @@ class MonitorImpl implements Monitor {
   private readonly selfSilences: boolean;
   /** terminals/merchants active since the last baseline update */
   private activeTerminals = new Set<string>();
+  /** keys dirtied recently, and when (see recheck) */
+  private readonly recentTerminals = new Map<string, number>();
+  private readonly recentMerchants = new Map<string, number>();
   private activeMerchants = new Set<string>();
   private elevated = new Set<string>();
   private counts = { events: 0, accepted: 0, duplicates: 0, late: 0, evaluations: 0 };
@@ -384,6 +387,29 @@ class MonitorImpl implements Monitor {
     return out;
   }
 
+  /** keys dirtied within the recheck span (the coarsest pane of the windows below the
+   *  longest, plus one evaluation), sorted; `fresh` are this evaluation's */
+  private recheck(recent: Map<string, number>, fresh: ReadonlySet<string>, now: number): string[] {
+    for (const k of fresh) recent.set(k, now);
+    const span = this.recheckMs();
+    const out: string[] = [];
+    for (const [k, at] of recent) {
+      if (at < now - span) recent.delete(k);
+      else out.push(k);
+    }
+    return out.sort();
+  }
+
+  private recheckMs(): number {
+    const { windowsMs, panesMs } = this.engine.config;
+    const longest = Math.max(...windowsMs);
+    let pane = 0;
+    windowsMs.forEach((w, i) => {
+      if (w < longest) pane = Math.max(pane, panesMs[i]!);
+    });
+    return pane + durationMs(this.cfg.evaluateEvery);
+  }
+
   private evaluate(now: number): AlertRecord[] {
     this.counts.evaluations++;
     const out: AlertRecord[] = [];
@@ -413,8 +439,11 @@ class MonitorImpl implements Monitor {
       this.nextSilences = (Math.floor(now / 30_000) + 1) * 30_000;
       for (const c of this.silenceChanges(now)) this.tracker.noteSilence(c);
     }
-    const terms = [...this.tracker.dirtyTerminals].sort();
-    const merchants = [...this.tracker.dirtyMerchants].sort();
+    // A key is judged at the evaluations of the next recheck span after its event, not only the
+    // next one: a window's newest pane counts once it closes (30 s panes for 15 min), and a
+    // quiet till's fifth failure must not wait for its next sale to be looked at.
+    const terms = this.recheck(this.recentTerminals, this.tracker.dirtyTerminals, now);
+    const merchants = this.recheck(this.recentMerchants, this.tracker.dirtyMerchants, now);
     this.tracker.dirtyTerminals = new Set();
     this.tracker.dirtyMerchants = new Set();
     // Settlement deadlines count without a new event of the key: no_settlement looks at every

@@ -126,7 +126,10 @@ describe('terminal rules', () => {
       t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.15 ? code(ev, 'TO') : ev,
     );
     const { out } = run(evs);
-    const fbc = firings(out).find((a) => a.rule === 'failed_but_charged');
+    // (it may have been said early, as a warning: the page is the same episode's update)
+    const fbc = firings(out).find(
+      (a) => a.rule === 'failed_but_charged' && a.severity === 'critical',
+    );
     expect(fbc).toMatchObject({ key: 'T5_0', severity: 'critical', merchantId: 'M5' });
     const txnIds = fbc!.evidence.txnIds as string[];
     expect(txnIds.length).toBeGreaterThanOrEqual(3);
@@ -248,9 +251,14 @@ describe('merchant, fleet-wide rules and inhibition', () => {
     const { out } = run(evs.sort((a, b) => a.ts - b.ts));
     const fired = keysOf(firings(out));
     expect(fired).toContain('card_testing/merchant/M9');
-    const ct = firings(out).find((a) => a.rule === 'card_testing')!;
+    const cts = firings(out).filter((a) => a.rule === 'card_testing');
+    // said within a minute on thin evidence (a warning), paged once 8 cards are in
+    expect(cts[0]).toMatchObject({ severity: 'warning', confidence: 'medium' });
+    expect(Date.parse(cts[0]!.ts) - START).toBeLessThanOrEqual(MIN);
+    expect(cts[0]!.evidence.distinctDeclinedCards).toBeGreaterThanOrEqual(5);
+    const ct = cts.find((a) => a.severity === 'critical')!;
+    expect(ct.alertId).toBe(cts[0]!.alertId);
     expect(ct.evidence.distinctDeclinedCards).toBeGreaterThanOrEqual(8);
-    expect(ct.severity).toBe('critical');
     expect(fired.every((k) => k.endsWith('/M9') || k.endsWith('/T9_0'))).toBe(true);
   });
 
@@ -454,5 +462,101 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     const fired = keysOf(firings(out));
     expect(fired).toContain('regional_outage/region/R1');
     expect(fired.filter((k) => k.startsWith('firmware_regression'))).toEqual([]);
+  });
+});
+
+describe('speed: thin evidence is said early, with a confidence', () => {
+  /** the n-th event of `evs` matching `pick`, by time */
+  const nth = (evs: TerminalEvent[], n: number, pick: (e: TerminalEvent) => boolean) =>
+    evs.filter(pick)[n - 1]!.ts;
+
+  it('a terminal fault fires by its fifth failed auth, a warning of medium confidence', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.id === 'T1_0' && ev.type === 'auth' && during(ev) && rnd() < 0.25 ? code(ev, '58') : ev,
+    );
+    const fifth = nth(evs, 5, (e) => e.type === 'auth' && e.responseCode === '58');
+    const { out } = run(evs);
+    const first = firings(out).find((a) => a.rule === 'terminal_fault_spike')!;
+    // by the first evaluation after the pane holding the fifth failure closes (30 s panes)
+    expect(Date.parse(first.ts) - fifth).toBeLessThanOrEqual(30_000);
+    expect(first.confidence).toBe('medium');
+    expect(first.evidence.count).toBe(5);
+    // without the early test the same stream waits for the Wilson bound
+    const slow = run(evs, {
+      rules: { rules: { terminal_fault_spike: { early: { minCount: 1000 } } } },
+    }).out.find((a) => a.rule === 'terminal_fault_spike')!;
+    expect(Date.parse(slow.ts)).toBeGreaterThan(Date.parse(first.ts));
+  });
+
+  it('regional errors: a warning within a minute, a critical page once the evidence is whole', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.region === 'R2' && ev.type === 'auth' && during(ev, START, START + 40 * MIN) && rnd() < 0.5
+        ? code(ev, rnd() < 0.6 ? 'TO' : '91')
+        : ev,
+    );
+    const { out } = run(evs);
+    const ro = out.filter((a) => a.rule === 'regional_outage' && a.key === 'R2');
+    expect(ro[0]).toMatchObject({ status: 'firing', severity: 'warning', confidence: 'medium' });
+    expect(Date.parse(ro[0]!.ts) - START).toBeLessThanOrEqual(MIN);
+    const page = ro.find((a) => a.severity === 'critical')!;
+    expect(page.alertId).toBe(ro[0]!.alertId); // the same episode, escalated
+    expect(page.confidence).toBeUndefined();
+  });
+
+  it('a small region gone dark is paged within 2 minutes, on the length of its silence', () => {
+    // 1 auth a minute per terminal: a minute of silence alone is not proof enough (p ~ 1e-6)
+    const quiet = smallFleet({ rate: 1 });
+    const cut = START + 20 * MIN;
+    const evs = stream(quiet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, cut, cut + 45 * MIN) ? null : ev,
+    );
+    const { out } = run(evs);
+    // (a warning may come first: see the next test)
+    const ro = firings(out).find((a) => a.rule === 'regional_outage' && a.severity === 'critical')!;
+    expect(ro).toMatchObject({ severity: 'critical', key: 'R1' });
+    const vol = ro.evidence.volume as { judged: string; darkForSeconds?: number };
+    expect(vol.judged).toBe('total');
+    expect(vol.darkForSeconds).toBeGreaterThan(60);
+    expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+  });
+
+  it('a smaller region dark for 2 minutes is a warning first, then the page (with a profile)', () => {
+    // 1 auth every 2 minutes per terminal: two minutes of silence prove it to 1e-7, not 1e-9.
+    // Days one and two teach the hour's profile; on day three R1 goes dark at 12:20.
+    const quiet = smallFleet({ rate: 0.5 });
+    const cut = START + 48 * H + 20 * MIN;
+    const evs = stream(quiet, START - 2 * H, cut + H, (ev, t) =>
+      t.region === 'R1' && during(ev, cut, cut + 45 * MIN) ? null : ev,
+    );
+    const opts = { rules: { rules: { no_settlement: { enabled: false } } } };
+    const ro = firings(run(evs, opts).out).filter((a) => a.rule === 'regional_outage');
+    expect(ro[0]).toMatchObject({ key: 'R1', severity: 'warning', confidence: 'medium' });
+    expect(Date.parse(ro[0]!.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+    expect((ro[0]!.evidence.volume as { basis: string }).basis).toBe('calendar_profile');
+    const page = ro.find((a) => a.severity === 'critical')!;
+    expect(page.alertId).toBe(ro[0]!.alertId);
+    expect(page.confidence).toBeUndefined();
+    // on day one the same silence waits for the page's own proof (closings look like this)
+    const dayOne = stream(quiet, T0, START + 2 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START + 20 * MIN, START + 65 * MIN) ? null : ev,
+    );
+    const first = firings(run(dayOne, opts).out).find((a) => a.rule === 'regional_outage')!;
+    expect(first.severity).toBe('critical');
+  });
+
+  it('failed_but_charged: a terminal timing out wholesale is said at its second charge', () => {
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
+      t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.9 ? code(ev, 'TO') : ev,
+    );
+    const { out } = run(evs);
+    const fbc = out.filter((a) => a.rule === 'failed_but_charged');
+    // without the early test it waits for the third charge
+    const slow = run(evs, {
+      rules: { rules: { failed_but_charged: { early: { minCount: 99 } } } },
+    }).out.find((a) => a.rule === 'failed_but_charged')!;
+    expect(Date.parse(slow.ts)).toBeGreaterThan(Date.parse(fbc[0]!.ts));
+    expect(fbc[0]).toMatchObject({ status: 'firing', severity: 'warning', confidence: 'medium' });
+    expect(fbc[0]!.evidence.txnIds).toHaveLength(2);
+    expect(fbc.some((a) => a.severity === 'critical' && a.alertId === fbc[0]!.alertId)).toBe(true);
   });
 });

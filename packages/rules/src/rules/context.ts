@@ -73,6 +73,9 @@ export interface RegionVolume {
   heartbeats: HourlyProfile;
   /** the last evaluation at which the region's short window still had traffic */
   activeAt?: number;
+  /** the first evaluation of the current run at which the region's short window was empty (no
+   *  auth, no heartbeat): the region has been dark since about a short window before it */
+  quietSince?: number;
 }
 
 export interface Ctx {

@@ -4,6 +4,7 @@ import type { RateRuleConfig, RulesConfig } from '../config';
 
 type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
 import type { Signal } from '../episodes';
+import { judgeEarly } from './rate-rule';
 import { nearFullHour } from './terminal';
 import { explainedBy, explainsEvidence, feedParent, isFeedKey } from './feed-outage';
 import { poissonCdf, round } from '../stats';
@@ -65,10 +66,10 @@ export function regionalOutage(ctx: Ctx): void {
     );
     // (a) error surge, judged on the short window first (seconds matter to SREs), and against
     // the rest of the fleet right now: an issuer outage raises every region alike.
-    let surge: (RateVerdict & { w: number; k: number; n: number; rest: number }) | undefined;
+    let surge: SurgeVerdict | undefined;
     let surgeClear = true;
     let errorsSuspect = false;
-    let lastV: (RateVerdict & { w: number; k: number; n: number; rest: number }) | undefined;
+    let lastV: SurgeVerdict | undefined;
     for (const w of wins) {
       if (!read(ctx, 'region', key, w, m)) continue;
       read(ctx, 'fleet', FLEET_KEY, w, f);
@@ -76,14 +77,25 @@ export function regionalOutage(ctx: Ctx): void {
       const n = m[M.auths]!;
       const restN = f[M.auths]! - n;
       const rest = restN > 0 ? (METRICS.outageErrors(f) - k) / restN : 0;
-      const v = { ...judgeRate(k, n, Math.max(base, rest), p), w, k, n, rest };
+      const ref = Math.max(base, rest);
+      const v: SurgeVerdict = { ...judgeRate(k, n, ref, p), w, k, n, rest };
+      // thin evidence said early (config `early`): a warning with confidence medium
+      if (
+        !v.fire &&
+        !cand.open.has(key) &&
+        p.early &&
+        judgeEarly(k, n, ref, v.threshold, p.early)
+      ) {
+        v.fire = true;
+        v.early = true;
+      }
       if (v.suspect) {
         markElevated(ctx, 'region', key);
         errorsSuspect = true;
       }
       if (!v.clear) surgeClear = false;
       lastV ??= v;
-      if (v.fire && !surge) surge = v;
+      if (v.fire && (!surge || (surge.early && !v.early))) surge = v;
     }
     let surgeTerminals = 0;
     if (surge) {
@@ -94,7 +106,8 @@ export function regionalOutage(ctx: Ctx): void {
         RULE_CATS.regional_outage,
       );
       surgeTerminals = breadth(list, 'terminal', ctx);
-      if (surgeTerminals < p.minTerminals) surge = undefined;
+      const need = surge.early ? (p.early?.minTerminals ?? p.minTerminals) : p.minTerminals;
+      if (surgeTerminals < need) surge = undefined;
     }
 
     // (b) traffic collapse: auths and heartbeats far below the region's normal for this slot
@@ -114,19 +127,37 @@ export function regionalOutage(ctx: Ctx): void {
     const ea = vol?.auths.expected(ctx.now, 2);
     const eh = vol?.heartbeats.expected(ctx.now, 2);
     if (ea) {
-      for (const cw of collapseWins) {
-        if (!read(ctx, 'region', key, cw, m)) continue;
+      // A region dark for longer than the short window: not one more event since quietSince
+      // (less a pane), judged over the whole gap, so a cut is paged in about two minutes
+      // instead of after the 5 min window has emptied.
+      const fastMs = ctx.engine.config.windowsMs[fastCollapse]!;
+      if (read(ctx, 'region', key, fastCollapse, m) && m[M.auths]! + m[M.heartbeats]! === 0) {
+        vol!.quietSince ??= ctx.now;
+      } else if (vol) delete vol.quietSince;
+      const gapMs =
+        vol?.quietSince !== undefined
+          ? ctx.now - vol.quietSince + fastMs - ctx.engine.config.panesMs[fastCollapse]!
+          : 0;
+      for (const cw of gapMs > fastMs ? [-1, ...collapseWins] : collapseWins) {
+        const w = cw < 0 ? fastCollapse : cw;
+        if (!read(ctx, 'region', key, w, m)) continue;
         const c = judgeCollapse(
           ctx,
           quarterWin,
           vol!,
           p.collapse,
-          cw,
+          w,
           m,
           ea,
           eh?.value ?? 0,
           slotMs,
+          cw < 0 ? gapMs : undefined,
         );
+        if (cw < 0) {
+          if (c.level !== 'none' && c.level !== 'closing') collapse = c;
+          else if (c.level === 'closing' && errorsSuspect) collapse = c;
+          continue;
+        }
         // (active: more than the collapse ratio; the last few tills switched off after closing
         // keep a closing's silence from starting on the hour)
         if (cw === fastCollapse && c.seen > p.collapse.ratio * c.expected) {
@@ -160,7 +191,7 @@ export function regionalOutage(ctx: Ctx): void {
     const observed = col?.auths ?? 0;
     // Only errors or a near-total silence page; anything less sure is at most a warning.
     const severity: Severity =
-      surge || collapse?.level === 'total' || part?.fire
+      (surge && !surge.early) || (collapse?.level === 'total' && !collapse.thin) || part?.fire
         ? p.severity
         : atMost(p.severity, 'warning');
     const now = ctx.now;
@@ -174,7 +205,10 @@ export function regionalOutage(ctx: Ctx): void {
       severity,
       ...(collapse && !surge && !part?.fire && collapse.level !== 'total'
         ? { confidence: collapse.level === 'closing' ? ('low' as const) : ('medium' as const) }
-        : {}),
+        : (surge?.early && collapse?.level !== 'total' && !part?.fire) ||
+            (collapse?.thin && !surge && !part?.fire)
+          ? { confidence: 'medium' as const }
+          : {}),
       ...(usePartial
         ? {
             window: p.partial.gap,
@@ -246,6 +280,7 @@ export function regionalOutage(ctx: Ctx): void {
             // what the expectation rests on: this slot's profile (days seen) or the last half hour
             basis: ea?.byHour ? 'calendar_profile' : 'recent_rate',
             judged: col.level,
+            ...(col.spanMs !== undefined ? { darkForSeconds: Math.round(col.spanMs / 1000) } : {}),
           };
         }
         ev.byCategory = categoryCounts(counts);
@@ -258,6 +293,14 @@ export function regionalOutage(ctx: Ctx): void {
     emit(ctx, sig);
   }
 }
+
+type SurgeVerdict = RateVerdict & {
+  w: number;
+  k: number;
+  n: number;
+  rest: number;
+  early?: boolean;
+};
 
 interface PartialOutage {
   fire: boolean;
@@ -412,6 +455,10 @@ interface Collapse {
   /** total: near-total silence, an outage; profiled: far below this slot's profile; closing: a
    *  near-total silence on the hour without a profile (unsure); none */
   level: 'total' | 'profiled' | 'closing' | 'none';
+  /** the span judged, when it is a dark region's whole gap rather than the window */
+  spanMs?: number;
+  /** a total silence proven only to darkPValue: a warning, confidence medium */
+  thin?: boolean;
 }
 
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
@@ -425,9 +472,12 @@ function judgeCollapse(
   ea: { value: number; byHour: boolean },
   beatsPerSlot: number,
   slotMs: number,
+  /** judge this span instead of the window's length: the window read is empty and the region
+   *  has been dark this long (quietSince) */
+  spanMs = ctx.engine.config.windowsMs[w]!,
 ): Collapse {
   const region = vol.region;
-  const scale = ctx.engine.config.windowsMs[w]! / slotMs;
+  const scale = spanMs / slotMs;
   const expectedAuths = ea.value * scale;
   const expectedBeats = beatsPerSlot * scale;
   const auths = m[M.auths]!;
@@ -435,13 +485,18 @@ function judgeCollapse(
   const expected = expectedAuths + expectedBeats;
   const seen = auths + beats;
   // minExpected is per collapse.window: a shorter window needs proportionally fewer
-  const minExpected = (c.minExpected * ctx.engine.config.windowsMs[w]!) / durationMs(c.window);
+  const minExpected = (c.minExpected * spanMs) / durationMs(c.window);
   const low = expected >= minExpected && seen <= c.ratio * expected;
   // The Poisson tail only when the cheap tests pass (counts can be thousands).
   const pValue = low ? poissonCdf(seen, expected) : 1;
   const beatsGone = expectedBeats < 10 * scale || beats <= c.heartbeatRatio * expectedBeats;
   let level: Collapse['level'] = 'none';
-  if (low && pValue < c.pValue && beatsGone) {
+  // a dark region's gap (spanMs given): less sure than the page's p-value, said as a warning
+  const dark = spanMs !== ctx.engine.config.windowsMs[w] && seen === 0;
+  // (only against a profile that has seen this slot: on day one a small region's shops
+  // closing a few minutes past the hour look just like this)
+  const thin = dark && ea.byHour && pValue >= c.pValue && pValue < c.darkPValue;
+  if (low && (pValue < c.pValue || thin) && beatsGone) {
     if (seen <= c.nearTotal * expected) level = 'total';
     else if (ea.byHour) level = 'profiled';
   }
@@ -466,7 +521,19 @@ function judgeCollapse(
     const expected15 = (ea.value + beatsPerSlot) * (ctx.engine.config.windowsMs[quarter]! / slotMs);
     if (seen15 < 0.5 * expected15) level = 'closing';
   }
-  return { w, auths, beats, expectedAuths, expectedBeats, expected, seen, pValue, level };
+  return {
+    w,
+    auths,
+    beats,
+    expectedAuths,
+    expectedBeats,
+    expected,
+    seen,
+    pValue,
+    level,
+    ...(spanMs !== ctx.engine.config.windowsMs[w] ? { spanMs } : {}),
+    ...(thin && level === 'total' ? { thin } : {}),
+  };
 }
 
 interface RegionalExcess {

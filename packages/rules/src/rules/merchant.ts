@@ -61,10 +61,13 @@ export function cardTesting(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iter
       num: METRICS.smallDeclines,
       den: METRICS.auths,
       metric: 'small_amount_decline_rate',
-      check: (key, m, _v, w) => {
+      check: (key, m, v, w) => {
         const cards = ctx.engine.distinctDeclinedCards(SCOPE[scope], key, w);
+        // early (thin evidence): as many distinct cards as the early count asks declines
+        const need =
+          v.early && p.early ? Math.min(p.minDistinctCards, p.early.minCount) : p.minDistinctCards;
         return {
-          fire: cards >= p.minDistinctCards,
+          fire: cards >= need,
           extra: {
             distinctDeclinedCards: cards,
             declines: METRICS.failures(m),

@@ -2,7 +2,7 @@ import type { RuleId } from '@tillwatch/contracts';
 import { METRIC_COUNT } from '@tillwatch/core';
 import type { RateRuleConfig } from '../config';
 import type { Signal } from '../episodes';
-import { round } from '../stats';
+import { poissonSf, round } from '../stats';
 import {
   RULE_CATS,
   bufs,
@@ -41,12 +41,14 @@ export interface RateRuleSpec {
   check?(
     key: string,
     m: Float64Array,
-    v: RateVerdict,
+    v: RateVerdict & { early?: boolean },
     w: number,
   ): { fire: boolean; extra?: object };
 }
 
 interface WindowVerdict extends RateVerdict {
+  /** fired on thin evidence (config `early`): a warning at most, confidence medium */
+  early?: boolean;
   w: number;
   label: string;
   k: number;
@@ -65,6 +67,9 @@ function judgeWindows(
   spec: RateRuleSpec,
   key: string,
   ref: number,
+  /** the key has an open episode: the early test is for opening one, never for keeping one
+   *  firing (a long window's leftovers would hold it open long after the fault) */
+  isOpen: boolean,
 ): { pick: WindowVerdict; fire: boolean; clear: boolean } | undefined {
   let first: WindowVerdict | undefined;
   let firing: WindowVerdict | undefined;
@@ -76,6 +81,19 @@ function judgeWindows(
     const k = spec.num(m);
     const n = spec.den(m);
     const v: WindowVerdict = { ...judgeRate(k, n, ref, spec.p), w, label, k, n, m, extra: {} };
+    // (and only while the shortest window still shows bad events: an incident going on, not
+    // the leftovers of one that ended in a long window)
+    if (
+      !v.fire &&
+      !isOpen &&
+      spec.p.early &&
+      (first?.k ?? k) > 0 &&
+      judgeEarly(k, n, ref, v.threshold, spec.p.early)
+    ) {
+      v.fire = true;
+      v.early = true;
+      v.severity = v.severity === 'critical' ? 'warning' : v.severity;
+    }
     if (v.suspect) markElevated(ctx, spec.scope, key);
     if (v.fire && spec.check) {
       const c = spec.check(key, m, v, w);
@@ -86,10 +104,25 @@ function judgeWindows(
       first = v;
       shortestClear = v.clear;
     }
-    if (v.fire && !firing) firing = v;
+    // a window with the full evidence wins over one that fired early
+    if (v.fire && (!firing || (firing.early && !v.early))) firing = v;
   }
   if (!first) return undefined;
   return { pick: firing ?? first, fire: firing !== undefined, clear: !firing && shortestClear };
+}
+
+/**
+ * The early test (config `early`): k of n bad, at least early.minCount and at a rate above the
+ * rule's threshold, with k this unlikely under the reference rate (Poisson tail).
+ */
+export function judgeEarly(
+  k: number,
+  n: number,
+  ref: number,
+  threshold: number,
+  e: { minCount: number; pValue: number },
+): boolean {
+  return k >= e.minCount && n > 0 && k / n > threshold && poissonSf(k, n * ref) < e.pValue;
 }
 
 export function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): void {
@@ -98,16 +131,24 @@ export function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): 
   const prior = fleetRate(ctx, spec.num, spec.den);
   const probe = bufs[0]!;
   const cand = withOpen(ctx, rule, scope, keys);
+  // Cheap skip: too little bad in the shortest and the longest window to be even suspect, and
+  // nothing open. Both: the longest window's panes are coarse (2 min), so its newest pane shows
+  // late; a skip on it alone kept a build-up from being marked suspect, and the baseline learnt
+  // the incident's first failures.
+  const shortest = ctx.win(p.windows[0]!);
+  const longest = ctx.win(p.windows[p.windows.length - 1]!);
+  const skipBelow = Math.ceil(Math.min(p.minCount, p.early?.minCount ?? p.minCount) / 2);
   for (const key of cand.keys) {
     const isOpen = cand.open.has(key);
-    // Cheap skip: nothing bad in the longest window and nothing open.
     if (!isOpen) {
-      const longest = ctx.win(p.windows[p.windows.length - 1]!);
-      if (!read(ctx, scope, key, longest, probe) || spec.num(probe) < p.minCount) continue;
+      const inLongest = read(ctx, scope, key, longest, probe) ? spec.num(probe) : 0;
+      const inShortest =
+        shortest !== longest && read(ctx, scope, key, shortest, probe) ? spec.num(probe) : 0;
+      if (Math.max(inLongest, inShortest) < skipBelow) continue;
     }
     const base = keyBaseline(ctx, scope, key, spec.num, spec.den, prior);
     const ref = Math.max(base, prior);
-    const j = judgeWindows(ctx, spec, key, ref);
+    const j = judgeWindows(ctx, spec, key, ref, isOpen);
     if (!j) {
       emit(ctx, gone(rule, scope, key, p.windows[0]!));
       continue;
@@ -129,6 +170,7 @@ export function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): 
       threshold: v.threshold,
       baseline: ref,
       count: v.k,
+      ...(j.fire && v.early ? { confidence: 'medium' as const } : {}),
       ...(scope === 'terminal' ? where : { merchantId: key, region: where.region }),
       evidence: rateEvidence(ctx, rule, scope, key, v.w, v.m, {
         count: v.k,

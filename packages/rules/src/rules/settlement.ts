@@ -43,13 +43,17 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
   const w = ctx.win(p.window);
   const m = bufs[0]!;
   const prior = fleetRate(ctx, METRICS.charged, METRICS.auths, 0.0002);
+  const timeoutPrior = fleetRate(ctx, METRICS.timeouts, METRICS.auths, 0.002);
   const cand = withOpen(ctx, rule, 'terminal', keys);
   for (const key of cand.keys) {
     if (!read(ctx, 'terminal', key, w, m)) {
       emit(ctx, gone(rule, 'terminal', key, p.window));
       continue;
     }
-    const k = METRICS.charged(m);
+    // A timeout whose reversal failed after its grace ran out is counted twice by the window
+    // (unreversed at the grace, failed reversal later): one customer, one charge. The tracker's
+    // ring has the transactions (up to its capacity, plenty for minCount).
+    const k = Math.min(METRICS.charged(m), distinctCharged(ctx, key, windowStart(ctx, w), ctx.now));
     if (k === 0 && !cand.open.has(key)) continue;
     const rate = Math.max(
       prior,
@@ -57,7 +61,24 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     );
     const expected = rate * Math.max(1, m[M.auths]!);
     const pv = poissonSf(k, expected);
-    const fire = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
+    const full = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
+    // Early: fewer charges, but the terminal is timing out wholesale (a healthy terminal's rare
+    // timeouts are reversed 94 % of the time; two of them charged in one window is not news).
+    let early = false;
+    if (
+      !full &&
+      !cand.open.has(key) &&
+      p.early &&
+      k >= p.early.minCount &&
+      k > expected * p.factor
+    ) {
+      const tRate = Math.max(
+        timeoutPrior,
+        keyBaseline(ctx, 'terminal', key, METRICS.timeouts, METRICS.auths, timeoutPrior),
+      );
+      early = poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
+    }
+    const fire = full || early;
     if (k >= 2 && pv < 0.01) markElevated(ctx, 'terminal', key);
     const clear = k < Math.ceil(p.minCount / 2);
     const where = terminalWhere(ctx, key);
@@ -70,7 +91,8 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       key,
       fire,
       clear,
-      severity: p.severity,
+      severity: early && p.severity === 'critical' ? 'warning' : p.severity,
+      ...(early ? { confidence: 'medium' as const } : {}),
       window: p.window,
       metric: 'unreversed_timeouts_and_failed_reversals',
       value: k,
@@ -80,7 +102,10 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       ...where,
       evidence: () => {
         const t = ctx.tracker.terminals.get(key);
-        const charged = (t?.charged?.toArray() ?? []).filter((c) => c.ts >= from && c.ts < now);
+        const seen = new Set<string>();
+        const charged = (t?.charged?.toArray() ?? []).filter(
+          (c) => c.ts >= from && c.ts < now && !seen.has(c.txnId) && seen.add(c.txnId),
+        );
         return {
           auths: counts[M.auths],
           timeouts: counts[M.timeout],
@@ -104,4 +129,13 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     }
     emit(ctx, sig);
   }
+}
+
+/** Distinct transactions charged at the terminal in [from, to) (tracker ring, bounded). */
+function distinctCharged(ctx: Ctx, key: string, from: number, to: number): number {
+  const ring = ctx.tracker.terminals.get(key)?.charged;
+  if (!ring) return 0;
+  const ids = new Set<string>();
+  for (const c of ring.toArray()) if (c.ts >= from && c.ts < to) ids.add(c.txnId);
+  return ids.size;
 }

@@ -30,6 +30,11 @@ export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
       num: METRICS.terminalFaults,
       den: METRICS.auths,
       metric: 'terminal_fault_rate',
+      // Codes 13 and 30 are terminal-side and operator keying errors at once: when those make
+      // the bulk, the early test waits (input_errors, on its 1 h window, says what it is).
+      check: (_key, m, v) => ({
+        fire: !v.early || m[M.inputErrors]! * 2 < METRICS.terminalFaults(m),
+      }),
     },
     keys,
   );
