@@ -364,13 +364,15 @@ export function deadLetterToRow(d: DeadLetterInput) {
   };
 }
 
-/** One stage's rules memory as a rules_memory row (migration 5); `body` is its JSON. */
+/** One stage's rules memory as a rules_memory row (migrations 5, 6); `body` is its JSON. */
 export interface RulesMemoryRowInput {
   stage: string;
   partition: number;
   partitions: number;
   at: number;
   body: string;
+  /** the offset of the record whose batch took it (migration 6); -1 when unknown */
+  offset?: number;
 }
 
 export function rulesMemoryToRow(m: RulesMemoryRowInput) {
@@ -380,5 +382,6 @@ export function rulesMemoryToRow(m: RulesMemoryRowInput) {
     partitions: m.partitions,
     at_ms: m.at,
     body: m.body,
+    source_offset: m.offset ?? -1,
   };
 }

@@ -276,4 +276,17 @@ ${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join
       ORDER BY (stage, partitions, partition, at_ms)`,
     ],
   },
+  {
+    id: 6,
+    name: 'processor: the source offset of a rules memory',
+    statements: [
+      // The offset of the record (in the stage's own partition) whose batch took the memory:
+      // a memory is the committed state only if that batch was committed, i.e. the group's
+      // committed offset is past it. A batch writes ClickHouse before it commits, so a batch
+      // revoked in a rebalance leaves a memory from past the commit behind. -1: written before
+      // this column (recovery falls back to the record time for those). Like migration 4: on
+      // a rerun, code 44 counts as done.
+      `ALTER TABLE ${TABLES.rulesMemory} ADD COLUMN source_offset Int64 DEFAULT -1`,
+    ],
+  },
 ];

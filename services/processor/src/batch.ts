@@ -39,7 +39,14 @@ export class BatchHandler {
   ) {}
 
   async handle(
-    batch: { topic: string; partition: number; messages: KafkaMessage[]; highWatermark: string },
+    batch: {
+      topic: string;
+      partition: number;
+      messages: KafkaMessage[];
+      highWatermark: string;
+      /** the offset kafkajs fetched this batch from (its Batch has it; not in its types) */
+      fetchedOffset?: string;
+    },
     ctl: BatchControl,
   ): Promise<void> {
     const { topic, partition, messages } = batch;
@@ -47,7 +54,20 @@ export class BatchHandler {
     const id = `${topic}:${partition}`;
     const { cfg, log, metrics } = this.ctx;
     let st = this.stages.states.get(id);
+    // Where kafkajs fetched from: the first record delivered can come later (read-committed
+    // skips aborted records and transaction markers).
+    const fetched = batch.fetchedOffset === undefined ? undefined : Number(batch.fetchedOffset);
     if (!st) {
+      // Recovery resumes at the group's committed offset. A partition's first batch after an
+      // assignment is fetched from there, unless a seek of an earlier generation was still
+      // pending (kafkajs keeps seeks across rebalances) or the state was dropped mid-replay:
+      // then it starts below the commit, and taking it for the commit would emit again what
+      // was committed. Go to the commit first.
+      const committed = await this.recovery.committedOffset(topic, partition);
+      if (committed > (fetched ?? Number(messages[0]!.offset))) {
+        this.ctx.consumer!.seek({ topic, partition, offset: String(committed) });
+        return;
+      }
       st = await this.recovery.recover(topic, partition, messages[0]!);
       this.stages.states.set(id, st);
       if (st.seeking) {
@@ -55,10 +75,14 @@ export class BatchHandler {
         return;
       }
     }
-    const firstOffset = Number(messages[0]!.offset);
     if (st.seeking) {
-      // Fetched before the seek took effect: it starts where the group resumed, not at the replay.
-      if (firstOffset >= st.replayUntil && st.next < st.replayUntil) return;
+      // The first batch after the seek: kafkajs drops what it fetched before a seek while the
+      // seek is pending (ctl.isStale above) and fetches from the seek's offset. Its first record
+      // may lie past the replay's end (replayUntil) when everything in between is aborted
+      // transactions and their markers (a commit revoked in a rebalance leaves them on
+      // pos.rollups), which read-committed does not deliver: an empty replay. This batch was
+      // once taken for one fetched before the seek and dropped without resolving an offset, so
+      // kafkajs fetched the same again, for ever: the partition hung.
       st.seeking = false;
     }
 
@@ -69,6 +93,8 @@ export class BatchHandler {
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
+    /** the offset of the record in hand (the sink's memory rows carry it) */
+    let handling = -1;
     const sink: StageSink = {
       stats: (...row) => writeStat(statRows, ...row),
       alert: (a) => alerts.push(a),
@@ -80,6 +106,9 @@ export class BatchHandler {
           partitions: m.partitions,
           at: m.at,
           body: JSON.stringify(m),
+          // the record being handled when the stage took it: recovery restores a memory only
+          // if the group committed past it (recovery.ts, loadMemory)
+          offset: handling,
         }),
     };
     const isEvents = topic === cfg.TOPIC_EVENTS;
@@ -124,6 +153,7 @@ export class BatchHandler {
       }
       st.next = off + 1;
       last = off;
+      handling = off;
       const emitting = off >= st.replayUntil;
       if (emitting) emitted++;
       else replayed++;

@@ -108,9 +108,12 @@ export const processorConfigSchema = z
      * ~10 ms to parse on the hot path for something no terminal sends.
      */
     MAX_EVENT_BYTES: envs.int(65_536, 256),
-    /** restore the rules memory (rules_memory) when an instance starts: on | off (default off:
-     *  a restore in a rebalance between live instances hung a rollup partition in a test) */
-    RULES_MEMORY_RESTORE: z.enum(['on', 'off']).default('off'),
+    /**
+     * Restore a partition's rules memory (rules_memory: profiles, baselines, open episodes) on
+     * every assignment, the latest the group committed (recovery.ts): on | off. Off: every
+     * partition starts blind after a restart or a rebalance (the memory is written either way).
+     */
+    RULES_MEMORY_RESTORE: z.enum(['on', 'off']).default('on'),
     /**
      * On a first start (no rules_memory at all for an events partition), learn the profiles and
      * baselines from this much of the partition's stored events (events_raw) before going on,

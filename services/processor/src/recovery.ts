@@ -32,7 +32,7 @@ export class Recovery {
     private readonly stages: PartitionStages,
   ) {}
 
-  /** set after the instance's first commit: later recoveries do not restore memory */
+  /** set after the instance's first commit: later recoveries do not warm up (warmup.ts) */
   started = false;
 
   /** How far back the events stage replays from the record time it resumes at. */
@@ -68,7 +68,7 @@ export class Recovery {
     // learns only what came after it. A first start learns it from stored events (warmup.ts).
     const stage = isEvents ? 'events' : 'rollup';
     const memory =
-      (await this.loadMemory(stage, partition, t)) ??
+      (await this.loadMemory(stage, partition, t, c)) ??
       (this.started ? undefined : await warmUp(this.ctx, this.stages, stage, partition, t));
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
@@ -111,26 +111,35 @@ export class Recovery {
   }
 
   /**
-   * The latest rules memory of a stage's partition (for this partitioning) taken at or before
-   * record time `t`, or undefined (a first start, or a partition count that changed: its memory
-   * would be another partition's merchants).
+   * The latest rules memory of a stage's partition (for this partitioning) that the group
+   * committed: taken in a batch whose records lie before `c`, the offset the partition resumes
+   * at (any partition, any instance: after a rebalance too). Undefined: a first start, or a
+   * partition count that changed (its memory would be another partition's merchants).
+   *
+   * A batch writes its rows, the memory among them, to ClickHouse before its Kafka commit, so
+   * a batch revoked in a rebalance (or cut by a crash) leaves a memory from past the commit
+   * behind. Restoring it would freeze the rules up to its time while the boundaries between
+   * the commit and it are judged again, and their alerts were never published (the
+   * transaction aborted): lost. The record time at `c` (`t`) does not tell: a rollup
+   * partition's watermark trails its records' times, an idle tick carries the wall clock, and
+   * a boundary closes after records of its next hour arrived. It bounds only memories written
+   * before their offset was kept (source_offset -1, migration 6).
    */
   async loadMemory(
     stage: StageMemory['stage'],
     partition: number,
     t: number,
+    c: number,
   ): Promise<StageMemory | undefined> {
-    // Only while this instance starts (before its first commit): a partition that moves between
-    // live instances in a rebalance hung a rollup partition in test/e2e/pipeline/two-instances
-    // when restored (not understood yet); it rebuilds from its replay span there, as before.
-    if (this.started || this.ctx.cfg.RULES_MEMORY_RESTORE !== 'on') return undefined;
+    if (this.ctx.cfg.RULES_MEMORY_RESTORE !== 'on') return undefined;
     const { store, log } = this.ctx;
     const partitions = stage === 'events' ? this.ctx.sourcePartitions : this.ctx.rollupPartitions;
     const rows = await store.ch.query<{ body: string }>(
       sql`SELECT body FROM ${ident(store.tables.rulesMemory)}
         WHERE stage = ${stage} AND partitions = ${partitions} AND partition = ${partition}
-          AND at_ms <= ${Math.max(0, Math.floor(t))}
-        ORDER BY at_ms DESC LIMIT 1`,
+          AND if(source_offset >= 0, source_offset < ${Math.max(0, Math.floor(c))},
+            at_ms <= ${Math.max(0, Math.floor(t))})
+        ORDER BY at_ms DESC, source_offset DESC LIMIT 1`,
     );
     if (!rows.length) return undefined;
     try {
@@ -142,6 +151,16 @@ export class Recovery {
       log.warn({ stage, partition, err: (e as Error).message }, 'rules memory unreadable: ignored');
       return undefined;
     }
+  }
+
+  /** The group's committed offset of a partition (-1: none yet). */
+  async committedOffset(topic: string, partition: number): Promise<number> {
+    const [t] = await this.ctx.admin!.fetchOffsets({
+      groupId: this.ctx.cfg.PROCESSOR_GROUP_ID,
+      topics: [topic],
+    });
+    const o = t?.partitions.find((p) => p.partition === partition)?.offset;
+    return o === undefined ? -1 : Number(o);
   }
 
   /** The first offset at or after record time `ts` (never past `atMost`). */
