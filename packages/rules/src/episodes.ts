@@ -67,6 +67,8 @@ interface Episode {
   children: Map<string, { rule: RuleId; scope: Scope; key: string; since: number }>;
   lastSentCount: number;
   lastSentSeverity: Severity;
+  /** the confidence last sent (undefined: high) */
+  lastSentConfidence?: 'high' | 'medium' | 'low';
   lastSentTs: number;
   lastSentChildren: number;
   last: Signal;
@@ -84,6 +86,7 @@ export interface EpisodeMemory {
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const CONFIDENCE_RANK = { low: 0, medium: 1, high: 2 } as const;
 
 export function episodeKey(rule: RuleId, scope: Scope, key: string): string {
   return `${rule}|${scope}|${key}`;
@@ -315,10 +318,14 @@ export class EpisodeBook {
       return;
     }
 
-    // Material update: severity escalated, or the evidence grew fourfold (count or folded
-    // children), at most every updateGap. Anything less is the same story told again.
+    // Material update: severity escalated, an early (thin) alert whose evidence is now whole
+    // (its confidence rose), or the evidence grew fourfold (count or folded children), at most
+    // every updateGap. Anything less is the same story told again.
     if (ep.sent && sig.fire && ep.foldedInto === undefined) {
-      const escalated = SEVERITY_RANK[sig.severity] > SEVERITY_RANK[ep.lastSentSeverity];
+      const escalated =
+        SEVERITY_RANK[sig.severity] > SEVERITY_RANK[ep.lastSentSeverity] ||
+        CONFIDENCE_RANK[sig.confidence ?? 'high'] >
+          CONFIDENCE_RANK[ep.lastSentConfidence ?? 'high'];
       const grew =
         (sig.count >= 4 * Math.max(1, ep.lastSentCount) ||
           ep.children.size >= 4 * Math.max(1, ep.lastSentChildren) + 4) &&
@@ -326,6 +333,7 @@ export class EpisodeBook {
       if (escalated || grew) {
         ep.lastSentCount = sig.count;
         ep.lastSentSeverity = sig.severity;
+        ep.lastSentConfidence = sig.confidence;
         ep.lastSentTs = now;
         ep.lastSentChildren = ep.children.size;
         out.push(this.build(ep, 'firing', now));
@@ -377,6 +385,7 @@ export class EpisodeBook {
     ep.sent = true;
     ep.lastSentCount = ep.last.count;
     ep.lastSentSeverity = ep.last.severity;
+    ep.lastSentConfidence = ep.last.confidence;
     ep.lastSentTs = now;
     ep.lastSentChildren = ep.children.size;
     out.push(this.build(ep, 'firing', now));

@@ -481,11 +481,30 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     expect(Date.parse(first.ts) - fifth).toBeLessThanOrEqual(30_000);
     expect(first.confidence).toBe('medium');
     expect(first.evidence.count).toBe(5);
+    // once the full test passes, the same episode is sent again without the caveat
+    const firm = out.find(
+      (a) => a.alertId === first.alertId && a !== first && a.status === 'firing',
+    );
+    expect(firm).toMatchObject({ severity: 'warning' });
+    expect(firm!.confidence).toBeUndefined();
     // without the early test the same stream waits for the Wilson bound
     const slow = run(evs, {
       rules: { rules: { terminal_fault_spike: { early: { minCount: 1000 } } } },
     }).out.find((a) => a.rule === 'terminal_fault_spike')!;
     expect(Date.parse(slow.ts)).toBeGreaterThan(Date.parse(first.ts));
+  });
+
+  it('tills of one failing software version are not said early one by one', () => {
+    // (firmware_regression off, so nothing folds them: what is left is each till's own test)
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
+      t.firmware === '1.0' && ev.type === 'auth' && during(ev) && rnd() < 0.25
+        ? code(ev, '58')
+        : ev,
+    );
+    const { out } = run(evs, { rules: { rules: { firmware_regression: { enabled: false } } } });
+    const tills = firings(out).filter((a) => a.rule === 'terminal_fault_spike');
+    expect(tills.length).toBeGreaterThan(0); // on their full evidence, later
+    expect(tills.filter((a) => a.confidence === 'medium')).toEqual([]);
   });
 
   it('regional errors: a warning within a minute, a critical page once the evidence is whole', () => {

@@ -79,7 +79,9 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       early = poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
     }
     const fire = full || early;
-    if (k >= 2 && pv < 0.01) markElevated(ctx, 'terminal', key);
+    // Any unlikely charge keeps the terminal's baseline from learning this round: a fault's
+    // first charge learnt raises the reference its next ones are judged against.
+    if (k >= 1 && pv < 0.05) markElevated(ctx, 'terminal', key);
     const clear = k < Math.ceil(p.minCount / 2);
     const where = terminalWhere(ctx, key);
     const from = windowStart(ctx, w);

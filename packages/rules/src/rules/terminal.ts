@@ -21,20 +21,36 @@ import { rateRule } from './rate-rule';
 /** Rules of one terminal: its own faults, network errors, input errors, and its silence. */
 
 export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
+  const p = ctx.cfg.rules.terminal_fault_spike;
+  const fb = bufs[1]!;
   rateRule(
     ctx,
     {
       rule: 'terminal_fault_spike',
       scope: 'terminal',
-      p: ctx.cfg.rules.terminal_fault_spike,
+      p,
       num: METRICS.terminalFaults,
       den: METRICS.auths,
       metric: 'terminal_fault_rate',
-      // Codes 13 and 30 are terminal-side and operator keying errors at once: when those make
-      // the bulk, the early test waits (input_errors, on its 1 h window, says what it is).
-      check: (_key, m, v) => ({
-        fire: !v.early || m[M.inputErrors]! * 2 < METRICS.terminalFaults(m),
-      }),
+      // The early test waits when the evidence may be something else's:
+      // - codes 13 and 30 are terminal-side and operator keying errors at once: when those
+      //   make the bulk, input_errors (on its 1 h window) says what it is;
+      // - the other terminals on its software version fail too (seen in this partition): a
+      //   version regressing, which firmware_regression says once, not one till at a time.
+      check: (key, m, v, w) => {
+        if (!v.early) return { fire: true };
+        if (m[M.inputErrors]! * 2 >= METRICS.terminalFaults(m)) return { fire: false };
+        const fw = ctx.tracker.terminals.get(key)?.firmware;
+        if (fw === undefined || !read(ctx, 'firmware', fw, w, fb)) return { fire: true };
+        const k = METRICS.terminalFaults(fb) - METRICS.terminalFaults(m);
+        const n = fb[M.auths]! - m[M.auths]!;
+        const prior = fleetRate(ctx, METRICS.terminalFaults, METRICS.auths);
+        const base = Math.max(
+          prior,
+          keyBaseline(ctx, 'firmware', fw, METRICS.terminalFaults, METRICS.auths, prior),
+        );
+        return { fire: !(wilsonLower(k, n, p.z) > Math.max(base * 2, base + p.minExcess / 4)) };
+      },
     },
     keys,
   );
