@@ -393,6 +393,24 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect((ro[0]!.evidence.volume as { judged: string }).judged).toBe('closing');
   });
 
+  it('day one: tills going dark over the minutes after the hour are still a closing', () => {
+    // the mall closes at 12:00; the last of R1's tills are switched off at 12:07
+    const closing = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START + 7 * MIN, START + 50 * MIN) ? null : ev,
+    );
+    expect(keysOf(run(closing).out)).toEqual([]);
+    // (a closing window of 5 minutes pages it)
+    const strict = { rules: { regional_outage: { collapse: { closingMinutes: 5 } } } };
+    expect(keysOf(run(closing, { rules: strict }).out)).toContain('regional_outage/region/R1');
+    // a cut in the middle of the hour is not
+    const cut = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START + 25 * MIN, START + 50 * MIN) ? null : ev,
+    );
+    expect(firings(run(cut).out).some((a) => a.key === 'R1' && a.severity === 'critical')).toBe(
+      true,
+    );
+  });
+
   it('a drop below what this hour of a working day has shown before is a warning, not a page', () => {
     // Days one and two teach the profile (a slot counts once seen on two days); on day three
     // at the same hour 75 % of R1's traffic is gone without a closing pattern the profile knows.

@@ -48,4 +48,5 @@ export {
 } from './calendar';
 export { firstMallClosing } from './targets';
 export { Rng } from './rng';
+export { TRADING_MONDAY, tradingDays } from './trading-days';
 export { matchLabel, type AlertLike, type MatchOptions } from './labels';

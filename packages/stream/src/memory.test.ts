@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import type { RulesMemory } from '@tillwatch/rules';
-import { createSimulation } from '@tillwatch/simulator';
+import { TRADING_MONDAY, tradingDays } from '@tillwatch/simulator';
 import { LatestMemory, parseMemoryFile } from './memory-file';
 import { LocalTopology } from './topology';
 import type { StageMemory } from './types';
@@ -13,17 +13,10 @@ import type { StageMemory } from './types';
  * same profiles and baselines by the end. Without the memory it judges the same day blind.
  */
 const H = 3_600_000;
-const start = Date.UTC(2026, 2, 1, 16, 0, 0); // Monday 00:00 in UTC+8
+const start = TRADING_MONDAY;
 const kill = start + 26 * H + 20 * 60_000; // Tuesday 02:20
-const sim = createSimulation({
-  seed: 41,
-  scenario: 'healthy',
-  start,
-  durationMs: 36 * H,
-  fleet: { terminals: 120, merchants: 24 },
-  // a till stops on Tuesday morning, while its shop sells on: only its profile says "expected"
-  incidents: [{ scenario: 'terminal-silent', start: start + 33 * H }],
-});
+// a till stops on Tuesday morning, while its shop sells on: only its profile says "expected"
+const sim = tradingDays(36, [{ scenario: 'terminal-silent', start: start + 33 * H }]);
 const events: TerminalEvent[] = [];
 for (const raw of sim.events()) {
   const d = decodeEvent(JSON.stringify(raw));

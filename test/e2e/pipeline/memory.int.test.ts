@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@tillwatch/clickhouse';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { createSimulation } from '@tillwatch/simulator';
+import { TRADING_MONDAY, tradingDays } from '@tillwatch/simulator';
 import { partitionerFor, replay } from '@tillwatch/stream';
 import {
   PARTITIONS,
@@ -38,16 +38,9 @@ describe('rules memory: the processor killed in the middle of a trading day', ()
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-memory-'));
   const file = path.join(dir, 'events.jsonl');
   const H = 3_600_000;
-  const start = Date.UTC(2026, 2, 1, 16, 0, 0); // Monday 00:00 in UTC+8
+  const start = TRADING_MONDAY;
   const kill = start + 26 * H + 20 * 60_000;
-  const sim = createSimulation({
-    seed: 41,
-    scenario: 'healthy',
-    start,
-    durationMs: 36 * H,
-    fleet: { terminals: 120, merchants: 24 },
-    incidents: [{ scenario: 'terminal-silent', start: start + 33 * H }],
-  });
+  const sim = tradingDays(36, [{ scenario: 'terminal-silent', start: start + 33 * H }]);
   const events: TerminalEvent[] = [];
   const lines: string[] = [];
   for (const raw of sim.events()) {

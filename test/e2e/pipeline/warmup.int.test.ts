@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, createClickHouse, ensureDatabase, migrate } from '@tillwatch/clickhouse';
 import { categorize, validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import type { RulesMemory } from '@tillwatch/rules';
-import { createSimulation } from '@tillwatch/simulator';
+import { TRADING_MONDAY, tradingDays } from '@tillwatch/simulator';
 import { partitionerFor, replay, type StageMemory } from '@tillwatch/stream';
 import {
   PARTITIONS,
@@ -38,16 +38,9 @@ describe('rules warm-up: a first start against a ClickHouse with history', () =>
   const ch = chClient();
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-warmup-'));
   const H = 3_600_000;
-  const start = Date.UTC(2026, 2, 1, 16, 0, 0); // Monday 00:00 in UTC+8
+  const start = TRADING_MONDAY;
   const live = start + 24 * H; // Tuesday 00:00
-  const sim = createSimulation({
-    seed: 41,
-    scenario: 'healthy',
-    start,
-    durationMs: 38 * H,
-    fleet: { terminals: 120, merchants: 24 },
-    incidents: [{ scenario: 'terminal-silent', start: start + 37 * H }],
-  });
+  const sim = tradingDays(38, [{ scenario: 'terminal-silent', start: start + 37 * H }]);
   const events: TerminalEvent[] = [];
   const lines: string[] = [];
   for (const raw of sim.events()) {

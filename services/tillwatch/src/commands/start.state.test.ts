@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createLogger } from '@tillwatch/config';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { createSimulation } from '@tillwatch/simulator';
+import { TRADING_MONDAY, tradingDays } from '@tillwatch/simulator';
 import { parseMemoryFile } from '@tillwatch/stream';
 import { execFileSync } from 'node:child_process';
 import { loadStartConfig } from '../config';
@@ -20,19 +20,12 @@ import { startAllInOne, type AllInOne, type RestartInfo } from './start';
  * all-in-one judges Tuesday differently.
  */
 const H = 3_600_000;
-const start = Date.UTC(2026, 2, 1, 16, 0, 0); // Monday 00:00 in UTC+8
+const start = TRADING_MONDAY;
 const stopAt = start + 35 * H + 20 * 60_000; // Tuesday 11:20
-const sim = createSimulation({
-  seed: 41,
-  scenario: 'healthy',
-  start,
-  durationMs: 38 * H,
-  fleet: { terminals: 120, merchants: 24 },
-  incidents: [
-    { scenario: 'terminal-fault', start: start + 35 * H + 3 * 60_000, durationMs: 40 * 60_000 },
-    { scenario: 'terminal-silent', start: start + 37 * H },
-  ],
-});
+const sim = tradingDays(38, [
+  { scenario: 'terminal-fault', start: start + 35 * H + 3 * 60_000, durationMs: 40 * 60_000 },
+  { scenario: 'terminal-silent', start: start + 37 * H },
+]);
 const events: TerminalEvent[] = [];
 for (const raw of sim.events()) {
   const r = validateEvent(JSON.parse(JSON.stringify(raw)));
