@@ -20,7 +20,8 @@ import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simul
  *
  * Terminal rules read their 15 min window, whose counts move a 30 s pane at a time (the
  * engine counts per pane; a pane is read once it has closed): their figures (the fifth failed
- * auth, the charge + 2 min) get that pane, PANE_MS, on top. The regional figures are judged on
+ * auth, the charge + 2 min) get that pane, PANE_MS, on top; a quiet region's sixth outage
+ * error is read on the 5 min window and gets its 10 s pane. The 60 s and 120 s are judged on
  * the 1 min window (5 s panes) and get nothing on top.
  *
  * Scenarios not listed have no figure of their own (a carrier outage darkens part of a region:
@@ -33,6 +34,8 @@ const SEC = 1_000;
 const MIN = 60 * SEC;
 /** the pane of the terminal rules' 15 min window (engine default panes: 30 s) */
 export const PANE_MS = 30 * SEC;
+/** the pane of the 5 min window a quiet region's sixth error is read on (10 s) */
+const REGION_PANE_MS = 10 * SEC;
 /** the small-amount line of card testing (the engine's default smallAmount, 5 CNY) */
 const SMALL_AMOUNT = 500;
 
@@ -69,10 +72,10 @@ const DECLINES: readonly Category[] = [
 
 export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
   'regional-outage-errors': {
-    text: '60 s (6th outage error)',
+    text: '60 s (6th outage error + pane)',
     afterMs: 60 * SEC,
     from: 'start',
-    nth: { n: 6, cats: TIMEOUT_LIKE, plusMs: 0 },
+    nth: { n: 6, cats: TIMEOUT_LIKE, plusMs: REGION_PANE_MS },
   },
   'regional-outage-silence': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
   'outage-at-closing': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
