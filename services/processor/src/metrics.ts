@@ -104,7 +104,7 @@ export function createMetrics() {
     }),
     memoryRestores: new Counter({
       name: 'tw_processor_memory_restores_total',
-      help: 'partition recoveries that restored the rules memory (profiles, baselines, open episodes) from rules_memory',
+      help: 'partition recoveries that restored the rules memory (profiles, baselines, open episodes): from rules_memory, or learnt from stored events on a first start (RULES_WARMUP)',
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
