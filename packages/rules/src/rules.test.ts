@@ -427,6 +427,20 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(out.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
+  it('a region that opens at noon every day is not collapsing at 12:00 sharp', () => {
+    // R1's shops sell from 12:00 (local; T0 is 10:00) to 10:00 the next morning; before noon
+    // three of its tills are powered on (heartbeats), the rest off
+    const shut = (ev: TerminalEvent) => (ev.ts - T0) % (24 * H) < 2 * H;
+    const on = new Set(['T1_0', 'T4_0', 'T7_0']);
+    const evs = stream(fleet, T0, T0 + 50 * H + 30 * MIN, (ev, t) =>
+      t.region === 'R1' && shut(ev) && !(ev.type === 'heartbeat' && on.has(t.id)) ? null : ev,
+    );
+    const { out } = run(evs, { rules: { rules: { no_settlement: { enabled: false } } } });
+    // at 12:00:00 the 5 min window is 11:55-12:00, which the profile knows as closed
+    const ro = firings(out).filter((a) => a.rule === 'regional_outage');
+    expect(ro).toEqual([]);
+  });
+
   it('a carrier outage: the cellular tills of a region silent while their shops sell on', () => {
     // the first till of every shop is on a cellular line, the others on ethernet
     const linked = stream(fleet, T0, T0 + 4 * H, (ev, t) => {
@@ -555,6 +569,18 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     expect(vol.judged).toBe('total');
     expect(vol.darkForSeconds).toBeGreaterThan(60);
     expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+  });
+
+  it('a region too small for the collapse windows is still paged once its silence is long enough', () => {
+    // ~7 events a minute: under the 5 min window's minimum of 40 expected, ever
+    const tiny = smallFleet({ rate: 0.4 });
+    const cut = START + 20 * MIN;
+    const evs = stream(tiny, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, cut, cut + 45 * MIN) ? null : ev,
+    );
+    const ro = firings(run(evs).out).find((a) => a.rule === 'regional_outage')!;
+    expect(ro).toMatchObject({ key: 'R1', severity: 'critical' });
+    expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(5 * MIN);
   });
 
   it('a smaller region dark for 2 minutes is a warning first, then the page (with a profile)', () => {

@@ -141,6 +141,11 @@ export function regionalOutage(ctx: Ctx): void {
       for (const cw of gapMs > fastMs ? [-1, ...collapseWins] : collapseWins) {
         const w = cw < 0 ? fastCollapse : cw;
         if (!read(ctx, 'region', key, w, m)) continue;
+        // What the window should have held is what the hours it covers hold: at 08:00:00 a
+        // 5 min window is 07:55-08:00, before the shops open, not the 08:00 hour's traffic
+        // (three mornings of a region paged as a collapse at the hour sharp in a tuning week).
+        const span = cw < 0 ? gapMs : ctx.engine.config.windowsMs[w]!;
+        const mid = ctx.now - span / 2;
         const c = judgeCollapse(
           ctx,
           quarterWin,
@@ -148,8 +153,8 @@ export function regionalOutage(ctx: Ctx): void {
           p.collapse,
           w,
           m,
-          ea,
-          eh?.value ?? 0,
+          vol!.auths.expected(mid, 2) ?? ea,
+          vol!.heartbeats.expected(mid, 2)?.value ?? eh?.value ?? 0,
           slotMs,
           cw < 0 ? gapMs : undefined,
         );
@@ -485,7 +490,11 @@ function judgeCollapse(
   const expected = expectedAuths + expectedBeats;
   const seen = auths + beats;
   // minExpected is per collapse.window: a shorter window needs proportionally fewer
-  const minExpected = (c.minExpected * spanMs) / durationMs(c.window);
+  // (a dark region's whole gap: enough once it should have held half of minExpected's events,
+  // so a small region's cut is judged too, by its p-value, a few minutes in)
+  const scaled = (c.minExpected * spanMs) / durationMs(c.window);
+  const minExpected =
+    spanMs !== ctx.engine.config.windowsMs[w] ? Math.min(scaled, c.minExpected / 2) : scaled;
   const low = expected >= minExpected && seen <= c.ratio * expected;
   // The Poisson tail only when the cheap tests pass (counts can be thousands).
   const pValue = low ? poissonCdf(seen, expected) : 1;
