@@ -1,4 +1,4 @@
-import { categorize, type Category } from '@tillwatch/contracts';
+import { CATEGORIES, categorize, type Category } from '@tillwatch/contracts';
 import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simulator';
 
 /**
@@ -61,14 +61,8 @@ export interface Target {
 }
 
 const TIMEOUT_LIKE: readonly Category[] = ['timeout', 'issuer'];
-const DECLINES: readonly Category[] = [
-  'cardholder',
-  'issuer',
-  'terminal',
-  'security',
-  'timeout',
-  'other',
-];
+/** every category but approved: a card-testing probe declined for whatever reason */
+const DECLINES: readonly Category[] = CATEGORIES.filter((c) => c !== 'approved');
 
 export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
   'regional-outage-errors': {
