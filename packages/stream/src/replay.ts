@@ -1,15 +1,20 @@
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { decodeEvent, type Alert, type Language } from '@tillwatch/contracts';
 import type { EngineConfig } from '@tillwatch/core';
 import type { RulesConfig, RulesConfigInput, SilenceInput } from '@tillwatch/rules';
+import { DEFAULT_MAX_LINE_BYTES, readLines } from './line-reader';
 import { LocalTopology } from './topology';
 import type { StageMemory, StatRow } from './types';
 
 export interface ReplayOptions {
   /** a malformed line: its 1-based number and a reason a person can read; the replay goes on */
   onError?(lineNo: number, reason: string): void;
+  /**
+   * longest line read, in bytes without its terminator (default 1 MiB, line-reader.ts): a
+   * longer one is a malformed line, skipped while it is read, never held in memory
+   */
+  maxLineBytes?: number;
   rules?: RulesConfig | RulesConfigInput;
   engine?: Partial<EngineConfig>;
   lang?: Language;
@@ -36,6 +41,7 @@ export interface ReplayResult {
   lines: number;
   /** valid events */
   events: number;
+  /** lines refused (not an event, too long, not UTF-8), each reported through onError */
   malformed: number;
   /** alert transitions written */
   alerts: number;
@@ -52,7 +58,9 @@ export interface ReplayResult {
  * rules in the rollup stages, rules evaluated at the tick schedule's boundaries).
  *
  * - Each line is decoded and validated by @tillwatch/contracts; a malformed line is reported
- *   through onError with its line number and skipped. Blank lines are skipped silently.
+ *   through onError with its line number and skipped, and so is a line longer than
+ *   `maxLineBytes` or one that is not UTF-8 (with the offset of the bad byte). Blank lines are
+ *   skipped silently.
  * - Time comes only from the events. As in production, a boundary closes when an event of its
  *   partition passes it by the allowed lateness; the end of the input closes nothing more
  *   (production never sees an end), so the last seconds of a file are not judged, and alerts
@@ -106,9 +114,14 @@ export async function replay(
     if (!output.write(chunk)) await once(output, 'drain');
   };
 
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of rl) {
+  for await (const l of readLines(input, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
     result.lines++;
+    if (l.error !== undefined) {
+      result.malformed++;
+      opts.onError?.(l.lineNo, l.error);
+      continue;
+    }
+    const line = l.text;
     if (line.trim() === '') continue;
     const r = decodeEvent(line);
     if (!r.ok) {
