@@ -144,6 +144,67 @@ describe('address guard: hostile targets', () => {
   });
 });
 
+/** Finding (low) of issue 16: the guard let IPv4-compatible IPv6 through, e.g. [::7f00:1]. */
+const nonGlobal: [name: string, address: string][] = [
+  ['IPv4-compatible loopback ::7f00:1', '::7f00:1'],
+  ['IPv4-compatible metadata ::a9fe:a9fe', '::a9fe:a9fe'],
+  ['IPv4-compatible 10.0.0.1', '::a00:1'],
+  ['::/8 reserved ::2', '::2'],
+  ['IPv4-mapped public ::ffff:808:808', '::ffff:808:808'],
+  ['SIIT ::ffff:0:7f00:1', '::ffff:0:7f00:1'],
+  ['NAT64 64:ff9b::7f00:1', '64:ff9b::7f00:1'],
+  ['NAT64 64:ff9b::a9fe:a9fe', '64:ff9b::a9fe:a9fe'],
+  ['local NAT64 64:ff9b:1::a00:1', '64:ff9b:1::a00:1'],
+  ['6to4 of 127.0.0.1', '2002:7f00:1::1'],
+  ['Teredo', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+  ['discard 100::/64', '100::1'],
+  ['documentation 2001:db8::/32', '2001:db8::1'],
+  ['documentation 3fff::/20', '3fff::1'],
+  ['site-local fec0::/10', 'fec0::1'],
+  ['segment routing 5f00::/16', '5f00::1'],
+  ['unallocated 4000::/3', '4000::1'],
+  ['IETF 192.0.0.0/24', '192.0.0.9'],
+  ['benchmarking 198.18/15', '198.18.0.1'],
+  ['class E 240/4', '240.0.0.1'],
+  ['broadcast', '255.255.255.255'],
+];
+
+describe('address guard: only global unicast', () => {
+  it('refuses IPv4-compatible IPv6 (::/96, e.g. [::7f00:1]), NAT64 and every other non-global range, at save and at connect time', async () => {
+    const rows = [];
+    for (const [name, address] of nonGlobal) {
+      const literal = address.includes(':') ? `[${address}]` : address;
+      const toIt: LookupFn = (_h, o, cb) =>
+        o.all
+          ? cb(null, [{ address, family: address.includes(':') ? 6 : 4 }])
+          : cb(null, address, address.includes(':') ? 6 : 4);
+      rows.push({
+        target: name,
+        save: checkUrl(`https://${literal}/hook`).allowed ? 'ALLOWED' : 'refused',
+        literal: await connectDecision(address),
+        byName: await connectDecision('hooks.example.com', toIt),
+      });
+    }
+    console.table(rows);
+    const allowed = rows.filter((r) => [r.save, r.literal, r.byName].includes('ALLOWED'));
+    expect(allowed).toEqual([]);
+    expect(checkAddress('::7f00:1')).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/IPv4-compatible.*127\.0\.0\.1/),
+    });
+    expect(checkAddress('2001:0:4136:e378:8000:63bf:3fff:fdd2').reason).toMatch(
+      /Teredo.*192\.0\.2\.45/,
+    );
+  });
+
+  it('still lets global unicast of both families through', async () => {
+    for (const a of ['93.184.216.34', '8.8.8.8', '2001:4860:4860::8888', '2606:4700::1111']) {
+      expect(checkAddress(a).allowed, a).toBe(true);
+      expect(await connectDecision(a), a).toBe('allowed');
+    }
+  });
+});
+
 describe('scheme and development settings', () => {
   it('is https-only by default; http needs the explicit development setting', () => {
     expect(checkUrl('http://hooks.example.com/').allowed).toBe(false);
