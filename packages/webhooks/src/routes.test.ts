@@ -165,6 +165,61 @@ describe('validation', () => {
   });
 });
 
+describe('fairness (issue 16): one merchant can delay every merchant’s webhooks', () => {
+  it('caps the subscriptions one merchant may hold: the 11th is a 409 in the one error shape, other merchants unaffected', async () => {
+    // all at once: the count is not raced past the cap
+    const made = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => create(m1, { url: `https://hooks.m1.example/${i}` })),
+    );
+    expect(made.filter((r) => r.statusCode === 201)).toHaveLength(10);
+    const refused = made.filter((r) => r.statusCode !== 201);
+    expect(refused).toHaveLength(10);
+    for (const r of refused) {
+      expect(r.statusCode).toBe(409);
+      expect(r.json()).toEqual({
+        error: 'conflict',
+        message: expect.stringMatching(/M-1 already has 10 webhook subscriptions/),
+        details: null,
+      });
+    }
+    const list = await app.inject({ method: 'GET', url: '/webhooks/subscriptions', headers: m1 });
+    expect(list.json().items).toHaveLength(10);
+    // an admin creating for M-1 is held to the same cap; M-2 still subscribes
+    expect((await create(admin, { merchantId: 'M-1', url: 'https://x.example/' })).statusCode).toBe(
+      409,
+    );
+    expect((await create(m2, { url: 'https://hooks.m2.example/' })).statusCode).toBe(201);
+    // a deletion frees a place
+    const first = list.json().items[0].id as string;
+    await app.inject({ method: 'DELETE', url: `/webhooks/subscriptions/${first}`, headers: m1 });
+    expect((await create(m1, { url: 'https://hooks.m1.example/again' })).statusCode).toBe(201);
+  });
+
+  it('the cap is an option of the routes', async () => {
+    const small = Fastify();
+    small.decorateRequest('principal', null);
+    small.addHook('onRequest', async (req) => {
+      (req as unknown as { principal: Principal }).principal = {
+        role: 'merchant',
+        merchantId: 'M-9',
+      };
+    });
+    await small.register(webhookRoutes, {
+      store: new MemoryWebhookStore(),
+      maxSubscriptionsPerMerchant: 1,
+    });
+    const post = () =>
+      small.inject({
+        method: 'POST',
+        url: '/webhooks/subscriptions',
+        payload: { url: 'https://a.example/' },
+      });
+    expect((await post()).statusCode).toBe(201);
+    expect((await post()).statusCode).toBe(409);
+    await small.close();
+  });
+});
+
 describe('secret rotation', () => {
   it('keeps the old secret signing during the overlap, then drops it', async () => {
     const s = (await create(m1, { url: 'https://x.example/' })).json();

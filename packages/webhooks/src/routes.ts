@@ -40,14 +40,37 @@ export interface WebhookRoutesOptions {
   routeConfig?: Record<string, unknown>;
   /** OpenAPI security of every route; default the gateway's `bearer` scheme. */
   openapiSecurity?: Record<string, string[]>[];
+  /**
+   * Subscriptions one merchant may hold (enabled or not), default 10: each is an endpoint the
+   * notifier sends every matching alert to, so an unbounded number let one merchant queue
+   * unbounded work. Creating one more is a 409 in the shared error shape.
+   */
+  maxSubscriptionsPerMerchant?: number;
   now?: () => number;
 }
+
+/** Default of `maxSubscriptionsPerMerchant`. */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_MERCHANT = 10;
 
 const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store } = opts;
   const routeConfig = opts.routeConfig ?? { access: ['merchant', 'admin'] };
   const guard = opts.guard ?? {};
   const now = opts.now ?? Date.now;
+  const maxSubs = opts.maxSubscriptionsPerMerchant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_MERCHANT;
+  // Creations of one merchant run one after another, so two at once cannot both pass the
+  // count (in this process; gateways side by side could each let one through).
+  const creating = new Map<string, Promise<unknown>>();
+  function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = creating.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    creating.set(key, tail);
+    void tail.then(() => {
+      if (creating.get(key) === tail) creating.delete(key);
+    });
+    return run;
+  }
   const principalOf =
     opts.getPrincipal ??
     ((req: FastifyRequest) => (req as unknown as { principal?: Principal | null }).principal);
@@ -151,7 +174,16 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
       createdAt: at,
       updatedAt: at,
     };
-    await store.putSubscription(sub);
+    await serially(merchantId, async () => {
+      const held = (await store.listSubscriptions({ merchantId })).length;
+      if (held >= maxSubs) {
+        throw conflict(
+          `merchant ${merchantId} already has ${held} webhook subscriptions, the most allowed ` +
+            `(${maxSubs}): delete one, or point an existing one at the new URL`,
+        );
+      }
+      await store.putSubscription(sub);
+    });
     return reply.code(201).send({ ...subscriptionView(sub), secret });
   });
 
