@@ -135,7 +135,58 @@ describe('tillwatch CLI', () => {
     child.stderr!.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(0);
-    expect(stderr).toMatch(/replayed 1 events from 1 lines \(0 malformed\)/);
+    expect(stderr).toMatch(/replayed 1 events from 1 lines \(0 malformed, 0 late, 0 duplicates\)/);
+  }, 60_000);
+
+  // issue 16, "Replay and API input": nothing the run drops goes unreported
+  it('replay summary prints late and duplicate counts; a too-long line and invalid UTF-8 are reported with their line number', async () => {
+    const hb = (id: string, ts: number) =>
+      JSON.stringify({
+        type: 'heartbeat',
+        eventId: id,
+        ts,
+        terminalId: 'T1',
+        merchantId: 'M1',
+        region: 'CN-31',
+      });
+    const t0 = 1767225600000;
+    const file = join(dir, 'late-dup.jsonl');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(
+          [
+            hb('h1', t0),
+            hb('h1', t0), // line 2: duplicate
+            hb('h2', t0 + 60_000),
+            hb('h3', t0), // line 4: a minute behind, past the allowed lateness
+            `{"pad":"${'x'.repeat(300)}"}`, // line 5: longer than --max-line-bytes
+          ].join('\n') + '\n',
+        ),
+        Buffer.from('{"type":"heartbeat","firmware":"\xff"}\n', 'latin1'), // line 6: not UTF-8
+        Buffer.from(hb('h4', t0 + 61_000) + '\n'),
+      ]),
+    );
+    const r = await run('node', [
+      BIN,
+      'replay',
+      '-i',
+      file,
+      '-o',
+      join(dir, 'late-dup.out.jsonl'),
+      '--max-line-bytes',
+      '200',
+    ]);
+    expect(r.stderr).toContain(
+      `${file}:5: line is 310 bytes, longer than the limit of 200 (--max-line-bytes); skipped`,
+    );
+    expect(r.stderr).toContain(`${file}:6: invalid UTF-8 at byte 32 of the line`);
+    expect(r.stderr).toMatch(
+      /replayed 5 events from 7 lines \(2 malformed, 1 late, 1 duplicates\): 0 alert transitions/,
+    );
+    await expect(
+      run('node', [BIN, 'replay', '-i', file, '-o', '-', '--max-line-bytes', '0']),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/--max-line-bytes must be from 1/) });
   }, 60_000);
 
   it('refuses an unknown scenario with the list of valid ones', async () => {

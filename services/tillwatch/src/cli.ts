@@ -50,6 +50,11 @@ program
     'start from this rules memory (learnt profiles and baselines; a --save-profiles file)',
   )
   .option('--save-profiles <file>', 'write the rules memory at the end of the input to this file')
+  .option(
+    '--max-line-bytes <n>',
+    'longest input line in bytes; a longer one is reported and skipped (default 1048576)',
+    int('max-line-bytes'),
+  )
   .action(
     async (opts: {
       input: string;
@@ -59,6 +64,7 @@ program
       partitions?: number;
       profiles?: string;
       saveProfiles?: string;
+      maxLineBytes?: number;
     }) => {
       const { replayCommand } = await import('./commands/replay');
       process.exitCode = await replayCommand(opts);

@@ -14,15 +14,31 @@ export interface ReplayOptions {
   profiles?: string;
   /** write the rules memory at the end of the file here */
   saveProfiles?: string;
+  /** longest line read (default 1 MiB): a longer one is reported and skipped */
+  maxLineBytes?: number;
 }
+
+/** V8 strings hold at most 2^29 - 24 UTF-16 units: a longer limit would only move the crash. */
+const MAX_LINE_BYTES_LIMIT = 1 << 28;
 
 /**
  * `tillwatch replay` (docs/contract.md §4): the processor's topology over a file, event time only.
- * Malformed lines are reported on stderr with their line number and do not stop the run.
+ * Malformed lines (not an event, longer than --max-line-bytes, not UTF-8) are reported on
+ * stderr with their line number and do not stop the run; the summary counts them, and the late
+ * and duplicate events the stages counted and dropped, so nothing is lost without a trace.
  */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
   if (opts.partitions !== undefined && opts.partitions < 1) {
     process.stderr.write(`tillwatch replay: --partitions must be at least 1\n`);
+    return 2;
+  }
+  if (
+    opts.maxLineBytes !== undefined &&
+    (opts.maxLineBytes < 1 || opts.maxLineBytes > MAX_LINE_BYTES_LIMIT)
+  ) {
+    process.stderr.write(
+      `tillwatch replay: --max-line-bytes must be from 1 to ${MAX_LINE_BYTES_LIMIT}, got ${opts.maxLineBytes}\n`,
+    );
     return 2;
   }
   if (opts.lang !== 'en' && opts.lang !== 'zh') {
@@ -55,6 +71,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       lang: opts.lang,
       ...(rules ? { rules } : {}),
       ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+      ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
       ...(profiles ? { profiles } : {}),
       ...(opts.saveProfiles ? { memory: (m: StageMemory) => latest.take(m) } : {}),
       onError: (lineNo: number, reason: string) =>
@@ -73,7 +90,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       );
     }
     process.stderr.write(
-      `replayed ${stats.events} events from ${stats.lines} lines (${stats.malformed} malformed): ${stats.alerts} alert transitions\n`,
+      `replayed ${stats.events} events from ${stats.lines} lines (${stats.malformed} malformed, ` +
+        `${stats.late} late, ${stats.duplicates} duplicates): ${stats.alerts} alert transitions\n`,
     );
     return 0;
   } catch (err) {
