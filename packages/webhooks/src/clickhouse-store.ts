@@ -12,7 +12,7 @@ import {
   type ClickHouseOptions,
   type SqlFragment,
 } from '@tillwatch/clickhouse';
-import type { DeliveryFilter, WebhookStore } from './store';
+import { dueHeads, type DeliveryFilter, type DueOptions, type WebhookStore } from './store';
 import type { Delivery, DeliveryAttempt, NewDelivery, Subscription } from './types';
 
 export interface ClickHouseStoreOptions {
@@ -219,17 +219,14 @@ export class ClickHouseWebhookStore implements WebhookStore {
     return this.latest([], 'pending');
   }
 
-  async due(now: number, limit: number): Promise<Delivery[]> {
+  async due(now: number, limit: number, opts: DueOptions = {}): Promise<Delivery[]> {
     const heads = new Map<string, Delivery>();
     for (const d of await this.pending()) {
       const chain = `${d.subscriptionId}\u0000${d.alertId ?? d.id}`;
       const h = heads.get(chain);
       if (!h || d.seq < h.seq) heads.set(chain, d);
     }
-    return [...heads.values()]
-      .filter((d) => (d.nextAttemptAt ?? 0) <= now)
-      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq)
-      .slice(0, limit);
+    return dueHeads(heads.values(), now, limit, opts);
   }
 
   async nextDueAt(): Promise<number | undefined> {

@@ -7,3 +7,4 @@ export * from './store';
 export * from './journal-store';
 export * from './routes';
 export * from './clickhouse-store';
+export * from './redact';

@@ -35,6 +35,8 @@ export async function behaves(store: WebhookStore) {
   expect(await store.enqueue([nd('d2', 'A')])).toEqual([]);
   // d2 (resolved of A) waits behind d1 (firing of A); B is independent
   expect((await store.due(BASE, 10)).map((d) => d.id)).toEqual(['d1', 'd3']);
+  // one per subscription when asked (the notifier's fairness): d3 is the same subscription's
+  expect((await store.due(BASE, 10, { perSubscription: 1 })).map((d) => d.id)).toEqual(['d1']);
   const d1 = (await store.getDelivery('d1'))!;
   await store.recordAttempt(
     {

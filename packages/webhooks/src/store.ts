@@ -18,6 +18,39 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+export interface DueOptions {
+  /**
+   * At most this many per subscription (the oldest due). The notifier asks for 1: it sends one
+   * attempt per subscription at a time, and a merchant's backlog of thousands then cannot push
+   * another merchant's single delivery past `limit`.
+   */
+  perSubscription?: number;
+}
+
+/** Due heads, oldest first, at most `limit`, at most `perSubscription` per subscription. */
+export function dueHeads(
+  heads: Iterable<Delivery>,
+  now: number,
+  limit: number,
+  opts: DueOptions = {},
+): Delivery[] {
+  const sorted = [...heads]
+    .filter((d) => (d.nextAttemptAt ?? 0) <= now)
+    .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq);
+  const per = opts.perSubscription;
+  if (per === undefined) return sorted.slice(0, limit);
+  const taken = new Map<string, number>();
+  const out: Delivery[] = [];
+  for (const d of sorted) {
+    if (out.length >= limit) break;
+    const n = taken.get(d.subscriptionId) ?? 0;
+    if (n >= per) continue;
+    taken.set(d.subscriptionId, n + 1);
+    out.push(d);
+  }
+  return out;
+}
+
 /**
  * Pending and past deliveries. Every method that changes state resolves only once the change
  * is durable, so a crash after it returns loses nothing.
@@ -33,7 +66,7 @@ export interface DeliveryQueue {
    * earlier one of the same subscription and alert is still pending, so `resolved` never
    * overtakes its `firing`.
    */
-  due(now: number, limit: number): Promise<Delivery[]>;
+  due(now: number, limit: number, opts?: DueOptions): Promise<Delivery[]>;
   /** Earliest nextAttemptAt among pending deliveries. */
   nextDueAt(): Promise<number | undefined>;
   getDelivery(id: string): Promise<Delivery | undefined>;
@@ -149,17 +182,14 @@ export class MemoryWebhookStore implements WebhookStore {
     return added;
   }
 
-  async due(now: number, limit: number): Promise<Delivery[]> {
+  async due(now: number, limit: number, opts: DueOptions = {}): Promise<Delivery[]> {
     const heads = new Map<string, Delivery>();
     for (const d of this.pending.values()) {
       const chain = `${d.subscriptionId}\u0000${d.alertId ?? d.id}`;
       const h = heads.get(chain);
       if (!h || d.seq < h.seq) heads.set(chain, d);
     }
-    return [...heads.values()]
-      .filter((d) => (d.nextAttemptAt ?? 0) <= now)
-      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq)
-      .slice(0, limit);
+    return dueHeads(heads.values(), now, limit, opts);
   }
   async nextDueAt(): Promise<number | undefined> {
     let min: number | undefined;

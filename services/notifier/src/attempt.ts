@@ -5,6 +5,8 @@ import {
   createGuardedAgents,
   delayBeforeAttempt,
   parseRetryAfter,
+  redactUrl,
+  redactUrlsIn,
   signHeaders,
   type Delivery,
   type DeliveryAttempt,
@@ -27,10 +29,17 @@ export interface AttemptOptions extends NotifierDeps {
 }
 
 /**
+ * What an attempt said about the endpoint, for its circuit breaker: it answered 2xx
+ * (`delivered`), it failed (`failed`: no answer, a timeout, any other status), it is gone (410),
+ * or nothing was sent (`cancelled`: the subscription is disabled or deleted).
+ */
+export type AttemptVerdict = 'delivered' | 'failed' | 'gone' | 'cancelled';
+
+/**
  * One attempt of a due delivery: post it signed, then record the outcome (delivered, retry at
  * the next backoff or Retry-After, dead-lettered, or the endpoint disabled on 410 Gone).
  */
-export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<void> {
+export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<AttemptVerdict> {
   const { store, stats, log, now, random, guard, agents, timeoutMs, lookup } = o;
   const { schedule, jitter, maxRetryAfterMs } = o;
   const sub = await store.getSubscription(d.subscriptionId);
@@ -48,7 +57,7 @@ export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<v
           : 'subscription deleted',
       },
     ]);
-    return;
+    return 'cancelled';
   }
   const live = sub.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > startedAt);
   const secrets = (live.length ? live : sub.secrets.slice(0, 1)).map((s) => s.secret);
@@ -68,6 +77,9 @@ export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<v
       ...(lookup ? { lookup } : {}),
     });
   }
+  // A redirect's target or an error quoting the URL goes to the log and the delivery log
+  // without its query string (receivers' tokens).
+  if (res.error !== undefined) res = { ...res, error: redactUrlsIn(res.error) };
   stats.attempts++;
   const finished = now();
   const n = d.attempts + 1;
@@ -128,7 +140,10 @@ export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<v
       }));
     stats.cancelled += cancel.length;
     if (cancel.length) await store.updateDeliveries(cancel);
-    log.warn({ subscriptionId: sub.id, url: sub.url }, 'endpoint answered 410 Gone: disabled');
+    log.warn(
+      { subscriptionId: sub.id, url: redactUrl(sub.url) },
+      'endpoint answered 410 Gone: disabled',
+    );
   } else {
     let delay = delayBeforeAttempt(n, schedule, jitter, random());
     if (delay === undefined) {
@@ -157,4 +172,5 @@ export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<v
   }
   await store.recordAttempt(att, next);
   for (const k of bump) stats[k]++;
+  return verdict === 'delivered' ? 'delivered' : verdict === 'gone' ? 'gone' : 'failed';
 }

@@ -24,6 +24,12 @@ export const notifierEnvSchema = z.object({
   NOTIFIER_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
   NOTIFIER_TIMEOUT_MS: envs.int(15_000, 100, 15_000),
   NOTIFIER_CONCURRENCY: envs.int(16, 1, 256),
+  /** Attempts in flight for one merchant (fairness: a merchant's dead endpoints hold only these). */
+  NOTIFIER_MERCHANT_CONCURRENCY: envs.int(4, 1, 256),
+  /** Failed attempts in a row that open an endpoint's circuit breaker. */
+  NOTIFIER_BREAKER_FAILURES: envs.int(5, 1, 1000),
+  /** How long an open breaker defers its endpoint's deliveries before one trial. */
+  NOTIFIER_BREAKER_COOLDOWN_MS: envs.int(30_000, 0, 3_600_000),
   NOTIFIER_POLL_MS: envs.int(1000, 10, 60_000),
   NOTIFIER_MAX_RETRY_AFTER_MS: envs.int(86_400_000, 0),
   /** Development only: allow http:// targets. */
@@ -52,6 +58,9 @@ export function toNotifierConfig(e: NotifierEnv): NotifierConfig {
     jitter: e.NOTIFIER_RETRY_JITTER,
     timeoutMs: e.NOTIFIER_TIMEOUT_MS,
     concurrency: e.NOTIFIER_CONCURRENCY,
+    merchantConcurrency: e.NOTIFIER_MERCHANT_CONCURRENCY,
+    breakerFailures: e.NOTIFIER_BREAKER_FAILURES,
+    breakerCooldownMs: e.NOTIFIER_BREAKER_COOLDOWN_MS,
     pollMs: e.NOTIFIER_POLL_MS,
     maxRetryAfterMs: e.NOTIFIER_MAX_RETRY_AFTER_MS,
     guard: {

@@ -2,6 +2,7 @@ import type { Language } from '@tillwatch/contracts';
 import {
   deliveryIdFor,
   noticeIdFor,
+  redactUrl,
   type Delivery,
   type NewDelivery,
   type Subscription,
@@ -34,6 +35,9 @@ export async function noticeFailing(
     return;
   }
   const webhookId = noticeIdFor('endpoint.failing', `${d.id}:${attempts}`);
+  // Another endpoint may be another vendor's (a chat tool, a pager): the failing URL's token
+  // stays out of what it is told.
+  const url = redactUrl(sub.url);
   const t = now();
   const list: NewDelivery[] = others.map((o) => ({
     id: deliveryIdFor(o.id, webhookId),
@@ -45,7 +49,7 @@ export async function noticeFailing(
       type: 'endpoint.failing',
       merchantId: sub.merchantId,
       subscriptionId: sub.id,
-      url: sub.url,
+      url,
       reason,
       disabled: reason === 'gone',
       deliveryId: d.id,
@@ -54,7 +58,7 @@ export async function noticeFailing(
       attempts,
       lastStatusCode: res.statusCode ?? null,
       lastError: res.error ?? null,
-      message: NOTICE_TEXT[o.language](sub.url, attempts, res.error ?? reason),
+      message: NOTICE_TEXT[o.language](url, attempts, res.error ?? reason),
       ts: new Date(t).toISOString(),
     }),
     createdAt: t,

@@ -9,8 +9,17 @@ export interface NotifierConfig {
   jitter?: number;
   /** Per attempt, capped at 15 s. */
   timeoutMs?: number;
-  /** Attempts in flight at once (one per subscription at a time). Default 16. */
+  /** Attempts in flight at once, all merchants (one per subscription at a time). Default 16. */
   concurrency?: number;
+  /**
+   * Attempts in flight at once for one merchant, whatever its number of subscriptions. Default
+   * 4: one merchant's endpoints that never answer hold at most 4 of the 16 slots.
+   */
+  merchantConcurrency?: number;
+  /** Failed attempts in a row to one endpoint that open its circuit breaker. Default 5. */
+  breakerFailures?: number;
+  /** How long an open breaker defers the endpoint's deliveries before one trial. Default 30 s. */
+  breakerCooldownMs?: number;
   /** Longest sleep between looks at the queue (another process may have replayed). Default 1 s. */
   pollMs?: number;
   /** A Retry-After longer than this is cut to it. Default 24 h. */
@@ -46,6 +55,10 @@ export interface NotifierStats {
   endpointsDisabled: number;
   cancelled: number;
   noticesEnqueued: number;
+  /** Endpoints whose breaker opened (after breakerFailures failures in a row). */
+  breakersOpened: number;
+  /** Due deliveries left pending because their endpoint's breaker was open (per look). */
+  deferredByBreaker: number;
 }
 
 export interface IngestResult {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Webhook } from 'standardwebhooks';
@@ -17,6 +18,8 @@ const DEV: NotifierConfig = {
   retrySchedule: [0, 20, 40, 80, 160, 200, 200, 200, 200, 200],
   jitter: 0,
   pollMs: 20,
+  // These tests count retries: an open breaker's trial comes at once (its own tests below).
+  breakerCooldownMs: 0,
 };
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -385,5 +388,90 @@ describe('SSRF guard end to end (loopback receivers only)', () => {
     expect(internal.seen).toHaveLength(0);
     const [d] = await store.listDeliveries({});
     expect(d!.lastError).toMatch(/redirect .* not followed/);
+  });
+});
+
+describe('fairness (issue 16): one merchant can delay every merchant’s webhooks', () => {
+  it('20 subscriptions to a receiver that never answers do not delay another merchant’s delivery', async () => {
+    // The finding: one merchant's 20 subscriptions to a receiver that never answers took all
+    // 16 attempt slots for 15 s timeouts, and another merchant's delivery went from 12 ms to
+    // 14.8 s. Asserted on order, not time: the other merchant's webhook arrives while the dead
+    // receiver still holds open every request it was sent, i.e. before any of them finished.
+    const held: ServerResponse[] = [];
+    const dead = await startReceiver((_r, res) => void held.push(res)); // never answers
+    const healthy = await receiver();
+    const store = new MemoryWebhookStore();
+    for (let i = 0; i < 20; i++) {
+      await store.putSubscription(subscription({ url: dead.url(`/s${i}`), merchantId: 'M-1' }));
+    }
+    await store.putSubscription(subscription({ url: healthy.url(), merchantId: 'M-2' }));
+    const n = notifier(store, { ...DEV, timeoutMs: 15_000, retrySchedule: [0, 60_000] });
+    try {
+      expect((await n.ingest(alert({ merchantId: 'M-1' }))).deliveries).toBe(20);
+      // M-1 holds every slot it may (4 by default; 16, all of them, before)
+      await waitFor(() => expect(held.length).toBeGreaterThanOrEqual(4));
+      await n.ingest(alert({ merchantId: 'M-2' }));
+      await waitFor(() => expect(healthy.seen).toHaveLength(1), 30_000);
+
+      const m1 = await store.listDeliveries({ merchantId: 'M-1' });
+      const m1Attempts = (await Promise.all(m1.map((d) => store.listAttempts(d.id)))).flat();
+      const rows = {
+        deadReceiverHeld: held.length,
+        deadReceiverAnswered: held.filter((r) => r.writableEnded).length,
+        m1AttemptsFinished: m1Attempts.length,
+        m2Delivered: healthy.seen.length,
+      };
+      console.log('fairness, dead receiver vs another merchant:', JSON.stringify(rows));
+      expect(rows).toEqual({
+        deadReceiverHeld: 4,
+        deadReceiverAnswered: 0,
+        m1AttemptsFinished: 0,
+        m2Delivered: 1,
+      });
+      expect(m1.every((d) => d.status === 'pending')).toBe(true);
+    } finally {
+      await dead.close(); // frees the held attempts, so stop() does not wait for their timeouts
+    }
+  });
+
+  it('a dead endpoint’s breaker opens after N failures in a row: its deliveries are deferred, not lost, and all arrive once after it recovers', async () => {
+    let up = false;
+    const rx = await receiver((_r, res) => res.writeHead(up ? 200 : 503).end());
+    const store = new MemoryWebhookStore();
+    const sub = subscription({ url: rx.url() });
+    await store.putSubscription(sub);
+    let skew = 0; // the cool-down passes by moving the clock, not by waiting
+    const n = createNotifier({
+      store,
+      now: () => Date.now() + skew,
+      // 3 tries each: without the breaker all 5 would be dead after 15 requests
+      config: {
+        ...DEV,
+        retrySchedule: [0, 0, 0],
+        breakerFailures: 3,
+        breakerCooldownMs: 3_600_000,
+      },
+    });
+    n.start();
+    cleanup.push(() => n.stop());
+    for (let i = 0; i < 5; i++) await n.ingest(alert());
+    await waitFor(() => expect(n.stats().breakersOpened).toBe(1));
+    // the dispatcher keeps looking while it is open, and sends nothing
+    await waitFor(() => expect(n.stats().deferredByBreaker).toBeGreaterThanOrEqual(10));
+    expect(rx.seen).toHaveLength(3);
+    const waiting = await store.listDeliveries({ subscriptionId: sub.id });
+    expect(waiting.map((d) => d.status)).toEqual(Array(5).fill('pending'));
+    expect(waiting.reduce((s, d) => s + d.totalAttempts, 0)).toBe(3);
+
+    up = true;
+    skew = 3_600_000; // the cool-down is over: one trial, it succeeds, the breaker closes
+    await waitFor(() => expect(n.stats().delivered).toBe(5));
+    const accepted = rx.accepted();
+    expect(accepted.size).toBe(5);
+    expect([...accepted.values()].every((c) => c === 1)).toBe(true);
+    expect(rx.seen).toHaveLength(8);
+    const done = await store.listDeliveries({ subscriptionId: sub.id });
+    expect(done.every((d) => d.status === 'delivered')).toBe(true);
+    expect(n.stats()).toMatchObject({ breakersOpened: 1, deadLettered: 0 });
   });
 });

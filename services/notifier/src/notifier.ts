@@ -6,7 +6,8 @@ import {
   createGuardedAgents,
   type Delivery,
 } from '@tillwatch/webhooks';
-import { attemptDelivery, type AttemptOptions } from './attempt';
+import { attemptDelivery, type AttemptOptions, type AttemptVerdict } from './attempt';
+import { CircuitBreaker } from './breaker';
 import { ingestAlert } from './ingest';
 import type {
   AlertEmitter,
@@ -29,6 +30,12 @@ export type {
 } from './notifier-types';
 
 const noop = () => {};
+
+/**
+ * Due deliveries read per look at the queue: one per subscription (DueOptions.perSubscription),
+ * so this bounds the subscriptions considered, not a merchant's backlog.
+ */
+const DUE_SCAN = 10_000;
 const silentLogger = {
   info: noop,
   warn: noop,
@@ -46,6 +53,11 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
   const jitter = cfg.jitter ?? DEFAULT_JITTER;
   const timeoutMs = Math.min(cfg.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
   const concurrency = Math.max(1, cfg.concurrency ?? 16);
+  const merchantConcurrency = Math.min(concurrency, Math.max(1, cfg.merchantConcurrency ?? 4));
+  const breakerOptions = {
+    failures: Math.max(1, cfg.breakerFailures ?? 5),
+    cooldownMs: Math.max(0, cfg.breakerCooldownMs ?? 30_000),
+  };
   const pollMs = cfg.pollMs ?? 1000;
   const maxRetryAfterMs = cfg.maxRetryAfterMs ?? 24 * 3_600_000;
   const guard = cfg.guard ?? {};
@@ -64,6 +76,8 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
     endpointsDisabled: 0,
     cancelled: 0,
     noticesEnqueued: 0,
+    breakersOpened: 0,
+    deferredByBreaker: 0,
   };
 
   let running = false;
@@ -74,6 +88,17 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
   let stopSource: () => void = noop;
   const inflight = new Map<string, Promise<void>>();
   const busySubs = new Set<string>();
+  // Fairness (issue 16): a merchant holds at most merchantConcurrency of the slots, an endpoint
+  // (subscription) one, and an endpoint that keeps failing is skipped while its breaker is open.
+  // A merchant with endpoints that never answer then waits on its own slots only; before, 20
+  // such subscriptions took all 16 slots for 15 s timeouts and every other merchant waited.
+  const merchantBusy = new Map<string, number>();
+  const breakers = new Map<string, CircuitBreaker>();
+  const breakerOf = (subscriptionId: string): CircuitBreaker => {
+    let b = breakers.get(subscriptionId);
+    if (!b) breakers.set(subscriptionId, (b = new CircuitBreaker(breakerOptions)));
+    return b;
+  };
   // A due() answer may predate an attempt that finished while the query ran (ClickHouse is a
   // network round trip away): such a delivery is skipped, or it would be sent twice.
   let tick = 0;
@@ -95,7 +120,23 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
     jitter,
     maxRetryAfterMs,
   };
-  const attempt = (d: Delivery): Promise<void> => attemptDelivery(attemptOptions, d);
+  const attempt = (d: Delivery): Promise<AttemptVerdict> => attemptDelivery(attemptOptions, d);
+
+  function settle(d: Delivery, breaker: CircuitBreaker, verdict: AttemptVerdict | undefined) {
+    if (verdict === undefined || verdict === 'cancelled') return breaker.release();
+    // 410 is an answer: the endpoint is disabled, not failing
+    if (!breaker.record(verdict !== 'failed', now())) return;
+    stats.breakersOpened++;
+    log.warn(
+      {
+        subscriptionId: d.subscriptionId,
+        merchantId: d.merchantId,
+        failures: breakerOptions.failures,
+        retryAt: new Date(breaker.retryAt ?? now()).toISOString(),
+      },
+      'endpoint keeps failing: its deliveries wait (circuit open) until one trial succeeds',
+    );
+  }
 
   /** A source's alert is never dropped for a store hiccup: retry, pausing the source. */
   async function ingestPersistently(raw: unknown): Promise<void> {
@@ -158,7 +199,7 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
         again = false;
         if (inflight.size >= concurrency) break;
         const asked = tick;
-        const due = await store.due(now(), concurrency * 4);
+        const due = await store.due(now(), DUE_SCAN, { perSubscription: 1 });
         for (const [id, t] of finishedAt) if (t <= asked) finishedAt.delete(id);
         for (const d of due) {
           if (!running || inflight.size >= concurrency) break;
@@ -166,13 +207,28 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
           // One attempt per endpoint at a time: a recovering receiver is not flooded, and
           // deliveries to it go out in arrival order.
           if (inflight.has(d.id) || busySubs.has(d.subscriptionId)) continue;
+          const busy = merchantBusy.get(d.merchantId) ?? 0;
+          if (busy >= merchantConcurrency) continue;
+          const breaker = breakerOf(d.subscriptionId);
+          if (!breaker.tryAcquire(now())) {
+            // Deferred, not lost: it stays pending with its schedule unspent.
+            stats.deferredByBreaker++;
+            continue;
+          }
           busySubs.add(d.subscriptionId);
+          merchantBusy.set(d.merchantId, busy + 1);
+          let verdict: AttemptVerdict | undefined;
           const p = attempt(d)
+            .then((v) => void (verdict = v))
             .catch((err: unknown) => log.error({ err, deliveryId: d.id }, 'attempt failed'))
             .finally(() => {
+              settle(d, breaker, verdict);
               finishedAt.set(d.id, ++tick);
               inflight.delete(d.id);
               busySubs.delete(d.subscriptionId);
+              const left = (merchantBusy.get(d.merchantId) ?? 1) - 1;
+              if (left > 0) merchantBusy.set(d.merchantId, left);
+              else merchantBusy.delete(d.merchantId);
               wake();
             });
           inflight.set(d.id, p);
@@ -181,7 +237,8 @@ export function createNotifier(opts: CreateNotifierOptions): Notifier {
       if (!running) return;
       const next = await store.nextDueAt();
       const t = now();
-      // Something due but blocked by a busy endpoint wakes on that attempt's completion.
+      // Something due but blocked by a busy endpoint or merchant wakes on that attempt's
+      // completion; one behind an open breaker on the next poll after its cool-down.
       const delay = next === undefined || next <= t ? pollMs : Math.min(pollMs, next - t);
       clearTimeout(timer);
       timer = setTimeout(wake, delay);

@@ -63,6 +63,8 @@ export async function runRestartScenario(s: RestartScenario) {
           NOTIFIER_RETRY_SCHEDULE: ['0', '50ms', ...Array(40).fill('150ms')].join(','),
           NOTIFIER_RETRY_JITTER: '0',
           NOTIFIER_POLL_MS: '20',
+          // This scenario counts retries of one endpoint: its circuit breaker stays closed.
+          NOTIFIER_BREAKER_FAILURES: '1000',
           WEBHOOK_ALLOW_HTTP: 'true',
           WEBHOOK_ALLOW_ADDRESSES: '127.0.0.1',
           LOG_LEVEL: 'error',
