@@ -70,7 +70,10 @@ export function badRequest(part: string, error: z.ZodError): ApiError {
   );
 }
 
-/** Codes for 4xx the framework raises before a handler runs (bad JSON, body too large...). */
+/**
+ * Codes for 4xx the framework raises before a handler runs (bad JSON, body too large, a URL it
+ * cannot decode, headers over node's limit...).
+ */
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
@@ -78,10 +81,13 @@ const STATUS_CODES: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   406: 'not_acceptable',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'headers_too_large',
 };
 
 export interface ErrorResponse {

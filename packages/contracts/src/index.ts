@@ -8,3 +8,4 @@ export * from './rollups';
 export * from './api-errors';
 export * from './socket';
 export * from './quality';
+export * from './api-time';
