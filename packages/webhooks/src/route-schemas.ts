@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LANGUAGES, RULE_IDS, SEVERITIES } from '@tillwatch/contracts';
+import { LANGUAGES, RULE_IDS, SEVERITIES, isoTimeField, isoTimeParam } from '@tillwatch/contracts';
 import { isValidSecret } from './signing';
 
 // Inputs of the webhook routes: zod schemas, enforced and documented from one definition.
@@ -42,16 +42,15 @@ export const rotateBody = z
   .default({ overlapSeconds: 86_400 });
 export const listSubsQuery = z.strictObject({ merchantId: merchantIdSchema.optional() });
 export const idParams = z.strictObject({ id: z.string().min(1).max(64) });
-const isoTime = z.iso.datetime({ offset: true });
 export const deliveriesQuery = z.strictObject({
   merchantId: merchantIdSchema.optional(),
   subscriptionId: z.string().max(64).optional(),
   status: z.enum(['pending', 'delivered', 'dead', 'cancelled']).optional(),
-  since: isoTime.optional(),
+  since: isoTimeParam.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const replayBody = z.strictObject({
-  since: isoTime,
+  since: isoTimeField,
   merchantId: merchantIdSchema.optional(),
   subscriptionId: z.string().max(64).optional(),
   /** Which finished deliveries to send again; default dead ones. */

@@ -88,10 +88,12 @@ export const idParam = z
   .max(64)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'only [A-Za-z0-9_.:-] allowed');
 export const windowParam = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a window such as 1m, 5m, 1h');
-/** epoch milliseconds or ISO-8601 with an offset → epoch ms */
-export const timeParam = z.union([
-  z.coerce.number().int().nonnegative(),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-]);
+/**
+ * Every time parameter (since, until, ...): epoch ms in decimal digits or ISO-8601 with an
+ * offset, 2000-01-01 .. 2100-01-01 (@tillwatch/contracts api-time.ts, shared with the webhook
+ * routes) → epoch ms; anything else a 400 naming the parameter. isoTimeField: the same range
+ * for a time in a body, kept as the text sent.
+ */
+export { isoTimeField, timeParam } from '@tillwatch/contracts';
 export const authorField = z.string().trim().min(1).max(64).optional();
 export const noteField = z.string().trim().min(1).max(4000);

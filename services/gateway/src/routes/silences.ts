@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { notFound } from '../errors';
 import type { GatewayStore, SilenceInput } from '../store';
-import { defineRoute, idParam } from './define';
+import { defineRoute, idParam, isoTimeField } from './define';
 import { STAFF } from './scope';
 
 const silenceBody = z
@@ -20,8 +20,8 @@ const silenceBody = z
         (m) => Object.keys(m).length > 0,
         'at least one matcher: a silence that mutes everything is a mistake',
       ),
-    startsAt: z.iso.datetime({ offset: true }).optional(),
-    endsAt: z.iso.datetime({ offset: true }),
+    startsAt: isoTimeField.optional(),
+    endsAt: isoTimeField,
     comment: z.string().trim().min(1).max(500),
   })
   .refine((s) => s.startsAt === undefined || Date.parse(s.endsAt) > Date.parse(s.startsAt), {
