@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { KeyRing, keyFingerprint, tokenFromHeaders } from './auth';
 import type { GatewayConfig } from './config';
 import { installErrorHandlers } from './errors';
+import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import { authPlugin } from './plugins/auth';
 import { createMetrics, metricsPlugin, type GatewayMetrics } from './plugins/metrics';
 import { alertRoutes } from './routes/alerts';
@@ -58,6 +59,9 @@ export async function createGateway({
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024, // notes and silences are small; 64 KiB caps abuse
     routerOptions: { ignoreTrailingSlash: true },
+    // a bad URL and what node's parser refuses (431...) answer in the one error shape too
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   const keyRing = new KeyRing(config.apiKeys, config.metricsToken);
   if (keyRing.size === 0) {
