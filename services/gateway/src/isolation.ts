@@ -142,14 +142,14 @@ export function attacks(): Attack[] {
     { scope: 'region' },
     { scope: 'merchant' },
     { status: 'firing' },
-    { since: '0' },
+    { since: '946684800000' }, // 2000-01-01, the earliest time the API takes
     ...RULE_IDS.map((rule) => ({ rule })),
   ];
   for (const f of alertFilters) out.push({ method: 'GET', url: `/api/alerts?${q(f)}` });
   for (const id of B_ALERTS) {
     out.push({ method: 'GET', url: `/api/alerts/${id}` });
     out.push({ method: 'GET', url: `/api/alerts/${id}/audit` });
-    for (const dq of ['', '?evidenceOnly=true', '?since=0', '?limit=1000']) {
+    for (const dq of ['', '?evidenceOnly=true', '?since=946684800000', '?limit=1000']) {
       out.push({ method: 'GET', url: `/api/alerts/${id}/drilldown${dq}` });
     }
     out.push({ method: 'POST', url: `/api/alerts/${id}/ack`, body: { note: 'x' } });
