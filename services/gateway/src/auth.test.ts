@@ -83,5 +83,29 @@ describe('gateway config', () => {
     expect(() => loadGatewayConfig({ TILLWATCH_API_KEYS_FILE: '/nonexistent/keys.json' })).toThrow(
       /TILLWATCH_API_KEYS_FILE/,
     );
+    for (const v of ['GATEWAY_AUTH_FAIL_MAX', 'GATEWAY_SOCKETS_PER_KEY']) {
+      expect(() => loadGatewayConfig({ [v]: '0' }), v).toThrow(new RegExp(v));
+    }
+    expect(() => loadGatewayConfig({ GATEWAY_AUTH_FAIL_WINDOW_MS: '10' })).toThrow(
+      /GATEWAY_AUTH_FAIL_WINDOW_MS/,
+    );
+  });
+  it('trust-proxy is configurable for deployments behind a load balancer', () => {
+    const trust = (v?: string) =>
+      loadGatewayConfig(v === undefined ? {} : { GATEWAY_TRUST_PROXY: v }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('1')).toBe(true); // as before: it was a boolean
+    expect(trust(' 10.0.0.0/8, 192.168.1.7 ,loopback, fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+      'fd00::/8',
+    ]);
+    for (const bad of ['2', '10.0.0.0/99', 'lb.internal', '10.0.0.1,nope']) {
+      expect(() => trust(bad), bad).toThrow(/GATEWAY_TRUST_PROXY/);
+    }
+    expect(() => trust('2')).toThrow(/hop counts are not supported/);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import proxyAddr from '@fastify/proxy-addr';
 import { ConfigError, envs, loadConfig, type Env } from '@tillwatch/config';
 import { TOPICS } from '@tillwatch/contracts';
 import { z } from 'zod';
@@ -28,17 +29,29 @@ export const gatewayConfigSchema = z.object({
   TILLWATCH_METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** Allowed CORS origins, comma-separated; empty = same origin only. */
   GATEWAY_CORS_ORIGINS: envs.list().default([]),
-  /** Requests per window per API key (or per IP before auth). 600/min = 10/s sustained. */
+  /** API requests per window per API key (static files and /healthz are not counted). 600/min = 10/s sustained. */
   GATEWAY_RATE_LIMIT_MAX: envs.int(600, 1),
   GATEWAY_RATE_LIMIT_WINDOW_MS: envs.int(60_000, 1000),
+  /**
+   * Refused credentials (REST and socket handshakes together) per window, per client address
+   * and per key prefix; past that, 429 until the window ends, the key not even looked at.
+   */
+  GATEWAY_AUTH_FAIL_MAX: envs.int(30, 1),
+  GATEWAY_AUTH_FAIL_WINDOW_MS: envs.int(60_000, 1000),
+  /** Open sockets per API key: a board needs one; 1,000 sockets on one key pulled 2.67 GB in 8 s. */
+  GATEWAY_SOCKETS_PER_KEY: envs.int(50, 1),
   /** Built dashboard; `npm run build -w @tillwatch/web` writes it. */
   GATEWAY_WEB_DIST: z.string().default(DEFAULT_WEB_DIST),
   /** socket.io connection state recovery: a board that reconnects within this gap misses nothing. */
   GATEWAY_RECOVERY_MS: envs.int(120_000, 0),
   /** Rate rows arriving within this many ms go out as one `rates` message per room (0 = each push at once). */
   GATEWAY_RATES_BATCH_MS: envs.int(50, 0, 5000),
-  /** Trust X-Forwarded-For from a reverse proxy (rate limiting by client IP). */
-  GATEWAY_TRUST_PROXY: envs.bool(false),
+  /**
+   * Whose X-Forwarded-For to believe for the client address (rate limits, failed logins):
+   * false (the peer is the client), true (any peer: only when nothing reaches the gateway but
+   * the proxy), or the proxies' addresses/CIDRs (and loopback, linklocal, uniquelocal).
+   */
+  GATEWAY_TRUST_PROXY: trustProxySchema(),
   LOG_LEVEL: envs.logLevel(),
 
   // ---- production mode (`npm start -w @tillwatch/gateway`): both of these set ----------------
@@ -70,17 +83,62 @@ export const gatewayConfigSchema = z.object({
 });
 export type GatewayEnv = z.infer<typeof gatewayConfigSchema>;
 
+/**
+ * GATEWAY_TRUST_PROXY: true/false (also 1/0, yes/no, as before) or a comma-separated list that
+ * @fastify/proxy-addr compiles (what fastify itself uses), checked here so a typo stops the
+ * start instead of silently trusting no one. A bare hop count is refused: fastify 5 trusts no
+ * one for a count (a client reaching the gateway directly could forge the hops), so it would
+ * look configured and do nothing.
+ */
+function trustProxySchema() {
+  return z
+    .string()
+    .default('false')
+    .transform((raw, ctx): boolean | string[] => {
+      const v = raw.trim().toLowerCase();
+      if (v === 'true' || v === '1' || v === 'yes') return true;
+      if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+      if (/^\d+$/.test(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `hop counts are not supported (fastify 5 ignores them): list the proxies' addresses or CIDRs, e.g. 10.0.0.0/8`,
+        });
+        return z.NEVER;
+      }
+      const list = raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      for (const item of list) {
+        try {
+          proxyAddr.compile(item);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(item)}: ${(err as Error).message}; use true, false, or addresses/CIDRs (loopback, linklocal, uniquelocal)`,
+          });
+        }
+      }
+      return list;
+    });
+}
+
 export interface GatewayConfig {
   host: string;
   port: number;
   apiKeys: ApiKeyEntry[];
   metricsToken?: string;
   corsOrigins: string[];
+  /** per API key, for the API and /metrics only */
   rateLimit: { max: number; timeWindowMs: number };
+  /** refused credentials per client address and per key prefix, REST and sockets together */
+  authFailures: { max: number; windowMs: number };
+  socketsPerKey: number;
   webDist: string;
   recoveryMs: number;
   ratesBatchMs: number;
-  trustProxy: boolean;
+  /** false, true (any peer), or the proxies' addresses/CIDRs (see GATEWAY_TRUST_PROXY) */
+  trustProxy: boolean | string[];
   logLevel: GatewayEnv['LOG_LEVEL'];
   /** Same rules the notifier delivers with, applied when a subscription URL is saved. */
   webhookGuard: { allowHttp: boolean; allowAddresses: string[] };
@@ -113,6 +171,8 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
     metricsToken: e.TILLWATCH_METRICS_TOKEN,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
     rateLimit: { max: e.GATEWAY_RATE_LIMIT_MAX, timeWindowMs: e.GATEWAY_RATE_LIMIT_WINDOW_MS },
+    authFailures: { max: e.GATEWAY_AUTH_FAIL_MAX, windowMs: e.GATEWAY_AUTH_FAIL_WINDOW_MS },
+    socketsPerKey: e.GATEWAY_SOCKETS_PER_KEY,
     webDist: e.GATEWAY_WEB_DIST,
     recoveryMs: e.GATEWAY_RECOVERY_MS,
     ratesBatchMs: e.GATEWAY_RATES_BATCH_MS,

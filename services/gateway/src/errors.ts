@@ -1,4 +1,4 @@
-import { errorResponse } from '@tillwatch/contracts';
+import { ApiError, errorResponse } from '@tillwatch/contracts';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 
 /**
@@ -16,6 +16,12 @@ export {
   unauthorized,
   type ErrorBody,
 } from '@tillwatch/contracts';
+
+/** 429 in the one error shape; the caller sets `retry-after` (whole seconds, at least 1). */
+export const rateLimited = (message: string) => new ApiError(429, 'rate_limited', message);
+
+/** Retry-After in whole seconds, never 0 (a client reading 0 would hammer at once). */
+export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** Sends what errorResponse() made of `err`, logging what is worth a look. */
 export function sendError(reply: FastifyReply, err: unknown, log: FastifyBaseLogger): FastifyReply {

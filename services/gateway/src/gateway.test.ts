@@ -29,6 +29,9 @@ beforeAll(async () => {
       metricsToken: 'metrics-token-00000001',
       ratesBatchMs: 0, // one message per push, so seq steps are exact
       webDist: '/nonexistent',
+      // ~60 refused keys from one address on purpose (every route × 3); the limit on refused
+      // credentials has its own tests (hardening.test.ts)
+      authFailures: { max: 10_000, windowMs: 60_000 },
     }),
     store,
   });

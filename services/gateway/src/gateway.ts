@@ -12,8 +12,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { KeyRing, keyFingerprint, tokenFromHeaders } from './auth';
+import { FailedAuthLimiter, trustProxyFn } from './auth-limit';
 import type { GatewayConfig } from './config';
-import { installErrorHandlers } from './errors';
+import { installErrorHandlers, rateLimited } from './errors';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import { authPlugin } from './plugins/auth';
 import { createMetrics, metricsPlugin, type GatewayMetrics } from './plugins/metrics';
@@ -24,6 +25,7 @@ import { ratesRoutes } from './routes/rates';
 import { READERS } from './routes/scope';
 import { silenceRoutes } from './routes/silences';
 import { Broadcaster, type GatewayIo } from './socket';
+import { guardSockets } from './socket-auth';
 import type { GatewayStore } from './store';
 
 export interface Gateway {
@@ -54,9 +56,11 @@ export async function createGateway({
   logger,
   webhooks,
 }: CreateGatewayOptions): Promise<Gateway> {
+  // one trust function for req.ip and the socket handshakes' address
+  const trust = trustProxyFn(config.trustProxy);
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    trustProxy: config.trustProxy,
+    trustProxy: trust ?? false,
     bodyLimit: 64 * 1024, // notes and silences are small; 64 KiB caps abuse
     routerOptions: { ignoreTrailingSlash: true },
     // a bad URL and what node's parser refuses (431...) answer in the one error shape too
@@ -64,6 +68,7 @@ export async function createGateway({
     clientErrorHandler,
   }) as unknown as FastifyInstance;
   const keyRing = new KeyRing(config.apiKeys, config.metricsToken);
+  const failures = new FailedAuthLimiter(config.authFailures);
   if (keyRing.size === 0) {
     app.log.warn(
       'no API keys configured (TILLWATCH_API_KEYS / TILLWATCH_API_KEYS_FILE): every API call will get 401',
@@ -90,12 +95,20 @@ export async function createGateway({
   await app.register(rateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.timeWindowMs,
-    // per credential when one is presented (many analysts behind one NAT), else per IP
+    // The API and /metrics only: their hook runs after the auth hook (app hooks before route
+    // hooks), so every request counted here carried a valid credential and is counted per key
+    // (many analysts behind one NAT); refused credentials are the auth hook's to count.
+    // Public routes (the board's files, /healthz, /docs) are not counted: one noisy client
+    // must not lock the board out for everyone behind its address.
     keyGenerator: (req) => {
       const t = tokenFromHeaders(req.headers);
       return t ? `k:${keyFingerprint(t)}` : `ip:${req.ip}`;
     },
-    allowList: (req) => req.url === '/healthz',
+    allowList: (req) => !req.routeOptions.config.access,
+    errorResponseBuilder: (_req, ctx) =>
+      rateLimited(
+        `more than ${ctx.max} API requests for this key in ${config.rateLimit.timeWindowMs / 1000} s; retry in ${ctx.after}`,
+      ),
   });
   await app.register(swagger, {
     openapi: {
@@ -116,7 +129,7 @@ export async function createGateway({
   });
 
   const metrics = createMetrics(store);
-  await app.register(authPlugin, { keyRing });
+  await app.register(authPlugin, { keyRing, failures });
   await app.register(metricsPlugin, { metrics });
 
   const io: GatewayIo = new Server(app.server, {
@@ -128,7 +141,8 @@ export async function createGateway({
       skipMiddlewares: false,
     },
   });
-  const broadcaster = new Broadcaster(io, store, keyRing, config.recoveryMs, config.ratesBatchMs, {
+  guardSockets(io, { keyRing, failures, trust, socketsPerKey: config.socketsPerKey });
+  const broadcaster = new Broadcaster(io, store, config.recoveryMs, config.ratesBatchMs, {
     onMessage: (event) => metrics.socketMessages.inc({ event }),
     onClients: (n) => metrics.socketClients.set(n),
   });

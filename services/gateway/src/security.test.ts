@@ -145,6 +145,9 @@ beforeAll(async () => {
       apiKeys: [A, B, STAFF, ADMIN, SRE],
       webDist: '/nonexistent',
       rateLimit: { max: 100_000, timeWindowMs: 60_000 },
+      // refused keys on every webhook route from one address, on purpose (hardening.test.ts
+      // tests the limit on refused credentials)
+      authFailures: { max: 10_000, windowMs: 60_000 },
     }),
     store,
     webhooks: { store: hooks },

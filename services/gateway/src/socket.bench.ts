@@ -175,6 +175,7 @@ async function runGateway(): Promise<Result> {
       apiKeys: keys,
       webDist: '/nonexistent',
       ratesBatchMs: BATCH_MS,
+      socketsPerKey: CLIENTS, // 200 clients on 4 keys: the cap is not what this measures
     }),
     store,
   });

@@ -7,10 +7,9 @@ import {
   type RatesMessage,
   type ServerEvent,
   type ServerToClientEvents as ServerToClient,
-  type SocketAuthError,
 } from '@tillwatch/contracts';
 import type { Server, Socket } from 'socket.io';
-import type { KeyRing, Principal } from './auth';
+import type { Principal } from './auth';
 import type { AlertRecord, GatewayStore, StoreEvent } from './store';
 
 /**
@@ -61,27 +60,11 @@ export class Broadcaster {
   constructor(
     private readonly io: GatewayIo,
     store: GatewayStore,
-    keyRing: KeyRing,
     private readonly recoveryMs: number,
     private readonly ratesBatchMs: number,
     private readonly counters: BroadcastCounters = {},
   ) {
-    io.use((socket, next) => {
-      const auth = socket.handshake.auth as { token?: unknown } | undefined;
-      const token = typeof auth?.token === 'string' ? auth.token : undefined;
-      const p = keyRing.authenticate(token);
-      if (!p) {
-        const err = new Error('unauthorized') as Error & { data?: SocketAuthError };
-        err.data = {
-          status: 401,
-          error: 'unauthorized',
-          message: 'send auth: { token: <api key> }',
-        };
-        return next(err);
-      }
-      socket.data.principal = p;
-      next();
-    });
+    // who may connect, and as whom: guardSockets (socket-auth.ts) sets socket.data.principal
     io.on('connection', (socket) => this.onConnection(socket));
     this.unsubscribe = store.subscribe((e) => this.onStoreEvent(e));
   }
