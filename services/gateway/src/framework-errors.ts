@@ -19,10 +19,12 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions }
  */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (
   err: FastifyError,
-  _req: FastifyRequest,
+  req: FastifyRequest,
   reply: FastifyReply,
 ) => {
   const r = errorResponse(err);
+  // FST_ERR_ASYNC_CONSTRAINT is a 500: ours to look at
+  if (r.log === 'error') req.log.error({ err }, 'request failed before routing');
   void reply.code(r.status).headers(r.headers).send(r.body);
 };
 
