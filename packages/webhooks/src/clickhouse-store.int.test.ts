@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, createClickHouse, ident, sql } from '@tillwatch/clickhouse';
 import { ClickHouseWebhookStore } from './clickhouse-store';
+import { SecretKeyring, generateSecretKey } from './secret-box';
 import { BASE, behaves, nd, sub } from './store-contract';
 
 const url = process.env.CLICKHOUSE_URL;
@@ -65,5 +66,43 @@ describe('ClickHouseWebhookStore (real ClickHouse)', () => {
     expect(await store.getSubscription(evil)).toBeUndefined();
     await store.putSubscription({ ...sub, id: evil, merchantId: evil });
     expect((await store.getSubscription(evil))?.merchantId).toBe(evil);
+  });
+
+  it('seals secrets at rest with the configured key; rows in clear are read and resealed', async () => {
+    const k1 = generateSecretKey();
+    const keyed = await ClickHouseWebhookStore.open({
+      clickhouse: { url, database },
+      secretKeys: SecretKeyring.of(k1),
+    });
+    const ch = createClickHouse({ url, database });
+    const rawDoc = async (id: string) =>
+      (
+        await ch.query<{ doc: string }>(
+          sql`SELECT argMax(doc, version) AS doc FROM ${ident(TABLES.webhookSubscriptions)} WHERE id = ${id} GROUP BY id`,
+        )
+      )[0]?.doc ?? '';
+    try {
+      const secret = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+      const s = { ...sub, id: 'sub_sealed', secrets: [{ secret, createdAt: sub.createdAt }] };
+      await keyed.putSubscription(s);
+      expect(await rawDoc('sub_sealed')).not.toContain(secret);
+      expect(await rawDoc('sub_sealed')).toMatch(/"secret":"v1:/);
+      expect((await keyed.getSubscription('sub_sealed'))?.secrets[0]?.secret).toBe(secret);
+      // a process without the key refuses, naming the variable
+      await expect(store.getSubscription('sub_sealed')).rejects.toThrow(/WEBHOOK_SECRET_KEY/);
+      // sub_1 was written in clear (the keyless store): read as is, then resealed
+      expect(await rawDoc('sub_1')).toContain('whsec_');
+      expect((await keyed.getSubscription('sub_1'))?.secrets[0]?.secret).toBe('whsec_x');
+      expect(await keyed.resealSecrets()).toBeGreaterThanOrEqual(1);
+      expect(await rawDoc('sub_1')).not.toContain('whsec_');
+      expect((await keyed.getSubscription('sub_1'))?.secrets[0]?.secret).toBe('whsec_x');
+      expect(await keyed.resealSecrets()).toBe(0);
+      // back to clear for the other tests' keyless store
+      await store.putSubscription((await keyed.getSubscription('sub_1'))!);
+      await keyed.deleteSubscription('sub_sealed');
+    } finally {
+      await ch.close();
+      await keyed.close();
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   type ClickHouseOptions,
   type SqlFragment,
 } from '@tillwatch/clickhouse';
+import { needsReseal, openSubscription, sealSubscription, type SecretKeyring } from './secret-box';
 import { dueHeads, type DeliveryFilter, type DueOptions, type WebhookStore } from './store';
 import type { Delivery, DeliveryAttempt, NewDelivery, Subscription } from './types';
 
@@ -24,6 +25,12 @@ export interface ClickHouseStoreOptions {
    * log plus the ~28 h retry schedule.
    */
   horizonMs?: number;
+  /**
+   * Keys sealing the subscriptions' secrets (WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_KEYS_PREVIOUS;
+   * secret-box.ts). Without them secrets are written in clear and a sealed one cannot be read
+   * (an error naming the variable): give every process that shares the tables the same keys.
+   */
+  secretKeys?: SecretKeyring;
   now?: () => number;
 }
 
@@ -63,6 +70,7 @@ export class ClickHouseWebhookStore implements WebhookStore {
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
   private readonly horizonMs: number;
+  private readonly keys: SecretKeyring | undefined;
   private lastVersion = 0;
   private seqCounter = 0;
 
@@ -72,6 +80,7 @@ export class ClickHouseWebhookStore implements WebhookStore {
     this.ch = 'query' in given ? given : createClickHouse(given);
     this.now = opts.now ?? Date.now;
     this.horizonMs = opts.horizonMs ?? 8 * 24 * 3_600_000;
+    this.keys = opts.secretKeys;
   }
 
   /**
@@ -120,7 +129,7 @@ export class ClickHouseWebhookStore implements WebhookStore {
        FROM ${this.t.subs} ${where} GROUP BY id HAVING del = 0`,
     );
     return r
-      .map((x) => JSON.parse(x.doc) as Subscription)
+      .map((x) => this.subscriptionOf(x.doc))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -129,7 +138,35 @@ export class ClickHouseWebhookStore implements WebhookStore {
       sql`SELECT argMax(doc, version) AS doc, argMax(deleted, version) AS del
        FROM ${this.t.subs} WHERE id = ${id} GROUP BY id HAVING del = 0`,
     );
-    return r[0] ? (JSON.parse(r[0].doc) as Subscription) : undefined;
+    return r[0] ? this.subscriptionOf(r[0].doc) : undefined;
+  }
+
+  private subscriptionOf(doc: string): Subscription {
+    return openSubscription(JSON.parse(doc) as Subscription, this.keys);
+  }
+
+  /**
+   * Writes again, sealed with the current key, every subscription whose stored secrets are in
+   * clear (rows from before encryption) or under a previous key; returns how many. The notifier
+   * runs it at start, so a rotation is complete once it has run and the previous key can go.
+   * A change made through the gateway in the same instant could be overwritten by the copy
+   * read here: run it when nobody is editing subscriptions (a start is such a moment).
+   */
+  async resealSecrets(): Promise<number> {
+    const keys = this.keys;
+    if (!keys) return 0;
+    const r = await this.rows<{ doc: string }>(
+      sql`SELECT id, argMax(doc, version) AS doc, argMax(deleted, version) AS del
+       FROM ${this.t.subs} GROUP BY id HAVING del = 0`,
+    );
+    let n = 0;
+    for (const { doc } of r) {
+      const stored = JSON.parse(doc) as Subscription;
+      if (!needsReseal(stored, keys)) continue;
+      await this.putSubscription(openSubscription(stored, keys));
+      n++;
+    }
+    return n;
   }
 
   async putSubscription(sub: Subscription): Promise<void> {
@@ -138,7 +175,7 @@ export class ClickHouseWebhookStore implements WebhookStore {
         id: sub.id,
         merchantId: sub.merchantId,
         deleted: 0,
-        doc: JSON.stringify(sub),
+        doc: JSON.stringify(this.keys ? sealSubscription(sub, this.keys) : sub),
         version: this.version(),
       },
     ]);

@@ -8,3 +8,4 @@ export * from './journal-store';
 export * from './routes';
 export * from './clickhouse-store';
 export * from './redact';
+export * from './secret-box';

@@ -1,5 +1,12 @@
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import {
+  SecretKeyError,
+  SecretKeyring,
+  generateSecretKey,
+  openSubscription,
+  sealSubscription,
+} from './secret-box';
 import { MemoryWebhookStore, type JournalRecord } from './store';
 
 export class JournalError extends Error {
@@ -22,6 +29,52 @@ export interface JournalOptions {
    * (~50 MB of journal at ~500 B a record).
    */
   compactEvery?: number;
+  /**
+   * Keys that seal the subscriptions' secrets in the file (WEBHOOK_SECRET_KEY and
+   * WEBHOOK_SECRET_KEYS_PREVIOUS). Without them, a key file beside the journal
+   * (`<path>.key`, created 0600 on first open) holds one: the embedded all-in-one needs no
+   * setup, and a copy of the journal alone (a backup, a bug report) carries no usable secret.
+   */
+  secretKeys?: SecretKeyring;
+}
+
+/**
+ * The key file beside a journal: base64 keys one a line, the first the current one, the rest
+ * previous ones still read. Created with a fresh key when missing.
+ */
+export async function journalKeyring(path: string): Promise<SecretKeyring> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new JournalError(`cannot read webhook secret key file ${path}`, { cause: e });
+    }
+    await mkdir(dirname(path), { recursive: true });
+    text = generateSecretKey() + '\n';
+    try {
+      // 'wx': two processes starting at once do not each write a different key
+      const fh = await open(path, 'wx', 0o600);
+      try {
+        await fh.writeFile(text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      text = await readFile(path, 'utf8');
+    }
+  }
+  const [current, ...previous] = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  try {
+    return SecretKeyring.of(current ?? '', previous);
+  } catch (e) {
+    throw new SecretKeyError(`${path}: ${(e as Error).message}`);
+  }
 }
 
 /** 7 days of delivery history is what the REST attempt log and manual replay can reach. */
@@ -35,7 +88,8 @@ const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
  * not 1000.
  *
  * One process at a time: it takes no lock, so two notifiers on one file would corrupt it.
- * Secrets are stored in clear (HMAC needs them): the file is created 0600.
+ * Signing secrets are sealed (AES-256-GCM, secret-box.ts) with `secretKeys` or the key file
+ * beside the journal; the file is created 0600 all the same.
  */
 export class JournalWebhookStore extends MemoryWebhookStore {
   private fh: FileHandle | undefined;
@@ -46,6 +100,7 @@ export class JournalWebhookStore extends MemoryWebhookStore {
   /** Lines replayed, and a torn tail (crash mid-write) dropped, at open. */
   readonly stats = { replayed: 0, tornTail: 0, compactedTo: 0, syncs: 0, compactions: 0 };
   private appended = 0;
+  private keys!: SecretKeyring;
 
   private constructor(
     readonly path: string,
@@ -62,6 +117,7 @@ export class JournalWebhookStore extends MemoryWebhookStore {
 
   private async load(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
+    this.keys = this.opts.secretKeys ?? (await journalKeyring(`${this.path}.key`));
     let text = '';
     try {
       const fh = await open(this.path, 'r');
@@ -79,9 +135,9 @@ export class JournalWebhookStore extends MemoryWebhookStore {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
       if (!line) continue;
+      let record: JournalRecord;
       try {
-        this.apply(JSON.parse(line) as JournalRecord);
-        this.stats.replayed++;
+        record = JSON.parse(line) as JournalRecord;
       } catch (e) {
         // Only the last line may be torn (a crash mid-append); anything earlier is corruption.
         if (i >= lines.length - 2) {
@@ -92,7 +148,14 @@ export class JournalWebhookStore extends MemoryWebhookStore {
           cause: e,
         });
       }
+      // Secrets live in clear in memory only (HMAC needs them); a key that does not open one
+      // stops the open, naming the variable, rather than losing the subscription.
+      if (record.t === 'sub') record = { t: 'sub', v: openSubscription(record.v, this.keys) };
+      this.apply(record);
+      this.stats.replayed++;
     }
+    // The snapshot seals every secret with the current key: rows in clear (written before
+    // encryption) and rows under a previous key are migrated on every open.
     await this.compact();
   }
 
@@ -101,7 +164,7 @@ export class JournalWebhookStore extends MemoryWebhookStore {
     const now = (this.opts.now ?? Date.now)();
     const keepAfter = now - (this.opts.retentionMs ?? DEFAULT_RETENTION_MS);
     const out: string[] = [];
-    for (const v of this.subs.values()) out.push(JSON.stringify({ t: 'sub', v }));
+    for (const v of this.subs.values()) out.push(this.line({ t: 'sub', v }));
     for (const [id, v] of this.deliveries) {
       if (v.status !== 'pending' && v.updatedAt < keepAfter) {
         this.deliveries.delete(id);
@@ -135,9 +198,14 @@ export class JournalWebhookStore extends MemoryWebhookStore {
     this.fh = await open(this.path, 'a', 0o600);
   }
 
+  /** One record as written: a subscription's secrets sealed. */
+  private line(r: JournalRecord): string {
+    return JSON.stringify(r.t === 'sub' ? { t: 'sub', v: sealSubscription(r.v, this.keys) } : r);
+  }
+
   protected override persist(records: JournalRecord[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    for (const r of records) this.queue.push(JSON.stringify(r) + '\n');
+    for (const r of records) this.queue.push(this.line(r) + '\n');
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.flushing) this.flushing = this.flush();
     return done;

@@ -6,7 +6,7 @@ import {
   delayBeforeAttempt,
   parseRetryAfter,
   redactUrl,
-  redactUrlsIn,
+  scrubUrlSecrets,
   signHeaders,
   type Delivery,
   type DeliveryAttempt,
@@ -77,9 +77,9 @@ export async function attemptDelivery(o: AttemptOptions, d: Delivery): Promise<A
       ...(lookup ? { lookup } : {}),
     });
   }
-  // A redirect's target or an error quoting the URL goes to the log and the delivery log
-  // without its query string (receivers' tokens).
-  if (res.error !== undefined) res = { ...res, error: redactUrlsIn(res.error) };
+  // A redirect's target, or an error page echoing the request, goes to the log and the
+  // delivery log without query strings and without the endpoint's own tokens.
+  if (res.error !== undefined) res = { ...res, error: scrubUrlSecrets(res.error, sub.url) };
   stats.attempts++;
   const finished = now();
   const n = d.attempts + 1;

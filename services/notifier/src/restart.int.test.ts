@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClickHouse, ident, sql } from '@tillwatch/clickhouse';
 import { createJsonProducer, createKafka, ensureTopics } from '@tillwatch/kafka';
-import { ClickHouseWebhookStore } from '@tillwatch/webhooks';
+import { ClickHouseWebhookStore, generateSecretKey } from '@tillwatch/webhooks';
 import { runRestartScenario } from './restart-scenario';
 
 const brokers = process.env.KAFKA_BROKERS;
@@ -43,6 +43,8 @@ describe('store in real ClickHouse, alerts from a file', () => {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           CLICKHOUSE_URL: url,
+          // required with CLICKHOUSE_URL; the seeding store writes in clear, the notifier reseals
+          WEBHOOK_SECRET_KEY: generateSecretKey(),
           NOTIFIER_ALERTS_FILE: alertsFile,
         },
         openStore: () => ClickHouseWebhookStore.open({ clickhouse: { url } }),
@@ -71,6 +73,7 @@ describe('production mode: pos.alerts from real Kafka, store in real ClickHouse'
         HOME: process.env.HOME,
         KAFKA_BROKERS: brokers,
         CLICKHOUSE_URL: url,
+        WEBHOOK_SECRET_KEY: generateSecretKey(),
         NOTIFIER_ALERTS_TOPIC: topic,
         NOTIFIER_GROUP_ID: `notifier-int-${run}`,
         NOTIFIER_KAFKA_FROM_BEGINNING: 'true',
