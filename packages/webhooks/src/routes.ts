@@ -52,6 +52,12 @@ export interface WebhookRoutesOptions {
 /** Default of `maxSubscriptionsPerMerchant`. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_MERCHANT = 10;
 
+/** Who may call, for the OpenAPI document (route-access.ts enforces it). */
+const ACCESS_DOC =
+  'Authorization: Bearer <api key>. Roles: merchant (its own subscriptions and deliveries; ' +
+  "another merchant's ids are 404), admin (all); analyst and sre 403. Errors are " +
+  '{ error, message, details }: 400 bad input (details per problem), 401, 403, 404, 409, 429.';
+
 const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store } = opts;
   const routeConfig = opts.routeConfig ?? { access: ['merchant', 'admin'] };
@@ -89,6 +95,7 @@ const routes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
     if (!d) return;
     route.schema = {
       summary: d.summary,
+      description: ACCESS_DOC,
       tags: ['webhooks'],
       security: opts.openapiSecurity ?? [{ bearer: [] }],
       ...(d.querystring ? { querystring: doc(d.querystring) } : {}),

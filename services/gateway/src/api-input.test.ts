@@ -188,3 +188,26 @@ describe('errors raised before a route runs, in the one shape', () => {
     expectShape(JSON.parse(badJson.body), 'bad_request');
   });
 });
+
+describe('OpenAPI: who may call each route', () => {
+  it('every authenticated route, the webhook routes included, names its security and roles', async () => {
+    type Op = { security?: unknown[]; description?: string };
+    const doc = (await gw.app.inject({ url: '/docs/json' })).json() as {
+      paths: Record<string, Record<string, Op>>;
+    };
+    let webhookOps = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/api/')) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+        expect(op.description, `${method} ${path}`).toMatch(/Roles: .*admin/);
+        expect(op.description, `${method} ${path}`).toContain('{ error, message, details }');
+        if (path.startsWith('/api/webhooks/')) {
+          webhookOps++;
+          expect(op.description).toMatch(/Roles: merchant \(its own/);
+        }
+      }
+    }
+    expect(webhookOps).toBe(11);
+  });
+});

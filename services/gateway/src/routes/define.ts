@@ -53,7 +53,10 @@ export function defineRoute<
   if (spec.query) schema.querystring = toJson(spec.query);
   if (spec.params) schema.params = toJson(spec.params);
   if (spec.body) schema.body = toJson(spec.body);
-  if (spec.access) schema.security = [{ bearer: [] }];
+  if (spec.access) {
+    schema.security = [{ bearer: [] }];
+    schema.description = accessDoc(spec.access);
+  }
   app.route({
     method: spec.method,
     url: spec.url,
@@ -78,6 +81,18 @@ export function defineRoute<
         reply,
       ),
   });
+}
+
+/** Who may call, for the OpenAPI document (the auth hook enforces `config.access`). */
+function accessDoc(access: Access): string {
+  const who =
+    access === 'metrics'
+      ? 'an sre or admin key, or TILLWATCH_METRICS_TOKEN'
+      : access.map((r) => (r === 'merchant' ? 'merchant (its own merchant only)' : r)).join(', ');
+  return (
+    `Authorization: Bearer <api key>. Roles: ${who}. Errors are { error, message, details }: ` +
+    '400 bad input (details per problem), 401 no or unknown key, 403 role, 404, 429, 503.'
+  );
 }
 
 // ---- shared input schemas -------------------------------------------------------------------
