@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
 import { AheadGuard } from './ahead-guard';
@@ -10,16 +11,19 @@ const H = 3_600_000;
 function run(events: readonly TerminalEvent[]) {
   const alerts: string[] = [];
   const rows: string[] = [];
+  const dead: { eventId: string; reason: string; tag: number }[] = [];
   const t = new LocalTopology(
     {
       alert: (a: Alert) => alerts.push(JSON.stringify(a)),
       stats: (...r) => rows.push(rowText(...r)),
+      dead: (ev, reason, tag) => dead.push({ eventId: ev.eventId, reason, tag }),
     },
     { partitions: 2 },
   );
-  for (const e of events) t.push(e);
+  events.forEach((e, i) => t.push(e, undefined, i));
+  t.end();
   const boundaries = t.eventStages.reduce((n, s) => n + s.boundariesClosed, 0);
-  return { alerts, rows, stats: t.stats(), boundaries };
+  return { alerts, rows, dead, stats: t.stats(), boundaries };
 }
 
 const fleet = smallFleet({ rate: 2 });
@@ -52,8 +56,16 @@ describe('a terminal with a wrong clock', () => {
     const got = run(bad);
     expect(got.alerts).toEqual(clean.alerts);
     expect(got.rows).toEqual(clean.rows);
-    expect(got.stats.heldAhead).toBe(2);
     expect(got.stats.late).toBe(0);
+    // nothing vouched for them: dead letters when the input ends, with their tags
+    expect(got.stats.droppedAhead).toBe(2);
+    expect(got.dead.map((d) => [d.eventId, d.tag])).toEqual([
+      ['clock-1', 1000],
+      ['clock-2', 5000],
+    ]);
+    expect(got.dead[0]!.reason).toMatch(
+      /^ts_in_future: event time 2100-01-01T00:00:00.000Z is 7\d\.\d y ahead/,
+    );
   });
 
   it('a quiet night is no wrong clock: when a second terminal vouches, time moves on', () => {
@@ -69,16 +81,20 @@ describe('a terminal with a wrong clock', () => {
       (s.guard as unknown as { maxAheadMs: number }).maxAheadMs = Infinity;
     for (const e of night) t.push(e);
     expect(guarded.alerts).toEqual(alerts);
-    expect(guarded.stats.heldAhead).toBe(0);
+    expect(guarded.stats.droppedAhead).toBe(0);
+    expect(guarded.stats.late).toBe(0);
   });
 
   it('two terminals with the same broken clock: time jumps, it does not step through the years', () => {
     const g = new AheadGuard(60_000);
     const at = (terminalId: string, ts: number, i: number) => heartbeat(terminalId, ts, i);
-    expect(g.admit(at('T1_1', T0, 1))).toBe(true);
-    expect(g.admit(at('T1_1', Date.UTC(2100, 0, 1), 2))).toBe(false);
+    // the first event waits for a second (alone, it would set the time)
+    expect(g.admit(at('T1_1', T0, 1))).toBe(false);
+    expect(g.admit(at('T2_1', T0 + 1000, 2))).toBe(false);
+    expect(g.release().map((e) => e.eventId)).toEqual(['clock-1']);
+    expect(g.admit(at('T1_1', Date.UTC(2100, 0, 1), 3))).toBe(false);
     expect(g.release()).toEqual([]);
-    expect(g.admit(at('T2_1', Date.UTC(2100, 0, 1) + 1000, 3))).toBe(false);
+    expect(g.admit(at('T2_1', Date.UTC(2100, 0, 1) + 1000, 4))).toBe(false);
     expect(g.release().map((e) => e.eventId)).toEqual(['clock-2', 'clock-3']);
     const bad = [
       ...evs.slice(0, 2000),
@@ -87,8 +103,69 @@ describe('a terminal with a wrong clock', () => {
     ];
     const got = run(bad);
     // both terminals are one merchant's, so one partition's: it vouches, the time jumps
-    expect(got.stats.heldAhead).toBe(0);
+    expect(got.stats.droppedAhead).toBe(0);
     // a jump of 74 years, closed in a few boundaries rather than 470 million
     expect(got.boundaries).toBeLessThan(10_000);
+  });
+
+  it('a till whose clock runs 4 minutes fast does not make its partition late: the other terminals raise what they raise without it', () => {
+    const fast = evs.map((e) => (e.terminalId === 'T5_1' ? { ...e, ts: e.ts + 4 * 60_000 } : e));
+    const others = (alerts: string[]) =>
+      alerts.filter((a) => (JSON.parse(a) as Alert).key !== 'T5_1');
+    const clean = run(evs);
+    const got = run(fast);
+    expect(got.stats.late).toBe(0);
+    expect(got.stats.droppedAhead).toBe(0);
+    expect(others(got.alerts)).toEqual(others(clean.alerts));
+  });
+
+  it('any single adversarial event changes no alert but its own terminal’s and merchant’s (property)', () => {
+    const short = stream(fleet, T0, T0 + 1.5 * H, (ev, t, rnd) =>
+      t.id === 'T2_2' && ev.type === 'auth' && ev.ts >= T0 + 0.5 * H && rnd() < 0.5
+        ? { ...ev, responseCode: '94' }
+        : ev,
+    );
+    const clean = run(short).alerts;
+    expect(clean.length).toBeGreaterThan(0);
+    const Y = 365.25 * 24 * H;
+    const offset = fc.oneof(
+      fc.integer({ min: 1, max: 80 }).map((y) => y * Y), // a clock in another century
+      fc.integer({ min: 6 * 60_000, max: 2 * 24 * H }), // a jump of minutes to days
+      fc.integer({ min: 1_000, max: 5 * 60_000 }), // a lead within the tolerance
+      fc.integer({ min: -30 * Y, max: -1_000 }), // the past
+    );
+    fc.assert(
+      fc.property(
+        fc.nat(short.length),
+        fc.constantFrom(...fleet.map((t) => t.id)),
+        fc.boolean(),
+        offset,
+        (at, terminalId, isAuth, d) => {
+          const like = short.find((e) => e.terminalId === terminalId)!;
+          const base = short[Math.min(at, short.length - 1)]!.ts;
+          const odd: TerminalEvent = isAuth
+            ? {
+                type: 'auth',
+                eventId: 'odd',
+                ts: base + d,
+                terminalId,
+                merchantId: like.merchantId,
+                region: like.region,
+                txnId: 'odd-txn',
+                amount: 1000,
+                currency: 'CNY',
+                responseCode: '00',
+              }
+            : { ...heartbeat(terminalId, base + d, 0), eventId: 'odd' };
+          const got = run([...short.slice(0, at), odd, ...short.slice(at)]).alerts;
+          const theirs = (a: string) => {
+            const x = JSON.parse(a) as Alert;
+            return x.key !== terminalId && x.key !== like.merchantId;
+          };
+          expect(got.filter(theirs)).toEqual(clean.filter(theirs));
+        },
+      ),
+      { numRuns: 12, seed: 20261203 },
+    );
   });
 });

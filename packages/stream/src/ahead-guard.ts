@@ -1,23 +1,87 @@
-import type { TerminalEvent } from '@tillwatch/contracts';
+import { windowLabel, type TerminalEvent } from '@tillwatch/contracts';
+
+/** A held event the guard gave up on: a dead letter, with the driver's tag (offset, line). */
+export interface Rejected {
+  ev: TerminalEvent;
+  reason: string;
+  tag: number;
+}
+
+/** Held events in time order, with their drivers' tags. */
+class Held {
+  evs: TerminalEvent[] = [];
+  tags: number[] = [];
+
+  get length(): number {
+    return this.evs.length;
+  }
+
+  insert(ev: TerminalEvent, tag: number): void {
+    let i = this.evs.length;
+    while (i > 0 && this.evs[i - 1]!.ts > ev.ts) i--;
+    this.evs.splice(i, 0, ev);
+    this.tags.splice(i, 0, tag);
+  }
+
+  /** Remove and return the first n (their tags dropped). */
+  take(n: number): TerminalEvent[] {
+    if (n === 0) return EMPTY;
+    const out = this.evs.slice(0, n);
+    this.evs = this.evs.slice(n);
+    this.tags = this.tags.slice(n);
+    return out;
+  }
+
+  /** How many from the start have ts <= t. */
+  upTo(t: number): number {
+    let n = 0;
+    while (n < this.evs.length && this.evs[n]!.ts <= t) n++;
+    return n;
+  }
+}
 
 /**
- * One terminal with a wrong clock must not move a partition's time. An event more than
- * `maxAheadMs` past the latest event time the partition has let through is held, not ingested:
- * were it taken, its time would become the partition's, every boundary up to it would close,
- * and every true event after it would be late (one heartbeat stamped 2100 turned a day's
- * alerts into none). A held event goes in when
- *  - the partition's own time catches up with it (a terminal whose clock runs a little fast), or
- *  - a second terminal's event lands within `maxAheadMs` of it (time really moved: the end of a
- *    quiet night, a backlog after an outage): then the held events up to there go in, in time
- *    order, and the partition's time follows them.
- * At most `capacity` events are held; past that the oldest are dropped and counted.
+ * One terminal with a wrong clock must not move its partition's time. Were its event taken, its
+ * time would become the partition's, every boundary up to it would close, and every true event
+ * after it would be late: one heartbeat stamped 2100 turned a day's alerts into none, and one
+ * till whose clock runs 4 minutes fast made 4 minutes of its whole partition late, every time it
+ * sold. Two holds keep a partition's time to what more than one terminal says:
+ *
+ * - **Jumps.** An event more than `maxAheadMs` past the partition's time is held until the
+ *   partition's time reaches it, or a second terminal's event lands within `maxAheadMs` of it
+ *   (time really moved: the end of a quiet night, a backlog after an outage); then the held
+ *   events up to there go on. The partition's first event waits the same way for a second one
+ *   within `maxAheadMs` (alone it would set the time), and events far older than the time two
+ *   events agreed on are late.
+ * - **Leads.** An event ahead of the partition's robust time — the latest time of the
+ *   second-latest terminal, or the latest terminal's own time less `maxAheadMs` when it has been
+ *   alone that long (a lone shop at night) — waits until the robust time reaches it. A till
+ *   running fast waits for the others; the others go on.
+ *
+ * Nothing is lost: a jump nothing vouches for is rejected (`ts_in_future`, a dead letter) when
+ * the hold is full or the input ends; leads always go on, at the latest when the input ends.
+ * Each held event keeps its driver's tag (a Kafka offset, a line number). The cost per event: one
+ * lookup of the terminal's latest time.
  */
 export class AheadGuard {
-  /** the latest event time let through (NaN before the first event) */
+  /** the latest event time let through (NaN before the first) */
   high = Number.NaN;
-  /** held events, in time order */
-  private held: TerminalEvent[] = [];
+  /** held for a jump (first rule), and for a lead (second rule) */
+  private readonly jumps = new Held();
+  private readonly leads = new Held();
+  /** each terminal's latest time among events past the jump rule */
+  private readonly latest = new Map<string, number>();
+  private top1 = Number.NEGATIVE_INFINITY;
+  private top1Id: string | undefined;
+  private top2 = Number.NEGATIVE_INFINITY;
+  /** a time the driver's source vouches for (vouch()) */
+  private floor = Number.NEGATIVE_INFINITY;
+  /** rejected, waiting for the stage to hand them to its sink */
+  private out: Rejected[] = [];
+  /** events rejected so far */
   dropped = 0;
+  /** events far older than the time the partition's first two events agreed on (not ingested) */
+  lateAtStart = 0;
 
   constructor(
     readonly maxAheadMs: number,
@@ -25,34 +89,118 @@ export class AheadGuard {
   ) {}
 
   get holding(): number {
-    return this.held.length;
+    return this.jumps.length + this.leads.length;
   }
 
-  /** True: process `ev` now. False: it is held (see release()). */
-  admit(ev: TerminalEvent): boolean {
-    if (Number.isNaN(this.high) || ev.ts <= this.high + this.maxAheadMs) {
+  /** The partition's robust time: what more than one terminal (or one, alone long enough) says. */
+  get robust(): number {
+    return Math.max(this.top2, this.top1 - this.maxAheadMs, this.floor);
+  }
+
+  /** True: process `ev` now. False: it is held (see release()), or rejected (see rejected()). */
+  admit(ev: TerminalEvent, tag = -1): boolean {
+    if (!(ev.ts <= this.high + this.maxAheadMs)) {
+      this.jumps.insert(ev, tag);
+      if (this.jumps.length > this.capacity) {
+        // the furthest ahead is the least likely to be vouched for
+        const i = this.jumps.length - 1;
+        const [e] = this.jumps.evs.splice(i, 1);
+        const [t] = this.jumps.tags.splice(i, 1);
+        this.reject(e!, t!, `more than ${this.capacity} events held`);
+      }
+      return false;
+    }
+    return this.pass(ev, tag);
+  }
+
+  /** The lead rule for an event past the jump rule; true: it goes in now. */
+  private pass(ev: TerminalEvent, tag: number): boolean {
+    this.see(ev);
+    if (ev.ts <= this.robust) {
       if (!(ev.ts <= this.high)) this.high = ev.ts;
       return true;
     }
-    let i = this.held.length;
-    while (i > 0 && this.held[i - 1]!.ts > ev.ts) i--;
-    this.held.splice(i, 0, ev);
-    if (this.held.length > this.capacity) {
-      this.held.shift();
-      this.dropped++;
-    }
+    this.leads.insert(ev, tag);
     return false;
   }
 
+  private see(ev: TerminalEvent): void {
+    const id = ev.terminalId;
+    const prev = this.latest.get(id);
+    if (prev !== undefined && ev.ts <= prev) return;
+    this.latest.set(id, ev.ts);
+    if (id === this.top1Id) this.top1 = ev.ts;
+    else if (ev.ts > this.top1) {
+      this.top2 = this.top1;
+      this.top1 = ev.ts;
+      this.top1Id = id;
+    } else if (ev.ts > this.top2) this.top2 = ev.ts;
+  }
+
   /**
-   * Held events that may go in now, in time order (empty, and no allocation, when none): those
-   * the partition's time has caught up with, and those a second terminal vouches for.
+   * The driver's source vouches that the stream's time has reached `ts` (the embedded start's
+   * wall clock): leads up to it may go in (release()).
+   */
+  vouch(ts: number): void {
+    if (ts > this.floor) this.floor = ts;
+  }
+
+  /** Rejected events since the last call (empty, and no allocation, when none). */
+  rejected(): Rejected[] {
+    if (this.out.length === 0) return NONE;
+    const r = this.out;
+    this.out = [];
+    return r;
+  }
+
+  /**
+   * The input ended: every event held for a jump is given up on (rejected()), unless the
+   * partition never had a time (nothing says it is wrong then). Leads stay held, as they would
+   * in the processor at the end of a topic: they are the input's last seconds, which no closed
+   * window holds either.
+   */
+  endInput(why = 'the input ended'): void {
+    if (Number.isNaN(this.high)) return;
+    const { evs, tags } = this.jumps;
+    this.jumps.evs = [];
+    this.jumps.tags = [];
+    for (let i = 0; i < evs.length; i++) this.reject(evs[i]!, tags[i]!, why);
+  }
+
+  private reject(ev: TerminalEvent, tag: number, why: string): void {
+    this.dropped++;
+    this.out.push({ ev, tag, reason: aheadReason(ev.ts, this.high, this.maxAheadMs, why) });
+  }
+
+  /**
+   * Held events that may go in now (empty, and no allocation, when none): jumps the partition's
+   * time reached or a second terminal vouches for (then past the lead rule), and leads the
+   * robust time reached, in time order.
    */
   release(): TerminalEvent[] {
-    const held = this.held;
-    if (held.length === 0) return EMPTY;
-    let upTo = 0;
-    while (upTo < held.length && held[upTo]!.ts <= this.high + this.maxAheadMs) upTo++;
+    if (this.holding === 0) return EMPTY;
+    let out: TerminalEvent[] = EMPTY;
+    if (this.jumps.length) {
+      const jumped = Number.isNaN(this.high) ? this.first() : this.vouched();
+      for (const e of jumped) {
+        if (this.pass(e, -1)) {
+          if (out === EMPTY) out = [];
+          out.push(e);
+        }
+      }
+    }
+    if (this.leads.length && this.leads.evs[0]!.ts <= this.robust) {
+      const led = this.leads.take(this.leads.upTo(this.robust));
+      for (const e of led) if (!(e.ts <= this.high)) this.high = e.ts;
+      out = out === EMPTY ? led : [...out, ...led].sort((a, b) => a.ts - b.ts);
+    }
+    return out;
+  }
+
+  /** Jumps the partition's time reached, or a second terminal vouches for. */
+  private vouched(): TerminalEvent[] {
+    const held = this.jumps.evs;
+    let upTo = this.jumps.upTo(this.high + this.maxAheadMs);
     // a second terminal within maxAheadMs of a held event: time moved there
     for (let i = upTo; i < held.length; i++) {
       const from = held[i]!;
@@ -65,12 +213,61 @@ export class AheadGuard {
         }
       }
     }
-    if (upTo === 0) return EMPTY;
-    const out = held.slice(0, upTo);
-    this.held = held.slice(upTo);
-    for (const e of out) if (!(e.ts <= this.high)) this.high = e.ts;
-    return out;
+    return this.jumps.take(upTo);
+  }
+
+  /**
+   * Before the partition has a time: the first two held events within maxAheadMs of each other
+   * (any terminals: a partition may have one) give it one. They and the held events up to
+   * maxAheadMs past them go on; the earlier ones are late (counted, not ingested).
+   */
+  private first(): TerminalEvent[] {
+    const held = this.jumps.evs;
+    let i = 0;
+    while (i + 1 < held.length && held[i + 1]!.ts - held[i]!.ts > this.maxAheadMs) i++;
+    if (i + 1 >= held.length) return EMPTY;
+    let upTo = i + 2;
+    while (upTo < held.length && held[upTo]!.ts - held[i]!.ts <= this.maxAheadMs) upTo++;
+    this.lateAtStart += i;
+    this.jumps.take(i);
+    this.high = held[i]!.ts;
+    return this.jumps.take(upTo - i);
   }
 }
 
 const EMPTY: TerminalEvent[] = [];
+const NONE: Rejected[] = [];
+
+/** "6 min", "3.2 h", "74 d", "73.1 y": how far ahead, for a person. */
+export function aheadText(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${(s / 3_600).toFixed(1)} h`;
+  if (s < 31_557_600 * 2) return `${Math.round(s / 86_400)} d`;
+  return `${(s / 31_557_600).toFixed(1)} y`;
+}
+
+const iso = (ts: number) => (Number.isFinite(ts) ? new Date(ts).toISOString() : String(ts));
+
+/** The dead-letter reason of an event the partition's time never reached. */
+export function aheadReason(ts: number, high: number, maxAheadMs: number, why: string): string {
+  return (
+    `ts_in_future: event time ${iso(ts)} is ${aheadText(ts - high)} ahead of its partition's time ` +
+    `${iso(high)} (at most ${windowLabel(maxAheadMs)}) and no other terminal's events reached it; ${why}`
+  );
+}
+
+/**
+ * An event stamped more than `maxSkewMs` past its source's own time (the Kafka record's
+ * timestamp: when the producer sent it, or the broker appended it) is a wrong clock, not news
+ * from the future: the dead-letter reason, or undefined when it is in time. Decided on the
+ * record alone, so a replay of the partition decides the same.
+ */
+export function aheadOfSource(ts: number, sourceTs: number, maxSkewMs: number): string | undefined {
+  if (!(ts - sourceTs > maxSkewMs)) return undefined;
+  return (
+    `ts_in_future: event time ${iso(ts)} is ${aheadText(ts - sourceTs)} ahead of its record's ` +
+    `time ${iso(sourceTs)} (at most ${windowLabel(maxSkewMs)})`
+  );
+}

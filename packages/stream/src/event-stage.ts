@@ -90,8 +90,12 @@ export interface EventStageOptions {
   maxAheadMs?: number;
 }
 
-/** A terminal clock may run this far ahead of its partition before its events wait. */
-export const DEFAULT_MAX_AHEAD_MS = 15 * 60_000;
+/**
+ * How far one terminal may lead its partition (ahead-guard.ts): further is a jump that waits for
+ * a second terminal; a lead waits for the others, and a lone terminal is its partition's time
+ * after this long. The processor's EVENT_MAX_SKEW default is the same.
+ */
+export const DEFAULT_MAX_AHEAD_MS = 5 * 60_000;
 
 export class EventStage {
   readonly engine: WindowEngine;
@@ -123,9 +127,36 @@ export class EventStage {
    * Ingest one valid event; the boundaries it passes are closed first and their results sent
    * to `sink` (or dropped when null: replaying what was already written).
    */
-  handle(ev: TerminalEvent, sink: StageSink | null): void {
-    if (this.guard.admit(ev)) this.take(ev, sink);
-    if (this.guard.holding) for (const e of this.guard.release()) this.take(e, sink);
+  handle(ev: TerminalEvent, sink: StageSink | null, tag = -1): void {
+    const now = this.guard.admit(ev, tag);
+    if (this.guard.holding === 0) {
+      if (now) this.take(ev, sink);
+      return;
+    }
+    // what the guard lets go, and this event, in time order
+    let done = !now;
+    for (const e of this.guard.release()) {
+      if (!done && ev.ts <= e.ts) {
+        this.take(ev, sink);
+        done = true;
+      }
+      this.take(e, sink);
+    }
+    if (!done) this.take(ev, sink);
+    this.deadLetters(sink);
+  }
+
+  /**
+   * The input ended (replay): every event still held for a time the partition never reached is
+   * a dead letter, not dropped silently.
+   */
+  end(sink: StageSink | null): void {
+    this.guard.endInput();
+    this.deadLetters(sink);
+  }
+
+  private deadLetters(sink: StageSink | null): void {
+    for (const r of this.guard.rejected()) sink?.dead?.(r.ev, r.reason, r.tag);
   }
 
   private take(ev: TerminalEvent, sink: StageSink | null): void {
@@ -141,6 +172,9 @@ export class EventStage {
    * clock is such a source; replay and the processor only have their events.
    */
   advance(watermark: number, sink: StageSink | null): void {
+    // the source's word is as good as a second terminal's: events it reached go in
+    this.guard.vouch(watermark);
+    if (this.guard.holding) for (const e of this.guard.release()) this.take(e, sink);
     this.closeUpTo(watermark, sink);
   }
 

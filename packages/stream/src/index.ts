@@ -18,6 +18,7 @@ export {
   type StageMonitorOptions,
 } from './monitors';
 export { murmur2, partitionerFor } from './partitioner';
+export { AheadGuard, aheadOfSource, aheadReason, type Rejected } from './ahead-guard';
 export {
   DEFAULT_IDLE_AFTER_MS,
   DEFAULT_PARTITIONS,

@@ -67,6 +67,8 @@ export interface TopologyOutput {
   memory?(m: StageMemory): void;
   /** window-stats rows; absent: none are computed */
   stats?(...row: StatRow): void;
+  /** an event given up on (StageSink.dead: `ts_in_future`), with the tag push() gave it */
+  dead?(ev: TerminalEvent, reason: string, tag: number): void;
 }
 
 export interface TopologyStats {
@@ -79,7 +81,8 @@ export interface TopologyStats {
   lateRollups: number;
   /** partition-local alerts folded into a regional outage (fold-gate.ts) */
   folded: number;
-  /** events held for a time far past their partition's (ahead-guard.ts), and dropped from that hold */
+  /** events held for a time far past their partition's (ahead-guard.ts), and given up on
+   *  (dead letters `ts_in_future`: the hold was full, or the input ended) */
   heldAhead: number;
   droppedAhead: number;
 }
@@ -140,6 +143,7 @@ export class LocalTopology {
       },
       ...(output.stats ? { stats: output.stats.bind(output) } : {}),
       ...(output.memory ? { memory: output.memory.bind(output) } : {}),
+      ...(output.dead ? { dead: output.dead.bind(output) } : {}),
     };
     for (let r = 0; r < this.rollupPartitions; r++) {
       this.rollupStages.push(
@@ -211,13 +215,14 @@ export class LocalTopology {
 
   /**
    * One valid event, in the order the source gives them, to its merchant's partition, or to
-   * `partition` when the source names one (as a producer may).
+   * `partition` when the source names one (as a producer may). `tag` comes back with the event
+   * if it is given up on (TopologyOutput.dead): a line number, an offset.
    */
-  push(ev: TerminalEvent, partition?: number): void {
+  push(ev: TerminalEvent, partition?: number, tag = -1): void {
     if (this.events++ === 0) this.firstTs = ev.ts;
     const p = partition ?? this.route(ev.merchantId);
     const stage = this.eventStages[p]!;
-    stage.handle(ev, this.sink);
+    stage.handle(ev, this.sink, tag);
     // the partition's time as its stage let it move: an event held for a wrong clock moves nothing
     const high = stage.guard.high;
     if (!(high <= this.lastTs[p]!)) {
@@ -244,6 +249,11 @@ export class LocalTopology {
         );
       }
     }
+  }
+
+  /** The input ended (replay): events still held for a time never reached become dead letters. */
+  end(): void {
+    for (const s of this.eventStages) s.end(this.sink);
   }
 
   /**
@@ -324,6 +334,7 @@ export class LocalTopology {
     for (const e of this.eventStages) {
       s.heldAhead += e.guard.holding;
       s.droppedAhead += e.guard.dropped;
+      s.late += e.guard.lateAtStart;
     }
     for (const m of this.eventMonitors) {
       const x = m.stats();

@@ -36,6 +36,12 @@ export interface StageSink {
   rollup(m: RollupMessage): void;
   /** absent: the driver keeps no rules memory; present: each stage's, at every hour boundary */
   memory?(m: StageMemory): void;
+  /**
+   * An event the stage gave up on (ahead-guard.ts: its time was never reached), with a reason
+   * starting `ts_in_future` and the tag the driver gave it (a Kafka offset, a line number; -1:
+   * none). Absent: counted only.
+   */
+  dead?(ev: TerminalEvent, reason: string, tag: number): void;
 }
 
 /**
