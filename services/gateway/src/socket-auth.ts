@@ -74,10 +74,10 @@ export function guardSockets(io: GatewayIo, opts: SocketGuardOptions): void {
     return { status: 401, error: 'unauthorized', message: 'send auth: { token: <api key> }' };
   };
 
-  bindRecovery(io, (auth, client) => {
+  bindRecovery(io, (auth, req) => {
     // no counting here: the middleware judges the same handshake right after and counts it
     const token = tokenOf(auth);
-    if (opts.failures.retryAfterMs(addressOf(client), token) > 0) return undefined;
+    if (opts.failures.retryAfterMs(addressOf(req), token) > 0) return undefined;
     return opts.keyRing.authenticate(token);
   });
 
@@ -124,7 +124,7 @@ function bindRecovery(
   io: GatewayIo,
   principalOf: (
     auth: RecoveryAuth,
-    client: Parameters<typeof clientAddress>[0],
+    req: Parameters<typeof clientAddress>[0],
   ) => Principal | undefined,
 ): void {
   const nsp = io.of('/') as unknown as NamespaceInternals;
@@ -150,7 +150,12 @@ function bindRecovery(
     if (!p || typeof pid !== 'string' || typeof offset !== 'string') return fresh;
     // restoreSession only reads (the in-memory adapter keeps the session until it expires);
     // socket.io calls it again right after, for the packets missed until then
-    const session = await self.adapter.restoreSession(pid, offset);
+    let session: { data?: unknown } | null = null;
+    try {
+      session = await self.adapter.restoreSession(pid, offset);
+    } catch {
+      // a failing adapter means no recovery, as in socket.io's own lookup, not a rejected _add
+    }
     const owner = (session?.data as { principal?: Principal } | undefined)?.principal;
     return owner && samePrincipal(owner, p) ? auth : fresh;
   }
