@@ -167,6 +167,12 @@ describe('errors raised before a route runs, in the one shape', () => {
     }
   });
 
+  it('414: a path parameter past its length limit', async () => {
+    const res = await gw.app.inject({ url: `/api/alerts/${'a'.repeat(500)}`, headers: analyst });
+    expect(res.statusCode).toBe(414);
+    expectShape(res.json(), 'uri_too_long');
+  });
+
   it('404, 413 and malformed JSON (over loopback, as a client sees them)', async () => {
     const notFound = await rawHttp(
       'GET /api/nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
