@@ -56,5 +56,8 @@ describe('API times (issue 16: out-of-range and sloppy times)', () => {
       /out of range/,
     );
     expect(isoTimeField.safeParse('1767225600000').success).toBe(false);
+    // one problem per field: not a time, or out of range, never both
+    expect(isoTimeField.safeParse('soon').error?.issues).toHaveLength(1);
+    expect(isoTimeField.safeParse('9999-01-01T00:00:00Z').error?.issues).toHaveLength(1);
   });
 });
