@@ -5,7 +5,7 @@ import {
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import type { KafkaMessage } from '@tillwatch/kafka';
-import type { RollupMessage, StageSink } from '@tillwatch/stream';
+import { aheadOfSource, type RollupMessage, type StageSink } from '@tillwatch/stream';
 import type { GroupCommit, DeadRecord } from './commit';
 import type { ProcessorContext } from './context';
 import { writeEvent } from './event-rows';
@@ -95,6 +95,18 @@ export class BatchHandler {
     const dead: DeadRecord[] = [];
     /** the offset of the record in hand (the sink's memory rows carry it) */
     let handling = -1;
+    const deadLetter = (raw: Buffer | null, key: Buffer | null, reason: string, offset: string) => {
+      dead.push({ raw, key, reason, offset });
+      rows.deadLetters.push({
+        sourceTopic: topic,
+        sourcePartition: partition,
+        sourceOffset: offset,
+        reason: reason.slice(0, 1000),
+        raw,
+        key,
+        ts: Date.now(),
+      });
+    };
     const sink: StageSink = {
       stats: (...row) => writeStat(statRows, ...row),
       alert: (a) => alerts.push(a),
@@ -110,6 +122,15 @@ export class BatchHandler {
           // if the group committed past it (recovery.ts, loadMemory)
           offset: handling,
         }),
+      // a held event whose time its partition never reached (ahead-guard.ts): the record it
+      // came in (tag: its offset) is long committed, so the dead letter carries the event
+      dead: (ev, reason, tag) =>
+        deadLetter(
+          Buffer.from(JSON.stringify(ev)),
+          Buffer.from(ev.merchantId),
+          reason,
+          String(tag),
+        ),
     };
     const isEvents = topic === cfg.TOPIC_EVENTS;
     if (isEvents) {
@@ -167,24 +188,18 @@ export class BatchHandler {
                 reason: `event of ${raw.length} bytes exceeds MAX_EVENT_BYTES (${cfg.MAX_EVENT_BYTES})`,
               }
             : decodeEventFast(raw);
-        if (!d.ok) {
-          if (emitting) {
-            dead.push({ raw, key: msg.key, reason: d.reason, offset: msg.offset });
-            rows.deadLetters.push({
-              sourceTopic: topic,
-              sourcePartition: partition,
-              sourceOffset: msg.offset,
-              reason: d.reason.slice(0, 1000),
-              raw,
-              key: msg.key,
-              ts: Date.now(),
-            });
-          }
+        // A clock far ahead of the record's own time (the producer's or the broker's) is
+        // refused on the record alone: a replay of the partition decides the same.
+        const reason = d.ok
+          ? aheadOfSource(d.event.ts, Number(msg.timestamp), cfg.EVENT_MAX_SKEW)
+          : d.reason;
+        if (reason !== undefined) {
+          if (emitting) deadLetter(raw, msg.key, reason, msg.offset);
           continue;
         }
-        const ev: TerminalEvent = d.event;
+        const ev: TerminalEvent = (d as { event: TerminalEvent }).event;
         if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
-        st.events!.handle(ev, emitting ? sink : null);
+        st.events!.handle(ev, emitting ? sink : null, off);
       } else {
         let rec: RollupRecord;
         try {

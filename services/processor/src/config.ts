@@ -92,6 +92,12 @@ export const processorConfigSchema = z
      * would otherwise stall behind a partition with no traffic.
      */
     ROLLUP_IDLE_AFTER: duration('30s'),
+    /**
+     * An event stamped further than this past its Kafka record's timestamp (when the producer
+     * sent it, or the broker appended it) is a wrong clock: dead-lettered `ts_in_future`, never
+     * moving its partition's time (one heartbeat stamped 2100 would close every window to 2100).
+     */
+    EVENT_MAX_SKEW: duration('5m'),
     /** How often the gateway's silences are re-read from ClickHouse. */
     SILENCES_REFRESH: duration('10s'),
     /** Rules file (JSON or YAML) merged over the shipped defaults. */

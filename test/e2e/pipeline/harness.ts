@@ -116,7 +116,15 @@ export async function waitCaughtUp(
       last = sig;
       await sleep(1000);
     }
-    throw new Error(`group ${groupId} did not catch up on ${topics.join(', ')}`);
+    // which partitions hung, and where: topic:partition:end:committed
+    const stuck = last
+      .split(';')
+      .filter((x) => {
+        const [, , high, at] = x.split(':');
+        return x && (Number(at) < 0 ? Number(high) > 0 : Number(high) - Number(at) > 1);
+      })
+      .join(' ');
+    throw new Error(`group ${groupId} did not catch up on ${topics.join(', ')}: ${stuck}`);
   } finally {
     await admin.disconnect();
   }

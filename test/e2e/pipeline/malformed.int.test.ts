@@ -4,14 +4,17 @@ import { TABLES } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
 import {
   PARTITIONS,
+  alertSig,
   chClient,
   checkAgainstTruth,
   count,
   createSuiteProcessor,
   createTopics,
+  expectedAlerts,
   makeStream,
   pipelineSuite,
   produce,
+  readAlerts,
   readTopic,
   streamRecords,
   waitProcessed,
@@ -84,12 +87,35 @@ function malformed(valid: readonly string[], n: number, seed: number): Buffer[] 
   return out.slice(0, n);
 }
 
+/**
+ * Valid events stamped in the future of their record's time: a terminal's clock in 2100, a day
+ * ahead, 6 minutes ahead (EVENT_MAX_SKEW is 5 min). One such heartbeat, taken, once stopped all
+ * detection: its time became its partition's, and every true event after it was late.
+ */
+function fromTheFuture(valid: readonly string[], recordTs: (i: number) => number): Buffer[] {
+  const ahead = [Date.UTC(2100, 0, 1) - recordTs(0), 86_400_000, 6 * 60_000];
+  return ahead.flatMap((d, k) =>
+    [0, 1, 2].map((j) => {
+      const e = JSON.parse(valid[100 + 37 * (3 * k + j)]!) as Record<string, unknown>;
+      const at = 500 + 1_500 * (3 * k + j);
+      return Buffer.from(
+        JSON.stringify({
+          ...e,
+          eventId: `future-${k}-${j}`,
+          ts: j === 1 ? new Date(recordTs(at) + d).toISOString() : recordTs(at) + d,
+        }),
+      );
+    }),
+  );
+}
+
 describe('malformed input', () => {
   const suite = pipelineSuite('bad');
   const { topics, db, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(31, 20_000);
   const junk = malformed(stream.values, 10_000, 4242);
+  const future = fromTheFuture(stream.values, (i) => stream.events[i]!.ts);
   const processor = createSuiteProcessor(suite, {
     instance: 'bad',
     logLevel: 'error',
@@ -115,10 +141,14 @@ describe('malformed input', () => {
       l.push({ partition: p, value: junk[k]! });
       at.set(i, l);
     });
+    // and the events from the future after event 500, 2,000, ... in their merchant's partition
+    const futureAt = new Map(future.map((b, k) => [500 + 1_500 * k, b]));
     records.forEach((r, i) => {
       mixed.push(r);
       for (const j of at.get(i) ?? [])
         mixed.push({ partition: j.partition, key: null, value: j.value, ts: r.ts });
+      const f = futureAt.get(i);
+      if (f) mixed.push({ partition: r.partition, key: r.key, value: f, ts: r.ts });
     });
     await produce(kafka, topics.TOPIC_EVENTS, mixed);
   }, 180_000);
@@ -170,16 +200,34 @@ describe('malformed input', () => {
         lost.length,
         lost.slice(0, 3).map((b) => b.toString('utf8').slice(0, 200)),
       );
-    expect(dlq.length).toBe(junk.length);
+    expect(dlq.length).toBe(junk.length + future.length);
     expect(dlq.every((m) => (m.headers.reason ?? '').length > 0)).toBe(true);
     // The raw bytes survive exactly, on the topic and in the table.
-    const sent = new Set(junk.map((b) => b.toString('base64')));
+    const sent = new Set([...junk, ...future].map((b) => b.toString('base64')));
     expect(dlq.every((m) => sent.has((m.value ?? Buffer.alloc(0)).toString('base64')))).toBe(true);
-    expect(tableRows.length).toBe(junk.length);
+    expect(tableRows.length).toBe(junk.length + future.length);
     expect(tableRows.every((r) => r.reason.length > 0 && sent.has(r.raw_base64))).toBe(true);
     expect(stored).toBe(stream.events.length);
     expect(truth.mismatched.length).toBe(0);
     expect(truth.missing.length).toBe(0);
     expect(recoveries).toBe(2 * PARTITIONS);
+  });
+
+  it('one event with a far-future ts stops no detection: it is a dead letter ts_in_future and the alerts are those of the stream without it', async () => {
+    const dlq = await readTopic(kafka, topics.TOPIC_DLQ);
+    const refused = new Set(
+      dlq
+        .filter((m) => (m.headers.reason ?? '').startsWith('ts_in_future: '))
+        .map((m) => (m.value ?? Buffer.alloc(0)).toString('base64')),
+    );
+    console.log(
+      `[malformed] ${future.length} events from the future: ${refused.size} dead-lettered ts_in_future, e.g. ` +
+        dlq.find((m) => (m.headers.reason ?? '').startsWith('ts_in_future'))?.headers.reason,
+    );
+    expect([...refused].sort()).toEqual(future.map((b) => b.toString('base64')).sort());
+    const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
+    const want = expectedAlerts(stream);
+    expect(want.length).toBeGreaterThan(0);
+    expect([...new Set(alerts.map(alertSig))].sort()).toEqual(want.map(alertSig).sort());
   });
 });
