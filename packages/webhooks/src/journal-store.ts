@@ -5,7 +5,9 @@ import {
   SecretKeyring,
   generateSecretKey,
   openSubscription,
+  parseSecretKey,
   sealSubscription,
+  type SecretKey,
 } from './secret-box';
 import { MemoryWebhookStore, type JournalRecord } from './store';
 
@@ -117,7 +119,7 @@ export class JournalWebhookStore extends MemoryWebhookStore {
 
   private async load(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    this.keys = this.opts.secretKeys ?? (await journalKeyring(`${this.path}.key`));
+    this.keys = await this.keyring();
     let text = '';
     try {
       const fh = await open(this.path, 'r');
@@ -157,6 +159,30 @@ export class JournalWebhookStore extends MemoryWebhookStore {
     // The snapshot seals every secret with the current key: rows in clear (written before
     // encryption) and rows under a previous key are migrated on every open.
     await this.compact();
+  }
+
+  /**
+   * The configured keys, else the key file's. A key file left by runs without configured keys
+   * is still read (its keys as previous ones), so setting WEBHOOK_SECRET_KEY later just
+   * reseals the journal at this open.
+   */
+  private async keyring(): Promise<SecretKeyring> {
+    const file = `${this.path}.key`;
+    const given = this.opts.secretKeys;
+    if (!given) return journalKeyring(file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return given;
+    }
+    const old = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map(parseSecretKey)
+      .filter((k): k is SecretKey => typeof k !== 'string');
+    return new SecretKeyring(given.current, [...given.previous, ...old]);
   }
 
   /** Rewrite the journal as a snapshot of the current state, atomically. */

@@ -91,6 +91,12 @@ describe('webhook secrets encrypted at rest (issue 16: secrets and logs)', () =>
     const s2 = await JournalWebhookStore.open(path);
     expect((await s2.getSubscription('sub_2'))?.secrets[0]?.secret).toBe('whsec_two');
     await s2.close();
+    // WEBHOOK_SECRET_KEY set later: the key file's key still reads, the open reseals
+    const k = generateSecretKey();
+    const s3 = await JournalWebhookStore.open(path, { secretKeys: SecretKeyring.of(k) });
+    expect((await s3.getSubscription('sub_2'))?.secrets[0]?.secret).toBe('whsec_two');
+    await s3.close();
+    expect(readFileSync(path, 'utf8')).toContain(`v1:${SecretKeyring.of(k).current.id}:`);
   });
 
   it('the journal under configured keys: a rotation re-seals it at open, a wrong key stops the open naming the variable', async () => {
