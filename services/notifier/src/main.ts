@@ -4,7 +4,7 @@ import {
   JournalWebhookStore,
   type WebhookStore,
 } from '@tillwatch/webhooks';
-import { loadNotifierEnv, secretKeysOf, toNotifierConfig } from './config';
+import { loadNotifierEnv, productionSecretKeys, secretKeysOf, toNotifierConfig } from './config';
 import { createNotifier } from './notifier';
 import { jsonlAlerts } from './sources';
 
@@ -13,17 +13,18 @@ async function main() {
   const env = loadNotifierEnv();
   const logger = createLogger('notifier', { level: env.LOG_LEVEL, pretty: false });
   let store: WebhookStore;
-  const secretKeys = secretKeysOf(env);
   if (env.CLICKHOUSE_URL) {
+    const secretKeys = productionSecretKeys(env);
     const ch = await ClickHouseWebhookStore.open({
       clickhouse: { url: env.CLICKHOUSE_URL, logger },
-      ...(secretKeys ? { secretKeys } : {}),
+      secretKeys,
     });
     // Rows in clear (before encryption) or under a rotated-out key are sealed with the current one.
     const resealed = await ch.resealSecrets();
-    logger.info({ resealed, secretKeyId: secretKeys?.current.id }, 'webhook store: ClickHouse');
+    logger.info({ resealed, secretKeyId: secretKeys.current.id }, 'webhook store: ClickHouse');
     store = ch;
   } else {
+    const secretKeys = secretKeysOf(env);
     const journal = await JournalWebhookStore.open(env.NOTIFIER_JOURNAL_PATH, {
       ...(secretKeys ? { secretKeys } : {}),
     });
