@@ -54,9 +54,13 @@ class Held {
  *   within `maxAheadMs` (alone it would set the time), and events far older than the time two
  *   events agreed on are late.
  * - **Leads.** An event ahead of the partition's robust time — the latest time of the
- *   second-latest terminal, or the latest terminal's own time less `maxAheadMs` when it has been
- *   alone that long (a lone shop at night) — waits until the robust time reaches it. A till
- *   running fast waits for the others; the others go on.
+ *   second-latest terminal, or the latest terminal's own time less `aloneMs` (5 min) when it has
+ *   been alone that long (a lone shop at night), or the time the driver's source vouches for
+ *   (vouch(): the processor's Kafka record timestamps) — waits until the robust time reaches it.
+ *   A till running fast waits for the others; the others go on. Without a source's word (replay)
+ *   a till more than `aloneMs` fast vouches for its own events after `aloneMs`: a clock 5 to 15
+ *   min fast, all day, still moves a replayed partition (the processor refuses such events
+ *   against their record's time: EVENT_MAX_SKEW).
  *
  * Nothing is lost: a jump nothing vouches for is rejected (`ts_in_future`, a dead letter) when
  * the hold is full or the input ends; leads always go on, at the latest when the input ends.
@@ -84,7 +88,10 @@ export class AheadGuard {
   lateAtStart = 0;
 
   constructor(
+    /** further than this past the partition's time is a jump */
     readonly maxAheadMs: number,
+    /** a terminal alone this long is its partition's time (the lead rule) */
+    readonly aloneMs = Math.min(maxAheadMs, DEFAULT_ALONE_MS),
     private readonly capacity = 1_000,
   ) {}
 
@@ -94,12 +101,19 @@ export class AheadGuard {
 
   /** The partition's robust time: what more than one terminal (or one, alone long enough) says. */
   get robust(): number {
-    return Math.max(this.top2, this.top1 - this.maxAheadMs, this.floor);
+    return Math.max(this.top2, this.top1 - this.aloneMs, this.floor);
+  }
+
+  /** the partition's time for the jump rule: the latest let through, else the source's word */
+  private get base(): number {
+    return Number.isNaN(this.high) && this.floor > Number.NEGATIVE_INFINITY
+      ? this.floor
+      : this.high;
   }
 
   /** True: process `ev` now. False: it is held (see release()), or rejected (see rejected()). */
   admit(ev: TerminalEvent, tag = -1): boolean {
-    if (!(ev.ts <= this.high + this.maxAheadMs)) {
+    if (!(ev.ts <= this.base + this.maxAheadMs)) {
       this.jumps.insert(ev, tag);
       if (this.jumps.length > this.capacity) {
         // the furthest ahead is the least likely to be vouched for
@@ -138,8 +152,9 @@ export class AheadGuard {
   }
 
   /**
-   * The driver's source vouches that the stream's time has reached `ts` (the embedded start's
-   * wall clock): leads up to it may go in (release()).
+   * The driver's source vouches that the stream's time has reached `ts` (the processor: the
+   * latest Kafka record timestamp of the partition; the embedded start: its wall clock): leads
+   * up to it may go in (release()), and a partition without a time yet has this one.
    */
   vouch(ts: number): void {
     if (ts > this.floor) this.floor = ts;
@@ -181,7 +196,7 @@ export class AheadGuard {
     if (this.holding === 0) return EMPTY;
     let out: TerminalEvent[] = EMPTY;
     if (this.jumps.length) {
-      const jumped = Number.isNaN(this.high) ? this.first() : this.vouched();
+      const jumped = Number.isNaN(this.base) ? this.first() : this.vouched();
       for (const e of jumped) {
         if (this.pass(e, -1)) {
           if (out === EMPTY) out = [];
@@ -200,7 +215,7 @@ export class AheadGuard {
   /** Jumps the partition's time reached, or a second terminal vouches for. */
   private vouched(): TerminalEvent[] {
     const held = this.jumps.evs;
-    let upTo = this.jumps.upTo(this.high + this.maxAheadMs);
+    let upTo = this.jumps.upTo(this.base + this.maxAheadMs);
     // a second terminal within maxAheadMs of a held event: time moved there
     for (let i = upTo; i < held.length; i++) {
       const from = held[i]!;
@@ -234,6 +249,9 @@ export class AheadGuard {
     return this.jumps.take(upTo - i);
   }
 }
+
+/** how long a terminal must be alone before it is its partition's time (the lead rule) */
+export const DEFAULT_ALONE_MS = 5 * 60_000;
 
 const EMPTY: TerminalEvent[] = [];
 const NONE: Rejected[] = [];

@@ -91,11 +91,11 @@ export interface EventStageOptions {
 }
 
 /**
- * How far one terminal may lead its partition (ahead-guard.ts): further is a jump that waits for
- * a second terminal; a lead waits for the others, and a lone terminal is its partition's time
- * after this long. The processor's EVENT_MAX_SKEW default is the same.
+ * How far past its partition's time an event may be before it is a jump that waits for a second
+ * terminal (ahead-guard.ts): a quiet partition's next event (a lone shop at night) is usually
+ * within it.
  */
-export const DEFAULT_MAX_AHEAD_MS = 5 * 60_000;
+export const DEFAULT_MAX_AHEAD_MS = 15 * 60_000;
 
 export class EventStage {
   readonly engine: WindowEngine;
@@ -176,6 +176,14 @@ export class EventStage {
     this.guard.vouch(watermark);
     if (this.guard.holding) for (const e of this.guard.release()) this.take(e, sink);
     this.closeUpTo(watermark, sink);
+  }
+
+  /**
+   * The driver's source says the stream's time has reached `ts` (the processor: a Kafka record's
+   * timestamp): the guard's robust time is at least that (ahead-guard.ts). Closes nothing.
+   */
+  vouch(ts: number): void {
+    this.guard.vouch(ts);
   }
 
   /** Give back what this partition's rules had learnt (StageSink.memory), before a replay

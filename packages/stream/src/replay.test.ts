@@ -67,4 +67,15 @@ describe('replay', () => {
     // The bad lines change nothing else: same alerts as the clean file.
     expect(text).toBe((await run(jsonl(evs))).text);
   });
+
+  it('one event with a far-future ts stops no detection: reported ts_in_future with its line number, the alerts are those of the file without it', async () => {
+    const lines = jsonl(evs).trim().split('\n');
+    const odd = { ...evs[999]!, eventId: 'from-2100', ts: Date.UTC(2100, 0, 1) };
+    const withOdd = [...lines.slice(0, 1000), JSON.stringify(odd), ...lines.slice(1000)];
+    const errors: [number, string][] = [];
+    const { result, text } = await run(withOdd.join('\n'), (n, r) => errors.push([n, r]));
+    expect(errors).toEqual([[1001, expect.stringMatching(/^ts_in_future: event time 2100-01-01/)]]);
+    expect(result).toMatchObject({ future: 1, late: 0, events: evs.length + 1 });
+    expect(text).toBe((await run(jsonl(evs))).text);
+  });
 });

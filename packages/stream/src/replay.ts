@@ -47,6 +47,9 @@ export interface ReplayResult {
   alerts: number;
   duplicates: number;
   late: number;
+  /** valid events refused for a clock far ahead that nothing vouched for (`ts_in_future`),
+   *  reported through onError with their line numbers */
+  future: number;
   /** transitions kept from the output by a silence */
   silenced: number;
 }
@@ -61,7 +64,9 @@ export interface ReplayResult {
  *   through onError with its line number and skipped, and so is a line longer than
  *   `maxLineBytes` or one that is not UTF-8 (with the offset of the bad byte). Blank lines are
  *   skipped silently.
- * - Time comes only from the events. As in production, a boundary closes when an event of its
+ * - Time comes only from the events, and no single terminal's clock moves it (ahead-guard.ts):
+ *   an event further ahead than any other terminal vouches for is reported through onError
+ *   (`ts_in_future`) when the input ends. As in production, a boundary closes when an event of its
  *   partition passes it by the allowed lateness; the end of the input closes nothing more
  *   (production never sees an end), so the last seconds of a file are not judged, and alerts
  *   still firing then stay firing.
@@ -80,6 +85,7 @@ export async function replay(
     alerts: 0,
     duplicates: 0,
     late: 0,
+    future: 0,
     silenced: 0,
   };
   let pending: string[] = [];
@@ -94,6 +100,11 @@ export async function replay(
       },
       ...(opts.stats ? { stats: opts.stats } : {}),
       ...(opts.memory ? { memory: opts.memory } : {}),
+      // the tag is the event's line number (push below)
+      dead(_ev, reason, lineNo) {
+        result.future++;
+        opts.onError?.(lineNo, reason);
+      },
     },
     {
       ...(opts.rules ? { rules: opts.rules } : {}),
@@ -130,9 +141,11 @@ export async function replay(
       continue;
     }
     result.events++;
-    topology.push(r.event);
+    topology.push(r.event, undefined, result.lines);
     if (pendingBytes >= 1 << 16) await flushOut();
   }
+  // events held for a clock far ahead that nothing vouched for: reported, not dropped
+  topology.end();
   await flushOut();
   const s = topology.stats();
   result.duplicates = s.duplicates;

@@ -199,6 +199,8 @@ export class BatchHandler {
         }
         const ev: TerminalEvent = (d as { event: TerminalEvent }).event;
         if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
+        // the record's own time vouches for the partition's (a till running fast waits for it)
+        st.events!.vouch(Number(msg.timestamp));
         st.events!.handle(ev, emitting ? sink : null, off);
       } else {
         let rec: RollupRecord;

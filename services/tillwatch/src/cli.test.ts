@@ -135,7 +135,9 @@ describe('tillwatch CLI', () => {
     child.stderr!.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(0);
-    expect(stderr).toMatch(/replayed 1 events from 1 lines \(0 malformed, 0 late, 0 duplicates\)/);
+    expect(stderr).toMatch(
+      /replayed 1 events from 1 lines \(0 malformed, 0 late, 0 duplicates, 0 ts_in_future\)/,
+    );
   }, 60_000);
 
   // issue 16, "Replay and API input": nothing the run drops goes unreported
@@ -159,12 +161,13 @@ describe('tillwatch CLI', () => {
             hb('h1', t0),
             hb('h1', t0), // line 2: duplicate
             hb('h2', t0 + 60_000),
-            hb('h3', t0), // line 4: a minute behind, past the allowed lateness
+            // a lone terminal is its partition's time 5 min after its events (ahead-guard.ts)
+            hb('h4', t0 + 7 * 60_000),
             `{"pad":"${'x'.repeat(300)}"}`, // line 5: longer than --max-line-bytes
           ].join('\n') + '\n',
         ),
         Buffer.from('{"type":"heartbeat","firmware":"\xff"}\n', 'latin1'), // line 6: not UTF-8
-        Buffer.from(hb('h4', t0 + 61_000) + '\n'),
+        Buffer.from(hb('h3', t0) + '\n'), // line 7: behind h2 by a minute, past the allowed lateness
       ]),
     );
     const r = await run('node', [
@@ -182,7 +185,7 @@ describe('tillwatch CLI', () => {
     );
     expect(r.stderr).toContain(`${file}:6: invalid UTF-8 at byte 32 of the line`);
     expect(r.stderr).toMatch(
-      /replayed 5 events from 7 lines \(2 malformed, 1 late, 1 duplicates\): 0 alert transitions/,
+      /replayed 5 events from 7 lines \(2 malformed, 1 late, 1 duplicates, 0 ts_in_future\): 0 alert transitions/,
     );
     await expect(
       run('node', [BIN, 'replay', '-i', file, '-o', '-', '--max-line-bytes', '0']),

@@ -91,7 +91,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     }
     process.stderr.write(
       `replayed ${stats.events} events from ${stats.lines} lines (${stats.malformed} malformed, ` +
-        `${stats.late} late, ${stats.duplicates} duplicates): ${stats.alerts} alert transitions\n`,
+        `${stats.late} late, ${stats.duplicates} duplicates, ${stats.future} ts_in_future): ` +
+        `${stats.alerts} alert transitions\n`,
     );
     return 0;
   } catch (err) {
