@@ -3,6 +3,7 @@
  * database, the processor under test. Streams (streams.ts), the ground truth (truth.ts) and the
  * processor as a child process (children.ts) are re-exported from here.
  */
+import { randomUUID } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { DEFAULT_CODE_TABLE, eventTimeToMs, type Alert } from '@tillwatch/contracts';
 import { createKafka, type Kafka } from '@tillwatch/kafka';
@@ -81,7 +82,40 @@ export async function produce(
   await producer.disconnect();
 }
 
-/** Wait until the group has committed up to the end of every partition of `topics`, twice in a row. */
+/**
+ * Whether any record a read-committed consumer would get lies at or past `from` (per topic and
+ * partition): what is left past a group's committed offsets may be transaction markers only.
+ * Two processors' transactions open at once on a partition (idle ticks from each) end it with
+ * two markers in a row, which no consumer ever gets or commits past.
+ */
+async function recordsPast(kafka: Kafka, from: Map<string, Map<number, number>>): Promise<boolean> {
+  const c = kafka.consumer({ groupId: `peek-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  let found = false;
+  try {
+    await c.connect();
+    await c.subscribe({ topics: [...from.keys()], fromBeginning: false });
+    let seeked = false;
+    await c.run({
+      eachBatch: async ({ batch }) => {
+        const at = from.get(batch.topic)?.get(batch.partition) ?? 0;
+        if (seeked && batch.messages.some((m) => Number(m.offset) >= at)) found = true;
+      },
+    });
+    for (const [topic, parts] of from)
+      for (const [partition, offset] of parts) c.seek({ topic, partition, offset: String(offset) });
+    seeked = true;
+    await sleep(3000);
+  } finally {
+    await c.disconnect();
+  }
+  return found;
+}
+
+/**
+ * Wait until the group has committed up to the end of every partition of `topics`, twice in a
+ * row: the end less one transaction marker, or, when the committed offsets stand still a few
+ * gaps short, nothing but markers past them (recordsPast).
+ */
 export async function waitCaughtUp(
   kafka: Kafka,
   groupId: string,
@@ -110,9 +144,10 @@ export async function waitCaughtUp(
           sig += `${topic}:${e.partition}:${e.high}:${at};`;
         }
       }
-      if (behind === 0 && sig === last) {
-        if (++stable >= 2) return;
-      } else stable = 0;
+      if (sig === last) stable++;
+      else stable = 0;
+      if (behind === 0 && stable >= 2) return;
+      if (behind > 0 && stable === 3 && !(await recordsPast(kafka, committedAt(sig)))) return;
       last = sig;
       await sleep(1000);
     }
@@ -128,6 +163,19 @@ export async function waitCaughtUp(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** topic -> partition -> committed offset, from waitCaughtUp's signature */
+function committedAt(sig: string): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const x of sig.split(';')) {
+    if (!x) continue;
+    const [topic, partition, , at] = x.split(':');
+    const m = out.get(topic!) ?? new Map<number, number>();
+    m.set(Number(partition), Math.max(0, Number(at)));
+    out.set(topic!, m);
+  }
+  return out;
 }
 
 export function chClient(): ClickHouseClient {

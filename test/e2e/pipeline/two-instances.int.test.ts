@@ -34,8 +34,9 @@ describe('two instances', () => {
   const { topics, db, kafka } = suite;
   const ch = chClient();
   const stream = makeStream(41, 40_000);
-  const a = createSuiteProcessor(suite, { instance: 'a', logLevel: 'error' });
-  const b = createSuiteProcessor(suite, { instance: 'b', logLevel: 'error' });
+  const logLevel = (process.env.TW_DEBUG_LOG as 'info' | undefined) ?? 'error';
+  const a = createSuiteProcessor(suite, { instance: 'a', logLevel });
+  const b = createSuiteProcessor(suite, { instance: 'b', logLevel });
 
   beforeAll(async () => {
     await createTopics(kafka, Object.values(topics));
