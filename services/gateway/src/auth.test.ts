@@ -2,6 +2,7 @@ import { ConfigError } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { formatApiKeys, generateDemoKeys, KeyRing, parseApiKeys, tokenFromHeaders } from './auth';
 import { loadGatewayConfig } from './config';
+import { startProductionGateway } from './production';
 
 const A = 'analyst-key-0123456789';
 const M1 = 'merchant-key-0123456789';
@@ -89,6 +90,18 @@ describe('gateway config', () => {
     expect(() => loadGatewayConfig({ GATEWAY_AUTH_FAIL_WINDOW_MS: '10' })).toThrow(
       /GATEWAY_AUTH_FAIL_WINDOW_MS/,
     );
+  });
+  it('the production gateway stops at start without the webhook secret key, naming the variable', async () => {
+    const prod = { KAFKA_BROKERS: '127.0.0.1:1', CLICKHOUSE_URL: 'http://127.0.0.1:1' };
+    // checked before anything is connected to
+    await expect(startProductionGateway({ config: loadGatewayConfig(prod) })).rejects.toThrow(
+      /WEBHOOK_SECRET_KEY: required in production/,
+    );
+    expect(() => loadGatewayConfig({ ...prod, WEBHOOK_SECRET_KEY: 'short' })).toThrow(
+      /WEBHOOK_SECRET_KEY/,
+    );
+    // the all-in-one reads the same schema and needs no key
+    expect(loadGatewayConfig(prod).webhookSecretKeys).toBeUndefined();
   });
   it('trust-proxy is configurable for deployments behind a load balancer', () => {
     const trust = (v?: string) =>

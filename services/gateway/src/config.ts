@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import proxyAddr from '@fastify/proxy-addr';
 import { ConfigError, envs, loadConfig, type Env } from '@tillwatch/config';
 import { TOPICS } from '@tillwatch/contracts';
+import { SecretKeyring, previousSecretKeysEnv, secretKeyEnv } from '@tillwatch/webhooks';
 import { z } from 'zod';
 import { apiKeyEntrySchema, parseApiKeys, type ApiKeyEntry } from './auth';
 
@@ -80,6 +81,10 @@ export const gatewayConfigSchema = z.object({
   WEBHOOK_ALLOW_HTTP: envs.bool(false),
   /** Development only: IPs/CIDRs a webhook URL may point at although not public. */
   WEBHOOK_ALLOW_ADDRESSES: envs.list().optional(),
+  /** Seals webhook signing secrets at rest; the notifier's key (required with CLICKHOUSE_URL there). */
+  WEBHOOK_SECRET_KEY: secretKeyEnv.optional(),
+  /** Keys rotated out, comma-separated: still read, never written. */
+  WEBHOOK_SECRET_KEYS_PREVIOUS: previousSecretKeysEnv.optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayConfigSchema>;
 
@@ -142,6 +147,8 @@ export interface GatewayConfig {
   logLevel: GatewayEnv['LOG_LEVEL'];
   /** Same rules the notifier delivers with, applied when a subscription URL is saved. */
   webhookGuard: { allowHttp: boolean; allowAddresses: string[] };
+  /** WEBHOOK_SECRET_KEY (+ _PREVIOUS): the webhook store's keys, the notifier's. */
+  webhookSecretKeys?: SecretKeyring;
   /** Set when KAFKA_BROKERS and CLICKHOUSE_URL both are: the production mode. */
   production?: ProductionConfig;
   /** Which of the two production variables are missing (both, one, or none). */
@@ -182,6 +189,14 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
       allowHttp: e.WEBHOOK_ALLOW_HTTP,
       allowAddresses: e.WEBHOOK_ALLOW_ADDRESSES ?? [],
     },
+    ...(e.WEBHOOK_SECRET_KEY
+      ? {
+          webhookSecretKeys: new SecretKeyring(
+            e.WEBHOOK_SECRET_KEY,
+            e.WEBHOOK_SECRET_KEYS_PREVIOUS ?? [],
+          ),
+        }
+      : {}),
     productionMissing: [
       ...(e.KAFKA_BROKERS?.length ? [] : (['KAFKA_BROKERS'] as const)),
       ...(e.CLICKHOUSE_URL ? [] : (['CLICKHOUSE_URL'] as const)),

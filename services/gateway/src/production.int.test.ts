@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   TABLES,
   alertToRow,
@@ -41,6 +41,8 @@ const chUrl = (() => {
 const topic = `pos.alerts.gw-it-${run}`;
 const keys: ApiKeyEntry[] = [A, B, STAFF, ADMIN, SRE];
 const NOW = Date.now();
+/** the notifier's key for signing secrets at rest: the production gateway needs it */
+const SECRET_KEY = randomBytes(32).toString('base64');
 
 function config(): GatewayConfig {
   return loadGatewayConfig({
@@ -50,6 +52,7 @@ function config(): GatewayConfig {
     GATEWAY_RATE_LIMIT_MAX: '100000',
     KAFKA_BROKERS: brokers,
     CLICKHOUSE_URL: chUrl,
+    WEBHOOK_SECRET_KEY: SECRET_KEY,
     GATEWAY_ALERTS_TOPIC: topic,
     GATEWAY_KAFKA_GROUP_ID: `gw-it-${run}`,
     GATEWAY_RATES_POLL_MS: '200',

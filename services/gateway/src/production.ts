@@ -1,3 +1,4 @@
+import { ConfigError } from '@tillwatch/config';
 import {
   createClickHouse,
   ensureDatabase,
@@ -54,6 +55,18 @@ export async function startProductionGateway(opts: {
   const { config, logger } = opts;
   const prod: ProductionConfig | undefined = config.production;
   if (!prod) throw new NotProductionError(config.productionMissing);
+  // The notifier seals every signing secret at its start: without the same key the gateway could
+  // not show, rotate or replay with them. Checked here, not in the schema: the all-in-one reads
+  // the same schema and keeps its own journal key.
+  if (!config.webhookSecretKeys) {
+    throw new ConfigError([
+      {
+        variable: 'WEBHOOK_SECRET_KEY',
+        message:
+          "required in production: the notifier's key that seals webhook signing secrets (base64 of 32 bytes)",
+      },
+    ]);
+  }
 
   const database = new URL(prod.clickhouseUrl).pathname.replace(/^\/+|\/+$/g, '');
   if (database && database !== 'default') {
@@ -78,7 +91,10 @@ export async function startProductionGateway(opts: {
     });
     cleanup.push(() => store.close());
     // Same client, migrations already applied above: open() finds nothing left to apply.
-    const webhooks = await ClickHouseWebhookStore.open({ clickhouse: ch });
+    const webhooks = await ClickHouseWebhookStore.open({
+      clickhouse: ch,
+      ...(config.webhookSecretKeys ? { secretKeys: config.webhookSecretKeys } : {}),
+    });
     cleanup.push(() => webhooks.close());
     const gateway = await createGateway({
       config,
