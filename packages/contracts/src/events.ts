@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstInvalidUtf8 } from './utf8';
 
 /**
  * Terminal events (docs/contract.md §1). These schemas are the executable form of the contract:
@@ -124,6 +125,11 @@ export function validateEvent(value: unknown): DecodeResult {
 
 /** Decode bytes or text of one event: JSON.parse then zod. */
 export function decodeEvent(raw: Uint8Array | string): DecodeResult {
+  // bytes that are not UTF-8 are refused, not replaced by U+FFFD and accepted
+  if (typeof raw !== 'string') {
+    const bad = firstInvalidUtf8(raw);
+    if (bad >= 0) return { ok: false, reason: `invalid UTF-8 at byte ${bad}` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));

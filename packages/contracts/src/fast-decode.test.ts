@@ -292,3 +292,29 @@ describe('decodeEventFast equals decodeEvent (zod is the source of truth)', () =
     for (const c of cases) same(c);
   });
 });
+
+describe('bytes that are not UTF-8', () => {
+  it('invalid UTF-8 in a record is refused with its byte offset, not replaced and accepted', () => {
+    const ok = JSON.stringify({
+      type: 'heartbeat',
+      eventId: 'e1',
+      ts: 1767225600000,
+      terminalId: 'T1',
+      merchantId: 'M1',
+      region: 'R1',
+      firmware: 'v1-X',
+    });
+    const good = Buffer.from(ok, 'utf8');
+    expect(decodeEventFast(good).ok).toBe(true);
+    // 0xFF where the firmware's "X" was: no UTF-8 sequence starts with it
+    const bad = Buffer.from(good);
+    const at = ok.indexOf('-X') + 1;
+    bad[at] = 0xff;
+    expect(decodeEventFast(bad)).toEqual({ ok: false, reason: `invalid UTF-8 at byte ${at}` });
+    expect(decodeEvent(bad)).toEqual({ ok: false, reason: `invalid UTF-8 at byte ${at}` });
+    // well-formed multi-byte text is still accepted (a region in Chinese would fail the id rule,
+    // not the decoder)
+    const zh = Buffer.from(ok.replace('v1-X', 'v1-固件'), 'utf8');
+    expect(decodeEvent(zh)).toMatchObject({ ok: true });
+  });
+});

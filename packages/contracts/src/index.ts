@@ -1,4 +1,5 @@
 export * from './events';
+export { firstInvalidUtf8 } from './utf8';
 export * from './alerts';
 export * from './codes';
 export * from './topics';
