@@ -223,6 +223,7 @@ const RULES: Record<string, { en: string; zh: string }> = {
   card_testing: { en: 'Card testing suspected', zh: '疑似盗卡测试' },
   firmware_regression: { en: 'Firmware regression', zh: '固件版本故障' },
   issuer_degradation: { en: 'Issuer degradation', zh: '发卡行异常' },
+  terminal_clock_drift: { en: 'Terminal clock drift', zh: '终端时钟偏差' },
 };
 
 const CATEGORIES: Record<string, { en: string; zh: string }> = {

@@ -13,6 +13,8 @@ export const RULE_IDS = [
   'card_testing',
   'firmware_regression',
   'issuer_degradation',
+  // (added) a terminal whose events arrive stamped minutes away from its partition's time
+  'terminal_clock_drift',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -38,6 +40,7 @@ export const RULE_SCOPES: Readonly<Record<RuleId, readonly Scope[]>> = {
   card_testing: ['merchant', 'terminal'],
   firmware_regression: ['firmware'],
   issuer_degradation: ['issuer'],
+  terminal_clock_drift: ['terminal'],
 };
 
 const isoTime = z.iso.datetime({ offset: true });

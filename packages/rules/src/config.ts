@@ -209,6 +209,17 @@ export const rulesConfigSchema = z.strictObject({
     }),
     firmware_regression: z.strictObject({ ...rateRule, minTerminals: z.number().int().min(1) }),
     issuer_degradation: z.strictObject({ ...rateRule, minMerchants: z.number().int().min(1) }),
+    terminal_clock_drift: z.strictObject({
+      enabled: z.boolean(),
+      severity,
+      /** odd events counted over this much event time */
+      window: duration,
+      /** events stamped at least this far ahead of the partition's time, or late this far behind */
+      minOffset: duration,
+      /** ...at least this many of them in the window */
+      minEvents: z.number().int().min(1),
+      hold: duration.optional(),
+    }),
   }),
 });
 

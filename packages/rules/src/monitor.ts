@@ -51,6 +51,7 @@ import { SilenceSet, type Silence, type SilenceInput } from './silences';
 import { Tracker, type SilenceChange } from './tracker';
 import { exportMemory, importMemory, type MemoryParts, type RulesMemory } from './memory';
 import { Calendar } from './calendar';
+import { noteClock, terminalClockDrift, type ClockNote } from './rules/clock';
 
 /**
  * The Monitor: engine + rules + episodes, in event time. The all-in-one, `tillwatch replay` and
@@ -120,6 +121,15 @@ export interface Monitor {
   noteSilence(c: SilenceChange): void;
   /** The link a terminal's heartbeats report, if any. */
   terminalNetwork(terminalId: string): string | undefined;
+  /**
+   * An event of this terminal stamped `offsetMs` away from its partition's time: ahead (> 0:
+   * the event stage saw other terminals' events arrive after it with times that far earlier)
+   * or behind (< 0). Late events are noted by ingest() itself. terminal_clock_drift reads them.
+   */
+  noteClock(
+    where: { terminalId: string; merchantId: string; region: string },
+    offsetMs: number,
+  ): void;
   /** What the rules have learnt, whole up to hour boundary `at` (memory.ts). */
   exportMemory(at: number): RulesMemory;
   /** Restore learnt memory before replaying from a time before its `at`. */
@@ -177,6 +187,8 @@ class MonitorImpl implements Monitor {
   private activeMerchants = new Set<string>();
   private elevated = new Set<string>();
   private counts = { events: 0, accepted: 0, duplicates: 0, late: 0, evaluations: 0 };
+  /** terminals with events stamped far from their partition's time (rules/clock.ts) */
+  private readonly clockNotes = new Map<string, ClockNote>();
   private silencedSeen = 0;
 
   constructor(opts: MonitorOptions) {
@@ -214,6 +226,9 @@ class MonitorImpl implements Monitor {
     }
     if (r === Outcome.Late) {
       this.counts.late++;
+      // far behind its partition: a clock, or sales kept and sent late (terminal_clock_drift)
+      const behind = ev.ts - this.engine.watermark;
+      if (-behind >= this.clockMinOffset) this.noteClock(ev, behind);
       return r;
     }
     this.counts.accepted++;
@@ -267,6 +282,18 @@ class MonitorImpl implements Monitor {
 
   noteSilence(c: SilenceChange): void {
     this.tracker.noteSilence(c);
+  }
+
+  noteClock(
+    where: { terminalId: string; merchantId: string; region: string },
+    offsetMs: number,
+  ): void {
+    if (Math.abs(offsetMs) < this.clockMinOffset) return;
+    noteClock(this.clockNotes, where, offsetMs, this.engine.watermark);
+  }
+
+  private get clockMinOffset(): number {
+    return durationMs(this.cfg.rules.terminal_clock_drift.minOffset);
   }
 
   terminalNetwork(terminalId: string): string | undefined {
@@ -473,6 +500,8 @@ class MonitorImpl implements Monitor {
       failedButCharged(ctx, terms);
       noSettlement(ctx, 'terminal', allTerminals);
       if (minute) terminalSilent(ctx);
+      if (this.clockNotes.size || this.episodes.openKeys('terminal_clock_drift', 'terminal').length)
+        terminalClockDrift(ctx, this.clockNotes);
     }
 
     if (now >= this.nextHour) {

@@ -117,6 +117,29 @@ describe('a terminal with a wrong clock', () => {
     expect(got.stats.late).toBe(0);
     expect(got.stats.droppedAhead).toBe(0);
     expect(others(got.alerts)).toEqual(others(clean.alerts));
+    // and the till itself is told: its clock is ahead
+    const own = got.alerts.map((a) => JSON.parse(a) as Alert).filter((a) => a.key === 'T5_1');
+    expect(own.map((a) => [a.rule, a.status])).toContainEqual(['terminal_clock_drift', 'firing']);
+    const drift = own.find((a) => a.rule === 'terminal_clock_drift')!;
+    expect(drift).toMatchObject({ severity: 'warning', evidence: { direction: 'ahead' } });
+    expect(drift.value).toBeGreaterThanOrEqual(60);
+    expect(drift.probableCauses.join(' ')).toMatch(/date and time/);
+    expect(clean.alerts.some((a) => a.includes('terminal_clock_drift'))).toBe(false);
+  });
+
+  it('a till whose clock runs 5 minutes slow: its late events raise terminal_clock_drift (behind), the others raise what they raise', () => {
+    const slow = evs.map((e) => (e.terminalId === 'T5_1' ? { ...e, ts: e.ts - 5 * 60_000 } : e));
+    const others = (alerts: string[]) =>
+      alerts.filter((a) => (JSON.parse(a) as Alert).key !== 'T5_1');
+    const clean = run(evs);
+    const got = run(slow);
+    expect(got.stats.late).toBeGreaterThan(0);
+    expect(others(got.alerts)).toEqual(others(clean.alerts));
+    const drift = got.alerts
+      .map((a) => JSON.parse(a) as Alert)
+      .find((a) => a.key === 'T5_1' && a.rule === 'terminal_clock_drift' && a.status === 'firing');
+    expect(drift).toMatchObject({ evidence: { direction: 'behind' } });
+    expect(drift!.value).toBeLessThanOrEqual(-60);
   });
 
   it('any single adversarial event changes no alert but its own terminal’s and merchant’s (property)', () => {

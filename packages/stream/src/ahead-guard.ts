@@ -86,6 +86,13 @@ export class AheadGuard {
   dropped = 0;
   /** events far older than the time the partition's first two events agreed on (not ingested) */
   lateAtStart = 0;
+  /**
+   * Held events that other terminals' later arrivals show to be stamped at least NOTE_AHEAD_MS
+   * ahead (each noted once), with how far: the stage tells its rules (terminal_clock_drift).
+   * A quiet night's next sale is not among them: nothing arrives after it with an earlier time.
+   */
+  aheadNotes: { ev: TerminalEvent; offsetMs: number }[] = [];
+  private readonly noted = new WeakSet<TerminalEvent>();
 
   constructor(
     /** further than this past the partition's time is a jump */
@@ -129,6 +136,12 @@ export class AheadGuard {
 
   /** The lead rule for an event past the jump rule; true: it goes in now. */
   private pass(ev: TerminalEvent, tag: number): boolean {
+    // an event on the partition's time is a witness for what is held ahead of it (a till
+    // running slow is none: it would make every other terminal look ahead)
+    if (ev.ts >= this.robust - WITNESS_SLACK_MS) {
+      this.noteAhead(this.leads, ev);
+      this.noteAhead(this.jumps, ev);
+    }
     this.see(ev);
     if (ev.ts <= this.robust) {
       if (!(ev.ts <= this.high)) this.high = ev.ts;
@@ -136,6 +149,16 @@ export class AheadGuard {
     }
     this.leads.insert(ev, tag);
     return false;
+  }
+
+  /** `ev` arrived after the furthest held event of another terminal, stamped well before it */
+  private noteAhead(h: Held, ev: TerminalEvent): void {
+    const n = h.length;
+    if (n === 0) return;
+    const x = h.evs[n - 1]!;
+    if (x.terminalId === ev.terminalId || x.ts - ev.ts < NOTE_AHEAD_MS || this.noted.has(x)) return;
+    this.noted.add(x);
+    this.aheadNotes.push({ ev: x, offsetMs: x.ts - ev.ts });
   }
 
   private see(ev: TerminalEvent): void {
@@ -249,6 +272,11 @@ export class AheadGuard {
     return this.jumps.take(upTo - i);
   }
 }
+
+/** how far ahead of a later arrival an event must be to be noted (aheadNotes) */
+export const NOTE_AHEAD_MS = 60_000;
+/** a later arrival witnesses for aheadNotes if it is no further than this behind the robust time */
+const WITNESS_SLACK_MS = 10_000;
 
 /** how long a terminal must be alone before it is its partition's time (the lead rule) */
 export const DEFAULT_ALONE_MS = 5 * 60_000;

@@ -144,6 +144,19 @@ export class EventStage {
     }
     if (!done) this.take(ev, sink);
     this.deadLetters(sink);
+    if (this.guard.aheadNotes.length) {
+      for (const n of this.guard.aheadNotes) this.noteClock(n.ev, n.offsetMs);
+      this.guard.aheadNotes = [];
+    }
+  }
+
+  /**
+   * An event of this terminal stamped `offsetMs` away from the partition's time (ahead-guard.ts
+   * notes, or the processor's refusal against the record's time): its rules hear of it
+   * (terminal_clock_drift).
+   */
+  noteClock(ev: TerminalEvent, offsetMs: number): void {
+    this.o.monitor.noteClock?.(ev, offsetMs);
   }
 
   /**

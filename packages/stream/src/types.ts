@@ -71,6 +71,11 @@ export interface MonitorLike {
   silenceChanges?(now: number): SilenceTuple[];
   /** rollup stage: a source's silence report (Monitor.noteSilence) */
   noteSilence?(c: SilenceTuple): void;
+  /** event stage: an event stamped this far from its partition's time (Monitor.noteClock) */
+  noteClock?(
+    where: { terminalId: string; merchantId: string; region: string },
+    offsetMs: number,
+  ): void;
   /** event stage: the link a terminal's heartbeats report, for its presence record */
   terminalNetwork?(terminalId: string): string | undefined;
   exportMemory?(at: number): RulesMemory;
