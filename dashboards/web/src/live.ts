@@ -1,4 +1,8 @@
-import type { ClientToServerEvents, ServerToClientEvents } from '@tillwatch/contracts';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  SocketAuthError,
+} from '@tillwatch/contracts';
 import { io, type Socket } from 'socket.io-client';
 import type { Api } from './api';
 import { SeqTracker, type BoardState } from './state';
@@ -34,8 +38,14 @@ export class Live {
       this.status = 'reconnecting';
       this.changed();
     });
-    this.socket.on('connect_error', (err: Error) => {
+    this.socket.on('connect_error', (err: Error & { data?: SocketAuthError }) => {
       this.status = err.message === 'unauthorized' ? 'offline' : 'reconnecting';
+      // A refusal is final for socket.io (it does not reconnect after a middleware error): past
+      // the gateway's limits (429) the board tries again when it is told it may.
+      if (err.data?.status === 429) {
+        const wait = Math.max(1, err.data.retryAfter ?? 5) * 1000;
+        setTimeout(() => this.socket.connect(), wait);
+      }
       this.changed();
     });
     this.socket.on('rates', (m) => {

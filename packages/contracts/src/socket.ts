@@ -114,11 +114,14 @@ export interface UnsubscribeAck {
 }
 
 /** `connect_error` data when the handshake's token is refused. */
-export interface SocketAuthError {
-  status: 401;
-  error: 'unauthorized';
-  message: string;
-}
+/**
+ * Why a socket was refused (`connect_error`'s `data`): a credential that is not valid (401), or
+ * too many refused credentials from the client or sockets on the key (429, `retryAfter` seconds
+ * when known). socket.io does not reconnect after a refusal: a client retries a 429 itself.
+ */
+export type SocketAuthError =
+  | { status: 401; error: 'unauthorized'; message: string }
+  | { status: 429; error: 'rate_limited'; message: string; retryAfter?: number };
 
 export const SERVER_EVENTS = ['rates', 'alert', 'audit'] as const;
 export type ServerEvent = (typeof SERVER_EVENTS)[number];

@@ -9,8 +9,8 @@ import type { GatewayIo } from './socket';
  * address or for this key, or too many sockets on one key). The board treats anything but
  * 'unauthorized' as "try again later".
  */
-export type SocketRefusal =
-  SocketAuthError | { status: 429; error: 'rate_limited'; message: string; retryAfter?: number };
+/** (the contract's SocketAuthError: 401, or 429 past the limits) */
+export type SocketRefusal = SocketAuthError;
 
 export interface SocketGuardOptions {
   keyRing: KeyRing;
