@@ -12,6 +12,7 @@ import { writeEvent } from './event-rows';
 import type { IdleTicks } from './idle';
 import type { PartitionStages } from './partition-stages';
 import type { Recovery } from './recovery';
+import type { Repartition, Reroute } from './repartition';
 import { writeStat } from './stat-rows';
 import { emptyRows } from './store';
 import { RowBinaryWriter, TsvWriter } from './tsv';
@@ -36,6 +37,7 @@ export class BatchHandler {
     private readonly recovery: Recovery,
     private readonly commits: GroupCommit,
     private readonly idle: IdleTicks,
+    private readonly repartition: Repartition,
   ) {}
 
   async handle(
@@ -93,6 +95,8 @@ export class BatchHandler {
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
+    /** misplaced records, copied to their merchant's partition with the offsets (repartition.ts) */
+    const reroutes: Reroute[] = [];
     /** the offset of the record in hand (the sink's memory rows carry it) */
     let handling = -1;
     const deadLetter = (raw: Buffer | null, key: Buffer | null, reason: string, offset: string) => {
@@ -200,6 +204,13 @@ export class BatchHandler {
           continue;
         }
         const ev: TerminalEvent = (d as { event: TerminalEvent }).event;
+        // Not in its merchant's murmur2 partition (another producer's partitioner): its own
+        // partition handles the copy; here it is skipped, live and in every replay alike.
+        const home = this.repartition.home(ev.merchantId, partition, msg, emitting);
+        if (home !== undefined) {
+          if (emitting) reroutes.push(this.repartition.copy(msg, partition, home));
+          continue;
+        }
         if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
         // the record's own time vouches for the partition's (a till running fast waits for it)
         st.events!.vouch(Number(msg.timestamp));
@@ -225,7 +236,8 @@ export class BatchHandler {
     metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));
     if (isEvents) {
       metrics.events.inc({ outcome: 'replayed' }, replayed);
-      metrics.events.inc({ outcome: 'valid' }, emitted - dead.length);
+      metrics.events.inc({ outcome: 'valid' }, emitted - dead.length - reroutes.length);
+      metrics.events.inc({ outcome: 'rerouted' }, reroutes.length);
       metrics.events.inc({ outcome: 'invalid' }, dead.length);
       metrics.decodeErrors.inc(dead.length);
       metrics.heldAhead.set({ partition }, st.events!.guard.holding);
@@ -246,6 +258,7 @@ export class BatchHandler {
       alerts,
       rollups,
       dead,
+      reroutes,
       live,
       heartbeat: ctl.heartbeat,
     });

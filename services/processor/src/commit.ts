@@ -4,6 +4,7 @@ import type { RollupMessage } from '@tillwatch/stream';
 import type { TopicMessages } from 'kafkajs';
 import { StaleError, sleep, txRetry, type ProcessorContext, type Transactions } from './context';
 import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
+import type { Reroute } from './repartition';
 import { bundleRollups } from './rollup-bundle';
 import type { Rows } from './store';
 
@@ -23,6 +24,8 @@ export interface PendingCommit {
   alerts: Alert[];
   rollups: RollupMessage[];
   dead: DeadRecord[];
+  /** misplaced pos.events records, copied to their merchant's partition (repartition.ts) */
+  reroutes: Reroute[];
   live: () => boolean;
   heartbeat: () => Promise<void>;
 }
@@ -167,6 +170,9 @@ export class GroupCommit {
       })),
     );
     if (dead.length) topicMessages.push({ topic: cfg.TOPIC_DLQ, messages: dead });
+    // in the transaction of the offsets that skip the originals: a copy exists iff they are committed
+    const reroutes = group.flatMap((g) => g.reroutes);
+    if (reroutes.length) topicMessages.push({ topic: cfg.TOPIC_EVENTS, messages: reroutes });
     const offsets = new Map<string, { partition: number; offset: string }[]>();
     for (const g of group) {
       const list = offsets.get(g.topic) ?? [];

@@ -74,6 +74,14 @@ export const processorConfigSchema = z
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 100) || 'processor',
       ),
+    /**
+     * Where a pos.events record belongs is the murmur2 partition of its event's merchantId (Kafka's
+     * default partitioner, kafkajs' and the Java client's), whatever partitioner its producer ran:
+     * `on` re-routes a record found elsewhere to that partition (repartition.ts), in the
+     * transaction that commits its offset, so a merchant's windows stay whole. `off` trusts the
+     * producer's placement (a topic placed on purpose by another rule).
+     */
+    EVENTS_REPARTITION: z.enum(['on', 'off']).default('on'),
     /** Prometheus /metrics; 0 = a free port (logged). */
     PROCESSOR_METRICS_PORT: envs.port(9464),
     PROCESSOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),

@@ -18,6 +18,8 @@ export interface ProcessorContext {
   /** partitions of pos.events and pos.rollups, read at start */
   sourcePartitions: number;
   rollupPartitions: number;
+  /** merchantId -> the pos.events partition it belongs in (murmur2, as the local topology routes) */
+  routeEvent?: (merchantId: string) => number;
   /** "<scope>:<key>" -> pos.rollups partition */
   routeRollup?: (key: string) => number;
   stopping: boolean;

@@ -14,6 +14,12 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    mispartitioned: new Counter({
+      name: 'tw_processor_events_mispartitioned_total',
+      help: "pos.events records found in another partition than their merchantId's murmur2 partition (a producer with another partitioner, e.g. librdkafka's default), by the partition they came in; each re-routed to its own (EVENTS_REPARTITION)",
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
     decodeErrors: new Counter({
       name: 'tw_processor_decode_errors_total',
       help: 'records that broke the contract and went to the dead-letter topic and table',

@@ -12,6 +12,7 @@ import { IdleTicks } from './idle';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { PartitionStages } from './partition-stages';
 import { Recovery } from './recovery';
+import { Repartition } from './repartition';
 import { startProcessorRetention } from './retention';
 import { createStore, type Store } from './store';
 
@@ -29,7 +30,8 @@ export { writeEvent } from './event-rows';
  *     while it is down (the consumer waits: nothing is fetched past what is not yet durable);
  *  4. one Kafka transaction: alerts to pos.alerts, partials and ticks to pos.rollups (bundled
  *     per rollups partition, rollup-bundle.ts), dead letters to
- *     pos.events.dlq, and the consumer offset. The offset is committed only with the outputs it
+ *     pos.events.dlq, records found outside their merchant's murmur2 partition copied to it
+ *     (repartition.ts), and the consumer offset. The offset is committed only with the outputs it
  *     covers, after ClickHouse has them.
  * Partitions are handled concurrently and steps 3-4 are grouped: one transaction carries the
  * outputs and offsets of every batch whose write is done (see commitDurably).
@@ -90,6 +92,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     new Recovery(ctx, stages),
     new GroupCommit(ctx, txns),
     idle,
+    new Repartition(ctx),
   );
   let metricsServer: Server | undefined;
   let metricsPort = 0;
@@ -149,6 +152,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         (t) => t.name === cfg.TOPIC_ROLLUPS,
       )!.partitions.length;
       ctx.routeRollup = partitionerFor(ctx.rollupPartitions);
+      ctx.routeEvent = partitionerFor(ctx.sourcePartitions);
 
       const producer = (ctx.producer = kafka.producer({
         transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,

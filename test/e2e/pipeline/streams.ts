@@ -67,7 +67,7 @@ export function streamOf(sim: Simulation, count: number, partitions = PARTITIONS
         eventId: `sentinel-${p}${t}`,
         ts: sentinelTs,
         terminalId: `SENTINEL-T${p}${t}`,
-        merchantId: `SENTINEL-M${p}`,
+        merchantId: sentinelMerchant(p, route),
         region: 'SENTINEL',
       };
       events.push(hb);
@@ -76,6 +76,17 @@ export function streamOf(sim: Simulation, count: number, partitions = PARTITIONS
     }
   }
   return { events, partitions: parts, values, labels: sim.labels };
+}
+
+/**
+ * A merchant id of partition `p` by murmur2: the processor moves a record to its merchant's
+ * partition (repartition.ts), so a sentinel named for p must hash to p.
+ */
+export function sentinelMerchant(p: number, route: (key: string) => number): string {
+  for (let i = 0; ; i++) {
+    const m = i === 0 ? `SENTINEL-M${p}` : `SENTINEL-M${p}-${i}`;
+    if (route(m) === p) return m;
+  }
 }
 
 export function streamRecords(s: Stream) {
