@@ -6,7 +6,14 @@ export interface LocalKafka {
   /** throwaway dir holding data, config and server.log; removed by stop() */
   dir: string;
   logFile: string;
+  /** The broker JVM's pid (a new one after restart()). */
+  readonly pid: number;
+  /** SIGTERM, wait, SIGKILL; deletes the data dir. */
   stop(): Promise<void>;
+  /** SIGKILL, as `kill -9` would; data kept for restart(). */
+  kill(): Promise<void>;
+  /** Start again on the same ports, config and data dir. */
+  restart(): Promise<void>;
 }
 export const KAFKA_LIBS: string;
 export function ensureKafkaLibs(log?: (m: string) => void): Promise<string>;

@@ -28,6 +28,7 @@ import {
   tail,
   waitFor,
   canConnect,
+  sleep,
 } from '../lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -188,9 +189,11 @@ const JAVA_OPTS = [
 ];
 
 /**
- * Start a single-node KRaft broker on free loopback ports.
+ * Start a single-node KRaft broker on free loopback ports. The handle can also `kill()` the
+ * broker (SIGKILL, as a crash would) and `restart()` it on the same ports and data dir: the
+ * broker-kill suite uses that to take Kafka away mid-stream.
  * @param {{ log?: (m: string) => void, partitions?: number, readyTimeoutMs?: number }} [opts]
- * @returns {Promise<{ brokers: string, env: Record<string, string>, dir: string, logFile: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ brokers: string, env: Record<string, string>, dir: string, logFile: string, readonly pid: number, stop: () => Promise<void>, kill: () => Promise<void>, restart: () => Promise<void> }>}
  */
 export async function startKafka(opts = {}) {
   const log = opts.log ?? (() => {});
@@ -224,36 +227,61 @@ export async function startKafka(opts = {}) {
       '-c',
       props,
     ]);
-    const server = spawnServer('java', [...jvm, 'kafka.Kafka', props], {
-      logFile,
-      cwd: dir,
-      cleanupDir: dir,
-    });
     const brokers = `127.0.0.1:${port}`;
-    const stop = async () => {
-      await server.stop(10_000);
-      removeDir(dir);
-    };
-    try {
-      await waitFor('kafka port', () => canConnect(port), {
-        timeoutMs: opts.readyTimeoutMs ?? 90_000,
-        alive: server.alive,
+    const launch = async () => {
+      const server = spawnServer('java', [...jvm, 'kafka.Kafka', props], {
+        logFile,
+        cwd: dir,
+        cleanupDir: dir,
       });
-      await waitFor(
-        'kafka metadata',
-        async () => {
-          const m = await metadataProbe(port);
-          return m.brokers >= 1 && m.controllerId >= 0;
-        },
-        { timeoutMs: 30_000, alive: server.alive },
-      );
-    } catch (e) {
-      const out = tail(logFile);
-      await stop();
-      throw new Error(`${/** @type {Error} */ (e).message}\n--- kafka log tail ---\n${out}`);
-    }
+      try {
+        await waitFor('kafka port', () => canConnect(port), {
+          timeoutMs: opts.readyTimeoutMs ?? 90_000,
+          alive: server.alive,
+        });
+        await waitFor(
+          'kafka metadata',
+          async () => {
+            const m = await metadataProbe(port);
+            return m.brokers >= 1 && m.controllerId >= 0;
+          },
+          { timeoutMs: 30_000, alive: server.alive },
+        );
+      } catch (e) {
+        const out = tail(logFile);
+        await server.stop(10_000);
+        throw new Error(`${/** @type {Error} */ (e).message}\n--- kafka log tail ---\n${out}`);
+      }
+      return server;
+    };
+    let server = await launch();
     log(`kafka ready at ${brokers} (data in ${dir})`);
-    return { brokers, env: { KAFKA_BROKERS: brokers }, dir, logFile, stop };
+    return {
+      brokers,
+      env: { KAFKA_BROKERS: brokers },
+      dir,
+      logFile,
+      /** The broker JVM's pid (a new one after restart()). */
+      get pid() {
+        return /** @type {number} */ (server.child.pid);
+      },
+      /** SIGTERM, wait, SIGKILL; deletes the data dir. */
+      async stop() {
+        await server.stop(10_000);
+        removeDir(dir);
+      },
+      /** SIGKILL only (kill -9: no shutdown hook, no controlled shutdown); data dir kept for restart(). */
+      async kill() {
+        server.child.kill('SIGKILL');
+        while (server.alive()) await sleep(20);
+        await server.stop(0);
+      },
+      /** Start again on the same ports, config and data dir (log recovery after a kill()). */
+      async restart() {
+        await server.stop(10_000);
+        server = await launch();
+      },
+    };
   } catch (e) {
     removeDir(dir);
     throw e;
