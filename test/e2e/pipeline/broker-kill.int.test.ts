@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +16,11 @@ import {
   duplicatedEpisodes,
   expectedAlerts,
   makeStream,
+  pipelineLosses,
   pipelineSuite,
   processorVars,
   readAlerts,
+  reportChaos,
   sleep,
   spawnProcessor,
   streamRecords,
@@ -120,14 +122,30 @@ describe('Kafka broker kill -9', () => {
   it('a broker SIGKILLed mid-stream and restarted: 0 missing, 0 doubled, no episode twice', async () => {
     const { kafka, topics, groupId, db } = suite;
     const t0 = performance.now();
-    // A supervisor: should the processor exit (it may give up on a broker that is away), it is
-    // started again, as an orchestrator would; how often is reported.
+    // A supervisor, as an orchestrator would be: a processor that exits is started again, and
+    // so is one whose Kafka consumer has stopped for good. kafkajs stops a consumer whose error
+    // it deems not retriable (seen here: "Failed to find group coordinator" the moment the
+    // broker dies, about one run in four) and the processor neither exits nor restarts it, while
+    // /healthz still answers ok: without this it would sit idle and the run would hang. Both are
+    // counted and printed; the checks below are about data, which either way must be whole.
     let exits = 0;
+    let consumerStops = 0;
     let stopping = false;
+    const consumerStopped = (from: number): boolean => {
+      const text = readFileSync(logFile, 'utf8').slice(from);
+      return /"kafkajs":"Consumer","msg":"Stopped"/.test(text);
+    };
     const supervise = async () => {
       while (!stopping) {
+        const from = existsSync(logFile) ? statSync(logFile).size : 0;
         child = await spawnProcessor(bundle, childEnv(), logFile);
-        while (!child.exited && !stopping) await sleep(200);
+        while (!child.exited && !stopping) {
+          await sleep(500);
+          if (!stopping && consumerStopped(from)) {
+            consumerStops++;
+            await child.kill('SIGKILL');
+          }
+        }
         if (child.exited && !stopping) exits++;
       }
     };
@@ -157,14 +175,17 @@ describe('Kafka broker kill -9', () => {
     const restartMs = performance.now() - tr;
 
     const { resent } = await producing;
-    await waitProcessed(suite);
+    await waitProcessed(suite, { timeoutMs: 240_000 });
     stopping = true;
     await child?.kill('SIGTERM');
     await supervising;
     const elapsed = performance.now() - t0;
 
-    // What the broker holds: an idempotent producer with no transactions writes one offset per
-    // record, so the topic's end offsets add up to the records it kept.
+    // What the broker holds: a producer with no transactions writes one offset per record, so
+    // the topic's end offsets add up to the records it kept. Fewer than the stream is a loss.
+    // More is a chunk appended twice: kafkajs' idempotent producer did that across the kill in
+    // one of three runs here (1,000 records, by its own retry, not ours). The processor's
+    // event-id dedup must then count each event once, which the checks below hold it to.
     const ends = await (async () => {
       const a = kafka.admin();
       await a.connect();
@@ -187,14 +208,23 @@ describe('Kafka broker kill -9', () => {
         `[broker-kill] ${stream.events.length} events; broker pid ${pidBefore} SIGKILLed with ${sentAtKill} sent and ` +
           `${committedAtKill} committed, down ${BROKER_DOWN_MS / 1000} s, back after ${Math.round(restartMs / 1000)} s more ` +
           `(pid ${broker!.pid}); done in ${Math.round(elapsed / 1000)} s (log: ${logFile})`,
-        `  producer chunks sent again ${resent}; processor exits restarted by the supervisor ${exits}`,
-        `  events topic holds ${ends} records (expected ${stream.events.length}); raw events stored ${stored}; dead letters ${dead}`,
+        `  producer chunks sent again ${resent}; processor restarted by the supervisor ${exits} times ` +
+          `(${consumerStops} of them a consumer kafkajs had stopped while the process stayed up)`,
+        `  events topic holds ${ends} records (${stream.events.length} produced, ${ends - stream.events.length} appended twice ` +
+          `by the producer); raw events stored ${stored}; dead letters ${dead}`,
         `  stats rows ${truth.rows}: ${truth.mismatched.length} differ (double-counted or short), ` +
           `${truth.missing.length} of ${truth.expectedRows} missing`,
         `  alert transitions ${alerts.length} (expected ${want.length}); duplicated episodes ${dups.length}; ` +
           `${missingAlerts.length} missing, ${extraAlerts.length} extra`,
       ].join('\n'),
     );
+    reportChaos({
+      fault: 'Kafka broker kill -9 (restarted on its port and data)',
+      injected: `1 x SIGKILL, down ${BROKER_DOWN_MS / 1000} s + ${Math.round(restartMs / 1000)} s to restart`,
+      events: stream.events.length,
+      ...pipelineLosses(truth, stored, stream.events.length),
+      duplicatedEpisodes: dups.length,
+    });
     if (truth.mismatched.length) console.log(JSON.stringify(truth.mismatched.slice(0, 3)));
     if (dups.length) console.log(dups.slice(0, 10));
     if (missingAlerts.length || extraAlerts.length)
@@ -207,7 +237,7 @@ describe('Kafka broker kill -9', () => {
     expect(sentAtKill).toBeLessThan(stream.events.length);
     expect(committedAtKill).toBeLessThan(stream.events.length);
     expect(broker!.pid).not.toBe(pidBefore);
-    expect(ends).toBe(stream.events.length);
+    expect(ends).toBeGreaterThanOrEqual(stream.events.length);
     expect(stored).toBe(stream.events.length);
     expect(dead).toBe(0);
     expect(truth.rows).toBeGreaterThan(0);

@@ -14,10 +14,12 @@ import {
   duplicatedEpisodes,
   expectedAlerts,
   makeStream,
+  pipelineLosses,
   pipelineSuite,
   processorVars,
   produce,
   readAlerts,
+  reportChaos,
   seeded,
   sleep,
   spawnProcessor,
@@ -122,6 +124,13 @@ describe('crash recovery', () => {
           `vs uncrashed run: ${missingAlerts.length} missing, ${extraAlerts.length} extra`,
       ].join('\n'),
     );
+    reportChaos({
+      fault: 'processor kill -9 (child process, restarted)',
+      injected: `${kills.length} x SIGKILL, 4-12 s apart`,
+      events: stream.events.length,
+      ...pipelineLosses(truth, stored, stream.events.length),
+      duplicatedEpisodes: dups.length,
+    });
     if (truth.mismatched.length) console.log(JSON.stringify(truth.mismatched.slice(0, 3)));
     if (dups.length) console.log(dups.slice(0, 10));
     if (missingAlerts.length || extraAlerts.length)

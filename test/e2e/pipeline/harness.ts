@@ -14,10 +14,13 @@ import {
   type ProcessorEnv,
 } from '@tillwatch/processor';
 import { PARTITIONS } from './streams';
+import type { ChaosRow } from './chaos';
+import type { Truth } from './truth';
 
 export * from './streams';
 export * from './truth';
 export * from './children';
+export { reportChaos, type ChaosRow } from './chaos';
 
 /** RETENTION that drops nothing */
 export const KEEP_EVERYTHING = [
@@ -350,6 +353,18 @@ export async function committedCount(
 /** Every alert transition on the topic, parsed (see readTopic for when reading stops). */
 export async function readAlerts(kafka: Kafka, topic: string): Promise<Alert[]> {
   return (await readTopic(kafka, topic)).map((m) => JSON.parse(m.value!.toString()) as Alert);
+}
+
+/** missing / doubled of a pipeline run: window-stats rows against the truth, raw events against the stream. */
+export function pipelineLosses(
+  truth: Pick<Truth, 'missing' | 'mismatched'>,
+  storedEvents: number,
+  events: number,
+): Pick<ChaosRow, 'missing' | 'doubled'> {
+  return {
+    missing: truth.missing.length + Math.max(0, events - storedEvents),
+    doubled: truth.mismatched.length + Math.max(0, storedEvents - events),
+  };
 }
 
 /** One alert transition: an episode's id, its status and when. */

@@ -9,9 +9,13 @@ import {
   count,
   createSuiteProcessor,
   createTopics,
+  duplicatedEpisodes,
   makeStream,
+  pipelineLosses,
   pipelineSuite,
   produce,
+  readAlerts,
+  reportChaos,
   sleep,
   streamRecords,
   waitProcessed,
@@ -83,12 +87,21 @@ describe('ClickHouse outage', () => {
     const truth = await checkAgainstTruth(stream.events, ch, TABLES.rates, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${TABLES.events} FINAL`);
     await ch.close();
+    const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
+    const dups = duplicatedEpisodes(alerts);
     console.log(
       `[outage] ClickHouse down ${DOWN_MS / 1000} s at ${downAt} committed events; committed while down: ${whileDown - downAt} ` +
         `(in flight before the kill), ${retries} write retries; caught up ${Math.round(resumeMs / 1000)} s after restart; ` +
         `raw events ${stored}/${stream.events.length}; stats rows ${truth.rows}: ${truth.mismatched.length} differ, ` +
-        `${truth.missing.length} of ${truth.expectedRows} missing`,
+        `${truth.missing.length} of ${truth.expectedRows} missing; alert transitions ${alerts.length}, duplicated episodes ${dups.length}`,
     );
+    reportChaos({
+      fault: 'ClickHouse kill -9 (restarted on its port and data)',
+      injected: `1 x SIGKILL, down ${DOWN_MS / 1000} s`,
+      events: stream.events.length,
+      ...pipelineLosses(truth, stored, stream.events.length),
+      duplicatedEpisodes: dups.length,
+    });
     expect(retries).toBeGreaterThan(0);
     // Nothing is committed that is not in ClickHouse: at most the batches whose inserts had
     // already returned when the server died (one round: 4 partitions x ~4,000 events) can
@@ -97,5 +110,7 @@ describe('ClickHouse outage', () => {
     expect(stored).toBe(stream.events.length);
     expect(truth.mismatched.length).toBe(0);
     expect(truth.missing.length).toBe(0);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(dups).toEqual([]);
   });
 });

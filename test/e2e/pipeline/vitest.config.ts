@@ -11,7 +11,11 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['**/*.int.test.ts'],
-    globalSetup: [resolve('@tillwatch/testkit/global-setup')],
+    // chaos.ts prints the chaos suites' table (fault, events, missing, doubled) at the end.
+    globalSetup: [
+      resolve('@tillwatch/testkit/global-setup'),
+      fileURLToPath(new URL('./chaos.ts', import.meta.url)),
+    ],
     fileParallelism: false,
     testTimeout: 900_000,
     hookTimeout: 300_000,
