@@ -18,6 +18,15 @@ export interface RestartScenario {
   feed: (alerts: object[]) => Promise<void>;
   merchantId: string;
   count?: number;
+  /** NOTIFIER_RETRY_SCHEDULE of both processes (default: 0, 50ms, then 150ms 40 times). */
+  retrySchedule?: string;
+  /**
+   * Keep the endpoint down this long from its first request, whatever the notifier does (the
+   * second process starts while it is still down); default: down until the first is killed.
+   */
+  endpointDownMs?: number;
+  /** Requests every alert must have had before the kill (default 3: see below). */
+  killAfterRequests?: number;
 }
 
 const MAIN = resolve(import.meta.dirname, 'main.ts');
@@ -52,7 +61,12 @@ export async function runRestartScenario(s: RestartScenario) {
   const count = s.count ?? 20;
   const children: ChildProcess[] = [];
   let up = false;
-  const rx = await startReceiver((_r, res) => res.writeHead(up ? 200 : 503).end());
+  let firstRequestAt: number | undefined;
+  const isUp = () =>
+    s.endpointDownMs === undefined
+      ? up
+      : Date.now() - (firstRequestAt ??= Date.now()) >= s.endpointDownMs;
+  const rx = await startReceiver((_r, res) => res.writeHead(isUp() ? 200 : 503).end());
   try {
     const start = () => {
       // node itself with tsx's loader, not the tsx CLI: the CLI runs node as a child, and
@@ -60,7 +74,8 @@ export async function runRestartScenario(s: RestartScenario) {
       const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
         cwd: resolve(import.meta.dirname, '..'),
         env: {
-          NOTIFIER_RETRY_SCHEDULE: ['0', '50ms', ...Array(40).fill('150ms')].join(','),
+          NOTIFIER_RETRY_SCHEDULE:
+            s.retrySchedule ?? ['0', '50ms', ...Array(40).fill('150ms')].join(','),
           NOTIFIER_RETRY_JITTER: '0',
           NOTIFIER_POLL_MS: '20',
           // This scenario counts retries of one endpoint: its circuit breaker stays closed.
@@ -115,18 +130,20 @@ export async function runRestartScenario(s: RestartScenario) {
           perId.set(id, (perId.get(id) ?? 0) + 1);
         }
         expect(perId.size).toBe(count);
-        expect(Math.min(...perId.values())).toBeGreaterThanOrEqual(3);
+        expect(Math.min(...perId.values())).toBeGreaterThanOrEqual(s.killAfterRequests ?? 3);
       },
       { timeout: 60_000, interval: 20 },
     );
     first.kill('SIGKILL');
     expect((await exited(first)).signal).toBe('SIGKILL');
     const beforeKill = rx.seen.length;
+    // the endpoint was still down when the process died (its retries were pending)
+    const downAtKill = !isUp();
 
     up = true;
     const second = start(); // the source gives the alerts again: duplicates must be skipped
     await vi.waitFor(() => expect(rx.accepted().size).toBe(count), {
-      timeout: 60_000,
+      timeout: 120_000,
       interval: 20,
     });
     second.kill('SIGTERM');
@@ -141,13 +158,18 @@ export async function runRestartScenario(s: RestartScenario) {
     expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
     // the attempt log spans both processes
     const attempts = (await Promise.all(deliveries.map((d) => after.listAttempts(d.id)))).flat();
-    expect(attempts.filter((a) => a.statusCode === 503).length).toBeGreaterThanOrEqual(2 * count);
+    const failedAttempts = attempts.filter((a) => a.statusCode === 503).length;
+    expect(failedAttempts).toBeGreaterThanOrEqual(2 * count);
+    expect(downAtKill).toBe(true);
     await after.close();
     return {
       alerts: count,
       failedBeforeKill: beforeKill,
       requestsAfterRestart: rx.seen.length - beforeKill,
       acceptedOnce: [...accepted.values()].filter((n) => n === 1).length,
+      acceptedTwice: [...accepted.values()].filter((n) => n > 1).length,
+      undelivered: count - accepted.size,
+      failedAttempts,
       attemptsLogged: attempts.length,
     };
   } finally {
