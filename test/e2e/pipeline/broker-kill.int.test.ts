@@ -125,7 +125,7 @@ describe('Kafka broker kill -9', () => {
     // A supervisor, as an orchestrator would be: a processor that exits is started again, and
     // so is one whose Kafka consumer has stopped for good. kafkajs stops a consumer whose error
     // it deems not retriable (seen here: "Failed to find group coordinator" the moment the
-    // broker dies, about one run in four) and the processor neither exits nor restarts it, while
+    // broker dies, 2 runs of 6) and the processor neither exits nor restarts it, while
     // /healthz still answers ok: without this it would sit idle and the run would hang. Both are
     // counted and printed; the checks below are about data, which either way must be whole.
     let exits = 0;
@@ -184,7 +184,7 @@ describe('Kafka broker kill -9', () => {
     // What the broker holds: a producer with no transactions writes one offset per record, so
     // the topic's end offsets add up to the records it kept. Fewer than the stream is a loss.
     // More is a chunk appended twice: kafkajs' idempotent producer did that across the kill in
-    // one of three runs here (1,000 records, by its own retry, not ours). The processor's
+    // one of five runs here (1,000 records, by its own retry, not ours). The processor's
     // event-id dedup must then count each event once, which the checks below hold it to.
     const ends = await (async () => {
       const a = kafka.admin();
