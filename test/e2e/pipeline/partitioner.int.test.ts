@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioners } from 'kafkajs';
 import { TABLES } from '@tillwatch/clickhouse';
@@ -6,6 +9,7 @@ import { partitionerFor } from '@tillwatch/stream';
 import {
   PARTITIONS,
   alertSig,
+  bundleProcessor,
   chClient,
   checkAgainstTruth,
   count,
@@ -15,10 +19,16 @@ import {
   expectedAlerts,
   makeStream,
   pipelineSuite,
+  processorVars,
   produce,
   readAlerts,
+  readTopic,
+  seeded,
   sleep,
+  spawnProcessor,
+  streamRecords,
   waitProcessed,
+  type ChildProcessor,
 } from './harness';
 
 /**
@@ -154,9 +164,11 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
     await waitProcessed(suite);
 
     const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
-    const stored = await ch
+    const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
+    // every row ever written (no FINAL): none from a partition other than its merchant's
+    const placed = await ch
       .query({
-        query: `SELECT merchant_id, kafka_partition FROM ${db}.${TABLES.events} FINAL`,
+        query: `SELECT DISTINCT merchant_id, kafka_partition FROM ${db}.${TABLES.events}`,
         format: 'JSONEachRow',
       })
       .then((r) => r.json<{ merchant_id: string; kafka_partition: number }>());
@@ -183,7 +195,7 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
       `[kcat] ${stream.events.length} events in ${Math.round(produceMs / 1000)} s (${SPEED}× event time), ` +
         `${byKcat} through kcat, ${events.length - byKcat} through kafkajs; ${split} of ${where.size} merchants split by the two partitioners; ` +
         `mispartitioned ${misplaced} (kcat misplaced ${expectMisplaced}: CRC32 vs murmur2) [${perSource}]; ` +
-        `raw events ${stored.length} (${rawRows} rows before FINAL); stats rows ${truth.rows}: ${truth.checked} held to ReferenceEngine, ` +
+        `raw events ${stored} (${rawRows} rows before FINAL); stats rows ${truth.rows}: ${truth.checked} held to ReferenceEngine, ` +
         `${truth.mismatched.length} differ, ${truth.missing.length} of ${truth.expectedRows} missing; ` +
         `alerts ${alerts.length} on the topic, ${want.length} expected ` +
         `(${[...wantAlerts].filter((s) => !gotAlerts.has(s)).length} missing, ${[...gotAlerts].filter((s) => !wantAlerts.has(s)).length} extra)`,
@@ -199,13 +211,119 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
     expect(metric('tw_processor_events_total{outcome="rerouted"}')).toBe(misplaced);
     // every event stored once, in its merchant's murmur2 partition
     expect(dead).toBe(0);
-    expect(stored.length).toBe(stream.events.length);
-    expect(stored.filter((r) => r.kafka_partition !== murmur(r.merchant_id))).toEqual([]);
+    expect(stored).toBe(stream.events.length);
+    expect(placed.filter((r) => r.kafka_partition !== murmur(r.merchant_id))).toEqual([]);
     // the same windows as murmur2-placed input
     expect(truth.rows).toBeGreaterThan(0);
     expect(truth.mismatched).toEqual([]);
     expect(truth.missing).toEqual([]);
     expect(want.length).toBeGreaterThan(0);
     expect([...gotAlerts].sort()).toEqual([...wantAlerts].sort());
+  });
+});
+
+/**
+ * Exactly once across kill -9 with misplaced input: half the terminals' records in librdkafka's
+ * consistent_random partition (CRC32 of the key, what kcat does above; produced here by
+ * partition number, for speed), the processor SIGKILLed 3 times while it copies them. Every
+ * misplaced record has exactly one committed copy, and every event is in events_raw exactly
+ * once, in its merchant's murmur2 partition. (The stream is a backlog: its copies arrive behind
+ * their partitions' time and are counted late, so the window figures are not held here.)
+ */
+describe('misplaced records across kill -9', () => {
+  const suite = pipelineSuite('kcatkill');
+  const { topics, db, groupId, kafka } = suite;
+  const ch = chClient();
+  const stream = makeStream(53, 100_000);
+  const murmur = partitionerFor(PARTITIONS);
+  const viaRdkafka = (terminalId: string) => partitionerFor(2)(terminalId) === 0;
+  const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'tw-kcatkill-')), 'processor.log');
+  let bundle = '';
+  let child: ChildProcessor | undefined;
+  const vars = () =>
+    processorVars(suite, {
+      instance: 'kcatkill',
+      logLevel: 'info',
+      extra: { PROCESSOR_SESSION_TIMEOUT: '6s', ROLLUP_IDLE_AFTER: '1h' },
+    });
+
+  beforeAll(async () => {
+    await createTopics(kafka, Object.values(topics));
+    bundle = await bundleProcessor();
+  }, 120_000);
+  afterAll(async () => {
+    await child?.kill('SIGTERM');
+    await ch.close();
+  });
+
+  it('one committed copy per misplaced record, every event stored once', async () => {
+    const records = streamRecords(stream).map((r, i) => {
+      const e = stream.events[i]!;
+      return e.eventId.startsWith('sentinel-') || !viaRdkafka(e.terminalId)
+        ? r
+        : { ...r, partition: crc32(e.merchantId) % PARTITIONS };
+    });
+    const misplaced = new Set<string>();
+    const rand = seeded(16);
+    const producing = produce(kafka, topics.TOPIC_EVENTS, records, 1000);
+    const kills: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      child = await spawnProcessor(bundle, vars(), logFile);
+      const wait = 4000 + Math.floor(rand() * 6000);
+      await sleep(wait);
+      expect(child.exited, `processor died on its own; see ${logFile}`).toBe(false);
+      await child.kill('SIGKILL');
+      kills.push(`${wait} ms`);
+    }
+    await producing;
+    child = await spawnProcessor(bundle, vars(), logFile);
+    await waitProcessed(suite, {
+      timeoutMs: 600_000,
+      alive: () => {
+        if (child?.exited) throw new Error(`processor died; see ${logFile}`);
+      },
+    });
+    // the originals' places, by offset: what the copies must name
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topics.TOPIC_EVENTS] });
+    await admin.disconnect();
+    const all = await readTopic(kafka, topics.TOPIC_EVENTS, { timeoutMs: 120_000 });
+    const copies = all.filter((m) => m.headers['tillwatch-rerouted-from'] !== undefined);
+    const from = copies.map((m) => m.headers['tillwatch-rerouted-from']!);
+    for (const r of records) {
+      const merchant = r.key!;
+      if (r.partition !== murmur(merchant)) misplaced.add(`${merchant}|${r.value}`);
+    }
+    const copied = new Set(copies.map((m) => `${m.key}|${m.value!.toString()}`));
+    const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
+    // every row ever written (no FINAL): none from a partition other than its merchant's
+    const placed = await ch
+      .query({
+        query: `SELECT DISTINCT merchant_id, kafka_partition FROM ${db}.${TABLES.events}`,
+        format: 'JSONEachRow',
+      })
+      .then((r) => r.json<{ merchant_id: string; kafka_partition: number }>());
+    const ids = await count(
+      ch,
+      `SELECT uniqExact(event_id) AS n FROM ${db}.${TABLES.events} FINAL`,
+    );
+    const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
+    console.log(
+      `[kcat kill] ${stream.events.length} events, ${misplaced.size} in CRC32's partition, not murmur2's; ` +
+        `SIGKILLs after ${kills.join(', ')} (log: ${logFile}); committed copies ${copies.length} ` +
+        `(${new Set(from).size} distinct sources), of ${misplaced.size} misplaced; raw events ${stored} ` +
+        `(${ids} distinct ids); committed offsets ${JSON.stringify(committed?.partitions)}`,
+    );
+    expect(kills).toHaveLength(3);
+    expect(misplaced.size).toBeGreaterThan(0);
+    // each misplaced record copied once, nothing else copied
+    expect(copies.length).toBe(misplaced.size);
+    expect(new Set(from).size).toBe(copies.length);
+    expect([...misplaced].filter((m) => !copied.has(m))).toEqual([]);
+    expect(dead).toBe(0);
+    expect(stored).toBe(stream.events.length);
+    expect(ids).toBe(stream.events.length);
+    expect(placed.filter((r) => r.kafka_partition !== murmur(r.merchant_id))).toEqual([]);
   });
 });
