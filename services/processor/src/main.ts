@@ -11,7 +11,12 @@ async function main() {
     exitOnConfigError(e);
   }
   const log = createLogger('processor', { level: config.LOG_LEVEL });
-  const p = createProcessor({ config, logger: log });
+  const p = createProcessor({
+    config,
+    logger: log,
+    // the consumer stopped for good: exit (70, EX_SOFTWARE) so the orchestrator restarts it
+    onFatal: () => void p.stop().finally(() => process.exit(70)),
+  });
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

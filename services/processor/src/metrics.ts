@@ -142,6 +142,8 @@ export function serveMetrics(
   metrics: Metrics,
   host: string,
   port: number,
+  /** why the instance is not healthy, or undefined: /healthz answers 503 with it */
+  unhealthy: () => string | undefined = () => undefined,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
@@ -156,8 +158,9 @@ export function serveMetrics(
         },
       );
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      const why = unhealthy();
+      res.writeHead(why ? 503 : 200, { 'content-type': 'text/plain' });
+      res.end(why ? `${why}\n` : 'ok\n');
     } else {
       res.writeHead(404);
       res.end();

@@ -49,6 +49,11 @@ export interface ProcessorOptions {
   logger?: Logger;
   /** for tests: override the rules (merged over defaults) */
   rules?: RulesConfigInput;
+  /**
+   * The instance can no longer work (kafkajs stopped its consumer for good): main.ts exits so
+   * the orchestrator starts it again; /healthz answers 503 with the reason meanwhile.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface Processor {
@@ -56,6 +61,8 @@ export interface Processor {
   stop(): Promise<void>;
   readonly metrics: Metrics;
   readonly metricsPort: number;
+  /** why the instance stopped working (onFatal), if it did */
+  readonly fatal: Error | undefined;
   readonly store: Store;
 }
 
@@ -99,6 +106,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
   let silenceTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let stopRetention: (() => Promise<void>) | undefined;
+  let fatal: Error | undefined;
 
   return {
     metrics,
@@ -106,11 +114,15 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     get metricsPort() {
       return metricsPort;
     },
+    get fatal() {
+      return fatal;
+    },
     async start() {
       const served = await serveMetrics(
         metrics,
         cfg.PROCESSOR_METRICS_HOST,
         cfg.PROCESSOR_METRICS_PORT,
+        () => (fatal ? `consumer stopped: ${fatal.message}` : undefined),
       );
       metricsServer = served.server;
       metricsPort = served.port;
@@ -178,6 +190,18 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         stages.states.clear();
         idle.assign(e.payload.memberAssignment[cfg.TOPIC_EVENTS] ?? []);
         log.info({ assignment: e.payload.memberAssignment }, 'joined group');
+      });
+      // kafkajs restarts its consumer after a retriable error, and stops it for good after any
+      // other (seen: "Failed to find group coordinator" the moment a broker died): the process
+      // then stayed up with /healthz ok and processed nothing. Now it says so and exits.
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (e.payload.restart || ctx.stopping) return;
+        fatal = e.payload.error;
+        log.error(
+          { err: e.payload.error },
+          'Kafka consumer stopped for good (kafkajs does not restart it after this error): this instance exits',
+        );
+        opts.onFatal?.(e.payload.error);
       });
       await consumer.connect();
       await consumer.subscribe({
