@@ -56,8 +56,8 @@ class Held {
  * - **Leads.** An event ahead of the partition's robust time — the latest time of the
  *   second-latest terminal, or the latest terminal's own time less `aloneMs` (5 min) when it has
  *   been alone that long (a lone shop at night), or the time the driver's source vouches for
- *   (vouch(): the processor's Kafka record timestamps) — waits until the robust time reaches it.
- *   A till running fast waits for the others; the others go on. Without a source's word (replay)
+ *   (vouch(): the embedded start's wall clock) — waits until the robust time reaches it.
+ *   A till running fast waits for the others; the others go on. Without a source's word
  *   a till more than `aloneMs` fast vouches for its own events after `aloneMs`: a clock 5 to 15
  *   min fast, all day, still moves a replayed partition (the processor refuses such events
  *   against their record's time: EVENT_MAX_SKEW).
@@ -175,9 +175,8 @@ export class AheadGuard {
   }
 
   /**
-   * The driver's source vouches that the stream's time has reached `ts` (the processor: the
-   * latest Kafka record timestamp of the partition; the embedded start: its wall clock): leads
-   * up to it may go in (release()), and a partition without a time yet has this one.
+   * The driver's source vouches that the stream's time has reached `ts` (the embedded start's
+   * wall clock; the processor does not, so that it admits what replay admits): leads up to it may go in (release()), and a partition without a time yet has this one.
    */
   vouch(ts: number): void {
     if (ts > this.floor) this.floor = ts;

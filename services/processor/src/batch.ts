@@ -212,8 +212,6 @@ export class BatchHandler {
           continue;
         }
         if (emitting) writeEvent(eventRows, ev, partition, msg.offset, raw!, insertedAt);
-        // the record's own time vouches for the partition's (a till running fast waits for it)
-        st.events!.vouch(Number(msg.timestamp));
         st.events!.handle(ev, emitting ? sink : null, off);
       } else {
         let rec: RollupRecord;
