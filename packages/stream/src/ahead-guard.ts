@@ -176,7 +176,8 @@ export class AheadGuard {
 
   /**
    * The driver's source vouches that the stream's time has reached `ts` (the embedded start's
-   * wall clock; the processor does not, so that it admits what replay admits): leads up to it may go in (release()), and a partition without a time yet has this one.
+   * wall clock; the processor does not, so that it admits what replay admits): leads up to it
+   * may go in (release()), and a partition without a time yet has this one.
    */
   vouch(ts: number): void {
     if (ts > this.floor) this.floor = ts;
