@@ -227,8 +227,7 @@ class MonitorImpl implements Monitor {
     if (r === Outcome.Late) {
       this.counts.late++;
       // far behind its partition: a clock, or sales kept and sent late (terminal_clock_drift)
-      const behind = ev.ts - this.engine.watermark;
-      if (-behind >= this.clockMinOffset) this.noteClock(ev, behind);
+      this.noteClock(ev, ev.ts - this.engine.watermark);
       return r;
     }
     this.counts.accepted++;
@@ -288,12 +287,8 @@ class MonitorImpl implements Monitor {
     where: { terminalId: string; merchantId: string; region: string },
     offsetMs: number,
   ): void {
-    if (Math.abs(offsetMs) < this.clockMinOffset) return;
+    if (Math.abs(offsetMs) < durationMs(this.cfg.rules.terminal_clock_drift.minOffset)) return;
     noteClock(this.clockNotes, where, offsetMs, this.engine.watermark);
-  }
-
-  private get clockMinOffset(): number {
-    return durationMs(this.cfg.rules.terminal_clock_drift.minOffset);
   }
 
   terminalNetwork(terminalId: string): string | undefined {
@@ -500,8 +495,7 @@ class MonitorImpl implements Monitor {
       failedButCharged(ctx, terms);
       noSettlement(ctx, 'terminal', allTerminals);
       if (minute) terminalSilent(ctx);
-      if (this.clockNotes.size || this.episodes.openKeys('terminal_clock_drift', 'terminal').length)
-        terminalClockDrift(ctx, this.clockNotes);
+      terminalClockDrift(ctx, this.clockNotes);
     }
 
     if (now >= this.nextHour) {

@@ -32,6 +32,19 @@ class Held {
     return out;
   }
 
+  /** Remove and return the last (the furthest ahead) with its tag. */
+  pop(): { ev: TerminalEvent; tag: number } {
+    return { ev: this.evs.pop()!, tag: this.tags.pop()! };
+  }
+
+  /** Remove and return everything, with the tags. */
+  clear(): { evs: TerminalEvent[]; tags: number[] } {
+    const all = { evs: this.evs, tags: this.tags };
+    this.evs = [];
+    this.tags = [];
+    return all;
+  }
+
   /** How many from the start have ts <= t. */
   upTo(t: number): number {
     let n = 0;
@@ -124,10 +137,8 @@ export class AheadGuard {
       this.jumps.insert(ev, tag);
       if (this.jumps.length > this.capacity) {
         // the furthest ahead is the least likely to be vouched for
-        const i = this.jumps.length - 1;
-        const [e] = this.jumps.evs.splice(i, 1);
-        const [t] = this.jumps.tags.splice(i, 1);
-        this.reject(e!, t!, `more than ${this.capacity} events held`);
+        const { ev: e, tag: t } = this.jumps.pop();
+        this.reject(e, t, `more than ${this.capacity} events held`);
       }
       return false;
     }
@@ -199,9 +210,7 @@ export class AheadGuard {
    */
   endInput(why = 'the input ended'): void {
     if (Number.isNaN(this.high)) return;
-    const { evs, tags } = this.jumps;
-    this.jumps.evs = [];
-    this.jumps.tags = [];
+    const { evs, tags } = this.jumps.clear();
     for (let i = 0; i < evs.length; i++) this.reject(evs[i]!, tags[i]!, why);
   }
 

@@ -143,11 +143,7 @@ export class EventStage {
       this.take(e, sink);
     }
     if (!done) this.take(ev, sink);
-    this.deadLetters(sink);
-    if (this.guard.aheadNotes.length) {
-      for (const n of this.guard.aheadNotes) this.noteClock(n.ev, n.offsetMs);
-      this.guard.aheadNotes = [];
-    }
+    this.fromGuard(sink);
   }
 
   /**
@@ -165,11 +161,16 @@ export class EventStage {
    */
   end(sink: StageSink | null): void {
     this.guard.endInput();
-    this.deadLetters(sink);
+    this.fromGuard(sink);
   }
 
-  private deadLetters(sink: StageSink | null): void {
+  /** What the guard gave up on (dead letters) and the clocks it saw ahead (the rules). */
+  private fromGuard(sink: StageSink | null): void {
     for (const r of this.guard.rejected()) sink?.dead?.(r.ev, r.reason, r.tag);
+    if (this.guard.aheadNotes.length) {
+      for (const n of this.guard.aheadNotes) this.noteClock(n.ev, n.offsetMs);
+      this.guard.aheadNotes = [];
+    }
   }
 
   private take(ev: TerminalEvent, sink: StageSink | null): void {
@@ -188,15 +189,8 @@ export class EventStage {
     // the source's word is as good as a second terminal's: events it reached go in
     this.guard.vouch(watermark);
     if (this.guard.holding) for (const e of this.guard.release()) this.take(e, sink);
+    this.fromGuard(sink);
     this.closeUpTo(watermark, sink);
-  }
-
-  /**
-   * The driver's source says the stream's time has reached `ts` (the processor: a Kafka record's
-   * timestamp): the guard's robust time is at least that (ahead-guard.ts). Closes nothing.
-   */
-  vouch(ts: number): void {
-    this.guard.vouch(ts);
   }
 
   /** Give back what this partition's rules had learnt (StageSink.memory), before a replay

@@ -59,8 +59,11 @@ export function terminalClockDrift(ctx: Ctx, notes: Map<string, ClockNote>): voi
   const p = ctx.cfg.rules.terminal_clock_drift;
   if (!p.enabled) return;
   const rule: RuleId = 'terminal_clock_drift';
+  const openKeys = ctx.episodes.openKeys(rule, 'terminal');
+  // nothing noted and nothing open: the healthy fleet's case, every evaluation
+  if (notes.size === 0 && openKeys.length === 0) return;
   const windowMs = durationMs(p.window);
-  const open = new Set(ctx.episodes.openKeys(rule, 'terminal'));
+  const open = new Set(openKeys);
   const keys = new Set([...notes.keys(), ...open]);
   for (const key of [...keys].sort()) {
     const n = notes.get(key);
