@@ -578,9 +578,14 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     const evs = stream(tiny, T0, T0 + 4 * H, (ev, t) =>
       t.region === 'R1' && during(ev, cut, cut + 45 * MIN) ? null : ev,
     );
-    const ro = firings(run(evs).out).find((a) => a.rule === 'regional_outage')!;
-    expect(ro).toMatchObject({ key: 'R1', severity: 'critical' });
-    expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(5 * MIN);
+    const ro = firings(run(evs).out).filter((a) => a.rule === 'regional_outage');
+    const page = ro.find((a) => a.severity === 'critical')!;
+    expect(page).toMatchObject({ key: 'R1', severity: 'critical' });
+    expect(Date.parse(page.ts) - cut).toBeLessThanOrEqual(5 * MIN);
+    // said first as a warning, on thinner proof, in the same episode
+    expect(ro[0]).toMatchObject({ key: 'R1', severity: 'warning', confidence: 'medium' });
+    expect(ro[0]!.alertId).toBe(page.alertId);
+    expect(Date.parse(ro[0]!.ts)).toBeLessThan(Date.parse(page.ts));
   });
 
   it('a smaller region dark for 2 minutes is a warning first, then the page (with a profile)', () => {
@@ -599,12 +604,44 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     const page = ro.find((a) => a.severity === 'critical')!;
     expect(page.alertId).toBe(ro[0]!.alertId);
     expect(page.confidence).toBeUndefined();
-    // on day one the same silence waits for the page's own proof (closings look like this)
+    // on day one the same silence (not at a closing hour, after a busy quarter hour) is said
+    // as early, against the recent rate, and paged on the page's own proof
     const dayOne = stream(quiet, T0, START + 2 * H, (ev, t) =>
       t.region === 'R1' && during(ev, START + 20 * MIN, START + 65 * MIN) ? null : ev,
     );
-    const first = firings(run(dayOne, opts).out).find((a) => a.rule === 'regional_outage')!;
-    expect(first.severity).toBe('critical');
+    const one = firings(run(dayOne, opts).out).filter((a) => a.rule === 'regional_outage');
+    expect(one[0]).toMatchObject({ key: 'R1', severity: 'warning', confidence: 'medium' });
+    expect((one[0]!.evidence.volume as { basis: string }).basis).toBe('recent_rate');
+    expect(Date.parse(one[0]!.ts) - (START + 20 * MIN)).toBeLessThanOrEqual(2 * MIN);
+    expect(one.find((a) => a.severity === 'critical')?.alertId).toBe(one[0]!.alertId);
+  });
+
+  it('day one: a lull in a region thinning out is judged against its last quarter hour, not the busier half hour', () => {
+    // R1's tills sell once a minute each; at 12:20 half of them stop for the day (no
+    // profile: day one). At 12:38 a 150 s lull: against the half-hour rate (still mostly
+    // the busier hour) it looks like a dark region; against the quarter hour it is a lull.
+    const quiet = smallFleet({ rate: 1 });
+    const drop = START + 20 * MIN;
+    const lull = START + 38 * MIN;
+    const closed = (t: { id: string; merchantId: string }) =>
+      t.merchantId !== 'M1' && !t.id.endsWith('_0');
+    const opts = { rules: { rules: { no_settlement: { enabled: false } } } };
+    const regional = (gapMs: number) =>
+      firings(
+        run(
+          stream(quiet, T0, START + H, (ev, t) =>
+            t.region === 'R1' && ((ev.ts >= drop && closed(t)) || during(ev, lull, lull + gapMs))
+              ? null
+              : ev,
+          ),
+          opts,
+        ).out,
+      ).filter((a) => a.rule === 'regional_outage');
+    expect(regional(150_000)).toEqual([]);
+    // the same region dark for 6 minutes is an outage all the same
+    const dark = regional(6 * MIN);
+    expect(dark[0]).toMatchObject({ key: 'R1' });
+    expect(Date.parse(dark[0]!.ts)).toBeGreaterThan(lull);
   });
 
   it('failed_but_charged: a terminal timing out wholesale is said at its second charge', () => {

@@ -482,7 +482,25 @@ function judgeCollapse(
   spanMs = ctx.engine.config.windowsMs[w]!,
 ): Collapse {
   const region = vol.region;
-  const scale = spanMs / slotMs;
+  const gap = spanMs !== ctx.engine.config.windowsMs[w];
+  // A dark gap judged without a profile for the slot: the reference is the last half hour's
+  // rate, which lags behind a region thinning out after its closing hour (a natural 75 s lull
+  // at 21:23 read against the busier 20:55). The quarter hour before the gap says what the
+  // region was doing just now; the lower of the two is the expectation.
+  let lag = 1;
+  const qMs = ctx.engine.config.windowsMs[quarter]!;
+  if (
+    gap &&
+    !ea.byHour &&
+    qMs - spanMs >= qMs / 3 &&
+    read(ctx, 'region', region, quarter, bufs[2]!)
+  ) {
+    const q = bufs[2]!;
+    const perSlot = ((q[M.auths]! + q[M.heartbeats]!) * slotMs) / (qMs - spanMs);
+    const ref = ea.value + beatsPerSlot;
+    if (ref > 0) lag = Math.min(1, perSlot / ref);
+  }
+  const scale = (spanMs / slotMs) * lag;
   const expectedAuths = ea.value * scale;
   const expectedBeats = beatsPerSlot * scale;
   const auths = m[M.auths]!;
@@ -493,18 +511,17 @@ function judgeCollapse(
   // (a dark region's whole gap: enough once it should have held half of minExpected's events,
   // so a small region's cut is judged too, by its p-value, a few minutes in)
   const scaled = (c.minExpected * spanMs) / durationMs(c.window);
-  const minExpected =
-    spanMs !== ctx.engine.config.windowsMs[w] ? Math.min(scaled, c.minExpected / 2) : scaled;
+  const minExpected = gap ? Math.min(scaled, c.minExpected / 2) : scaled;
   const low = expected >= minExpected && seen <= c.ratio * expected;
   // The Poisson tail only when the cheap tests pass (counts can be thousands).
   const pValue = low ? poissonCdf(seen, expected) : 1;
   const beatsGone = expectedBeats < 10 * scale || beats <= c.heartbeatRatio * expectedBeats;
   let level: Collapse['level'] = 'none';
   // a dark region's gap (spanMs given): less sure than the page's p-value, said as a warning
-  const dark = spanMs !== ctx.engine.config.windowsMs[w] && seen === 0;
-  // (only against a profile that has seen this slot: on day one a small region's shops
-  // closing a few minutes past the hour look just like this)
-  const thin = dark && ea.byHour && pValue >= c.pValue && pValue < c.darkPValue;
+  const dark = gap && seen === 0;
+  // (on day one too: a silence that began as shops close on the hour, or that followed a
+  // dwindling quarter hour, is judged a closing below whatever its p-value)
+  const thin = dark && pValue >= c.pValue && pValue < c.darkPValue;
   if (low && (pValue < c.pValue || thin) && beatsGone) {
     if (seen <= c.nearTotal * expected) level = 'total';
     else if (ea.byHour) level = 'profiled';
@@ -540,7 +557,7 @@ function judgeCollapse(
     seen,
     pValue,
     level,
-    ...(spanMs !== ctx.engine.config.windowsMs[w] ? { spanMs } : {}),
+    ...(gap ? { spanMs } : {}),
     ...(thin && level === 'total' ? { thin } : {}),
   };
 }
