@@ -509,9 +509,10 @@ function judgeCollapse(
   const seen = auths + beats;
   // minExpected is per collapse.window: a shorter window needs proportionally fewer
   // (a dark region's whole gap: enough once it should have held half of minExpected's events,
-  // so a small region's cut is judged too, by its p-value, a few minutes in)
+  // or as many as make its silence a thin proof (darkPValue), so a small region's cut is judged
+  // too, by its p-value, a minute or two in)
   const scaled = (c.minExpected * spanMs) / durationMs(c.window);
-  const minExpected = gap ? Math.min(scaled, c.minExpected / 2) : scaled;
+  const minExpected = gap ? Math.min(scaled, c.minExpected / 2, -Math.log(c.darkPValue)) : scaled;
   const low = expected >= minExpected && seen <= c.ratio * expected;
   // The Poisson tail only when the cheap tests pass (counts can be thousands).
   const pValue = low ? poissonCdf(seen, expected) : 1;
