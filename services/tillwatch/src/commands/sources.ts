@@ -72,7 +72,10 @@ export function simulatedSource(
       position = out.length < PULL_CHUNK ? Math.max(position, until) : sim.position;
       return out;
     },
-    watermark: () => feed.simTimeAt(Date.now()),
+    // the event time pulled up to, not the clock's: a watermark ahead of what was pulled would
+    // move the topology past events not yet in, and a restart (which regenerates up to
+    // `position`) would not get as far at its start as the run it continues
+    watermark: () => position,
     state: () => ({
       kind: 'simulated',
       seed,
