@@ -347,6 +347,31 @@ describe('merchant, fleet-wide rules and inhibition', () => {
   });
 });
 
+describe('a new software version rolling out slowly', () => {
+  it('does not learn its own faults as its normal: paged while the rollout is still young', () => {
+    // Half the terminals move to 3.0 one by one over 90 minutes; 6 % of 3.0's auths fail.
+    const big = smallFleet({ merchants: 24, perMerchant: 3 });
+    const movers = big.filter((_, i) => i % 2 === 0);
+    const at = new Map(movers.map((t, i) => [t.id, START + (i / movers.length) * 90 * MIN]));
+    const evs = stream(big, T0, START + 3 * H, (ev, t, rnd) => {
+      const since = at.get(t.id);
+      if (since === undefined || ev.ts < since || ev.type !== 'auth') return ev;
+      const moved = { ...ev, firmware: '3.0' };
+      return rnd() < 0.06 ? code(moved, ['12', '58', 'TO'][Math.floor(rnd() * 3)]!) : moved;
+    });
+    const fw = firings(run(evs).out).find((a) => a.rule === 'firmware_regression');
+    expect(fw?.key).toBe('3.0');
+    const minutes = (Date.parse(fw!.ts) - START) / MIN;
+    console.log(
+      `a slow rollout of 3.0 (6 % faults): paged ${minutes.toFixed(1)} min in, against a baseline of ${fw!.baseline}`,
+    );
+    // its reference stays the fleet's (0.3 %), not its own first faulty half hour (1.9 %, which
+    // put the page 20 minutes later)
+    expect(fw!.baseline).toBeLessThan(0.01);
+    expect(minutes).toBeLessThan(65);
+  });
+});
+
 describe('trading days: closings are not outages, a cut-off link is', () => {
   /** R1's merchants M1, M4, M7 close at START (tills switched off); M10 is open all night */
   const closes = new Set(['M1', 'M4', 'M7']);

@@ -7,7 +7,7 @@ import type { Signal } from '../episodes';
 import { judgeEarly } from './rate-rule';
 import { nearFullHour } from './terminal';
 import { explainedBy, explainsEvidence, feedParent, isFeedKey } from './feed-outage';
-import { poissonCdf, round } from '../stats';
+import { poissonCdf, round, wilsonLower } from '../stats';
 import type { Failure } from '../tracker';
 import {
   METRICS,
@@ -651,7 +651,13 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
       const rest = restN > 0 ? (spec.num(f) - k) / restN : prior;
       const ref = Math.max(base, prior, rest);
       const v = { ...judgeRate(k, n, ref, p), w, k, rest, m };
-      if (v.suspect) markElevated(ctx, scope, key);
+      // A key far above the rest of the fleet does not teach its own baseline, even on counts
+      // too small to be suspect against it: a new software version has no past, and learning
+      // its first faulty half hour (8 % of 300 auths) raised its own threshold from 0.8 % to
+      // 5 %, so a slow rollout was paged after 40-60 minutes, or not at all.
+      if (v.suspect || (k >= 3 && wilsonLower(k, n, p.z) > Math.max(prior, rest) * p.factor)) {
+        markElevated(ctx, scope, key);
+      }
       if (v.fire) {
         const list = spec.failures(key, windowStart(ctx, w));
         const wide = breadth(list, spec.breadth.by, ctx);
