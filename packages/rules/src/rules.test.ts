@@ -384,6 +384,25 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(keysOf(out)).toEqual([]);
   });
 
+  it('with a profile: a region whose last shops stayed open one more hour yesterday and close with the rest today is not paged', () => {
+    // R1's shops open 10:00-22:00; on Monday M10 keeps its tills on until 23:00, on Tuesday it
+    // closes at 22:00 with the others. Tuesday's 22:00 hour, once over, is the profile's second
+    // day of that hour: it still expects a third of M10's Monday, which a whole dark hour is
+    // far below. The profile itself says 22:00 is a closing hour (a fraction of 21:00).
+    const hourOf = (ts: number) => new Date(ts + 8 * H).getUTCHours();
+    const monday = (ts: number) => ts < T0 + 14 * H;
+    const evs = stream(fleet, T0, T0 + 37.5 * H, (ev, t) => {
+      if (t.region !== 'R1') return ev;
+      const h = hourOf(ev.ts);
+      const last = t.merchantId === 'M10' && monday(ev.ts) ? 23 : 22;
+      return h >= 10 && h < last ? ev : null;
+    });
+    const pages = run(evs).out.filter(
+      (a) => a.rule === 'regional_outage' && a.status === 'firing' && a.severity === 'critical',
+    );
+    expect(pages.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
+  });
+
   it('a near-total silence is an outage: critical within 2 minutes, on the short window', () => {
     const cut = START + 20 * MIN; // 12:20 local: no shop closes then
     const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>

@@ -530,12 +530,16 @@ function judgeCollapse(
   // Day one (no profile for this slot): shops close on the hour, and in a small region they may
   // all close at once. A silence that began in the first minutes of a local hour is what a
   // closing looks like (an outage that starts as malls are about to close, at 20:55, is not).
+  // With a profile too, when the profile itself says the hour is a closing: it expects a
+  // fraction of the hour before (a mall region whose street shops stayed open one more hour on
+  // Saturday, closed on Sunday: its Sunday 22:00 silence was paged at 23:05 once Sunday's own
+  // hour completed the profile).
   const since = vol.activeAt;
   if (
     level === 'total' &&
-    !ea.byHour &&
     since !== undefined &&
-    Math.floor(ctx.tracker.calendar.minute(since, region)) < c.closingMinutes
+    Math.floor(ctx.tracker.calendar.minute(since, region)) < c.closingMinutes &&
+    (!ea.byHour || closingHour(vol, since))
   ) {
     level = 'closing';
   }
@@ -561,6 +565,18 @@ function judgeCollapse(
     ...(gap ? { spanMs } : {}),
     ...(thin && level === 'total' ? { thin } : {}),
   };
+}
+
+/** The profile's own view of the hour a silence began in: under a third of the hour before. */
+function closingHour(vol: RegionVolume, since: number): boolean {
+  const at = (t: number) => {
+    const a = vol.auths.expected(t, 2);
+    const h = vol.heartbeats.expected(t, 2);
+    return a?.byHour ? a.value + (h?.value ?? 0) : undefined;
+  };
+  const hour = at(since);
+  const before = at(since - 30 * 60_000);
+  return hour !== undefined && before !== undefined && hour < before / 3;
 }
 
 interface RegionalExcess {
