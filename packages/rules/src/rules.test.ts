@@ -333,6 +333,21 @@ describe('merchant, fleet-wide rules and inhibition', () => {
     expect(fired.filter((k) => !k.startsWith('issuer_degradation'))).toEqual([]);
   });
 
+  it('an issuer failing everywhere whose cardholders crowd one region does not page that region', () => {
+    // I3 issues most of R1's cards (a local bank) and a fifth of everyone else's; it goes down
+    // at 12:00 for half its auths. R1 sees far more of its errors than the rest of the fleet.
+    const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) => {
+      if (ev.type !== 'auth') return ev;
+      const local = t.region === 'R1' && rnd() < 0.7 ? { ...ev, issuerId: 'I3' } : ev;
+      return local.issuerId === 'I3' && during(ev) && rnd() < 0.5
+        ? code(local, rnd() < 0.7 ? '91' : 'TO')
+        : local;
+    });
+    const fired = keysOf(firings(run(evs).out));
+    expect(fired).toContain('issuer_degradation/issuer/I3');
+    expect(fired.filter((k) => k.startsWith('regional_outage'))).toEqual([]);
+  });
+
   it('firmware_regression: one software version failing on many terminals', () => {
     const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
       t.firmware === '1.0' && ev.type === 'auth' && during(ev) && rnd() < 0.15

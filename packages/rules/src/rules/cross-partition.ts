@@ -78,7 +78,7 @@ export function regionalOutage(ctx: Ctx): void {
       const restN = f[M.auths]! - n;
       const rest = restN > 0 ? (METRICS.outageErrors(f) - k) / restN : 0;
       const ref = Math.max(base, rest);
-      const v: SurgeVerdict = { ...judgeRate(k, n, ref, p), w, k, n, rest };
+      const v: SurgeVerdict = { ...judgeRate(k, n, ref, p), w, k, n, rest, ref };
       // thin evidence said early (config `early`): a warning with confidence medium
       if (
         !v.fire &&
@@ -108,6 +108,7 @@ export function regionalOutage(ctx: Ctx): void {
       surgeTerminals = breadth(list, 'terminal', ctx);
       const need = surge.early ? (p.early?.minTerminals ?? p.minTerminals) : p.minTerminals;
       if (surgeTerminals < need) surge = undefined;
+      else if (issuerExplains(ctx, surge, list, p)) surge = undefined;
     }
 
     // (b) traffic collapse: auths and heartbeats far below the region's normal for this slot
@@ -304,6 +305,8 @@ type SurgeVerdict = RateVerdict & {
   k: number;
   n: number;
   rest: number;
+  /** the rate judged against: the region's own or the rest of the fleet's, the higher */
+  ref: number;
   early?: boolean;
 };
 
@@ -577,6 +580,28 @@ function closingHour(vol: RegionVolume, since: number): boolean {
   const hour = at(since);
   const before = at(since - 30 * 60_000);
   return hour !== undefined && before !== undefined && hour < before / 3;
+}
+
+/**
+ * A region's error surge made of an issuer's declines while that issuer's own alert is open (its
+ * cardholders are many in the region: more of its errors here than elsewhere) is the issuer's
+ * incident, not the region's: without those errors, would the region still fire? (A Friday-
+ * evening issuer outage raised a regional warning in two held-out weeks of three.)
+ */
+function issuerExplains(
+  ctx: Ctx,
+  v: SurgeVerdict,
+  list: readonly { f: Failure }[],
+  p: RegionalOutageConfig,
+): boolean {
+  const failing = new Set(ctx.episodes.openKeys('issuer_degradation', 'issuer'));
+  if (failing.size === 0 || list.length === 0) return false;
+  let theirs = 0;
+  for (const x of list) if (x.f.issuerId !== undefined && failing.has(x.f.issuerId)) theirs++;
+  if (theirs === 0) return false;
+  const k = Math.round(v.k * (1 - theirs / list.length));
+  if (judgeRate(k, v.n, v.ref, p).fire) return false;
+  return !(v.early && p.early && judgeEarly(k, v.n, v.ref, v.threshold, p.early));
 }
 
 interface RegionalExcess {
