@@ -490,16 +490,22 @@ function judgeCollapse(
   // rate, which lags behind a region thinning out after its closing hour (a natural 75 s lull
   // at 21:23 read against the busier 20:55). The quarter hour before the gap says what the
   // region was doing just now; the lower of the two is the expectation.
+  // the quarter hour's auths and heartbeats, read once (both day-one tests below use them)
+  let quarterRead = false;
+  let quarterSeen: number | undefined;
+  const seenInQuarter = (): number | undefined => {
+    if (!quarterRead) {
+      quarterRead = true;
+      const q = bufs[2]!;
+      if (read(ctx, 'region', region, quarter, q)) quarterSeen = q[M.auths]! + q[M.heartbeats]!;
+    }
+    return quarterSeen;
+  };
   let lag = 1;
   const qMs = ctx.engine.config.windowsMs[quarter]!;
-  if (
-    gap &&
-    !ea.byHour &&
-    qMs - spanMs >= qMs / 3 &&
-    read(ctx, 'region', region, quarter, bufs[2]!)
-  ) {
-    const q = bufs[2]!;
-    const perSlot = ((q[M.auths]! + q[M.heartbeats]!) * slotMs) / (qMs - spanMs);
+  const before = gap && !ea.byHour && qMs - spanMs >= qMs / 3 ? seenInQuarter() : undefined;
+  if (before !== undefined) {
+    const perSlot = (before * slotMs) / (qMs - spanMs);
     const ref = ea.value + beatsPerSlot;
     if (ref > 0) lag = Math.min(1, perSlot / ref);
   }
@@ -549,11 +555,9 @@ function judgeCollapse(
   // ...and a region dwindling into the night (its last shops closing one after another, the
   // half-hour rate lagging behind) is not cut off either: a cut is sudden, so the quarter hour
   // before it still carried most of the traffic expected.
-  if (level === 'total' && !ea.byHour && read(ctx, 'region', region, quarter, bufs[2]!)) {
-    const q = bufs[2]!;
-    const seen15 = q[M.auths]! + q[M.heartbeats]!;
-    const expected15 = (ea.value + beatsPerSlot) * (ctx.engine.config.windowsMs[quarter]! / slotMs);
-    if (seen15 < 0.5 * expected15) level = 'closing';
+  const seen15 = level === 'total' && !ea.byHour ? seenInQuarter() : undefined;
+  if (seen15 !== undefined && seen15 < 0.5 * (ea.value + beatsPerSlot) * (qMs / slotMs)) {
+    level = 'closing';
   }
   return {
     w,
