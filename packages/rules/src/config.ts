@@ -131,6 +131,11 @@ export const rulesConfigSchema = z.strictObject({
          *  collapse windows) still held half the traffic expected: a cut is sudden, a region
          *  dwindling into the night is not */
         suddenWindow: duration,
+        /** a silence judged a closing (above) is not one when the region's tills that stay on
+         *  overnight (its quietest hour of a day, from its profile) should have sent something in
+         *  the gap: closing the shops does not switch those off. Below this p-value of their
+         *  silence, the region is cut off: a warning, confidence medium. */
+        nightFloorPValue: z.number().gt(0).max(0.1),
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone
        *  silent or failing while the region's other links are not */
@@ -183,6 +188,10 @@ export const rulesConfigSchema = z.strictObject({
       enabled: z.boolean(),
       severity,
       window: duration,
+      /** A slow till (fewer than maxAuths auths in the window) is judged over this longer
+       *  window too: its charges come many minutes apart, fewer than minCount in the window
+       *  however faulty it is. */
+      slow: z.strictObject({ window: duration, maxAuths: z.number().int().min(1) }).optional(),
       /** unreversed timeouts + failed reversals in the window */
       minCount: z.number().int().min(1),
       /** Poisson P(X >= count | baseline x auths) must be below this */

@@ -376,12 +376,17 @@ class MonitorImpl implements Monitor {
     for (const [id, r] of Object.entries(cfg.rules)) {
       const rr = r as {
         window?: string;
+        slow?: { window: string };
         windows?: string[];
         collapse?: { window: string; fastWindow: string; suddenWindow: string };
       };
       if (rr.window) {
         labels.add(rr.window);
         where.set(rr.window, `rules.${id}.window`);
+      }
+      if (rr.slow) {
+        labels.add(rr.slow.window);
+        where.set(rr.slow.window, `rules.${id}.slow.window`);
       }
       for (const l of rr.windows ?? []) {
         labels.add(l);

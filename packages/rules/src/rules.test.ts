@@ -141,6 +141,28 @@ describe('terminal rules', () => {
     expect(txnIds.every((x) => timedOut.has(x))).toBe(true);
   });
 
+  it('failed_but_charged: a slow till charging a customer every 14 minutes is paged on its hour', () => {
+    // T5_0 sells once every 2 min; from 12:00 one sale in 14 min times out, never reversed:
+    // never three charges in 15 minutes, four in the hour.
+    const marks = new Set<number>();
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) => {
+      if (t.id !== 'T5_0' || ev.type !== 'auth') return ev;
+      if (rnd() < 0.75) return null;
+      const i = Math.floor((ev.ts - START) / (14 * MIN));
+      if (ev.ts < START || i >= 8 || marks.has(i)) return ev;
+      marks.add(i);
+      return code(ev, 'TO');
+    });
+    const fbc = firings(run(evs).out).filter((a) => a.rule === 'failed_but_charged');
+    expect(fbc[0]).toMatchObject({ key: 'T5_0', window: '1h' });
+    expect(Date.parse(fbc[0]!.ts) - START).toBeLessThan(45 * MIN);
+    // counted over 15 minutes only, it is never said
+    const short = { rules: { failed_but_charged: { slow: { window: '15m', maxAuths: 20 } } } };
+    expect(run(evs, { rules: short }).out.filter((a) => a.rule === 'failed_but_charged')).toEqual(
+      [],
+    );
+  });
+
   it('failed_but_charged stays quiet when every timeout is reversed in time', () => {
     const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
       t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.15 ? code(ev, 'TO') : ev,
@@ -215,6 +237,30 @@ describe('terminal rules', () => {
     expect(out.filter((a) => a.rule === 'terminal_silent' && a.status === 'resolved')).toHaveLength(
       1,
     );
+  });
+
+  it('terminal_silent: the tills of a shop open day and night going quiet on the hour are silent, not closed', () => {
+    // M2's three tills sell around the clock; on Tuesday at 10:59 all three go quiet for 90 min.
+    // The minute before a full hour, the whole shop at once: what a closing looks like, but its
+    // profile knows it never switches its tills off. The same silence at a shop whose tills are
+    // off from 22:00 to 10:00 is its (early) closing.
+    const hourOf = (ts: number) => new Date(ts + 8 * H).getUTCHours();
+    const cut = T0 + 24 * H + 59 * MIN;
+    const shop = (allDay: boolean) =>
+      stream(fleet, T0, T0 + 27 * H, (ev, t) => {
+        if (t.merchantId !== 'M2') return ev;
+        if (during(ev, cut, cut + 90 * MIN)) return null;
+        const h = hourOf(ev.ts);
+        return allDay || (h >= 10 && h < 22) ? ev : null;
+      });
+    const silent = firings(run(shop(true)).out).filter((a) => a.rule === 'terminal_silent');
+    expect(silent.map((a) => a.key).sort()).toEqual(['T2_0', 'T2_1', 'T2_2']);
+    for (const a of silent) {
+      expect(Date.parse(a.ts) - cut).toBeLessThanOrEqual(20 * MIN);
+      expect(a.evidence.neverSwitchedOff).toBe(true);
+    }
+    const closing = run(shop(false)).out.filter((a) => a.rule === 'terminal_silent');
+    expect(closing.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
   });
 
   it('terminal_silent: shops closing together at night are not silent', () => {
@@ -452,6 +498,37 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect((ro[0]!.evidence.volume as { judged: string }).judged).toBe('closing');
   });
 
+  it('day one: a region going dark on the hour is cut off, not closing, when its overnight tills go quiet too', () => {
+    // R1's shops trade 10:00-22:00; M10 leaves its three tills on overnight (heartbeats only).
+    // On Tuesday at 12:00 the whole region goes dark: no profile has seen a Tuesday 12:00 twice,
+    // and a silence on the hour looks like a closing, but no closing switches off the tills
+    // that stayed on all night.
+    const hourOf = (ts: number) => new Date(ts + 8 * H).getUTCHours();
+    const cut = T0 + 26 * H;
+    const week = (overnight: boolean) =>
+      stream(fleet, T0, T0 + 28 * H, (ev, t) => {
+        if (t.region !== 'R1') return ev;
+        if (during(ev, cut, cut + 45 * MIN)) return null;
+        const h = hourOf(ev.ts);
+        if (h >= 10 && h < 22) return ev;
+        return overnight && t.merchantId === 'M10' && ev.type === 'heartbeat' ? ev : null;
+      });
+    const ro = firings(run(week(true)).out).filter(
+      (a) => a.rule === 'regional_outage' && a.key === 'R1',
+    );
+    expect(ro.length).toBeGreaterThan(0);
+    const first = ro[0]!;
+    expect(Date.parse(first.ts)).toBeGreaterThan(cut);
+    expect(Date.parse(first.ts) - cut).toBeLessThan(10 * MIN);
+    expect([first.severity, first.confidence]).toEqual(['warning', 'medium']);
+    const vol = first.evidence.volume as { judged: string; overnightTillsExpected: number };
+    expect(vol.judged).toBe('total');
+    expect(vol.overnightTillsExpected).toBeGreaterThan(4);
+    // the same region whose tills are all switched off at night: the silence is a closing
+    const noFloor = run(week(false)).out.filter((a) => a.rule === 'regional_outage');
+    expect(noFloor.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
+  });
+
   it('day one: tills going dark over the minutes after the hour are still a closing', () => {
     // the mall closes at 12:00; the last of R1's tills are switched off at 12:07
     const closing = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
@@ -480,9 +557,11 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     // (the stream has no settlements: no_settlement would page at their deadline)
     const { out } = run(evs, { rules: { rules: { no_settlement: { enabled: false } } } });
     const ro = firings(out).filter((a) => a.rule === 'regional_outage');
-    expect(ro.map((a) => a.key)).toEqual(['R1']);
-    expect(ro[0]).toMatchObject({ severity: 'warning', confidence: 'medium' });
+    // one episode (its update folds in the silent tills, which run day and night)
+    expect([...new Set(ro.map((a) => `${a.key} ${a.alertId}`))]).toHaveLength(1);
+    expect(ro[0]).toMatchObject({ key: 'R1', severity: 'warning', confidence: 'medium' });
     expect((ro[0]!.evidence.volume as { basis: string }).basis).toBe('calendar_profile');
+    expect(out.filter((a) => a.rule !== 'regional_outage' && !a.parentAlertId)).toEqual([]);
     expect(out.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 

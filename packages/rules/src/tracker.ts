@@ -316,6 +316,20 @@ export class Tracker {
     return term.profileDays[slot]! >= 1 && term.profile[slot]! < 2;
   }
 
+  /** Whether its profile knows the terminal as never switched off: every local hour of a whole
+   *  working or rest day seen, none with fewer than `perHour` events (a till heartbeats 12 times
+   *  an hour while it is on). */
+  alwaysOn(t: TerminalState, perHour = 6): boolean {
+    for (const day of [0, 24]) {
+      let whole = true;
+      for (let s = day; s < day + 24 && whole; s++) {
+        whole = t.profileDays[s]! >= 1 && t.profile[s]! >= perHour;
+      }
+      if (whole) return true;
+    }
+    return false;
+  }
+
   /** Put a restored terminal back (memory.ts). */
   adopt(t: TerminalState): void {
     this.terminals.set(t.id, t);

@@ -286,6 +286,9 @@ export function regionalOutage(ctx: Ctx): void {
             // what the expectation rests on: this slot's profile (days seen) or the last half hour
             basis: ea?.byHour ? 'calendar_profile' : 'recent_rate',
             judged: col.level,
+            ...(col.nightFloor !== undefined
+              ? { overnightTillsExpected: round(col.nightFloor, 1) }
+              : {}),
             ...(col.spanMs !== undefined ? { darkForSeconds: Math.round(col.spanMs / 1000) } : {}),
           };
         }
@@ -465,8 +468,11 @@ interface Collapse {
   level: 'total' | 'profiled' | 'closing' | 'none';
   /** the span judged, when it is a dark region's whole gap rather than the window */
   spanMs?: number;
-  /** a total silence proven only to darkPValue: a warning, confidence medium */
+  /** a total silence proven only to darkPValue, or on day one by the night floor: a warning,
+   *  confidence medium */
   thin?: boolean;
+  /** events the region's overnight tills should have sent in the span (day one) */
+  nightFloor?: number;
 }
 
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
@@ -559,6 +565,20 @@ function judgeCollapse(
   if (seen15 !== undefined && seen15 < 0.5 * (ea.value + beatsPerSlot) * (qMs / slotMs)) {
     level = 'closing';
   }
+  // Either way, a closing switches off the tills of the shops that close, never those left on
+  // overnight (24-hour shops, tills that heartbeat through the night): a region whose quietest
+  // hour of a whole day still carried traffic cannot go dark by closing. When that floor should have
+  // sent something in the gap (to nightFloorPValue), the silence is a cut; one night's profile
+  // is thin proof, so a warning, confidence medium.
+  let floor: number | undefined;
+  if (level === 'closing' && !ea.byHour) {
+    const perSlot = nightFloor(vol);
+    if (perSlot !== undefined) {
+      floor = (perSlot * spanMs) / slotMs;
+      if (seen === 0 && Math.exp(-floor) < c.nightFloorPValue) level = 'total';
+    }
+  }
+  const floorProof = level === 'total' && floor !== undefined;
   return {
     w,
     auths,
@@ -570,8 +590,26 @@ function judgeCollapse(
     pValue,
     level,
     ...(gap ? { spanMs } : {}),
-    ...(thin && level === 'total' ? { thin } : {}),
+    ...((thin || floorProof) && level === 'total' ? { thin: true } : {}),
+    ...(floor !== undefined ? { nightFloor: floor } : {}),
   };
+}
+
+/** Events per slot in the region's quietest hour of a whole day its profile has seen (every
+ *  local hour of a working or a rest day, on a day at least): what its tills that are never
+ *  switched off send; undefined before a whole day has been seen. */
+function nightFloor(vol: RegionVolume): number | undefined {
+  let min: number | undefined;
+  for (const day of [0, 24]) {
+    let dayMin = Number.POSITIVE_INFINITY;
+    let whole = true;
+    for (let s = day; s < day + 24 && whole; s++) {
+      if (vol.heartbeats.days[s]! < 1) whole = false;
+      else dayMin = Math.min(dayMin, vol.auths.level[s]! + vol.heartbeats.level[s]!);
+    }
+    if (whole && (min === undefined || dayMin < min)) min = dayMin;
+  }
+  return min;
 }
 
 /** The profile's own view of the hour a silence began in: under a third of the hour before. */

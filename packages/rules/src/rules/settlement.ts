@@ -40,53 +40,67 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
   const p = ctx.cfg.rules.failed_but_charged;
   if (!p.enabled) return;
   const rule: RuleId = 'failed_but_charged';
-  const w = ctx.win(p.window);
+  const wins = [ctx.win(p.window), ...(p.slow ? [ctx.win(p.slow.window)] : [])];
+  const labels = [p.window, ...(p.slow ? [p.slow.window] : [])];
   const m = bufs[0]!;
   const prior = fleetRate(ctx, METRICS.charged, METRICS.auths, 0.0002);
   const timeoutPrior = fleetRate(ctx, METRICS.timeouts, METRICS.auths, 0.002);
   const cand = withOpen(ctx, rule, 'terminal', keys);
-  for (const key of cand.keys) {
-    if (!read(ctx, 'terminal', key, w, m)) {
-      emit(ctx, gone(rule, 'terminal', key, p.window));
-      continue;
-    }
+  /** one window's verdict: charges k against expected, full or early fire */
+  const judge = (key: string, wi: number, open: boolean) => {
+    const w = wins[wi]!;
+    read(ctx, 'terminal', key, w, m);
     // A timeout whose reversal failed after its grace ran out is counted twice by the window
     // (unreversed at the grace, failed reversal later): one customer, one charge. The tracker's
     // ring has the transactions (up to its capacity, plenty for minCount).
-    const k = Math.min(METRICS.charged(m), distinctCharged(ctx, key, windowStart(ctx, w), ctx.now));
-    if (k === 0 && !cand.open.has(key)) continue;
+    const c = METRICS.charged(m);
+    const k = c === 0 ? 0 : Math.min(c, distinctCharged(ctx, key, windowStart(ctx, w), ctx.now));
     const rate = Math.max(
       prior,
       keyBaseline(ctx, 'terminal', key, METRICS.charged, METRICS.auths, prior),
     );
     const expected = rate * Math.max(1, m[M.auths]!);
-    const pv = poissonSf(k, expected);
+    const pv = k === 0 ? 1 : poissonSf(k, expected);
     const full = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
     // Early: fewer charges, but the terminal is timing out wholesale (a healthy terminal's rare
     // timeouts are reversed 94 % of the time; two of them charged in one window is not news).
     let early = false;
-    if (
-      !full &&
-      !cand.open.has(key) &&
-      p.early &&
-      k >= p.early.minCount &&
-      k > expected * p.factor
-    ) {
+    if (!full && !open && p.early && k >= p.early.minCount && k > expected * p.factor) {
       const tRate = Math.max(
         timeoutPrior,
         keyBaseline(ctx, 'terminal', key, METRICS.timeouts, METRICS.auths, timeoutPrior),
       );
       early = poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
     }
+    return { wi, w, k, expected, pv, full, early };
+  };
+  for (const key of cand.keys) {
+    if (!read(ctx, 'terminal', key, wins[0]!, m)) {
+      emit(ctx, gone(rule, 'terminal', key, p.window));
+      continue;
+    }
+    const open = cand.open.has(key);
+    const short = judge(key, 0, open);
+    // (a till selling enough to show minCount charges in the window is judged on it alone: the
+    // long window would keep an incident's charges an hour after it ended)
+    // (and only while it is charging: a charge in the window; an hour's window would otherwise
+    // page again for an incident that ended up to an hour ago)
+    const slow = p.slow !== undefined && m[M.auths]! < p.slow.maxAuths && short.k >= 1;
+    const verdicts = slow ? [short, judge(key, 1, open)] : [short];
+    if (!open && verdicts.every((v) => v.k === 0)) continue;
+    // the short window first: the long one speaks for a till too slow to show minCount in it
+    const v = verdicts.find((x) => x.full) ?? verdicts.find((x) => x.early) ?? short;
+    const { k, expected, pv, full, early } = v;
+    read(ctx, 'terminal', key, v.w, m);
+    const counts = Float64Array.from(m);
     const fire = full || early;
     // Any unlikely charge keeps the terminal's baseline from learning this round: a fault's
     // first charge learnt raises the reference its next ones are judged against.
-    if (k >= 1 && pv < 0.05) markElevated(ctx, 'terminal', key);
-    const clear = k < Math.ceil(p.minCount / 2);
+    if (verdicts.some((x) => x.k >= 1 && x.pv < 0.05)) markElevated(ctx, 'terminal', key);
+    const clear = verdicts.every((x) => x.k < Math.ceil(p.minCount / 2));
     const where = terminalWhere(ctx, key);
-    const from = windowStart(ctx, w);
+    const from = windowStart(ctx, v.w);
     const now = ctx.now;
-    const counts = Float64Array.from(m);
     const sig: Signal = {
       rule,
       scope: 'terminal',
@@ -95,7 +109,7 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       clear,
       severity: early && p.severity === 'critical' ? 'warning' : p.severity,
       ...(early ? { confidence: 'medium' as const } : {}),
-      window: p.window,
+      window: labels[v.wi]!,
       metric: 'unreversed_timeouts_and_failed_reversals',
       value: k,
       threshold: Math.max(p.minCount, Math.ceil(expected * p.factor)),

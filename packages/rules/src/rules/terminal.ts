@@ -193,10 +193,14 @@ export function terminalSilent(ctx: Ctx): void {
     const selling = t.recentSales >= 6; // a sale every 10 min, as of its last event
     // (and shops close on the hour: a last event in the minutes around a full hour, then
     // nothing, is a closing too)
+    // A till its profile knows as never switched off (on every hour of a whole day: a 24-hour
+    // shop's, or one left on overnight) is not closed by any of that: closing does not switch
+    // it off (a 24-hour shop's till cut at 10:59 on a Saturday read as closing on the hour).
     if (
       peersActive === 0 &&
       t.closedAt !== t.lastSeen &&
-      (wave >= 2 || !selling || nearFullHour(ctx, t.region, t.lastSeen))
+      (wave >= 2 || !selling || nearFullHour(ctx, t.region, t.lastSeen)) &&
+      !ctx.tracker.alwaysOn(t)
     ) {
       t.closedAt = t.lastSeen;
     }
@@ -239,6 +243,7 @@ export function terminalSilent(ctx: Ctx): void {
         merchantTerminalsActive: peersActive,
         quietAtSameTime: Math.max(0, wave),
         salesPerHour: round(t.recentSales, 1),
+        neverSwitchedOff: ctx.tracker.alwaysOn(t),
         firmware: t.firmware,
       }),
     };
