@@ -131,3 +131,42 @@ export class HourlyProfile {
     return undefined;
   }
 }
+
+/**
+ * The fewest events (auths + heartbeats) a region sent in any slot of its last whole day: what
+ * its tills that are never switched off send (0 once the region has been dark for a slot). Slots
+ * count only `lagMs` after they ended, so a dark run being judged does not teach its own floor.
+ */
+export class DayFloor {
+  /** per hour of the day (epoch hour % 24): that hour's epoch hour and its fewest events a slot */
+  readonly hours = new Float64Array(24).fill(-1);
+  readonly mins = new Float64Array(24);
+  /** [slot end, count] not yet lagMs old */
+  pending: [number, number][] = [];
+
+  constructor(private readonly lagMs = 30 * 60_000) {}
+
+  add(end: number, count: number): void {
+    this.pending.push([end, count]);
+    while (this.pending.length > 0 && this.pending[0]![0] <= end - this.lagMs) {
+      const [e, c] = this.pending.shift()!;
+      const h = Math.floor((e - 1) / 3_600_000);
+      const i = h % 24;
+      if (this.hours[i] !== h) {
+        this.hours[i] = h;
+        this.mins[i] = c;
+      } else if (c < this.mins[i]!) this.mins[i] = c;
+    }
+  }
+
+  /** The floor per slot, or undefined unless every hour of the day before now - lagMs was seen. */
+  floor(now: number): number | undefined {
+    const last = Math.floor((now - this.lagMs - 1) / 3_600_000);
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 24; i++) {
+      if (this.hours[i]! < last - 24) return undefined;
+      min = Math.min(min, this.mins[i]!);
+    }
+    return min;
+  }
+}

@@ -132,9 +132,9 @@ export const rulesConfigSchema = z.strictObject({
          *  dwindling into the night is not */
         suddenWindow: duration,
         /** a silence judged a closing (above) is not one when the region's tills that stay on
-         *  overnight (its quietest hour of a day, from its profile) should have sent something in
-         *  the gap: closing the shops does not switch those off. Below this p-value of their
-         *  silence, the region is cut off: a warning, confidence medium. */
+         *  overnight (its fewest events in a slot over its last whole day) should have sent
+         *  something in the gap: closing the shops does not switch those off. Below this p-value
+         *  of their silence, the region is cut off: a warning, confidence medium. */
         nightFloorPValue: z.number().gt(0).max(0.1),
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone

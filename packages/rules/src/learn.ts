@@ -1,5 +1,5 @@
 import { FLEET_KEY, M, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
-import { HourlyProfile } from './baseline';
+import { DayFloor, HourlyProfile } from './baseline';
 import { durationMs, type Ctx, type RegionVolume } from './rules';
 import type { Tracker } from './tracker';
 
@@ -11,6 +11,7 @@ export function newRegionVolume(tracker: Tracker, region: string, slotMs: number
     region,
     auths: new HourlyProfile(slotMs, slotOf),
     heartbeats: new HourlyProfile(slotMs, slotOf),
+    floor: new DayFloor(),
   };
 }
 
@@ -56,6 +57,7 @@ export function updateBaselines(
     if (ctx.episodes.busy('region', key) || ctx.elevated.has(`region|${key}`)) continue;
     vol.auths.add(now, m[M.auths]!);
     vol.heartbeats.add(now, m[M.heartbeats]!);
+    vol.floor.add(now, m[M.auths]! + m[M.heartbeats]!);
     ctx.baselines.region.add(key, m, now);
   }
 }

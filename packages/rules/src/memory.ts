@@ -56,6 +56,8 @@ export interface RulesMemory {
     region: string;
     auths: ProfileMemory;
     heartbeats: ProfileMemory;
+    /** DayFloor: epoch hour and fewest events a slot, per hour of the day; slots pending */
+    floor?: { hours: number[]; mins: number[]; pending: [number, number][] };
     activeAt?: number;
     quietSince?: number;
   }[];
@@ -138,6 +140,11 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
       region,
       auths: profileMemory(v.auths),
       heartbeats: profileMemory(v.heartbeats),
+      floor: {
+        hours: [...v.floor.hours],
+        mins: [...v.floor.mins],
+        pending: v.floor.pending.map(([e, c]) => [e, c] as [number, number]),
+      },
       ...(v.activeAt !== undefined ? { activeAt: v.activeAt } : {}),
       ...(v.quietSince !== undefined ? { quietSince: v.quietSince } : {}),
     }));
@@ -186,6 +193,11 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
     const v = parts.newVolume(r.region);
     restoreProfile(v.auths, r.auths);
     restoreProfile(v.heartbeats, r.heartbeats);
+    if (r.floor) {
+      v.floor.hours.set(r.floor.hours);
+      v.floor.mins.set(r.floor.mins);
+      v.floor.pending = r.floor.pending.map(([e, c]) => [e, c]);
+    }
     if (r.activeAt !== undefined) v.activeAt = r.activeAt;
     if (r.quietSince !== undefined) v.quietSince = r.quietSince;
     parts.regionVolume.set(r.region, v);

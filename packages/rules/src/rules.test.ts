@@ -527,6 +527,41 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     // the same region whose tills are all switched off at night: the silence is a closing
     const noFloor = run(week(false)).out.filter((a) => a.rule === 'regional_outage');
     expect(noFloor.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
+    // a monitor restarted from its memory at 10:00 knows the night too (the floor is kept)
+    const evs = week(true);
+    const at = T0 + 24 * H;
+    const before = createMonitor();
+    for (const ev of evs.filter((e) => e.ts < at)) {
+      before.ingest(ev);
+      before.tick();
+    }
+    const mem = before.exportMemory(at);
+    const after = createMonitor();
+    after.importMemory(JSON.parse(JSON.stringify(mem)));
+    const out: AlertRecord[] = [];
+    for (const ev of evs) {
+      if (ev.ts < at - H) continue;
+      after.ingest(ev);
+      out.push(...after.tick());
+    }
+    const again = firings(out).find((a) => a.rule === 'regional_outage' && a.key === 'R1');
+    expect(again?.ts).toBe(first.ts);
+  });
+
+  it('day one: a region that went dark for a while yesterday has no floor: its dark hour is a closing', () => {
+    // R1 trades around the clock except 23:00-23:25, when every till is switched off (busy all
+    // day: each hour's mean is high). Tuesday's 23:00 is not in a profile twice yet; the dark
+    // slots of Monday night say the region can go dark without an outage.
+    const minuteOf = (ts: number) => (ts + 8 * H) % (24 * H);
+    const evs = stream(fleet, T0, T0 + 38 * H, (ev, t) =>
+      t.region === 'R1' && minuteOf(ev.ts) >= 23 * H && minuteOf(ev.ts) < 23 * H + 25 * MIN
+        ? null
+        : ev,
+    );
+    const ro = run(evs, { rules: { rules: { no_settlement: { enabled: false } } } }).out.filter(
+      (a) => a.rule === 'regional_outage',
+    );
+    expect(ro.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
   });
 
   it('day one: tills going dark over the minutes after the hour are still a closing', () => {

@@ -6,7 +6,7 @@ import {
   type Severity,
 } from '@tillwatch/contracts';
 import { FLEET_KEY, M, METRIC_COUNT, type ScopeName, type WindowEngine } from '@tillwatch/core';
-import { baselineRate, type BaselineStore, type HourlyProfile } from '../baseline';
+import { baselineRate, type BaselineStore, type DayFloor, type HourlyProfile } from '../baseline';
 import type { RateRuleConfig, RulesConfig } from '../config';
 import type { AlertRecord, EpisodeBook, Signal } from '../episodes';
 import { wilsonLower } from '../stats';
@@ -71,6 +71,8 @@ export interface RegionVolume {
   region: string;
   auths: HourlyProfile;
   heartbeats: HourlyProfile;
+  /** its fewest events in a slot over the last day (tills never switched off) */
+  floor: DayFloor;
   /** the last evaluation at which the region's short window still had traffic */
   activeAt?: number;
   /** the first evaluation of the current run at which the region's short window was empty (no

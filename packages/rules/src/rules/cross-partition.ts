@@ -566,13 +566,13 @@ function judgeCollapse(
     level = 'closing';
   }
   // Either way, a closing switches off the tills of the shops that close, never those left on
-  // overnight (24-hour shops, tills that heartbeat through the night): a region whose quietest
-  // hour of a whole day still carried traffic cannot go dark by closing. When that floor should have
-  // sent something in the gap (to nightFloorPValue), the silence is a cut; one night's profile
-  // is thin proof, so a warning, confidence medium.
+  // overnight (24-hour shops, tills that heartbeat through the night): a region that has not
+  // been dark for one slot in its last whole day (DayFloor) cannot go dark by closing. When its
+  // fewest events a slot should have shown something in the gap (to nightFloorPValue), the
+  // silence is a cut; one day's floor is thin proof, so a warning, confidence medium.
   let floor: number | undefined;
   if (level === 'closing' && !ea.byHour) {
-    const perSlot = nightFloor(vol);
+    const perSlot = vol.floor.floor(ctx.now);
     if (perSlot !== undefined) {
       floor = (perSlot * spanMs) / slotMs;
       if (seen === 0 && Math.exp(-floor) < c.nightFloorPValue) level = 'total';
@@ -593,23 +593,6 @@ function judgeCollapse(
     ...((thin || floorProof) && level === 'total' ? { thin: true } : {}),
     ...(floor !== undefined ? { nightFloor: floor } : {}),
   };
-}
-
-/** Events per slot in the region's quietest hour of a whole day its profile has seen (every
- *  local hour of a working or a rest day, on a day at least): what its tills that are never
- *  switched off send; undefined before a whole day has been seen. */
-function nightFloor(vol: RegionVolume): number | undefined {
-  let min: number | undefined;
-  for (const day of [0, 24]) {
-    let dayMin = Number.POSITIVE_INFINITY;
-    let whole = true;
-    for (let s = day; s < day + 24 && whole; s++) {
-      if (vol.heartbeats.days[s]! < 1) whole = false;
-      else dayMin = Math.min(dayMin, vol.auths.level[s]! + vol.heartbeats.level[s]!);
-    }
-    if (whole && (min === undefined || dayMin < min)) min = dayMin;
-  }
-  return min;
 }
 
 /** The profile's own view of the hour a silence began in: under a third of the hour before. */
