@@ -127,6 +127,10 @@ export const rulesConfigSchema = z.strictObject({
          *  minutes after a local full hour is judged a likely closing: no page (a warning with
          *  confidence low when the region also shows outage errors) */
         closingMinutes: z.number().int().min(0).max(59),
+        /** ...or in the last this many minutes before it: the last sales of a closing ring up
+         *  just before the hour, and a region can fall quiet at 22:59 (a region cut at 16:58 is
+         *  not closing: 2 minutes delayed such a cut by ten in a tuning week) */
+        closingLeadMinutes: z.number().int().min(0).max(5),
         /** without a profile, a near-total silence pages only if this window (longer than the
          *  collapse windows) still held half the traffic expected: a cut is sudden, a region
          *  dwindling into the night is not */

@@ -121,6 +121,19 @@ describe('terminal rules', () => {
     expect(keysOf(out).every((k) => k.endsWith('/T4_2'))).toBe(true);
   });
 
+  it('terminal_network_errors: an hour window still holding a resolved incident does not reopen it on a stray timeout', () => {
+    // T4_2 times out on a third of its auths 12:00-12:40; afterwards one stray timeout now and
+    // then, as any till has.
+    const strays = [START + 70 * MIN, START + 75 * MIN, START + 80 * MIN, START + 85 * MIN];
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) => {
+      if (t.id !== 'T4_2' || ev.type !== 'auth') return ev;
+      if (during(ev, START, START + 40 * MIN)) return rnd() < 0.33 ? code(ev, 'TO') : ev;
+      return strays.some((x) => ev.ts >= x && ev.ts < x + 30_000) ? code(ev, 'TO') : ev;
+    });
+    const net = run(evs).out.filter((a) => a.rule === 'terminal_network_errors');
+    expect(new Set(net.map((a) => a.alertId)).size).toBe(1);
+  });
+
   it('failed_but_charged: timeouts without a succeeded reversal, with their txnIds', () => {
     const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
       t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.15 ? code(ev, 'TO') : ev,
@@ -562,6 +575,17 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
       (a) => a.rule === 'regional_outage',
     );
     expect(ro.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
+  });
+
+  it('day one: a region whose last sale rings up a minute before the hour is closing', () => {
+    // R1's shops close at 12:00; their last events are at 11:58:45, then the tills are off
+    const closing = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      t.region === 'R1' && during(ev, START - 75_000, START + 45 * MIN) ? null : ev,
+    );
+    expect(keysOf(run(closing).out)).toEqual([]);
+    // (read only from the hour on, the same silence is paged)
+    const strict = { rules: { regional_outage: { collapse: { closingLeadMinutes: 0 } } } };
+    expect(keysOf(run(closing, { rules: strict }).out)).toContain('regional_outage/region/R1');
   });
 
   it('day one: tills going dark over the minutes after the hour are still a closing', () => {

@@ -543,18 +543,20 @@ function judgeCollapse(
     else if (ea.byHour) level = 'profiled';
   }
   // Day one (no profile for this slot): shops close on the hour, and in a small region they may
-  // all close at once. A silence that began in the first minutes of a local hour is what a
-  // closing looks like (an outage that starts as malls are about to close, at 20:55, is not).
+  // all close at once. A silence that began in the first minutes of a local hour, or in the last
+  // one before it (the last sales of a closing), is what a closing looks like (an outage that
+  // starts as malls are about to close, at 20:55, is not).
   // With a profile too, when the profile itself says the hour is a closing: it expects a
   // fraction of the hour before (a mall region whose street shops stayed open one more hour on
   // Saturday, closed on Sunday: its Sunday 22:00 silence was paged at 23:05 once Sunday's own
   // hour completed the profile).
   const since = vol.activeAt;
+  const minute = since === undefined ? -1 : Math.floor(ctx.tracker.calendar.minute(since, region));
   if (
     level === 'total' &&
     since !== undefined &&
-    Math.floor(ctx.tracker.calendar.minute(since, region)) < c.closingMinutes &&
-    (!ea.byHour || closingHour(vol, since))
+    (minute < c.closingMinutes || minute >= 60 - c.closingLeadMinutes) &&
+    (!ea.byHour || closingHour(vol, since + c.closingLeadMinutes * 60_000))
   ) {
     level = 'closing';
   }

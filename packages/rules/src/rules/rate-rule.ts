@@ -1,7 +1,7 @@
 import type { RuleId } from '@tillwatch/contracts';
 import { METRIC_COUNT } from '@tillwatch/core';
 import type { RateRuleConfig } from '../config';
-import type { Signal } from '../episodes';
+import { episodeKey, type Signal } from '../episodes';
 import { poissonSf, round } from '../stats';
 import {
   RULE_CATS,
@@ -83,12 +83,19 @@ function judgeWindows(
     const v: WindowVerdict = { ...judgeRate(k, n, ref, spec.p), w, label, k, n, m, extra: {} };
     // (and only while the shortest window still shows bad events: an incident going on, not
     // the leftovers of one that ended in a long window)
+    // (nor while this window still holds an episode of the key that resolved within it: its
+    // leftovers would reopen it as "early" on the next stray failure)
     if (
       !v.fire &&
       !isOpen &&
       spec.p.early &&
       (first?.k ?? k) > 0 &&
-      judgeEarly(k, n, ref, v.threshold, spec.p.early)
+      judgeEarly(k, n, ref, v.threshold, spec.p.early) &&
+      !ctx.episodes.isOpenOrRecent(
+        episodeKey(spec.rule, spec.scope, key),
+        ctx.now,
+        ctx.engine.config.windowsMs[w]!,
+      )
     ) {
       v.fire = true;
       v.early = true;
