@@ -53,6 +53,14 @@ const rateRule = {
       pValue: z.number().gt(0).lt(1),
       /** rules judged on breadth (regional_outage): distinct terminals failing, early */
       minTerminals: z.number().int().min(1).optional(),
+      /**
+       * What the window's rate must be above for the early test: the rule's `threshold`
+       * (default), or `factor` x the reference alone, without minExcess: for a rule whose bad
+       * events are news at any share of a busy key's traffic, its materiality judged elsewhere
+       * (card testing: declines of small amounts over distinct cards; a 25-till merchant's
+       * 200 auths in 5 min hid a burst of probes under the 5 % excess for 80 s)
+       */
+      above: z.enum(['threshold', 'factor']).optional(),
     })
     .optional(),
 };

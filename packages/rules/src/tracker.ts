@@ -35,7 +35,9 @@ export interface Charged {
   ts: number;
   txnId: string;
   amount: number;
-  why: 'not_reversed' | 'reversal_failed';
+  /** `settled`: a settlement arrived for a sale the terminal showed as timed out and that was
+   *  not reversed (or whose reversal failed): the charge proven, not suspected */
+  why: 'not_reversed' | 'reversal_failed' | 'settled';
 }
 
 export class Ring<T> {
@@ -149,6 +151,7 @@ export class Tracker {
   observe(ev: TerminalEvent): void {
     if (ev.type === 'settlement') {
       this.dirtyMerchants.add(ev.merchantId);
+      if (ev.status === 'settled') this.settledCharge(ev.terminalId, ev.txnId, ev.ts);
       return;
     }
     const t = this.terminal(ev);
@@ -199,6 +202,30 @@ export class Tracker {
         if (ev.network !== undefined) t.network = ev.network;
         return;
     }
+  }
+
+  /**
+   * A settlement of a sale its terminal showed as timed out and never reversed (or whose
+   * reversal failed): the customer was charged for a sale that failed (失败却扣款), proven by the
+   * acquirer's own record. Only sales in the terminal's charged ring (or still in their grace)
+   * are matched: an approved sale's settlement is the normal case and costs one lookup.
+   */
+  private settledCharge(terminalId: string, txnId: string, ts: number): void {
+    const pending = this.pendingTimeouts.get(txnId);
+    const t = this.terminals.get(terminalId);
+    if (!t) return;
+    let amount: number | undefined =
+      pending?.terminalId === terminalId ? pending.amount : undefined;
+    if (amount === undefined && t.charged) {
+      for (const c of t.charged.toArray()) {
+        if (c.txnId !== txnId) continue;
+        if (c.why === 'settled') return; // a duplicate settlement proves nothing new
+        amount = c.amount;
+      }
+    }
+    if (amount === undefined) return;
+    (t.charged ??= new Ring(CHARGED_RING)).push({ ts, txnId, amount, why: 'settled' });
+    this.dirtyTerminals.add(terminalId);
   }
 
   /** Timeouts whose reversal grace ran out before `watermark` become "not reversed". */

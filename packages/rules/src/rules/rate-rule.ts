@@ -90,7 +90,13 @@ function judgeWindows(
       !isOpen &&
       spec.p.early &&
       (first?.k ?? k) > 0 &&
-      judgeEarly(k, n, ref, v.threshold, spec.p.early) &&
+      judgeEarly(
+        k,
+        n,
+        ref,
+        spec.p.early.above === 'factor' ? ref * spec.p.factor : v.threshold,
+        spec.p.early,
+      ) &&
       !ctx.episodes.isOpenOrRecent(
         episodeKey(spec.rule, spec.scope, key),
         ctx.now,

@@ -2,6 +2,7 @@ import type { RuleId } from '@tillwatch/contracts';
 import { M } from '@tillwatch/core';
 import type { Signal } from '../episodes';
 import { poissonSf } from '../stats';
+import type { Charged } from '../tracker';
 import {
   METRICS,
   bufs,
@@ -63,14 +64,17 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     const pv = k === 0 ? 1 : poissonSf(k, expected);
     const full = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
     // Early: fewer charges, but the terminal is timing out wholesale (a healthy terminal's rare
-    // timeouts are reversed 94 % of the time; two of them charged in one window is not news).
+    // timeouts are reversed 94 % of the time; two of them charged in one window is not news),
+    // or the charges alone are that unlikely (a slow till's two in a quarter hour).
     let early = false;
     if (!full && !open && p.early && k >= p.early.minCount && k > expected * p.factor) {
       const tRate = Math.max(
         timeoutPrior,
         keyBaseline(ctx, 'terminal', key, METRICS.timeouts, METRICS.auths, timeoutPrior),
       );
-      early = poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
+      early =
+        pv < p.early.pValue ||
+        poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
     }
     return { wi, w, k, expected, pv, full, early };
   };
@@ -87,13 +91,19 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     // page again for an incident that ended up to an hour ago)
     const slow = p.slow !== undefined && m[M.auths]! < p.slow.maxAuths && short.k >= 1;
     const verdicts = slow ? [short, judge(key, 1, open)] : [short];
-    if (!open && verdicts.every((v) => v.k === 0)) continue;
+    // A settlement of a sale the till showed as failed is the charge itself, not a suspicion:
+    // one is enough for a warning (a healthy fleet's timed-out sales are reversed or never
+    // settle); the full test still decides the page.
+    const settled = settledCharges(ctx, key, windowStart(ctx, wins[0]!), ctx.now);
+    if (!open && settled === 0 && verdicts.every((v) => v.k === 0)) continue;
     // the short window first: the long one speaks for a till too slow to show minCount in it
     const v = verdicts.find((x) => x.full) ?? verdicts.find((x) => x.early) ?? short;
-    const { k, expected, pv, full, early } = v;
+    const { k, expected, pv, full } = v;
+    const proven = !full && settled > 0;
+    const early = !full && !proven && v.early;
     read(ctx, 'terminal', key, v.w, m);
     const counts = Float64Array.from(m);
-    const fire = full || early;
+    const fire = full || proven || early;
     // Any unlikely charge keeps the terminal's baseline from learning this round: a fault's
     // first charge learnt raises the reference its next ones are judged against.
     if (verdicts.some((x) => x.k >= 1 && x.pv < 0.05)) markElevated(ctx, 'terminal', key);
@@ -107,7 +117,7 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       key,
       fire,
       clear,
-      severity: early && p.severity === 'critical' ? 'warning' : p.severity,
+      severity: (early || proven) && p.severity === 'critical' ? 'warning' : p.severity,
       ...(early ? { confidence: 'medium' as const } : {}),
       window: labels[v.wi]!,
       metric: 'unreversed_timeouts_and_failed_reversals',
@@ -118,15 +128,20 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       ...where,
       evidence: () => {
         const t = ctx.tracker.terminals.get(key);
-        const seen = new Set<string>();
-        const charged = (t?.charged?.toArray() ?? []).filter(
-          (c) => c.ts >= from && c.ts < now && !seen.has(c.txnId) && seen.add(c.txnId),
-        );
+        // one line a sale; a settlement that proved its charge says so (why: settled)
+        const byTxn = new Map<string, Charged>();
+        for (const c of t?.charged?.toArray() ?? []) {
+          if (c.ts < from || c.ts >= now) continue;
+          const had = byTxn.get(c.txnId);
+          if (!had || c.why === 'settled') byTxn.set(c.txnId, had ? { ...c, ts: had.ts } : c);
+        }
+        const charged = [...byTxn.values()];
         return {
           auths: counts[M.auths],
           timeouts: counts[M.timeout],
           unreversedTimeouts: counts[M.unreversedTimeouts],
           failedReversals: counts[M.reversalsFailed],
+          settledFailedSales: settled,
           pValue: pv,
           transactions: charged.slice(-20).map((c) => ({
             txnId: c.txnId,
@@ -145,6 +160,15 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     }
     emit(ctx, sig);
   }
+}
+
+/** Settlements in [from, to) of sales the terminal showed as timed out (tracker ring). */
+function settledCharges(ctx: Ctx, key: string, from: number, to: number): number {
+  const ring = ctx.tracker.terminals.get(key)?.charged;
+  if (!ring) return 0;
+  let n = 0;
+  for (const c of ring.toArray()) if (c.why === 'settled' && c.ts >= from && c.ts < to) n++;
+  return n;
 }
 
 /** Distinct transactions charged at the terminal in [from, to) (tracker ring, bounded). */
