@@ -44,7 +44,7 @@ describe('delay targets (targets.ts)', () => {
     expect(due.result()[l.id]).toBe(T0 + 5 * 60 * SEC + PANE_MS);
   });
 
-  it('failed-but-charged is due 2 min after the first timeout left unreversed past the grace', () => {
+  it('failed-but-charged is due 2 min after a settlement of a timed-out sale left unreversed', () => {
     const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
     const due = new DueTimes([l]);
     const ev = (x: object) => due.push(x as unknown as SimEvent);
@@ -52,10 +52,30 @@ describe('delay targets (targets.ts)', () => {
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 35 * SEC, status: 'succeeded', txnId: 'b' });
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 40 * SEC, responseCode: 'TO', txnId: 'c' });
-    ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 99 * SEC });
-    expect(due.result()[l.id]).toBeUndefined(); // c's grace (60 s) has not run out yet
-    ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 100 * SEC });
-    expect(due.result()[l.id]).toBe(T0 + 40 * SEC + 60 * SEC + 120 * SEC + PANE_MS);
+    ev({ type: 'heartbeat', terminalId: 'T2', ts: T0 + 200 * SEC });
+    // c's grace ran out: a suspicion, no event shows the charge yet
+    expect(due.result()[l.id]).toBeUndefined();
+    // a reversed sale's settlement, a declined sale's, another terminal's: none shows a charge
+    for (const txnId of ['b', 'a', 'x']) {
+      ev({ type: 'settlement', terminalId: 'T1', ts: T0 + 300 * SEC, status: 'settled', txnId });
+    }
+    ev({
+      type: 'settlement',
+      terminalId: 'T1',
+      ts: T0 + 310 * SEC,
+      status: 'rejected',
+      txnId: 'c',
+    });
+    expect(due.result()[l.id]).toBeUndefined();
+    // after the incident's end too
+    ev({
+      type: 'settlement',
+      terminalId: 'T1',
+      ts: T0 + 4000 * SEC,
+      status: 'settled',
+      txnId: 'c',
+    });
+    expect(due.result()[l.id]).toBe(T0 + 4000 * SEC + 120 * SEC + PANE_MS);
   });
 
   it('a failed reversal shows the charge at once', () => {

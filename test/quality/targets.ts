@@ -13,9 +13,12 @@ import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simul
  * - a terminal fault or network-error spike: by its fifth failed authorisation of the kind
  *   (terminal-side or unknown codes; timeouts), whenever that falls;
  * - card testing: 60 s, or at its fifth declined probe if the burst is slower than that;
- * - failed-but-charged: 2 min after the stream shows the first charge: a timeout at the
- *   terminal not reversed within the reversal grace (shown at the end of the grace), or a
- *   reversal that failed;
+ * - failed-but-charged: 2 min after the first event that shows a charge at the label's
+ *   terminal: a reversal that failed, or a settlement of a sale the terminal showed as timed out
+ *   and that was not reversed within the reversal grace. A timeout left unreversed past its
+ *   grace is a suspicion the rule counts, not an event that shows a charge: a healthy fleet's
+ *   timeouts go unreversed about 6 % of the time (~120 a week in the suite's fleet), so one of
+ *   them is not evidence, and until the second one comes there is nothing to be fast about;
  * - no settlement: 10 min after the settlement deadline (detectFrom).
  *
  * Terminal rules read their 15 min window, whose counts move a 30 s pane at a time (the
@@ -52,8 +55,8 @@ export interface Target {
   text: string;
   /** due this long after the label's start (or detectFrom) ... */
   afterMs: number;
-  /** `charge`: the first charge the stream shows at the label's terminal (a timeout not
-   *  reversed within the reversal grace, at the end of the grace, or a failed reversal) */
+  /** `charge`: the first event at the label's terminal that shows a charge (a failed
+   *  reversal, or a settlement of a timed-out sale not reversed within the grace) */
   from: 'start' | 'detectFrom' | 'charge';
   /** ... and not before the n-th telling event (plus `plusMs`): where the data is thin, the
    *  data sets the pace */
@@ -92,7 +95,7 @@ export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
     nth: { n: 5, cats: DECLINES, small: true, plusMs: 0 },
   },
   'failed-but-charged': {
-    text: 'charge + 2 min + pane',
+    text: 'charge shown + 2 min + pane',
     afterMs: 2 * MIN + PANE_MS,
     from: 'charge',
   },
@@ -106,7 +109,8 @@ interface Pending {
   seen: number;
 }
 
-/** A failed-but-charged label's terminal: its timeouts waiting for a reversal (txnId → ts). */
+/** A failed-but-charged label's terminal: its timed-out sales not (yet) reversed within their
+ *  grace (txnId → ts), so that a settlement of one shows the charge. */
 interface ChargeWatch {
   label: IncidentLabel;
   graceMs: number;
@@ -171,23 +175,24 @@ export class DueTimes {
   }
 
   private watchCharges(ev: SimEvent): void {
-    const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
-    // a timeout whose grace ran out before this event (events come in time order; a Map
-    // iterates in insertion order, so the first pending timeout is the oldest)
-    for (const c of this.charges.values()) {
-      if (this.due.has(c.label.id)) continue;
-      const oldest = c.timeouts.values().next();
-      if (!oldest.done && oldest.value + c.graceMs <= ts) {
-        this.due.set(c.label.id, oldest.value + c.graceMs + c.afterMs);
-      }
-    }
     const c = this.charges.get(ev.terminalId);
-    if (!c || this.due.has(c.label.id) || ts < c.label.start || ts >= c.label.end) return;
+    if (!c || this.due.has(c.label.id)) return;
+    const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
+    // (a settlement of the incident's sale counts after the incident's end too: it comes later)
+    if (ev.type === 'settlement') {
+      if (ev.status === 'settled' && c.timeouts.has(ev.txnId)) {
+        this.due.set(c.label.id, ts + c.afterMs);
+      }
+      return;
+    }
+    if (ts < c.label.start || ts >= c.label.end) return;
     if (ev.type === 'auth' && categorize(ev.responseCode) === 'timeout') {
       c.timeouts.set(ev.txnId, ts);
     } else if (ev.type === 'reversal') {
+      const at = c.timeouts.get(ev.txnId);
+      if (at === undefined) return;
       if (ev.status === 'failed') this.due.set(c.label.id, ts + c.afterMs);
-      else c.timeouts.delete(ev.txnId);
+      else if (ts < at + c.graceMs) c.timeouts.delete(ev.txnId);
     }
   }
 
