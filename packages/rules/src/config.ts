@@ -162,8 +162,10 @@ export const rulesConfigSchema = z.strictObject({
         /** while at most this share of the region's other terminals went silent (a closing
          *  silences every link alike) */
         otherShare: rate,
-        /** shops with a silent till while another of their tills kept selling, at least (a
-         *  closing switches a shop's tills off together); the affected tills span >= 3 shops */
+        /** tills on and cut, at least: shops with a silent till while another of their tills
+         *  kept selling, plus the link's tills still connected and failing (a closing switches a
+         *  shop's tills off together and fails none); the affected tills span >= 3 shops. Twice
+         *  as many page (`critical`); fewer than that is a warning of medium confidence */
         minOpenShops: z.number().int().min(0),
       }),
       /** a feed or platform outage: nearly every region that carries traffic silent, or failing

@@ -30,6 +30,7 @@ export interface TerminalMemory {
   activeSince: number;
   recentRate: number;
   recentSales?: number;
+  lastSale?: number;
   goneAt?: number;
   closedAt?: number;
   /** Float32Array(SLOTS) and Uint8Array(SLOTS), base64 */
@@ -132,6 +133,7 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
     if (t.goneAt !== undefined) m.goneAt = t.goneAt;
     if (t.closedAt !== undefined) m.closedAt = t.closedAt;
     m.recentSales = t.recentSales;
+    if (Number.isFinite(t.lastSale)) m.lastSale = t.lastSale;
     terminals.push(m);
   }
   const regions = [...parts.regionVolume]
@@ -175,6 +177,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
       activeSince: m.activeSince,
       recentRate: m.recentRate,
       recentSales: m.recentSales ?? 0,
+      lastSale: m.lastSale ?? Number.NEGATIVE_INFINITY,
       profile: fromB64(m.profile, Float32Array, SLOTS),
       profileDays: fromB64(m.profileDays, Uint8Array, SLOTS),
       // the hour that starts at `at` is the first one still to learn

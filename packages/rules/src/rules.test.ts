@@ -603,6 +603,29 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(keysOf(out)).toEqual([]);
   });
 
+  it('day one: a till switched off before closing while the shop\'s others heartbeat on, selling nothing, is closed', () => {
+    // M1 closes at START with M4 and M7, but its first till is switched off 4 minutes early and
+    // its others stop selling 20 minutes early and stay on 3 minutes past the hour.
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) => {
+      if (!closes.has(t.merchantId)) return ev;
+      if (t.id === 'T1_0') return ev.ts >= START - 4 * MIN ? null : ev;
+      if (t.merchantId === 'M1' && ev.type === 'auth' && ev.ts >= START - 20 * MIN) return null;
+      return ev.ts >= START ? null : ev;
+    });
+    for (const id of ['T1_1', 'T1_2']) {
+      evs.push({
+        type: 'heartbeat',
+        eventId: `late-${id}`,
+        ts: START + 3 * MIN,
+        terminalId: id,
+        merchantId: 'M1',
+        region: 'R1',
+      });
+    }
+    const { out } = run(evs.sort((a, b) => a.ts - b.ts));
+    expect(out.filter((a) => a.rule === 'terminal_silent')).toEqual([]);
+  });
+
   it('with a profile: a region whose last shops stayed open one more hour yesterday and close with the rest today is not paged', () => {
     // R1's shops open 10:00-22:00; on Monday M10 keeps its tills on until 23:00, on Tuesday it
     // closes at 22:00 with the others. Tuesday's 22:00 hour, once over, is the profile's second
@@ -808,6 +831,58 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(link).toMatchObject({ network: 'cellular', silent: 4, silentWhileShopSells: 4 });
     // heartbeats every 5 min: a till is silent after the 6 min gap, reported within 30 s
     expect(Date.parse(ro.ts) - at).toBeLessThanOrEqual(7 * MIN);
+  });
+
+  it('a carrier outage in small shops: whole shops dark on it, its other tills timing out', () => {
+    // R2's shops M2, M5, M8, M11: all of M2's tills and the first till of the others are on a
+    // cellular line. The carrier fails: M2 and T5_0 go dark (only M5 sells on), T8_0 and T11_0
+    // time out on 3 sales in 4. One shop selling on is not enough on its own; the tills still
+    // connected and failing on the same line are the rest of the evidence: a warning, not a page.
+    const cellular = (id: string) => id.startsWith('T2_') || /^T(5|8|11)_0$/.test(id);
+    const linked = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) => {
+      if (ev.type === 'heartbeat') {
+        return { ...ev, network: cellular(t.id) ? 'cellular' : 'ethernet' };
+      }
+      if ((t.id === 'T8_0' || t.id === 'T11_0') && during(ev) && rnd() < 0.75) {
+        return code(ev, 'TO');
+      }
+      return ev;
+    });
+    const dark = (ev: TerminalEvent) =>
+      (ev.terminalId.startsWith('T2_') || ev.terminalId === 'T5_0') && during(ev);
+    const { out } = run(linked.filter((ev) => !dark(ev)));
+    const ro = firings(out).filter((a) => a.rule === 'regional_outage');
+    expect(ro[0]).toMatchObject({ key: 'R2', severity: 'warning', confidence: 'medium' });
+    expect(ro[0]!.evidence.trigger).toBe('partial_outage');
+    expect(ro[0]!.evidence.link).toMatchObject({
+      network: 'cellular',
+      silentWhileShopSells: 1,
+      failing: 2,
+    });
+    expect(ro.every((a) => a.severity !== 'critical')).toBe(true);
+    expect(Date.parse(ro[0]!.ts) - START).toBeLessThanOrEqual(7 * MIN);
+  });
+
+  it('a second till switched off every evening is closed, not cut, once its profile knows it', () => {
+    // R2's shops switch their cellular till (the first) off at 20:50 every evening and on again
+    // at 09:00; the others sell on over ethernet until 22:00. On the first evening that looks
+    // like a carrier cut (nothing knows better yet); on the second the tills' profiles know the
+    // hour as one they are off in.
+    const local = (ts: number) => ((((ts - T0) / H + 10) % 24) + 24) % 24;
+    const evs = stream(fleet, T0, T0 + 36 * H, (ev, t) => {
+      const h = local(ev.ts);
+      if (h >= 22 || h < 9) return null;
+      if (t.id.endsWith('_0') && t.region === 'R2' && h >= 20 + 50 / 60) return null;
+      if (ev.type === 'heartbeat') {
+        return { ...ev, network: t.id.endsWith('_0') ? 'cellular' : 'ethernet' };
+      }
+      return ev;
+    });
+    const { out } = run(evs);
+    const ro = firings(out).filter((a) => a.rule === 'regional_outage' && a.key === 'R2');
+    const day2 = T0 + 24 * H;
+    expect(ro.filter((a) => Date.parse(a.ts) < day2).length).toBeGreaterThan(0);
+    expect(ro.filter((a) => Date.parse(a.ts) >= day2)).toEqual([]);
   });
 
   it('the same shops closing on every line at once are not a carrier outage', () => {

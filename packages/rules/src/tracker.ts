@@ -81,6 +81,8 @@ export interface TerminalState {
   recentRate: number;
   /** auths (sales) per hour, likewise: a till that only heartbeats is not selling */
   recentSales: number;
+  /** its latest auth: a till left on after closing heartbeats, it does not sell */
+  lastSale: number;
   /** lastSeen when terminal_silent judged its silence a closing (its shop went quiet with it):
    *  it stays closed, not silent, until it speaks again */
   closedAt?: number;
@@ -162,6 +164,7 @@ export class Tracker {
     switch (ev.type) {
       case 'auth': {
         if (ev.ts >= this.learnFrom) t.recentSales += 2;
+        if (ev.ts > t.lastSale) t.lastSale = ev.ts;
         if (ev.firmware !== undefined) t.firmware = ev.firmware;
         const cat = categorize(ev.responseCode, this.codes);
         if (cat !== 'approved') {
@@ -274,10 +277,11 @@ export class Tracker {
       let open = false;
       for (const id of this.byMerchant.get(t.merchantId) ?? []) {
         const peer = this.terminals.get(id);
+        // (sold: a till left on a little longer at closing heartbeats, it does not sell)
         if (
           peer &&
           id !== t.id &&
-          peer.lastSeen > t.lastSeen + 60_000 &&
+          peer.lastSale > t.lastSeen + 60_000 &&
           now - peer.lastSeen < gapMs
         ) {
           open = true;
@@ -383,6 +387,7 @@ export class Tracker {
         activeSince: ev.ts,
         recentRate: 0,
         recentSales: 0,
+        lastSale: Number.NEGATIVE_INFINITY,
         profile: new Float32Array(SLOTS),
         profileDays: new Uint8Array(SLOTS),
         bucket: Math.floor(ev.ts / HOUR),

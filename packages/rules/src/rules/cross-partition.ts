@@ -197,7 +197,9 @@ export function regionalOutage(ctx: Ctx): void {
     const observed = col?.auths ?? 0;
     // Only errors or a near-total silence page; anything less sure is at most a warning.
     const severity: Severity =
-      (surge && !surge.early) || (collapse?.level === 'total' && !collapse.thin) || part?.fire
+      (surge && !surge.early) ||
+      (collapse?.level === 'total' && !collapse.thin) ||
+      (part?.fire && part.sure)
         ? p.severity
         : atMost(p.severity, 'warning');
     const now = ctx.now;
@@ -212,7 +214,8 @@ export function regionalOutage(ctx: Ctx): void {
       ...(collapse && !surge && !part?.fire && collapse.level !== 'total'
         ? { confidence: collapse.level === 'closing' ? ('low' as const) : ('medium' as const) }
         : (surge?.early && collapse?.level !== 'total' && !part?.fire) ||
-            (collapse?.thin && !surge && !part?.fire)
+            (collapse?.thin && !surge && !part?.fire) ||
+            (part?.fire && !part.sure && !surge && collapse?.level !== 'total')
           ? { confidence: 'medium' as const }
           : {}),
       ...(usePartial
@@ -324,6 +327,9 @@ interface PartialOutage {
   affected: string[];
   share: number;
   otherShare: number;
+  /** twice the evidence of a tills-on link cut (open shops + failing tills) the warning needs:
+   *  a page; less is a warning of medium confidence */
+  sure: boolean;
 }
 
 /**
@@ -366,6 +372,9 @@ function judgePartial(
     const q = ctx.tracker.silences.get(id);
     const silent = q !== undefined && q.lastSeen >= now - SILENT_FOR;
     if (!silent && now - t.lastSeen > LIVE) continue;
+    // a till its profile knows as usually off from the hour it went quiet in is closed, not cut
+    // (a mall's cellular tills switched off at 21:00 on 11.11 paged as a carrier outage)
+    if (silent && ctx.tracker.usuallyOff(t, q.lastSeen)) continue;
     const network = q?.network || t.network;
     allMembers++;
     if (silent) allSilent++;
@@ -412,13 +421,16 @@ function judgePartial(
     // Tills switched off on the hour (lanes closed for the night, a shop's second till at
     // closing) with none of the link failing look like a closing: not a cut link.
     const onTheHour =
-      l.failing === 0 && l.lastSeen.length > 0 && nearFullHour(ctx, region, median(l.lastSeen));
+      l.failing < 2 && l.lastSeen.length > 0 && nearFullHour(ctx, region, median(l.lastSeen));
+    // tills that are on and cut: silent while their shop sells on another line, or still
+    // connected and failing (a closing does neither)
+    const onAndCut = l.openShops.size + l.failing;
     const fire =
       !onTheHour &&
       othersMembers > 0 &&
       n >= c.minTerminals &&
       share >= c.share &&
-      l.openShops.size >= c.minOpenShops &&
+      onAndCut >= c.minOpenShops &&
       // spread over shops: one supermarket closing lanes is not a carrier
       l.shops.size >= 3 &&
       otherShare <= c.otherShare;
@@ -434,6 +446,7 @@ function judgePartial(
       affected: l.affected,
       share,
       otherShare,
+      sure: onAndCut >= 2 * c.minOpenShops,
     };
     if (
       !best ||

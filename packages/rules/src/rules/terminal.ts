@@ -154,8 +154,10 @@ export function terminalSilent(ctx: Ctx): void {
   const quiet = (ctx.quietTimes ??= quietTimes(ctx));
   // Terminals whose last event lies within 10 min of this one's went quiet with it.
   const WAVE = 10 * 60_000;
-  // A shop's other tills that spoke after this one's last event + a heartbeat period (5 min
-  // + jitter) are selling: the shop is open, this terminal is not closed for the night.
+  // A shop's other tills that sold after this one's last event + a heartbeat period (5 min
+  // + jitter) are selling: the shop is open, this terminal is not closed for the night. (Sold:
+  // a till left on a few minutes longer at closing heartbeats, it does not sell; a shop's
+  // second till switched off before 21:00 was read as cut while the first heartbeated on.)
   const AFTER = 6 * 60_000;
   const candidates: TerminalState[] = [];
   const open = new Set(ctx.episodes.openKeys(rule, 'terminal'));
@@ -182,7 +184,7 @@ export function terminalSilent(ctx: Ctx): void {
       const peer = ctx.tracker.terminals.get(id);
       // ...and that sold right through: a peer back from its own gap does not count.
       const through = peer && peer.activeSince <= t.lastSeen + AFTER;
-      if (id !== t.id && peer && through && peer.lastSeen > t.lastSeen + AFTER) peersActive++;
+      if (id !== t.id && peer && through && peer.lastSale > t.lastSeen + AFTER) peersActive++;
     }
     // A shop that went quiet as a whole (no other till kept selling) together with other
     // terminals is closing, even earlier than its profile says (a Sunday, a holiday eve); so
