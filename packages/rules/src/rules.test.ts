@@ -34,6 +34,41 @@ function code(ev: TerminalEvent, c: string): TerminalEvent {
   return ev.type === 'auth' ? { ...ev, responseCode: c } : ev;
 }
 
+/** The timed-out sale's reversal, succeeded 5 s later (well within the 60 s grace). */
+function reversalOf(ev: TerminalEvent & { txnId: string }): TerminalEvent {
+  return {
+    type: 'reversal',
+    eventId: `r-${ev.eventId}`,
+    ts: ev.ts + 5_000,
+    terminalId: ev.terminalId,
+    merchantId: ev.merchantId,
+    region: ev.region,
+    txnId: ev.txnId,
+    reason: 'timeout',
+    status: 'succeeded',
+  };
+}
+
+/** A card-testing burst: n small auths at one till, each on a card never seen before. */
+function probes(
+  at: { tag: string; terminalId: string; merchantId: string; region: string },
+  n: number,
+  each: (i: number) => { ts: number; amount: number; responseCode: string },
+): TerminalEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    type: 'auth' as const,
+    eventId: `${at.tag}${i}`,
+    terminalId: at.terminalId,
+    merchantId: at.merchantId,
+    region: at.region,
+    txnId: `${at.tag}x${i}`,
+    currency: 'CNY',
+    cardFingerprint: `${at.tag}-card${i}`,
+    issuerId: `I${i % 5}`,
+    ...each(i),
+  }));
+}
+
 describe('every alert is a contract alert', () => {
   it('fires terminal_fault_spike on real evidence, with the full alert object', () => {
     const evs = stream(fleet, T0, T0 + 4 * H, (ev, t, rnd) =>
@@ -208,17 +243,7 @@ describe('terminal rules', () => {
     for (const ev of evs) {
       withReversals.push(ev);
       if (ev.type === 'auth' && ev.responseCode === 'TO') {
-        withReversals.push({
-          type: 'reversal',
-          eventId: `r-${ev.eventId}`,
-          ts: ev.ts + 5_000,
-          terminalId: ev.terminalId,
-          merchantId: ev.merchantId,
-          region: ev.region,
-          txnId: ev.txnId,
-          reason: 'timeout',
-          status: 'succeeded',
-        });
+        withReversals.push(reversalOf(ev));
       }
     }
     withReversals.sort((a, b) => a.ts - b.ts);
@@ -256,17 +281,7 @@ describe('terminal rules', () => {
       amount: 1000,
       status: 'settled',
     });
-    const rev: TerminalEvent = {
-      type: 'reversal',
-      eventId: `rv-${reversed.eventId}`,
-      ts: reversed.ts + 5_000,
-      terminalId: reversed.terminalId,
-      merchantId: reversed.merchantId,
-      region: reversed.region,
-      txnId: reversed.txnId,
-      reason: 'timeout',
-      status: 'succeeded',
-    };
+    const rev = reversalOf(reversed);
     const withProof = [...evs, rev, settle(charged), settle(reversed)].sort((a, b) => a.ts - b.ts);
     const fbc = firings(run(withProof).out).filter((a) => a.rule === 'failed_but_charged');
     expect(fbc[0]).toMatchObject({ key: 'T5_0', severity: 'warning' });
@@ -396,23 +411,13 @@ describe('terminal rules', () => {
 describe('merchant, fleet-wide rules and inhibition', () => {
   it('card_testing: a burst of small declines over many new cards at one merchant', () => {
     const evs = stream(fleet, T0, T0 + 3 * H);
-    for (let i = 0; i < 90; i++) {
-      const ts = START + i * 8_000;
-      evs.push({
-        type: 'auth',
-        eventId: `ct${i}`,
-        ts,
-        terminalId: 'T9_0',
-        merchantId: 'M9',
-        region: 'R0',
-        txnId: `ctx${i}`,
+    evs.push(
+      ...probes({ tag: 'ct', terminalId: 'T9_0', merchantId: 'M9', region: 'R0' }, 90, (i) => ({
+        ts: START + i * 8_000,
         amount: 100 + (i % 5) * 50,
-        currency: 'CNY',
         responseCode: i % 8 === 0 ? '00' : ['14', '54', '05', '59'][i % 4]!,
-        cardFingerprint: `fresh${i}`,
-        issuerId: `I${i % 5}`,
-      });
-    }
+      })),
+    );
     const { out } = run(evs.sort((a, b) => a.ts - b.ts));
     const fired = keysOf(firings(out));
     expect(fired).toContain('card_testing/merchant/M9');
@@ -441,22 +446,13 @@ describe('merchant, fleet-wide rules and inhibition', () => {
       })),
     ];
     const evs = stream(big, T0, T0 + 3 * H);
-    for (let i = 0; i < 60; i++) {
-      evs.push({
-        type: 'auth',
-        eventId: `cb${i}`,
+    evs.push(
+      ...probes({ tag: 'cb', terminalId: 'TB_3', merchantId: 'MB', region: 'R2' }, 60, (i) => ({
         ts: START + 3_000 + i * 7_000,
-        terminalId: 'TB_3',
-        merchantId: 'MB',
-        region: 'R2',
-        txnId: `cbx${i}`,
         amount: 100 + (i % 4) * 90,
-        currency: 'CNY',
         responseCode: i % 8 === 7 ? '00' : ['14', '54', '05', '57'][i % 4]!,
-        cardFingerprint: `probe${i}`,
-        issuerId: `I${i % 5}`,
-      });
-    }
+      })),
+    );
     const { out } = run(evs.sort((a, b) => a.ts - b.ts));
     const cts = firings(out).filter((a) => a.rule === 'card_testing');
     expect(cts[0]).toMatchObject({ key: 'MB', severity: 'warning', confidence: 'medium' });
@@ -603,7 +599,7 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(keysOf(out)).toEqual([]);
   });
 
-  it('day one: a till switched off before closing while the shop\'s others heartbeat on, selling nothing, is closed', () => {
+  it("day one: a till switched off before closing while the shop's others heartbeat on, selling nothing, is closed", () => {
     // M1 closes at START with M4 and M7, but its first till is switched off 4 minutes early and
     // its others stop selling 20 minutes early and stay on 3 minutes past the hour.
     const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) => {
