@@ -12,8 +12,8 @@ import { jsonl, weekSimulation } from './week';
  * transition with its evidence (alerts-<seed>.jsonl), the week's labels (labels-<seed>.json) and
  * the events of the terminals of terminal- and merchant-scope incidents (events-<seed>.jsonl),
  * to read why a rule fired. `node --import tsx quality/tune-dump.ts <seed> [dir]` (a tuning or a
- * retired held-out seed). Refuses the
- * held-out seeds (plan.ts): what tuning looks at must not be what the verdict is computed on.
+ * retired held-out seed). Refuses the held-out seeds (plan.ts): what tuning looks at must not be
+ * what the verdict is computed on.
  */
 const seed = Number(process.argv[2]);
 const dir = process.argv[3] ?? tmpdir();

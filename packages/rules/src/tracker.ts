@@ -53,16 +53,16 @@ export class Ring<T> {
     if (this.head === this.capacity) this.head = 0;
     if (this.size < this.capacity) this.size++;
   }
+  /** The n-th item, oldest first (0 <= n < size): a scan without building an array. */
+  at(n: number): T {
+    let i = this.head - this.size + n;
+    if (i < 0) i += this.capacity;
+    return this.items[i]!;
+  }
   /** Items, oldest first. */
   toArray(): T[] {
     const out: T[] = [];
-    let i = this.head - this.size;
-    if (i < 0) i += this.capacity;
-    for (let n = 0; n < this.size; n++) {
-      out.push(this.items[i]!);
-      i++;
-      if (i === this.capacity) i = 0;
-    }
+    for (let n = 0; n < this.size; n++) out.push(this.at(n));
     return out;
   }
 }
@@ -219,8 +219,11 @@ export class Tracker {
     if (!t) return;
     let amount: number | undefined =
       pending?.terminalId === terminalId ? pending.amount : undefined;
-    if (amount === undefined && t.charged) {
-      for (const c of t.charged.toArray()) {
+    // (every settlement of a till that ever charged comes here: no array per settlement)
+    const ring = t.charged;
+    if (amount === undefined && ring) {
+      for (let n = 0; n < ring.size; n++) {
+        const c = ring.at(n);
         if (c.txnId !== txnId) continue;
         if (c.why === 'settled') return; // a duplicate settlement proves nothing new
         amount = c.amount;

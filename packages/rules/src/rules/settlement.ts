@@ -167,7 +167,10 @@ function settledCharges(ctx: Ctx, key: string, from: number, to: number): number
   const ring = ctx.tracker.terminals.get(key)?.charged;
   if (!ring) return 0;
   let n = 0;
-  for (const c of ring.toArray()) if (c.why === 'settled' && c.ts >= from && c.ts < to) n++;
+  for (let i = 0; i < ring.size; i++) {
+    const c = ring.at(i);
+    if (c.why === 'settled' && c.ts >= from && c.ts < to) n++;
+  }
   return n;
 }
 
