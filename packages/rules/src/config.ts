@@ -216,7 +216,9 @@ export const rulesConfigSchema = z.strictObject({
       /**
        * Early, on fewer charges (at least minCount) when the terminal's timeouts in the window
        * are this unlikely under its timeout rate (Poisson tail below pValue): a terminal
-       * timing out wholesale whose timeouts come out charged. A warning, confidence medium.
+       * timing out wholesale whose timeouts come out charged; or when the charges are, either
+       * together or told apart (failed reversals and unreversed timeouts, each against its own
+       * rate, the product of the two tails). A warning, confidence medium.
        */
       early: z
         .strictObject({ minCount: z.number().int().min(1), pValue: z.number().gt(0).lt(1) })

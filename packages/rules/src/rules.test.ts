@@ -1060,6 +1060,50 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     expect(Date.parse(dark[0]!.ts)).toBeGreaterThan(lull);
   });
 
+  it('failed_but_charged: two failed reversals minutes apart are said early, where two charges of any kind would not be', () => {
+    // A fleet whose timeouts (1 in 200 sales) go unreversed one time in ten: an unreversed
+    // timeout is a few-a-day suspicion. A host refusing to undo a sale is rarer by far: T5_0's
+    // two timed-out sales 2 min apart, each reversal failed, are two customers charged.
+    const extra: TerminalEvent[] = [];
+    const charged: TerminalEvent[] = [];
+    const failedRev = (e: TerminalEvent & { txnId: string }): TerminalEvent => ({
+      ...reversalOf(e),
+      ts: e.ts + 8_000,
+      status: 'failed',
+    });
+    const build = (nCharged: number) => {
+      extra.length = 0;
+      charged.length = 0;
+      const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) => {
+        if (ev.type !== 'auth') return ev;
+        if (t.id === 'T5_0' && ev.ts >= START + 3 * MIN && charged.length < nCharged) {
+          const last = charged.at(-1);
+          if (last && ev.ts < last.ts + 2 * MIN) return ev;
+          const e = code(ev, 'TO') as TerminalEvent & { txnId: string };
+          charged.push(e);
+          extra.push(failedRev(e));
+          return e;
+        }
+        if (rnd() >= 0.005) return ev;
+        const e = code(ev, 'TO') as TerminalEvent & { txnId: string };
+        if (rnd() < 0.9) extra.push(reversalOf(e));
+        return e;
+      });
+      return [...evs, ...extra].sort((a, b) => a.ts - b.ts);
+    };
+    const fbc = firings(run(build(2)).out).filter((a) => a.rule === 'failed_but_charged');
+    expect(fbc[0]).toMatchObject({ key: 'T5_0', severity: 'warning', confidence: 'medium' });
+    expect(fbc[0]!.evidence.failedReversals).toBe(2);
+    // said within a 30 s pane of the second failed reversal
+    const at = Date.parse(fbc[0]!.ts) - (charged[1]!.ts + 8_000);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(at).toBeLessThanOrEqual(30_000);
+    // the background's unreversed timeouts page nobody, and one failed reversal is not news
+    expect(fbc.every((a) => a.key === 'T5_0')).toBe(true);
+    const one = run(build(1)).out.filter((a) => a.rule === 'failed_but_charged');
+    expect(one).toEqual([]);
+  });
+
   it('failed_but_charged: a terminal timing out wholesale is said at its second charge', () => {
     const evs = stream(fleet, T0, T0 + 3 * H, (ev, t, rnd) =>
       t.id === 'T5_0' && ev.type === 'auth' && during(ev) && rnd() < 0.9 ? code(ev, 'TO') : ev,

@@ -14,6 +14,7 @@ import {
   read,
   withOpen,
   type Ctx,
+  type Metric,
 } from './context';
 import { failuresOf, terminalWhere, windowStart } from './evidence';
 import { parentFor } from './inhibition';
@@ -46,6 +47,11 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
   const m = bufs[0]!;
   const prior = fleetRate(ctx, METRICS.charged, METRICS.auths, 0.0002);
   const timeoutPrior = fleetRate(ctx, METRICS.timeouts, METRICS.auths, 0.002);
+  // the two kinds of charge apart: a host refusing to undo a sale is far rarer than a reversal
+  // that has not come yet (a healthy fleet's failed reversals ~0.6 in 10,000 sales, unreversed
+  // timeouts ~3x that)
+  const failedPrior = fleetRate(ctx, METRICS.failedReversals, METRICS.auths, 0.0001);
+  const unreversedPrior = fleetRate(ctx, METRICS.unreversed, METRICS.auths, 0.0002);
   const cand = withOpen(ctx, rule, 'terminal', keys);
   /** one window's verdict: charges k against expected, full or early fire */
   const judge = (key: string, wi: number, open: boolean) => {
@@ -55,7 +61,8 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     // (unreversed at the grace, failed reversal later): one customer, one charge. The tracker's
     // ring has the transactions (up to its capacity, plenty for minCount).
     const c = METRICS.charged(m);
-    const k = c === 0 ? 0 : Math.min(c, distinctCharged(ctx, key, windowStart(ctx, w), ctx.now));
+    const from = windowStart(ctx, w);
+    const k = c === 0 ? 0 : Math.min(c, distinctCharged(ctx, key, from, ctx.now));
     const rate = Math.max(
       prior,
       keyBaseline(ctx, 'terminal', key, METRICS.charged, METRICS.auths, prior),
@@ -65,16 +72,22 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     const full = k >= p.minCount && pv < p.pValue && k > expected * p.factor;
     // Early: fewer charges, but the terminal is timing out wholesale (a healthy terminal's rare
     // timeouts are reversed 94 % of the time; two of them charged in one window is not news),
-    // or the charges alone are that unlikely (a slow till's two in a quarter hour).
+    // or the charges alone are that unlikely (a slow till's two in a quarter hour), or they are
+    // that unlikely told apart: failed reversals and unreversed timeouts, each against its own
+    // rate (both counts at least as high as seen: two failed reversals in a quarter hour, or one
+    // with an unreversed timeout, at a till whose host refuses one reversal in ten thousand).
     let early = false;
     if (!full && !open && p.early && k >= p.early.minCount && k > expected * p.factor) {
-      const tRate = Math.max(
-        timeoutPrior,
-        keyBaseline(ctx, 'terminal', key, METRICS.timeouts, METRICS.auths, timeoutPrior),
-      );
+      const auths = Math.max(1, m[M.auths]!);
+      const rate = (metric: Metric, prior: number) =>
+        Math.max(prior, keyBaseline(ctx, 'terminal', key, metric, METRICS.auths, prior));
+      const failed = distinctCharged(ctx, key, from, ctx.now, 'reversal_failed');
       early =
         pv < p.early.pValue ||
-        poissonSf(m[M.timeout]!, tRate * Math.max(1, m[M.auths]!)) < p.early.pValue;
+        poissonSf(m[M.timeout]!, rate(METRICS.timeouts, timeoutPrior) * auths) < p.early.pValue ||
+        poissonSf(failed, rate(METRICS.failedReversals, failedPrior) * auths) *
+          poissonSf(Math.max(0, k - failed), rate(METRICS.unreversed, unreversedPrior) * auths) <
+          p.early.pValue;
     }
     return { wi, w, k, expected, pv, full, early };
   };
@@ -174,11 +187,21 @@ function settledCharges(ctx: Ctx, key: string, from: number, to: number): number
   return n;
 }
 
-/** Distinct transactions charged at the terminal in [from, to) (tracker ring, bounded). */
-function distinctCharged(ctx: Ctx, key: string, from: number, to: number): number {
+/** Distinct transactions charged at the terminal in [from, to) (tracker ring, bounded); with
+ *  `why`, only those charged for that reason. */
+function distinctCharged(
+  ctx: Ctx,
+  key: string,
+  from: number,
+  to: number,
+  why?: Charged['why'],
+): number {
   const ring = ctx.tracker.terminals.get(key)?.charged;
   if (!ring) return 0;
   const ids = new Set<string>();
-  for (const c of ring.toArray()) if (c.ts >= from && c.ts < to) ids.add(c.txnId);
+  for (let i = 0; i < ring.size; i++) {
+    const c = ring.at(i);
+    if (c.ts >= from && c.ts < to && (why === undefined || c.why === why)) ids.add(c.txnId);
+  }
   return ids.size;
 }
