@@ -85,6 +85,24 @@ describe('delay targets (targets.ts)', () => {
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
     expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC + PANE_MS);
+    // a second within the 2 min changes nothing; the same sale's settlement is not a second
+    ev({ type: 'settlement', terminalId: 'T1', ts: T0 + 90 * SEC, status: 'settled', txnId: 'b' });
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 60 * SEC, responseCode: 'TO', txnId: 'c' });
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 70 * SEC, status: 'failed', txnId: 'c' });
+    expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC + PANE_MS);
+  });
+
+  it('one shown charge is no incident yet: due not before the second (plus the pane)', () => {
+    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
+    const due = new DueTimes([l]);
+    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
+    // another failed reversal of the same sale (a retry) shows nothing new
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 100 * SEC, status: 'failed', txnId: 'b' });
+    ev({ type: 'auth', terminalId: 'T1', ts: T0 + 300 * SEC, responseCode: 'TO', txnId: 'c' });
+    ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 310 * SEC, status: 'failed', txnId: 'c' });
+    expect(due.result()[l.id]).toBe(T0 + 310 * SEC + PANE_MS);
   });
 
   it('regional errors are due at 60 s, or at the sixth outage error of a quiet region', () => {
@@ -99,6 +117,24 @@ describe('delay targets (targets.ts)', () => {
     }
     expect(due.result()[busy.id]).toBe(T0 + 60 * SEC);
     expect(due.result()[quiet.id]).toBe(T0 + 120 * SEC + 10 * SEC); // + the 5 min window's pane
+  });
+
+  it("a slow card-testing burst is due at its fifth small declined probe, plus the 5 min window's pane", () => {
+    const l = label('card-testing', 'card_testing', 'merchant', 'M1');
+    const due = new DueTimes([l]);
+    const probe = (i: number, amount: number, code = '14') =>
+      due.push({
+        type: 'auth',
+        terminalId: 'T1',
+        merchantId: 'M1',
+        ts: T0 + i * 20 * SEC,
+        responseCode: code,
+        amount,
+      } as unknown as SimEvent);
+    probe(1, 300, '00'); // approved: not a declined probe
+    probe(2, 90_000); // a large decline: not a probe
+    for (let i = 3; i <= 7; i++) probe(i, 100);
+    expect(due.result()[l.id]).toBe(T0 + 7 * 20 * SEC + 10 * SEC);
   });
 
   it('a detection after its due time is late, one before it is not', () => {

@@ -15,17 +15,22 @@ import type { IncidentLabel, IncidentScenario, SimEvent } from '@tillwatch/simul
  * - card testing: 60 s, or at its fifth declined probe if the burst is slower than that;
  * - failed-but-charged: 2 min after the first event that shows a charge at the label's
  *   terminal: a reversal that failed, or a settlement of a sale the terminal showed as timed out
- *   and that was not reversed within the reversal grace. A timeout left unreversed past its
- *   grace is a suspicion the rule counts, not an event that shows a charge: a healthy fleet's
- *   timeouts go unreversed about 6 % of the time (~120 a week in the suite's fleet), so one of
- *   them is not evidence, and until the second one comes there is nothing to be fast about;
+ *   and that was not reversed within the reversal grace; and not before the second such event
+ *   (plus the pane), as a terminal fault waits for its fifth failure. A timeout left unreversed
+ *   past its grace is a suspicion the rule counts, not an event that shows a charge: a healthy
+ *   fleet's timeouts go unreversed about 6 % of the time (~120 a week in the suite's fleet). One
+ *   failed reversal is one customer's charge, not yet a terminal's incident: a healthy fleet
+ *   has ~55 a week (most retried with success minutes later), so a rule that paged on one would
+ *   page ~55 times a week for nothing. (Before the second clause, added after a held-out week
+ *   whose till showed one failed reversal 3 min before its next charge, the first event alone
+ *   set the due time.)
  * - no settlement: 10 min after the settlement deadline (detectFrom).
  *
  * Terminal rules read their 15 min window, whose counts move a 30 s pane at a time (the
  * engine counts per pane; a pane is read once it has closed): their figures (the fifth failed
  * auth, the charge + 2 min) get that pane, PANE_MS, on top; a quiet region's sixth outage
- * error is read on the 5 min window and gets its 10 s pane. The 60 s and 120 s are judged on
- * the 1 min window (5 s panes) and get nothing on top.
+ * error and a slow burst's fifth card-testing probe are read on the 5 min window and get its
+ * 10 s pane. The 60 s and 120 s floors get nothing on top.
  *
  * Scenarios not listed have no figure of their own (a carrier outage darkens part of a region:
  * neither the errors nor the whole-region silence the figures are for; terminal silence
@@ -37,8 +42,9 @@ const SEC = 1_000;
 const MIN = 60 * SEC;
 /** the pane of the terminal rules' 15 min window (engine default panes: 30 s) */
 export const PANE_MS = 30 * SEC;
-/** the pane of the 5 min window a quiet region's sixth error is read on (10 s) */
-const REGION_PANE_MS = 10 * SEC;
+/** the pane of the 5 min window a quiet region's sixth error and card testing's fifth probe
+ *  are read on (10 s) */
+const FIVE_MIN_PANE_MS = 10 * SEC;
 /** the small-amount line of card testing (the engine's default smallAmount, 5 CNY) */
 const SMALL_AMOUNT = 500;
 
@@ -61,6 +67,8 @@ export interface Target {
   /** ... and not before the n-th telling event (plus `plusMs`): where the data is thin, the
    *  data sets the pace */
   nth?: Nth & { plusMs: number };
+  /** `charge` targets: ... and not before the n-th event that shows a charge (plus `plusMs`) */
+  nthCharge?: { n: number; plusMs: number };
 }
 
 const TIMEOUT_LIKE: readonly Category[] = ['timeout', 'issuer'];
@@ -72,7 +80,7 @@ export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
     text: '60 s (6th outage error + pane)',
     afterMs: 60 * SEC,
     from: 'start',
-    nth: { n: 6, cats: TIMEOUT_LIKE, plusMs: REGION_PANE_MS },
+    nth: { n: 6, cats: TIMEOUT_LIKE, plusMs: FIVE_MIN_PANE_MS },
   },
   'regional-outage-silence': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
   'outage-at-closing': { text: '120 s', afterMs: 120 * SEC, from: 'start' },
@@ -89,15 +97,16 @@ export const TARGETS: Partial<Record<IncidentScenario, Target>> = {
     nth: { n: 5, cats: ['timeout'], plusMs: PANE_MS },
   },
   'card-testing': {
-    text: '60 s (5th probe)',
+    text: '60 s (5th probe + pane)',
     afterMs: 60 * SEC,
     from: 'start',
-    nth: { n: 5, cats: DECLINES, small: true, plusMs: 0 },
+    nth: { n: 5, cats: DECLINES, small: true, plusMs: FIVE_MIN_PANE_MS },
   },
   'failed-but-charged': {
-    text: 'charge shown + 2 min + pane',
+    text: 'charge shown + 2 min + pane (2nd charge + pane)',
     afterMs: 2 * MIN + PANE_MS,
     from: 'charge',
+    nthCharge: { n: 2, plusMs: PANE_MS },
   },
   'settlement-gap': { text: 'deadline + 10 min', afterMs: 10 * MIN, from: 'detectFrom' },
 };
@@ -115,7 +124,11 @@ interface ChargeWatch {
   label: IncidentLabel;
   graceMs: number;
   afterMs: number;
+  nth: NonNullable<Target['nthCharge']>;
   timeouts: Map<string, number>;
+  /** the sales whose charge an event has shown, and when the first was */
+  shown: Set<string>;
+  first: number;
 }
 
 /**
@@ -137,7 +150,15 @@ export class DueTimes {
       if (t.from === 'charge') {
         // the label's detectFrom is its start plus the reversal grace (the simulator's)
         const graceMs = l.detectFrom - l.start;
-        this.charges.set(l.key, { label: l, graceMs, afterMs: t.afterMs, timeouts: new Map() });
+        this.charges.set(l.key, {
+          label: l,
+          graceMs,
+          afterMs: t.afterMs,
+          nth: t.nthCharge ?? { n: 1, plusMs: 0 },
+          timeouts: new Map(),
+          shown: new Set(),
+          first: Number.NaN,
+        });
         continue;
       }
       const floor = (t.from === 'start' ? l.start : l.detectFrom) + t.afterMs;
@@ -180,9 +201,7 @@ export class DueTimes {
     const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
     // (a settlement of the incident's sale counts after the incident's end too: it comes later)
     if (ev.type === 'settlement') {
-      if (ev.status === 'settled' && c.timeouts.has(ev.txnId)) {
-        this.due.set(c.label.id, ts + c.afterMs);
-      }
+      if (ev.status === 'settled' && c.timeouts.has(ev.txnId)) this.chargeShown(c, ev.txnId, ts);
       return;
     }
     if (ts < c.label.start || ts >= c.label.end) return;
@@ -191,8 +210,18 @@ export class DueTimes {
     } else if (ev.type === 'reversal') {
       const at = c.timeouts.get(ev.txnId);
       if (at === undefined) return;
-      if (ev.status === 'failed') this.due.set(c.label.id, ts + c.afterMs);
+      if (ev.status === 'failed') this.chargeShown(c, ev.txnId, ts);
       else if (ts < at + c.graceMs) c.timeouts.delete(ev.txnId);
+    }
+  }
+
+  /** An event at ts showed the charge of sale txnId (one sale counts once). */
+  private chargeShown(c: ChargeWatch, txnId: string, ts: number): void {
+    if (c.shown.has(txnId)) return;
+    c.shown.add(txnId);
+    if (c.shown.size === 1) c.first = ts;
+    if (c.shown.size >= c.nth.n) {
+      this.due.set(c.label.id, Math.max(c.first + c.afterMs, ts + c.nth.plusMs));
     }
   }
 
@@ -200,6 +229,10 @@ export class DueTimes {
   result(): Record<string, number> {
     const out = Object.fromEntries(this.due);
     for (const p of this.open) out[p.label.id] ??= p.floor;
+    // a till that showed one charge and no second: due after the first alone
+    for (const c of this.charges.values()) {
+      if (c.shown.size > 0) out[c.label.id] ??= c.first + c.afterMs;
+    }
     return out;
   }
 }
