@@ -112,6 +112,14 @@ export class EventStage {
   private readonly linked = new Set<string>();
   /** events whose time is far past the partition's: held until vouched for */
   readonly guard: AheadGuard;
+  /**
+   * Per stats window, per partition-local scope: the keys whose counts moved in the window's
+   * open pane, gathered at every p0 boundary from the one-pane window and emptied at the
+   * window's own boundary. A key's last activity cannot say it: the stage closes a pane only
+   * once the allowed lateness has passed, so a key active in [b - pane, b) may have been
+   * active again after b, and one active only after b looks the same.
+   */
+  private readonly moved: Set<string>[][];
   boundariesClosed = 0;
 
   constructor(private readonly o: EventStageOptions) {
@@ -121,6 +129,9 @@ export class EventStage {
     this.panes = this.engine.config.panesMs;
     this.labels = this.engine.config.windowsMs.map(windowLabel);
     this.schedule = new PaneSchedule(o.p0, this.engine.config.allowedLatenessMs);
+    this.moved = Array.from({ length: o.statsWindows }, () =>
+      PARTITION_LOCAL_SCOPES.map(() => new Set<string>()),
+    );
   }
 
   /**
@@ -268,6 +279,8 @@ export class EventStage {
       b % SILENCE_EVERY_MS === 0 ? (this.o.monitor.silenceChanges?.(b) ?? []) : NO_SILENCES;
     this.boundariesClosed++;
     const paneStart = b - this.o.p0;
+    // also while replaying without output: a long window's pane spans the replay's end
+    this.noteMoved(paneStart);
     const fwd = this.forward.get(paneStart);
     for (const t of this.forward.keys()) if (t <= paneStart) this.forward.delete(t);
     if (this.announced.size > 4 * 65_536) {
@@ -279,7 +292,10 @@ export class EventStage {
         }
       }
     }
-    if (!sink) return;
+    if (!sink) {
+      this.forgetMoved(b);
+      return;
+    }
     if (sink.memory && b % HOUR_MS === 0 && this.o.monitor.exportMemory) {
       sink.memory({
         stage: 'events',
@@ -295,25 +311,51 @@ export class EventStage {
       sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: b });
     }
     if (sink.stats) this.emitStats(b, sink.stats.bind(sink));
+    else this.forgetMoved(b);
     this.emitRollups(b, paneStart, fwd, silences, sink);
   }
 
-  /** Stats rows of the partition-local keys for every window whose pane ends at b. */
+  /** Add the keys whose counts moved in the pane [paneStart, paneStart + p0) to every stats
+   *  window's set (a pane read of each key active since paneStart). */
+  private noteMoved(paneStart: number): void {
+    if (this.o.statsWindows === 0) return;
+    const e = this.engine;
+    const m = this.m;
+    for (let s = 0; s < PARTITION_LOCAL_SCOPES.length; s++) {
+      const si = SCOPE[PARTITION_LOCAL_SCOPES[s]!];
+      for (const key of e.touchedSince(si, paneStart)) {
+        if (!e.read(si, key, this.o.paneWindow, m) || !anyCount(m)) continue;
+        for (let w = 0; w < this.o.statsWindows; w++) this.moved[w]![s]!.add(key);
+      }
+    }
+  }
+
+  /** Empty the sets of the windows whose pane ends at b (their rows not wanted). */
+  private forgetMoved(b: number): void {
+    for (let w = 0; w < this.o.statsWindows; w++) {
+      if (b % this.panes[w]! === 0) for (const keys of this.moved[w]!) keys.clear();
+    }
+  }
+
+  /** Stats rows for every window whose pane ends at b: one per partition-local key whose
+   *  counts moved in that closed pane. */
   private emitStats(b: number, stats: NonNullable<StageSink['stats']>): void {
     const e = this.engine;
     const m = this.m;
     for (let w = 0; w < this.o.statsWindows; w++) {
-      const pane = this.panes[w]!;
-      if (b % pane !== 0) continue;
-      for (const scope of PARTITION_LOCAL_SCOPES) {
+      if (b % this.panes[w]! !== 0) continue;
+      for (let s = 0; s < PARTITION_LOCAL_SCOPES.length; s++) {
+        const scope = PARTITION_LOCAL_SCOPES[s]!;
         const si = SCOPE[scope];
-        for (const key of e.touchedSince(si, b - pane)) {
+        const keys = this.moved[w]![s]!;
+        for (const key of [...keys].sort()) {
           if (!e.read(si, key, w, m)) continue;
           if (scope === 'terminal') {
             const t = e.terminalInfo(key);
             stats(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region);
           } else stats(scope, key, this.labels[w]!, b, m, key);
         }
+        keys.clear();
       }
     }
   }
@@ -388,6 +430,11 @@ export class EventStage {
  * missing counter as 0), so a healthy pane's 22 counters are a few numbers on the wire. A
  * plain loop: Array.from on a Float64Array was the largest self time of a pane close.
  */
+function anyCount(m: Float64Array): boolean {
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
+  return false;
+}
+
 function countsOf(m: Float64Array): number[] {
   let n = m.length;
   while (n > 0 && m[n - 1] === 0) n--;

@@ -112,6 +112,46 @@ describe('EventStage + RollupStage', () => {
     }
   });
 
+  it("a closed pane's stats rows are the keys that moved in it, not those active after it", () => {
+    // T0/M0 sells in the pane [T0, T0 + 5 s); T1/M1 only in the next one, which the stage has
+    // ingested (within the allowed lateness) when it closes the first.
+    const t = task(0, 1);
+    const stats: string[] = [];
+    const sink = {
+      stats: (...r: StatRow) => stats.push(statLine(...r)),
+      alert: () => {},
+      rollup: () => {},
+    };
+    t.handle(auth(0, T0 + 1_000, 'CN-31'), sink);
+    t.handle(auth(1, T0 + 6_000, 'CN-31'), sink);
+    const late = DEFAULT_ENGINE_CONFIG.allowedLatenessMs;
+    t.advance(T0 + 5_000 + late, sink);
+    const at = (b: number) =>
+      stats
+        .filter((l) => Number(l.split('\t')[3]) * 1000 === b)
+        .map((l) => l.split('\t').slice(0, 3).join(' '));
+    expect(at(T0 + 5_000)).toEqual(['terminal T0 1m', 'merchant M0 1m']);
+    t.advance(T0 + 10_000 + late, sink);
+    // T1 now; T0 did nothing in [T0 + 5 s, T0 + 10 s): its 1m window did not move
+    // T1 in the 1 min window's pane; the 5 min window's 10 s pane [T0, T0 + 10 s) holds both
+    expect(at(T0 + 10_000)).toEqual([
+      'terminal T1 1m',
+      'merchant M1 1m',
+      'terminal T0 5m',
+      'terminal T1 5m',
+      'merchant M0 5m',
+      'merchant M1 5m',
+    ]);
+    t.advance(T0 + 120_000 + late, sink);
+    // the 1 h window's 120 s pane: both, once each
+    expect(stats.filter((l) => l.split('\t')[2] === '1h').map((l) => l.split('\t')[1])).toEqual([
+      'T0',
+      'T1',
+      'M0',
+      'M1',
+    ]);
+  });
+
   it('sends nothing while replaying (sink null) but keeps state', () => {
     const t = task(0, 1);
     const stats: string[] = [];
