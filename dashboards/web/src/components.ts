@@ -1,10 +1,13 @@
 import { h, setText } from './dom';
 import { ago, int, metricValue, pct, ratio } from './format';
 import { categoryName, lang, ruleName, t, type MessageKey } from './i18n';
+import { faultLowerBound } from './state';
 import type { AlertItem, RateRow } from './types';
 
 export interface Column {
   label: MessageKey;
+  /** the header's tooltip */
+  hint?: MessageKey;
   cls?: string;
   value: (r: RateRow) => string;
   /** a number that changes live: flash when it does */
@@ -40,6 +43,16 @@ export const COLS = {
     value: (r) => pct(r.faultRate),
     live: true,
     tone: faultTone,
+  } as Column,
+  /** the fault count behind the rate: a rate of 5 auths is not one of 500 */
+  faults: { label: 'colFaults', cls: 'num', value: (r) => int(r.faults), live: true } as Column,
+  /** the rate's lower bound, what the worst-lists rank by (state.ts faultLowerBound) */
+  faultLow: {
+    label: 'colFaultLow',
+    hint: 'colFaultLowHint',
+    cls: 'num',
+    value: (r) => `≥ ${pct(faultLowerBound(r))}`,
+    live: true,
   } as Column,
   failure: {
     label: 'colFailure',
@@ -98,7 +111,13 @@ export class RateTable {
     if (this.headLang !== lang()) {
       this.headLang = lang();
       this.head.replaceChildren(
-        h('tr', {}, ...this.cols.map((c) => h('th', { class: c.cls ?? '' }, t(c.label)))),
+        h(
+          'tr',
+          {},
+          ...this.cols.map((c) =>
+            h('th', { class: c.cls ?? '', ...(c.hint ? { title: t(c.hint) } : {}) }, t(c.label)),
+          ),
+        ),
       );
     }
     const seen = new Set<string>();

@@ -34,6 +34,10 @@ const en = {
   colRegion: 'Region',
   colAuths: 'Auths',
   colFault: 'Fault rate',
+  colFaults: 'Faults',
+  colFaultLow: 'At least',
+  colFaultLowHint:
+    'The fault rate this terminal has at least, 99.98 % sure (Wilson bound, as the rules judge): 5 of 5 failing ranks above 40 of 200, 2 of 5 below.',
   colFailure: 'Failure rate',
   colReversal: 'Reversals',
   colVolume: 'Volume vs normal',
@@ -140,6 +144,10 @@ const zh: Record<MessageKey, string> = {
   colRegion: '地区',
   colAuths: '授权',
   colFault: '故障率',
+  colFaults: '故障数',
+  colFaultLow: '至少',
+  colFaultLowHint:
+    '该终端故障率的下限（99.98% 置信，Wilson 区间，与规则判断相同）：5 笔中 5 笔失败排在 200 笔中 40 笔之前，5 笔中 2 笔排在其后。',
   colFailure: '失败率',
   colReversal: '冲正',
   colVolume: '交易量 / 常态',

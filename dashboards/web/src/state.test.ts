@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { regionLevel } from './format';
 import { guidance } from './i18n';
-import { BoardState, SeqTracker } from './state';
+import { BoardState, SeqTracker, faultLowerBound } from './state';
 import type { RateRow } from './types';
 
 const row = (key: string, faultRate: number, ts: string, auths = 50): RateRow => ({
@@ -11,8 +11,8 @@ const row = (key: string, faultRate: number, ts: string, auths = 50): RateRow =>
   ts,
   auths,
   approved: auths,
-  failures: 0,
-  faults: 0,
+  failures: Math.round(faultRate * auths),
+  faults: Math.round(faultRate * auths),
   byCategory: {} as RateRow['byCategory'],
   inputErrors: 0,
   reversals: 0,
@@ -39,7 +39,7 @@ describe('SeqTracker', () => {
 });
 
 describe('BoardState', () => {
-  it('ranks the worst by fault rate, ignores low volume and stale rows', () => {
+  it('ranks the worst by fault rate, ignores stale rows', () => {
     const b = new BoardState();
     const now = '2026-01-01T00:01:00Z';
     b.applyRows([
@@ -48,7 +48,27 @@ describe('BoardState', () => {
       row('T-3', 0.9, now, 2),
       row('T-4', 0.8, '2026-01-01T00:00:00Z'),
     ]);
-    expect(b.worst('terminal', '1m', 10).map((r) => r.key)).toEqual(['T-2', 'T-1']);
+    // T-3's 2 of 2 failing is at least 14 %, above T-1's 5 of 50 (at least 2.5 %)
+    expect(b.worst('terminal', '1m', 10).map((r) => r.key)).toEqual(['T-2', 'T-3', 'T-1']);
+  });
+
+  it('ranks by the bound the rules use: sample size counts, a few auths do not top the list', () => {
+    const b = new BoardState();
+    const now = '2026-01-01T00:01:00Z';
+    const r = (key: string, faults: number, auths: number) => row(key, faults / auths, now, auths);
+    b.applyRows([
+      r('FEW-2of5', 2, 5),
+      r('MANY-40of200', 40, 200),
+      r('ALL-5of5', 5, 5),
+      r('NONE', 0, 90),
+    ]);
+    // raw rates would say ALL (100 %), FEW (40 %), MANY (20 %)
+    expect(b.worst('terminal', '1m', 10).map((x) => x.key)).toEqual([
+      'ALL-5of5',
+      'MANY-40of200',
+      'FEW-2of5',
+    ]);
+    expect(faultLowerBound(r('x', 40, 200))).toBeCloseTo(0.1197, 3);
   });
 });
 

@@ -1,4 +1,13 @@
+import { wilsonLower } from '@tillwatch/contracts';
 import type { AlertItem, AuditEntry, RateRow, Snapshot, Workflow } from './types';
+
+/** z of the board's rankings: terminal_fault_spike's (packages/rules/src/default-rules.json) */
+export const RANK_Z = 3.5;
+
+/** The fault rate a row has at least, RANK_Z sure. */
+export function faultLowerBound(r: RateRow): number {
+  return wilsonLower(r.faults, r.auths, RANK_Z);
+}
 
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -65,11 +74,18 @@ export class BoardState {
     return out;
   }
 
-  worst(scope: string, window: string, n: number, minAuths = 5): RateRow[] {
+  /**
+   * The rows with faults, worst first by the lower bound of their fault rate (the bound the
+   * rules judge by), so that 5 auths at 100 % do not outrank 500 at 30 % by chance, and a
+   * second's new auth does not reshuffle a list of small counts.
+   */
+  worst(scope: string, window: string, n: number): RateRow[] {
     return this.current(scope, window)
-      .filter((r) => r.auths >= minAuths)
-      .sort((a, b) => b.faultRate - a.faultRate || b.auths - a.auths)
-      .slice(0, n);
+      .filter((r) => r.faults > 0)
+      .map((r) => ({ r, low: faultLowerBound(r) }))
+      .sort((a, b) => b.low - a.low || b.r.faults - a.r.faults || (a.r.key < b.r.key ? -1 : 1))
+      .slice(0, n)
+      .map((x) => x.r);
   }
 
   /** Firing first, then severity, then most recent. */

@@ -10,3 +10,4 @@ export * from './api-errors';
 export * from './socket';
 export * from './quality';
 export * from './api-time';
+export * from './stats';

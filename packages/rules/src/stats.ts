@@ -3,25 +3,8 @@
  * out of 4 auths is 75 % but says little; the Wilson bound says "at least 30 %, 99.9 % sure".
  */
 
-/** Lower Wilson score bound of a binomial proportion k/n at z (one-sided). 0 when n = 0. */
-export function wilsonLower(k: number, n: number, z: number): number {
-  if (n <= 0) return 0;
-  const p = Math.min(1, Math.max(0, k / n));
-  const z2 = z * z;
-  const centre = p + z2 / (2 * n);
-  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return Math.max(0, (centre - spread) / (1 + z2 / n));
-}
-
-/** Upper Wilson score bound of k/n at z. 1 when n = 0. */
-export function wilsonUpper(k: number, n: number, z: number): number {
-  if (n <= 0) return 1;
-  const p = Math.min(1, Math.max(0, k / n));
-  const z2 = z * z;
-  const centre = p + z2 / (2 * n);
-  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return Math.min(1, (centre + spread) / (1 + z2 / n));
-}
+// The Wilson bounds live in contracts: the board ranks by the same bound the rules decide on.
+export { wilsonLower, wilsonUpper } from '@tillwatch/contracts';
 
 function logFactorial(k: number): number {
   let s = 0;

@@ -54,6 +54,10 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     const card = page.locator('[data-alert-id="al-e2e-T-A2"]');
     await card.waitFor();
     await page.getByTestId('worst-terminals').locator('tr[data-key="T-A2"]').waitFor();
+    // ranked by the rate's lower bound, shown with the fault count behind it
+    const worst = page.getByTestId('worst-terminals');
+    expect(await worst.locator('thead').textContent()).toContain('At least');
+    expect(await worst.locator('tr[data-key="T-A2"]').textContent()).toMatch(/≥ \d+\.\d%/);
     await expect.poll(() => page.getByTestId('conn').textContent()).toBe('Live');
     await shot(page, '01-analyst-board');
 

@@ -59,14 +59,25 @@ export function boardView(ctx: Ctx): View {
       COLS.merchant,
       COLS.region,
       COLS.auths,
+      COLS.faults,
       COLS.fault,
+      COLS.faultLow,
       COLS.reversal,
       COLS.top,
     ],
     'worst-terminals',
   );
   const merchants = new RateTable(
-    [COLS.key('colMerchant'), COLS.auths, COLS.fault, COLS.failure, COLS.reversal, COLS.top],
+    [
+      COLS.key('colMerchant'),
+      COLS.auths,
+      COLS.faults,
+      COLS.fault,
+      COLS.faultLow,
+      COLS.failure,
+      COLS.reversal,
+      COLS.top,
+    ],
     'worst-merchants',
   );
   const feed = new AlertFeed('alertFeed', {
