@@ -115,8 +115,9 @@ export async function createGateway({
       info: {
         title: 'Tillwatch gateway',
         version: '0.1.0',
+        // Markdown: the code span keeps `<api key>` from being read as an HTML tag (it was eaten)
         description:
-          'Rates, alerts, drill-down, silences and webhook subscriptions. Send Authorization: Bearer <api key>.',
+          'Rates, alerts, drill-down, silences and webhook subscriptions. Send `Authorization: Bearer <api key>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },

@@ -120,6 +120,15 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.close();
   });
 
+  it('the API docs page says how to authenticate, placeholder and all', async () => {
+    const page = await ctx.newPage();
+    await page.goto(new URL('/docs', scenario.url).href);
+    const info = page.locator('.swagger-ui .info');
+    await info.waitFor();
+    await expect.poll(() => info.textContent()).toContain('Authorization: Bearer <api key>');
+    await page.close();
+  });
+
   it('merchant A sees only its own terminals and alerts, never merchant B’s', async () => {
     const page = await login(KEYS.merchantA.key, '');
     await page.getByTestId('merchant-view').waitFor();

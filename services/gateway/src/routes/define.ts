@@ -90,7 +90,7 @@ function accessDoc(access: Access): string {
       ? 'an sre or admin key, or TILLWATCH_METRICS_TOKEN'
       : access.map((r) => (r === 'merchant' ? 'merchant (its own merchant only)' : r)).join(', ');
   return (
-    `Authorization: Bearer <api key>. Roles: ${who}. Errors are { error, message, details }: ` +
+    `\`Authorization: Bearer <api key>\`. Roles: ${who}. Errors are \`{ error, message, details }\`: ` +
     '400 bad input (details per problem), 401 no or unknown key, 403 role, 404, 429, 503.'
   );
 }
