@@ -10,7 +10,7 @@ export class ApiError extends Error {
   }
 }
 
-/** The REST client: every call carries the key from sessionStorage as a Bearer token. */
+/** The REST client: every call carries the key from the session (main.ts) as a Bearer token. */
 export class Api {
   constructor(private readonly key: string) {}
 

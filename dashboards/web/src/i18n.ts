@@ -8,7 +8,7 @@ const en = {
   loginName: 'Your name (shown in the audit trail)',
   loginButton: 'Sign in',
   loginHelp:
-    'Keys are issued by your Tillwatch administrator. The key stays in this browser tab only.',
+    'Keys are issued by your Tillwatch administrator. The key stays in this browser until you sign out (in any tab).',
   loginFailed: 'The key was not accepted.',
   logout: 'Sign out',
   navBoard: 'Risk board',
@@ -118,7 +118,7 @@ const zh: Record<MessageKey, string> = {
   loginKey: 'API 密钥',
   loginName: '您的姓名（记入处理记录）',
   loginButton: '登录',
-  loginHelp: '密钥由 Tillwatch 管理员发放，只保存在当前浏览器标签页中。',
+  loginHelp: '密钥由 Tillwatch 管理员发放，保存在本浏览器中，直到您（在任一标签页）退出登录。',
   loginFailed: '密钥无效。',
   logout: '退出',
   navBoard: '风险看板',

@@ -13,7 +13,18 @@ import { regionsView } from './views/regions';
 import type { Ctx, View } from './views/view';
 
 const root = document.getElementById('app')!;
+/** this tab's view settings */
 const S = window.sessionStorage;
+/**
+ * The session (key and author): in localStorage, so that a link opened in a new tab is signed
+ * in too; signing out in any tab removes it, and every other tab follows (the storage event).
+ */
+const L = window.localStorage;
+const KEY = 'tw.key';
+const AUTHOR = 'tw.author';
+window.addEventListener('storage', (e) => {
+  if (e.key === KEY && e.newValue === null) location.reload();
+});
 
 setLang(
   (localStorage.getItem('tw.lang') as Lang | null) ??
@@ -21,10 +32,10 @@ setLang(
 );
 
 // A demo link may carry the key in the fragment (#key=...): the fragment never reaches a
-// server log; take it into sessionStorage and drop it from the address bar at once.
+// server log; take it into the session and drop it from the address bar at once.
 const frag = /^#key=([^&]+)/.exec(location.hash);
 if (frag) {
-  S.setItem('tw.key', decodeURIComponent(frag[1]!));
+  L.setItem(KEY, decodeURIComponent(frag[1]!));
   history.replaceState(null, '', location.pathname + location.search);
 }
 
@@ -50,8 +61,8 @@ function langSwitch(onChange: () => void): HTMLElement {
 function showLogin(): void {
   root.replaceChildren(
     loginView((key, me, author) => {
-      S.setItem('tw.key', key);
-      S.setItem('tw.author', author);
+      L.setItem(KEY, key);
+      L.setItem(AUTHOR, author);
       start(key, me, author);
     }, langSwitch(showLogin)),
   );
@@ -100,6 +111,8 @@ function start(key: string, me: Me, author: string): void {
           class: 'btn ghost small',
           'data-testid': 'logout',
           onclick: () => {
+            L.removeItem(KEY);
+            L.removeItem(AUTHOR);
             S.clear();
             live.close();
             location.hash = '';
@@ -197,13 +210,13 @@ function start(key: string, me: Me, author: string): void {
   render();
 }
 
-const saved = S.getItem('tw.key');
+const saved = L.getItem(KEY);
 if (saved) {
   new Api(saved)
     .me()
-    .then((me) => start(saved, me, S.getItem('tw.author') ?? ''))
+    .then((me) => start(saved, me, L.getItem(AUTHOR) ?? ''))
     .catch(() => {
-      S.removeItem('tw.key');
+      L.removeItem(KEY);
       showLogin();
     });
 } else {

@@ -6,8 +6,7 @@
  * graph. This subpath imports only node built-ins and playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
@@ -44,32 +43,35 @@ export function chromiumAvailable(suite: string): boolean {
 }
 
 export interface LaunchedChromium {
+  /** the first browser context (one profile: its tabs share storage and the board's session) */
   context: BrowserContext;
-  /** Closes the browser and removes its throw-away profile. */
+  /** another context, isolated as a second browser would be (another person's session) */
+  newContext(): Promise<BrowserContext>;
+  /** Closes the browser (its profiles are throw-away). */
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh profile in a temporary folder, 1440 x 900 unless told. */
+/** Chromium with throw-away profiles, 1440 x 900 unless told. */
 export async function launchChromium(
   opts: { viewport?: { width: number; height: number } } = {},
 ): Promise<LaunchedChromium> {
-  const profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+  });
   try {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-      viewport: opts.viewport ?? { width: 1440, height: 900 },
-    });
+    const newContext = () =>
+      browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
     return {
-      context,
+      context: await newContext(),
+      newContext,
       async close() {
-        await context.close();
-        rmSync(profile, { recursive: true, force: true });
+        await browser.close();
       },
     };
   } catch (e) {
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
     throw e;
   }
 }

@@ -25,8 +25,9 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** Sign in as a person at their own browser (a context of its own: the session is per browser). */
 async function login(key: string, name: string): Promise<Page> {
-  const page = await ctx.newPage();
+  const page = await (await browser!.newContext()).newPage();
   page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
   await page.goto(scenario.url);
   await page.getByTestId('login-key').fill(key);
@@ -118,6 +119,19 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     expect(values.size).toBeGreaterThanOrEqual(3);
     await shot(page, '04-sre-regions');
     await page.close();
+  });
+
+  it('the session follows a link into a new tab; signing out in one tab ends it in every tab', async () => {
+    const first = await login(KEYS.sre.key, 'Wang Fang');
+    await first.getByTestId('regions-view').waitFor();
+    const second = await first.context().newPage();
+    await second.goto(`${scenario.url}#/regions`);
+    await second.getByTestId('regions-view').waitFor();
+    expect(await second.locator('.who').textContent()).toContain('Wang Fang');
+    await first.getByTestId('logout').click();
+    await first.getByTestId('login-key').waitFor();
+    await second.getByTestId('login-key').waitFor();
+    await first.context().close();
   });
 
   it('the API docs page says how to authenticate, placeholder and all', async () => {

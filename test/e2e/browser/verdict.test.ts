@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumAvailable,
@@ -20,14 +20,14 @@ const SHOTS = join(import.meta.dirname, 'screenshots');
 
 let scenario: Scenario;
 let browser: LaunchedChromium | undefined;
-let ctx: BrowserContext;
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** Sign in as a person at their own browser (a context of its own: the session is per browser). */
 async function login(key: string, name: string): Promise<Page> {
-  const page = await ctx.newPage();
+  const page = await (await browser!.newContext()).newPage();
   page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
   await page.goto(scenario.url);
   await page.getByTestId('login-key').fill(key);
@@ -66,7 +66,6 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
     ensureBoardBuilt();
     scenario = await startScenario(250);
     browser = await launchChromium();
-    ctx = browser.context;
   }, 60_000);
 
   afterAll(async () => {

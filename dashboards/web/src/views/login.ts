@@ -3,7 +3,7 @@ import { h } from '../dom';
 import { t } from '../i18n';
 import type { Me } from '../types';
 
-/** Paste an API key; it is checked against /api/me and kept in sessionStorage (this tab only). */
+/** Paste an API key; it is checked against /api/me and kept for the session (main.ts: every tab of this browser until sign-out). */
 export function loginView(
   onLogin: (key: string, me: Me, author: string) => void,
   langSwitch: HTMLElement,
