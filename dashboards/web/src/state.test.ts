@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { regionLevel } from './format';
 import { guidance } from './i18n';
-import { BoardState, SeqTracker, faultLowerBound } from './state';
-import type { RateRow } from './types';
+import { BoardState, SeqTracker, faultLowerBound, needsAction } from './state';
+import type { AlertItem, RateRow } from './types';
 
 const row = (key: string, faultRate: number, ts: string, auths = 50): RateRow => ({
   scope: 'terminal',
@@ -39,6 +39,33 @@ describe('SeqTracker', () => {
 });
 
 describe('BoardState', () => {
+  it('puts what needs someone first; closed alerts neither lead nor count as firing', () => {
+    const b = new BoardState();
+    const item = (id: string, status: string, state: string, severity = 'critical') =>
+      ({
+        alert: { alertId: id, status, severity, lastSeen: '2026-01-01T00:00:00Z' },
+        workflow: { state },
+      }) as unknown as AlertItem;
+    b.applyAlert(item('closed', 'firing', 'resolved'));
+    b.applyAlert(item('gone', 'resolved', 'open'));
+    b.applyAlert(item('acked', 'firing', 'acknowledged'));
+    b.applyAlert(item('new-warning', 'firing', 'open', 'warning'));
+    b.applyAlert(item('new', 'firing', 'open'));
+    const order = b.sortedAlerts();
+    expect(order.map((i) => i.alert.alertId)).toEqual([
+      'new',
+      'new-warning',
+      'acked',
+      'gone',
+      'closed',
+    ]);
+    expect(order.filter(needsAction).map((i) => i.alert.alertId)).toEqual([
+      'new',
+      'new-warning',
+      'acked',
+    ]);
+  });
+
   it('ranks the worst by fault rate, ignores stale rows', () => {
     const b = new BoardState();
     const now = '2026-01-01T00:01:00Z';

@@ -4,6 +4,18 @@ import type { AlertItem, AuditEntry, RateRow, Snapshot, Workflow } from './types
 /** z of the board's rankings: terminal_fault_spike's (packages/rules/src/default-rules.json) */
 export const RANK_Z = 3.5;
 
+/** 0 firing and open, 1 firing and acknowledged, 2 resolved by the engine, 3 closed by a person. */
+export function attentionGroup(i: AlertItem): number {
+  if (i.workflow.state === 'resolved') return 3;
+  if (i.alert.status !== 'firing') return 2;
+  return i.workflow.state === 'acknowledged' ? 1 : 0;
+}
+
+/** Alerts someone must still act on: firing, not closed by a person. */
+export function needsAction(i: AlertItem): boolean {
+  return attentionGroup(i) <= 1;
+}
+
 /** The fault rate a row has at least, RANK_Z sure. */
 export function faultLowerBound(r: RateRow): number {
   return wilsonLower(r.faults, r.auths, RANK_Z);
@@ -88,11 +100,12 @@ export class BoardState {
       .map((x) => x.r);
   }
 
-  /** Firing first, then severity, then most recent. */
+  /** What needs someone first: firing and not yet taken, firing and acknowledged, resolved by
+   *  the engine, closed by a person; then severity, then most recent. */
   sortedAlerts(filter: (a: AlertItem) => boolean = () => true): AlertItem[] {
     return [...this.alerts.values()].filter(filter).sort((x, y) => {
-      const fx = x.alert.status === 'firing' ? 0 : 1;
-      const fy = y.alert.status === 'firing' ? 0 : 1;
+      const fx = attentionGroup(x);
+      const fy = attentionGroup(y);
       return (
         fx - fy ||
         (SEVERITY_ORDER[x.alert.severity] ?? 3) - (SEVERITY_ORDER[y.alert.severity] ?? 3) ||

@@ -70,6 +70,9 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('note-input').fill(note);
     await page.getByTestId('ack-btn').click();
     await expect.poll(() => page.getByTestId('detail-wf').textContent()).toBe('Acknowledged');
+    // done is done: acknowledging again is off, closing is not
+    expect(await page.getByTestId('ack-btn').isDisabled()).toBe(true);
+    expect(await page.getByTestId('resolve-btn').isDisabled()).toBe(false);
     await page.getByTestId('assignee-input').fill('field-team-SZ');
     await page.getByTestId('assign-btn').click();
     await page.getByTestId('audit-trail').getByText('field-team-SZ').waitFor();

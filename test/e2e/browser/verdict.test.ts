@@ -99,6 +99,9 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
     expect(await page.getByTestId('detail-verdict').textContent()).toBe(
       'Expected (planned or known)',
     );
+    // a closed alert cannot be acknowledged again; its verdict can be corrected
+    expect(await page.getByTestId('ack-btn').isDisabled()).toBe(true);
+    expect(await page.getByTestId('resolve-btn').textContent()).toBe('Change verdict');
     const trail = page.getByTestId('audit-trail');
     await trail.getByText('Resolve — Expected (planned or known)').waitFor();
     expect(await trail.textContent()).toContain(note);

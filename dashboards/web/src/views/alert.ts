@@ -189,6 +189,17 @@ export function alertView(ctx: Ctx, alertId: string): View {
     dialog.showModal();
   };
 
+  // they say what they would do now (drawHead follows the workflow)
+  const ackBtn = h(
+    'button',
+    { class: 'btn', 'data-testid': 'ack-btn', onclick: act('ack') },
+    t('ack'),
+  ) as HTMLButtonElement;
+  const resolveBtn = h(
+    'button',
+    { class: 'btn danger', 'data-testid': 'resolve-btn', onclick: openClose },
+    t('resolve'),
+  ) as HTMLButtonElement;
   const actions = h(
     'div',
     { class: 'actions panel' },
@@ -198,9 +209,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
     h(
       'div',
       { class: 'action-row' },
-      staff
-        ? h('button', { class: 'btn', 'data-testid': 'ack-btn', onclick: act('ack') }, t('ack'))
-        : null,
+      staff ? ackBtn : null,
       h(
         'button',
         { class: 'btn ghost', 'data-testid': 'note-btn', onclick: act('notes') },
@@ -214,13 +223,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
             t('assign'),
           )
         : null,
-      staff
-        ? h(
-            'button',
-            { class: 'btn danger', 'data-testid': 'resolve-btn', onclick: openClose },
-            t('resolve'),
-          )
-        : null,
+      staff ? resolveBtn : null,
     ),
     staff ? dialog : null,
   );
@@ -308,6 +311,9 @@ export function alertView(ctx: Ctx, alertId: string): View {
   function drawHead(): void {
     if (!rec) return;
     const a = rec.alert;
+    ackBtn.disabled = rec.workflow.state !== 'open';
+    // a closed alert's verdict can still be corrected: the button says so
+    setText(resolveBtn, t(rec.workflow.state === 'resolved' ? 'changeVerdict' : 'resolve'));
     head.replaceChildren(
       h('span', { class: `sev-pill sev-${a.severity}` }, a.severity),
       h('h1', {}, `${ruleName(a.rule)} · ${a.key}`),

@@ -3,6 +3,7 @@ import { h, setText } from '../dom';
 import { int, pct } from '../format';
 import { t } from '../i18n';
 import { QualityPanel } from '../quality';
+import { needsAction } from '../state';
 import type { Ctx, View } from './view';
 
 /** KPI tile whose value updates live. */
@@ -121,7 +122,8 @@ export function boardView(ctx: Ctx): View {
           : undefined,
       );
       const alerts = ctx.state.sortedAlerts();
-      const nFiring = alerts.filter((a) => a.alert.status === 'firing').length;
+      // closed by a person is handled, even while the engine still sees the condition
+      const nFiring = alerts.filter(needsAction).length;
       firing.set(String(nFiring), nFiring ? 'bad' : 'ok');
       terminals.render(ctx.state.worst('terminal', w, 12));
       merchants.render(ctx.state.worst('merchant', w, 8));
