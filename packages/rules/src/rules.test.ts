@@ -35,7 +35,9 @@ function code(ev: TerminalEvent, c: string): TerminalEvent {
 }
 
 /** The timed-out sale's reversal, succeeded 5 s later (well within the 60 s grace). */
-function reversalOf(ev: TerminalEvent & { txnId: string }): TerminalEvent {
+function reversalOf(
+  ev: TerminalEvent & { txnId: string },
+): Extract<TerminalEvent, { type: 'reversal' }> {
   return {
     type: 'reversal',
     eventId: `r-${ev.eventId}`,
@@ -344,6 +346,45 @@ describe('terminal rules', () => {
     }
     const { out } = run([...evs, ...extra].sort((a, b) => a.ts - b.ts));
     expect(keysOf(firings(out))).toEqual(['reversal_spike/terminal/T6_1']);
+  });
+
+  it('reversal_spike counts sales undone: a reversal retried after it failed is one, not two', () => {
+    // A quiet till (10 sales a quarter hour): a customer cancels, three sales time out and are
+    // reversed, one of the reversals only at its second try. Four sales undone: a busy few
+    // minutes, not a spike (minCount 5); a fifth undone sale is one.
+    const quiet: TestTerminal[] = [
+      ...fleet,
+      { id: 'TQ', merchantId: 'MQ', region: 'R0', firmware: '2.0', rate: 0.7 },
+    ];
+    const build = (timeouts: number) => {
+      const extra: TerminalEvent[] = [];
+      let i = 0;
+      const rev = (e: TerminalEvent & { txnId: string }, dt: number, reason: string, ok = true) =>
+        extra.push({
+          ...reversalOf(e),
+          eventId: `rv-${e.txnId}-${dt}`,
+          ts: e.ts + dt,
+          reason: reason as 'timeout',
+          status: ok ? 'succeeded' : 'failed',
+        });
+      const evs = stream(quiet, T0, T0 + 3 * H, (ev, t) => {
+        if (t.id !== 'TQ' || ev.type !== 'auth' || ev.ts < START) return ev;
+        i++;
+        if (i === 1) rev(ev as TerminalEvent & { txnId: string }, 60_000, 'customer_cancel');
+        if (i < 2 || i > timeouts + 1) return ev;
+        const e = code(ev, 'TO') as TerminalEvent & { txnId: string };
+        if (i === 4) {
+          rev(e, 10_000, 'timeout', false);
+          rev(e, 180_000, 'timeout');
+        } else rev(e, 5_000, 'timeout');
+        return e;
+      });
+      return [...evs, ...extra].sort((a, b) => a.ts - b.ts);
+    };
+    const spikes = (timeouts: number) =>
+      firings(run(build(timeouts)).out).filter((a) => a.rule === 'reversal_spike');
+    expect(spikes(3)).toEqual([]);
+    expect(spikes(4).map((a) => a.key)).toContain('TQ');
   });
 
   it('input_errors: an operator keying wrong amounts, card numbers and PINs', () => {
@@ -857,6 +898,40 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     });
     expect(ro.every((a) => a.severity !== 'critical')).toBe(true);
     expect(Date.parse(ro[0]!.ts) - START).toBeLessThanOrEqual(7 * MIN);
+  });
+
+  it("a carrier outage: a supermarket's cellular lanes and a never-off till of another shop", () => {
+    // R2: M2's first two tills and all of M5's are on a cellular line. The carrier fails: M2's
+    // two go dark while M2 sells on T2_2 (one supermarket: lanes closed, or cut?), and M5 goes
+    // dark whole (closed, or cut?). Two shops, one shop selling on. On day two the tills'
+    // profiles know M5's tills as never switched off: a second shop with a till on and cut.
+    const cellular = (id: string) => /^T2_[01]$/.test(id) || id.startsWith('T5_');
+    const cutAt = (day: number) => START + day * 24 * H + 7 * MIN;
+    const build = (day: number) =>
+      stream(fleet, T0, cutAt(day) + H, (ev, t) => {
+        if (cellular(t.id) && ev.ts >= cutAt(day) && ev.ts < cutAt(day) + 40 * MIN) return null;
+        if (ev.type === 'heartbeat') {
+          return { ...ev, network: cellular(t.id) ? 'cellular' : 'ethernet' };
+        }
+        return ev;
+      });
+    const noSettle = { rules: { rules: { no_settlement: { enabled: false } } } };
+    const regional = (day: number) =>
+      firings(run(build(day), noSettle).out).filter(
+        (a) => a.rule === 'regional_outage' && a.key === 'R2',
+      );
+    // day one: nothing knows the tills' habits; two shops dark, one selling on: not enough
+    expect(regional(0)).toEqual([]);
+    const ro = regional(1);
+    expect(ro[0]).toMatchObject({ severity: 'warning', confidence: 'medium' });
+    expect(ro[0]!.evidence.trigger).toBe('partial_outage');
+    expect(ro[0]!.evidence.link).toMatchObject({
+      network: 'cellular',
+      silent: 5,
+      silentWhileShopSells: 1,
+      silentNeverSwitchedOff: 5,
+    });
+    expect(Date.parse(ro[0]!.ts) - cutAt(1)).toBeLessThanOrEqual(7 * MIN);
   });
 
   it('a second till switched off every evening is closed, not cut, once its profile knows it', () => {

@@ -34,6 +34,9 @@ export const METRICS = {
   /** what a bad software version does: terminal-side codes, timeouts, unknown codes */
   softwareFaults: (m) => m[M.terminal]! + m[M.timeout]! + m[M.other]!,
   reversals: (m) => m[M.reversals]!,
+  /** sales undone: succeeded reversals (a reversal that failed and was retried is one sale
+   *  undone, not two; one that failed for good is a charge, failed_but_charged's) */
+  reversed: (m) => m[M.reversals]! - m[M.reversalsFailed]!,
   charged: (m) => m[M.unreversedTimeouts]! + m[M.reversalsFailed]!,
   failedReversals: (m) => m[M.reversalsFailed]!,
   unreversed: (m) => m[M.unreversedTimeouts]!,

@@ -17,7 +17,7 @@ export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: It
       rule: 'reversal_spike',
       scope,
       p,
-      num: METRICS.reversals,
+      num: METRICS.reversed,
       den: METRICS.auths,
       metric: 'reversal_rate',
       // A merchant alert only when the reversals are not one terminal's: without its worst
@@ -28,12 +28,12 @@ export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: It
               let worst = 0;
               let worstN = 0;
               for (const id of ctx.tracker.byMerchant.get(key) ?? []) {
-                if (read(ctx, 'terminal', id, w, tb) && tb[M.reversals]! > worst) {
-                  worst = tb[M.reversals]!;
+                if (read(ctx, 'terminal', id, w, tb) && METRICS.reversed(tb) > worst) {
+                  worst = METRICS.reversed(tb);
                   worstN = tb[M.auths]!;
                 }
               }
-              const k = m[M.reversals]! - worst;
+              const k = METRICS.reversed(m) - worst;
               const n = m[M.auths]! - worstN;
               const rest = judgeRate(k, n, v.threshold / p.factor, p);
               return { fire: rest.fire };
