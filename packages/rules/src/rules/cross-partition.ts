@@ -258,6 +258,7 @@ export function regionalOutage(ctx: Ctx): void {
             silent: part.silent,
             failing: part.failing,
             silentWhileShopSells: part.openShops,
+            silentNeverSwitchedOff: part.alwaysOn,
             share: round(part.share),
             otherLinksSilentShare: round(part.otherShare),
             affectedTerminals: part.affected.slice(0, 20),
@@ -324,10 +325,13 @@ interface PartialOutage {
   silent: number;
   failing: number;
   openShops: number;
+  /** silent tills never switched off */
+  alwaysOn: number;
   affected: string[];
   share: number;
   otherShare: number;
-  /** twice the evidence of a tills-on link cut (open shops + failing tills) the warning needs:
+  /** twice the evidence of a tills-on link cut (shops with a till known on + failing tills) the
+   *  warning needs:
    *  a page; less is a warning of medium confidence */
   sure: boolean;
 }
@@ -359,6 +363,11 @@ function judgePartial(
       /** shops of the affected terminals, and those among them that sold on another till */
       shops: Set<string>;
       openShops: Set<string>;
+      /** shops with a silent till known to be on: it sold on another till, or the till is one
+       *  its profile knows as never switched off (a closing switches neither off) */
+      cutShops: Set<string>;
+      /** silent tills never switched off */
+      alwaysOn: number;
       affected: string[];
       /** when the silent ones last spoke */
       lastSeen: number[];
@@ -389,6 +398,8 @@ function judgePartial(
           failing: 0,
           shops: new Set(),
           openShops: new Set(),
+          cutShops: new Set(),
+          alwaysOn: 0,
           affected: [],
           lastSeen: [],
         }),
@@ -398,6 +409,9 @@ function judgePartial(
       l.silent++;
       l.lastSeen.push(q.lastSeen);
       if (q.orphan) l.openShops.add(t.merchantId);
+      const on = ctx.tracker.alwaysOn(t);
+      if (on) l.alwaysOn++;
+      if (q.orphan || on) l.cutShops.add(t.merchantId);
       l.shops.add(t.merchantId);
       l.affected.push(id);
       continue;
@@ -422,17 +436,18 @@ function judgePartial(
     // closing) with none of the link failing look like a closing: not a cut link.
     const onTheHour =
       l.failing < 2 && l.lastSeen.length > 0 && nearFullHour(ctx, region, median(l.lastSeen));
-    // tills that are on and cut: silent while their shop sells on another line, or still
-    // connected and failing (a closing does neither)
-    const onAndCut = l.openShops.size + l.failing;
+    // tills that are on and cut: silent while their shop sells on another line or while their
+    // profile says they are never off, or still connected and failing (a closing does none)
+    const onAndCut = l.cutShops.size + l.failing;
     const fire =
       !onTheHour &&
       othersMembers > 0 &&
       n >= c.minTerminals &&
       share >= c.share &&
       onAndCut >= c.minOpenShops &&
-      // spread over shops: one supermarket closing lanes is not a carrier
-      l.shops.size >= 3 &&
+      // spread over shops: one supermarket closing lanes is not a carrier (three shops dark, or
+      // two each with a till known to be on)
+      (l.shops.size >= 3 || l.cutShops.size >= 2) &&
       otherShare <= c.otherShare;
     const clear = n < c.minTerminals || share < c.share / 2;
     const cand: PartialOutage = {
@@ -443,6 +458,7 @@ function judgePartial(
       silent: l.silent,
       failing: l.failing,
       openShops: l.openShops.size,
+      alwaysOn: l.alwaysOn,
       affected: l.affected,
       share,
       otherShare,
