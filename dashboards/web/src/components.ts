@@ -227,7 +227,8 @@ export function alertCard(
 /** A feed that rebuilds only when its alerts changed (alerts change a few times a second at most). */
 export class AlertFeed {
   readonly el: HTMLElement;
-  private sig = '';
+  /** what was drawn last (none yet: an empty feed's first render must say it is empty) */
+  private sig: string | undefined;
   private readonly list: HTMLElement;
 
   constructor(

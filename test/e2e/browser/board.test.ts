@@ -175,4 +175,14 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await shot(page, '05-merchant-a');
     await page.close();
   });
+
+  it('a merchant without alerts is told so, not shown a blank box', async () => {
+    const page = await login(KEYS.merchantC.key, '');
+    await page.getByTestId('merchant-view').waitFor();
+    await page.getByTestId('my-terminals').locator('tr[data-key="T-C1"]').waitFor();
+    await expect
+      .poll(() => page.getByTestId('alert-feed').locator('.empty').textContent())
+      .toBe('No alerts. All quiet.');
+    await page.close();
+  });
 });

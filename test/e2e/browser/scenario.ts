@@ -20,7 +20,10 @@ export const OUTAGE_REGION = 'CN-44-SZ';
 export const MERCHANTS = { 'M-A': 'CN-44-SZ', 'M-B': 'CN-31', 'M-C': 'CN-11' } as const;
 export const WINDOWS = ['1m', '5m', '15m', '1h'];
 
-export const KEYS: Record<'analyst' | 'sre' | 'merchantA' | 'merchantB', ApiKeyEntry> = {
+export const KEYS: Record<
+  'analyst' | 'sre' | 'merchantA' | 'merchantB' | 'merchantC',
+  ApiKeyEntry
+> = {
   analyst: { key: 'e2e-analyst-key-0000000000000001', role: 'analyst', name: 'analyst-e2e' },
   sre: { key: 'e2e-sre-key-00000000000000000001', role: 'sre', name: 'sre-e2e' },
   merchantA: {
@@ -34,6 +37,13 @@ export const KEYS: Record<'analyst' | 'sre' | 'merchantA' | 'merchantB', ApiKeyE
     role: 'merchant',
     merchantId: 'M-B',
     name: 'merchant-b',
+  },
+  /** a merchant without alerts */
+  merchantC: {
+    key: 'e2e-merchant-c-key-0000000000001',
+    role: 'merchant',
+    merchantId: 'M-C',
+    name: 'merchant-c',
   },
 };
 
