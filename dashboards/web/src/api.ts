@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly error: string,
     message: string,
+    /** a 400's problems, one per field (errors.ts words them for people) */
+    readonly details: unknown = null,
   ) {
     super(message);
   }
@@ -24,9 +26,19 @@ export class Api {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     if (res.status === 204) return undefined as T;
-    const json = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
-    if (!res.ok)
-      throw new ApiError(res.status, json.error ?? 'error', json.message ?? res.statusText);
+    const json = (await res.json().catch(() => ({}))) as {
+      error?: string;
+      message?: string;
+      details?: unknown;
+    };
+    if (!res.ok) {
+      throw new ApiError(
+        res.status,
+        json.error ?? 'error',
+        json.message ?? res.statusText,
+        json.details ?? null,
+      );
+    }
     return json as T;
   }
 

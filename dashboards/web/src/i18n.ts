@@ -46,6 +46,20 @@ const en = {
   details: 'Details',
   assign: 'Assign',
   addNote: 'Add note',
+  errField_assignee: 'Assign to',
+  errField_note: 'Note',
+  errField_verdict: 'Verdict',
+  errField_author: 'Your name',
+  errRequired: 'is required',
+  errTooLong: 'is too long',
+  errInvalid: 'is not valid',
+  err401: 'Your key is no longer accepted: sign in again.',
+  err403: 'Your role may not do this.',
+  err404: 'Not found: it may have been removed.',
+  err409: 'Someone changed this meanwhile: reload and try again.',
+  err429: 'Too many requests: wait a moment and retry.',
+  err5xx: 'The server could not do this now: try again shortly.',
+  errNetwork: 'No connection to the server.',
   resolve: 'Resolve',
   changeVerdict: 'Change verdict',
   back: '← Back',
@@ -157,6 +171,20 @@ const zh: Record<MessageKey, string> = {
   details: '详情',
   assign: '指派',
   addNote: '添加备注',
+  errField_assignee: '指派给',
+  errField_note: '备注',
+  errField_verdict: '结论',
+  errField_author: '您的姓名',
+  errRequired: '不能为空',
+  errTooLong: '太长',
+  errInvalid: '无效',
+  err401: '您的密钥已不被接受，请重新登录。',
+  err403: '您的角色无权执行此操作。',
+  err404: '未找到，可能已被删除。',
+  err409: '他人已修改此项，请刷新后重试。',
+  err429: '请求过多，请稍后重试。',
+  err5xx: '服务器暂时无法完成，请稍后重试。',
+  errNetwork: '无法连接服务器。',
   resolve: '关闭',
   changeVerdict: '修改结论',
   back: '← 返回',
@@ -251,7 +279,8 @@ let current: Lang = 'en';
 
 export function setLang(l: Lang): void {
   current = l;
-  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+  // (no document in the unit tests)
+  if (typeof document !== 'undefined') document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
 }
 export function lang(): Lang {
   return current;

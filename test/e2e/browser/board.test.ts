@@ -73,6 +73,10 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     // done is done: acknowledging again is off, closing is not
     expect(await page.getByTestId('ack-btn').isDisabled()).toBe(true);
     expect(await page.getByTestId('resolve-btn').isDisabled()).toBe(false);
+    // a refused input is said in words, not the server's validation text
+    await page.getByTestId('assignee-input').fill('   ');
+    await page.getByTestId('assign-btn').click();
+    await expect.poll(() => page.locator('.toast').textContent()).toBe('Assign to: is required');
     await page.getByTestId('assignee-input').fill('field-team-SZ');
     await page.getByTestId('assign-btn').click();
     await page.getByTestId('audit-trail').getByText('field-team-SZ').waitFor();

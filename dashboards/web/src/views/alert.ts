@@ -1,6 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
+import { describeError } from '../errors';
 import { clock, dateTime, int, metricValue } from '../format';
 import { categoryName, guidance, ruleName, t, type MessageKey } from '../i18n';
 import type { AlertItem, AuditEntry, DrillDown, Verdict } from '../types';
@@ -75,7 +76,8 @@ export function alertView(ctx: Ctx, alertId: string): View {
       ctx.toast('✓', 'ok');
       return true;
     } catch (e) {
-      ctx.toast((e as Error).message, 'err');
+      console.warn(e);
+      ctx.toast(describeError(e), 'err');
       return false;
     }
   };

@@ -1,5 +1,6 @@
 import { AlertFeed, COLS, RateTable } from '../components';
 import { h, setText } from '../dom';
+import { describeError } from '../errors';
 import { int, pct } from '../format';
 import { t } from '../i18n';
 import { QualityPanel } from '../quality';
@@ -45,7 +46,7 @@ export function ackAction(ctx: Ctx) {
     ctx.api
       .act(id, 'ack', ctx.author ? { author: ctx.author } : {})
       .then((rec) => ctx.state.applyAlert(rec))
-      .catch((e: Error) => ctx.toast(e.message, 'err'));
+      .catch((e: unknown) => ctx.toast(describeError(e), 'err'));
 }
 
 /** The analyst board: fleet KPIs, the worst terminals and merchants now, the alert feed. */

@@ -1,0 +1,47 @@
+import { ApiError } from './api';
+import { t, type MessageKey } from './i18n';
+
+/** One problem of a 400's `details` (the gateway's InputIssue: docs/contract.md). */
+interface Issue {
+  path?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+const FIELDS = new Set(['assignee', 'note', 'verdict', 'author']);
+
+/**
+ * What a failed call says to the person who made it, in their language: the field and what is
+ * wrong with it for a refused input, what to do for the other statuses; never the server's raw
+ * validation text (which stays in the console for whoever debugs).
+ */
+export function describeError(e: unknown): string {
+  if (!(e instanceof ApiError)) return t('errNetwork');
+  if (e.status === 400 && Array.isArray(e.details) && e.details.length > 0) {
+    return (e.details as Issue[])
+      .slice(0, 3)
+      .map((i) => {
+        const path = typeof i.path === 'string' ? i.path : '';
+        const field = path.split('.').pop() ?? '';
+        const name = FIELDS.has(field) ? t(`errField_${field}` as MessageKey) : field;
+        const what =
+          i.code === 'too_small'
+            ? t('errRequired')
+            : i.code === 'too_big'
+              ? t('errTooLong')
+              : t('errInvalid');
+        return name ? `${name}: ${what}` : what;
+      })
+      .join('; ');
+  }
+  const byStatus: Record<number, MessageKey> = {
+    401: 'err401',
+    403: 'err403',
+    404: 'err404',
+    409: 'err409',
+    429: 'err429',
+  };
+  if (byStatus[e.status]) return t(byStatus[e.status]!);
+  if (e.status >= 500) return t('err5xx');
+  return t('errInvalid');
+}
