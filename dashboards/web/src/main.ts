@@ -90,6 +90,7 @@ function start(key: string, me: Me, author: string): void {
   const toastBox = h('div', { class: 'toast' });
   const nav = h('nav', { class: 'tabs' });
   const main = h('main', {});
+  const who = `${author || me.id} · ${me.role}${me.merchantId ? ` ${me.merchantId}` : ''}`;
   const buildHeader = () =>
     h(
       'header',
@@ -100,11 +101,7 @@ function start(key: string, me: Me, author: string): void {
       rate,
       statusPill,
       langSwitch(() => render()),
-      h(
-        'span',
-        { class: 'who', title: me.id },
-        `${author || me.id} · ${me.role}${me.merchantId ? ` ${me.merchantId}` : ''}`,
-      ),
+      h('span', { class: 'who', title: `${who} (${me.id})` }, who),
       h(
         'button',
         {

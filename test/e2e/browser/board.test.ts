@@ -141,6 +141,27 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await first.context().close();
   });
 
+  it('the header holds one line on an 800 px wide screen, in both languages', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei the night-shift analyst');
+    await page.setViewportSize({ width: 800, height: 700 });
+    await page.getByTestId('board-view').waitFor();
+    const rows = async () =>
+      page.locator('header.top').evaluate((hd) => {
+        const tops = new Set<number>();
+        for (const c of Array.from(hd.children)) {
+          const r = c.getBoundingClientRect();
+          if (r.width > 0) tops.add(Math.round(r.top + r.height / 2));
+          // a child wrapping its own text is taller than one line
+          if (r.height > 40) tops.add(-1);
+        }
+        return { lines: tops.size, width: hd.scrollWidth - hd.clientWidth };
+      });
+    expect(await rows()).toEqual({ lines: 1, width: 0 });
+    await page.getByTestId('lang-zh').click();
+    expect(await rows()).toEqual({ lines: 1, width: 0 });
+    await page.context().close();
+  });
+
   it('the API docs page says how to authenticate, placeholder and all', async () => {
     const page = await ctx.newPage();
     await page.goto(new URL('/docs', scenario.url).href);
