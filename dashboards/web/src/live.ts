@@ -20,6 +20,8 @@ export class Live {
   private resyncing: Promise<void> | undefined;
   status: LiveStatus = 'reconnecting';
   snapshots = 0;
+  /** when the board last heard from the gateway (epoch ms; 0: not yet) */
+  lastHeard = 0;
 
   constructor(
     key: string,
@@ -31,11 +33,16 @@ export class Live {
     this.socket = io({ auth: { token: key }, transports: ['websocket', 'polling'] });
     this.socket.on('connect', () => {
       this.status = 'live';
+      this.lastHeard = Date.now();
       if (!this.socket.recovered) void this.resync();
       this.changed();
     });
-    this.socket.on('disconnect', () => {
+    this.socket.on('disconnect', (reason) => {
       this.status = 'reconnecting';
+      // socket.io reconnects by itself except after the server's own disconnect (a gateway
+      // shedding its sockets at shutdown): then the board asks again, and the gateway's
+      // auth says whether it may
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 1000);
       this.changed();
     });
     this.socket.on('connect_error', (err: Error & { data?: SocketAuthError }) => {
@@ -49,6 +56,7 @@ export class Live {
       this.changed();
     });
     this.socket.on('rates', (m) => {
+      this.lastHeard = Date.now();
       if (this.admit(m.room, m.seq)) this.state.applyRows(m.rows);
     });
     this.socket.on('alert', (m) => {

@@ -1,6 +1,7 @@
 import './style.css';
 import { Api } from './api';
 import { h, setText } from './dom';
+import { clock } from './format';
 import { setLang, t, type Lang } from './i18n';
 import { Live } from './live';
 import { BoardState } from './state';
@@ -90,6 +91,8 @@ function start(key: string, me: Me, author: string): void {
   const toastBox = h('div', { class: 'toast' });
   const nav = h('nav', { class: 'tabs' });
   const main = h('main', {});
+  /** over the views while the live feed is down: the numbers below are old, and how old */
+  const stale = h('div', { class: 'stale-banner', 'data-testid': 'stale-banner', hidden: true });
   const who = `${author || me.id} · ${me.role}${me.merchantId ? ` ${me.merchantId}` : ''}`;
   const buildHeader = () =>
     h(
@@ -195,14 +198,28 @@ function start(key: string, me: Me, author: string): void {
       statusPill,
       t(live.status === 'live' ? 'live' : live.status === 'offline' ? 'offline' : 'reconnecting'),
     );
+    drawStale();
+  }
+  function drawStale(): void {
+    const down = live.status !== 'live' && live.lastHeard > 0;
+    main.classList.toggle('stale', down);
+    stale.hidden = !down;
+    if (down) {
+      const secs = Math.round((Date.now() - live.lastHeard) / 1000);
+      setText(
+        stale,
+        `${t(live.status === 'offline' ? 'staleOffline' : 'staleReconnecting')} ${t('staleSince')} ${clock(live.lastHeard)} (${secs} s)`,
+      );
+    }
   }
   setInterval(() => {
     setText(rate, `${state.updates} ${t('msgsPerSec')}`);
     state.updates = 0;
+    drawStale();
   }, 1000);
 
   window.addEventListener('hashchange', render);
-  root.replaceChildren(header, main, toastBox);
+  root.replaceChildren(header, stale, main, toastBox);
   if (!location.hash) history.replaceState(null, '', defaultRoute(me));
   render();
 }

@@ -162,6 +162,27 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it('a dropped connection is hard to miss: old numbers dimmed, a banner says since when', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    await expect.poll(() => page.getByTestId('conn').textContent()).toBe('Live');
+    expect(await page.getByTestId('stale-banner').isHidden()).toBe(true);
+    // the network goes, the gateway drops the socket: reconnecting cannot succeed
+    await page.context().setOffline(true);
+    scenario.gw.io.disconnectSockets(true);
+    const banner = page.getByTestId('stale-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(
+      /^Connection lost, reconnecting… The numbers below are as of \d\d:\d\d:\d\d \(\d+ s\)$/,
+    );
+    expect(await page.locator('main').getAttribute('class')).toContain('stale');
+    // back: the banner goes, the numbers are live again
+    await page.context().setOffline(false);
+    await banner.waitFor({ state: 'hidden', timeout: 20_000 });
+    await expect.poll(() => page.getByTestId('conn').textContent()).toBe('Live');
+    expect(await page.locator('main').getAttribute('class')).not.toContain('stale');
+    await page.context().close();
+  });
+
   it('the API docs page says how to authenticate, placeholder and all', async () => {
     const page = await ctx.newPage();
     await page.goto(new URL('/docs', scenario.url).href);
