@@ -1,6 +1,6 @@
 import { h, setText } from './dom';
 import { ago, int, metricValue, pct, ratio } from './format';
-import { categoryName, lang, ruleName, t, type MessageKey } from './i18n';
+import { categoryName, lang, metricName, ruleName, severityName, t, type MessageKey } from './i18n';
 import { faultLowerBound } from './state';
 import type { AlertItem, RateRow } from './types';
 
@@ -172,7 +172,7 @@ export function alertCard(
     h(
       'header',
       {},
-      h('span', { class: `sev-pill sev-${a.severity}` }, a.severity),
+      h('span', { class: `sev-pill sev-${a.severity}` }, severityName(a.severity)),
       h('span', { class: 'rule' }, ruleName(a.rule)),
       h('span', { class: 'ago', title: a.lastSeen }, ago(a.lastSeen)),
     ),
@@ -185,7 +185,7 @@ export function alertCard(
     h(
       'div',
       { class: 'metric' },
-      `${a.metric} ${metricValue(a.metric, a.value)} `,
+      `${metricName(a.metric)} ${metricValue(a.metric, a.value)} `,
       h(
         'span',
         { class: 'dim' },

@@ -270,6 +270,42 @@ const RULES: Record<string, { en: string; zh: string }> = {
   terminal_clock_drift: { en: 'Terminal clock drift', zh: '终端时钟偏差' },
 };
 
+const SEVERITIES: Record<string, { en: string; zh: string }> = {
+  critical: { en: 'critical', zh: '严重' },
+  warning: { en: 'warning', zh: '警告' },
+  info: { en: 'info', zh: '提示' },
+};
+
+/** the metric ids the rules report (packages/rules/src/rules/*.ts, `metric:`) */
+export const METRICS: Record<string, { en: string; zh: string }> = {
+  auth_volume: { en: 'auth volume', zh: '授权量' },
+  clock_offset_seconds: { en: 'clock offset (s)', zh: '时钟偏差（秒）' },
+  events: { en: 'events', zh: '事件数' },
+  input_error_rate: { en: 'input error rate', zh: '输入错误率' },
+  issuer_error_rate: { en: 'issuer error rate', zh: '发卡行错误率' },
+  link_terminals_affected: { en: 'terminals on the link affected', zh: '该线路受影响终端' },
+  no_settlement_rate: { en: 'unsettled rate', zh: '未结算率' },
+  none: { en: '–', zh: '–' },
+  outage_error_rate: { en: 'outage error rate', zh: '中断类错误率' },
+  regions_affected_share: { en: 'share of regions affected', zh: '受影响地区占比' },
+  reversal_rate: { en: 'reversal rate', zh: '冲正率' },
+  small_amount_decline_rate: { en: 'small-amount decline rate', zh: '小额拒付率' },
+  software_fault_rate: { en: 'software fault rate', zh: '软件故障率' },
+  terminal_fault_rate: { en: 'terminal fault rate', zh: '终端故障率' },
+  timeout_rate: { en: 'timeout rate', zh: '超时率' },
+  unreversed_timeouts_and_failed_reversals: {
+    en: 'charged: unreversed timeouts and failed reversals',
+    zh: '疑似扣款：未冲正超时与冲正失败',
+  },
+};
+
+const EVENT_TYPES: Record<string, { en: string; zh: string }> = {
+  auth: { en: 'auth', zh: '授权' },
+  reversal: { en: 'reversal', zh: '冲正' },
+  settlement: { en: 'settlement', zh: '结算' },
+  heartbeat: { en: 'heartbeat', zh: '心跳' },
+};
+
 const CATEGORIES: Record<string, { en: string; zh: string }> = {
   approved: { en: 'approved', zh: '成功' },
   cardholder: { en: 'cardholder', zh: '持卡人' },
@@ -299,6 +335,15 @@ export function ruleName(rule: string): string {
 }
 export function categoryName(c: string): string {
   return CATEGORIES[c]?.[current] ?? c;
+}
+export function severityName(s: string): string {
+  return SEVERITIES[s]?.[current] ?? s;
+}
+export function metricName(m: string): string {
+  return METRICS[m]?.[current] ?? m;
+}
+export function eventTypeName(e: string): string {
+  return EVENT_TYPES[e]?.[current] ?? e;
 }
 
 interface Guidance {

@@ -91,6 +91,11 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     // guidance follows the reader's language (the alert carries i18n.zh)
     await page.getByTestId('lang-zh').click();
     await page.getByTestId('causes').getByText('网络故障', { exact: false }).waitFor();
+    // severity, metric and event types too, not only the guidance
+    const detail = page.getByTestId('alert-detail');
+    expect(await detail.locator('.sev-pill').first().textContent()).toBe('严重');
+    expect(await detail.textContent()).toContain('超时率');
+    expect(await page.getByTestId('txn-row').first().textContent()).toContain('授权');
     await shot(page, '03-alert-detail-zh');
     await page.getByTestId('lang-en').click();
     await page.close();

@@ -61,7 +61,7 @@ export const incidentAlert = (): Alert & { i18n: unknown } => ({
     key: 'T-A2',
     merchantId: 'M-A',
     region: OUTAGE_REGION,
-    metric: 'faultRate',
+    metric: 'timeout_rate',
     value: 0.46,
     threshold: 0.12,
     baseline: 0.02,

@@ -3,7 +3,16 @@ import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
 import { clock, dateTime, int, metricValue } from '../format';
-import { categoryName, guidance, ruleName, t, type MessageKey } from '../i18n';
+import {
+  categoryName,
+  eventTypeName,
+  guidance,
+  metricName,
+  ruleName,
+  severityName,
+  t,
+  type MessageKey,
+} from '../i18n';
 import type { AlertItem, AuditEntry, DrillDown, Verdict } from '../types';
 import type { Ctx, View } from './view';
 
@@ -317,7 +326,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
     // a closed alert's verdict can still be corrected: the button says so
     setText(resolveBtn, t(rec.workflow.state === 'resolved' ? 'changeVerdict' : 'resolve'));
     head.replaceChildren(
-      h('span', { class: `sev-pill sev-${a.severity}` }, a.severity),
+      h('span', { class: `sev-pill sev-${a.severity}` }, severityName(a.severity)),
       h('h1', {}, `${ruleName(a.rule)} · ${a.key}`),
       h('span', { class: `badge st-${a.status}` }, t(`status_${a.status}` as MessageKey)),
       h(
@@ -347,7 +356,10 @@ export function alertView(ctx: Ctx, alertId: string): View {
     );
     const fact = (k: MessageKey, v: string) => [h('dt', {}, t(k)), h('dd', {}, v)];
     facts.replaceChildren(
-      ...fact('measured', `${a.metric} ${metricValue(a.metric, a.value)} (${a.window})`),
+      ...fact(
+        'measured',
+        `${metricName(a.metric)} ${metricValue(a.metric, a.value)} (${a.window})`,
+      ),
       ...fact('threshold', metricValue(a.metric, a.threshold)),
       ...fact('baseline', metricValue(a.metric, a.baseline)),
       ...fact('colMerchant', a.merchantId ?? '–'),
@@ -399,7 +411,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
           { 'data-testid': 'txn-row' },
           h('td', {}, clock(e.ts)),
           h('td', { class: 'key' }, e.terminalId),
-          h('td', {}, e.type),
+          h('td', {}, eventTypeName(e.type)),
           h('td', { class: 'dim mono' }, x.txnId ?? '–'),
           h(
             'td',
