@@ -30,6 +30,14 @@ function label(scenario: IncidentLabel['scenario'], rule: string, scope: string,
 const auth = (terminalId: string, ts: number, responseCode: string) =>
   ({ type: 'auth', terminalId, ts, responseCode }) as unknown as SimEvent;
 
+/** A failed-but-charged label at T1 and a push for loosely typed events. */
+function chargeWatch() {
+  const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
+  const due = new DueTimes([l]);
+  const ev = (x: object) => due.push(x as unknown as SimEvent);
+  return { l, due, ev };
+}
+
 describe('delay targets (targets.ts)', () => {
   it('a terminal fault is due at its fifth failed auth of the kind, whatever else it sees', () => {
     const l = label('terminal-fault', 'terminal_fault_spike', 'terminal', 'T1');
@@ -45,9 +53,7 @@ describe('delay targets (targets.ts)', () => {
   });
 
   it('failed-but-charged is due 2 min after a settlement of a timed-out sale left unreversed', () => {
-    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
-    const due = new DueTimes([l]);
-    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    const { l, due, ev } = chargeWatch();
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 20 * SEC, responseCode: '05', txnId: 'a' });
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 35 * SEC, status: 'succeeded', txnId: 'b' });
@@ -79,9 +85,7 @@ describe('delay targets (targets.ts)', () => {
   });
 
   it('a failed reversal shows the charge at once', () => {
-    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
-    const due = new DueTimes([l]);
-    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    const { l, due, ev } = chargeWatch();
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
     expect(due.result()[l.id]).toBe(T0 + 45 * SEC + 120 * SEC + PANE_MS);
@@ -93,9 +97,7 @@ describe('delay targets (targets.ts)', () => {
   });
 
   it('one shown charge is no incident yet: due not before the second (plus the pane)', () => {
-    const l = label('failed-but-charged', 'failed_but_charged', 'terminal', 'T1');
-    const due = new DueTimes([l]);
-    const ev = (x: object) => due.push(x as unknown as SimEvent);
+    const { l, due, ev } = chargeWatch();
     ev({ type: 'auth', terminalId: 'T1', ts: T0 + 30 * SEC, responseCode: 'TO', txnId: 'b' });
     ev({ type: 'reversal', terminalId: 'T1', ts: T0 + 45 * SEC, status: 'failed', txnId: 'b' });
     // another failed reversal of the same sale (a retry) shows nothing new
