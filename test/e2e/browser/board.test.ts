@@ -66,6 +66,10 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('alert-detail').waitFor();
     await page.getByTestId('txn-row').first().waitFor();
     expect(await page.getByTestId('drilldown').textContent()).toContain('TO');
+    // the evidence as named facts, not JSON
+    const evidence = page.getByTestId('evidence');
+    expect(await evidence.textContent()).toContain('Top response codesTO 41');
+    expect(await evidence.textContent()).not.toContain('{');
     const note = 'Router at the till rebooted; timeouts stopped at 14:05. Checked SIM signal: ok.';
     await page.getByTestId('note-input').fill(note);
     await page.getByTestId('ack-btn').click();

@@ -2,6 +2,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
+import { evidenceLines } from '../evidence';
 import { clock, dateTime, int, metricValue } from '../format';
 import {
   categoryName,
@@ -48,7 +49,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
   const head = h('div', { class: 'detail-head' });
   const guide = h('div', { class: 'guide' });
   const facts = h('dl', { class: 'facts' });
-  const evidence = h('pre', { class: 'evidence' });
+  const evidence = h('dl', { class: 'evidence', 'data-testid': 'evidence' });
   const codes = h('tbody');
   const txns = h('tbody');
   const matched = h('span', { class: 'dim' });
@@ -367,7 +368,12 @@ export function alertView(ctx: Ctx, alertId: string): View {
       ...fact('firstSeen', dateTime(a.firstSeen)),
       ...fact('lastSeen', dateTime(a.lastSeen)),
     );
-    evidence.textContent = JSON.stringify(a.evidence, null, 1);
+    evidence.replaceChildren(
+      ...evidenceLines(a.evidence).flatMap((l) => [
+        h('dt', { style: `padding-left: ${l.depth * 14}px` }, l.label),
+        h('dd', {}, l.text),
+      ]),
+    );
   }
 
   function drawAudit(entries: AuditEntry[]): void {
