@@ -1,3 +1,4 @@
+import type { SeriesField } from './chart-spec';
 import type { AlertItem, DrillDown, Me, QualityReport, Snapshot } from './types';
 
 export class ApiError extends Error {
@@ -49,10 +50,9 @@ export class Api {
   drilldown = (id: string) =>
     this.call<DrillDown>('GET', `/api/alerts/${encodeURIComponent(id)}/drilldown?limit=200`);
   series = (scope: string, key: string, window: string) =>
-    this.call<{ points: { ts: string; faultRate: number; auths: number }[] }>(
-      'GET',
-      `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`,
-    );
+    this.call<{
+      points: ({ ts: string; auths: number } & Record<SeriesField, number | null>)[];
+    }>('GET', `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`);
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (

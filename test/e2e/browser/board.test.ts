@@ -66,6 +66,11 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('alert-detail').waitFor();
     await page.getByTestId('txn-row').first().waitFor();
     expect(await page.getByTestId('drilldown').textContent()).toContain('TO');
+    // the chart says what it plots: not the alert's timeout rate, the fault rate, in its zone
+    await expect
+      .poll(() => page.getByTestId('chart-title').textContent())
+      .toMatch(/^Fault rate · window \w+ · since \d\d:\d\d \(.+\)$/);
+    expect(await page.getByTestId('chart-note').textContent()).toContain('not kept as a series');
     // the evidence as named facts, not JSON
     const evidence = page.getByTestId('evidence');
     expect(await evidence.textContent()).toContain('Top response codesTO 41');

@@ -3,6 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
 import { evidenceLines } from '../evidence';
+import { chartSpec, hhmm, readerTimeZone } from '../chart-spec';
 import { clock, dateTime, int, metricValue } from '../format';
 import {
   categoryName,
@@ -55,6 +56,9 @@ export function alertView(ctx: Ctx, alertId: string): View {
   const matched = h('span', { class: 'dim' });
   const audit = h('ol', { class: 'audit', 'data-testid': 'audit-trail' });
   const chartBox = h('div', { class: 'chart' });
+  const chartTitle = h('h2', { 'data-testid': 'chart-title' }, t('trend'));
+  const chartNote = h('div', { class: 'dim small', 'data-testid': 'chart-note' });
+  let chartTimer: ReturnType<typeof setInterval> | undefined;
   const note = h('textarea', {
     placeholder: t('notePlaceholder'),
     rows: 3,
@@ -256,7 +260,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
         'div',
         { class: 'col-main' },
         h('section', { class: 'panel' }, guide),
-        h('section', { class: 'panel' }, h('h2', {}, t('trend')), chartBox),
+        h('section', { class: 'panel' }, chartTitle, chartBox, chartNote),
         h(
           'section',
           { class: 'panel', 'data-testid': 'drilldown' },
@@ -437,33 +441,69 @@ export function alertView(ctx: Ctx, alertId: string): View {
   async function drawChart(): Promise<void> {
     if (!rec) return;
     const a = rec.alert;
-    if (!['terminal', 'merchant', 'region'].includes(a.scope)) return;
+    if (!['terminal', 'merchant', 'region'].includes(a.scope)) {
+      setText(chartTitle, t('trend'));
+      chartBox.replaceChildren(h('div', { class: 'empty' }, t('noSeriesForScope')));
+      return;
+    }
+    const spec = chartSpec(a);
+    const zone = readerTimeZone();
+    const name = spec.own ? metricName(a.metric) : t('seriesFaultRate');
     try {
-      const s = await ctx.api.series(a.scope, a.key, '1m');
-      if (s.points.length < 2) {
+      const s = await ctx.api.series(a.scope, a.key, spec.window);
+      const pts = s.points.filter((p) => typeof p[spec.field] === 'number');
+      const since = pts[0] ? hhmm(Date.parse(pts[0].ts) / 1000, zone) : '';
+      setText(
+        chartTitle,
+        `${name} · ${t('windowWord')} ${spec.window}${since ? ` · ${t('since')} ${since}` : ''} (${zone})`,
+      );
+      setText(chartNote, spec.own ? t('chartOwnNote') : t('chartNotOwnNote'));
+      if (pts.length < 2) {
+        plot?.destroy();
+        plot = undefined;
         chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
         return;
       }
-      const xs = s.points.map((p) => Date.parse(p.ts) / 1000);
-      const ys = s.points.map((p) => p.faultRate * 100);
+      const xs = pts.map((p) => Date.parse(p.ts) / 1000);
+      const ys = pts.map((p) => (p[spec.field] as number) * 100);
+      const data: (number | null)[][] = [xs, ys];
+      const series: uPlot.Series[] = [
+        {},
+        { label: name, stroke: '#f97066', fill: 'rgba(249,112,102,0.15)', width: 2 },
+      ];
+      if (spec.own && spec.threshold !== undefined && spec.baseline !== undefined) {
+        data.push(
+          xs.map(() => spec.threshold! * 100),
+          xs.map(() => spec.baseline! * 100),
+        );
+        series.push(
+          { label: t('threshold'), stroke: '#f5b83d', width: 1, dash: [6, 4] },
+          { label: t('baseline'), stroke: '#5fb3ff', width: 1, dash: [2, 4] },
+        );
+      }
       plot?.destroy();
+      chartBox.replaceChildren();
       plot = new uPlot(
         {
           width: Math.max(320, chartBox.clientWidth || 600),
           height: 180,
-          legend: { show: false },
+          legend: { show: spec.own },
           scales: { y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
           axes: [
-            { stroke: '#8b98a9', grid: { stroke: '#1e2a3a' } },
+            {
+              stroke: '#8b98a9',
+              grid: { stroke: '#1e2a3a' },
+              values: (_u, v) => v.map((x) => hhmm(x, zone)),
+            },
             {
               stroke: '#8b98a9',
               grid: { stroke: '#1e2a3a' },
               values: (_u, v) => v.map((x) => `${x}%`),
             },
           ],
-          series: [{}, { stroke: '#f97066', fill: 'rgba(249,112,102,0.15)', width: 2 }],
+          series,
         },
-        [xs, ys],
+        data as uPlot.AlignedData,
         chartBox,
       );
     } catch {
@@ -478,6 +518,8 @@ export function alertView(ctx: Ctx, alertId: string): View {
       drawAudit(rec.audit ?? []);
       ctx.state.liveAudit.delete(alertId);
       void drawChart();
+      // the chart follows the live data (the series move a pane at a time)
+      chartTimer = setInterval(() => void drawChart(), 15_000);
       drawDrill(await ctx.api.drilldown(alertId));
     } catch (e) {
       head.replaceChildren(h('h1', {}, (e as Error).message));
@@ -509,6 +551,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
       drawnVersion = ctx.state.version;
     },
     destroy() {
+      if (chartTimer) clearInterval(chartTimer);
       plot?.destroy();
     },
   };
