@@ -47,8 +47,12 @@ export class Api {
   snapshot = (window: string) =>
     this.call<Snapshot>('GET', `/api/snapshot?window=${encodeURIComponent(window)}`);
   alert = (id: string) => this.call<AlertItem>('GET', `/api/alerts/${encodeURIComponent(id)}`);
-  drilldown = (id: string) =>
-    this.call<DrillDown>('GET', `/api/alerts/${encodeURIComponent(id)}/drilldown?limit=200`);
+  /** the alert's 200 newest events, or the 200 before `until` (paging back) */
+  drilldown = (id: string, until?: string) =>
+    this.call<DrillDown>(
+      'GET',
+      `/api/alerts/${encodeURIComponent(id)}/drilldown?limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}`,
+    );
   series = (scope: string, key: string, window: string) =>
     this.call<{
       points: ({ ts: string; auths: number } & Record<SeriesField, number | null>)[];

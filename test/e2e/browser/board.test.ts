@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,31 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('alert-detail').waitFor();
     await page.getByTestId('txn-row').first().waitFor();
     expect(await page.getByTestId('drilldown').textContent()).toContain('TO');
+    // click a code: only its transactions; the export holds what is shown, card and issuer too
+    const drillBox = page.getByTestId('drilldown');
+    const all = await page.getByTestId('txn-row').count();
+    await drillBox.locator('tr[data-code="TO"]').click();
+    await expect
+      .poll(() => page.getByTestId('code-filter').textContent())
+      .toMatch(/^Only code TO: /);
+    const codesShown = await page
+      .getByTestId('txn-row')
+      .evaluateAll((trs) => trs.map((tr) => tr.children[5]?.textContent));
+    expect(codesShown.length).toBeGreaterThan(0);
+    expect(new Set(codesShown)).toEqual(new Set(['TO']));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-csv').click(),
+    ]);
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(csv[0]).toBe(
+      'ts,type,terminalId,merchantId,region,txnId,amount,currency,code,cardFingerprint,issuerId',
+    );
+    expect(csv.length - 1).toBe(codesShown.length);
+    await drillBox.locator('tr[data-code="TO"]').click();
+    await expect.poll(() => page.getByTestId('txn-row').count()).toBe(all);
     // the chart says what it plots: not the alert's timeout rate, the fault rate, in its zone
     await expect
       .poll(() => page.getByTestId('chart-title').textContent())

@@ -3,6 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
 import { evidenceLines } from '../evidence';
+import { codeOf, drillCsv, fields, shortCard } from '../drill';
 import { chartSpec, hhmm, readerTimeZone } from '../chart-spec';
 import { clock, dateTime, int, metricValue } from '../format';
 import {
@@ -54,6 +55,25 @@ export function alertView(ctx: Ctx, alertId: string): View {
   const codes = h('tbody');
   const txns = h('tbody');
   const matched = h('span', { class: 'dim' });
+  /** the drill-down's events loaded so far (newest first), and the code they are filtered on */
+  let drill: DrillDown | undefined;
+  let codeFilter: string | undefined;
+  const filterNote = h('span', { class: 'dim small', 'data-testid': 'code-filter' });
+  const olderBtn = h(
+    'button',
+    {
+      class: 'btn ghost small',
+      'data-testid': 'load-older',
+      hidden: true,
+      onclick: () => void loadOlder(),
+    },
+    t('loadOlder'),
+  ) as HTMLButtonElement;
+  const csvBtn = h(
+    'button',
+    { class: 'btn ghost small', 'data-testid': 'export-csv', onclick: () => exportCsv() },
+    t('exportCsv'),
+  );
   const audit = h('ol', { class: 'audit', 'data-testid': 'audit-trail' });
   const chartBox = h('div', { class: 'chart' });
   const chartTitle = h('h2', { 'data-testid': 'chart-title' }, t('trend'));
@@ -265,6 +285,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
           'section',
           { class: 'panel', 'data-testid': 'drilldown' },
           h('h2', {}, t('drilldown'), ' ', matched),
+          h('div', { class: 'action-row' }, filterNote, h('span', { class: 'spacer' }), csvBtn),
           h(
             'div',
             { class: 'drill' },
@@ -305,12 +326,15 @@ export function alertView(ctx: Ctx, alertId: string): View {
                         'colTxn',
                         'colAmount',
                         'colCode',
+                        'colCard',
+                        'colIssuer',
                       ] as const
                     ).map((k) => h('th', {}, t(k))),
                   ),
                 ),
                 txns,
               ),
+              olderBtn,
             ),
           ),
         ),
@@ -386,13 +410,24 @@ export function alertView(ctx: Ctx, alertId: string): View {
   }
 
   function drawDrill(d: DrillDown): void {
+    drill = d;
     const max = Math.max(1, ...d.responseCodes.map((c) => c.count));
     setText(matched, `${int(d.matched)} ${t('matched')}`);
     codes.replaceChildren(
       ...d.responseCodes.map((c) =>
         h(
           'tr',
-          { 'data-tone': c.category },
+          {
+            'data-tone': c.category,
+            'data-code': c.code,
+            class: `clickable${codeFilter === c.code ? ' on' : ''}`,
+            title: t('filterByCode'),
+            // a code filters the transactions below; again, the filter goes
+            onclick: () => {
+              codeFilter = codeFilter === c.code ? undefined : c.code;
+              drawDrill(d);
+            },
+          },
           h('td', { class: 'key' }, c.code),
           h('td', {}, categoryName(c.category)),
           h('td', { class: 'num' }, int(c.count)),
@@ -407,15 +442,17 @@ export function alertView(ctx: Ctx, alertId: string): View {
         ),
       ),
     );
+    const shown = d.events.filter((e) => !codeFilter || codeOf(e) === codeFilter);
+    setText(
+      filterNote,
+      codeFilter
+        ? `${t('filteredOn')} ${codeFilter}: ${int(shown.length)} / ${int(d.events.length)}`
+        : '',
+    );
+    olderBtn.hidden = d.events.length === 0 || d.events.length >= d.matched;
     txns.replaceChildren(
-      ...d.events.map((e) => {
-        const x = e as typeof e & {
-          txnId?: string;
-          amount?: number;
-          responseCode?: string;
-          currency?: string;
-          status?: string;
-        };
+      ...shown.map((e) => {
+        const x = fields(e);
         return h(
           'tr',
           { 'data-testid': 'txn-row' },
@@ -431,11 +468,48 @@ export function alertView(ctx: Ctx, alertId: string): View {
           h(
             'td',
             { class: `code${x.responseCode && x.responseCode !== '00' ? ' bad' : ''}` },
-            x.responseCode ?? x.status ?? '',
+            codeOf(e),
           ),
+          h(
+            'td',
+            { class: 'dim mono', title: x.cardFingerprint ?? '' },
+            shortCard(x.cardFingerprint),
+          ),
+          h('td', { class: 'dim' }, x.issuerId ?? '–'),
         );
       }),
     );
+  }
+
+  /** The next older page of the drill-down (before the oldest event loaded). */
+  async function loadOlder(): Promise<void> {
+    if (!drill || drill.events.length === 0) return;
+    const oldest = drill.events.reduce((m, e) => Math.min(m, Date.parse(String(e.ts))), Infinity);
+    try {
+      const more = await ctx.api.drilldown(alertId, new Date(oldest).toISOString());
+      const seen = new Set(drill.events.map((e) => e.eventId));
+      drawDrill({
+        ...drill,
+        events: [...drill.events, ...more.events.filter((e) => !seen.has(e.eventId))],
+      });
+    } catch (e) {
+      ctx.toast(describeError(e), 'err');
+    }
+  }
+
+  /** The loaded transactions (as filtered) as a CSV file. */
+  function exportCsv(): void {
+    if (!drill) return;
+    const rows = drill.events.filter((e) => !codeFilter || codeOf(e) === codeFilter);
+    const blob = new Blob([drillCsv(rows)], { type: 'text/csv;charset=utf-8' });
+    const a = h('a', {
+      href: URL.createObjectURL(blob),
+      download: `${alertId}${codeFilter ? `-${codeFilter}` : ''}.csv`,
+    }) as HTMLAnchorElement;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   }
 
   async function drawChart(): Promise<void> {
