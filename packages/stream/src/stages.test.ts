@@ -49,6 +49,17 @@ function task(partition: number, sources = 2) {
   });
 }
 
+/** A sink that keeps the stats rows as text lines, and drops alerts and rollups. */
+function collectStats() {
+  const stats: string[] = [];
+  const sink = {
+    stats: (...r: StatRow) => stats.push(statLine(...r)),
+    alert: () => {},
+    rollup: () => {},
+  };
+  return { stats, sink };
+}
+
 describe('EventStage + RollupStage', () => {
   it('region windows merged from two partitions equal one engine over all events', () => {
     // Two partitions, one shared region: 400 events over 20 minutes, every 3 s, a decline in 5.
@@ -116,12 +127,7 @@ describe('EventStage + RollupStage', () => {
     // T0/M0 sells in the pane [T0, T0 + 5 s); T1/M1 only in the next one, which the stage has
     // ingested (within the allowed lateness) when it closes the first.
     const t = task(0, 1);
-    const stats: string[] = [];
-    const sink = {
-      stats: (...r: StatRow) => stats.push(statLine(...r)),
-      alert: () => {},
-      rollup: () => {},
-    };
+    const { stats, sink } = collectStats();
     t.handle(auth(0, T0 + 1_000, 'CN-31'), sink);
     t.handle(auth(1, T0 + 6_000, 'CN-31'), sink);
     const late = DEFAULT_ENGINE_CONFIG.allowedLatenessMs;
@@ -154,12 +160,7 @@ describe('EventStage + RollupStage', () => {
 
   it('sends nothing while replaying (sink null) but keeps state', () => {
     const t = task(0, 1);
-    const stats: string[] = [];
-    const sink = {
-      stats: (...r: StatRow) => stats.push(statLine(...r)),
-      alert: () => {},
-      rollup: () => {},
-    };
+    const { stats, sink } = collectStats();
     for (let i = 0; i < 50; i++) t.handle(auth(i, T0 + i * 1000, 'CN-31'), null);
     expect(stats).toEqual([]);
     for (let i = 50; i < 100; i++) t.handle(auth(i, T0 + i * 1000, 'CN-31'), sink);
