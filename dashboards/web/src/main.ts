@@ -2,7 +2,8 @@ import './style.css';
 import { Api } from './api';
 import { h, setText } from './dom';
 import { clock } from './format';
-import { setLang, t, type Lang } from './i18n';
+import { lang, setLang, t, type Lang } from './i18n';
+import { parseHash, withParams } from './url-state';
 import { Live } from './live';
 import { BoardState } from './state';
 import type { Me } from './types';
@@ -28,7 +29,8 @@ window.addEventListener('storage', (e) => {
 });
 
 setLang(
-  (localStorage.getItem('tw.lang') as Lang | null) ??
+  parseHash(location.hash).params.lang ??
+    (localStorage.getItem('tw.lang') as Lang | null) ??
     (navigator.language.startsWith('zh') ? 'zh' : 'en'),
 );
 
@@ -51,6 +53,10 @@ function langSwitch(onChange: () => void): HTMLElement {
           e.preventDefault();
           setLang(l);
           localStorage.setItem('tw.lang', l);
+          // a link copied now opens in this language
+          if (location.hash.startsWith('#/')) {
+            history.replaceState(null, '', withParams(location.hash, { lang: l }));
+          }
           onChange();
         },
       },
@@ -76,7 +82,8 @@ function defaultRoute(me: Me): string {
 function start(key: string, me: Me, author: string): void {
   const api = new Api(key);
   const state = new BoardState();
-  let win = S.getItem('tw.window') ?? '1m';
+  let win = parseHash(location.hash).params.w ?? S.getItem('tw.window') ?? '1m';
+  const here = () => location.hash || defaultRoute(me);
   let view: View | undefined;
   let dirty = true;
   let frame = 0;
@@ -133,8 +140,14 @@ function start(key: string, me: Me, author: string): void {
     setWindow: (w) => {
       win = w;
       S.setItem('tw.window', w);
+      history.replaceState(null, '', withParams(here(), { w }));
       void live.resync();
       render();
+    },
+    params: () => parseHash(here()).params,
+    setParams: (changes) => {
+      history.replaceState(null, '', withParams(here(), changes));
+      schedule();
     },
     author,
     go: (hash) => {
@@ -160,7 +173,8 @@ function start(key: string, me: Me, author: string): void {
         h(
           'a',
           {
-            href: hash,
+            // the window travels with the tab switch
+            href: withParams(hash, { w: win }),
             class: location.hash.startsWith(hash) ? 'on' : '',
             'data-testid': `tab-${hash.slice(2)}`,
           },
@@ -173,7 +187,13 @@ function start(key: string, me: Me, author: string): void {
   /** Build the view for the current route (on navigation or language change). */
   function render(): void {
     view?.destroy?.();
-    const hash = location.hash || defaultRoute(me);
+    const { path: hash, params } = parseHash(here());
+    // a link's window and language win over this tab's
+    if (params.w && params.w !== win) {
+      win = params.w;
+      void live.resync();
+    }
+    if (params.lang && params.lang !== lang()) setLang(params.lang);
     const m = /^#\/alert\/(.+)$/.exec(hash);
     if (m) view = alertView(ctx, decodeURIComponent(m[1]!));
     else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);

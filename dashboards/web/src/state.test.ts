@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { regionLevel } from './format';
 import { guidance } from './i18n';
-import { BoardState, SeqTracker, faultLowerBound, needsAction } from './state';
+import {
+  BoardState,
+  SeqTracker,
+  alertMatches,
+  faultLowerBound,
+  needsAction,
+  rowMatches,
+} from './state';
 import type { AlertItem, RateRow } from './types';
 
 const row = (key: string, faultRate: number, ts: string, auths = 50): RateRow => ({
@@ -64,6 +71,28 @@ describe('BoardState', () => {
       'new-warning',
       'acked',
     ]);
+  });
+
+  it('filters the feed on severity, rule, workflow and a search; the rows on the search', () => {
+    const item = (key: string, severity: string, rule: string, status: string, state: string) =>
+      ({
+        alert: { alertId: key, key, severity, rule, status, region: 'CN-31', merchantId: 'M1' },
+        workflow: { state },
+      }) as unknown as AlertItem;
+    const a = item('T-A2', 'critical', 'terminal_network_errors', 'firing', 'open');
+    const b = item('CN-44', 'warning', 'regional_outage', 'firing', 'resolved');
+    const pick = (f: Parameters<typeof alertMatches>[1]) =>
+      [a, b].filter((i) => alertMatches(i, f)).map((i) => i.alert.key);
+    expect(pick({})).toEqual(['T-A2', 'CN-44']);
+    expect(pick({ sev: 'critical' })).toEqual(['T-A2']);
+    expect(pick({ rule: 'regional_outage' })).toEqual(['CN-44']);
+    expect(pick({ state: 'needs' })).toEqual(['T-A2']);
+    expect(pick({ state: 'resolved' })).toEqual(['CN-44']);
+    expect(pick({ q: 'cn-44' })).toEqual(['CN-44']);
+    expect(pick({ q: 'm1' })).toEqual(['T-A2', 'CN-44']);
+    const now = '2026-01-01T00:01:00Z';
+    expect(rowMatches({ ...row('T-A2', 0.1, now), region: 'CN-31' }, 'cn-3')).toBe(true);
+    expect(rowMatches(row('T-A2', 0.1, now), 'T-B')).toBe(false);
   });
 
   it('ranks the worst by fault rate, ignores stale rows', () => {

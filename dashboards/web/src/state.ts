@@ -1,5 +1,6 @@
 import { wilsonLower } from '@tillwatch/contracts';
 import type { AlertItem, AuditEntry, RateRow, Snapshot, Workflow } from './types';
+import type { ViewParams } from './url-state';
 
 /** z of the board's rankings: terminal_fault_spike's (packages/rules/src/default-rules.json) */
 export const RANK_Z = 3.5;
@@ -14,6 +15,27 @@ export function attentionGroup(i: AlertItem): number {
 /** Alerts someone must still act on: firing, not closed by a person. */
 export function needsAction(i: AlertItem): boolean {
   return attentionGroup(i) <= 1;
+}
+
+/** Whether an alert passes the feed's filters (url-state.ts): severity, rule, workflow state
+ *  ('needs': firing and not closed), and a search on its key, merchant, region or rule. */
+export function alertMatches(i: AlertItem, f: ViewParams): boolean {
+  const a = i.alert;
+  if (f.sev && a.severity !== f.sev) return false;
+  if (f.rule && a.rule !== f.rule) return false;
+  if (f.state && (f.state === 'needs' ? !needsAction(i) : i.workflow.state !== f.state)) {
+    return false;
+  }
+  return !f.q || [a.key, a.merchantId, a.region, a.rule].some((x) => contains(x, f.q!));
+}
+
+/** Whether a rate row's key, merchant or region contains the search. */
+export function rowMatches(r: RateRow, q: string | undefined): boolean {
+  return !q || [r.key, r.merchantId, r.region].some((x) => contains(x, q));
+}
+
+function contains(x: string | undefined, q: string): boolean {
+  return x !== undefined && x.toLowerCase().includes(q.toLowerCase());
 }
 
 /** The fault rate a row has at least, RANK_Z sure. */
@@ -91,9 +113,9 @@ export class BoardState {
    * rules judge by), so that 5 auths at 100 % do not outrank 500 at 30 % by chance, and a
    * second's new auth does not reshuffle a list of small counts.
    */
-  worst(scope: string, window: string, n: number): RateRow[] {
+  worst(scope: string, window: string, n: number, q?: string): RateRow[] {
     return this.current(scope, window)
-      .filter((r) => r.faults > 0)
+      .filter((r) => r.faults > 0 && rowMatches(r, q))
       .map((r) => ({ r, low: faultLowerBound(r) }))
       .sort((a, b) => b.low - a.low || b.r.faults - a.r.faults || (a.r.key < b.r.key ? -1 : 1))
       .slice(0, n)

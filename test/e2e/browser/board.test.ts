@@ -135,6 +135,48 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.close();
   });
 
+  it('filters and search live in the URL: a link, a reload or a new tab shows the same view', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    await page.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
+    await page.getByTestId('filter-severity').selectOption('warning');
+    await page.getByTestId('search').fill('T-A');
+    await page.getByRole('button', { name: '5m', exact: true }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/board\?w=5m&sev=warning&q=T-A$/);
+    const keys = (view: Page) =>
+      view
+        .getByTestId('worst-terminals')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key') ?? ''));
+    const second = await page.context().newPage();
+    for (const view of [page, second]) {
+      if (view === page) await page.reload();
+      else await view.goto(page.url());
+      await view.getByTestId('board-view').waitFor();
+      expect(await view.getByTestId('filter-severity').inputValue()).toBe('warning');
+      expect(await view.getByTestId('search').inputValue()).toBe('T-A');
+      expect(await view.locator('[data-testid="window-picker"] .on').textContent()).toBe('5m');
+      // data in: the worst terminals are T-A's only; the critical T-A2 alert is filtered out
+      await expect.poll(async () => (await keys(view)).length).toBeGreaterThan(0);
+      expect((await keys(view)).every((k) => k.startsWith('T-A'))).toBe(true);
+      expect(await view.locator('[data-alert-id="al-e2e-T-A2"]').count()).toBe(0);
+    }
+    // every severity again: it is back, and the URL says so
+    await second.getByTestId('filter-severity').selectOption('');
+    await second.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
+    expect(second.url()).toMatch(/#\/board\?w=5m&q=T-A$/);
+    // the language travels in a link too, to another person's browser
+    await second.getByTestId('lang-zh').click();
+    expect(second.url()).toMatch(/#\/board\?w=5m&lang=zh&q=T-A$/);
+    const other = await login(KEYS.analyst.key, 'Wang Fang');
+    await other.getByTestId('board-view').waitFor();
+    expect(await other.evaluate(() => document.documentElement.lang)).toBe('en');
+    await other.goto(second.url());
+    await expect.poll(() => other.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await other.getByTestId('search').inputValue()).toBe('T-A');
+    await other.context().close();
+    await page.context().close();
+  });
+
   it('the board renders live numbers that change', async () => {
     const page = await login(KEYS.analyst.key, 'Li Wei');
     const cell = page.getByTestId('kpi-auths');

@@ -2,9 +2,10 @@ import { AlertFeed, COLS, RateTable } from '../components';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
 import { int, pct } from '../format';
-import { t } from '../i18n';
+import { ruleName, severityName, t } from '../i18n';
 import { QualityPanel } from '../quality';
-import { needsAction } from '../state';
+import { alertMatches, needsAction } from '../state';
+import { RULE_IDS } from '@tillwatch/contracts';
 import type { Ctx, View } from './view';
 
 /** KPI tile whose value updates live. */
@@ -39,6 +40,57 @@ export function windowPicker(ctx: Ctx): HTMLElement {
     );
   }
   return wrap;
+}
+
+/** Search and the feed's filters; what they hold is in the URL (ctx.params). */
+export function filterBar(ctx: Ctx): HTMLElement {
+  const p = ctx.params();
+  const search = h('input', {
+    type: 'search',
+    class: 'search',
+    placeholder: t('searchPlaceholder'),
+    value: p.q ?? '',
+    'data-testid': 'search',
+    oninput: (e: Event) => ctx.setParams({ q: (e.target as HTMLInputElement).value.trim() }),
+  });
+  const select = (
+    key: 'sev' | 'state' | 'rule',
+    testId: string,
+    options: [string, string][],
+  ): HTMLElement =>
+    h(
+      'select',
+      {
+        'data-testid': testId,
+        onchange: (e: Event) => ctx.setParams({ [key]: (e.target as HTMLSelectElement).value }),
+      },
+      ...options.map(([v, label]) =>
+        h('option', { value: v, ...(p[key] === v ? { selected: true } : {}) }, label),
+      ),
+    );
+  return h(
+    'div',
+    { class: 'filters', 'data-testid': 'feed-filters' },
+    search,
+    select('sev', 'filter-severity', [
+      ['', t('allSeverities')],
+      ...(['critical', 'warning', 'info'] as const).map((s): [string, string] => [
+        s,
+        severityName(s),
+      ]),
+    ]),
+    select('state', 'filter-state', [
+      ['', t('allStates')],
+      ['needs', t('stateNeeds')],
+      ['open', t('wf_open')],
+      ['acknowledged', t('wf_acknowledged')],
+      ['resolved', t('wf_resolved')],
+    ]),
+    select('rule', 'filter-rule', [
+      ['', t('allRules')],
+      ...RULE_IDS.map((r): [string, string] => [r, ruleName(r)]),
+    ]),
+  );
 }
 
 export function ackAction(ctx: Ctx) {
@@ -87,10 +139,12 @@ export function boardView(ctx: Ctx): View {
     onAck: ackAction(ctx),
   });
   const quality = new QualityPanel(ctx);
+  const filters = filterBar(ctx);
   const el = h(
     'div',
     { class: 'view board', 'data-testid': 'board-view' },
     h('div', { class: 'toolbar' }, h('h1', {}, t('navBoard')), windowPicker(ctx)),
+    filters,
     h('div', { class: 'kpis' }, auths.el, failure.el, fault.el, firing.el),
     h(
       'div',
@@ -126,9 +180,10 @@ export function boardView(ctx: Ctx): View {
       // closed by a person is handled, even while the engine still sees the condition
       const nFiring = alerts.filter(needsAction).length;
       firing.set(String(nFiring), nFiring ? 'bad' : 'ok');
-      terminals.render(ctx.state.worst('terminal', w, 12));
-      merchants.render(ctx.state.worst('merchant', w, 8));
-      feed.render(alerts);
+      const p = ctx.params();
+      terminals.render(ctx.state.worst('terminal', w, 12, p.q));
+      merchants.render(ctx.state.worst('merchant', w, 8, p.q));
+      feed.render(alerts.filter((a) => alertMatches(a, p)));
       quality.render();
     },
   };

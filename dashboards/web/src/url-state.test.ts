@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { parseHash, withParams } from './url-state';
+
+describe('view state in the URL', () => {
+  it('reads what it knows and drops the rest', () => {
+    expect(parseHash('#/board?w=5m&sev=critical&q=T-A&rule=regional_outage&x=1&lang=zh')).toEqual({
+      path: '#/board',
+      params: { w: '5m', sev: 'critical', q: 'T-A', rule: 'regional_outage', lang: 'zh' },
+    });
+    expect(
+      parseHash('#/board?w=7m&sev=fatal&state=gone&rule=DROP%20TABLE&q=%20%20').params,
+    ).toEqual({});
+    expect(parseHash('#/regions')).toEqual({ path: '#/regions', params: {} });
+  });
+  it('writes changes in a fixed order, removing emptied ones', () => {
+    expect(withParams('#/board?q=T1', { sev: 'warning', w: '1h' })).toBe(
+      '#/board?w=1h&sev=warning&q=T1',
+    );
+    expect(withParams('#/board?sev=warning', { sev: undefined })).toBe('#/board');
+    expect(withParams('#/alert/al-1', { lang: 'zh' })).toBe('#/alert/al-1?lang=zh');
+  });
+});

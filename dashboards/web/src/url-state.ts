@@ -1,0 +1,54 @@
+/**
+ * The view's state in the address: `#/<path>?<params>`, so that a link reproduces what its
+ * sender saw (window, language, feed filters, search), in any tab. Parsing is lenient: an
+ * unknown or bad value is dropped, never an error.
+ */
+export interface ViewParams {
+  /** stats window */
+  w?: string;
+  lang?: 'en' | 'zh';
+  /** feed filters */
+  sev?: string;
+  state?: string;
+  rule?: string;
+  /** search: an id or part of one (terminal, merchant, region, rule) */
+  q?: string;
+}
+
+const WINDOWS = new Set(['1m', '5m', '15m', '1h']);
+const SEVERITIES = new Set(['critical', 'warning', 'info']);
+/** 'needs': firing and not closed by a person (state.ts needsAction) */
+const STATES = new Set(['needs', 'open', 'acknowledged', 'resolved']);
+
+export function parseHash(hash: string): { path: string; params: ViewParams } {
+  const i = hash.indexOf('?');
+  const path = i < 0 ? hash : hash.slice(0, i);
+  const raw = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+  const params: ViewParams = {};
+  const w = raw.get('w');
+  if (w && WINDOWS.has(w)) params.w = w;
+  const lang = raw.get('lang');
+  if (lang === 'en' || lang === 'zh') params.lang = lang;
+  const sev = raw.get('sev');
+  if (sev && SEVERITIES.has(sev)) params.sev = sev;
+  const state = raw.get('state');
+  if (state && STATES.has(state)) params.state = state;
+  const rule = raw.get('rule');
+  if (rule && /^[a-z_]{1,64}$/.test(rule)) params.rule = rule;
+  const q = raw.get('q')?.trim();
+  if (q) params.q = q.slice(0, 64);
+  return { path, params };
+}
+
+/** The hash with these params changed (undefined or '' removes one); keys in a fixed order. */
+export function withParams(hash: string, changes: Partial<ViewParams>): string {
+  const { path, params } = parseHash(hash);
+  const next: Record<string, string | undefined> = { ...params, ...changes };
+  const out = new URLSearchParams();
+  for (const k of ['w', 'lang', 'sev', 'state', 'rule', 'q'] as const) {
+    const v = next[k];
+    if (v) out.set(k, v);
+  }
+  const qs = out.toString();
+  return qs ? `${path}?${qs}` : path;
+}
