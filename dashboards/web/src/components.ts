@@ -14,6 +14,8 @@ export interface Column {
   live?: boolean;
   /** severity class from the row (colours the cell) */
   tone?: (r: RateRow) => string;
+  /** what a click on the header sorts by (numbers largest first, text A to Z) */
+  sort?: (r: RateRow) => number | string;
 }
 
 export function mainFault(r: RateRow): string {
@@ -33,19 +35,47 @@ export const faultTone = (r: RateRow) =>
   r.faultRate >= 0.25 ? 'bad' : r.faultRate >= 0.1 ? 'warn' : r.faultRate >= 0.05 ? 'watch' : 'ok';
 
 export const COLS = {
-  key: (label: MessageKey): Column => ({ label, cls: 'key', value: (r) => r.key }),
-  merchant: { label: 'colMerchant', cls: 'dim', value: (r) => r.merchantId ?? '–' } as Column,
-  region: { label: 'colRegion', cls: 'dim', value: (r) => r.region ?? '–' } as Column,
-  auths: { label: 'colAuths', cls: 'num', value: (r) => int(r.auths), live: true } as Column,
+  key: (label: MessageKey): Column => ({
+    label,
+    cls: 'key',
+    value: (r) => r.key,
+    sort: (r) => r.key,
+  }),
+  merchant: {
+    label: 'colMerchant',
+    cls: 'dim',
+    value: (r) => r.merchantId ?? '–',
+    sort: (r) => r.merchantId ?? '',
+  } as Column,
+  region: {
+    label: 'colRegion',
+    cls: 'dim',
+    value: (r) => r.region ?? '–',
+    sort: (r) => r.region ?? '',
+  } as Column,
+  auths: {
+    label: 'colAuths',
+    cls: 'num',
+    value: (r) => int(r.auths),
+    live: true,
+    sort: (r) => r.auths,
+  } as Column,
   fault: {
     label: 'colFault',
     cls: 'num',
     value: (r) => pct(r.faultRate),
     live: true,
     tone: faultTone,
+    sort: (r) => r.faultRate,
   } as Column,
   /** the fault count behind the rate: a rate of 5 auths is not one of 500 */
-  faults: { label: 'colFaults', cls: 'num', value: (r) => int(r.faults), live: true } as Column,
+  faults: {
+    label: 'colFaults',
+    cls: 'num',
+    value: (r) => int(r.faults),
+    live: true,
+    sort: (r) => r.faults,
+  } as Column,
   /** the rate's lower bound, what the worst-lists rank by (state.ts faultLowerBound) */
   faultLow: {
     label: 'colFaultLow',
@@ -53,24 +83,28 @@ export const COLS = {
     cls: 'num',
     value: (r) => `≥ ${pct(faultLowerBound(r))}`,
     live: true,
+    sort: (r) => faultLowerBound(r),
   } as Column,
   failure: {
     label: 'colFailure',
     cls: 'num',
     value: (r) => pct(r.failureRate),
     live: true,
+    sort: (r) => r.failureRate,
   } as Column,
   reversal: {
     label: 'colReversal',
     cls: 'num',
     value: (r) => pct(r.reversalRate),
     live: true,
+    sort: (r) => r.reversalRate,
   } as Column,
   volume: {
     label: 'colVolume',
     cls: 'num',
     value: (r) => ratio(r.volumeRatio),
     live: true,
+    sort: (r) => r.volumeRatio ?? -1,
   } as Column,
   top: { label: 'colTop', cls: 'dim', value: mainFault } as Column,
 };
@@ -89,6 +123,11 @@ export class RateTable {
   >();
   private readonly empty: HTMLElement;
   private headLang = '';
+  /** the header clicked to sort by (-1: the caller's order), and the direction */
+  private sortCol = -1;
+  private sortDesc = true;
+  /** the rows last rendered (a header click re-sorts them at once) */
+  private last: RateRow[] = [];
 
   constructor(
     private readonly cols: Column[],
@@ -106,19 +145,58 @@ export class RateTable {
     );
   }
 
+  /** A header click: sort by that column; again, the other way; a third time, the caller's
+   *  order (numbers start largest first, text A to Z). */
+  private sortBy(i: number): void {
+    const c = this.cols[i]!;
+    const first = this.last[0];
+    const text = first !== undefined && typeof c.sort!(first) === 'string';
+    if (this.sortCol !== i) [this.sortCol, this.sortDesc] = [i, !text];
+    else if (this.sortDesc === !text) this.sortDesc = text;
+    else this.sortCol = -1;
+    this.render(this.last);
+  }
+
   render(data: RateRow[]): void {
+    this.last = data;
     setText(this.empty, data.length ? '' : t('noData'));
-    if (this.headLang !== lang()) {
-      this.headLang = lang();
+    const headSig = `${lang()}|${this.sortCol}|${this.sortDesc}`;
+    if (this.headLang !== headSig) {
+      this.headLang = headSig;
       this.head.replaceChildren(
         h(
           'tr',
           {},
-          ...this.cols.map((c) =>
-            h('th', { class: c.cls ?? '', ...(c.hint ? { title: t(c.hint) } : {}) }, t(c.label)),
+          ...this.cols.map((c, i) =>
+            h(
+              'th',
+              {
+                class: `${c.cls ?? ''}${c.sort ? ' sortable' : ''}`,
+                ...(c.hint ? { title: t(c.hint) } : {}),
+                ...(i === this.sortCol
+                  ? { 'aria-sort': this.sortDesc ? 'descending' : 'ascending' }
+                  : {}),
+                ...(c.sort ? { onclick: () => this.sortBy(i) } : {}),
+              },
+              t(c.label),
+              i === this.sortCol ? (this.sortDesc ? ' ▼' : ' ▲') : '',
+            ),
           ),
         ),
       );
+    }
+    const by = this.cols[this.sortCol]?.sort;
+    if (by) {
+      const dir = this.sortDesc ? -1 : 1;
+      data = [...data].sort((a, b) => {
+        const x = by(a);
+        const y = by(b);
+        const c =
+          typeof x === 'number' && typeof y === 'number'
+            ? x - y
+            : String(x).localeCompare(String(y));
+        return c * dir || a.key.localeCompare(b.key);
+      });
     }
     const seen = new Set<string>();
     const order: HTMLTableRowElement[] = [];

@@ -177,6 +177,30 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it('a table sorts by a clicked header, one way then the other', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const table = page.getByTestId('worst-terminals');
+    await expect.poll(() => table.locator('tbody tr').count()).toBeGreaterThan(1);
+    const auths = () =>
+      table
+        .locator('tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => Number((tr.children[3]?.textContent ?? '').replace(/,/g, ''))),
+        );
+    const header = table.locator('th', { hasText: 'Auths' });
+    const sorted = async (desc: boolean) => {
+      const a = await auths();
+      return a.every((x, i) => i === 0 || (desc ? a[i - 1]! >= x : a[i - 1]! <= x));
+    };
+    await header.click();
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    await expect.poll(() => sorted(true)).toBe(true);
+    await header.click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    await expect.poll(() => sorted(false)).toBe(true);
+    await page.context().close();
+  });
+
   it('the board renders live numbers that change', async () => {
     const page = await login(KEYS.analyst.key, 'Li Wei');
     const cell = page.getByTestId('kpi-auths');
