@@ -17,6 +17,13 @@ import { KEYS, OUTAGE_REGION, startScenario, terminalsOf, type Scenario } from '
 const haveChromium = chromiumAvailable('the browser suite');
 const SHOTS = join(import.meta.dirname, 'screenshots');
 
+/** a DOM element's box, as the header test reads it in the page */
+interface Box {
+  getBoundingClientRect(): { top: number; height: number; width: number };
+  scrollWidth: number;
+  clientWidth: number;
+}
+
 let scenario: Scenario;
 let browser: LaunchedChromium | undefined;
 let ctx: BrowserContext;
@@ -169,9 +176,10 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     expect(second.url()).toMatch(/#\/board\?w=5m&lang=zh&q=T-A$/);
     const other = await login(KEYS.analyst.key, 'Wang Fang');
     await other.getByTestId('board-view').waitFor();
-    expect(await other.evaluate(() => document.documentElement.lang)).toBe('en');
+    const htmlLang = () => other.locator('html').getAttribute('lang');
+    expect(await htmlLang()).toBe('en');
     await other.goto(second.url());
-    await expect.poll(() => other.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await expect.poll(htmlLang).toBe('zh-CN');
     expect(await other.getByTestId('search').inputValue()).toBe('T-A');
     await other.context().close();
     await page.context().close();
@@ -251,7 +259,9 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.setViewportSize({ width: 800, height: 700 });
     await page.getByTestId('board-view').waitFor();
     const rows = async () =>
-      page.locator('header.top').evaluate((hd) => {
+      page.locator('header.top').evaluate((el) => {
+        // (this package has no DOM types: the few members read, as the browser has them)
+        const hd = el as unknown as Box & { children: ArrayLike<Box> };
         const tops = new Set<number>();
         for (const c of Array.from(hd.children)) {
           const r = c.getBoundingClientRect();
