@@ -3,20 +3,11 @@ import 'uplot/dist/uPlot.min.css';
 import { h, setText } from '../dom';
 import { describeError } from '../errors';
 import { evidenceLines } from '../evidence';
-import { codeOf, drillCsv, fields, shortCard } from '../drill';
+import { DrillTable } from '../drill-table';
 import { chartSpec, hhmm, readerTimeZone } from '../chart-spec';
-import { clock, dateTime, int, metricValue } from '../format';
-import {
-  categoryName,
-  eventTypeName,
-  guidance,
-  metricName,
-  ruleName,
-  severityName,
-  t,
-  type MessageKey,
-} from '../i18n';
-import type { AlertItem, AuditEntry, DrillDown, Verdict } from '../types';
+import { dateTime, metricValue } from '../format';
+import { guidance, metricName, ruleName, severityName, t, type MessageKey } from '../i18n';
+import type { AlertItem, AuditEntry, Verdict } from '../types';
 import type { Ctx, View } from './view';
 
 const VERDICTS: readonly Verdict[] = ['true_incident', 'false_alarm', 'expected'];
@@ -52,28 +43,11 @@ export function alertView(ctx: Ctx, alertId: string): View {
   const guide = h('div', { class: 'guide' });
   const facts = h('dl', { class: 'facts' });
   const evidence = h('dl', { class: 'evidence', 'data-testid': 'evidence' });
-  const codes = h('tbody');
-  const txns = h('tbody');
-  const matched = h('span', { class: 'dim' });
-  /** the drill-down's events loaded so far (newest first), and the code they are filtered on */
-  let drill: DrillDown | undefined;
-  let codeFilter: string | undefined;
-  const filterNote = h('span', { class: 'dim small', 'data-testid': 'code-filter' });
-  const olderBtn = h(
-    'button',
-    {
-      class: 'btn ghost small',
-      'data-testid': 'load-older',
-      hidden: true,
-      onclick: () => void loadOlder(),
-    },
-    t('loadOlder'),
-  ) as HTMLButtonElement;
-  const csvBtn = h(
-    'button',
-    { class: 'btn ghost small', 'data-testid': 'export-csv', onclick: () => exportCsv() },
-    t('exportCsv'),
-  );
+  const drillTable = new DrillTable({
+    fileName: () => alertId,
+    older: (until) => ctx.api.drilldown(alertId, until),
+    onError: (e) => ctx.toast(describeError(e), 'err'),
+  });
   const audit = h('ol', { class: 'audit', 'data-testid': 'audit-trail' });
   const chartBox = h('div', { class: 'chart' });
   const chartTitle = h('h2', { 'data-testid': 'chart-title' }, t('trend'));
@@ -281,63 +255,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
         { class: 'col-main' },
         h('section', { class: 'panel' }, guide),
         h('section', { class: 'panel' }, chartTitle, chartBox, chartNote),
-        h(
-          'section',
-          { class: 'panel', 'data-testid': 'drilldown' },
-          h('h2', {}, t('drilldown'), ' ', matched),
-          h('div', { class: 'action-row' }, filterNote, h('span', { class: 'spacer' }), csvBtn),
-          h(
-            'div',
-            { class: 'drill' },
-            h(
-              'table',
-              { class: 'codes' },
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  h('th', {}, t('colCode')),
-                  h('th', {}, t('colCategory')),
-                  h('th', { class: 'num' }, t('colCount')),
-                  h('th', {}),
-                ),
-              ),
-              codes,
-            ),
-            h(
-              'div',
-              { class: 'table-wrap scroll' },
-              h(
-                'table',
-                { class: 'txns' },
-                h(
-                  'thead',
-                  {},
-                  h(
-                    'tr',
-                    {},
-                    ...(
-                      [
-                        'colTime',
-                        'colTerminal',
-                        'colType',
-                        'colTxn',
-                        'colAmount',
-                        'colCode',
-                        'colCard',
-                        'colIssuer',
-                      ] as const
-                    ).map((k) => h('th', {}, t(k))),
-                  ),
-                ),
-                txns,
-              ),
-              olderBtn,
-            ),
-          ),
-        ),
+        drillTable.el,
       ),
       h(
         'div',
@@ -407,109 +325,6 @@ export function alertView(ctx: Ctx, alertId: string): View {
   function drawAudit(entries: AuditEntry[]): void {
     audit.replaceChildren(...entries.map(auditLine));
     auditSeen = 0;
-  }
-
-  function drawDrill(d: DrillDown): void {
-    drill = d;
-    const max = Math.max(1, ...d.responseCodes.map((c) => c.count));
-    setText(matched, `${int(d.matched)} ${t('matched')}`);
-    codes.replaceChildren(
-      ...d.responseCodes.map((c) =>
-        h(
-          'tr',
-          {
-            'data-tone': c.category,
-            'data-code': c.code,
-            class: `clickable${codeFilter === c.code ? ' on' : ''}`,
-            title: t('filterByCode'),
-            // a code filters the transactions below; again, the filter goes
-            onclick: () => {
-              codeFilter = codeFilter === c.code ? undefined : c.code;
-              drawDrill(d);
-            },
-          },
-          h('td', { class: 'key' }, c.code),
-          h('td', {}, categoryName(c.category)),
-          h('td', { class: 'num' }, int(c.count)),
-          h(
-            'td',
-            { class: 'barcell' },
-            h('div', {
-              class: `bar cat-${c.category}`,
-              style: `width:${Math.round((c.count / max) * 100)}%`,
-            }),
-          ),
-        ),
-      ),
-    );
-    const shown = d.events.filter((e) => !codeFilter || codeOf(e) === codeFilter);
-    setText(
-      filterNote,
-      codeFilter
-        ? `${t('filteredOn')} ${codeFilter}: ${int(shown.length)} / ${int(d.events.length)}`
-        : '',
-    );
-    olderBtn.hidden = d.events.length === 0 || d.events.length >= d.matched;
-    txns.replaceChildren(
-      ...shown.map((e) => {
-        const x = fields(e);
-        return h(
-          'tr',
-          { 'data-testid': 'txn-row' },
-          h('td', {}, clock(e.ts)),
-          h('td', { class: 'key' }, e.terminalId),
-          h('td', {}, eventTypeName(e.type)),
-          h('td', { class: 'dim mono' }, x.txnId ?? '–'),
-          h(
-            'td',
-            { class: 'num' },
-            x.amount !== undefined ? `${(x.amount / 100).toFixed(2)} ${x.currency ?? ''}` : '–',
-          ),
-          h(
-            'td',
-            { class: `code${x.responseCode && x.responseCode !== '00' ? ' bad' : ''}` },
-            codeOf(e),
-          ),
-          h(
-            'td',
-            { class: 'dim mono', title: x.cardFingerprint ?? '' },
-            shortCard(x.cardFingerprint),
-          ),
-          h('td', { class: 'dim' }, x.issuerId ?? '–'),
-        );
-      }),
-    );
-  }
-
-  /** The next older page of the drill-down (before the oldest event loaded). */
-  async function loadOlder(): Promise<void> {
-    if (!drill || drill.events.length === 0) return;
-    const oldest = drill.events.reduce((m, e) => Math.min(m, Date.parse(String(e.ts))), Infinity);
-    try {
-      const more = await ctx.api.drilldown(alertId, new Date(oldest).toISOString());
-      const seen = new Set(drill.events.map((e) => e.eventId));
-      drawDrill({
-        ...drill,
-        events: [...drill.events, ...more.events.filter((e) => !seen.has(e.eventId))],
-      });
-    } catch (e) {
-      ctx.toast(describeError(e), 'err');
-    }
-  }
-
-  /** The loaded transactions (as filtered) as a CSV file. */
-  function exportCsv(): void {
-    if (!drill) return;
-    const rows = drill.events.filter((e) => !codeFilter || codeOf(e) === codeFilter);
-    const blob = new Blob([drillCsv(rows)], { type: 'text/csv;charset=utf-8' });
-    const a = h('a', {
-      href: URL.createObjectURL(blob),
-      download: `${alertId}${codeFilter ? `-${codeFilter}` : ''}.csv`,
-    }) as HTMLAnchorElement;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   }
 
   async function drawChart(): Promise<void> {
@@ -594,7 +409,7 @@ export function alertView(ctx: Ctx, alertId: string): View {
       void drawChart();
       // the chart follows the live data (the series move a pane at a time)
       chartTimer = setInterval(() => void drawChart(), 15_000);
-      drawDrill(await ctx.api.drilldown(alertId));
+      drillTable.show(await ctx.api.drilldown(alertId));
     } catch (e) {
       head.replaceChildren(h('h1', {}, (e as Error).message));
     }
