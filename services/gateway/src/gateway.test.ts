@@ -73,6 +73,7 @@ function allApiRoutes(): { method: string; url: string }[] {
   for (const [method, u] of [
     ['GET', '/api/rates'],
     ['GET', '/api/series?scope=terminal&key=T-A1'],
+    ['GET', '/api/events?scope=terminal&key=T-A1'],
     ['GET', '/api/top'],
     ['GET', '/api/snapshot'],
     ['GET', '/api/me'],
@@ -249,6 +250,26 @@ describe('REST flows', () => {
       at: expect.any(String),
     });
     expect(audit[3]).toMatchObject({ role: 'merchant', note: 'router restarted' });
+  });
+
+  it('events of one terminal, merchant or region: staff see any, a merchant its own only', async () => {
+    store.pushEvents([
+      syntheticAuth({ terminalId: 'T-B1', merchantId: 'M-B', region: 'CN-31', responseCode: '05' }),
+    ]);
+    const events = async (q: string, who: Record<string, string>) => {
+      const r = await get(`/api/events?${q}`, who);
+      return { status: r.statusCode, n: r.statusCode === 200 ? r.json().events.length : -1 };
+    };
+    expect(await events('scope=terminal&key=T-A1', analyst)).toEqual({ status: 200, n: 2 });
+    expect(await events('scope=terminal&key=T-B1', sre)).toEqual({ status: 200, n: 1 });
+    expect(await events('scope=region&key=CN-31', analyst)).toEqual({ status: 200, n: 3 });
+    expect(await events('scope=terminal&key=T-A1', mA)).toEqual({ status: 200, n: 2 });
+    // another merchant's terminal: nothing (its existence not revealed); its merchant or an
+    // aggregate over merchants: refused
+    expect(await events('scope=terminal&key=T-B1', mA)).toEqual({ status: 200, n: 0 });
+    expect((await events('scope=merchant&key=M-B', mA)).status).toBe(403);
+    expect((await events('scope=region&key=CN-31', mA)).status).toBe(403);
+    expect((await events('scope=planet&key=x', analyst)).status).toBe(400);
   });
 
   it('drill-down returns the raw transactions and response codes', async () => {

@@ -130,6 +130,13 @@ export function attacks(): Attack[] {
       }
     }
   }
+  for (const scope of ['terminal', 'merchant', 'region', 'firmware', 'issuer']) {
+    for (const key of ['T-B1', 'T-B2', 'M-B', 'CN-31', 'fw-1', 'ISS-1']) {
+      for (const extra of [{}, { since: '946684800000' }, { limit: '1000' }]) {
+        out.push({ method: 'GET', url: `/api/events?${q({ scope, key, ...extra })}` });
+      }
+    }
+  }
   for (const w of ['1m', '5m', '15m'])
     out.push({ method: 'GET', url: `/api/snapshot?window=${w}` });
   out.push({ method: 'GET', url: '/api/me' });

@@ -57,6 +57,43 @@ export const ratesRoutes = fp<{ store: GatewayStore; broadcaster: Broadcaster }>
 
     defineRoute(app, {
       method: 'GET',
+      url: '/api/events',
+      summary:
+        'The raw events of one terminal, merchant, region, issuer or software version, newest first (page back with `until`)',
+      tags: ['rates'],
+      access: READERS,
+      query: z.strictObject({
+        scope: z.enum(['terminal', 'merchant', 'region', 'issuer', 'firmware']),
+        key: idParam,
+        since: timeParam.optional(),
+        until: timeParam.optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(200),
+      }),
+      handler: async ({ query, principal }) => {
+        requireMerchantScope(principal, query.scope);
+        if (query.scope === 'merchant') requireOwnMerchant(principal, query.key);
+        const own = boundMerchant(principal);
+        const field = {
+          terminal: 'terminalId',
+          merchant: 'merchantId',
+          region: 'region',
+          issuer: 'issuerId',
+          firmware: 'firmware',
+        } as const;
+        // a merchant key reads its own terminals only: another's terminal has no events for it
+        const found = await store.rawEvents({
+          limit: query.limit,
+          [field[query.scope]]: query.key,
+          ...(query.since !== undefined ? { since: query.since } : {}),
+          ...(query.until !== undefined ? { until: query.until } : {}),
+          ...(own ? { merchantId: own } : {}),
+        });
+        return found;
+      },
+    });
+
+    defineRoute(app, {
+      method: 'GET',
       url: '/api/top',
       summary: 'Top-N worst entities now (by fault rate unless told otherwise)',
       tags: ['rates'],
