@@ -57,6 +57,15 @@ export class Api {
     this.call<{
       points: ({ ts: string; auths: number } & Record<SeriesField, number | null>)[];
     }>('GET', `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`);
+  /** the raw events of one terminal, merchant, region, issuer or software version */
+  events = (scope: string, key: string, until?: string) =>
+    this.call<DrillDown>(
+      'GET',
+      `/api/events?scope=${scope}&key=${encodeURIComponent(key)}&limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}`,
+    );
+  /** alerts, newest first, filtered as /api/alerts takes them (key, merchantId, region...) */
+  alerts = (filter: Record<string, string>) =>
+    this.call<{ alerts: AlertItem[] }>('GET', `/api/alerts?${new URLSearchParams(filter)}`);
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (

@@ -1,7 +1,7 @@
 import { h, setText } from './dom';
 import { codeOf, drillCsv, fields, shortCard } from './drill';
 import { clock, int } from './format';
-import { categoryName, eventTypeName, t } from './i18n';
+import { categoryName, eventTypeName, t, type MessageKey } from './i18n';
 import type { DrillDown } from './types';
 
 /**
@@ -22,6 +22,8 @@ export class DrillTable {
 
   constructor(
     private readonly o: {
+      /** the panel's title (default: the alert's drill-down) */
+      title?: MessageKey;
       /** the CSV file's name, without .csv */
       fileName: () => string;
       /** the page of events before `until` (ISO time) */
@@ -47,7 +49,7 @@ export class DrillTable {
     this.el = h(
       'section',
       { class: 'panel', 'data-testid': 'drilldown' },
-      h('h2', {}, t('drilldown'), ' ', this.matched),
+      h('h2', {}, t(o.title ?? 'drilldown'), ' ', this.matched),
       h('div', { class: 'action-row' }, this.filterNote, h('span', { class: 'spacer' }), csvBtn),
       h(
         'div',

@@ -9,6 +9,7 @@ import { BoardState } from './state';
 import type { Me } from './types';
 import { alertView } from './views/alert';
 import { boardView } from './views/board';
+import { ENTITY_SCOPES, entityView, type EntityScope } from './views/entity';
 import { loginView } from './views/login';
 import { merchantView } from './views/merchant';
 import { regionsView } from './views/regions';
@@ -195,8 +196,11 @@ function start(key: string, me: Me, author: string): void {
     }
     if (params.lang && params.lang !== lang()) setLang(params.lang);
     const m = /^#\/alert\/(.+)$/.exec(hash);
+    const ent = /^#\/entity\/([a-z]+)\/(.+)$/.exec(hash);
     if (m) view = alertView(ctx, decodeURIComponent(m[1]!));
-    else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
+    else if (ent && (ENTITY_SCOPES as readonly string[]).includes(ent[1]!)) {
+      view = entityView(ctx, ent[1] as EntityScope, decodeURIComponent(ent[2]!));
+    } else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
     else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
     else view = boardView(ctx);
     tabs();

@@ -185,6 +185,44 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it('every terminal has a page, alert or not: rates, trend, its alerts, its transactions', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    // from a row of the worst terminals
+    await page.getByTestId('worst-terminals').locator('tr[data-key="T-A2"]').click();
+    const view = page.getByTestId('entity-view');
+    await view.waitFor();
+    expect(await view.getAttribute('data-key')).toBe('T-A2');
+    await view.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
+    await page.getByTestId('txn-row').first().waitFor();
+    await expect.poll(() => page.getByTestId('entity-facts').textContent()).toContain('Auths');
+    // a terminal no alert names, straight from its address
+    await page.goto(`${scenario.url}#/entity/terminal/T-C1`);
+    await page.getByTestId('txn-row').first().waitFor();
+    const terminals = await page
+      .getByTestId('txn-row')
+      .evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+    expect(new Set(terminals)).toEqual(new Set(['T-C1']));
+    await page.getByTestId('entity-view').locator('.empty', { hasText: 'No alerts' }).waitFor();
+    // and from an alert's detail, its key links to its page
+    await page.goto(`${scenario.url}#/alert/al-e2e-T-A2`);
+    await page.getByTestId('entity-link').click();
+    await expect.poll(() => page.getByTestId('entity-view').getAttribute('data-key')).toBe('T-A2');
+    await page.context().close();
+  });
+
+  it("a merchant's entity pages show its own terminals only", async () => {
+    const page = await login(KEYS.merchantA.key, '');
+    await page.getByTestId('merchant-view').waitFor();
+    await page.getByTestId('my-terminals').locator('tr[data-key="T-A1"]').click();
+    await page.getByTestId('txn-row').first().waitFor();
+    await page.goto(`${scenario.url}#/entity/terminal/T-B1`);
+    await expect
+      .poll(() => page.getByTestId('drilldown').textContent())
+      .toContain('0 matching events');
+    expect(await page.getByTestId('txn-row').count()).toBe(0);
+    await page.context().close();
+  });
+
   it('a table sorts by a clicked header, one way then the other', async () => {
     const page = await login(KEYS.analyst.key, 'Li Wei');
     const table = page.getByTestId('worst-terminals');

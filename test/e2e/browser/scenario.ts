@@ -230,6 +230,14 @@ export async function startScenario(tickMs = 250): Promise<Scenario> {
     store.pushEvents(events);
   };
   push();
+  // a few sales of every terminal, so that a terminal no alert names has a page with events too
+  store.pushEvents(
+    (Object.keys(MERCHANTS) as (keyof typeof MERCHANTS)[]).flatMap((m) =>
+      terminalsOf(m).flatMap((terminalId) =>
+        [0, 1, 2].map(() => syntheticAuth({ terminalId, merchantId: m, region: MERCHANTS[m] })),
+      ),
+    ),
+  );
   store.pushAlert(outageAlert());
   store.pushAlert(incidentAlert());
   store.pushAlert(merchantBAlert());

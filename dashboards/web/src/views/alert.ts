@@ -5,9 +5,12 @@ import { describeError } from '../errors';
 import { evidenceLines } from '../evidence';
 import { DrillTable } from '../drill-table';
 import { chartSpec, hhmm, readerTimeZone } from '../chart-spec';
+import { plotRate } from '../rate-chart';
 import { dateTime, metricValue } from '../format';
 import { guidance, metricName, ruleName, severityName, t, type MessageKey } from '../i18n';
 import type { AlertItem, AuditEntry, Verdict } from '../types';
+import { entityHash } from './board';
+import { ENTITY_SCOPES } from './entity';
 import type { Ctx, View } from './view';
 
 const VERDICTS: readonly Verdict[] = ['true_incident', 'false_alarm', 'expected'];
@@ -274,7 +277,22 @@ export function alertView(ctx: Ctx, alertId: string): View {
     setText(resolveBtn, t(rec.workflow.state === 'resolved' ? 'changeVerdict' : 'resolve'));
     head.replaceChildren(
       h('span', { class: `sev-pill sev-${a.severity}` }, severityName(a.severity)),
-      h('h1', {}, `${ruleName(a.rule)} · ${a.key}`),
+      h(
+        'h1',
+        {},
+        `${ruleName(a.rule)} · `,
+        (ENTITY_SCOPES as readonly string[]).includes(a.scope) && a.key !== '*'
+          ? h(
+              'a',
+              {
+                href: entityHash(a.scope, a.key),
+                'data-testid': 'entity-link',
+                title: t('openEntity'),
+              },
+              a.key,
+            )
+          : a.key,
+      ),
       h('span', { class: `badge st-${a.status}` }, t(`status_${a.status}` as MessageKey)),
       h(
         'span',
@@ -353,48 +371,13 @@ export function alertView(ctx: Ctx, alertId: string): View {
         chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
         return;
       }
-      const xs = pts.map((p) => Date.parse(p.ts) / 1000);
-      const ys = pts.map((p) => (p[spec.field] as number) * 100);
-      const data: (number | null)[][] = [xs, ys];
-      const series: uPlot.Series[] = [
-        {},
-        { label: name, stroke: '#f97066', fill: 'rgba(249,112,102,0.15)', width: 2 },
-      ];
-      if (spec.own && spec.threshold !== undefined && spec.baseline !== undefined) {
-        data.push(
-          xs.map(() => spec.threshold! * 100),
-          xs.map(() => spec.baseline! * 100),
-        );
-        series.push(
-          { label: t('threshold'), stroke: '#f5b83d', width: 1, dash: [6, 4] },
-          { label: t('baseline'), stroke: '#5fb3ff', width: 1, dash: [2, 4] },
-        );
-      }
-      plot?.destroy();
-      chartBox.replaceChildren();
-      plot = new uPlot(
-        {
-          width: Math.max(320, chartBox.clientWidth || 600),
-          height: 180,
-          legend: { show: spec.own },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
-          axes: [
-            {
-              stroke: '#8b98a9',
-              grid: { stroke: '#1e2a3a' },
-              values: (_u, v) => v.map((x) => hhmm(x, zone)),
-            },
-            {
-              stroke: '#8b98a9',
-              grid: { stroke: '#1e2a3a' },
-              values: (_u, v) => v.map((x) => `${x}%`),
-            },
-          ],
-          series,
-        },
-        data as uPlot.AlignedData,
-        chartBox,
-      );
+      plot = plotRate(chartBox, plot, {
+        xs: pts.map((p) => Date.parse(p.ts) / 1000),
+        ys: pts.map((p) => p[spec.field] as number),
+        name,
+        zone,
+        ...(spec.own ? { threshold: spec.threshold, baseline: spec.baseline } : {}),
+      });
     } catch {
       chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
     }

@@ -42,6 +42,11 @@ export function windowPicker(ctx: Ctx): HTMLElement {
   return wrap;
 }
 
+/** The page of one terminal, merchant, region, issuer or software version. */
+export function entityHash(scope: string, key: string): string {
+  return `#/entity/${scope}/${encodeURIComponent(key)}`;
+}
+
 /** Search and the feed's filters; what they hold is in the URL (ctx.params). */
 export function filterBar(ctx: Ctx): HTMLElement {
   const p = ctx.params();
@@ -120,6 +125,7 @@ export function boardView(ctx: Ctx): View {
       COLS.top,
     ],
     'worst-terminals',
+    (r) => ctx.go(entityHash('terminal', r.key)),
   );
   const merchants = new RateTable(
     [
@@ -133,6 +139,7 @@ export function boardView(ctx: Ctx): View {
       COLS.top,
     ],
     'worst-merchants',
+    (r) => ctx.go(entityHash('merchant', r.key)),
   );
   const feed = new AlertFeed('alertFeed', {
     onOpen: (id) => ctx.go(`#/alert/${id}`),

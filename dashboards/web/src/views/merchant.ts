@@ -2,7 +2,7 @@ import { AlertFeed, COLS, RateTable } from '../components';
 import { h } from '../dom';
 import { t } from '../i18n';
 import { QualityPanel } from '../quality';
-import { windowPicker } from './board';
+import { entityHash, windowPicker } from './board';
 import type { Ctx, View } from './view';
 
 /** A merchant's own terminals and alerts (the gateway sends nothing else to this key). */
@@ -18,6 +18,7 @@ export function merchantView(ctx: Ctx): View {
       COLS.top,
     ],
     'my-terminals',
+    (r) => ctx.go(entityHash('terminal', r.key)),
   );
   const feed = new AlertFeed('myAlerts', { onOpen: (id) => ctx.go(`#/alert/${id}`) });
   // the gateway counts only this merchant's own alerts

@@ -3,7 +3,7 @@ import { h, setText } from '../dom';
 import { int, pct, ratio, regionLevel } from '../format';
 import { ruleName, t } from '../i18n';
 import type { RateRow } from '../types';
-import { windowPicker } from './board';
+import { entityHash, windowPicker } from './board';
 import type { Ctx, View } from './view';
 
 interface Tile {
@@ -43,7 +43,12 @@ export function regionsView(ctx: Ctx): View {
     const bar = h('div', { class: 'tile-bar-fill' });
     const node = h(
       'div',
-      { class: 'tile', 'data-region': r.key, 'data-testid': 'region-tile' },
+      {
+        class: 'tile clickable',
+        'data-region': r.key,
+        'data-testid': 'region-tile',
+        onclick: () => ctx.go(entityHash('region', r.key)),
+      },
       h('div', { class: 'tile-head' }, h('span', { class: 'tile-name' }, r.key)),
       fault,
       h('div', { class: 'tile-sub' }, auths, volume),

@@ -1,0 +1,64 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { hhmm } from './chart-spec';
+import { t } from './i18n';
+
+/**
+ * A rate over time in `box` (percent axis, 24-hour times in `zone`), with flat lines for a
+ * threshold and a baseline when given (the legend then names the three). Replaces `old`.
+ */
+export function plotRate(
+  box: HTMLElement,
+  old: uPlot | undefined,
+  o: {
+    xs: number[];
+    /** fractions (0.05 = 5 %) */
+    ys: number[];
+    name: string;
+    zone: string;
+    threshold?: number;
+    baseline?: number;
+  },
+): uPlot {
+  const data: number[][] = [o.xs, o.ys.map((y) => y * 100)];
+  const series: uPlot.Series[] = [
+    {},
+    { label: o.name, stroke: '#f97066', fill: 'rgba(249,112,102,0.15)', width: 2 },
+  ];
+  const lines = o.threshold !== undefined && o.baseline !== undefined;
+  if (lines) {
+    data.push(
+      o.xs.map(() => o.threshold! * 100),
+      o.xs.map(() => o.baseline! * 100),
+    );
+    series.push(
+      { label: t('threshold'), stroke: '#f5b83d', width: 1, dash: [6, 4] },
+      { label: t('baseline'), stroke: '#5fb3ff', width: 1, dash: [2, 4] },
+    );
+  }
+  old?.destroy();
+  box.replaceChildren();
+  return new uPlot(
+    {
+      width: Math.max(320, box.clientWidth || 600),
+      height: 180,
+      legend: { show: lines },
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
+      axes: [
+        {
+          stroke: '#8b98a9',
+          grid: { stroke: '#1e2a3a' },
+          values: (_u, v) => v.map((x) => hhmm(x, o.zone)),
+        },
+        {
+          stroke: '#8b98a9',
+          grid: { stroke: '#1e2a3a' },
+          values: (_u, v) => v.map((x) => `${x}%`),
+        },
+      ],
+      series,
+    },
+    data as uPlot.AlignedData,
+    box,
+  );
+}
