@@ -256,7 +256,7 @@ describe('REST flows', () => {
     store.pushEvents([
       syntheticAuth({ terminalId: 'T-B1', merchantId: 'M-B', region: 'CN-31', responseCode: '05' }),
     ]);
-    const events = async (q: string, who: Record<string, string>) => {
+    const events = async (q: string, who?: Record<string, string>) => {
       const r = await get(`/api/events?${q}`, who);
       return { status: r.statusCode, n: r.statusCode === 200 ? r.json().events.length : -1 };
     };
