@@ -187,7 +187,11 @@ export class DrillTable {
   private async loadOlder(): Promise<void> {
     const d = this.drill;
     if (!d || d.events.length === 0) return;
-    const oldest = d.events.reduce((m, e) => Math.min(m, Date.parse(String(e.ts))), Infinity);
+    // (an event's ts is epoch ms or ISO text, as the contract allows)
+    const oldest = d.events.reduce(
+      (m, e) => Math.min(m, typeof e.ts === 'number' ? e.ts : Date.parse(e.ts)),
+      Infinity,
+    );
     try {
       const more = await this.o.older(new Date(oldest).toISOString());
       const seen = new Set(d.events.map((e) => e.eventId));

@@ -38,5 +38,8 @@ describe('describeError', () => {
       'The server could not do this now: try again shortly.',
     );
     expect(describeError(new TypeError('Failed to fetch'))).toBe('No connection to the server.');
+    expect(describeError(new RangeError('Invalid time value'))).toBe(
+      'The board hit an error: reload the page.',
+    );
   });
 });

@@ -16,7 +16,12 @@ const FIELDS = new Set(['assignee', 'note', 'verdict', 'author']);
  * validation text (which stays in the console for whoever debugs).
  */
 export function describeError(e: unknown): string {
-  if (!(e instanceof ApiError)) return t('errNetwork');
+  if (!(e instanceof ApiError)) {
+    // fetch rejects with a TypeError when the request never got an answer
+    return e instanceof TypeError && /fetch|network/i.test(e.message)
+      ? t('errNetwork')
+      : t('errUnexpected');
+  }
   if (e.status === 400 && Array.isArray(e.details) && e.details.length > 0) {
     return (e.details as Issue[])
       .slice(0, 3)

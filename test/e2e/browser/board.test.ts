@@ -210,6 +210,18 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it("a busy terminal's transactions page back 200 at a time", async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    await page.getByTestId('board-view').waitFor();
+    await page.goto(`${scenario.url}#/entity/terminal/T-C4`);
+    await expect.poll(() => page.getByTestId('txn-row').count()).toBe(200);
+    await page.getByTestId('load-older').click();
+    await expect.poll(() => page.getByTestId('txn-row').count()).toBeGreaterThanOrEqual(250);
+    // everything loaded: no more older page to ask for
+    expect(await page.getByTestId('load-older').isHidden()).toBe(true);
+    await page.context().close();
+  });
+
   it("a merchant's entity pages show its own terminals only", async () => {
     const page = await login(KEYS.merchantA.key, '');
     await page.getByTestId('merchant-view').waitFor();

@@ -130,7 +130,7 @@ export interface Scenario {
 
 export async function startScenario(tickMs = 250): Promise<Scenario> {
   // a series point per tick, so the detail view's trend has a line after a few seconds
-  const store = new MemoryStore({ seriesStepMs: tickMs });
+  const store = new MemoryStore({ seriesStepMs: tickMs, eventsPerTerminal: 1000 });
   const gw = await createGateway({
     config: defaultGatewayConfig({
       apiKeys: Object.values(KEYS),
@@ -236,6 +236,13 @@ export async function startScenario(tickMs = 250): Promise<Scenario> {
       terminalsOf(m).flatMap((terminalId) =>
         [0, 1, 2].map(() => syntheticAuth({ terminalId, merchantId: m, region: MERCHANTS[m] })),
       ),
+    ),
+  );
+  // T-C4, a busy till: more sales than one page of the drill-down (200), a second apart
+  const now = Date.now();
+  store.pushEvents(
+    Array.from({ length: 250 }, (_, i) =>
+      syntheticAuth({ terminalId: 'T-C4', merchantId: 'M-C', region: 'CN-11', ts: now - i * 1000 }),
     ),
   );
   store.pushAlert(outageAlert());
