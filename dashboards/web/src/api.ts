@@ -1,3 +1,4 @@
+import type { Silence } from './silences';
 import type { SeriesField } from './chart-spec';
 import type { AlertItem, DrillDown, Me, QualityReport, Snapshot } from './types';
 
@@ -66,6 +67,14 @@ export class Api {
   /** alerts, newest first, filtered as /api/alerts takes them (key, merchantId, region...) */
   alerts = (filter: Record<string, string>) =>
     this.call<{ alerts: AlertItem[] }>('GET', `/api/alerts?${new URLSearchParams(filter)}`);
+  silences = () => this.call<{ silences: Silence[] }>('GET', '/api/silences');
+  createSilence = (body: {
+    matchers: Silence['matchers'];
+    endsAt: string;
+    startsAt?: string;
+    comment: string;
+  }) => this.call<Silence>('POST', '/api/silences', body);
+  endSilence = (id: string) => this.call<void>('DELETE', `/api/silences/${encodeURIComponent(id)}`);
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (

@@ -8,7 +8,7 @@ interface Issue {
   message?: unknown;
 }
 
-const FIELDS = new Set(['assignee', 'note', 'verdict', 'author']);
+const FIELDS = new Set(['assignee', 'note', 'verdict', 'author', 'comment', 'matchers', 'endsAt']);
 
 /**
  * What a failed call says to the person who made it, in their language: the field and what is

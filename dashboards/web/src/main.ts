@@ -13,6 +13,7 @@ import { ENTITY_SCOPES, entityView, type EntityScope } from './views/entity';
 import { loginView } from './views/login';
 import { merchantView } from './views/merchant';
 import { regionsView } from './views/regions';
+import { silencesView } from './views/silences';
 import type { Ctx, View } from './views/view';
 
 const root = document.getElementById('app')!;
@@ -168,6 +169,7 @@ function start(key: string, me: Me, author: string): void {
         : [
             ['#/board', 'navBoard'],
             ['#/regions', 'navRegions'],
+            ['#/silences', 'navSilences'],
           ];
     nav.replaceChildren(
       ...items.map(([hash, label]) =>
@@ -201,7 +203,9 @@ function start(key: string, me: Me, author: string): void {
     else if (ent && (ENTITY_SCOPES as readonly string[]).includes(ent[1]!)) {
       view = entityView(ctx, ent[1] as EntityScope, decodeURIComponent(ent[2]!));
     } else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
-    else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
+    else if (hash === '#/silences' && me.role !== 'merchant') {
+      view = silencesView(ctx, loadSilences);
+    } else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
     else view = boardView(ctx);
     tabs();
     main.replaceChildren(view.el);
@@ -241,6 +245,19 @@ function start(key: string, me: Me, author: string): void {
     state.updates = 0;
     drawStale();
   }, 1000);
+
+  /** Staff see which alerts a silence mutes, also one made elsewhere a moment ago. */
+  async function loadSilences(): Promise<void> {
+    if (me.role === 'merchant') return;
+    try {
+      state.silences = (await api.silences()).silences;
+      schedule();
+    } catch {
+      // the next round tries again; the gateway's own marks still show
+    }
+  }
+  void loadSilences();
+  setInterval(() => void loadSilences(), 30_000);
 
   window.addEventListener('hashchange', render);
   root.replaceChildren(header, stale, main, toastBox);

@@ -1,6 +1,7 @@
 import { wilsonLower } from '@tillwatch/contracts';
 import type { AlertItem, AuditEntry, RateRow, Snapshot, Workflow } from './types';
 import type { ViewParams } from './url-state';
+import { silenceMatches, type Silence } from './silences';
 
 /** z of the board's rankings: terminal_fault_spike's (packages/rules/src/default-rules.json) */
 export const RANK_Z = 3.5;
@@ -60,6 +61,8 @@ export class BoardState {
   /** rows applied per second, for the header's "updates/s" */
   updates = 0;
   version = 0;
+  /** the silences (staff: loaded from /api/silences), to show which alerts one mutes at once */
+  silences: Silence[] = [];
 
   load(s: Snapshot): void {
     this.rows.clear();
@@ -125,15 +128,27 @@ export class BoardState {
   /** What needs someone first: firing and not yet taken, firing and acknowledged, resolved by
    *  the engine, closed by a person; then severity, then most recent. */
   sortedAlerts(filter: (a: AlertItem) => boolean = () => true): AlertItem[] {
-    return [...this.alerts.values()].filter(filter).sort((x, y) => {
-      const fx = attentionGroup(x);
-      const fy = attentionGroup(y);
-      return (
-        fx - fy ||
-        (SEVERITY_ORDER[x.alert.severity] ?? 3) - (SEVERITY_ORDER[y.alert.severity] ?? 3) ||
-        Date.parse(y.alert.lastSeen) - Date.parse(x.alert.lastSeen)
-      );
-    });
+    const now = Date.now();
+    return [...this.alerts.values()]
+      .map((i) => this.markSilenced(i, now))
+      .filter(filter)
+      .sort((x, y) => {
+        const fx = attentionGroup(x);
+        const fy = attentionGroup(y);
+        return (
+          fx - fy ||
+          (SEVERITY_ORDER[x.alert.severity] ?? 3) - (SEVERITY_ORDER[y.alert.severity] ?? 3) ||
+          Date.parse(y.alert.lastSeen) - Date.parse(x.alert.lastSeen)
+        );
+      });
+  }
+
+  /** The item with the silence that mutes it now, where the gateway has not said so yet (a
+   *  silence made after the alert's last transition). */
+  markSilenced(i: AlertItem, now = Date.now()): AlertItem {
+    if (i.silencedBy || this.silences.length === 0) return i;
+    const s = this.silences.find((x) => silenceMatches(x, i.alert, now));
+    return s ? { ...i, silencedBy: s.id } : i;
   }
 }
 

@@ -235,6 +235,34 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it('silences: made on their screen, they show what they mute at once, and end on request', async () => {
+    const page = await login(KEYS.analyst.key, 'Li Wei');
+    await page.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
+    await page.getByTestId('tab-silences').click();
+    await page.getByTestId('silences-view').waitFor();
+    // a refused one first: no comment
+    await page.getByTestId('silence-key').fill('T-A2');
+    await page.getByTestId('silence-create').click();
+    await expect.poll(() => page.locator('.toast').textContent()).toBe('Why: is required');
+    await page.getByTestId('silence-duration').selectOption({ label: '1h' });
+    await page.getByTestId('silence-comment').fill('Router swap at the till, back by 15:00');
+    await page.getByTestId('silence-create').click();
+    const row = page.getByTestId('silence-row').first();
+    await row.waitFor();
+    expect(await row.getAttribute('data-state')).toBe('active');
+    expect(await row.textContent()).toContain('key=T-A2');
+    await expect.poll(() => row.getByTestId('silence-mutes').textContent()).toBe('1');
+    // the alert it mutes says so on the board, without waiting for its next transition
+    await page.getByTestId('tab-board').click();
+    await expect
+      .poll(() => page.locator('[data-alert-id="al-e2e-T-A2"]').textContent())
+      .toContain('Silenced');
+    await page.getByTestId('tab-silences').click();
+    await page.getByTestId('silence-end').first().click();
+    await page.getByTestId('silences-view').locator('.empty', { hasText: 'No silences' }).waitFor();
+    await page.context().close();
+  });
+
   it('a table sorts by a clicked header, one way then the other', async () => {
     const page = await login(KEYS.analyst.key, 'Li Wei');
     const table = page.getByTestId('worst-terminals');
