@@ -11,3 +11,4 @@ export * from './socket';
 export * from './quality';
 export * from './api-time';
 export * from './stats';
+export * from './silence-match';

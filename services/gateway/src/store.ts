@@ -279,15 +279,5 @@ export interface GatewayStore {
   close(): Promise<void>;
 }
 
-/** True when the silence mutes this alert at `now` (epoch ms). */
-export function silenceMatches(s: Silence, a: Alert, now: number): boolean {
-  if (now < Date.parse(s.startsAt) || now >= Date.parse(s.endsAt)) return false;
-  const m = s.matchers;
-  return (
-    (m.rule === undefined || m.rule === a.rule) &&
-    (m.scope === undefined || m.scope === a.scope) &&
-    (m.key === undefined || m.key === a.key) &&
-    (m.merchantId === undefined || m.merchantId === a.merchantId) &&
-    (m.region === undefined || m.region === a.region)
-  );
-}
+// one rule for the gateway and the board: packages/contracts/src/silence-match.ts
+export { silenceMatches } from '@tillwatch/contracts';
