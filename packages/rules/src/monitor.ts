@@ -104,6 +104,13 @@ type Listener<T> = (x: T) => void;
 export interface Monitor {
   readonly engine: WindowEngine;
   ingest(ev: TerminalEvent): Outcome;
+  /**
+   * An event of the settlement rebuild before a replay (recovery reads one settlement deadline
+   * of approved auths, reversals and settlements back): it counts towards settlements and
+   * charges, but teaches nothing — the rules learn from the replay on. A blind stage (no
+   * memory) primed with a day of sales alone learnt a sales-only profile, heartbeats missing.
+   */
+  prime(ev: TerminalEvent): Outcome;
   /** Advance the watermark (if given) and evaluate rules at the cadence. Returns transitions. */
   tick(watermarkMs?: number): AlertRecord[];
   /** Advance the watermark (if given) and evaluate now, whatever the cadence (end of input). */
@@ -215,6 +222,12 @@ class MonitorImpl implements Monitor {
 
   get silences(): Silence[] {
     return this.silenceSet.list();
+  }
+
+  prime(ev: TerminalEvent): Outcome {
+    // its hours are not learnt: the profile learns from the replay's first whole hour on
+    if (ev.ts + 1 > this.tracker.profileFrom) this.tracker.profileFrom = ev.ts + 1;
+    return this.ingest(ev);
   }
 
   ingest(ev: TerminalEvent): Outcome {

@@ -139,6 +139,8 @@ export class Tracker {
 
   /** restored rules memory is whole up to this event time: older events teach nothing */
   learnFrom = Number.NEGATIVE_INFINITY;
+  /** hours before this teach the profiles nothing: a settlement rebuild's (Monitor.prime) */
+  profileFrom = Number.NEGATIVE_INFINITY;
   readonly failureRing = FAILURE_RING;
   /** the rules' trading calendar: which profile slot an hour belongs to */
   calendar: Calendar = new Calendar(DEFAULT_RULES_CONFIG.calendar);
@@ -443,7 +445,7 @@ export class Tracker {
     // The hour the terminal was first seen is partial: it would teach a too-low level.
     const firstBucket = Math.floor(t.firstSeen / HOUR);
     const last = Math.min(b, t.bucket + 25);
-    const learnFromBucket = Math.ceil(this.learnFrom / HOUR);
+    const learnFromBucket = Math.ceil(Math.max(this.learnFrom, this.profileFrom) / HOUR);
     for (let x = t.bucket; x < last; x++) {
       if (x < learnFromBucket) continue; // in a restored memory already
       const count = x === t.bucket ? t.bucketCount : 0;

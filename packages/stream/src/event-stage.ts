@@ -213,7 +213,9 @@ export class EventStage {
 
   /** Feed an event of the settlement rebuild (before the replay): no stepping, no outputs. */
   prime(ev: TerminalEvent): void {
-    this.o.monitor.ingest(ev);
+    const m = this.o.monitor;
+    if (m.prime) m.prime(ev);
+    else m.ingest(ev);
   }
 
   private closeUpTo(watermark: number, sink: StageSink | null): void {

@@ -114,6 +114,39 @@ describe('rules memory across a restart', () => {
     expect(full(blind.alerts)).not.toEqual(full(whole.alerts));
   });
 
+  it('a blind start learns nothing from the settlement rebuild it is primed with', () => {
+    // A recovery without memory (a rebalance before the stage took one) primes the stage with
+    // a day of approved auths, reversals and settlements. Learnt, they made a sales-only
+    // profile of the day before (heartbeats missing, a 24 h till's nights empty).
+    const from = start + 25 * H - 2 * 60_000; // Tuesday 00:58
+    const settling = events.filter(
+      (e) => e.ts < from && (e.type === 'settlement' || e.type === 'auth'),
+    );
+    const blind = run(
+      events.filter((e) => e.ts < from + 2 * H),
+      undefined,
+      [],
+    );
+    const primed = run(
+      events.filter((e) => e.ts >= from && e.ts < from + 2 * H),
+      undefined,
+      settling,
+    );
+    // at Tuesday 02:00 only the hour 01:00-02:00 has been seen whole since the replay began
+    const at = start + 26 * H;
+    const days = (r: { memories: StageMemory[] }) =>
+      r.memories
+        .filter((m) => m.stage === 'events' && m.at === at)
+        .flatMap((m) => (m.memory as RulesMemory).terminals)
+        .map((t) => [...Buffer.from(t.profileDays, 'base64')].filter((d) => d > 0).length);
+    const learnt = days(primed);
+    expect(learnt.length).toBeGreaterThan(100);
+    expect(Math.max(...learnt)).toBe(1);
+    expect(learnt.filter((n) => n === 1).length).toBeGreaterThan(50);
+    // (the uninterrupted run had learnt Monday's hours too)
+    expect(Math.max(...days(blind))).toBeGreaterThan(10);
+  });
+
   it('a memory is refused by a topology of another partitioning', () => {
     const first = run(events.filter((e) => e.ts < start + 2 * H));
     const t = new LocalTopology({ alert: () => {} }, { partitions: 2 });

@@ -65,6 +65,8 @@ export interface MonitorLike {
   readonly engine: WindowEngine;
   /** Outcome.Accepted (0) when the event counted */
   ingest(ev: TerminalEvent): unknown;
+  /** the settlement rebuild's events before a replay: counted, not learnt (Monitor.prime) */
+  prime?(ev: TerminalEvent): unknown;
   tick(watermarkMs?: number): Alert[];
   setSilences?(list: readonly SilenceInput[]): void;
   /** event stage: terminals gone silent or back since the last call (Monitor.silenceChanges) */

@@ -69,7 +69,7 @@ export class Recovery {
     const stage = isEvents ? 'events' : 'rollup';
     const memory =
       (await this.loadMemory(stage, partition, t, c)) ??
-      (this.started ? undefined : await warmUp(this.ctx, this.stages, stage, partition, t));
+      (this.started ? undefined : await warmUp(this.ctx, this.stages, stage, partition, t, c));
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
     const st: PartState = {

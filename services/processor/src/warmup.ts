@@ -1,4 +1,4 @@
-import { ident, raw, sql } from '@tillwatch/clickhouse';
+import { ident, raw, rulesMemoryToRow, sql } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
 import type { StageMemory, StageSink } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
@@ -24,6 +24,11 @@ export interface WarmupResult {
  * open episodes: nothing of the history is alerted, now or later (an episode of the history
  * that still holds is judged afresh, from the memory's time, as a new one).
  *
+ * The memory is kept in rules_memory at once, as the record before `c` (the offset the group
+ * resumes at) took it: a later recovery of the partition — a rebalance, a crash — before its
+ * stage took a memory of its own restores it, instead of starting blind (it did: a rebalance
+ * after the instance's first commit left partitions without Monday's profiles).
+ *
  * Only events partitions: the rollup stage's region profiles need every partition's partials,
  * which a first start does not replay; they learn as before.
  */
@@ -33,6 +38,7 @@ export async function warmUp(
   stage: StageMemory['stage'],
   partition: number,
   t: number,
+  c: number,
 ): Promise<StageMemory | undefined> {
   const span = ctx.cfg.RULES_WARMUP;
   if (stage !== 'events' || !(span > 0) || !Number.isFinite(t)) return undefined;
@@ -43,6 +49,19 @@ export async function warmUp(
   );
   if (Number(known[0]?.n ?? 0) > 0) return undefined; // not a first start: a memory exists
   const r = await warmUpFrom(ctx, stages, partition, t - span, t);
+  if (r.memory) {
+    const m = r.memory;
+    await store.ch.insert(store.tables.rulesMemory, [
+      rulesMemoryToRow({
+        stage: m.stage,
+        partition: m.partition,
+        partitions: m.partitions,
+        at: m.at,
+        body: JSON.stringify(m),
+        offset: Math.max(-1, Math.floor(c) - 1),
+      }),
+    ]);
+  }
   metrics.warmupEvents.inc(r.events);
   metrics.warmupSeconds.inc(r.ms / 1000);
   log.info(

@@ -183,6 +183,20 @@ describe('rules warm-up: a first start against a ClickHouse with history', () =>
     expect(Object.keys(got).length).toBeGreaterThan(100);
     expect(got).toEqual(profiles(whole.memories, at));
     expect(got).not.toEqual(profiles(blind.memories, at));
+    // the warm-up's memory was kept when it was made, as the record before the first one took
+    // it: a recovery before the stage took a memory of its own (a rebalance) restores it
+    const kept = await ch.query({
+      query: `SELECT partition, body FROM ${db}.${TABLES.rulesMemory}
+        WHERE stage = 'events' AND at_ms = ${live} AND source_offset = -1 ORDER BY partition`,
+      format: 'JSONEachRow',
+    });
+    const keptRows = (await kept.json()) as { partition: number; body: string }[];
+    expect(keptRows.map((r) => r.partition)).toEqual([...Array(PARTITIONS).keys()]);
+    for (const r of keptRows) {
+      const m = JSON.parse(r.body) as StageMemory;
+      expect((m.memory as RulesMemory).episodes.open).toEqual([]);
+      expect((m.memory as RulesMemory).terminals.length).toBeGreaterThan(10);
+    }
 
     // Tuesday's alerts: the terminals' as the uninterrupted replay's; the blind replay's differ
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
