@@ -81,3 +81,5 @@ export function createLogger(
 }
 
 export type { Logger };
+
+export { serveOps, healthRoute, type OpsReply, type OpsRoute } from './ops-server';

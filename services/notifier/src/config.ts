@@ -57,6 +57,13 @@ export const notifierEnvSchema = z.object({
   WEBHOOK_SECRET_KEY: secretKeyEnv.optional(),
   /** Keys rotated out, comma-separated: still read, never written (README: rotation). */
   WEBHOOK_SECRET_KEYS_PREVIOUS: previousSecretKeysEnv.optional(),
+  /**
+   * GET /healthz for an orchestrator's probes: 200 once the store is open and (with Kafka) the
+   * consumer has joined its group; 503 with the reason before that and after the consumer
+   * stopped for good. 0 takes a free port; NOTIFIER_HEALTH_HOST 0.0.0.0 in a container or pod.
+   */
+  NOTIFIER_HEALTH_PORT: envs.port(9465),
+  NOTIFIER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: envs.logLevel(),
 });
 export type NotifierEnv = z.infer<typeof notifierEnvSchema>;

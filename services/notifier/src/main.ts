@@ -1,4 +1,4 @@
-import { createLogger, exitOnConfigError } from '@tillwatch/config';
+import { createLogger, exitOnConfigError, healthRoute, serveOps } from '@tillwatch/config';
 import {
   ClickHouseWebhookStore,
   JournalWebhookStore,
@@ -12,6 +12,12 @@ import { jsonlAlerts } from './sources';
 async function main() {
   const env = loadNotifierEnv();
   const logger = createLogger('notifier', { level: env.LOG_LEVEL, pretty: false });
+  // Probes answer from the start: 503 with the reason until the notifier can deliver.
+  let unhealthy: string | undefined = 'starting: opening the webhook store';
+  const health = await serveOps(env.NOTIFIER_HEALTH_HOST, env.NOTIFIER_HEALTH_PORT, {
+    '/healthz': healthRoute(() => unhealthy),
+  });
+  logger.info({ port: health.port }, 'health on /healthz');
   let store: WebhookStore;
   if (env.CLICKHOUSE_URL) {
     const secretKeys = productionSecretKeys(env);
@@ -42,6 +48,7 @@ async function main() {
     ...(fileSource ? { source: fileSource } : {}),
   });
   notifier.start();
+  unhealthy = undefined;
   let consumer: { stop(): Promise<void> } | undefined;
   let stopping = false;
   // Handlers go in before anything slow (joining the consumer group takes seconds): a SIGTERM
@@ -53,6 +60,7 @@ async function main() {
     await consumer?.stop().catch((err: unknown) => logger.warn({ err }, 'consumer stop failed'));
     await notifier.stop();
     await store.close();
+    await new Promise((r) => health.server.close(r));
     logger.info(notifier.stats(), 'stopped');
     process.exit(0);
   };
@@ -71,6 +79,17 @@ async function main() {
       logger,
     });
     consumer = c;
+    unhealthy = 'starting: joining the consumer group';
+    // kafkajs restarts its consumer after a retriable error and stops it for good after any
+    // other: then the notifier delivers nothing more, and says so to its liveness probe.
+    c.consumer.on(c.consumer.events.CRASH, (e) => {
+      if (e.payload.restart || stopping) return;
+      unhealthy = `consumer stopped: ${e.payload.error.message}`;
+      logger.error({ err: e.payload.error }, 'Kafka consumer stopped for good');
+    });
+    c.consumer.on(c.consumer.events.GROUP_JOIN, () => {
+      if (!unhealthy?.startsWith('consumer stopped')) unhealthy = undefined;
+    });
     await c.start().catch((err: unknown) => {
       if (!stopping) throw err; // a start cut short by shutdown is not a failure
     });

@@ -83,6 +83,7 @@ export async function runRestartScenario(s: RestartScenario) {
           WEBHOOK_ALLOW_HTTP: 'true',
           WEBHOOK_ALLOW_ADDRESSES: '127.0.0.1',
           LOG_LEVEL: 'error',
+          NOTIFIER_HEALTH_PORT: '0',
           ...s.env,
         },
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { healthRoute, serveOps } from '@tillwatch/config';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one processor (docs/architecture.md: lag, events/s, decode errors, batch latency, alerts). */
@@ -145,32 +146,12 @@ export function serveMetrics(
   /** why the instance is not healthy, or undefined: /healthz answers 503 with it */
   unhealthy: () => string | undefined = () => undefined,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      metrics.registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(body);
-        },
-        (e: unknown) => {
-          res.writeHead(500);
-          res.end(String(e));
-        },
-      );
-    } else if (req.url === '/healthz') {
-      const why = unhealthy();
-      res.writeHead(why ? 503 : 200, { 'content-type': 'text/plain' });
-      res.end(why ? `${why}\n` : 'ok\n');
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const a = server.address();
-      resolve({ server, port: typeof a === 'object' && a ? a.port : port });
-    });
+  return serveOps(host, port, {
+    '/metrics': async () => ({
+      status: 200,
+      type: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+    '/healthz': healthRoute(unhealthy),
   });
 }
