@@ -1,6 +1,12 @@
 import type { Silence } from './silences';
 import type { SeriesField } from './chart-spec';
 import type { AlertItem, DrillDown, Me, QualityReport, Snapshot } from './types';
+import type {
+  DeliveryStatus,
+  SubscriptionInput,
+  WebhookDelivery,
+  WebhookSubscription,
+} from './webhooks';
 
 export class ApiError extends Error {
   constructor(
@@ -75,6 +81,47 @@ export class Api {
     comment: string;
   }) => this.call<Silence>('POST', '/api/silences', body);
   endSilence = (id: string) => this.call<void>('DELETE', `/api/silences/${encodeURIComponent(id)}`);
+  /** merchants: their own; admins: everyone's (the API scopes by the key) */
+  webhookSubscriptions = () =>
+    this.call<{ items: WebhookSubscription[] }>('GET', '/api/webhooks/subscriptions');
+  /** the answer carries the signing secret, this once */
+  createWebhook = (body: SubscriptionInput) =>
+    this.call<WebhookSubscription & { secret: string }>(
+      'POST',
+      '/api/webhooks/subscriptions',
+      body,
+    );
+  updateWebhook = (id: string, body: Partial<SubscriptionInput> & { enabled?: boolean }) =>
+    this.call<WebhookSubscription>(
+      'PATCH',
+      `/api/webhooks/subscriptions/${encodeURIComponent(id)}`,
+      body,
+    );
+  deleteWebhook = (id: string) =>
+    this.call<void>('DELETE', `/api/webhooks/subscriptions/${encodeURIComponent(id)}`);
+  /** its unexpired signing secrets, newest first */
+  webhookSecrets = (id: string) =>
+    this.call<{ secrets: { secret: string; createdAt: string; expiresAt: string | null }[] }>(
+      'GET',
+      `/api/webhooks/subscriptions/${encodeURIComponent(id)}/secret`,
+    );
+  /** a new secret; the old one keeps signing for a day (the API's default overlap) */
+  rotateWebhookSecret = (id: string) =>
+    this.call<{ id: string; secret: string; previousSecretsExpireAt: string | null }>(
+      'POST',
+      `/api/webhooks/subscriptions/${encodeURIComponent(id)}/rotate-secret`,
+      {},
+    );
+  webhookDeliveries = (status?: DeliveryStatus) =>
+    this.call<{ items: WebhookDelivery[] }>(
+      'GET',
+      `/api/webhooks/deliveries?limit=100${status ? `&status=${status}` : ''}`,
+    );
+  replayDelivery = (id: string) =>
+    this.call<{ replayed: number; ids: string[] }>(
+      'POST',
+      `/api/webhooks/deliveries/${encodeURIComponent(id)}/replay`,
+    );
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (

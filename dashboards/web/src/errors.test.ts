@@ -42,4 +42,27 @@ describe('describeError', () => {
       'The board hit an error: reload the page.',
     );
   });
+
+  it('words the webhook form’s refusals and a status as the screen means it', () => {
+    setLang('en');
+    const refused = (path: string, code: string) =>
+      new ApiError(400, 'bad_request', `invalid body: ${path}: …`, [
+        { in: 'body', path, code, message: '…' },
+      ]);
+    expect(describeError(refused('url', 'custom'))).toBe(
+      'Endpoint URL: refused: use https:// and a public address',
+    );
+    expect(describeError(refused('url', 'too_small'))).toBe('Endpoint URL: is required');
+    expect(describeError(refused('merchantId', 'custom'))).toBe('Merchant: is required');
+    setLang('zh');
+    expect(describeError(refused('url', 'custom'))).toBe(
+      '接收地址 URL: 被拒绝：请使用 https:// 和公网地址',
+    );
+    setLang('en');
+    const conflict = new ApiError(409, 'conflict', 'merchant M-A already has 10 …');
+    expect(describeError(conflict)).toBe('Someone changed this meanwhile: reload and try again.');
+    expect(describeError(conflict, { 409: 'errWebhookLimit' })).toBe(
+      'This merchant has as many endpoints as allowed: delete one or change one.',
+    );
+  });
 });

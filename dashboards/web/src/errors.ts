@@ -8,14 +8,32 @@ interface Issue {
   message?: unknown;
 }
 
-const FIELDS = new Set(['assignee', 'note', 'verdict', 'author', 'comment', 'matchers', 'endsAt']);
+const FIELDS = new Set([
+  'assignee',
+  'note',
+  'verdict',
+  'author',
+  'comment',
+  'matchers',
+  'endsAt',
+  'url',
+  'merchantId',
+  'description',
+  'rules',
+  'severities',
+  'language',
+]);
 
 /**
  * What a failed call says to the person who made it, in their language: the field and what is
  * wrong with it for a refused input, what to do for the other statuses; never the server's raw
- * validation text (which stays in the console for whoever debugs).
+ * validation text (which stays in the console for whoever debugs). `byStatusHere` words a status
+ * the way the screen means it (a webhook's 409 is a limit or a disabled endpoint, not a race).
  */
-export function describeError(e: unknown): string {
+export function describeError(
+  e: unknown,
+  byStatusHere: Partial<Record<number, MessageKey>> = {},
+): string {
   if (!(e instanceof ApiError)) {
     // fetch rejects with a TypeError when the request never got an answer
     return e instanceof TypeError && /fetch|network/i.test(e.message)
@@ -29,12 +47,16 @@ export function describeError(e: unknown): string {
         const path = typeof i.path === 'string' ? i.path : '';
         const field = path.split('.').pop() ?? '';
         const name = FIELDS.has(field) ? t(`errField_${field}` as MessageKey) : field;
+        // a webhook URL the SSRF guard refuses (http, a private or loopback address...); an
+        // admin's subscription without its merchant
         const what =
-          i.code === 'too_small'
-            ? t('errRequired')
-            : i.code === 'too_big'
-              ? t('errTooLong')
-              : t('errInvalid');
+          field === 'url' && i.code === 'custom'
+            ? t('errUrlRefused')
+            : i.code === 'too_small' || (field === 'merchantId' && i.code === 'custom')
+              ? t('errRequired')
+              : i.code === 'too_big'
+                ? t('errTooLong')
+                : t('errInvalid');
         return name ? `${name}: ${what}` : what;
       })
       .join('; ');
@@ -46,7 +68,8 @@ export function describeError(e: unknown): string {
     409: 'err409',
     429: 'err429',
   };
-  if (byStatus[e.status]) return t(byStatus[e.status]!);
+  const key = byStatusHere[e.status] ?? byStatus[e.status];
+  if (key) return t(key);
   if (e.status >= 500) return t('err5xx');
   return t('errInvalid');
 }

@@ -14,6 +14,8 @@ import { loginView } from './views/login';
 import { merchantView } from './views/merchant';
 import { regionsView } from './views/regions';
 import { silencesView } from './views/silences';
+import { webhooksView } from './views/webhooks';
+import { canUseWebhooks } from './webhooks';
 import type { Ctx, View } from './views/view';
 
 const root = document.getElementById('app')!;
@@ -171,6 +173,8 @@ function start(key: string, me: Me, author: string): void {
             ['#/regions', 'navRegions'],
             ['#/silences', 'navSilences'],
           ];
+    // merchants (their own) and admins (everyone's): the roles the webhook routes let in
+    if (canUseWebhooks(me)) items.push(['#/webhooks', 'navWebhooks']);
     nav.replaceChildren(
       ...items.map(([hash, label]) =>
         h(
@@ -205,7 +209,8 @@ function start(key: string, me: Me, author: string): void {
     } else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
     else if (hash === '#/silences' && me.role !== 'merchant') {
       view = silencesView(ctx, loadSilences);
-    } else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
+    } else if (hash === '#/webhooks' && canUseWebhooks(me)) view = webhooksView(ctx);
+    else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
     else view = boardView(ctx);
     tabs();
     main.replaceChildren(view.el);

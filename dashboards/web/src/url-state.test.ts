@@ -11,6 +11,8 @@ describe('view state in the URL', () => {
       parseHash('#/board?w=7m&sev=fatal&state=gone&rule=DROP%20TABLE&q=%20%20').params,
     ).toEqual({});
     expect(parseHash('#/regions')).toEqual({ path: '#/regions', params: {} });
+    expect(parseHash('#/webhooks?dlv=dead').params).toEqual({ dlv: 'dead' });
+    expect(parseHash('#/webhooks?dlv=lost').params).toEqual({});
   });
   it('writes changes in a fixed order, removing emptied ones', () => {
     expect(withParams('#/board?q=T1', { sev: 'warning', w: '1h' })).toBe(
@@ -18,5 +20,6 @@ describe('view state in the URL', () => {
     );
     expect(withParams('#/board?sev=warning', { sev: undefined })).toBe('#/board');
     expect(withParams('#/alert/al-1', { lang: 'zh' })).toBe('#/alert/al-1?lang=zh');
+    expect(withParams('#/webhooks?lang=zh', { dlv: 'dead' })).toBe('#/webhooks?lang=zh&dlv=dead');
   });
 });

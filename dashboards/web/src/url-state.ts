@@ -13,12 +13,15 @@ export interface ViewParams {
   rule?: string;
   /** search: an id or part of one (terminal, merchant, region, rule) */
   q?: string;
+  /** the webhooks screen's delivery status filter */
+  dlv?: string;
 }
 
 const WINDOWS = new Set(['1m', '5m', '15m', '1h']);
 const SEVERITIES = new Set(['critical', 'warning', 'info']);
 /** 'needs': firing and not closed by a person (state.ts needsAction) */
 const STATES = new Set(['needs', 'open', 'acknowledged', 'resolved']);
+const DELIVERY_STATUSES = new Set(['pending', 'delivered', 'dead', 'cancelled']);
 
 export function parseHash(hash: string): { path: string; params: ViewParams } {
   const i = hash.indexOf('?');
@@ -37,6 +40,8 @@ export function parseHash(hash: string): { path: string; params: ViewParams } {
   if (rule && /^[a-z_]{1,64}$/.test(rule)) params.rule = rule;
   const q = raw.get('q')?.trim();
   if (q) params.q = q.slice(0, 64);
+  const dlv = raw.get('dlv');
+  if (dlv && DELIVERY_STATUSES.has(dlv)) params.dlv = dlv;
   return { path, params };
 }
 
@@ -45,7 +50,7 @@ export function withParams(hash: string, changes: Partial<ViewParams>): string {
   const { path, params } = parseHash(hash);
   const next: Record<string, string | undefined> = { ...params, ...changes };
   const out = new URLSearchParams();
-  for (const k of ['w', 'lang', 'sev', 'state', 'rule', 'q'] as const) {
+  for (const k of ['w', 'lang', 'sev', 'state', 'rule', 'q', 'dlv'] as const) {
     const v = next[k];
     if (v) out.set(k, v);
   }
