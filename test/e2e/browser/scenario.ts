@@ -6,6 +6,7 @@ import {
   syntheticAuth,
   syntheticRow,
   type ApiKeyEntry,
+  type CreateGatewayOptions,
   type Gateway,
 } from '@tillwatch/gateway';
 import type { Alert, RateRow } from '@tillwatch/contracts';
@@ -21,10 +22,11 @@ export const MERCHANTS = { 'M-A': 'CN-44-SZ', 'M-B': 'CN-31', 'M-C': 'CN-11' } a
 export const WINDOWS = ['1m', '5m', '15m', '1h'];
 
 export const KEYS: Record<
-  'analyst' | 'sre' | 'merchantA' | 'merchantB' | 'merchantC',
+  'analyst' | 'sre' | 'admin' | 'merchantA' | 'merchantB' | 'merchantC',
   ApiKeyEntry
 > = {
   analyst: { key: 'e2e-analyst-key-0000000000000001', role: 'analyst', name: 'analyst-e2e' },
+  admin: { key: 'e2e-admin-key-000000000000000001', role: 'admin', name: 'admin-e2e' },
   sre: { key: 'e2e-sre-key-00000000000000000001', role: 'sre', name: 'sre-e2e' },
   merchantA: {
     key: 'e2e-merchant-a-key-0000000000001',
@@ -128,7 +130,12 @@ export interface Scenario {
   stop(): Promise<void>;
 }
 
-export async function startScenario(tickMs = 250): Promise<Scenario> {
+export interface ScenarioOptions {
+  /** the webhook routes under /api/webhooks, with their store and SSRF guard (off: not mounted) */
+  webhooks?: CreateGatewayOptions['webhooks'];
+}
+
+export async function startScenario(tickMs = 250, opts: ScenarioOptions = {}): Promise<Scenario> {
   // a series point per tick, so the detail view's trend has a line after a few seconds
   const store = new MemoryStore({ seriesStepMs: tickMs, eventsPerTerminal: 1000 });
   const gw = await createGateway({
@@ -137,6 +144,7 @@ export async function startScenario(tickMs = 250): Promise<Scenario> {
       rateLimit: { max: 10_000, timeWindowMs: 60_000 },
     }),
     store,
+    ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
   });
   const url = await gw.listen();
   let tick = 0;
