@@ -6,10 +6,19 @@
  * and their ratio; then p50/p99 from produce to alert on pos.alerts with events produced live at
  * half the processor's measured rate. Prints tables; asserts nothing about time.
  *
+ * After the throughput run, sizing figures from that same run (README "Sizing"): per ClickHouse
+ * table the processor wrote, its rows and bytes in system.parts (active parts, after OPTIMIZE
+ * TABLE ... FINAL) per input event and per terminal-day of the simulated stream; and the
+ * processor's memory (heap and RSS after a forced GC, less a baseline taken the same way before
+ * the processor started) per terminal in the stream.
+ *
  * Kafka and ClickHouse: KAFKA_BROKERS / CLICKHOUSE_URL if set, else started for the run
  * (@tillwatch/testkit: Docker if present, else deploy/local).
  */
-import { createClient } from '@clickhouse/client';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ident, sql } from '@tillwatch/clickhouse';
 import { createKafka } from '@tillwatch/kafka';
 import { createSimulation } from '@tillwatch/simulator';
 import { validateEvent } from '@tillwatch/contracts';
@@ -31,6 +40,16 @@ const overrides = Object.fromEntries(
 const PARTITIONS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+// A full GC before each memory reading, so both readings are live data and not garbage waiting
+// for a collection (the bench runs without --expose-gc; this turns it on for a new context).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const liveMemory = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss, external: m.external };
+};
 
 async function main() {
   const services = await startServices({ log });
@@ -76,9 +95,26 @@ async function main() {
     await producer.connect();
     let batch: { key: string; value: string; timestamp: string }[] = [];
     let n = 0;
+    // What the stream holds, for the sizing table: terminals, merchants, event time, bytes.
+    const terminals = new Set<string>();
+    const merchants = new Set<string>();
+    const types = new Map<string, number>();
+    let tsMin = Infinity;
+    let tsMax = -Infinity;
+    let valueBytes = 0;
+    const perHour = new Map<number, number>();
     for (const ev of sim.events()) {
       const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
-      batch.push({ key: ev.merchantId, value: JSON.stringify(ev), timestamp: String(ts) });
+      const value = JSON.stringify(ev);
+      batch.push({ key: ev.merchantId, value, timestamp: String(ts) });
+      terminals.add(ev.terminalId);
+      merchants.add(ev.merchantId);
+      types.set(ev.type, (types.get(ev.type) ?? 0) + 1);
+      if (ts < tsMin) tsMin = ts;
+      if (ts > tsMax) tsMax = ts;
+      valueBytes += Buffer.byteLength(value);
+      const hour = Math.floor(ts / 3_600_000);
+      perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
       if (batch.length === 5000) {
         // One send at a time: concurrent sends may land in a partition out of order (a 5,000
         // event chunk is ~7 min of event time, so a swap makes late events), and the processor's
@@ -127,6 +163,7 @@ async function main() {
         LOG_LEVEL: 'error',
         ...overrides,
       });
+    const mem0 = liveMemory();
     const processor = createProcessor({ config: cfg('full') });
     const committed = async (group: string, t: string) => {
       const [c] = await admin.fetchOffsets({ groupId: group, topics: [t] });
@@ -151,6 +188,9 @@ async function main() {
     const p1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
+    // The processor still runs, holding every partition's windows, rules memory and pending
+    // settlements at the end of the stream (the consumers idle at the topics' ends).
+    const mem1 = liveMemory();
     const rows = (await processor.metrics.rows.get()).values;
     const hist = async (h: {
       get(): Promise<{ values: { metricName?: string; value: number }[] }>;
@@ -215,7 +255,82 @@ async function main() {
       stage('ClickHouse write', stages.write),
       stage('Kafka transaction', stages.commit),
     ]);
+    await sizing();
     if (LATENCY) await latencyRun();
+
+    // ---- sizing: what the throughput run left in ClickHouse and in memory ------------------
+    async function sizing() {
+      const spanDays = (tsMax - tsMin) / 86_400_000;
+      // three significant figures below 100 (a table of a few rows is 0.00002 rows per event)
+      const fig = (x: number) => (x >= 100 || x === 0 ? Math.round(x) : Number(x.toPrecision(3)));
+      const perTerminalDay = n / terminals.size / spanDays;
+      console.log(
+        `\nSizing, from the throughput run above: ${n.toLocaleString()} events from ${terminals.size.toLocaleString()} terminals of ${merchants.size.toLocaleString()} merchants over ${(spanDays * 24).toFixed(2)} h of event time (${new Date(tsMin).toISOString()} to ${new Date(tsMax).toISOString()}), ${Math.round(perTerminalDay).toLocaleString()} events per terminal per day of that span; ${[
+          ...types,
+        ]
+          .map(([t, c]) => `${t} ${((c / n) * 100).toFixed(1)}%`)
+          .join(', ')}; JSON values on Kafka ${(valueBytes / n).toFixed(0)} B per event`,
+      );
+      const busiest = Math.max(...perHour.values());
+      console.log(
+        `Busiest hour of event time: ${busiest.toLocaleString()} events (${Math.round(busiest / 3600).toLocaleString()} events/s), ${(busiest / (n / (spanDays * 24))).toFixed(2)}x the mean hour of the span`,
+      );
+      const ch = createClient({ url: chUrl, request_timeout: 600_000 });
+      try {
+        const before = await parts(ch, db);
+        for (const t of before)
+          await ch.command({
+            query: sql`OPTIMIZE TABLE ${ident(db)}.${ident(t.table)} FINAL`.text,
+          });
+        const after = await parts(ch, db);
+        const sum = (ps: Parts[], table: string): Parts => ({
+          table,
+          parts: ps.reduce((s, p) => s + p.parts, 0),
+          rows: ps.reduce((s, p) => s + p.rows, 0),
+          compressed: ps.reduce((s, p) => s + p.compressed, 0),
+          uncompressed: ps.reduce((s, p) => s + p.uncompressed, 0),
+          disk: ps.reduce((s, p) => s + p.disk, 0),
+        });
+        const line = (p: Parts, b: Parts | undefined) => ({
+          table: p.table,
+          rows: p.rows,
+          'rows/event': fig(p.rows / n),
+          parts: `${b?.parts ?? 0}→${p.parts}`,
+          'compressed B/event': fig(p.compressed / n),
+          'uncompressed B/event': fig(p.uncompressed / n),
+          'on disk B/event': fig(p.disk / n),
+          'before merges B/event': fig((b?.disk ?? 0) / n),
+          'on disk KB/terminal/day': fig(p.disk / terminals.size / spanDays / 1024),
+        });
+        console.log(
+          `\nClickHouse tables of the run (system.parts, active parts of ${db}, after OPTIMIZE TABLE ... FINAL; "on disk" is bytes_on_disk: compressed columns, marks, primary index; "before merges" the same before the OPTIMIZE; per terminal/day over the span above)`,
+        );
+        console.table([
+          ...after.map((p) =>
+            line(
+              p,
+              before.find((b) => b.table === p.table),
+            ),
+          ),
+          line(sum(after, 'all tables'), sum(before, 'all tables')),
+        ]);
+      } finally {
+        await ch.close();
+      }
+      console.log(
+        `\nProcessor memory at the end of the stream (this bench process after a forced GC, less the same reading taken before the processor was created; ${terminals.size.toLocaleString()} terminals, ${merchants.size.toLocaleString()} merchants tracked)`,
+      );
+      const MB = 2 ** 20;
+      console.table(
+        (['heap', 'external', 'rss'] as const).map((k) => ({
+          what: { heap: 'JS heap used', external: 'external (buffers)', rss: 'RSS' }[k],
+          'before (MB)': Number((mem0[k] / MB).toFixed(1)),
+          'after (MB)': Number((mem1[k] / MB).toFixed(1)),
+          'processor (MB)': Number(((mem1[k] - mem0[k]) / MB).toFixed(1)),
+          'B per terminal': Math.round((mem1[k] - mem0[k]) / terminals.size),
+        })),
+      );
+    }
 
     // ---- 3. latency at half the peak rate (hoisted: called above) ---------------------------
     async function latencyRun() {
@@ -318,6 +433,37 @@ async function main() {
     await admin.disconnect();
     await services.stop();
   }
+}
+
+interface Parts {
+  table: string;
+  parts: number;
+  rows: number;
+  compressed: number;
+  uncompressed: number;
+  disk: number;
+}
+
+/** Active parts of every table of `db` with rows (ClickHouse 18.16 has all these columns). */
+async function parts(ch: ClickHouseClient, db: string): Promise<Parts[]> {
+  const rs = await ch.query({
+    query: sql`SELECT table, count() AS parts, sum(rows) AS rows,
+        sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed,
+        sum(bytes_on_disk) AS disk
+      FROM system.parts WHERE database = ${db} AND active
+      GROUP BY table HAVING rows > 0 ORDER BY table`.text,
+    format: 'JSONEachRow',
+  });
+  // UInt64 columns come back as strings
+  const got = await rs.json<Record<keyof Parts, string>>();
+  return got.map((r) => ({
+    table: r.table,
+    parts: Number(r.parts),
+    rows: Number(r.rows),
+    compressed: Number(r.compressed),
+    uncompressed: Number(r.uncompressed),
+    disk: Number(r.disk),
+  }));
 }
 
 main().then(
