@@ -3,7 +3,18 @@
 // child processes that cannot outlive us, clean stops. Plain Node ESM so `node` runs it with no
 // build step and no dependency.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  mkdtempSync,
+  rmSync,
+  openSync,
+  readFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,4 +191,37 @@ export async function runCli(name, start) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * Make sure the jars a pom.xml resolves are in `dir`: download through Maven only when the dir
+ * is missing or was filled from another pom.xml (its hash is kept in a marker file). Maven
+ * writes to a temp dir that is renamed into place, so a run killed halfway leaves no half cache.
+ * `mustHave`: the prefix of a jar that proves the copy worked.
+ */
+export async function ensureMavenLibs(pom, dir, mustHave, log = (_m) => {}) {
+  const MARKER = '.pom-sha256';
+  const want = createHash('sha256').update(readFileSync(pom)).digest('hex');
+  const marker = path.join(dir, MARKER);
+  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === want) return dir;
+  log(`resolving ${mustHave} jars from Maven Central into ${dir} (first run only)`);
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const staging = `${dir}.tmp-${process.pid}`;
+  removeDir(staging);
+  await run('mvn', [
+    '-q',
+    '-B',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${staging}`,
+  ]);
+  if (!readdirSync(staging).some((f) => f.startsWith(mustHave))) {
+    throw new Error(`maven finished but ${staging} holds no ${mustHave} jar`);
+  }
+  writeFileSync(path.join(staging, MARKER), want);
+  removeDir(dir);
+  renameSync(staging, dir);
+  return dir;
 }

@@ -21,4 +21,23 @@ export function ensureClickHouseInstalled(
 export function startClickHouse(opts?: {
   log?: (m: string) => void;
   readyTimeoutMs?: number;
+  /** [http, tcp, interserver]: a cluster member's, known to its peers before it starts */
+  ports?: number[];
+  /** XML inside <yandex> (remote_servers, zookeeper, macros) */
+  extraConfig?: string;
 }): Promise<LocalClickHouse>;
+export const CLUSTER: string;
+export interface LocalClickHouseCluster {
+  cluster: string;
+  /** the replicas of the one shard */
+  servers: LocalClickHouse[];
+  urls: string[];
+  stop(): Promise<void>;
+}
+export function startClickHouseCluster(opts: {
+  /** host:port of the ZooKeeper the replicas coordinate through */
+  zookeeper: string;
+  replicas?: number;
+  log?: (m: string) => void;
+  readyTimeoutMs?: number;
+}): Promise<LocalClickHouseCluster>;

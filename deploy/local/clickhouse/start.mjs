@@ -48,7 +48,7 @@ export async function ensureClickHouseInstalled(log = (_m) => {}) {
   return after;
 }
 
-function configXml({ dir, httpPort, tcpPort, interserverPort }) {
+function configXml({ dir, httpPort, tcpPort, interserverPort, extra = '' }) {
   return `<?xml version="1.0"?>
 <!-- written by deploy/local/clickhouse/start.mjs for one throwaway test server -->
 <yandex>
@@ -83,7 +83,7 @@ function configXml({ dir, httpPort, tcpPort, interserverPort }) {
     <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
     <max_session_timeout>3600</max_session_timeout>
     <default_session_timeout>60</default_session_timeout>
-</yandex>
+${extra}</yandex>
 `;
 }
 
@@ -131,7 +131,9 @@ async function ping(url) {
  * Start ClickHouse on free loopback ports. The returned handle can also `kill()` (SIGKILL, as
  * a crash would) and `restart()` on the same ports and data dir: the writer tests use that to
  * take the server away mid-write.
- * @param {{ log?: (m: string) => void, readyTimeoutMs?: number }} [opts]
+ * `ports` ([http, tcp, interserver]) and `extraConfig` (XML inside <yandex>) are for a cluster
+ * member (startClickHouseCluster), whose peers must know its ports before it starts.
+ * @param {{ log?: (m: string) => void, readyTimeoutMs?: number, ports?: number[], extraConfig?: string }} [opts]
  */
 export async function startClickHouse(opts = {}) {
   const log = opts.log ?? (() => {});
@@ -141,9 +143,12 @@ export async function startClickHouse(opts = {}) {
     for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) {
       mkdirSync(path.join(dir, d));
     }
-    const [httpPort, tcpPort, interserverPort] = await freePorts(3);
+    const [httpPort, tcpPort, interserverPort] = opts.ports ?? (await freePorts(3));
     const config = path.join(dir, 'config.xml');
-    writeFileSync(config, configXml({ dir, httpPort, tcpPort, interserverPort }));
+    writeFileSync(
+      config,
+      configXml({ dir, httpPort, tcpPort, interserverPort, extra: opts.extraConfig ?? '' }),
+    );
     writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
     const url = `http://127.0.0.1:${httpPort}`;
     const logFile = path.join(dir, 'stdout.log');
@@ -192,6 +197,72 @@ export async function startClickHouse(opts = {}) {
     removeDir(dir);
     throw e;
   }
+}
+
+/** The cluster's name in remote_servers, the {cluster} macro and ON CLUSTER statements. */
+export const CLUSTER = 'tillwatch';
+
+/**
+ * ClickHouse as a cluster on one machine: `replicas` servers (default 2) that are the replicas
+ * of one shard, coordinated through the ZooKeeper at `zookeeper` ("host:port"). One shard of
+ * two replicas rather than two shards of one: a server killed in the middle loses nothing
+ * (its replica has every row and takes the writes; it catches up on return), which is the
+ * failure the cluster tests exercise; the Distributed tables over it are what more shards
+ * would use too (remote_servers gains a <shard> per shard).
+ * @param {{ zookeeper: string, replicas?: number, log?: (m: string) => void, readyTimeoutMs?: number }} opts
+ */
+export async function startClickHouseCluster(opts) {
+  const n = opts.replicas ?? 2;
+  const ports = await freePorts(3 * n);
+  const [zkHost, zkPort] = opts.zookeeper.split(':');
+  const replicas = Array.from(
+    { length: n },
+    (_, i) =>
+      `                <replica><host>127.0.0.1</host><port>${ports[3 * i + 1]}</port></replica>`,
+  ).join('\n');
+  const extra = (i) => `    <remote_servers>
+        <${CLUSTER}>
+            <shard>
+                <internal_replication>true</internal_replication>
+${replicas}
+            </shard>
+        </${CLUSTER}>
+    </remote_servers>
+    <zookeeper>
+        <node><host>${zkHost}</host><port>${zkPort}</port></node>
+        <session_timeout_ms>10000</session_timeout_ms>
+    </zookeeper>
+    <macros>
+        <cluster>${CLUSTER}</cluster>
+        <shard>01</shard>
+        <replica>r${i + 1}</replica>
+    </macros>
+    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+`;
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      servers.push(
+        await startClickHouse({
+          ...(opts.log ? { log: opts.log } : {}),
+          ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+          ports: ports.slice(3 * i, 3 * i + 3),
+          extraConfig: extra(i),
+        }),
+      );
+    }
+  } catch (e) {
+    for (const s of servers) await s.stop();
+    throw e;
+  }
+  return {
+    cluster: CLUSTER,
+    servers,
+    urls: servers.map((s) => s.url),
+    async stop() {
+      for (const s of servers) await s.stop();
+    },
+  };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

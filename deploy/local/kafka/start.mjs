@@ -6,15 +6,8 @@
 //
 //   node deploy/local/kafka/start.mjs          prints KAFKA_BROKERS=127.0.0.1:<port>, Ctrl-C stops
 //   import { startKafka } from './start.mjs'   const k = await startKafka(); ...; await k.stop()
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  mkdirSync,
-  readdirSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,42 +22,16 @@ import {
   waitFor,
   canConnect,
   sleep,
+  ensureMavenLibs,
 } from '../lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pom = path.join(here, 'pom.xml');
 export const KAFKA_LIBS = path.resolve(here, '../.cache/kafka-libs');
-const MARKER = '.pom-sha256';
 
-/**
- * Make sure the broker's jars are in the cache dir: download through Maven only when the dir is
- * missing or was filled from another pom.xml (its hash is kept in a marker file). Maven writes
- * to a temp dir that is renamed into place, so a run killed halfway leaves no half cache.
- */
-export async function ensureKafkaLibs(log = (_m) => {}) {
-  const want = createHash('sha256').update(readFileSync(pom)).digest('hex');
-  const marker = path.join(KAFKA_LIBS, MARKER);
-  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === want) return KAFKA_LIBS;
-  log(`resolving Kafka jars from Maven Central into ${KAFKA_LIBS} (first run only)`);
-  mkdirSync(path.dirname(KAFKA_LIBS), { recursive: true });
-  const staging = `${KAFKA_LIBS}.tmp-${process.pid}`;
-  removeDir(staging);
-  await run('mvn', [
-    '-q',
-    '-B',
-    '-f',
-    pom,
-    'dependency:copy-dependencies',
-    '-DincludeScope=runtime',
-    `-DoutputDirectory=${staging}`,
-  ]);
-  if (!readdirSync(staging).some((f) => f.startsWith('kafka_2.13-'))) {
-    throw new Error(`maven finished but ${staging} holds no kafka_2.13 jar`);
-  }
-  writeFileSync(path.join(staging, MARKER), want);
-  removeDir(KAFKA_LIBS);
-  renameSync(staging, KAFKA_LIBS);
-  return KAFKA_LIBS;
+/** The broker's jars in the cache dir (lib.mjs, ensureMavenLibs). */
+export function ensureKafkaLibs(log = (_m) => {}) {
+  return ensureMavenLibs(pom, KAFKA_LIBS, 'kafka_2.13-', log);
 }
 
 /** Kafka's Uuid is 16 random bytes in url-safe base64; one starting with '-' reads as a CLI flag. */

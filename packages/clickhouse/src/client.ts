@@ -20,6 +20,13 @@ export interface ClickHouseOptions {
 }
 
 /**
+ * `?cluster=<name>` in CLICKHOUSE_URL: the servers form that cluster (their remote_servers,
+ * macros and ZooKeeper), and the tables are laid out for it (layout.ts). Every service that
+ * takes CLICKHOUSE_URL takes it so, with no other setting.
+ */
+export const CLUSTER_PARAM = 'cluster';
+
+/**
  * Settings sent with every request. Only settings that exist on 18.16 and still exist now:
  * an unknown setting is a hard error (code 115) on every version.
  */
@@ -33,6 +40,8 @@ export interface ClickHouse {
   readonly client: ClickHouseClient;
   readonly database: string;
   readonly url: string;
+  /** the cluster the tables are laid out for (CLUSTER_PARAM), or undefined: one server */
+  readonly cluster?: string;
   /** rows of a SELECT, as JSON objects */
   query<T = Record<string, unknown>>(q: SqlFragment): Promise<T[]>;
   /** DDL and other statements without a result */
@@ -48,6 +57,7 @@ function parseUrl(url: string): {
   username: string;
   password: string;
   database?: string;
+  cluster?: string;
 } {
   let u: URL;
   try {
@@ -56,7 +66,16 @@ function parseUrl(url: string): {
     throw new TwClickHouseError('TW_CH_CONFIG', `CLICKHOUSE_URL is not a URL: ${url}`, false);
   }
   const db = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, ''));
+  const cluster = u.searchParams.get(CLUSTER_PARAM) ?? undefined;
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
+    throw new TwClickHouseError(
+      'TW_CH_CONFIG',
+      `CLICKHOUSE_URL: ${CLUSTER_PARAM}=${cluster} is not a cluster name (letters, digits, _)`,
+      false,
+    );
+  }
   return {
+    ...(cluster ? { cluster } : {}),
     origin: `${u.protocol}//${u.host}`,
     username: decodeURIComponent(u.username) || 'default',
     password: decodeURIComponent(u.password),
@@ -114,7 +133,11 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
     password: parsed.password,
     database,
     request_timeout: opts.requestTimeoutMs ?? 30_000,
-    clickhouse_settings: CLICKHOUSE_SETTINGS,
+    // In a cluster, an insert into a Distributed table returns once every shard has its rows
+    // (not when they are queued locally): a written batch is durable where readers look.
+    clickhouse_settings: parsed.cluster
+      ? { ...CLICKHOUSE_SETTINGS, insert_distributed_sync: 1 }
+      : CLICKHOUSE_SETTINGS,
     // Server keep_alive_timeout is 3 s by default (18.16 and now): drop idle sockets before it does.
     keep_alive: { enabled: true, idle_socket_ttl: 2000 },
     log: clientLog(opts.logger),
@@ -123,6 +146,7 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
     client,
     database,
     url: parsed.origin,
+    ...(parsed.cluster ? { cluster: parsed.cluster } : {}),
     async query<T>(q: SqlFragment) {
       try {
         const rs = await client.query({ query: q.text, format: 'JSONEachRow' });
@@ -162,7 +186,10 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
 export async function ensureDatabase(opts: ClickHouseOptions, database: string): Promise<void> {
   const admin = createClickHouse({ ...opts, database: 'default' });
   try {
-    await admin.command(new SqlFragment(`CREATE DATABASE IF NOT EXISTS ${ident(database).text}`));
+    const onCluster = admin.cluster ? ` ON CLUSTER ${ident(admin.cluster).text}` : '';
+    await admin.command(
+      new SqlFragment(`CREATE DATABASE IF NOT EXISTS ${ident(database).text}${onCluster}`),
+    );
   } finally {
     await admin.close();
   }

@@ -1,5 +1,6 @@
 import type { ClickHouse } from './client';
-import { MIGRATIONS, MIGRATIONS_TABLE_DDL, TABLES, type Migration } from './schema';
+import { clusterStatements, migrationsTableStatements, type ClusterTarget } from './layout';
+import { MIGRATIONS, TABLES, type Migration } from './schema';
 import { ident, raw, sql } from './sql';
 
 export interface MigrateResult {
@@ -20,7 +21,11 @@ export async function migrate(
   if (new Set(ids).size !== ids.length || ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) {
     throw new Error('migration ids must be unique and ascending');
   }
-  await ch.command(raw(MIGRATIONS_TABLE_DDL));
+  // one description, two layouts: as written (one server) or replicated + Distributed (layout.ts)
+  const target: ClusterTarget | undefined = ch.cluster
+    ? { cluster: ch.cluster, database: ch.database }
+    : undefined;
+  for (const s of migrationsTableStatements(target)) await ch.command(raw(s));
   const done = new Set(
     (
       await ch.query<{ id: number }>(
@@ -31,7 +36,10 @@ export async function migrate(
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.id)) continue;
-    for (const statement of m.statements) await runIdempotent(ch, statement);
+    for (const statement of m.statements) {
+      for (const s of target ? clusterStatements(statement, target) : [statement])
+        await runIdempotent(ch, s);
+    }
     await ch.insert(TABLES.migrations, [
       { id: m.id, name: m.name, applied_at: toClickHouseDateTime(Date.now()) },
     ]);
@@ -40,7 +48,7 @@ export async function migrate(
   return { applied, alreadyApplied: ids.filter((id) => done.has(id)) };
 }
 
-const ADD_COLUMN = /^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s/i;
+const ADD_COLUMN = /^\s*ALTER\s+TABLE\s+\S+\s+(ON\s+CLUSTER\s+\S+\s+)?ADD\s+COLUMN\s/i;
 
 /**
  * 18.16 has no ADD COLUMN IF NOT EXISTS. A migration interrupted after its ALTER but before

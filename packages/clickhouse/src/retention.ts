@@ -1,4 +1,5 @@
 import type { ClickHouse } from './client';
+import { localTable } from './layout';
 import { TABLES } from './schema';
 import { ident, sql } from './sql';
 
@@ -39,6 +40,9 @@ export async function dropPartitionsOlderThan(
   if (!Number.isInteger(days) || days < 0)
     throw new Error(`retention days must be a whole number >= 0, got ${days}`);
   const cutoff = cutoffPartition(days, nowMs);
+  // in a cluster the day partitions are the replicated table's (a drop on one replica is
+  // replicated to the others; the Distributed table holds none)
+  table = localTable(table, ch.cluster);
   const parts = await ch.query<{ partition: string }>(
     sql`SELECT DISTINCT partition FROM system.parts
         WHERE database = currentDatabase() AND table = ${table} AND active

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from '@tillwatch/testkit/cluster';
+import { createClickHouse, ensureDatabase, type ClickHouse } from './client';
+import { migrate } from './migrate';
+import { MIGRATIONS, TABLES } from './schema';
+import { eventToRow, rateToRow } from './rows';
+import { queryTopRates } from './queries';
+import { dropPartitionsOlderThan } from './retention';
+import { ident, sql } from './sql';
+import { authEvent, rate } from './test-fixtures';
+
+/**
+ * The cluster layout on a real cluster: ZooKeeper and two ClickHouse 18.16 servers, the two
+ * replicas of one shard (deploy/local; packages/testkit/src/cluster.ts). The migrations create
+ * replicated tables under Distributed ones from the same description as the single-server
+ * layout; a batch written twice is stored once; a replica killed in the middle misses nothing
+ * once it is back; retention drops a day on both.
+ */
+describe('ClickHouse cluster layout (1 shard x 2 replicas, ZooKeeper)', () => {
+  let cluster: TestCluster;
+  let a: ClickHouse;
+  let b: ClickHouse;
+  const database = `tw_cl_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ log: (m) => process.stderr.write(`[cluster] ${m}\n`) });
+    const [ua, ub] = cluster.urls(database);
+    await ensureDatabase({ url: ua! }, database);
+    a = createClickHouse({ url: ua! });
+    b = createClickHouse({ url: ub! });
+  }, 240_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await cluster?.stop();
+  }, 60_000);
+
+  const count = async (ch: ClickHouse, table: string, final = true) =>
+    Number(
+      (
+        await ch.query<{ n: number }>(
+          sql`SELECT count() AS n FROM ${ident(table)}${final ? sql` FINAL` : sql``}`,
+        )
+      )[0]!.n,
+    );
+  /** Replication is asynchronous: a replica converges within moments, so read it until it has. */
+  const eventually = async <T>(read: () => Promise<T>, want: T, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let got = await read();
+    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      got = await read();
+    }
+    return got;
+  };
+  const engines = async (ch: ClickHouse) =>
+    Object.fromEntries(
+      (
+        await ch.query<{ name: string; engine: string }>(
+          sql`SELECT name, engine FROM system.tables WHERE database = ${database}`,
+        )
+      ).map((r) => [r.name, r.engine]),
+    );
+
+  it('migrates both servers from one description: replicated tables under Distributed ones', async () => {
+    expect(a.cluster).toBe('tillwatch');
+    const first = await migrate(a);
+    expect(first.applied).toEqual(MIGRATIONS.map((m) => m.id));
+    // the bookkeeping is replicated too: the other server has nothing left to do
+    const second = await migrate(b);
+    expect(second.applied).toEqual([]);
+    for (const ch of [a, b]) {
+      const e = await engines(ch);
+      for (const t of [TABLES.events, TABLES.rates, TABLES.alerts, TABLES.rulesMemory]) {
+        expect(e[t], `${t} on ${ch.url}`).toBe('Distributed');
+        expect(e[`${t}_local`]).toMatch(/^Replicated\w*MergeTree$/);
+      }
+    }
+    // a column added by a later migration is on the Distributed table as well
+    const cols = await b.query<{ name: string }>(
+      sql`SELECT name FROM system.columns WHERE database = ${database} AND table = ${TABLES.rulesMemory}`,
+    );
+    expect(cols.map((c) => c.name)).toContain('source_offset');
+  }, 180_000);
+
+  it('stores a batch written twice once, on both replicas', async () => {
+    const t0 = Date.UTC(2026, 2, 2, 2, 0, 0);
+    const rows = Array.from({ length: 500 }, (_, i) => eventToRow(authEvent(i, t0 + i * 1000)));
+    await a.insert(TABLES.events, rows);
+    await a.insert(TABLES.events, rows); // the retried batch: the same block
+    await b.insert(TABLES.events, rows.slice(0, 100)); // re-batched through the other server
+    expect(await count(a, TABLES.events)).toBe(500);
+    expect(await eventually(() => count(b, `${TABLES.events}_local`), 500)).toBe(500);
+    expect(await count(b, TABLES.events)).toBe(500);
+    // identical blocks are dropped by the replicated table itself, not only at merge time
+    expect(await count(a, `${TABLES.events}_local`, false)).toBeLessThanOrEqual(600);
+    const stats = Array.from({ length: 50 }, (_, i) => rateToRow(rate(`T-${i}`, t0, 10 + i, i), 1));
+    await a.insert(TABLES.rates, stats);
+    const top = () =>
+      queryTopRates(b, { scope: 'terminal', window: '5m', limit: 5 }, t0 + 60_000).then((rs) =>
+        rs.map((r) => r.key),
+      );
+    const want = ['T-49', 'T-48', 'T-47', 'T-46', 'T-45'];
+    expect(await eventually(top, want)).toEqual(want);
+  }, 60_000);
+
+  it('a replica killed in the middle misses nothing once it is back; the other serves meanwhile', async () => {
+    const t0 = Date.UTC(2026, 2, 3, 2, 0, 0);
+    const [serverA, serverB] = cluster.clickhouse.servers;
+    await serverB!.kill();
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      eventToRow(authEvent(10_000 + i, t0 + i * 1000)),
+    );
+    for (let i = 0; i < rows.length; i += 100)
+      await a.insert(TABLES.events, rows.slice(i, i + 100));
+    expect(await count(a, TABLES.events)).toBe(800);
+    await serverB!.restart();
+    // B fetches the parts it missed from A's replication log
+    expect(await eventually(() => count(b, `${TABLES.events}_local`), 800)).toBe(800);
+    expect(await count(b, TABLES.events)).toBe(800);
+    expect(serverA!.url).not.toBe(serverB!.url);
+  }, 120_000);
+
+  it('retention drops a day on both replicas', async () => {
+    const now = Date.UTC(2026, 2, 11); // 7 days: 2 and 3 March are older
+    const dropped = await dropPartitionsOlderThan(a, TABLES.events, 7, now);
+    expect(dropped).toEqual(['20260302', '20260303']);
+    expect(await eventually(() => count(b, `${TABLES.events}_local`), 0)).toBe(0);
+    expect(await count(a, TABLES.events)).toBe(0);
+  }, 60_000);
+});
