@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { createClickHouse } from '@tillwatch/clickhouse';
 import { gatewayConfigSchema } from '@tillwatch/gateway';
 import { notifierEnvSchema } from '@tillwatch/notifier';
 import { processorConfigSchema } from '@tillwatch/processor';
@@ -90,5 +91,90 @@ describe('deploy/compose/compose.yaml', () => {
     for (const name of Object.keys(apps)) {
       expect(services[name]!.build?.dockerfile).toBe('deploy/compose/Dockerfile');
     }
+  });
+});
+
+/**
+ * compose.cluster.yaml over compose.yaml (as `docker compose -f a -f b` merges them: maps merged
+ * key by key, lists appended, scalars replaced): the cluster layout's ZooKeeper, second
+ * ClickHouse and their config files hang together, and every service still passes its schema.
+ */
+describe('deploy/compose/compose.cluster.yaml over compose.yaml', () => {
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+      for (const [k, v] of Object.entries(b)) out[k] = k in out ? merge(out[k], v) : v;
+      return out;
+    }
+    return b === undefined ? a : b;
+  };
+  const overlay = parse(
+    readFileSync(new URL('../../../deploy/compose/compose.cluster.yaml', import.meta.url), 'utf8'),
+  ) as { services: Record<string, Service & { volumes?: string[] }> };
+  const merged = (
+    merge(compose, overlay) as { services: Record<string, Service & { volumes?: string[] }> }
+  ).services;
+  const vars = (name: string) =>
+    Object.fromEntries(
+      Object.entries(merged[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+  const xml = (f: string) =>
+    readFileSync(
+      new URL(`../../../deploy/compose/clickhouse-cluster/${f}`, import.meta.url),
+      'utf8',
+    );
+
+  it('adds ZooKeeper and a second ClickHouse; the services name the cluster', () => {
+    expect(Object.keys(merged).sort()).toEqual(
+      [
+        'clickhouse',
+        'clickhouse-2',
+        'gateway',
+        'kafka',
+        'notifier',
+        'processor',
+        'zookeeper',
+      ].sort(),
+    );
+    const servers = new Set<string>();
+    for (const name of Object.keys(apps)) {
+      const v = vars(name);
+      const r = apps[name]!.safeParse(v);
+      expect(r.success ? [] : r.error.issues.map((i) => i.message)).toEqual([]);
+      const ch = createClickHouse({ url: v.CLICKHOUSE_URL! });
+      expect(ch.cluster).toBe('tillwatch');
+      expect(ch.database).toBe('tillwatch');
+      const host = new URL(v.CLICKHOUSE_URL!).hostname;
+      expect(['clickhouse', 'clickhouse-2']).toContain(host);
+      servers.add(`${name}:${host}`);
+      void ch.close();
+    }
+    // the processor writes through one replica, the board reads through the other
+    expect(servers).toContain('processor:clickhouse');
+    expect(servers).toContain('gateway:clickhouse-2');
+  });
+
+  it('the config files describe the two replicas of one shard and the ZooKeeper of this file', () => {
+    const cluster = xml('cluster.xml');
+    const hosts = [...cluster.matchAll(/<replica><host>([^<]+)<\/host><port>(\d+)<\/port>/g)];
+    expect(hosts.map((h) => h[1]).sort()).toEqual(['clickhouse', 'clickhouse-2']);
+    expect(hosts.every((h) => h[2] === '9000')).toBe(true);
+    expect(cluster).toMatch(/<remote_servers>\s*<tillwatch>/);
+    expect(cluster).toMatch(/<internal_replication>true<\/internal_replication>/);
+    expect(/<zookeeper>\s*<node><host>(\w+)<\/host>/.exec(cluster)?.[1]).toBe('zookeeper');
+    const macros = ['clickhouse', 'clickhouse-2'].map((s) => {
+      const mounts = merged[s]!.volumes ?? [];
+      expect(mounts.some((m) => m.startsWith('./clickhouse-cluster/cluster.xml:'))).toBe(true);
+      const m = mounts.filter((v) => /clickhouse-cluster\/macros-\d\.xml:/.test(v));
+      expect(m.length, `${s} mounts one macros file`).toBe(1);
+      const text = xml(/macros-\d\.xml/.exec(m[0]!)![0]);
+      return {
+        shard: /<shard>(\w+)<\/shard>/.exec(text)?.[1],
+        replica: /<replica>(\w+)<\/replica>/.exec(text)?.[1],
+      };
+    });
+    expect(macros[0]!.shard).toBe(macros[1]!.shard);
+    expect(macros[0]!.replica).not.toBe(macros[1]!.replica);
   });
 });
