@@ -12,3 +12,4 @@ export * from './quality';
 export * from './api-time';
 export * from './stats';
 export * from './silence-match';
+export * from './traffic';

@@ -1,6 +1,7 @@
 import {
   TABLES,
   ident,
+  join,
   queryDrillDown,
   queryLatestRates,
   queryRateChanges,
@@ -19,6 +20,8 @@ import type {
   DrillDown,
   RatesQuery,
   RawEventsQuery,
+  RegionAuthCount,
+  RegionAuthsQuery,
   SeriesPoint,
   SeriesQuery,
   TopQuery,
@@ -148,6 +151,51 @@ export class ClickHouseReads {
     );
     const drop = (r: RateRow) => 1 - (r.volumeRatio ?? 1);
     return rows.sort((a, b) => drop(b) - drop(a) || b.auths - a.auths).slice(0, q.n);
+  }
+
+  /**
+   * Auths per region and bucket from events_raw (exact, whatever windows the processor runs;
+   * uniqExact(event_id) as ReplacingMergeTree may still hold a redelivered event twice). Each
+   * range becomes a ts condition (partition pruning: 8 one-hour ranges touch 8 day partitions)
+   * and multiIf names the range an event falls in; 18.16 has no window functions or query
+   * parameters, and needs neither here.
+   */
+  async regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]> {
+    if (q.starts.length === 0) return [];
+    const span = Math.floor(q.spanMs);
+    const bucket = Math.max(1, Math.floor(q.bucketMs));
+    const starts = q.starts.map((s) => Math.max(0, Math.floor(s)));
+    const within = (s: number) => sql`(ts_ms >= ${s} AND ts_ms < ${s + span})`;
+    // ts is whole seconds: floor the start, ceil the end; ts_ms decides exactly
+    const coarse = starts.map(
+      (s) =>
+        sql`(ts >= ${new Date(Math.floor(s / 1000) * 1000)} AND ts < ${new Date(Math.ceil((s + span) / 1000) * 1000 + 1000)})`,
+    );
+    const range = join(
+      starts.map((s) => sql`${within(s)}, toUInt64(${s})`),
+      ', ',
+    );
+    const rows = await this.ch.query<{
+      region: string;
+      start: string;
+      bucket: string;
+      auths: string;
+    }>(
+      sql`SELECT region, start, intDiv(ts_ms - start, ${bucket}) AS bucket, uniqExact(event_id) AS auths
+          FROM (
+            SELECT region, event_id, ts_ms, multiIf(${range}, toUInt64(0)) AS start
+            FROM ${ident(TABLES.events)}
+            WHERE type = 'auth' AND (${join(coarse, ' OR ')})
+          )
+          WHERE start != 0 AND ts_ms >= start
+          GROUP BY region, start, bucket`,
+    );
+    return rows.map((r) => ({
+      region: r.region,
+      start: Number(r.start),
+      bucket: Number(r.bucket),
+      auths: Number(r.auths),
+    }));
   }
 
   async terminalOwner(terminalId: string): Promise<string | undefined> {

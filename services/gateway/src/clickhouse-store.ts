@@ -14,6 +14,8 @@ import type {
   MerchantBound,
   RatesQuery,
   RawEventsQuery,
+  RegionAuthCount,
+  RegionAuthsQuery,
   SeriesPoint,
   SeriesQuery,
   Silence,
@@ -135,6 +137,10 @@ export class ClickHouseStore implements GatewayStore {
 
   terminalOwner(terminalId: string): Promise<string | undefined> {
     return this.reads.terminalOwner(terminalId);
+  }
+
+  regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]> {
+    return this.reads.regionAuths(q);
   }
 
   rawEvents(q: RawEventsQuery): Promise<DrillDown> {

@@ -5,8 +5,10 @@ import proxyAddr from '@fastify/proxy-addr';
 import { ConfigError, envs, loadConfig, type Env } from '@tillwatch/config';
 import { TOPICS } from '@tillwatch/contracts';
 import { SecretKeyring, previousSecretKeysEnv, secretKeyEnv } from '@tillwatch/webhooks';
+import { DEFAULT_RULES_CONFIG, loadRulesFile } from '@tillwatch/rules';
 import { z } from 'zod';
 import { apiKeyEntrySchema, parseApiKeys, type ApiKeyEntry } from './auth';
+import type { TrafficZones } from './region-traffic';
 
 /** Where `npm run build -w @tillwatch/web` writes the board; served at `/`. */
 export const DEFAULT_WEB_DIST = fileURLToPath(
@@ -54,6 +56,8 @@ export const gatewayConfigSchema = z.object({
    */
   GATEWAY_TRUST_PROXY: trustProxySchema(),
   LOG_LEVEL: envs.logLevel(),
+  /** The rules file the processor runs (its `calendar` names regions' time zones); default rules otherwise. */
+  RULES_FILE: z.string().min(1).optional(),
 
   // ---- production mode (`npm start -w @tillwatch/gateway`): both of these set ----------------
   /** host:port[,host:port]: live alerts from pos.alerts */
@@ -130,6 +134,11 @@ function trustProxySchema() {
 
 export interface GatewayConfig {
   host: string;
+  /**
+   * Whose local hour a region's normal follows (GET /api/regions/traffic): the rules file's
+   * calendar (RULES_FILE, as the processor reads it), else the default rules' Asia/Shanghai.
+   */
+  timeZones: TrafficZones;
   port: number;
   apiKeys: ApiKeyEntry[];
   metricsToken?: string;
@@ -171,8 +180,10 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
   const e = loadConfig(gatewayConfigSchema, env);
   const apiKeys = parseApiKeys(e.TILLWATCH_API_KEYS, 'TILLWATCH_API_KEYS');
   if (e.TILLWATCH_API_KEYS_FILE) apiKeys.push(...readKeysFile(e.TILLWATCH_API_KEYS_FILE));
+  const calendar = (e.RULES_FILE ? loadRulesFile(e.RULES_FILE) : DEFAULT_RULES_CONFIG).calendar;
   return {
     host: e.GATEWAY_HOST,
+    timeZones: { timeZone: calendar.timeZone, regions: calendar.regions },
     port: e.GATEWAY_PORT ?? e.PORT,
     apiKeys,
     metricsToken: e.TILLWATCH_METRICS_TOKEN,

@@ -86,6 +86,7 @@ function allApiRoutes(): { method: string; url: string }[] {
     ['POST', '/api/alerts/al-A/notes'],
     ['POST', '/api/alerts/al-A/resolve'],
     ['GET', '/api/quality'],
+    ['GET', '/api/regions/traffic'],
     ['GET', '/api/silences'],
     ['POST', '/api/silences'],
     ['GET', '/api/silences/00000000-0000-4000-8000-000000000000'],

@@ -24,6 +24,7 @@ import { qualityRoutes } from './routes/quality';
 import { ratesRoutes } from './routes/rates';
 import { READERS } from './routes/scope';
 import { silenceRoutes } from './routes/silences';
+import { trafficRoutes } from './routes/traffic';
 import { Broadcaster, type GatewayIo } from './socket';
 import { guardSockets } from './socket-auth';
 import type { GatewayStore } from './store';
@@ -152,6 +153,7 @@ export async function createGateway({
   await app.register(alertRoutes, { store });
   await app.register(qualityRoutes, { store });
   await app.register(silenceRoutes, { store });
+  await app.register(trafficRoutes, { store, zones: config.timeZones });
   if (webhooks) {
     // The plugin declares config.access ['merchant', 'admin'] on every route, so the auth hook
     // above authenticates them and sets request.principal; it scopes merchants to their own.

@@ -12,6 +12,7 @@ import {
   transitionOf,
 } from './ledger';
 import { EventRing } from './memory-events';
+import { RegionMinutes } from './memory-traffic';
 import {
   alertOwnedBy,
   silenceMatches,
@@ -24,6 +25,8 @@ import {
   type RateScope,
   type RatesQuery,
   type RawEventsQuery,
+  type RegionAuthCount,
+  type RegionAuthsQuery,
   type SeriesPoint,
   type SeriesQuery,
   type Silence,
@@ -88,6 +91,8 @@ export class MemoryStore implements GatewayStore {
   private readonly seriesMap = new Map<string, SeriesSlot>();
   private readonly owners = new Map<string, string>();
   private readonly events: EventRing;
+  /** auths per region and minute, 8 days (the region view's traffic against its normal) */
+  private readonly regionMinutes = new RegionMinutes();
   private readonly alerts = new Map<string, AlertRecord>();
   private readonly silences = new Map<string, Silence>();
   private readonly listeners = new Set<(e: StoreEvent) => void>();
@@ -146,6 +151,7 @@ export class MemoryStore implements GatewayStore {
   /** Raw events for drill-down; not broadcast (too many), kept bounded. */
   pushEvents(events: readonly TerminalEvent[]): void {
     this.events.push(events);
+    this.regionMinutes.push(events);
     for (const ev of events) this.setOwner(ev.terminalId, ev.merchantId);
   }
 
@@ -169,6 +175,10 @@ export class MemoryStore implements GatewayStore {
       if (q.limit !== undefined && out.length >= q.limit) break;
     }
     return out;
+  }
+
+  async regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]> {
+    return this.regionMinutes.query(q);
   }
 
   async series(q: SeriesQuery): Promise<SeriesPoint[] | undefined> {

@@ -393,6 +393,46 @@ export function alertLedgerContract(name: string, factory: ContractStoreFactory)
       expect(await store.ruleVerdicts({ since: Q0 + 3_600_000 })).toEqual([]);
     });
 
+    it('region auths: per range and bucket, ends exclusive, other ranges and types apart', async () => {
+      const { store, pushEvents } = await open();
+      const [r1, r2] = [id('R1'), id('R2')];
+      const S = T0 - 3_600_000;
+      const DAY = 86_400_000;
+      const auth = (region: string, ts: number) =>
+        syntheticAuth({ terminalId: id('tr'), merchantId: 'M-tr', region, ts });
+      await pushEvents([
+        auth(r1, S),
+        auth(r1, S + 59_000),
+        auth(r1, S + 300_000),
+        auth(r1, S + 3_599_999),
+        auth(r1, S + 3_600_000), // the next range's start: not in this one
+        auth(r1, S - 1), // just before
+        auth(r1, S - DAY + 600_000),
+        auth(r1, S - DAY + 600_001),
+        auth(r2, S + 1_800_000),
+        auth(r2, S - 2 * DAY), // a range nobody asked for
+        // not an auth: not counted
+        { ...auth(r1, S + 1000), type: 'heartbeat' } as unknown as TerminalEvent,
+      ]);
+      const rows = await store.regionAuths({
+        starts: [S, S - DAY],
+        spanMs: 3_600_000,
+        bucketMs: 300_000,
+      });
+      const mine = rows
+        .filter((r) => r.region === r1 || r.region === r2)
+        .sort(
+          (a, b) => a.region.localeCompare(b.region) || b.start - a.start || a.bucket - b.bucket,
+        );
+      expect(mine).toEqual([
+        { region: r1, start: S, bucket: 0, auths: 2 },
+        { region: r1, start: S, bucket: 1, auths: 1 },
+        { region: r1, start: S, bucket: 11, auths: 1 },
+        { region: r1, start: S - DAY, bucket: 2, auths: 2 },
+        { region: r2, start: S, bucket: 6, auths: 1 },
+      ]);
+    });
+
     it('drill-down: newest events first, response codes by count then by code', async () => {
       const { store, pushEvents } = await open();
       const terminalId = id('dd');

@@ -243,8 +243,28 @@ export type StoreEvent =
   | { type: 'alert'; record: AlertRecord }
   | { type: 'audit'; record: AlertRecord; entry: AuditEntry };
 
+/**
+ * Auths per region in ranges [start, start + spanMs), each cut into buckets of bucketMs.
+ * Starts and bucketMs are whole minutes and the ranges do not overlap (TrafficPlan keeps both).
+ */
+export interface RegionAuthsQuery {
+  starts: readonly number[];
+  spanMs: number;
+  bucketMs: number;
+}
+
+/** Auths of one region in one bucket (0-based) of the range starting at `start`; 0s left out. */
+export interface RegionAuthCount {
+  region: string;
+  start: number;
+  bucket: number;
+  auths: number;
+}
+
 export interface GatewayStore {
   currentRates(q: RatesQuery): Promise<RateRow[]>;
+  /** Auth events counted per region and bucket (the region view's traffic and its normal). */
+  regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]>;
   series(q: SeriesQuery): Promise<SeriesPoint[] | undefined>;
   top(q: TopQuery): Promise<RateRow[]>;
   /** Owner of a terminal as last seen in rates or events (for merchant scoping). */

@@ -1,0 +1,36 @@
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { TrafficPlan, trafficReport, type TrafficZones } from '../region-traffic';
+import type { GatewayStore } from '../store';
+import { defineRoute } from './define';
+import { STAFF } from './scope';
+
+/**
+ * GET /api/regions/traffic: each region's auths in the last hour (to the last whole minute)
+ * against its normal for this hour, the mean of the same local hour on the previous 7 days
+ * that have any (null when none has), with 12 five-minute buckets of both for a sparkline.
+ * Regions mix merchants: staff only.
+ */
+export const trafficRoutes = fp<{ store: GatewayStore; zones: TrafficZones; now?: () => number }>(
+  async (app, { store, zones, now = Date.now }) => {
+    defineRoute(app, {
+      method: 'GET',
+      url: '/api/regions/traffic',
+      summary:
+        'Each region’s traffic in the last hour against its normal for this hour, with a sparkline',
+      tags: ['rates'],
+      access: STAFF,
+      query: z.strictObject({}),
+      handler: async () => {
+        const plan = new TrafficPlan(now(), zones);
+        const counts = await store.regionAuths({
+          starts: plan.starts(),
+          spanMs: plan.spanMs,
+          bucketMs: plan.bucketMs,
+        });
+        return trafficReport(plan, counts);
+      },
+    });
+  },
+  { name: 'tw-traffic', dependencies: ['tw-auth'] },
+);
