@@ -172,7 +172,8 @@ export class LocalTopology {
           sourcePartitions: this.partitions,
           rollupPartitions: this.rollupPartitions,
           monitor,
-          statsWindows: win.statsWindows,
+          // no stats output (replay, the warm-up): no stats rows to prepare at every pane
+          statsWindows: output.stats ? win.statsWindows : 0,
           paneWindow: win.paneWindow,
           p0: win.p0,
           forwardCategories: FORWARD_CATEGORIES,

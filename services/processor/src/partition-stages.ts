@@ -83,7 +83,8 @@ export class PartitionStages {
     this.recordRules('applied');
   }
 
-  newEventStage(partition: number): EventStage {
+  /** `stats: false`: a stage whose window-stats rows go nowhere (the warm-up's scratch stage). */
+  newEventStage(partition: number, opts: { stats?: boolean } = {}): EventStage {
     const { win, events } = this.engines;
     return new EventStage({
       partition,
@@ -91,7 +92,7 @@ export class PartitionStages {
       rollupPartitions: this.ctx.rollupPartitions,
       monitor: eventMonitor(events, { rules: this.rules, silences: this.silences }),
       forwardCategories: FORWARD_CATEGORIES,
-      statsWindows: win.statsWindows,
+      statsWindows: opts.stats === false ? 0 : win.statsWindows,
       paneWindow: win.paneWindow,
       p0: win.p0,
     });

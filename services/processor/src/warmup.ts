@@ -88,7 +88,7 @@ export async function warmUpFrom(
 ): Promise<WarmupResult> {
   const started = performance.now();
   const { store } = ctx;
-  const scratch = stages.newEventStage(partition);
+  const scratch = stages.newEventStage(partition, { stats: false });
   let memory: StageMemory | undefined;
   const sink: StageSink = {
     alert: () => {},
