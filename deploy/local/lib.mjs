@@ -18,6 +18,7 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A free TCP port on 127.0.0.1 (the kernel picks it: listen on port 0, read, close). */
 export function freePort() {
@@ -169,6 +170,17 @@ export function tail(file, chars = 3000) {
   if (!existsSync(file)) return '';
   const s = readFileSync(file, 'utf8');
   return s.slice(-chars);
+}
+
+/**
+ * `node <file>`: run `start()` as a CLI (runCli) when `moduleUrl` is the script node was given.
+ */
+export function runCliIfMain(moduleUrl, name, start) {
+  if (!process.argv[1] || path.resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  runCli(name, start).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
 }
 
 /**

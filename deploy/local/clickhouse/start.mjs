@@ -8,13 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   freePorts,
   makeTempDir,
   removeDir,
   run,
-  runCli,
+  runCliIfMain,
   spawnServer,
   tail,
   waitFor,
@@ -265,9 +264,4 @@ ${replicas}
   };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runCli('clickhouse', startClickHouse).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runCliIfMain(import.meta.url, 'clickhouse', startClickHouse);

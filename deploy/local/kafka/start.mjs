@@ -16,7 +16,7 @@ import {
   makeTempDir,
   removeDir,
   run,
-  runCli,
+  runCliIfMain,
   spawnServer,
   tail,
   waitFor,
@@ -255,9 +255,4 @@ export async function startKafka(opts = {}) {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runCli('kafka', startKafka).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runCliIfMain(import.meta.url, 'kafka', startKafka);

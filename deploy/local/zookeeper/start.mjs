@@ -15,7 +15,7 @@ import {
   freePorts,
   makeTempDir,
   removeDir,
-  runCli,
+  runCliIfMain,
   spawnServer,
   tail,
   waitFor,
@@ -138,9 +138,4 @@ export async function startZooKeeper(opts = {}) {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runCli('zookeeper', startZooKeeper).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runCliIfMain(import.meta.url, 'zookeeper', startZooKeeper);
