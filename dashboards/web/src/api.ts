@@ -1,6 +1,13 @@
 import type { Silence } from './silences';
 import type { SeriesField } from './chart-spec';
-import type { AlertItem, DrillDown, Me, QualityReport, Snapshot } from './types';
+import type {
+  AlertItem,
+  DrillDown,
+  Me,
+  QualityReport,
+  RegionTrafficReport,
+  Snapshot,
+} from './types';
 import type {
   DeliveryStatus,
   SubscriptionInput,
@@ -123,6 +130,8 @@ export class Api {
       `/api/webhooks/deliveries/${encodeURIComponent(id)}/replay`,
     );
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
+  /** each region's last hour against its normal for this hour (staff only) */
+  regionTraffic = () => this.call<RegionTrafficReport>('GET', '/api/regions/traffic');
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (
     id: string,

@@ -31,3 +31,23 @@ export function setText(el: HTMLElement, text: string, flash = false): void {
     el.classList.add('flash');
   }
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** The same for SVG elements (the map, sparklines): attributes and children, no innerHTML. */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false)
+      el.append(typeof c === 'number' ? String(c) : c);
+  return el;
+}

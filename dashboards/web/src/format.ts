@@ -47,3 +47,14 @@ export function regionLevel(faultRate: number, volumeRatio: number | undefined):
             : 0;
   return Math.max(byFault, byVolume) as 0 | 1 | 2 | 3;
 }
+
+/** A span as 24-hour local times in a named zone: "13:37–14:37 Asia/Shanghai". */
+export function hourSpan(from: string | number, to: string | number, timeZone: string): string {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  });
+  return `${f.format(new Date(from))}–${f.format(new Date(to))} ${timeZone}`;
+}

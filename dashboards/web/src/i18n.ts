@@ -177,9 +177,21 @@ const en = {
   silenced: 'Silenced',
   outageBanner: 'Regional outage',
   regionsTitle: 'Regions',
-  regionsHelp: 'Colour: fault rate and traffic against each region’s normal. Red = outage signs.',
+  regionsHelp:
+    'Tiles: fault rate. Map and tiles: auths in the last hour against the region’s normal for this hour (the mean of the same local hour over the previous 7 days). Red = outage signs.',
   traffic: 'traffic',
   ofNormal: 'of normal',
+  mapTitle: 'Traffic against its normal for this hour',
+  mapLegendNone: 'no normal yet',
+  mapLegendOutage: 'outage alert',
+  noNormalYet: 'no normal yet',
+  ofNormalHour: '{x} of normal for this hour',
+  lastHourAuths: 'Last hour {range}: {n} auths',
+  normalForHour: 'Normal for this hour: {n} (mean of {d} previous days)',
+  normalNone: 'Normal for this hour: none yet (no auths in this hour on the previous {d} days)',
+  sparkTitle: 'Auths per 5 minutes over the last hour; dashed: the normal',
+  trafficUnavailable: 'Traffic against the normal is unavailable right now.',
+  regionsOnMap: 'Regions',
   matched: 'matching events',
   colTime: 'Time',
   colType: 'Type',
@@ -413,9 +425,21 @@ const zh: Record<MessageKey, string> = {
   silenced: '已静默',
   outageBanner: '地区性故障',
   regionsTitle: '地区',
-  regionsHelp: '颜色表示故障率及交易量相对常态的变化；红色表示疑似网络中断。',
+  regionsHelp:
+    '地区卡片：故障率。地图与卡片：最近一小时授权笔数与该地区同一时段常态（前 7 天同一本地时段的均值）之比。红色表示疑似网络中断。',
   traffic: '交易量',
   ofNormal: '常态',
+  mapTitle: '交易量与该时段常态之比',
+  mapLegendNone: '暂无常态',
+  mapLegendOutage: '故障告警',
+  noNormalYet: '暂无常态',
+  ofNormalHour: '为该时段常态的 {x}',
+  lastHourAuths: '最近一小时 {range}：{n} 笔授权',
+  normalForHour: '该时段常态：{n}（前 {d} 天的均值）',
+  normalNone: '该时段常态：暂无（前 {d} 天该时段无授权）',
+  sparkTitle: '最近一小时每 5 分钟授权笔数；虚线为常态',
+  trafficUnavailable: '暂时无法获取交易量与常态的对比。',
+  regionsOnMap: '地区',
   matched: '条匹配事件',
   colTime: '时间',
   colType: '类型',
@@ -585,4 +609,54 @@ export function guidance(
     probableCauses: strings(mine['probableCauses']) ?? strings(alert.probableCauses) ?? [],
     actions: strings(mine['actions']) ?? strings(alert.actions) ?? [],
   };
+}
+
+/** A message with {name} slots filled in. */
+export function tf(k: MessageKey, vars: Record<string, string | number>): string {
+  return t(k).replace(/\{(\w+)\}/g, (m, name: string) =>
+    vars[name] !== undefined ? String(vars[name]) : m,
+  );
+}
+
+/** English names of the provinces (the map data names them in Chinese), by ISO code. */
+const PROVINCES_EN: Record<string, string> = {
+  'CN-11': 'Beijing',
+  'CN-12': 'Tianjin',
+  'CN-13': 'Hebei',
+  'CN-14': 'Shanxi',
+  'CN-15': 'Inner Mongolia',
+  'CN-21': 'Liaoning',
+  'CN-22': 'Jilin',
+  'CN-23': 'Heilongjiang',
+  'CN-31': 'Shanghai',
+  'CN-32': 'Jiangsu',
+  'CN-33': 'Zhejiang',
+  'CN-34': 'Anhui',
+  'CN-35': 'Fujian',
+  'CN-36': 'Jiangxi',
+  'CN-37': 'Shandong',
+  'CN-41': 'Henan',
+  'CN-42': 'Hubei',
+  'CN-43': 'Hunan',
+  'CN-44': 'Guangdong',
+  'CN-45': 'Guangxi',
+  'CN-46': 'Hainan',
+  'CN-50': 'Chongqing',
+  'CN-51': 'Sichuan',
+  'CN-52': 'Guizhou',
+  'CN-53': 'Yunnan',
+  'CN-54': 'Xizang',
+  'CN-61': 'Shaanxi',
+  'CN-62': 'Gansu',
+  'CN-63': 'Qinghai',
+  'CN-64': 'Ningxia',
+  'CN-65': 'Xinjiang',
+  'CN-71': 'Taiwan',
+  'CN-81': 'Hong Kong',
+  'CN-82': 'Macao',
+};
+
+/** A province's name in the reader's language (`zhName` as the map data has it). */
+export function provinceName(code: string, zhName: string): string {
+  return current === 'zh' ? zhName : (PROVINCES_EN[code] ?? zhName);
 }

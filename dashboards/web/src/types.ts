@@ -4,6 +4,8 @@ import type {
   AuditEntry,
   QualityReport,
   RateRow,
+  RegionTraffic,
+  RegionTrafficReport,
   Role,
   TerminalEvent,
   Verdict,
@@ -11,7 +13,17 @@ import type {
 
 // Audit lines and workflows (REST and socket.io; live.ts reads the socket messages with the
 // contract's event types) are the contract's, packages/contracts/src/socket.ts.
-export type { Alert, AuditEntry, QualityReport, RateRow, Role, TerminalEvent, Verdict };
+export type {
+  Alert,
+  AuditEntry,
+  QualityReport,
+  RateRow,
+  RegionTraffic,
+  RegionTrafficReport,
+  Role,
+  TerminalEvent,
+  Verdict,
+};
 export type Workflow = AlertWorkflow;
 
 export interface Me {

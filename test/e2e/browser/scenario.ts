@@ -9,7 +9,7 @@ import {
   type CreateGatewayOptions,
   type Gateway,
 } from '@tillwatch/gateway';
-import type { Alert, RateRow } from '@tillwatch/contracts';
+import type { Alert, RateRow, TerminalEvent } from '@tillwatch/contracts';
 
 /**
  * A small synthetic fleet for the browser suite: 8 regions, 3 merchants with 4 terminals
@@ -135,9 +135,52 @@ export interface ScenarioOptions {
   webhooks?: CreateGatewayOptions['webhooks'];
 }
 
+/**
+ * Auths per 5 minutes per region in the last hour and in the same hour of the previous 7 days
+ * (the region view's traffic against its normal): CN-35 at 60 % of its normal, CN-32 at 90 %,
+ * CN-42 at 250 %, CN-51 without history (no normal yet), CN-44-GZ a second region in the
+ * outage region's province. CN-11, CN-31 and CN-44-SZ also get the ticks' and tills' sales.
+ */
+export const TRAFFIC: Record<string, { now: number; normal: number | null }> = {
+  'CN-11': { now: 10, normal: 10 },
+  'CN-31': { now: 10, normal: 10 },
+  'CN-32': { now: 9, normal: 10 },
+  'CN-33': { now: 10, normal: 10 },
+  'CN-35': { now: 6, normal: 10 },
+  'CN-42': { now: 10, normal: 4 },
+  'CN-44-SZ': { now: 3, normal: 12 },
+  'CN-44-GZ': { now: 10, normal: 10 },
+  'CN-51': { now: 8, normal: null },
+};
+export const NO_NORMAL_REGION = 'CN-51';
+
+function seedTraffic(store: MemoryStore, now: number): void {
+  const DAY = 86_400_000;
+  const hour = (start: number, region: string, per5: number): TerminalEvent[] =>
+    Array.from({ length: 12 * per5 }, (_, i) =>
+      syntheticAuth({
+        terminalId: `T-Z-${region}`,
+        merchantId: 'M-Z',
+        region,
+        // a few seconds into each slot, so none falls on the hour's ends
+        ts: start + Math.floor(i / per5) * 300_000 + 5_000 + (i % per5) * 1000,
+      }),
+    );
+  // oldest first: the event ring keeps an hour, the region counts keep 8 days
+  for (let k = 7; k >= 1; k--) {
+    store.pushEvents(
+      Object.entries(TRAFFIC).flatMap(([r, x]) =>
+        x.normal === null ? [] : hour(now - k * DAY - 3_540_000, r, x.normal),
+      ),
+    );
+  }
+  store.pushEvents(Object.entries(TRAFFIC).flatMap(([r, x]) => hour(now - 3_540_000, r, x.now)));
+}
+
 export async function startScenario(tickMs = 250, opts: ScenarioOptions = {}): Promise<Scenario> {
   // a series point per tick, so the detail view's trend has a line after a few seconds
   const store = new MemoryStore({ seriesStepMs: tickMs, eventsPerTerminal: 1000 });
+  seedTraffic(store, Date.now());
   const gw = await createGateway({
     config: defaultGatewayConfig({
       apiKeys: Object.values(KEYS),
