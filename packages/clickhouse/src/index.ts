@@ -26,6 +26,7 @@ export {
   type DeadLetterInput,
 } from './rows';
 export { tableWriter } from './writer';
+export { DAY_PARTITIONED_TABLES } from './retention';
 export {
   startRetention,
   parseRetentionPolicy,

@@ -141,7 +141,20 @@ export class Recovery {
             at_ms <= ${Math.max(0, Math.floor(t))})
         ORDER BY at_ms DESC, source_offset DESC LIMIT 1`,
     );
-    if (!rows.length) return undefined;
+    if (!rows.length) {
+      // why nothing: what the table holds for the partition, against the bound above
+      const seen = await store.ch.query<{ n: number; at: number; off: number; minOff: number }>(
+        sql`SELECT count() AS n, max(at_ms) AS at, max(source_offset) AS off,
+            min(source_offset) AS minOff
+          FROM ${ident(store.tables.rulesMemory)}
+          WHERE stage = ${stage} AND partitions = ${partitions} AND partition = ${partition}`,
+      );
+      log.info(
+        { stage, partition, partitions, resumeAt: c, recordTime: t, stored: seen[0] },
+        'no rules memory to restore for the partition',
+      );
+      return undefined;
+    }
     try {
       const m = JSON.parse(rows[0]!.body) as StageMemory;
       if (m.memory?.v !== MEMORY_VERSION) throw new Error(`version ${m.memory?.v}`);

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createClient } from '@clickhouse/client';
+import { DAY_PARTITIONED_TABLES } from '@tillwatch/clickhouse';
 import { createKafka } from '@tillwatch/kafka';
 import { createSimulation } from '@tillwatch/simulator';
 import { validateEvent } from '@tillwatch/contracts';
@@ -39,6 +40,10 @@ const args = process.argv.slice(2);
 const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? 300_000);
 /** `--throughput-only`: skip the latency and rebalance runs */
 const LATENCY = !args.includes('--throughput-only');
+/** `--rebalance-only=<events/s>`: only the rebalance run, its live stream at this rate */
+const REBALANCE_ONLY = Number(
+  args.find((a) => a.startsWith('--rebalance-only='))?.split('=')[1] ?? Number.NaN,
+);
 const INSTANCES = [1, 2, 4];
 const PARTITIONS = 8;
 /**
@@ -198,6 +203,10 @@ async function main() {
       PROCESSOR_GROUP_ID: s.group,
       PROCESSOR_METRICS_PORT: '0',
       PROCESSOR_SESSION_TIMEOUT: SESSION_TIMEOUT,
+      // The simulated day is in March 2026: a processor starting (the joining instance) would
+      // drop its day partitions as older than the retention — rules memory included, which is
+      // why the join restored none before this was set.
+      RETENTION: DAY_PARTITIONED_TABLES.map((t) => `${t}=off`).join(','),
       LOG_LEVEL: 'info',
     });
     const start = (s: Suite, name: string) => {
@@ -252,7 +261,7 @@ async function main() {
     // ---- 1. throughput per N ------------------------------------------------------------------
     const tput: Record<string, string | number>[] = [];
     let rate1 = 0;
-    for (const N of INSTANCES) {
+    for (const N of REBALANCE_ONLY > 0 ? [] : INSTANCES) {
       const s = await suite(`t${N}`);
       const fill = kafka.producer({
         transactionalId: `scale-${id}-fill-${N}`,
@@ -339,7 +348,7 @@ async function main() {
     if (!LATENCY) return;
 
     // ---- a live stream at one fixed rate, for the latency and rebalance runs --------------------
-    const rate = Math.max(500, Math.floor(rate1 / 2));
+    const rate = REBALANCE_ONLY > 0 ? REBALANCE_ONLY : Math.max(500, Math.floor(rate1 / 2));
     const live = (s: Suite) => {
       // Event time runs ~rate/28 x wall time in the demo scenario (28 events per simulated s).
       const it = createSimulation({
@@ -432,7 +441,7 @@ async function main() {
 
     // ---- 2. produce -> alert per N -------------------------------------------------------------
     const lat: Record<string, string | number>[] = [];
-    for (const N of INSTANCES) {
+    for (const N of REBALANCE_ONLY > 0 ? [] : INSTANCES) {
       const s = await suite(`l${N}`);
       const cs = await startInstances(s, N);
       const alerts = await alertsOf(s);
@@ -496,11 +505,12 @@ async function main() {
     // What a moved partition can restore: the latest events-stage memory per partition.
     const memRows = await ch
       .query({
-        query: `SELECT partition, max(at_ms) AS at, argMax(source_offset, at_ms) AS off
+        query: `SELECT partition, max(at_ms) AS at, argMax(source_offset, at_ms) AS off,
+            groupUniqArray(partitions) AS parts
           FROM ${s.db}.rules_memory WHERE stage = 'events' GROUP BY partition ORDER BY partition`,
         format: 'JSONEachRow',
       })
-      .then((rs) => rs.json<{ partition: number; at: string; off: string }>())
+      .then((rs) => rs.json<{ partition: number; at: string; off: string; parts: number[] }>())
       .catch(() => []);
     const J = Date.now();
     const offJ = await committed(s.group, s.events);
@@ -508,7 +518,7 @@ async function main() {
       `rebalance: a third instance joins; rules memory (events) per partition, latest at/source offset vs committed: ${memRows
         .map(
           (r) =>
-            `${r.partition}:${new Date(Number(r.at)).toISOString().slice(11, 16)}/${r.off}<${offJ[r.partition]}`,
+            `${r.partition}:${new Date(Number(r.at)).toISOString().slice(11, 16)}/${r.off}<${offJ[r.partition]} of ${r.parts.join('|')}`,
         )
         .join(' ')}`,
     );
