@@ -67,9 +67,12 @@ export class Recovery {
     // group resumes: the replay then starts a span before it (windows whole at its time) and
     // learns only what came after it. A first start learns it from stored events (warmup.ts).
     const stage = isEvents ? 'events' : 'rollup';
+    const loaded = await this.loadMemory(stage, partition, t, c);
     const memory =
-      (await this.loadMemory(stage, partition, t, c)) ??
-      (this.started ? undefined : await warmUp(this.ctx, this.stages, stage, partition, t, c));
+      loaded.memory ??
+      (this.started
+        ? undefined
+        : await warmUp(this.ctx, this.stages, stage, partition, t, c, loaded.stored));
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
     const st: PartState = {
@@ -124,14 +127,19 @@ export class Recovery {
    * partition's watermark trails its records' times, an idle tick carries the wall clock, and
    * a boundary closes after records of its next hour arrived. It bounds only memories written
    * before their offset was kept (source_offset -1, migration 6).
+   *
+   * `stored`: how many memories the table holds for the partition (any offset), when nothing
+   * was restorable and the diagnostic count below read it; warm-up asks the same question
+   * (warmup.ts) and takes this answer instead of querying again. Unset when not read (restore
+   * off, or a memory found).
    */
   async loadMemory(
     stage: StageMemory['stage'],
     partition: number,
     t: number,
     c: number,
-  ): Promise<StageMemory | undefined> {
-    if (this.ctx.cfg.RULES_MEMORY_RESTORE !== 'on') return undefined;
+  ): Promise<{ memory?: StageMemory; stored?: number }> {
+    if (this.ctx.cfg.RULES_MEMORY_RESTORE !== 'on') return {};
     const { store, log } = this.ctx;
     const partitions = stage === 'events' ? this.ctx.sourcePartitions : this.ctx.rollupPartitions;
     const rows = await store.ch.query<{ body: string }>(
@@ -153,16 +161,16 @@ export class Recovery {
         { stage, partition, partitions, resumeAt: c, recordTime: t, stored: seen[0] },
         'no rules memory to restore for the partition',
       );
-      return undefined;
+      return { stored: Number(seen[0]?.n ?? 0) };
     }
     try {
       const m = JSON.parse(rows[0]!.body) as StageMemory;
       if (m.memory?.v !== MEMORY_VERSION) throw new Error(`version ${m.memory?.v}`);
-      return m;
+      return { memory: m };
     } catch (e) {
       // A memory this version cannot read: start blind rather than not at all.
       log.warn({ stage, partition, err: (e as Error).message }, 'rules memory unreadable: ignored');
-      return undefined;
+      return {};
     }
   }
 

@@ -31,6 +31,9 @@ export interface WarmupResult {
  *
  * Only events partitions: the rollup stage's region profiles need every partition's partials,
  * which a first start does not replay; they learn as before.
+ *
+ * `stored`: the partition's count of events memories when the caller already read it (the
+ * diagnostic count of Recovery.loadMemory, the same query); undefined (restore off): read here.
  */
 export async function warmUp(
   ctx: ProcessorContext,
@@ -39,15 +42,13 @@ export async function warmUp(
   partition: number,
   t: number,
   c: number,
+  stored?: number,
 ): Promise<StageMemory | undefined> {
   const span = ctx.cfg.RULES_WARMUP;
   if (stage !== 'events' || !(span > 0) || !Number.isFinite(t)) return undefined;
   const { store, log, metrics } = ctx;
-  const known = await store.ch.query<{ n: string | number }>(
-    sql`SELECT count() AS n FROM ${ident(store.tables.rulesMemory)}
-      WHERE stage = 'events' AND partitions = ${ctx.sourcePartitions} AND partition = ${partition}`,
-  );
-  if (Number(known[0]?.n ?? 0) > 0) return undefined; // not a first start: a memory exists
+  const known = stored ?? (await storedEventMemories(ctx, partition));
+  if (known > 0) return undefined; // not a first start: a memory exists
   const r = await warmUpFrom(ctx, stages, partition, t - span, t);
   if (r.memory) {
     const m = r.memory;
@@ -76,6 +77,16 @@ export async function warmUp(
     'rules warm-up from stored events',
   );
   return r.memory;
+}
+
+/** How many events memories rules_memory holds for the partition (this partitioning). */
+async function storedEventMemories(ctx: ProcessorContext, partition: number): Promise<number> {
+  const { store } = ctx;
+  const rows = await store.ch.query<{ n: string | number }>(
+    sql`SELECT count() AS n FROM ${ident(store.tables.rulesMemory)}
+      WHERE stage = 'events' AND partitions = ${ctx.sourcePartitions} AND partition = ${partition}`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** The scratch run over events_raw [from, to) of one partition (exported for tests). */
