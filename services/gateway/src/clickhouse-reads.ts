@@ -14,8 +14,9 @@ import {
   type DrillDownQuery,
   type StoredEvent,
 } from '@tillwatch/clickhouse';
-import type { RateRow, TerminalEvent } from '@tillwatch/contracts';
+import { parseWindowLabel, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
 import { codeSummary } from './ledger';
+import { regionAuthsFromWindows, rowRange, type RegionWindowsOptions } from './region-windows';
 import type {
   DrillDown,
   RatesQuery,
@@ -36,6 +37,18 @@ export interface ClickHouseReadsOptions {
 }
 
 const MIX_SCOPES = new Set(['fleet', 'region', 'firmware', 'issuer']);
+
+/**
+ * The windows the processor writes region rows for and their smallest pane: @tillwatch/core's
+ * DEFAULT_ENGINE_CONFIG (1m of 5 s panes, 5m of 10 s, 15m of 30 s, 1h of 2 min), which the
+ * processor does not make configurable. Region traffic reads them (region-windows.ts).
+ */
+const REGION_WINDOW_LABELS = ['1m', '5m', '15m', '1h'] as const;
+const REGION_WINDOWS: RegionWindowsOptions = {
+  paneMs: 5_000,
+  shortestMs: 60_000,
+  lookbackMs: 3_600_000,
+};
 
 /**
  * ClickHouseStore's reads of window_stats and events_raw (current rates, series, rankings,
@@ -154,22 +167,92 @@ export class ClickHouseReads {
   }
 
   /**
-   * Auths per region and bucket from events_raw (exact, whatever windows the processor runs;
-   * uniqExact(event_id) as ReplacingMergeTree may still hold a redelivered event twice). Each
-   * range becomes a ts condition (partition pruning: 8 one-hour ranges touch 8 day partitions)
-   * and multiIf names the range an event falls in; 18.16 has no window functions or query
-   * parameters, and needs neither here.
+   * Auths per region and bucket from the region rows of window_stats (region-windows.ts: exact,
+   * from the 1m/5m/15m/1h rows of the hour before each range and the range itself). The sorting
+   * key (scope, window, key, ts_ms) skips every other scope; a region's rows of one window and
+   * day fill one to three granules, so most of each day's region rows are read (README: Region
+   * traffic). A range the rows do not determine for a region (rare: region-windows.ts says when)
+   * is counted from events_raw for that region alone.
    */
   async regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]> {
     if (q.starts.length === 0) return [];
-    const span = Math.floor(q.spanMs);
-    const bucket = Math.max(1, Math.floor(q.bucketMs));
     const starts = q.starts.map((s) => Math.max(0, Math.floor(s)));
+    const query = { starts, spanMs: Math.floor(q.spanMs), bucketMs: Math.floor(q.bucketMs) };
+    const ranges = starts.map((s) => {
+      const { from, to } = rowRange(s, query, REGION_WINDOWS);
+      // ts is whole seconds: it prunes partitions and granules, ts_ms decides exactly
+      return sql`(ts >= ${new Date(Math.floor(from / 1000) * 1000)} AND ts <= ${new Date(Math.ceil(to / 1000) * 1000)}
+                 AND ts_ms >= ${from} AND ts_ms <= ${to})`;
+    });
+    const rows = await this.ch.query<{
+      region: string;
+      window: string;
+      end: string;
+      auths: string;
+    }>(
+      sql`SELECT key AS region, window, ts_ms AS end, argMax(auths, version) AS auths
+          FROM ${ident(TABLES.rates)}
+          WHERE scope = 'region' AND window IN (${join(
+            REGION_WINDOW_LABELS.map((w) => sql`${w}`),
+            ', ',
+          )}) AND (${join(ranges, ' OR ')})
+          GROUP BY key, window, ts_ms`,
+    );
+    const { counts, unresolved } = regionAuthsFromWindows(
+      rows.map((r) => ({
+        region: r.region,
+        windowMs: parseWindowLabel(r.window),
+        end: Number(r.end),
+        auths: Number(r.auths),
+      })),
+      query,
+      REGION_WINDOWS,
+    );
+    if (unresolved.length === 0) return counts;
+    return [...counts, ...(await this.regionAuthsFromEvents(query, unresolved))];
+  }
+
+  /**
+   * The last boundary the processor has written region rows for, when it is behind `now`: its
+   * rollup stage closes a boundary once every source partition's watermark passed it (the
+   * allowed lateness, 10 s, and more while a source is slow), so the newest minute may not be
+   * in window_stats yet. Without a region row in the last 15 minutes nothing is awaited: `now`.
+   */
+  async regionTrafficUpTo(now: number): Promise<number> {
+    const [row] = await this.ch.query<{ t: string; n: string }>(
+      sql`SELECT max(ts_ms) AS t, count() AS n FROM ${ident(TABLES.rates)}
+          WHERE scope = 'region' AND window = '1m'
+            AND ts >= ${new Date(Math.floor((now - 900_000) / 1000) * 1000)}
+            AND ts_ms <= ${Math.floor(now) + 60_000}`,
+    );
+    if (!row || Number(row.n) === 0) return now;
+    return Math.min(now, Number(row.t));
+  }
+
+  /**
+   * The exact count from events_raw for the ranges the region rows leave open, one region each
+   * (uniqExact(event_id): ReplacingMergeTree may still hold a redelivered event twice). Each
+   * range becomes a ts condition (partition pruning) and multiIf names the range an event falls
+   * in; 18.16 has no window functions or query parameters, and needs neither here.
+   */
+  private async regionAuthsFromEvents(
+    q: RegionAuthsQuery,
+    ranges: readonly { region: string; start: number }[],
+  ): Promise<RegionAuthCount[]> {
+    const span = q.spanMs;
+    const bucket = Math.max(1, q.bucketMs);
+    const byStart = new Map<number, string[]>();
+    for (const r of ranges) byStart.set(r.start, [...(byStart.get(r.start) ?? []), r.region]);
+    const starts = [...byStart.keys()];
     const within = (s: number) => sql`(ts_ms >= ${s} AND ts_ms < ${s + span})`;
     // ts is whole seconds: floor the start, ceil the end; ts_ms decides exactly
     const coarse = starts.map(
       (s) =>
-        sql`(ts >= ${new Date(Math.floor(s / 1000) * 1000)} AND ts < ${new Date(Math.ceil((s + span) / 1000) * 1000 + 1000)})`,
+        sql`(ts >= ${new Date(Math.floor(s / 1000) * 1000)} AND ts < ${new Date(Math.ceil((s + span) / 1000) * 1000 + 1000)}
+             AND region IN (${join(
+               byStart.get(s)!.map((r) => sql`${r}`),
+               ', ',
+             )}))`,
     );
     const range = join(
       starts.map((s) => sql`${within(s)}, toUInt64(${s})`),
@@ -190,12 +273,15 @@ export class ClickHouseReads {
           WHERE start != 0 AND ts_ms >= start
           GROUP BY region, start, bucket`,
     );
-    return rows.map((r) => ({
-      region: r.region,
-      start: Number(r.start),
-      bucket: Number(r.bucket),
-      auths: Number(r.auths),
-    }));
+    const wanted = new Set(ranges.map((r) => `${r.start}\u0000${r.region}`));
+    return rows
+      .map((r) => ({
+        region: r.region,
+        start: Number(r.start),
+        bucket: Number(r.bucket),
+        auths: Number(r.auths),
+      }))
+      .filter((r) => wanted.has(`${r.start}\u0000${r.region}`));
   }
 
   async terminalOwner(terminalId: string): Promise<string | undefined> {

@@ -143,6 +143,10 @@ export class ClickHouseStore implements GatewayStore {
     return this.reads.regionAuths(q);
   }
 
+  regionTrafficUpTo(now: number): Promise<number> {
+    return this.reads.regionTrafficUpTo(now);
+  }
+
   rawEvents(q: RawEventsQuery): Promise<DrillDown> {
     return this.reads.rawEvents(q);
   }

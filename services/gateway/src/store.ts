@@ -265,6 +265,11 @@ export interface GatewayStore {
   currentRates(q: RatesQuery): Promise<RateRow[]>;
   /** Auth events counted per region and bucket (the region view's traffic and its normal). */
   regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]>;
+  /**
+   * Up to when regionAuths has every auth, when that is before `now` (the ClickHouse store reads
+   * the processor's region rows, written once a boundary closes); absent: up to `now`.
+   */
+  regionTrafficUpTo?(now: number): Promise<number>;
   series(q: SeriesQuery): Promise<SeriesPoint[] | undefined>;
   top(q: TopQuery): Promise<RateRow[]>;
   /** Owner of a terminal as last seen in rates or events (for merchant scoping). */

@@ -6,8 +6,9 @@ import { defineRoute } from './define';
 import { STAFF } from './scope';
 
 /**
- * GET /api/regions/traffic: each region's auths in the last hour (to the last whole minute)
- * against its normal for this hour, the mean of the same local hour on the previous 7 days
+ * GET /api/regions/traffic: each region's auths in the last hour (to the last whole minute the
+ * store has every auth of: ClickHouse's region rows trail the events by the processor's allowed
+ * lateness, so for a few seconds after a minute the hour ends one minute earlier) against its normal for this hour, the mean of the same local hour on the previous 7 days
  * that have any (null when none has), with 12 five-minute buckets of both for a sparkline.
  * Regions mix merchants: staff only.
  */
@@ -22,7 +23,11 @@ export const trafficRoutes = fp<{ store: GatewayStore; zones: TrafficZones; now?
       access: STAFF,
       query: z.strictObject({}),
       handler: async () => {
-        const plan = new TrafficPlan(now(), zones);
+        const at = now();
+        const plan = new TrafficPlan(
+          store.regionTrafficUpTo ? await store.regionTrafficUpTo(at) : at,
+          zones,
+        );
         const counts = await store.regionAuths({
           starts: plan.starts(),
           spanMs: plan.spanMs,
