@@ -1,21 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chromiumAvailable,
-  ensureBoardBuilt,
-  launchChromium,
-  type LaunchedChromium,
-} from '@tillwatch/testkit/chromium';
-import { KEYS, OUTAGE_REGION, startScenario, terminalsOf, type Scenario } from './scenario';
+import { chromiumAvailable } from '@tillwatch/testkit/chromium';
+import { startBoardSuite, type BoardSuite } from './board-session';
+import { KEYS, OUTAGE_REGION, terminalsOf } from './scenario';
 
 /**
  * The live board in a real Chromium (Debian's /usr/bin/chromium, never a downloaded one),
  * against a real gateway on a free loopback port fed by a synthetic incident.
  */
 const haveChromium = chromiumAvailable('the browser suite');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 
 /** a DOM element's box, as the header test reads it in the page */
 interface Box {
@@ -24,41 +18,19 @@ interface Box {
   clientWidth: number;
 }
 
-let scenario: Scenario;
-let browser: LaunchedChromium | undefined;
-let ctx: BrowserContext;
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Sign in as a person at their own browser (a context of its own: the session is per browser). */
-async function login(key: string, name: string): Promise<Page> {
-  const page = await (await browser!.newContext()).newPage();
-  page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
-  await page.goto(scenario.url);
-  await page.getByTestId('login-key').fill(key);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  return page;
-}
+let suite: BoardSuite;
 
 describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    ensureBoardBuilt();
-    scenario = await startScenario(250);
-    browser = await launchChromium();
-    ctx = browser.context;
+    suite = await startBoardSuite();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await scenario?.stop();
+    await suite?.close();
   });
 
   it('analyst: sees the alert, acknowledges it with a note, the note survives a reload', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     const card = page.locator('[data-alert-id="al-e2e-T-A2"]');
     await card.waitFor();
     await page.getByTestId('worst-terminals').locator('tr[data-key="T-A2"]').waitFor();
@@ -67,7 +39,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     expect(await worst.locator('thead').textContent()).toContain('At least');
     expect(await worst.locator('tr[data-key="T-A2"]').textContent()).toMatch(/≥ \d+\.\d%/);
     await expect.poll(() => page.getByTestId('conn').textContent()).toBe('Live');
-    await shot(page, '01-analyst-board');
+    await suite.shot(page, '01-analyst-board');
 
     await card.getByRole('button', { name: 'Details' }).click();
     await page.getByTestId('alert-detail').waitFor();
@@ -121,7 +93,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('assignee-input').fill('field-team-SZ');
     await page.getByTestId('assign-btn').click();
     await page.getByTestId('audit-trail').getByText('field-team-SZ').waitFor();
-    await shot(page, '02-alert-detail-acknowledged');
+    await suite.shot(page, '02-alert-detail-acknowledged');
 
     await page.reload();
     await page.getByTestId('audit-trail').getByText(note).waitFor();
@@ -137,13 +109,13 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     expect(await detail.locator('.sev-pill').first().textContent()).toBe('严重');
     expect(await detail.textContent()).toContain('超时率');
     expect(await page.getByTestId('txn-row').first().textContent()).toContain('授权');
-    await shot(page, '03-alert-detail-zh');
+    await suite.shot(page, '03-alert-detail-zh');
     await page.getByTestId('lang-en').click();
     await page.close();
   });
 
   it('filters and search live in the URL: a link, a reload or a new tab shows the same view', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     await page.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
     await page.getByTestId('filter-severity').selectOption('warning');
     await page.getByTestId('search').fill('T-A');
@@ -174,7 +146,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     // the language travels in a link too, to another person's browser
     await second.getByTestId('lang-zh').click();
     expect(second.url()).toMatch(/#\/board\?w=5m&lang=zh&q=T-A$/);
-    const other = await login(KEYS.analyst.key, 'Wang Fang');
+    const other = await suite.openBoard('analyst', 'Wang Fang');
     await other.getByTestId('board-view').waitFor();
     const htmlLang = () => other.locator('html').getAttribute('lang');
     expect(await htmlLang()).toBe('en');
@@ -186,7 +158,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('every terminal has a page, alert or not: rates, trend, its alerts, its transactions', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     // from a row of the worst terminals
     await page.getByTestId('worst-terminals').locator('tr[data-key="T-A2"]').click();
     const view = page.getByTestId('entity-view');
@@ -196,7 +168,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('txn-row').first().waitFor();
     await expect.poll(() => page.getByTestId('entity-facts').textContent()).toContain('Auths');
     // a terminal no alert names, straight from its address
-    await page.goto(`${scenario.url}#/entity/terminal/T-C1`);
+    await page.goto(`${suite.scenario.url}#/entity/terminal/T-C1`);
     await page.getByTestId('txn-row').first().waitFor();
     const terminals = await page
       .getByTestId('txn-row')
@@ -204,16 +176,16 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     expect(new Set(terminals)).toEqual(new Set(['T-C1']));
     await page.getByTestId('entity-view').locator('.empty', { hasText: 'No alerts' }).waitFor();
     // and from an alert's detail, its key links to its page
-    await page.goto(`${scenario.url}#/alert/al-e2e-T-A2`);
+    await page.goto(`${suite.scenario.url}#/alert/al-e2e-T-A2`);
     await page.getByTestId('entity-link').click();
     await expect.poll(() => page.getByTestId('entity-view').getAttribute('data-key')).toBe('T-A2');
     await page.context().close();
   });
 
   it("a busy terminal's transactions page back 200 at a time", async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     await page.getByTestId('board-view').waitFor();
-    await page.goto(`${scenario.url}#/entity/terminal/T-C4`);
+    await page.goto(`${suite.scenario.url}#/entity/terminal/T-C4`);
     await expect.poll(() => page.getByTestId('txn-row').count()).toBe(200);
     await page.getByTestId('load-older').click();
     await expect.poll(() => page.getByTestId('txn-row').count()).toBeGreaterThanOrEqual(250);
@@ -223,11 +195,11 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it("a merchant's entity pages show its own terminals only", async () => {
-    const page = await login(KEYS.merchantA.key, '');
+    const page = await suite.openBoard('merchantA');
     await page.getByTestId('merchant-view').waitFor();
     await page.getByTestId('my-terminals').locator('tr[data-key="T-A1"]').click();
     await page.getByTestId('txn-row').first().waitFor();
-    await page.goto(`${scenario.url}#/entity/terminal/T-B1`);
+    await page.goto(`${suite.scenario.url}#/entity/terminal/T-B1`);
     await expect
       .poll(() => page.getByTestId('drilldown').textContent())
       .toContain('0 matching events');
@@ -236,7 +208,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('silences: made on their screen, they show what they mute at once, and end on request', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     await page.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
     await page.getByTestId('tab-silences').click();
     await page.getByTestId('silences-view').waitFor();
@@ -264,7 +236,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('a table sorts by a clicked header, one way then the other', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     const table = page.getByTestId('worst-terminals');
     await expect.poll(() => table.locator('tbody tr').count()).toBeGreaterThan(1);
     const auths = () =>
@@ -288,7 +260,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('the board renders live numbers that change', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     const cell = page.getByTestId('kpi-auths');
     await expect.poll(() => cell.textContent()).not.toBe('–');
     const seen = new Set<string>();
@@ -301,7 +273,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('SRE: the outage region is highlighted, its numbers update live, outage alert on top', async () => {
-    const page = await login(KEYS.sre.key, 'Wang Fang');
+    const page = await suite.openBoard('sre');
     await page.getByTestId('regions-view').waitFor();
     const tile = page.locator(`[data-region="${OUTAGE_REGION}"]`);
     await tile.waitFor();
@@ -315,15 +287,15 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
       await page.waitForTimeout(300);
     }
     expect(values.size).toBeGreaterThanOrEqual(3);
-    await shot(page, '04-sre-regions');
+    await suite.shot(page, '04-sre-regions');
     await page.close();
   });
 
   it('the session follows a link into a new tab; signing out in one tab ends it in every tab', async () => {
-    const first = await login(KEYS.sre.key, 'Wang Fang');
+    const first = await suite.openBoard('sre');
     await first.getByTestId('regions-view').waitFor();
     const second = await first.context().newPage();
-    await second.goto(`${scenario.url}#/regions`);
+    await second.goto(`${suite.scenario.url}#/regions`);
     await second.getByTestId('regions-view').waitFor();
     expect(await second.locator('.who').textContent()).toContain('Wang Fang');
     await first.getByTestId('logout').click();
@@ -333,7 +305,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('the header holds one line on an 800 px wide screen, in both languages', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei the night-shift analyst');
+    const page = await suite.openBoard('analyst', 'Li Wei the night-shift analyst');
     await page.setViewportSize({ width: 800, height: 700 });
     await page.getByTestId('board-view').waitFor();
     const rows = async () =>
@@ -356,12 +328,12 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('a dropped connection is hard to miss: old numbers dimmed, a banner says since when', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     await expect.poll(() => page.getByTestId('conn').textContent()).toBe('Live');
     expect(await page.getByTestId('stale-banner').isHidden()).toBe(true);
     // the network goes, the gateway drops the socket: reconnecting cannot succeed
     await page.context().setOffline(true);
-    scenario.gw.io.disconnectSockets(true);
+    suite.scenario.gw.io.disconnectSockets(true);
     const banner = page.getByTestId('stale-banner');
     await banner.waitFor();
     expect(await banner.textContent()).toMatch(
@@ -377,8 +349,8 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('the API docs page says how to authenticate, placeholder and all', async () => {
-    const page = await ctx.newPage();
-    await page.goto(new URL('/docs', scenario.url).href);
+    const page = await suite.browser.context.newPage();
+    await page.goto(new URL('/docs', suite.scenario.url).href);
     const info = page.locator('.swagger-ui .info');
     await info.waitFor();
     await expect.poll(() => info.textContent()).toContain('Authorization: Bearer <api key>');
@@ -386,14 +358,14 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
   });
 
   it('merchant A sees only its own terminals and alerts, never merchant B’s', async () => {
-    const page = await login(KEYS.merchantA.key, '');
+    const page = await suite.openBoard('merchantA');
     await page.getByTestId('merchant-view').waitFor();
     const table = page.getByTestId('my-terminals');
     await table.locator('tr[data-key="T-A2"]').waitFor();
     await page.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
     // several live updates later, still nothing of B (and no region aggregates)
-    const t0 = scenario.ticks();
-    await expect.poll(() => scenario.ticks() - t0, { timeout: 5000 }).toBeGreaterThan(6);
+    const t0 = suite.scenario.ticks();
+    await expect.poll(() => suite.scenario.ticks() - t0, { timeout: 5000 }).toBeGreaterThan(6);
     const keys = await table
       .locator('tbody tr')
       .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
@@ -411,12 +383,12 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
       KEYS.merchantA.key,
     );
     expect(status).toBe(403);
-    await shot(page, '05-merchant-a');
+    await suite.shot(page, '05-merchant-a');
     await page.close();
   });
 
   it('a merchant without alerts is told so, not shown a blank box', async () => {
-    const page = await login(KEYS.merchantC.key, '');
+    const page = await suite.openBoard('merchantC');
     await page.getByTestId('merchant-view').waitFor();
     await page.getByTestId('my-terminals').locator('tr[data-key="T-C1"]').waitFor();
     await expect

@@ -1,14 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chromiumAvailable,
-  ensureBoardBuilt,
-  launchChromium,
-  type LaunchedChromium,
-} from '@tillwatch/testkit/chromium';
-import { KEYS, NO_NORMAL_REGION, OUTAGE_REGION, startScenario, type Scenario } from './scenario';
+import { chromiumAvailable } from '@tillwatch/testkit/chromium';
+import { startBoardSuite, type BoardSuite } from './board-session';
+import { NO_NORMAL_REGION, OUTAGE_REGION } from './scenario';
 
 /**
  * The SRE's region view in a real Chromium: the map of the provinces coloured by each
@@ -16,33 +10,23 @@ import { KEYS, NO_NORMAL_REGION, OUTAGE_REGION, startScenario, type Scenario } f
  * and a province, marker or tile opening the region's page.
  */
 const haveChromium = chromiumAvailable('the browser suite');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 
-let scenario: Scenario;
-let browser: LaunchedChromium | undefined;
+let suite: BoardSuite;
 
+/** The SRE's board, on the region view it opens with. */
 async function sre(): Promise<Page> {
-  const page = await (await browser!.newContext()).newPage();
-  page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
-  await page.goto(scenario.url);
-  await page.getByTestId('login-key').fill(KEYS.sre.key);
-  await page.getByTestId('login-name').fill('Wang Fang');
-  await page.getByTestId('login-submit').click();
+  const page = await suite.openBoard('sre');
   await page.getByTestId('regions-view').waitFor();
   return page;
 }
 
 describe.skipIf(!haveChromium)('SRE region map in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    ensureBoardBuilt();
-    scenario = await startScenario(250);
-    browser = await launchChromium();
+    suite = await startBoardSuite();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await scenario?.stop();
+    await suite?.close();
   });
 
   it('the map colours the scenario’s provinces by traffic against the normal for this hour', async () => {
@@ -79,7 +63,7 @@ describe.skipIf(!haveChromium)('SRE region map in Chromium', { timeout: 60_000 }
     expect(text).toMatch(/Last hour \d\d:\d\d–\d\d:\d\d Asia\/Shanghai: 72 auths/);
     expect(text).toContain('Normal for this hour: 120 (mean of 7 previous days)');
     expect(text).toContain('60% of normal for this hour');
-    await page.screenshot({ path: join(SHOTS, '20-sre-region-map.png'), fullPage: true });
+    await suite.shot(page, '20-sre-region-map');
 
     // 中文
     await page.getByTestId('lang-zh').click();

@@ -1,14 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chromiumAvailable,
-  ensureBoardBuilt,
-  launchChromium,
-  type LaunchedChromium,
-} from '@tillwatch/testkit/chromium';
-import { KEYS, startScenario, type Scenario } from './scenario';
+import { chromiumAvailable } from '@tillwatch/testkit/chromium';
+import { startBoardSuite, type BoardSuite } from './board-session';
 
 /**
  * Closing an alert asks for a verdict, and the "Rule quality" panel shows what the verdicts
@@ -16,25 +9,8 @@ import { KEYS, startScenario, type Scenario } from './scenario';
  * against a real gateway on a free loopback port, fed by the browser suite's synthetic incident.
  */
 const haveChromium = chromiumAvailable('the verdict browser suite');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 
-let scenario: Scenario;
-let browser: LaunchedChromium | undefined;
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Sign in as a person at their own browser (a context of its own: the session is per browser). */
-async function login(key: string, name: string): Promise<Page> {
-  const page = await (await browser!.newContext()).newPage();
-  page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
-  await page.goto(scenario.url);
-  await page.getByTestId('login-key').fill(key);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  return page;
-}
+let suite: BoardSuite;
 
 /** One figure of one rule's row in the quality panel. */
 const cell = (page: Page, rule: string, col: string) =>
@@ -62,33 +38,29 @@ async function close(page: Page, verdict: string, note?: string): Promise<void> 
 
 describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    ensureBoardBuilt();
-    scenario = await startScenario(250);
-    browser = await launchChromium();
+    suite = await startBoardSuite();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await scenario?.stop();
+    await suite?.close();
   });
 
   it('analyst: closing asks for a verdict; the quality panel counts it, here and live on another board', async () => {
-    const page = await login(KEYS.analyst.key, 'Li Wei');
+    const page = await suite.openBoard('analyst');
     // another analyst's board, left open: it must pick the verdicts up without a reload
-    const other = await login(KEYS.analyst.key, 'Wang Fang');
+    const other = await suite.openBoard('analyst', 'Wang Fang');
     await other.getByTestId('rule-quality').locator('tr[data-rule="regional_outage"]').waitFor();
     expect(await cell(other, 'regional_outage', 'raised')).toBe('1');
     expect(await cell(other, 'regional_outage', 'precision')).toBe('–');
     expect(await cell(other, 'regional_outage', 'no-verdict')).toBe('1 · 100%');
-    await shot(other, '10-rule-quality-before');
+    await suite.shot(other, '10-rule-quality-before');
 
     await openAlert(page, 'al-e2e-outage');
     // the dialog opens with no verdict chosen and will not close the alert without one
     await page.getByTestId('resolve-btn').click();
     await page.getByTestId('verdict-dialog').waitFor();
     expect(await page.getByTestId('verdict-confirm').isDisabled()).toBe(true);
-    await shot(page, '11-verdict-dialog');
+    await suite.shot(page, '11-verdict-dialog');
     await page.getByTestId('verdict-cancel').click();
     await page.getByTestId('verdict-dialog').waitFor({ state: 'hidden' });
     expect(await page.getByTestId('detail-wf').textContent()).toBe('Open');
@@ -124,7 +96,7 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
     await expect.poll(() => cell(other, 'input_errors', 'true')).toBe('1');
     expect(await cell(other, 'input_errors', 'false')).toBe('0');
     expect(await cell(other, 'input_errors', 'precision')).toBe('100.0%');
-    await shot(other, '12-rule-quality-after');
+    await suite.shot(other, '12-rule-quality-after');
 
     // the board this analyst goes back to loads the report afresh
     await page.getByRole('button', { name: '← Back' }).click();
@@ -137,7 +109,7 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
   });
 
   it('merchant A sees the quality of its own alerts only, and cannot close alerts', async () => {
-    const page = await login(KEYS.merchantA.key, '');
+    const page = await suite.openBoard('merchantA');
     await page.getByTestId('merchant-view').waitFor();
     const panel = page.getByTestId('rule-quality');
     await panel.locator('tr[data-rule="terminal_network_errors"]').waitFor();
@@ -151,7 +123,7 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
       .click();
     await page.getByTestId('alert-detail').waitFor();
     expect(await page.getByTestId('resolve-btn').count()).toBe(0);
-    await shot(page, '13-merchant-rule-quality');
+    await suite.shot(page, '13-merchant-rule-quality');
     await page.close();
   });
 });

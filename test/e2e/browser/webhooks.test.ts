@@ -1,19 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticAlert } from '@tillwatch/gateway';
 import { createNotifier, type Notifier } from '@tillwatch/notifier';
 import { MemoryWebhookStore, type GuardOptions } from '@tillwatch/webhooks';
-import {
-  chromiumAvailable,
-  ensureBoardBuilt,
-  launchChromium,
-  type LaunchedChromium,
-} from '@tillwatch/testkit/chromium';
-import { KEYS, startScenario, type Scenario } from './scenario';
+import { chromiumAvailable } from '@tillwatch/testkit/chromium';
+import { startBoardSuite, type BoardSuite } from './board-session';
+import { KEYS } from './scenario';
 
 /**
  * The webhooks screen in a real Chromium (Debian's /usr/bin/chromium, never a downloaded one),
@@ -22,11 +16,9 @@ import { KEYS, startScenario, type Scenario } from './scenario';
  * notifier's own tests; by default the guard refuses loopback).
  */
 const haveChromium = chromiumAvailable('the webhooks browser suite');
-const SHOTS = join(import.meta.dirname, 'screenshots');
 const GUARD: GuardOptions = { allowHttp: true, allowAddresses: ['127.0.0.1'] };
 
-let scenario: Scenario;
-let browser: LaunchedChromium | undefined;
+let suite: BoardSuite;
 let hooks: MemoryWebhookStore;
 let notifier: Notifier;
 let receiver: Server;
@@ -36,21 +28,6 @@ let failing = false;
 /** webhook-id of every request the receiver answered 2xx, and of every one it got */
 const accepted: string[] = [];
 const received: string[] = [];
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Sign in as a person at their own browser (a context of its own: the session is per browser). */
-async function login(key: string, name: string): Promise<Page> {
-  const page = await (await browser!.newContext()).newPage();
-  page.on('pageerror', (e) => console.error(`[browser] ${e.message}`));
-  await page.goto(scenario.url);
-  await page.getByTestId('login-key').fill(key);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  return page;
-}
 
 /** An alert transition, as the engine raises it: to the board's store and to the notifier. */
 async function raise(alertId: string, merchantId: string, key: string): Promise<void> {
@@ -63,7 +40,7 @@ async function raise(alertId: string, merchantId: string, key: string): Promise<
     merchantId,
     region: merchantId === 'M-A' ? 'CN-44-SZ' : 'CN-31',
   });
-  scenario.store.pushAlert(alert);
+  suite.scenario.store.pushAlert(alert);
   const r = await notifier.ingest(alert);
   expect(r.deliveries).toBeGreaterThan(0);
 }
@@ -74,8 +51,6 @@ const deliveryRow = (page: Page, alertId: string) =>
 
 describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    ensureBoardBuilt();
     receiver = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -92,7 +67,7 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     hooks = new MemoryWebhookStore();
-    scenario = await startScenario(250, { webhooks: { store: hooks, guard: GUARD } });
+    suite = await startBoardSuite({ webhooks: { store: hooks, guard: GUARD } });
     // three quick tries, then a dead letter: a failed delivery within a second
     notifier = createNotifier({
       store: hooks,
@@ -106,7 +81,7 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
     });
     notifier.start();
     // merchant B's endpoint, made over the API: A must never see it
-    const res = await fetch(`${scenario.url}/api/webhooks/subscriptions`, {
+    const res = await fetch(`${suite.scenario.url}/api/webhooks/subscriptions`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${KEYS.merchantB.key}`,
@@ -115,13 +90,11 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
       body: JSON.stringify({ url: `${receiverUrl}/hook-b`, description: 'B till office' }),
     });
     expect(res.status).toBe(201);
-    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
     await notifier?.stop();
-    await scenario?.stop();
+    await suite?.close();
     await hooks?.close();
     if (receiver) {
       receiver.closeAllConnections();
@@ -130,7 +103,7 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
   });
 
   it('merchant: adds an endpoint, sees a failed delivery, replays it; never sees another merchant’s', async () => {
-    const page = await login(KEYS.merchantA.key, '');
+    const page = await suite.openBoard('merchantA');
     await page.getByTestId('merchant-view').waitFor();
     await page.getByTestId('tab-webhooks').click();
     const view = page.getByTestId('webhooks-view');
@@ -195,7 +168,7 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
       .poll(() => page.getByTestId('wh-deliveries-empty').textContent())
       .toBe('No deliveries with this status.');
     await page.getByTestId('wh-status-filter').selectOption('');
-    await shot(page, '20-webhooks-merchant-failed');
+    await suite.shot(page, '20-webhooks-merchant-failed');
 
     // back up: Replay sends it again, same webhook-id, and it is delivered
     failing = false;
@@ -216,14 +189,14 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
     const text = (await view.textContent()) ?? '';
     expect(text).not.toContain('/hook-b');
     expect(text).not.toContain('M-B');
-    await shot(page, '21-webhooks-merchant-replayed');
+    await suite.shot(page, '21-webhooks-merchant-replayed');
     await page.context().close();
   });
 
   it('merchant: edits, disables and enables, rotates the secret, deletes after confirming', async () => {
-    const page = await login(KEYS.merchantA.key, '');
+    const page = await suite.openBoard('merchantA');
     await page.getByTestId('merchant-view').waitFor();
-    await page.goto(`${scenario.url}#/webhooks`);
+    await page.goto(`${suite.scenario.url}#/webhooks`);
     const row = page.getByTestId('wh-sub-row');
     await expect.poll(() => row.count()).toBe(1);
     const id = (await row.getAttribute('data-sub-id'))!;
@@ -286,7 +259,7 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
     await expect
       .poll(async () => (await hooks.listDeliveries({ merchantId: 'M-B' })).map((d) => d.status))
       .toContain('delivered');
-    const page = await login(KEYS.admin.key, 'Zhao Min');
+    const page = await suite.openBoard('admin');
     await page.getByTestId('tab-webhooks').click();
     await page.getByTestId('webhooks-view').waitFor();
     const rows = page.getByTestId('wh-sub-row');
@@ -306,14 +279,14 @@ describe.skipIf(!haveChromium)('webhooks screen in Chromium', { timeout: 90_000 
     await expect
       .poll(() => page.getByTestId('wh-sub-merchant').allTextContents())
       .toEqual(['M-B', 'M-C']);
-    await shot(page, '22-webhooks-admin');
+    await suite.shot(page, '22-webhooks-admin');
     await page.context().close();
 
     // the routes refuse analysts: no tab, and the address shows the board instead
-    const analyst = await login(KEYS.analyst.key, 'Li Wei');
+    const analyst = await suite.openBoard('analyst');
     await analyst.getByTestId('board-view').waitFor();
     expect(await analyst.getByTestId('tab-webhooks').count()).toBe(0);
-    await analyst.goto(`${scenario.url}#/webhooks`);
+    await analyst.goto(`${suite.scenario.url}#/webhooks`);
     await analyst.getByTestId('board-view').waitFor();
     expect(await analyst.getByTestId('webhooks-view').count()).toBe(0);
     await analyst.context().close();
