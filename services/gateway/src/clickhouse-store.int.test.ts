@@ -18,9 +18,8 @@ import { syntheticAuth, syntheticRow } from './fixtures';
 import { createGateway } from './gateway';
 import { TrafficPlan, trafficReport } from './region-traffic';
 import type { RegionWindowRow } from './region-windows';
-import type { RegionAuthCount } from './store';
 import { alertLedgerContract } from './store-contract';
-import { regionWindowRows } from './test-window-rows';
+import { countedAuths, regionWindowRows, seeded } from './test-window-rows';
 
 /**
  * The alert-ledger contract (store-contract.ts) against ClickHouseStore on a real ClickHouse
@@ -117,23 +116,6 @@ describe('GET /api/regions/traffic on ClickHouse', () => {
     await tch?.close();
   });
 
-  /** Auths per region, range and bucket, counted from the events (what events_raw holds). */
-  function counted(events: readonly TerminalEvent[], plan: TrafficPlan): RegionAuthCount[] {
-    const m = new Map<string, RegionAuthCount>();
-    for (const e of events) {
-      if (e.type !== 'auth') continue;
-      for (const start of plan.starts()) {
-        if (e.ts < start || e.ts >= start + plan.spanMs) continue;
-        const bucket = Math.floor((e.ts - start) / plan.bucketMs);
-        const k = `${e.region}|${start}|${bucket}`;
-        const c = m.get(k) ?? { region: e.region, start, bucket, auths: 0 };
-        c.auths++;
-        m.set(k, c);
-      }
-    }
-    return [...m.values()];
-  }
-
   async function traffic(
     events: readonly TerminalEvent[],
   ): Promise<{ body: RegionTrafficReport; expected: RegionTrafficReport }> {
@@ -151,7 +133,17 @@ describe('GET /api/regions/traffic on ClickHouse', () => {
       expect(res.statusCode).toBe(200);
       const body = res.json<RegionTrafficReport>();
       const plan = new TrafficPlan(Date.parse(body.to), config.timeZones);
-      return { body, expected: trafficReport(plan, counted(events, plan)) };
+      return {
+        body,
+        expected: trafficReport(
+          plan,
+          countedAuths(events, {
+            starts: plan.starts(),
+            spanMs: plan.spanMs,
+            bucketMs: plan.bucketMs,
+          }),
+        ),
+      };
     } finally {
       await gw.close();
     }
@@ -159,8 +151,7 @@ describe('GET /api/regions/traffic on ClickHouse', () => {
 
   it('the figures of the events behind the region rows; events_raw is not what is read', async () => {
     const now = Date.now();
-    let seed = 5;
-    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const rnd = seeded(5);
     const events: TerminalEvent[] = [];
     const auth = (region: string, ts: number) =>
       syntheticAuth({ terminalId: `T-${region}`, merchantId: 'M-traffic', region, ts });

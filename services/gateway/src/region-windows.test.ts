@@ -3,40 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { syntheticAuth } from './fixtures';
 import { DiffUnionFind, regionAuthsFromWindows, type RegionWindowRow } from './region-windows';
 import type { RegionAuthCount } from './store';
-import { P0, regionWindowRows } from './test-window-rows';
+import { P0, countedAuths, regionWindowRows, seeded } from './test-window-rows';
 
 const OPTS = { paneMs: P0, shortestMs: 60_000, lookbackMs: 3_600_000 };
 const HOUR = 3_600_000;
 const T = Date.UTC(2026, 10, 3, 8, 0, 0);
 const Q = { spanMs: HOUR, bucketMs: 300_000 };
 
-/** Seeded PRNG: every run draws the same events. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** What events_raw gives: auths per region, range and bucket, 0s left out. */
-function counted(events: readonly TerminalEvent[], starts: readonly number[]): RegionAuthCount[] {
-  const m = new Map<string, RegionAuthCount>();
-  for (const e of events) {
-    if (e.type !== 'auth') continue;
-    for (const start of starts) {
-      if (e.ts < start || e.ts >= start + Q.spanMs) continue;
-      const bucket = Math.floor((e.ts - start) / Q.bucketMs);
-      const k = `${e.region}|${start}|${bucket}`;
-      const c = m.get(k) ?? { region: e.region, start, bucket, auths: 0 };
-      c.auths++;
-      m.set(k, c);
-    }
-  }
-  return sorted([...m.values()]);
-}
+const counted = (events: readonly TerminalEvent[], starts: readonly number[]) =>
+  countedAuths(events, { ...Q, starts });
 
 const sorted = (xs: RegionAuthCount[]) =>
   [...xs].sort(
@@ -48,7 +23,7 @@ const auth = (region: string, ts: number) =>
 
 describe('region auths from window_stats rows', () => {
   it('equal the events’ counts for quiet, busy and bursty regions, ranges at any whole minute', () => {
-    const rnd = prng(11);
+    const rnd = seeded(11);
     const events: TerminalEvent[] = [];
     // three hours of: a busy region (several auths in every 5 s pane), a quiet one (an auth
     // every few minutes), one in bursts with silences of 10 s to 3 min between them

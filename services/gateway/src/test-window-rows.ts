@@ -1,5 +1,6 @@
 import type { TerminalEvent } from '@tillwatch/contracts';
 import type { RegionWindowRow } from './region-windows';
+import type { RegionAuthCount, RegionAuthsQuery } from './store';
 
 /**
  * Tests only: the region rows the processor's rollup stage writes to window_stats for a set of
@@ -38,4 +39,32 @@ export function regionWindowRows(events: readonly TerminalEvent[]): RegionWindow
     }
   }
   return out;
+}
+
+/** What events_raw gives for these events: auths per region, range and bucket, 0s left out. */
+export function countedAuths(
+  events: readonly TerminalEvent[],
+  q: RegionAuthsQuery,
+): RegionAuthCount[] {
+  const m = new Map<string, RegionAuthCount>();
+  for (const e of events) {
+    if (e.type !== 'auth') continue;
+    for (const start of q.starts) {
+      if (e.ts < start || e.ts >= start + q.spanMs) continue;
+      const bucket = Math.floor((e.ts - start) / q.bucketMs);
+      const k = `${e.region}|${start}|${bucket}`;
+      const c = m.get(k) ?? { region: e.region, start, bucket, auths: 0 };
+      c.auths++;
+      m.set(k, c);
+    }
+  }
+  return [...m.values()].sort(
+    (a, b) => a.region.localeCompare(b.region) || a.start - b.start || a.bucket - b.bucket,
+  );
+}
+
+/** A seeded generator in [0, 1) (an LCG): every run draws the same events. */
+export function seeded(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
