@@ -21,8 +21,14 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ident, sql } from '@tillwatch/clickhouse';
 import { createKafka } from '@tillwatch/kafka';
 import { createSimulation } from '@tillwatch/simulator';
-import { validateEvent } from '@tillwatch/contracts';
 import { Partitioners } from 'kafkajs';
+import {
+  alertLatencies,
+  collectAlerts,
+  latencyQuantiles,
+  liveStream,
+  type EventMessage,
+} from '@tillwatch/testkit/processor';
 import { startServices } from '@tillwatch/testkit/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';
@@ -93,7 +99,7 @@ async function main() {
       allowAutoTopicCreation: false,
     });
     await producer.connect();
-    let batch: { key: string; value: string; timestamp: string }[] = [];
+    let batch: EventMessage[] = [];
     let n = 0;
     // What the stream holds, for the sizing table: terminals, merchants, event time, bytes.
     const terminals = new Set<string>();
@@ -337,93 +343,29 @@ async function main() {
       const rate = Math.max(500, Math.floor(procRate / 2));
       const live = createProcessor({ config: cfg('live') });
       await live.start();
-      const alertsConsumer = kafka.consumer({ groupId: `bench-alerts-${id}` });
-      await alertsConsumer.connect();
-      await alertsConsumer.subscribe({ topics: [topic('live-alerts')], fromBeginning: true });
-      const alertAt: { ts: string; partition: number; at: number }[] = [];
-      await alertsConsumer.run({
-        eachMessage: async ({ message }) => {
-          const a = JSON.parse(message.value!.toString()) as {
-            ts: string;
-            key: string;
-            merchantId?: string;
-          };
-          alertAt.push({ ts: a.ts, partition: -1, at: performance.now() });
-        },
-      });
+      // Both clocks performance.now(): sent[].at and the alerts' arrival times.
+      const alerts = await collectAlerts(kafka, `bench-alerts-${id}`, topic('live-alerts'), () =>
+        performance.now(),
+      );
       // Event time runs 60x wall time (a demo incident every 2 sim-minutes), so a minute of
       // wall time holds an hour of incidents; events go out in 50 ms slices at `rate`/s.
-      const liveSim = createSimulation({
-        seed: 2,
-        scenario: 'demo',
-        start: Date.UTC(2026, 2, 2, 1, 0, 0),
-        volumeScale: 1,
-      });
-      const sent: { ts: number; at: number }[] = [];
-      const wallStart = performance.now();
       const durationMs = 90_000;
-      const it = liveSim.events();
-      while (performance.now() - wallStart < durationMs) {
-        const due = Math.floor(((performance.now() - wallStart) / 1000) * rate) - sent.length;
-        const msgs: { key: string; value: string; timestamp: string }[] = [];
-        const at = performance.now();
-        for (let i = 0; i < due; i++) {
-          const r = it.next();
-          if (r.done) break;
-          const v = validateEvent(r.value);
-          if (!v.ok) continue;
-          msgs.push({
-            key: v.event.merchantId,
-            value: JSON.stringify(r.value),
-            timestamp: String(v.event.ts),
-          });
-          sent.push({ ts: v.event.ts, at });
-        }
-        // In slices: after a stall (GC, the live processor's CPU in this same process) the
-        // loop catches up with seconds of events at once, and one send of them would pass the
-        // broker's 1 MiB per partition batch (MESSAGE_TOO_LARGE at ~13k events/s).
-        for (let i = 0; i < msgs.length; i += 2000)
-          await producer.send({
-            topic: topic('live'),
-            acks: -1,
-            messages: msgs.slice(i, i + 2000),
-          });
-        await sleep(50);
-      }
+      const stream = liveStream({
+        producer,
+        topic: topic('live'),
+        rate,
+        now: () => performance.now(),
+      });
+      await sleep(durationMs);
+      await stream.stop();
       await sleep(5000);
-      await alertsConsumer.disconnect();
+      await alerts.stop();
       await live.stop();
-      // An alert at event time T is decided when the watermark passes T, i.e. on the first event
-      // with ts >= T + lateness (10 s): its produce time is where the alert's latency starts.
-      const lat: number[] = [];
-      const sortedTs = sent.map((s) => s.ts);
-      for (const a of alertAt) {
-        const need = Date.parse(a.ts) + 10_000;
-        let lo = 0;
-        let hi = sortedTs.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (sortedTs[mid]! < need) lo = mid + 1;
-          else hi = mid;
-        }
-        // The trigger is the first event past `need` on the alert's partition; the first in the
-        // whole stream was produced no later, so this over-states latency, never under-states it.
-        if (lo < sent.length) lat.push(a.at - sent[lo]!.at);
-      }
-      lat.sort((x, y) => x - y);
-      const q = (p: number) =>
-        lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!) : NaN;
+      const lat = alertLatencies(stream.sent, alerts.got).map(([, l]) => l);
       console.log(
         `\nProduce -> alert on pos.alerts, ${rate} events/s (half the processor's rate), ${Math.round(durationMs / 1000)} s`,
       );
-      console.table([
-        {
-          alerts: lat.length,
-          'p50 ms': q(0.5),
-          'p99 ms': q(0.99),
-          'max ms': lat.length ? Math.round(lat.at(-1)!) : NaN,
-        },
-      ]);
+      console.table([latencyQuantiles(lat)]);
     }
     await producer.disconnect();
     const ch = createClient({ url: chUrl });

@@ -22,18 +22,25 @@
  * Kafka and ClickHouse: KAFKA_BROKERS / CLICKHOUSE_URL if set, else started for the run
  * (@tillwatch/testkit). Prints tables; asserts nothing about time.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createClient } from '@clickhouse/client';
 import { DAY_PARTITIONED_TABLES } from '@tillwatch/clickhouse';
 import { createKafka } from '@tillwatch/kafka';
 import { createSimulation } from '@tillwatch/simulator';
-import { validateEvent } from '@tillwatch/contracts';
 import { Partitioners } from 'kafkajs';
+import {
+  alertLatencies,
+  bundleProcessor,
+  collectAlerts,
+  latencyQuantiles,
+  liveStream,
+  spawnProcessor,
+  type EventMessage,
+  type ProcessorChild,
+} from '@tillwatch/testkit/processor';
 import { startServices } from '@tillwatch/testkit/services';
 
 const args = process.argv.slice(2);
@@ -58,55 +65,12 @@ const LATENCY_MS =
 const POLL_MS = 200;
 const KAFKAJS = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string })
   .version;
-const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[scale] ${m}\n`);
 const secs = (ms: number) => Number((ms / 1000).toFixed(1));
-type Msg = { key: string; value: string; timestamp: string };
 
-interface Child {
-  name: string;
-  pid: number;
-  logFile: string;
-  readonly exited: boolean;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** One processor child (its own node process), logs as JSON lines to `logFile`. */
-function spawnChild(
-  bundle: string,
-  name: string,
-  env: Record<string, string>,
-  logFile: string,
-): Child {
-  const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', bundle], {
-    env: { PATH: process.env.PATH ?? '', ...env, PROCESSOR_INSTANCE_ID: name },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  let exited = false;
-  const done = new Promise<void>((resolve) =>
-    child.on('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  return {
-    name,
-    pid: child.pid!,
-    logFile,
-    get exited() {
-      return exited;
-    },
-    async kill(signal = 'SIGTERM') {
-      if (!exited) child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await done;
-      clearTimeout(t);
-    },
-  };
-}
+/** A processor instance: its PROCESSOR_INSTANCE_ID and its child process. */
+type Child = ProcessorChild & { name: string };
 
 interface LogLine {
   time: number;
@@ -153,10 +117,7 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const workDir = mkdtempSync(path.join(tmpdir(), 'tw-scale-'));
-  const bundle = path.join(workDir, 'processor.mjs');
-  execFileSync(process.execPath, [path.join(here, '../scripts/bundle.mjs'), bundle], {
-    stdio: 'pipe',
-  });
+  const bundle = bundleProcessor(path.join(workDir, 'processor.mjs'));
   log(`processor bundled: ${bundle}; child logs in ${workDir}`);
   const children: Child[] = [];
   const dbs: string[] = [];
@@ -210,7 +171,16 @@ async function main() {
       LOG_LEVEL: 'info',
     });
     const start = (s: Suite, name: string) => {
-      const c = spawnChild(bundle, name, childEnv(s), path.join(workDir, `${s.tag}-${name}.log`));
+      // kill(): SIGTERM by default, SIGKILL if still running 20 s later
+      const c: Child = Object.assign(
+        spawnProcessor(
+          bundle,
+          { ...childEnv(s), PROCESSOR_INSTANCE_ID: name },
+          path.join(workDir, `${s.tag}-${name}.log`),
+          { nodeArgs: ['--max-semi-space-size=64'], signal: 'SIGTERM', killAfterMs: 20_000 },
+        ),
+        { name },
+      );
       children.push(c);
       return c;
     };
@@ -250,7 +220,7 @@ async function main() {
       start: Date.UTC(2026, 2, 2, 0, 0, 0),
       durationMs: 24 * 3_600_000,
     });
-    const events: Msg[] = [];
+    const events: EventMessage[] = [];
     for (const ev of sim.events()) {
       const ts = typeof ev.ts === 'number' ? ev.ts : Date.parse(ev.ts);
       events.push({ key: ev.merchantId, value: JSON.stringify(ev), timestamp: String(ts) });
@@ -349,95 +319,8 @@ async function main() {
 
     // ---- a live stream at one fixed rate, for the latency and rebalance runs --------------------
     const rate = REBALANCE_ONLY > 0 ? REBALANCE_ONLY : Math.max(500, Math.floor(rate1 / 2));
-    const live = (s: Suite) => {
-      // Event time runs ~rate/28 x wall time in the demo scenario (28 events per simulated s).
-      const it = createSimulation({
-        seed: 2,
-        scenario: 'demo',
-        start: Date.UTC(2026, 2, 2, 1, 0, 0),
-        volumeScale: 1,
-      }).events();
-      const sent: { ts: number; at: number }[] = [];
-      let stop = false;
-      const done = (async () => {
-        const wallStart = Date.now();
-        while (!stop) {
-          const due = Math.floor(((Date.now() - wallStart) / 1000) * rate) - sent.length;
-          const msgs: Msg[] = [];
-          const at = Date.now();
-          for (let i = 0; i < due; i++) {
-            const r = it.next();
-            if (r.done) break;
-            const v = validateEvent(r.value);
-            if (!v.ok) continue;
-            msgs.push({
-              key: v.event.merchantId,
-              value: JSON.stringify(r.value),
-              timestamp: String(v.event.ts),
-            });
-            sent.push({ ts: v.event.ts, at });
-          }
-          for (let i = 0; i < msgs.length; i += 2000)
-            await producer.send({ topic: s.events, acks: -1, messages: msgs.slice(i, i + 2000) });
-          await sleep(50);
-        }
-      })();
-      return {
-        sent,
-        stop: async () => {
-          stop = true;
-          await done;
-        },
-      };
-    };
-    const alertsOf = async (s: Suite) => {
-      const c = kafka.consumer({ groupId: `scale-alerts-${s.tag}-${id}` });
-      await c.connect();
-      await c.subscribe({ topics: [s.alerts], fromBeginning: true });
-      const got: { ts: string; at: number }[] = [];
-      await c.run({
-        eachMessage: async ({ message }) => {
-          got.push({
-            ts: (JSON.parse(message.value!.toString()) as { ts: string }).ts,
-            at: Date.now(),
-          });
-        },
-      });
-      return { got, stop: () => c.disconnect() };
-    };
-    /** processor.bench.ts's method: an alert at event time T is triggered by the first event
-     * produced with ts >= T + lateness (10 s); its latency runs from that event's produce time.
-     * The first such event in the whole stream, not the alert's partition: over-states, never
-     * under-states. Returns [trigger produce time, latency] per alert. */
-    const latencies = (
-      sent: { ts: number; at: number }[],
-      alerts: { ts: string; at: number }[],
-    ) => {
-      const out: [number, number][] = [];
-      for (const a of alerts) {
-        const need = Date.parse(a.ts) + 10_000;
-        let lo = 0;
-        let hi = sent.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (sent[mid]!.ts < need) lo = mid + 1;
-          else hi = mid;
-        }
-        if (lo < sent.length) out.push([sent[lo]!.at, a.at - sent[lo]!.at]);
-      }
-      return out;
-    };
-    const quant = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      const q = (p: number) =>
-        s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]!) : NaN;
-      return {
-        alerts: s.length,
-        'p50 ms': q(0.5),
-        'p99 ms': q(0.99),
-        'max ms': s.length ? Math.round(s.at(-1)!) : NaN,
-      };
-    };
+    const live = (s: Suite) => liveStream({ producer, topic: s.events, rate });
+    const alertsOf = (s: Suite) => collectAlerts(kafka, `scale-alerts-${s.tag}-${id}`, s.alerts);
 
     // ---- 2. produce -> alert per N -------------------------------------------------------------
     const lat: Record<string, string | number>[] = [];
@@ -460,7 +343,7 @@ async function main() {
         instances: N,
         'events/s produced': rate,
         'events sent': stream.sent.length,
-        ...quant(latencies(stream.sent, alerts.got).map(([, l]) => l)),
+        ...latencyQuantiles(alertLatencies(stream.sent, alerts.got).map(([, l]) => l)),
         'rebalances during run': rejoins,
       });
     }
@@ -555,7 +438,7 @@ async function main() {
     const logs = new Map([a!, b!, c].map((m) => [m.name, readLog(m.logFile)]));
     await stopAll([b!, c]);
 
-    const lats = latencies(stream.sent, alerts.got);
+    const lats = alertLatencies(stream.sent, alerts.got);
     /** the longest gap between consecutive times in `ts` that overlaps [from, to) */
     const longestGap = (ts: number[], from: number, to: number) => {
       let best = 0;
@@ -586,7 +469,7 @@ async function main() {
       const ev = recs.filter((l) => l.topic === s.events);
       const ro = recs.filter((l) => l.topic === s.rollups);
       const window = lats.filter(([t]) => t >= E && t < E + 30_000).map(([, l]) => l);
-      const q = quant(window);
+      const q = latencyQuantiles(window);
       return {
         event: what,
         'members rejoined s': secs(done - E),
@@ -606,7 +489,7 @@ async function main() {
     };
     const B0 = J - 20_000;
     const base = (() => {
-      const q = quant(lats.filter(([t]) => t >= B0 && t < J).map(([, l]) => l));
+      const q = latencyQuantiles(lats.filter(([t]) => t >= B0 && t < J).map(([, l]) => l));
       const inside = (ts: number[]) => {
         const xs = ts.filter((t) => t >= B0 && t < J);
         return xs.slice(1).reduce((m, t, i) => Math.max(m, t - xs[i]!), 0);

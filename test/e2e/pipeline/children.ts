@@ -1,56 +1,15 @@
 import type { Alert } from '@tillwatch/contracts';
 
-/** The processor as a child process (killable with SIGKILL), and checks on what it published. */
-
-/** Bundle the processor once (see services/processor/scripts/bundle.mjs); returns the file. */
-export async function bundleProcessor(): Promise<string> {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tw-processor-')), 'processor.mjs');
-  const script = new URL('../../../services/processor/scripts/bundle.mjs', import.meta.url);
-  execFileSync(process.execPath, [script.pathname, out], { stdio: 'pipe' });
-  return out;
-}
-
-export interface ChildProcessor {
-  readonly pid: number;
-  readonly exited: boolean;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** The processor as a real child process (its own pid, killable with SIGKILL), logs to `logFile`. */
-export async function spawnProcessor(
-  bundle: string,
-  envVars: Record<string, string>,
-  logFile: string,
-): Promise<ChildProcessor> {
-  const { spawn } = await import('node:child_process');
-  const { openSync } = await import('node:fs');
-  const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [bundle], {
-    env: { PATH: process.env.PATH ?? '', ...envVars },
-    stdio: ['ignore', fd, fd],
-  });
-  let exited = false;
-  const done = new Promise<void>((resolve) =>
-    child.on('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  return {
-    pid: child.pid!,
-    get exited() {
-      return exited;
-    },
-    async kill(signal = 'SIGKILL') {
-      if (!exited) child.kill(signal);
-      await done;
-    },
-  };
-}
+/**
+ * The processor as a child process (killable with SIGKILL), and checks on what it published.
+ * Bundling and spawning live in @tillwatch/testkit/processor, which the processor's scale bench
+ * uses too; re-exported here so the suites' imports stand.
+ */
+export {
+  bundleProcessor,
+  spawnProcessor,
+  type ProcessorChild as ChildProcessor,
+} from '@tillwatch/testkit/processor';
 
 /** Small seeded generator (mulberry32) for reproducible kill points. */
 export function seeded(seed: number): () => number {
