@@ -32,8 +32,18 @@ export class Recovery {
     private readonly stages: PartitionStages,
   ) {}
 
-  /** set after the instance's first commit: later recoveries do not warm up (warmup.ts) */
+  /**
+   * Set after the instance's first commit: later recoveries do not warm up (warmup.ts), except
+   * the retry of one that began before it (firstStarts).
+   */
   started = false;
+
+  /**
+   * Partitions ("stage:partition") whose recovery began before the first commit and has not
+   * completed: one that failed (a ClickHouse error in its warm-up, say) and is retried after
+   * another partition committed is still a first start, and warms up as it would have.
+   */
+  private readonly firstStarts = new Set<string>();
 
   /** How far back the events stage replays from the record time it resumes at. */
   get eventReplayMs(): number {
@@ -67,12 +77,14 @@ export class Recovery {
     // group resumes: the replay then starts a span before it (windows whole at its time) and
     // learns only what came after it. A first start learns it from stored events (warmup.ts).
     const stage = isEvents ? 'events' : 'rollup';
+    const key = `${stage}:${partition}`;
+    if (!this.started) this.firstStarts.add(key);
     const loaded = await this.loadMemory(stage, partition, t, c);
     const memory =
       loaded.memory ??
-      (this.started
-        ? undefined
-        : await warmUp(this.ctx, this.stages, stage, partition, t, c, loaded.stored));
+      (this.firstStarts.has(key)
+        ? await warmUp(this.ctx, this.stages, stage, partition, t, c, loaded.stored)
+        : undefined);
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const r = await this.offsetAt(topic, partition, fromTs, c);
     const st: PartState = {
@@ -105,6 +117,7 @@ export class Recovery {
     }
     if (memory) metrics.memoryRestores.inc({ topic });
     metrics.recoveries.inc({ topic });
+    this.firstStarts.delete(key);
     return st;
   }
 

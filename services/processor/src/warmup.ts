@@ -1,8 +1,9 @@
-import { ident, raw, rulesMemoryToRow, sql } from '@tillwatch/clickhouse';
+import { ident, raw, sql } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
 import type { StageMemory, StageSink } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
 import type { PartitionStages } from './partition-stages';
+import { emptyRows } from './store';
 
 /** Rows per query: ~250 B of raw JSON each, so a page is ~12 MB. */
 const PAGE = 50_000;
@@ -52,16 +53,22 @@ export async function warmUp(
   const r = await warmUpFrom(ctx, stages, partition, t - span, t);
   if (r.memory) {
     const m = r.memory;
-    await store.ch.insert(store.tables.rulesMemory, [
-      rulesMemoryToRow({
-        stage: m.stage,
-        partition: m.partition,
-        partitions: m.partitions,
-        at: m.at,
-        body: JSON.stringify(m),
-        offset: Math.max(-1, Math.floor(c) - 1),
-      }),
-    ]);
+    // Through the store's write, as a batch's memories go: a pooled socket the server closed
+    // is redone there at once (store.ts, guard). A direct insert failed on it under load, the
+    // recovery was retried and, other partitions having committed, skipped warm-up.
+    await store.write({
+      ...emptyRows(),
+      memories: [
+        {
+          stage: m.stage,
+          partition: m.partition,
+          partitions: m.partitions,
+          at: m.at,
+          body: JSON.stringify(m),
+          offset: Math.max(-1, Math.floor(c) - 1),
+        },
+      ],
+    });
   }
   metrics.warmupEvents.inc(r.events);
   metrics.warmupSeconds.inc(r.ms / 1000);
