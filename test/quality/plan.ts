@@ -37,14 +37,27 @@ export const HELDOUT_SEEDS = [16827, 20399, 89540] as const;
 /** Former held-out seeds whose results have been read to find a fault: no longer a verdict's,
  *  open to tune-dump.ts like the tuning seeds. */
 export const RETIRED_SEEDS = [
-  41037, 45460, 60572, 31560, 53877, 92754, 15657, 37096, 99801, 33051, 68946, 79243, 64638,
-  65459, 71021,
+  41037, 45460, 60572, 31560, 53877, 92754, 15657, 37096, 99801, 33051, 68946, 79243, 64638, 65459,
+  71021,
 ] as const;
 
+/**
+ * QUALITY_SEEDS: unset for the held-out verdict, `tuning` for the tuning seeds, or a comma list of
+ * tuning and retired seeds (a retired draw read again after a fix); never a held-out seed.
+ */
 export function seedsToRun(): { set: 'heldout' | 'tuning'; seeds: readonly number[] } {
-  return process.env.QUALITY_SEEDS === 'tuning'
-    ? { set: 'tuning', seeds: TUNING_SEEDS }
-    : { set: 'heldout', seeds: HELDOUT_SEEDS };
+  const v = process.env.QUALITY_SEEDS;
+  if (!v) return { set: 'heldout', seeds: HELDOUT_SEEDS };
+  if (v === 'tuning') return { set: 'tuning', seeds: TUNING_SEEDS };
+  const open: readonly number[] = [...TUNING_SEEDS, ...RETIRED_SEEDS];
+  const seeds = v.split(',').map(Number);
+  const bad = seeds.filter((s) => !open.includes(s));
+  if (bad.length > 0) {
+    throw new Error(
+      `QUALITY_SEEDS: ${bad.join(', ')} not a tuning or retired seed (${open.join(', ')})`,
+    );
+  }
+  return { set: 'tuning', seeds };
 }
 
 const HOUR = 3_600_000;

@@ -130,6 +130,14 @@ export class HourlyProfile {
     if (this.recentWeight >= 6) return { value: this.recent, byHour: false };
     return undefined;
   }
+
+  /** The same local hour's level in the other class of day (working / rest), when that slot has
+   *  been seen on `minDays` days: what the region did at this hour on the days it has a profile
+   *  for, while today's class has none yet. */
+  otherClass(t: number, minDays = 1): number | undefined {
+    const h = (this.slotOf(t) + SLOTS / 2) % SLOTS;
+    return this.days[h]! >= Math.max(1, minDays) ? this.level[h] : undefined;
+  }
 }
 
 /**

@@ -766,6 +766,37 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(again?.ts).toBe(first.ts);
   });
 
+  it('the first Saturday: a region dark from 16:59, an hour every weekday kept busy, is cut off, not closing', () => {
+    // R1's shops trade 10:00-22:00 (or 10:00-17:00) every day; R0 and R2 around the clock. On
+    // Saturday, a rest day no profile has seen yet, R1 goes dark at 16:59: a silence on the
+    // hour, which on day one looks like a closing; but the weekdays' profile keeps R1 busy at
+    // 17:00.
+    const hourOf = (ts: number) => new Date(ts + 8 * H).getUTCHours();
+    const quiet = smallFleet({ regions: 2, merchants: 8, rate: 1 });
+    const cut = T0 + 5 * 24 * H + 7 * H - MIN; // Saturday 16:59 local
+    const days = (closesAt: number) =>
+      stream(quiet, T0, cut + H, (ev, t) => {
+        if (t.region !== 'R1') return ev;
+        const h = hourOf(ev.ts);
+        if (h < 10 || h >= closesAt) return null;
+        return during(ev, cut, cut + 45 * MIN) ? null : ev;
+      });
+    const ro = firings(run(days(22)).out).filter(
+      (a) => a.rule === 'regional_outage' && a.key === 'R1',
+    );
+    expect(ro.length).toBeGreaterThan(0);
+    const first = ro[0]!;
+    expect(Date.parse(first.ts)).toBeGreaterThan(cut);
+    expect(Date.parse(first.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+    // judged on other days' profile: a warning, not a page
+    expect([first.severity, first.confidence]).toEqual(['warning', 'medium']);
+    expect(first.evidence.volume).toMatchObject({ judged: 'total', hourOpenOnOtherDays: true });
+    expect(ro.filter((a) => a.severity === 'critical')).toEqual([]);
+    // the same region closing at 17:00 every weekday: its Saturday silence at 16:59 is a closing
+    const closing = run(days(17)).out.filter((a) => a.rule === 'regional_outage');
+    expect(closing.map((a) => `${a.key} ${a.ts}`)).toEqual([]);
+  });
+
   it('day one: a region that went dark for a while yesterday has no floor: its dark hour is a closing', () => {
     // R1 trades around the clock except 23:00-23:25, when every till is switched off (busy all
     // day: each hour's mean is high). Tuesday's 23:00 is not in a profile twice yet; the dark
@@ -1042,6 +1073,42 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     expect(page.confidence).toBeUndefined();
   });
 
+  it("a quiet region's outage errors are said at the sixth since the surge began, though no window holds six", () => {
+    // 12 auths a minute in R2; from START, the first auth after every 13 s fails: a 1 min window
+    // never holds six of them, and the 5 min window dilutes them with the calm minutes before
+    const quiet = smallFleet({ rate: 1 });
+    const outage = (issuer?: string) => {
+      const evs = stream(quiet, T0, T0 + 4 * H);
+      let next = START;
+      return evs.map((ev) => {
+        if (ev.type !== 'auth' || ev.region !== 'R2' || ev.ts < next || ev.ts >= START + 30 * MIN) {
+          return ev;
+        }
+        next = START + (Math.floor((ev.ts - START) / 13_000) + 1) * 13_000;
+        const failed = code(ev, next % 2 ? 'TO' : '91');
+        return issuer ? { ...failed, issuerId: issuer } : failed;
+      });
+    };
+    const evs = outage();
+    const failed = (e: TerminalEvent) =>
+      e.type === 'auth' &&
+      e.region === 'R2' &&
+      e.ts >= START &&
+      (e.responseCode === 'TO' || e.responseCode === '91');
+    const sixth = nth(evs, 6, failed);
+    const first = firings(run(evs).out).find((a) => a.rule === 'regional_outage')!;
+    expect(first).toMatchObject({ key: 'R2', severity: 'warning', confidence: 'medium' });
+    expect((first.evidence.onset as { errors: number }).errors).toBeGreaterThanOrEqual(6);
+    // by the first evaluation after the sixth error (every 10 s)
+    expect(Date.parse(first.ts) - sixth).toBeLessThanOrEqual(10_000);
+    // the same failures all from one issuer's cardholders: the issuer's incident, not said early
+    // as the region's on the errors' onset
+    const crowded = firings(run(outage('I1')).out).filter(
+      (a) => a.rule === 'regional_outage' && a.evidence.onset !== undefined,
+    );
+    expect(crowded).toEqual([]);
+  });
+
   it('a small region gone dark is paged within 2 minutes, on the length of its silence', () => {
     // 1 auth a minute per terminal: a minute of silence alone is not proof enough (p ~ 1e-6)
     const quiet = smallFleet({ rate: 1 });
@@ -1057,6 +1124,12 @@ describe('speed: thin evidence is said early, with a confidence', () => {
     expect(vol.judged).toBe('total');
     expect(vol.darkForSeconds).toBeGreaterThan(60);
     expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(2 * MIN);
+    // the silence is measured from the region's last event, not from the evaluation step at
+    // which its short window was first seen empty (up to 15 s shorter)
+    const last = Math.max(...evs.filter((e) => e.region === 'R1' && e.ts < cut).map((e) => e.ts));
+    const first = firings(out).find((a) => a.rule === 'regional_outage')!;
+    const dark = (first.evidence.volume as { darkForSeconds: number }).darkForSeconds;
+    expect(Math.abs(dark - (Date.parse(first.ts) - last) / 1000)).toBeLessThanOrEqual(1);
   });
 
   it('a region too small for the collapse windows is still paged once its silence is long enough', () => {

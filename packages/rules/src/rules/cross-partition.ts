@@ -7,7 +7,7 @@ import type { Signal } from '../episodes';
 import { judgeEarly } from './rate-rule';
 import { nearFullHour } from './terminal';
 import { explainedBy, explainsEvidence, feedParent, isFeedKey } from './feed-outage';
-import { poissonCdf, round, wilsonLower } from '../stats';
+import { poissonCdf, poissonSf, round, wilsonLower } from '../stats';
 import type { Failure } from '../tracker';
 import {
   METRICS,
@@ -70,6 +70,7 @@ export function regionalOutage(ctx: Ctx): void {
     let surgeClear = true;
     let errorsSuspect = false;
     let lastV: SurgeVerdict | undefined;
+    let maxRef = base;
     for (const w of wins) {
       if (!read(ctx, 'region', key, w, m)) continue;
       read(ctx, 'fleet', FLEET_KEY, w, f);
@@ -96,6 +97,14 @@ export function regionalOutage(ctx: Ctx): void {
       if (!v.clear) surgeClear = false;
       lastV ??= v;
       if (v.fire && (!surge || (surge.early && !v.early))) surge = v;
+      maxRef = Math.max(maxRef, ref);
+    }
+    // The errors since the surge began, when no window holds them all on thin evidence: a quiet
+    // region's first errors fall out of the 1 min window before its sixth arrives, and the 5 min
+    // window dilutes them with the calm minutes before (a 37-till region's sixth outage error
+    // was judged only at its seventh).
+    if (!surge && !cand.open.has(key) && p.early) {
+      surge = judgeOnset(ctx, key, wins[wins.length - 1]!, maxRef, lastV?.rest ?? 0, p, p.early);
     }
     let surgeTerminals = 0;
     if (surge) {
@@ -128,16 +137,28 @@ export function regionalOutage(ctx: Ctx): void {
     const ea = vol?.auths.expected(ctx.now, 2);
     const eh = vol?.heartbeats.expected(ctx.now, 2);
     if (ea) {
-      // A region dark for longer than the short window: not one more event since quietSince
-      // (less a pane), judged over the whole gap, so a cut is paged in about two minutes
-      // instead of after the 5 min window has emptied.
+      // A region dark for longer than the short window: not one more event since the start of
+      // the first empty read of it (quietSince: that evaluation), judged over the whole gap, so
+      // a cut is paged in about two minutes instead of after the 5 min window has emptied. A
+      // read at `now` covers the window's closed panes, [E - window, E) with E = now floored to
+      // a pane (both engines), so the gap is E(now) - E(quietSince) + window; and at least the
+      // time since the region's last event (exact in one engine; in the rollup its newest
+      // pane's end, which forwarded records move on, so the first bound decides there). (It was
+      // a pane less: a region cut at 20:55:00 was judged dark for 115 s at 20:57:00, and paged
+      // 10 s after its 120 s figure, its p-value short of darkPValue by 0.3 %.)
       const fastMs = ctx.engine.config.windowsMs[fastCollapse]!;
       if (read(ctx, 'region', key, fastCollapse, m) && m[M.auths]! + m[M.heartbeats]! === 0) {
         vol!.quietSince ??= ctx.now;
       } else if (vol) delete vol.quietSince;
+      const pane = ctx.engine.config.panesMs[fastCollapse]!;
+      const floorPane = (t: number) => Math.floor(t / pane) * pane;
+      const last = ctx.engine.lastSeen(SCOPE.region, key);
       const gapMs =
         vol?.quietSince !== undefined
-          ? ctx.now - vol.quietSince + fastMs - ctx.engine.config.panesMs[fastCollapse]!
+          ? Math.max(
+              floorPane(ctx.now) - floorPane(vol.quietSince) + fastMs,
+              Number.isFinite(last) ? ctx.now - last : 0,
+            )
           : 0;
       for (const cw of gapMs > fastMs ? [-1, ...collapseWins] : collapseWins) {
         const w = cw < 0 ? fastCollapse : cw;
@@ -264,6 +285,15 @@ export function regionalOutage(ctx: Ctx): void {
             affectedTerminals: part.affected.slice(0, 20),
           };
         }
+        if (surge?.onset) {
+          ev.onset = {
+            since: new Date(surge.onset.since).toISOString(),
+            seconds: Math.round((now - surge.onset.since) / 1000),
+            errors: surge.k,
+            authsExpected: round(surge.n, 1),
+            pValue: surge.onset.pValue,
+          };
+        }
         if (v) {
           const list = failuresOf(
             ctx,
@@ -294,6 +324,7 @@ export function regionalOutage(ctx: Ctx): void {
               ? { overnightTillsExpected: round(col.nightFloor, 1) }
               : {}),
             ...(col.spanMs !== undefined ? { darkForSeconds: Math.round(col.spanMs / 1000) } : {}),
+            ...(col.openOnOtherDays ? { hourOpenOnOtherDays: true } : {}),
           };
         }
         ev.byCategory = categoryCounts(counts);
@@ -315,7 +346,85 @@ type SurgeVerdict = RateVerdict & {
   /** the rate judged against: the region's own or the rest of the fleet's, the higher */
   ref: number;
   early?: boolean;
+  /** judged on the errors since the surge began (judgeOnset): k errors since `since`, n the
+   *  auths the window's rate puts in that span */
+  onset?: { since: number; pValue: number };
 };
+
+/**
+ * The early test (config `early`) on the errors since a surge began: for each of the last
+ * window's outage errors as the start, the errors from it to now against the auths the window's
+ * rate puts in that span, on the rate judged against. Trying every start is several tests, so
+ * the p-value is multiplied by their number (Bonferroni). The errors must come from
+ * `minTerminals` tills and not mostly from one issuer (an issuer's outage crowds a region where
+ * its cardholders are many; its own rule judges it).
+ */
+function judgeOnset(
+  ctx: Ctx,
+  region: string,
+  w: number,
+  ref: number,
+  /** the rest of the fleet's rate, for the evidence */
+  rest: number,
+  p: RegionalOutageConfig,
+  e: NonNullable<RegionalOutageConfig['early']>,
+): SurgeVerdict | undefined {
+  const m = bufs[2]!;
+  if (!read(ctx, 'region', region, w, m)) return undefined;
+  const n = m[M.auths]!;
+  if (n <= 0 || METRICS.outageErrors(m) < e.minCount) return undefined;
+  const now = ctx.now;
+  const list = failuresOf(
+    ctx,
+    ctx.tracker.byRegion.get(region) ?? [],
+    windowStart(ctx, w),
+    RULE_CATS.regional_outage,
+  ).filter((x) => x.f.ts <= now);
+  if (list.length < e.minCount) return undefined;
+  list.sort((a, b) => a.f.ts - b.f.ts || (a.terminal < b.terminal ? -1 : 1));
+  const perMs = n / ctx.engine.config.windowsMs[w]!;
+  // a span shorter than two of the short window's panes is not read as a rate
+  const minSpan = 2 * ctx.engine.config.panesMs[0]!;
+  const tests = list.length - e.minCount + 1;
+  let best: SurgeVerdict | undefined;
+  for (let i = 0; i < tests; i++) {
+    const k = list.length - i;
+    const since = list[i]!.f.ts;
+    const auths = perMs * Math.max(minSpan, now - since);
+    const v = judgeRate(k, auths, ref, p);
+    if (k / auths <= v.threshold) continue;
+    const pValue = poissonSf(k, auths * ref) * tests;
+    if (pValue >= e.pValue || (best?.onset && pValue >= best.onset.pValue)) continue;
+    const tail = list.slice(i);
+    if (breadth(tail, 'terminal', ctx) < (e.minTerminals ?? p.minTerminals)) continue;
+    if (oneIssuer(tail)) continue;
+    best = {
+      ...v,
+      fire: true,
+      early: true,
+      w,
+      k,
+      n: auths,
+      rest,
+      ref,
+      onset: { since, pValue },
+    };
+  }
+  return best;
+}
+
+/** Whether most of these failures that name an issuer name the same one. */
+function oneIssuer(list: readonly { f: Failure }[]): boolean {
+  const by = new Map<string, number>();
+  let named = 0;
+  for (const x of list) {
+    if (x.f.issuerId === undefined) continue;
+    named++;
+    by.set(x.f.issuerId, (by.get(x.f.issuerId) ?? 0) + 1);
+  }
+  for (const c of by.values()) if (c > 0.5 * named) return true;
+  return false;
+}
 
 interface PartialOutage {
   fire: boolean;
@@ -502,6 +611,9 @@ interface Collapse {
   thin?: boolean;
   /** events the region's overnight tills should have sent in the span (day one) */
   nightFloor?: number;
+  /** a silence on the hour without a profile for today's class of day, not taken for a closing
+   *  because the other class's profile keeps the region open at that hour */
+  openOnOtherDays?: boolean;
 }
 
 /** One window's traffic against the region's profile (per `slotMs`, scaled to the window). */
@@ -579,15 +691,26 @@ function judgeCollapse(
   // fraction of the hour before (a mall region whose street shops stayed open one more hour on
   // Saturday, closed on Sunday: its Sunday 22:00 silence was paged at 23:05 once Sunday's own
   // hour completed the profile).
+  // Without a profile for today's class of day (the first Saturday of a fleet that has seen its
+  // weekdays), the other class's profile still says whether this hour is one the region closes
+  // at: a silence on the hour that no profile foresees is not taken for a closing, but it is
+  // judged on a profile of other days, so it is a warning (thin) until today's class has one
+  // (a region dark from 16:59 on the first Saturday waited 7.8 min for its overnight tills'
+  // proof while every weekday had kept it busy past 17:00).
   const since = vol.activeAt;
   const minute = since === undefined ? -1 : Math.floor(ctx.tracker.calendar.minute(since, region));
+  let unforeseen = false;
   if (
     level === 'total' &&
     since !== undefined &&
-    (minute < c.closingMinutes || minute >= 60 - c.closingLeadMinutes) &&
-    (!ea.byHour || closingHour(vol, since + c.closingLeadMinutes * 60_000))
+    (minute < c.closingMinutes || minute >= 60 - c.closingLeadMinutes)
   ) {
-    level = 'closing';
+    const at = since + c.closingLeadMinutes * 60_000;
+    const foreseen = ea.byHour
+      ? closingHour(vol, at) === true
+      : closingHour(vol, at, true) !== false;
+    if (foreseen) level = 'closing';
+    else unforeseen = !ea.byHour;
   }
   // ...and a region dwindling into the night (its last shops closing one after another, the
   // half-hour rate lagging behind) is not cut off either: a cut is sudden, so the quarter hour
@@ -621,21 +744,31 @@ function judgeCollapse(
     pValue,
     level,
     ...(gap ? { spanMs } : {}),
-    ...((thin || floorProof) && level === 'total' ? { thin: true } : {}),
+    ...((thin || floorProof || unforeseen) && level === 'total' ? { thin: true } : {}),
     ...(floor !== undefined ? { nightFloor: floor } : {}),
+    ...(unforeseen && level === 'total' ? { openOnOtherDays: true } : {}),
   };
 }
 
-/** The profile's own view of the hour a silence began in: under a third of the hour before. */
-function closingHour(vol: RegionVolume, since: number): boolean {
+/**
+ * The profile's own view of the hour a silence began in: under a third of the hour before. With
+ * `otherClass`, the view of the other class of day (working / rest) at the same hours. Undefined
+ * when the profile has not seen both hours on two days.
+ */
+function closingHour(vol: RegionVolume, since: number, otherClass = false): boolean | undefined {
   const at = (t: number) => {
+    if (otherClass) {
+      const a = vol.auths.otherClass(t, 2);
+      return a === undefined ? undefined : a + (vol.heartbeats.otherClass(t, 2) ?? 0);
+    }
     const a = vol.auths.expected(t, 2);
     const h = vol.heartbeats.expected(t, 2);
     return a?.byHour ? a.value + (h?.value ?? 0) : undefined;
   };
   const hour = at(since);
   const before = at(since - 30 * 60_000);
-  return hour !== undefined && before !== undefined && hour < before / 3;
+  if (hour === undefined || before === undefined) return undefined;
+  return hour < before / 3;
 }
 
 /**
