@@ -6,6 +6,7 @@ import type {
   Me,
   QualityReport,
   RegionTrafficReport,
+  RulesReport,
   Snapshot,
 } from './types';
 import type {
@@ -132,6 +133,8 @@ export class Api {
   /** per-rule precision from the analysts' verdicts, alerts first seen in the last `days` */
   /** each region's last hour against its normal for this hour (staff only) */
   regionTraffic = () => this.call<RegionTrafficReport>('GET', '/api/regions/traffic');
+  /** the rules in force: settings, causes and actions (staff only) */
+  rules = () => this.call<RulesReport>('GET', '/api/rules');
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (
     id: string,

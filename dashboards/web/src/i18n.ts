@@ -246,6 +246,29 @@ const en = {
   colNoVerdict: 'No verdict',
   total: 'Total',
   noQuality: 'No alerts raised in this period.',
+  navRules: 'Rules',
+  rulesTitle: 'Rules in force',
+  rulesHelp:
+    'What the processor runs: the shipped rules with the rules file over them, read-only. Change them in the rules file; an edit shows here on the next load.',
+  rulesFromFile: 'rules file over the defaults',
+  rulesFromDefaults: 'shipped defaults (no rules file)',
+  rulesRefused: 'The rules file’s latest edit was refused, the last valid rules stay in force:',
+  rulesNone: 'No rules.',
+  rulesFailed: 'The rules could not be loaded:',
+  ruleEnabled: 'enabled',
+  ruleDisabled: 'disabled',
+  ruleWindows: 'Windows',
+  ruleHold: 'Resolves after',
+  ruleThresholds: 'Thresholds',
+  ruleEarly: 'Early test (thin evidence, a warning)',
+  ruleInhibits: 'Folds in while firing',
+  ruleCauses: 'Probable causes',
+  ruleActions: 'Actions',
+  rulePrecision: 'Precision, 30 days',
+  rulePrecisionNone: 'no verdicts yet',
+  rulePrecisionOf: '{t} true of {n} judged',
+  yes: 'yes',
+  no: 'no',
 };
 export type MessageKey = keyof typeof en;
 
@@ -492,6 +515,29 @@ const zh: Record<MessageKey, string> = {
   colNoVerdict: '无结论',
   total: '合计',
   noQuality: '此期间没有告警。',
+  navRules: '规则',
+  rulesTitle: '生效规则',
+  rulesHelp:
+    '处理器正在运行的规则：内置规则叠加规则文件，只读。请在规则文件中修改，修改后重新加载本页即可看到。',
+  rulesFromFile: '规则文件叠加内置默认值',
+  rulesFromDefaults: '内置默认值（未配置规则文件）',
+  rulesRefused: '规则文件的最新修改未通过校验，仍沿用上一版有效规则：',
+  rulesNone: '没有规则。',
+  rulesFailed: '无法加载规则：',
+  ruleEnabled: '已启用',
+  ruleDisabled: '已停用',
+  ruleWindows: '时间窗口',
+  ruleHold: '恢复需持续',
+  ruleThresholds: '阈值',
+  ruleEarly: '早期检验（证据较少时，仅警告）',
+  ruleInhibits: '触发时合并以下规则',
+  ruleCauses: '可能原因',
+  ruleActions: '处理建议',
+  rulePrecision: '近 30 天准确率',
+  rulePrecisionNone: '尚无结论',
+  rulePrecisionOf: '已判定 {n} 条，其中 {t} 条属实',
+  yes: '是',
+  no: '否',
 };
 
 const RULES: Record<string, { en: string; zh: string }> = {
@@ -583,6 +629,65 @@ export function metricName(m: string): string {
 }
 export function eventTypeName(e: string): string {
   return EVENT_TYPES[e]?.[current] ?? e;
+}
+
+/** Names of the rules' settings (packages/rules/src/config.ts), by the last part of the key. */
+export const PARAMS: Record<string, { en: string; zh: string }> = {
+  minCount: { en: 'bad events, at least', zh: '异常事件数下限' },
+  z: { en: 'confidence z (Wilson bound)', zh: '置信 z 值（Wilson 下界）' },
+  factor: { en: 'times the baseline, at least', zh: '基线倍数下限' },
+  minExcess: { en: 'above the baseline by, at least', zh: '高出基线至少' },
+  resolveRatio: { en: 'resolves below threshold ×', zh: '低于阈值 × 此值时恢复' },
+  criticalRate: { en: 'critical from rate (0: never)', zh: '升为严重的比率（0：不升级）' },
+  minTerminals: { en: 'terminals, at least', zh: '终端数下限' },
+  minMerchants: { en: 'merchants, at least', zh: '商户数下限' },
+  minDistinctCards: { en: 'distinct cards, at least', zh: '不同卡号数下限' },
+  scopes: { en: 'judged per', zh: '判定范围' },
+  minGap: { en: 'silent for, at least', zh: '无事件时长下限' },
+  minExpected: { en: 'expected events, at least', zh: '预期事件数下限' },
+  minHistoryDays: { en: 'days of history, at least', zh: '历史天数下限' },
+  pValue: { en: 'p-value below', zh: 'p 值低于' },
+  minOffset: { en: 'clock offset, at least', zh: '时钟偏差下限' },
+  minEvents: { en: 'odd events, at least', zh: '异常事件数下限' },
+  maxAuths: { en: 'slow till: auths below', zh: '低频终端：授权数少于' },
+  window: { en: 'window', zh: '时间窗口' },
+  fastWindow: { en: 'fast window', zh: '快速窗口' },
+  ratio: { en: 'observed / expected at most', zh: '实际/预期不高于' },
+  darkPValue: { en: 'dark region p-value below', zh: '地区静默 p 值低于' },
+  heartbeatRatio: { en: 'heartbeats observed / expected at most', zh: '心跳实际/预期不高于' },
+  nearTotal: { en: 'near-total silence at most', zh: '近乎全部静默不高于' },
+  closingMinutes: { en: 'closing: minutes after the hour', zh: '打烊判断：整点后分钟数' },
+  closingLeadMinutes: { en: 'closing: minutes before the hour', zh: '打烊判断：整点前分钟数' },
+  suddenWindow: { en: 'suddenness window', zh: '突发判断窗口' },
+  nightFloorPValue: { en: 'overnight tills p-value below', zh: '夜间在线终端 p 值低于' },
+  enabled: { en: 'enabled', zh: '启用' },
+  gap: { en: 'terminal silent after', zh: '终端静默判定时长' },
+  share: { en: 'share, at least', zh: '占比下限' },
+  otherShare: { en: 'other links silent, at most', zh: '其他线路静默占比上限' },
+  minOpenShops: { en: 'open shops cut, at least', zh: '受影响营业门店下限' },
+  minRegions: { en: 'regions, at least', zh: '地区数下限' },
+  above: { en: 'rate must exceed', zh: '比率须超过' },
+};
+
+/** Groups of settings (the first part of a dotted key). */
+const PARAM_GROUPS: Record<string, { en: string; zh: string }> = {
+  collapse: { en: 'Traffic collapse', zh: '流量骤降' },
+  partial: { en: 'Partial cut (one link)', zh: '部分中断（单一线路）' },
+  feed: { en: 'Feed outage (every region)', zh: '数据源中断（全部地区）' },
+  slow: { en: 'Slow till', zh: '低频终端' },
+};
+
+/** A rule setting's name in the reader's language: `collapse.ratio` → "Traffic collapse: …". */
+export function paramName(key: string): string {
+  const parts = key.split('.');
+  const leaf = parts[parts.length - 1]!;
+  const name = PARAMS[leaf]?.[current] ?? leaf;
+  return parts.length > 1
+    ? `${parts
+        .slice(0, -1)
+        .map((g) => PARAM_GROUPS[g]?.[current] ?? g)
+        .join(' · ')}: ${name}`
+    : name;
 }
 
 interface Guidance {

@@ -13,6 +13,7 @@ import { ENTITY_SCOPES, entityView, type EntityScope } from './views/entity';
 import { loginView } from './views/login';
 import { merchantView } from './views/merchant';
 import { regionsView } from './views/regions';
+import { rulesView } from './views/rules';
 import { silencesView } from './views/silences';
 import { webhooksView } from './views/webhooks';
 import { canUseWebhooks } from './webhooks';
@@ -172,6 +173,7 @@ function start(key: string, me: Me, author: string): void {
             ['#/board', 'navBoard'],
             ['#/regions', 'navRegions'],
             ['#/silences', 'navSilences'],
+            ['#/rules', 'navRules'],
           ];
     // merchants (their own) and admins (everyone's): the roles the webhook routes let in
     if (canUseWebhooks(me)) items.push(['#/webhooks', 'navWebhooks']);
@@ -209,7 +211,8 @@ function start(key: string, me: Me, author: string): void {
     } else if (hash === '#/regions' && me.role !== 'merchant') view = regionsView(ctx);
     else if (hash === '#/silences' && me.role !== 'merchant') {
       view = silencesView(ctx, loadSilences);
-    } else if (hash === '#/webhooks' && canUseWebhooks(me)) view = webhooksView(ctx);
+    } else if (hash === '#/rules' && me.role !== 'merchant') view = rulesView(ctx);
+    else if (hash === '#/webhooks' && canUseWebhooks(me)) view = webhooksView(ctx);
     else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
     else view = boardView(ctx);
     tabs();

@@ -48,3 +48,31 @@ export interface DrillDown {
   responseCodes: { code: string; category: string; count: number }[];
   matched: number;
 }
+
+/** A configured setting of a rule: `name` its key in the rules file (dotted below the rule). */
+export interface RuleFact {
+  name: string;
+  value: number | string | boolean | string[];
+}
+
+/** One rule of `GET /api/rules` (services/gateway/src/rules-in-force.ts). */
+export interface RuleInForce {
+  rule: string;
+  enabled: boolean;
+  severity: string;
+  windows: string[];
+  hold: string;
+  thresholds: RuleFact[];
+  early: RuleFact[] | null;
+  inhibits: string[];
+  texts: Record<'en' | 'zh', { probableCauses: string[]; actions: string[] }>;
+}
+
+/** The body of `GET /api/rules`: the rules the processor runs (staff only). */
+export interface RulesReport {
+  source: 'file' | 'defaults';
+  refused: string | null;
+  evaluateEvery: string;
+  reopenGuard: string;
+  rules: RuleInForce[];
+}

@@ -139,6 +139,8 @@ export interface GatewayConfig {
    * calendar (RULES_FILE, as the processor reads it), else the default rules' Asia/Shanghai.
    */
   timeZones: TrafficZones;
+  /** RULES_FILE: the rules GET /api/rules shows, followed as the processor follows it (defaults without) */
+  rulesFile?: string;
   port: number;
   apiKeys: ApiKeyEntry[];
   metricsToken?: string;
@@ -184,6 +186,7 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
   return {
     host: e.GATEWAY_HOST,
     timeZones: { timeZone: calendar.timeZone, regions: calendar.regions },
+    ...(e.RULES_FILE ? { rulesFile: e.RULES_FILE } : {}),
     port: e.GATEWAY_PORT ?? e.PORT,
     apiKeys,
     metricsToken: e.TILLWATCH_METRICS_TOKEN,

@@ -87,6 +87,7 @@ function allApiRoutes(): { method: string; url: string }[] {
     ['POST', '/api/alerts/al-A/resolve'],
     ['GET', '/api/quality'],
     ['GET', '/api/regions/traffic'],
+    ['GET', '/api/rules'],
     ['GET', '/api/silences'],
     ['POST', '/api/silences'],
     ['GET', '/api/silences/00000000-0000-4000-8000-000000000000'],

@@ -22,10 +22,12 @@ import { alertRoutes } from './routes/alerts';
 import { defineRoute } from './routes/define';
 import { qualityRoutes } from './routes/quality';
 import { ratesRoutes } from './routes/rates';
+import { rulesRoutes } from './routes/rules';
 import { READERS } from './routes/scope';
 import { silenceRoutes } from './routes/silences';
 import { trafficRoutes } from './routes/traffic';
 import { Broadcaster, type GatewayIo } from './socket';
+import { RulesInForce } from './rules-in-force';
 import { guardSockets } from './socket-auth';
 import type { GatewayStore } from './store';
 
@@ -118,7 +120,7 @@ export async function createGateway({
         version: '0.1.0',
         // Markdown: the code span keeps `<api key>` from being read as an HTML tag (it was eaten)
         description:
-          'Rates, alerts, drill-down, silences and webhook subscriptions. Send `Authorization: Bearer <api key>`.',
+          'Rates, alerts, drill-down, silences, the rules in force and webhook subscriptions. Send `Authorization: Bearer <api key>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -154,6 +156,7 @@ export async function createGateway({
   await app.register(qualityRoutes, { store });
   await app.register(silenceRoutes, { store });
   await app.register(trafficRoutes, { store, zones: config.timeZones });
+  await app.register(rulesRoutes, { rules: new RulesInForce(config.rulesFile) });
   if (webhooks) {
     // The plugin declares config.access ['merchant', 'admin'] on every route, so the auth hook
     // above authenticates them and sets request.principal; it scopes merchants to their own.

@@ -16,6 +16,8 @@ export interface RouteSpec<Q extends Part, P extends Part, B extends Part> {
   query?: Q;
   params?: P;
   body?: B;
+  /** the 200 answer, for the OpenAPI document (the handler's output; serialized as JSON) */
+  response?: z.ZodType;
   handler: (
     input: { query: Out<Q>; params: Out<P>; body: Out<B>; principal: Principal },
     reply: FastifyReply,
@@ -53,6 +55,7 @@ export function defineRoute<
   if (spec.query) schema.querystring = toJson(spec.query);
   if (spec.params) schema.params = toJson(spec.params);
   if (spec.body) schema.body = toJson(spec.body);
+  if (spec.response) schema.response = { 200: toJson(spec.response) };
   if (spec.access) {
     schema.security = [{ bearer: [] }];
     schema.description = accessDoc(spec.access);
@@ -62,6 +65,8 @@ export function defineRoute<
     url: spec.url,
     schema,
     config: spec.access ? { access: spec.access } : {},
+    // the documented response is not a serializer: the handler's output goes out as it is
+    ...(spec.response ? { serializerCompiler: () => (data: unknown) => JSON.stringify(data) } : {}),
     validatorCompiler: ({ httpPart }) => {
       const zs = httpPart ? parts[httpPart] : undefined;
       return (data: unknown) => {
