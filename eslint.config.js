@@ -63,6 +63,8 @@ export default tseslint.config(
       'deploy/**',
       'test/**',
       'packages/testkit/**',
+      // the processor under load, for its benches and the e2e suites
+      'services/processor/src/under-load.ts',
       '**/*.test.ts',
       '**/*.bench.ts',
       '**/vitest.config.ts',

@@ -28,7 +28,7 @@ import {
   latencyQuantiles,
   liveStream,
   type EventMessage,
-} from '@tillwatch/testkit/processor';
+} from './under-load';
 import { startServices } from '@tillwatch/testkit/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';

@@ -40,7 +40,7 @@ import {
   spawnProcessor,
   type EventMessage,
   type ProcessorChild,
-} from '@tillwatch/testkit/processor';
+} from './under-load';
 import { startServices } from '@tillwatch/testkit/services';
 
 const args = process.argv.slice(2);

@@ -2,14 +2,14 @@ import type { Alert } from '@tillwatch/contracts';
 
 /**
  * The processor as a child process (killable with SIGKILL), and checks on what it published.
- * Bundling and spawning live in @tillwatch/testkit/processor, which the processor's scale bench
+ * Bundling and spawning live in @tillwatch/processor/under-load, which the processor's scale bench
  * uses too; re-exported here so the suites' imports stand.
  */
 export {
   bundleProcessor,
   spawnProcessor,
   type ProcessorChild as ChildProcessor,
-} from '@tillwatch/testkit/processor';
+} from '@tillwatch/processor/under-load';
 
 /** Small seeded generator (mulberry32) for reproducible kill points. */
 export function seeded(seed: number): () => number {

@@ -13,9 +13,7 @@ import { validateEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
 import type { Kafka, Producer } from 'kafkajs';
 
-const BUNDLE_SCRIPT = fileURLToPath(
-  new URL('../../../services/processor/scripts/bundle.mjs', import.meta.url),
-);
+const BUNDLE_SCRIPT = fileURLToPath(new URL('../scripts/bundle.mjs', import.meta.url));
 
 /**
  * Bundle the processor (services/processor/scripts/bundle.mjs) into `out`, by default
