@@ -45,6 +45,24 @@ describe('tillwatch start: rules reload', () => {
     expect(app.topology.rulesConfig.hold).toBe('3m');
     for (const s of app.topology.rollupStages)
       expect((s.monitor as unknown as { rules: { hold: string } }).rules.hold).toBe('3m');
+    // the board's rules screen shows the same file (GET /api/rules)
+    const analyst = app.keys.find((k) => k.role === 'analyst')!;
+    const shown = async () => {
+      const res = await fetch(`${app.url}/api/rules`, {
+        headers: { authorization: `Bearer ${analyst.key}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { source: string; rules: { rule: string; hold: string }[] };
+    };
+    let report = await shown();
+    const deadline = Date.now() + 20_000;
+    while (report.rules.some((r) => r.hold !== '3m') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      report = await shown();
+    }
+    expect(report.source).toBe('file');
+    expect(report.rules.length).toBeGreaterThan(0);
+    expect(report.rules.filter((r) => r.hold !== '3m').map((r) => r.rule)).toEqual([]);
 
     writeFileSync(file, '{"hold": 7');
     await until(() => app.rulesAudit.some((e) => e.outcome === 'refused'));

@@ -100,6 +100,12 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const cfg: StartConfig = loadStartConfig(opts.env);
   const gwCfg = loadGatewayConfig(opts.env);
   if (opts.port !== undefined) gwCfg.port = opts.port;
+  if (cfg.TILLWATCH_RULES_FILE && gwCfg.rulesFile === undefined) {
+    // the board shows the rules (GET /api/rules) and local hours of the engine it runs with
+    const calendar = loadRulesFile(cfg.TILLWATCH_RULES_FILE).calendar;
+    gwCfg.rulesFile = cfg.TILLWATCH_RULES_FILE;
+    gwCfg.timeZones = { timeZone: calendar.timeZone, regions: calendar.regions };
+  }
   const log =
     opts.logger ??
     createLogger('tillwatch', {
