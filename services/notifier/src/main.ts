@@ -48,7 +48,10 @@ async function main() {
     ...(fileSource ? { source: fileSource } : {}),
   });
   notifier.start();
-  unhealthy = undefined;
+  // With Kafka, ready only once the consumer joins its group: loading kafkajs below takes a
+  // while, and a probe answered 200 in between would send traffic to a notifier that consumes
+  // nothing (CI saw it under load).
+  unhealthy = env.KAFKA_BROKERS ? 'starting: joining the consumer group' : undefined;
   let consumer: { stop(): Promise<void> } | undefined;
   let stopping = false;
   // Handlers go in before anything slow (joining the consumer group takes seconds): a SIGTERM
@@ -79,7 +82,6 @@ async function main() {
       logger,
     });
     consumer = c;
-    unhealthy = 'starting: joining the consumer group';
     // kafkajs restarts its consumer after a retriable error and stops it for good after any
     // other: then the notifier delivers nothing more, and says so to its liveness probe.
     c.consumer.on(c.consumer.events.CRASH, (e) => {
