@@ -242,6 +242,14 @@ describe('idempotent writes', () => {
       t0: (await queryDrillDown(ch, { terminalId: 'T-0', ...range, limit: 10_000 })).length,
       latest: await queryLatestRates(ch, { scope: 'terminal', window: '5m', since: T0 }, T0),
       series: await querySeries(ch, { scope: 'terminal', key: 'T-2', window: '5m', ...range }),
+      // the newest pane of each 2-minute step, one row however many copies were written
+      stepped: await querySeries(ch, {
+        scope: 'terminal',
+        key: 'T-2',
+        window: '5m',
+        ...range,
+        stepMs: 120_000,
+      }),
       alerts: await queryAlerts(ch, {}),
       actions: await queryAlertActions(ch, 'a-1'),
       dlq: await ch.query<{ raw_base64: string }>(
@@ -274,6 +282,11 @@ describe('idempotent writes', () => {
       ['T-2', 20, new Date(T0 + 120_000).toISOString()],
     ]);
     expect(once.series.map((r) => r.failures)).toEqual([10, 15, 20]);
+    expect(once.stepped.map((r) => [r.ts, r.failures])).toEqual([
+      [new Date(T0 + 60_000).toISOString(), 15],
+      [new Date(T0 + 120_000).toISOString(), 20],
+    ]);
+    expect(once.stepped[0]).toEqual(once.series[1]);
     expect(once.series[0]?.byCategory).toMatchObject({ issuer: 10, approved: 40, timeout: 0 });
     expect(once.alerts.map((a) => [a.alertId, a.status])).toEqual([
       ['a-1', 'resolved'],

@@ -32,12 +32,14 @@ export const latestRatesQuerySchema = z.object({
 export type LatestRatesQuery = z.input<typeof latestRatesQuerySchema>;
 
 /** Latest row per key: argMax by (pane end, version) picks one row among replayed duplicates. */
+/** Every column but key, of the newest row of a group by (ts_ms, version), as l_<column>. */
+const LATEST_COLUMNS = RATE_COLUMNS.filter((c) => c !== 'key')
+  // Aliases must not shadow columns used inside other aggregates: prefix them.
+  .map((c) => `argMax(${c}, (ts_ms, version)) AS l_${c}`)
+  .join(', ');
+
 function latestPerKey(where: SqlFragment): SqlFragment {
-  const cols = RATE_COLUMNS.filter((c) => c !== 'key').map(
-    // Aliases must not shadow columns used inside other aggregates: prefix them.
-    (c) => `argMax(${c}, (ts_ms, version)) AS l_${c}`,
-  );
-  return sql`SELECT key, ${raw(cols.join(', '))} FROM ${ident(TABLES.rates)} WHERE ${where} GROUP BY key`;
+  return sql`SELECT key, ${raw(LATEST_COLUMNS)} FROM ${ident(TABLES.rates)} WHERE ${where} GROUP BY key`;
 }
 
 function unprefix(r: Record<string, unknown>): RateTableRow {
@@ -105,12 +107,30 @@ export const seriesQuerySchema = z.object({
   /** merchant bound: rows of another merchant's terminal are not returned */
   merchantId: z.string().min(1).max(32).optional(),
   limit: limit(5000, 100_000),
+  /**
+   * At most one row per step (the last pane of each step, by pane end then version): a month of
+   * a 1m window is 518,400 rows, a chart needs a few hundred. Without it, every row (FINAL).
+   */
+  stepMs: z.number().int().min(1000).max(86_400_000).optional(),
 });
 export type SeriesQuery = z.input<typeof seriesQuerySchema>;
 
-/** One key's rates over time (a chart), one row per pane end, oldest first. */
+/** One key's rates over time (a chart), one row per pane end (or per step), oldest first. */
 export async function querySeries(ch: ClickHouse, input: SeriesQuery): Promise<RateRow[]> {
   const q = seriesQuerySchema.parse(input);
+  if (q.stepMs !== undefined) {
+    // the newest row of each step by (ts_ms, version): what FINAL would keep of its last pane,
+    // without FINAL's merge of every row of the range
+    const rows = await ch.query<Record<string, unknown>>(
+      sql`SELECT key, ${raw(LATEST_COLUMNS)} FROM ${ident(TABLES.rates)}
+          WHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}
+            AND ts >= ${toDate(q.from)} AND ts <= ${toDate(q.to)}
+            AND ${q.merchantId ? sql`merchant_id = ${q.merchantId}` : raw('1')}
+          GROUP BY key, intDiv(ts_ms, ${q.stepMs})
+          ORDER BY l_ts_ms LIMIT ${q.limit}`,
+    );
+    return rows.map((r) => rowToRate(unprefix(r)));
+  }
   const rows = await ch.query<RateTableRow>(
     sql`SELECT * FROM ${ident(TABLES.rates)} FINAL
         WHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}

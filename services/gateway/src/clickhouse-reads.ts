@@ -50,6 +50,16 @@ const REGION_WINDOWS: RegionWindowsOptions = {
   lookbackMs: 3_600_000,
 };
 
+/** A chart has at most this many points, whatever its range. */
+export const SERIES_MAX_POINTS = 1_000;
+
+/** The step between a series' points: seriesStepMs, or wider so the range holds at most
+ *  SERIES_MAX_POINTS (whole seconds). */
+export function seriesStep(from: number, to: number, minStepMs: number): number {
+  const wide = Math.ceil(Math.max(0, to - from) / SERIES_MAX_POINTS / 1000) * 1000;
+  return Math.max(1000, minStepMs, wide);
+}
+
 /**
  * ClickHouseStore's reads of window_stats and events_raw (current rates, series, rankings,
  * drill-down) and its look for newly written rate rows. Every value passes
@@ -106,13 +116,18 @@ export class ClickHouseReads {
 
   async series(q: SeriesQuery): Promise<SeriesPoint[] | undefined> {
     const now = this.now();
+    const from = q.since ?? now - 3_600_000;
+    const to = q.until ?? now;
     const rows = await querySeries(this.ch, {
       scope: q.scope,
       key: q.key,
       window: q.window,
-      from: q.since ?? now - 3_600_000,
-      to: q.until ?? now,
+      from,
+      to,
       ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
+      // one point per step in ClickHouse: a month of 1m panes is 518,400 rows, and the limit
+      // would cut the range off after its first days
+      stepMs: seriesStep(from, to, this.o.seriesStepMs),
       limit: 50_000,
     });
     if (rows.length === 0) return undefined;
