@@ -23,6 +23,7 @@ import {
   FIELD_COUNT,
   FIELD_NAMES,
   OWN,
+  REQUIRED,
 } from './fast-decode-fields';
 
 /** zod's own ISO-8601 pattern for `ts` strings (z.iso.datetime is a regex check), so the fast
@@ -41,6 +42,8 @@ function isIsoTs(s: string): boolean {
 // ---- validation (mirrors events.ts; anything in doubt returns undefined) -----------------
 
 const MAX_DATE_MS = 8.64e15;
+const AUTH_OPTIONAL =
+  (1 << F_LATENCY) | (1 << F_ENTRY) | (1 << F_CARD) | (1 << F_ISSUER) | (1 << F_FIRMWARE);
 
 /**
  * The event zod would return for the field values `vals` (fields `seen`, unknown keys
@@ -51,24 +54,32 @@ export function build(
   seen: number,
   extras: [string, unknown][] | undefined,
 ): TerminalEvent | undefined {
+  // vals[f] is this event's only where `seen` has f: every read below is behind that test
+  if ((seen & (1 << F_TYPE)) === 0) return undefined;
   const type = vals[F_TYPE];
   let own: number;
+  let required: number;
   switch (type) {
     case 'auth':
       own = OWN.auth;
+      required = REQUIRED.auth;
       break;
     case 'reversal':
       own = OWN.reversal;
+      required = REQUIRED.reversal;
       break;
     case 'settlement':
       own = OWN.settlement;
+      required = REQUIRED.settlement;
       break;
     case 'heartbeat':
       own = OWN.heartbeat;
+      required = REQUIRED.heartbeat;
       break;
     default:
       return undefined;
   }
+  if ((seen & required) !== required) return undefined;
   // common fields
   const eventId = vals[F_EVENT_ID];
   if (typeof eventId !== 'string' || eventId.length < 1 || eventId.length > 64) return undefined;
@@ -84,7 +95,8 @@ export function build(
   const terminalId = vals[F_TERMINAL];
   const merchantId = vals[F_MERCHANT];
   const region = vals[F_REGION];
-  if (!isId(terminalId) || !isId(merchantId) || !isId(region)) return undefined;
+  // their chars were checked by the scanner (IDS): a string here is of the id alphabet
+  if (!isIdLength(terminalId) || !isIdLength(merchantId) || !isIdLength(region)) return undefined;
 
   let ev: Record<string, unknown>;
   switch (type) {
@@ -95,6 +107,51 @@ export function build(
       const responseCode = vals[F_CODE];
       if (!isStr(txnId, 64) || !isAmount(amount)) return undefined;
       if (!isCurrency(currency) || !isResponseCode(responseCode)) return undefined;
+      const latencyMs = vals[F_LATENCY];
+      const entryMode = vals[F_ENTRY];
+      const cardFingerprint = vals[F_CARD];
+      const issuerId = vals[F_ISSUER];
+      const firmware = vals[F_FIRMWARE];
+      if (seen & (1 << F_LATENCY)) {
+        if (typeof latencyMs !== 'number' || !(latencyMs >= 0) || latencyMs === Infinity) {
+          return undefined;
+        }
+      }
+      if (seen & (1 << F_ENTRY)) {
+        if (
+          entryMode !== 'chip' &&
+          entryMode !== 'swipe' &&
+          entryMode !== 'contactless' &&
+          entryMode !== 'manual' &&
+          entryMode !== 'qr'
+        ) {
+          return undefined;
+        }
+      }
+      if (seen & (1 << F_CARD) && !isStr(cardFingerprint, 64)) return undefined;
+      if (seen & (1 << F_ISSUER) && !isStr(issuerId, 32)) return undefined;
+      if (seen & (1 << F_FIRMWARE) && !isStr(firmware, 32)) return undefined;
+      if ((seen & AUTH_OPTIONAL) === AUTH_OPTIONAL) {
+        // what producers send: one literal, so every such event has the same shape (map)
+        ev = {
+          type,
+          eventId,
+          ts,
+          terminalId,
+          merchantId,
+          region,
+          txnId,
+          amount,
+          currency,
+          responseCode,
+          latencyMs,
+          entryMode,
+          cardFingerprint,
+          issuerId,
+          firmware,
+        };
+        break;
+      }
       ev = {
         type,
         eventId,
@@ -107,30 +164,11 @@ export function build(
         currency,
         responseCode,
       };
-      if (seen & (1 << F_LATENCY)) {
-        const v = vals[F_LATENCY];
-        if (typeof v !== 'number' || !(v >= 0) || v === Infinity) return undefined;
-        ev.latencyMs = v;
-      }
-      if (seen & (1 << F_ENTRY)) {
-        const v = vals[F_ENTRY];
-        if (v !== 'chip' && v !== 'swipe' && v !== 'contactless' && v !== 'manual' && v !== 'qr') {
-          return undefined;
-        }
-        ev.entryMode = v;
-      }
-      if (seen & (1 << F_CARD)) {
-        if (!isStr(vals[F_CARD], 64)) return undefined;
-        ev.cardFingerprint = vals[F_CARD];
-      }
-      if (seen & (1 << F_ISSUER)) {
-        if (!isStr(vals[F_ISSUER], 32)) return undefined;
-        ev.issuerId = vals[F_ISSUER];
-      }
-      if (seen & (1 << F_FIRMWARE)) {
-        if (!isStr(vals[F_FIRMWARE], 32)) return undefined;
-        ev.firmware = vals[F_FIRMWARE];
-      }
+      if (seen & (1 << F_LATENCY)) ev.latencyMs = latencyMs;
+      if (seen & (1 << F_ENTRY)) ev.entryMode = entryMode;
+      if (seen & (1 << F_CARD)) ev.cardFingerprint = cardFingerprint;
+      if (seen & (1 << F_ISSUER)) ev.issuerId = issuerId;
+      if (seen & (1 << F_FIRMWARE)) ev.firmware = firmware;
       break;
     }
     case 'reversal': {
@@ -195,23 +233,9 @@ function isStr(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length >= 1 && v.length <= max;
 }
 
-/** 1..32 chars of [A-Za-z0-9_.:-] */
-function isId(v: unknown): v is string {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 32) return false;
-  for (let k = 0; k < v.length; k++) {
-    const c = v.charCodeAt(k);
-    if (!(
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 58) || // 0-9 and ':'
-      c === 95 ||
-      c === 46 ||
-      c === 45
-    )) {
-      return false;
-    }
-  }
-  return true;
+/** A string of 1..32 chars (the scanner has checked they are [A-Za-z0-9_.:-]). */
+function isIdLength(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 32;
 }
 
 function isAmount(v: unknown): v is number {

@@ -43,6 +43,9 @@ export const FIELD_NAMES = [
 ] as const;
 export const FIELD_COUNT = FIELD_NAMES.length;
 
+/** Fields whose string values are literals the schema names (type and enums). */
+export const ENUMS = mask([F_TYPE, F_ENTRY, F_REASON, F_STATUS, F_NETWORK]);
+
 /** Fields each type's schema declares; the others are passed through like unknown keys. */
 export const OWN = {
   auth: mask([
@@ -98,75 +101,260 @@ export const OWN = {
   ]),
 };
 
+/** Fields each type's schema requires: build reads a field's value only where its bit is in
+ * the event's mask of fields seen (values of earlier events stay in the scratch array). */
+const COMMON = mask([F_TYPE, F_EVENT_ID, F_TS, F_TERMINAL, F_MERCHANT, F_REGION]);
+export const REQUIRED = {
+  auth: COMMON | mask([F_TXN, F_AMOUNT, F_CURRENCY, F_CODE]),
+  reversal: COMMON | mask([F_TXN, F_REASON, F_STATUS]),
+  settlement: COMMON | mask([F_TXN, F_AMOUNT, F_STATUS]),
+  heartbeat: COMMON,
+};
+
+/** Id fields every type declares (1..32 of [A-Za-z0-9_.:-]): their values are checked
+ * against the alphabet while they are scanned, and a string of another char is a miss. */
+export const IDS = mask([F_TERMINAL, F_MERCHANT, F_REGION]);
+
 function mask(fields: number[]): number {
   return fields.reduce((m, f) => m | (1 << f), 0);
 }
 
-/** Field of the key at s[start, end) without slicing it out, or -1 (an unknown key). */
-export function fieldAt(s: string, start: number, end: number): number {
-  let f: number;
-  switch (end - start) {
-    case 2:
-      f = F_TS;
-      break;
-    case 4:
-      f = F_TYPE;
-      break;
-    case 5:
-      f = F_TXN;
-      break;
-    case 6:
-      f =
-        s.charCodeAt(start) === 114 /* r */
-          ? s.charCodeAt(start + 2) === 103
-            ? F_REGION
-            : F_REASON
-          : s.charCodeAt(start) === 97 /* a */
-            ? F_AMOUNT
-            : s.charCodeAt(start) === 115 /* s */
-              ? s.charCodeAt(start + 1) === 116
-                ? F_STATUS
-                : F_SIGNAL
-              : -1;
-      break;
-    case 7:
-      f =
-        s.charCodeAt(start) === 101 /* e */
-          ? F_EVENT_ID
-          : s.charCodeAt(start) === 98 /* b */
-            ? F_BATCH
-            : F_NETWORK;
-      break;
-    case 8:
-      f =
-        s.charCodeAt(start) === 99 /* c */
-          ? F_CURRENCY
-          : s.charCodeAt(start) === 105 /* i */
-            ? F_ISSUER
-            : F_FIRMWARE;
-      break;
-    case 9:
-      f = s.charCodeAt(start) === 108 /* l */ ? F_LATENCY : F_ENTRY;
-      break;
-    case 10:
-      f = s.charCodeAt(start) === 116 /* t */ ? F_TERMINAL : F_MERCHANT;
-      break;
-    case 12:
-      f = F_CODE;
-      break;
-    case 15:
-      f = F_CARD;
-      break;
+/**
+ * Field of the key whose first byte is at `b[s]` (just after its opening quote), if that key
+ * is exactly a field name followed by its closing quote; else -1 (an unknown key, left to the
+ * scanner). Dispatches on the first byte, then compares the rest of each candidate name with
+ * constants, byte by byte: no key string is built, no name table is loaded, no loop (about
+ * twice as fast as a loop over the name's bytes). Past the end, b[i] is undefined and matches
+ * nothing. fast-decode.test.ts checks every name, and every one-byte change of it, against
+ * fieldOf.
+ */
+export function fieldAtBytes(b: Uint8Array, s: number): number {
+  switch (b[s]) {
+    case 97 /* a */:
+      // amount"
+      return b[s + 1] === 109 &&
+        b[s + 2] === 111 &&
+        b[s + 3] === 117 &&
+        b[s + 4] === 110 &&
+        b[s + 5] === 116 &&
+        b[s + 6] === 34
+        ? F_AMOUNT
+        : -1;
+    case 98 /* b */:
+      // batchId"
+      return b[s + 1] === 97 &&
+        b[s + 2] === 116 &&
+        b[s + 3] === 99 &&
+        b[s + 4] === 104 &&
+        b[s + 5] === 73 &&
+        b[s + 6] === 100 &&
+        b[s + 7] === 34
+        ? F_BATCH
+        : -1;
+    case 99 /* c */:
+      // currency"
+      if (
+        b[s + 1] === 117 &&
+        b[s + 2] === 114 &&
+        b[s + 3] === 114 &&
+        b[s + 4] === 101 &&
+        b[s + 5] === 110 &&
+        b[s + 6] === 99 &&
+        b[s + 7] === 121 &&
+        b[s + 8] === 34
+      )
+        return F_CURRENCY;
+      // cardFingerprint"
+      return b[s + 1] === 97 &&
+        b[s + 2] === 114 &&
+        b[s + 3] === 100 &&
+        b[s + 4] === 70 &&
+        b[s + 5] === 105 &&
+        b[s + 6] === 110 &&
+        b[s + 7] === 103 &&
+        b[s + 8] === 101 &&
+        b[s + 9] === 114 &&
+        b[s + 10] === 112 &&
+        b[s + 11] === 114 &&
+        b[s + 12] === 105 &&
+        b[s + 13] === 110 &&
+        b[s + 14] === 116 &&
+        b[s + 15] === 34
+        ? F_CARD
+        : -1;
+    case 101 /* e */:
+      // eventId"
+      if (
+        b[s + 1] === 118 &&
+        b[s + 2] === 101 &&
+        b[s + 3] === 110 &&
+        b[s + 4] === 116 &&
+        b[s + 5] === 73 &&
+        b[s + 6] === 100 &&
+        b[s + 7] === 34
+      )
+        return F_EVENT_ID;
+      // entryMode"
+      return b[s + 1] === 110 &&
+        b[s + 2] === 116 &&
+        b[s + 3] === 114 &&
+        b[s + 4] === 121 &&
+        b[s + 5] === 77 &&
+        b[s + 6] === 111 &&
+        b[s + 7] === 100 &&
+        b[s + 8] === 101 &&
+        b[s + 9] === 34
+        ? F_ENTRY
+        : -1;
+    case 102 /* f */:
+      // firmware"
+      return b[s + 1] === 105 &&
+        b[s + 2] === 114 &&
+        b[s + 3] === 109 &&
+        b[s + 4] === 119 &&
+        b[s + 5] === 97 &&
+        b[s + 6] === 114 &&
+        b[s + 7] === 101 &&
+        b[s + 8] === 34
+        ? F_FIRMWARE
+        : -1;
+    case 105 /* i */:
+      // issuerId"
+      return b[s + 1] === 115 &&
+        b[s + 2] === 115 &&
+        b[s + 3] === 117 &&
+        b[s + 4] === 101 &&
+        b[s + 5] === 114 &&
+        b[s + 6] === 73 &&
+        b[s + 7] === 100 &&
+        b[s + 8] === 34
+        ? F_ISSUER
+        : -1;
+    case 108 /* l */:
+      // latencyMs"
+      return b[s + 1] === 97 &&
+        b[s + 2] === 116 &&
+        b[s + 3] === 101 &&
+        b[s + 4] === 110 &&
+        b[s + 5] === 99 &&
+        b[s + 6] === 121 &&
+        b[s + 7] === 77 &&
+        b[s + 8] === 115 &&
+        b[s + 9] === 34
+        ? F_LATENCY
+        : -1;
+    case 109 /* m */:
+      // merchantId"
+      return b[s + 1] === 101 &&
+        b[s + 2] === 114 &&
+        b[s + 3] === 99 &&
+        b[s + 4] === 104 &&
+        b[s + 5] === 97 &&
+        b[s + 6] === 110 &&
+        b[s + 7] === 116 &&
+        b[s + 8] === 73 &&
+        b[s + 9] === 100 &&
+        b[s + 10] === 34
+        ? F_MERCHANT
+        : -1;
+    case 110 /* n */:
+      // network"
+      return b[s + 1] === 101 &&
+        b[s + 2] === 116 &&
+        b[s + 3] === 119 &&
+        b[s + 4] === 111 &&
+        b[s + 5] === 114 &&
+        b[s + 6] === 107 &&
+        b[s + 7] === 34
+        ? F_NETWORK
+        : -1;
+    case 114 /* r */:
+      // region"
+      if (
+        b[s + 1] === 101 &&
+        b[s + 2] === 103 &&
+        b[s + 3] === 105 &&
+        b[s + 4] === 111 &&
+        b[s + 5] === 110 &&
+        b[s + 6] === 34
+      )
+        return F_REGION;
+      // responseCode"
+      if (
+        b[s + 1] === 101 &&
+        b[s + 2] === 115 &&
+        b[s + 3] === 112 &&
+        b[s + 4] === 111 &&
+        b[s + 5] === 110 &&
+        b[s + 6] === 115 &&
+        b[s + 7] === 101 &&
+        b[s + 8] === 67 &&
+        b[s + 9] === 111 &&
+        b[s + 10] === 100 &&
+        b[s + 11] === 101 &&
+        b[s + 12] === 34
+      )
+        return F_CODE;
+      // reason"
+      return b[s + 1] === 101 &&
+        b[s + 2] === 97 &&
+        b[s + 3] === 115 &&
+        b[s + 4] === 111 &&
+        b[s + 5] === 110 &&
+        b[s + 6] === 34
+        ? F_REASON
+        : -1;
+    case 115 /* s */:
+      // status"
+      if (
+        b[s + 1] === 116 &&
+        b[s + 2] === 97 &&
+        b[s + 3] === 116 &&
+        b[s + 4] === 117 &&
+        b[s + 5] === 115 &&
+        b[s + 6] === 34
+      )
+        return F_STATUS;
+      // signal"
+      return b[s + 1] === 105 &&
+        b[s + 2] === 103 &&
+        b[s + 3] === 110 &&
+        b[s + 4] === 97 &&
+        b[s + 5] === 108 &&
+        b[s + 6] === 34
+        ? F_SIGNAL
+        : -1;
+    case 116 /* t */:
+      // type"
+      if (b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101 && b[s + 4] === 34)
+        return F_TYPE;
+      // ts"
+      if (b[s + 1] === 115 && b[s + 2] === 34) return F_TS;
+      // terminalId"
+      if (
+        b[s + 1] === 101 &&
+        b[s + 2] === 114 &&
+        b[s + 3] === 109 &&
+        b[s + 4] === 105 &&
+        b[s + 5] === 110 &&
+        b[s + 6] === 97 &&
+        b[s + 7] === 108 &&
+        b[s + 8] === 73 &&
+        b[s + 9] === 100 &&
+        b[s + 10] === 34
+      )
+        return F_TERMINAL;
+      // txnId"
+      return b[s + 1] === 120 &&
+        b[s + 2] === 110 &&
+        b[s + 3] === 73 &&
+        b[s + 4] === 100 &&
+        b[s + 5] === 34
+        ? F_TXN
+        : -1;
     default:
       return -1;
   }
-  if (f < 0) return -1;
-  // a char loop: String.prototype.startsWith is a builtin call per key, several times slower
-  const name = FIELD_NAMES[f]!;
-  for (let k = 1; k < name.length; k++) {
-    if (s.charCodeAt(start + k) !== name.charCodeAt(k)) return -1;
-  }
-  return s.charCodeAt(start) === name.charCodeAt(0) ? f : -1;
 }
 
 export function fieldOf(key: string): number {
@@ -215,5 +403,3 @@ export function fieldOf(key: string): number {
       return -1;
   }
 }
-
-export const ALL_FIELDS = (1 << FIELD_COUNT) - 1;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from './events';
-import { decodeEventFast, fastDecodeStats } from './fast-decode';
+import { decodeEvent, ENTRY_MODES, NETWORKS, REVERSAL_REASONS } from './events';
+import { decodeEventFast, fastDecodeStats, fieldOf } from './fast-decode';
+import { fieldAtBytes } from './fast-decode-fields';
 
 /** The fast decoder must give exactly decodeEvent's result (value or reject reason). */
 function same(text: string): void {
@@ -316,5 +317,230 @@ describe('bytes that are not UTF-8', () => {
     // not the decoder)
     const zh = Buffer.from(ok.replace('v1-X', 'v1-固件'), 'utf8');
     expect(decodeEvent(zh)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the byte scanner at its boundaries', () => {
+  const NAMES = [
+    'type',
+    'eventId',
+    'ts',
+    'terminalId',
+    'merchantId',
+    'region',
+    'txnId',
+    'amount',
+    'currency',
+    'responseCode',
+    'latencyMs',
+    'entryMode',
+    'cardFingerprint',
+    'issuerId',
+    'firmware',
+    'reason',
+    'status',
+    'batchId',
+    'network',
+    'signal',
+  ];
+
+  it('matches a key in place exactly when fieldOf knows it', () => {
+    for (const name of NAMES) {
+      expect(fieldOf(name)).toBeGreaterThanOrEqual(0);
+      expect(fieldAtBytes(Buffer.from(`${name}":1`), 0)).toBe(fieldOf(name));
+      expect(fieldAtBytes(Buffer.from(`{"${name}":1`), 2)).toBe(fieldOf(name));
+      // every one-byte change, removal and addition of the name
+      for (let k = 0; k < name.length; k++) {
+        for (const c of ['"', 'x', 'Z', '_', name[k]!.toUpperCase(), name[k]!.toLowerCase()]) {
+          const key = name.slice(0, k) + c + name.slice(k + 1);
+          const want = fieldOf(key.split('"')[0]!); // the key ends at its first quote
+          expect(fieldAtBytes(Buffer.from(`${key}":1`), 0)).toBe(want);
+        }
+        const cut = name.slice(0, k) + name.slice(k + 1);
+        expect(fieldAtBytes(Buffer.from(`${cut}":1`), 0)).toBe(fieldOf(cut));
+      }
+      expect(fieldAtBytes(Buffer.from(`${name}x":1`), 0)).toBe(-1);
+      expect(fieldAtBytes(Buffer.from(`${name}\\":1`), 0)).toBe(-1);
+      expect(fieldAtBytes(Buffer.from([...Buffer.from(name), 0xe9, 0x22]), 0)).toBe(-1);
+      // the bytes end inside the name or before its closing quote: nothing is read past the end
+      for (let k = 0; k <= name.length; k++) {
+        expect(fieldAtBytes(Buffer.from(name.slice(0, k)), 0)).toBe(-1);
+        const whole = Buffer.from(`{"${name}":1}`);
+        expect(fieldAtBytes(whole.subarray(0, 2 + k), 2)).toBe(-1);
+      }
+    }
+  });
+
+  it('matches arbitrary keys as fieldOf does', () => {
+    const nearName = fc
+      .tuple(fc.constantFrom(...NAMES), fc.nat(), fc.string({ maxLength: 2 }), fc.nat({ max: 2 }))
+      .map(([n, at, s, drop]) => {
+        const p = at % (n.length + 1);
+        return n.slice(0, p) + s + n.slice(p + drop);
+      });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 16 }), nearName), (key) => {
+        const want = fieldOf(key.split('"')[0]!); // the key ends at its first quote
+        expect(fieldAtBytes(Buffer.from(`${key}":0`, 'utf8'), 0)).toBe(want);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads only the bytes of the view it is given, at any offset of a larger buffer', () => {
+    fc.assert(
+      fc.property(
+        validEvent,
+        fc.nat(),
+        fc.string({ maxLength: 40 }),
+        fc.string({ maxLength: 40 }),
+        (ev, at, before, after) => {
+          const text = JSON.stringify(ev);
+          const whole = Buffer.from(before + text + after, 'utf8');
+          const start = Buffer.byteLength(before, 'utf8');
+          const full = whole.subarray(start, start + text.length);
+          expect(decodeEventFast(full)).toStrictEqual(decodeEvent(full));
+          expect(decodeEventFast(full).ok).toBe(true);
+          // cut anywhere: the bytes after the cut are in memory but not in the record
+          const cut = whole.subarray(start, start + (at % text.length));
+          expect(decodeEventFast(cut)).toStrictEqual(decodeEvent(cut));
+          const u8 = new Uint8Array(whole.buffer, whole.byteOffset + start, at % text.length);
+          expect(decodeEventFast(u8)).toStrictEqual(decodeEvent(u8));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never takes a field of the event decoded before', () => {
+    fc.assert(
+      fc.property(validEvent, fc.nat(), (ev, which) => {
+        const keys = Object.keys(ev);
+        const k = keys[which % keys.length]!;
+        const without: Record<string, unknown> = { ...ev };
+        delete without[k];
+        expect(decodeEventFast(Buffer.from(JSON.stringify(ev))).ok).toBe(true);
+        same(JSON.stringify(without));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('checks the id alphabet while scanning, byte by byte', () => {
+    const ev = {
+      type: 'heartbeat',
+      eventId: 'h',
+      ts: 0,
+      terminalId: 'T',
+      merchantId: 'M',
+      region: 'R',
+    };
+    for (const field of ['terminalId', 'merchantId', 'region', 'eventId']) {
+      for (let c = 0; c < 0x80; c++) {
+        const ch = String.fromCharCode(c);
+        for (const v of [`a${ch}`, `${ch}a`, ch]) same(JSON.stringify({ ...ev, [field]: v }));
+      }
+      same(JSON.stringify({ ...ev, [field]: 'x'.repeat(32) }));
+      same(JSON.stringify({ ...ev, [field]: 'x'.repeat(33) }));
+      same(JSON.stringify({ ...ev, [field]: 'é' }));
+    }
+  });
+
+  it('returns the schema literals only for exactly those bytes', () => {
+    const literals = [
+      'auth',
+      'reversal',
+      'settlement',
+      'heartbeat',
+      ...ENTRY_MODES,
+      ...REVERSAL_REASONS,
+      'succeeded',
+      'failed',
+      'settled',
+      'rejected',
+      ...NETWORKS,
+    ];
+    const near = fc
+      .tuple(
+        fc.constantFrom(...literals),
+        fc.nat(),
+        fc.string({ maxLength: 2 }),
+        fc.nat({ max: 2 }),
+      )
+      .map(([n, at, s, drop]) => {
+        const p = at % (n.length + 1);
+        return n.slice(0, p) + s + n.slice(p + drop);
+      });
+    fc.assert(
+      fc.property(
+        validEvent,
+        fc.constantFrom('type', 'entryMode', 'reason', 'status', 'network'),
+        fc.oneof(near, fc.constantFrom(...literals)),
+        (ev, field, v) => same(JSON.stringify({ ...ev, [field]: v })),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads numbers of every length as JSON.parse does', () => {
+    const digit = fc.constantFrom(...'0123456789');
+    // plain integers of 1..20 digits, most of them around 2^53 (15..17 digits), where the
+    // digit loop has to give way to Number()
+    const integer = fc
+      .tuple(
+        fc.constantFrom(...'123456789'),
+        fc.oneof(
+          fc.string({ unit: digit, maxLength: 19 }),
+          fc.string({ unit: digit, minLength: 13, maxLength: 17 }),
+        ),
+      )
+      .map(([first, rest]) => first + rest);
+    const numText = fc.oneof(
+      { arbitrary: fc.tuple(fc.constantFrom('', '-'), integer), weight: 3 },
+      {
+        arbitrary: fc.tuple(
+          fc.constantFrom('', '-'),
+          fc.oneof(
+            integer,
+            fc.constant('0'),
+            fc.string({ unit: digit, minLength: 2, maxLength: 4 }),
+          ),
+          fc.constantFrom('', '.0', '.5', '.25'),
+          fc.constantFrom('', 'e0', 'e2', 'E-3', 'e+1'),
+        ),
+        weight: 1,
+      },
+    );
+    fc.assert(
+      fc.property(
+        validEvent,
+        fc.constantFrom('ts', 'amount', 'latencyMs', 'signal', 'seq'),
+        numText.map((parts) => parts.join('')),
+        (ev, field, n) => {
+          const text = JSON.stringify({ ...ev, [field]: 0 }).replace(
+            `"${field}":0`,
+            `"${field}":${n}`,
+          );
+          same(text);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('text with non-ASCII or lone surrogates goes to decodeEvent as it came', () => {
+    const ev = JSON.stringify({
+      type: 'heartbeat',
+      eventId: 'h',
+      ts: 0,
+      terminalId: 'T',
+      merchantId: 'M',
+      region: 'R',
+      note: 'NOTE',
+    });
+    for (const v of ['\\ud800', '\ud800', 'é', '商户', '\u0080', '\u00ff']) {
+      const text = ev.replace('NOTE', v);
+      expect(decodeEventFast(text)).toStrictEqual(decodeEvent(text));
+    }
   });
 });
