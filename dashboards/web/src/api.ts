@@ -68,15 +68,20 @@ export class Api {
       'GET',
       `/api/alerts/${encodeURIComponent(id)}/drilldown?limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}`,
     );
-  series = (scope: string, key: string, window: string) =>
+  /** one key's rates over [since, until] (the last hour without them) */
+  series = (scope: string, key: string, window: string, range?: { since: number; until: number }) =>
     this.call<{
       points: ({ ts: string; auths: number } & Record<SeriesField, number | null>)[];
-    }>('GET', `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}`);
-  /** the raw events of one terminal, merchant, region, issuer or software version */
-  events = (scope: string, key: string, until?: string) =>
+    }>(
+      'GET',
+      `/api/series?scope=${scope}&key=${encodeURIComponent(key)}&window=${window}${range ? `&since=${iso(range.since)}&until=${iso(range.until)}` : ''}`,
+    );
+  /** the raw events of one terminal, merchant, region, issuer or software version, newest
+   *  first: before `until`, and not before `since` */
+  events = (scope: string, key: string, until?: string, since?: number) =>
     this.call<DrillDown>(
       'GET',
-      `/api/events?scope=${scope}&key=${encodeURIComponent(key)}&limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}`,
+      `/api/events?scope=${scope}&key=${encodeURIComponent(key)}&limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}${since !== undefined ? `&since=${iso(since)}` : ''}`,
     );
   /** alerts, newest first, filtered as /api/alerts takes them (key, merchantId, region...) */
   alerts = (filter: Record<string, string>) =>
@@ -141,4 +146,8 @@ export class Api {
     action: 'ack' | 'assign' | 'notes' | 'resolve',
     body: Record<string, string>,
   ) => this.call<AlertItem>('POST', `/api/alerts/${encodeURIComponent(id)}/${action}`, body);
+}
+
+function iso(ms: number): string {
+  return encodeURIComponent(new Date(ms).toISOString());
 }

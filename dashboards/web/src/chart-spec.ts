@@ -44,6 +44,20 @@ export function hhmm(epochSec: number, timeZone?: string): string {
   });
 }
 
+/** `12-05 14:30`: month, day and 24-hour time in `timeZone` (a chart over days). */
+export function dayHhmm(epochSec: number, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    ...(timeZone ? { timeZone } : {}),
+  }).formatToParts(new Date(epochSec * 1000));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+}
+
 export function readerTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }

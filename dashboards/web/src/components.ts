@@ -2,6 +2,7 @@ import { h, setText } from './dom';
 import { ago, int, metricValue, pct, ratio } from './format';
 import { categoryName, lang, metricName, ruleName, severityName, t, type MessageKey } from './i18n';
 import { faultLowerBound } from './state';
+import { foldedIntoId, groupByIncident, type IncidentGroup } from './incidents';
 import type { AlertItem, RateRow } from './types';
 
 export interface Column {
@@ -287,6 +288,7 @@ export function alertCard(
             'button',
             {
               class: 'btn small',
+              'data-action': 'ack',
               onclick: (e: Event) => (e.stopPropagation(), opts.onAck?.(a.alertId)),
             },
             t('ack'),
@@ -308,33 +310,162 @@ export class AlertFeed {
   /** what was drawn last (none yet: an empty feed's first render must say it is empty) */
   private sig: string | undefined;
   private readonly list: HTMLElement;
+  /**
+   * Says new firing alerts to screen readers (aria-live): the list itself is rebuilt on every
+   * change, and a live region over it would read the whole feed again each time.
+   */
+  private readonly announcer: HTMLElement;
+  /** alerts already drawn (not announced again); undefined before the first render */
+  private seen: Set<string> | undefined;
 
   constructor(
     title: MessageKey,
     private readonly opts: { onOpen: (id: string) => void; onAck?: (id: string) => void },
   ) {
-    this.list = h('div', { class: 'feed-list' });
+    this.list = h('div', {
+      class: 'feed-list',
+      role: 'feed',
+      'aria-label': t(title),
+      'data-testid': 'feed-list',
+      onkeydown: (e: Event) => this.onKey(e as KeyboardEvent),
+    });
+    this.announcer = h('div', {
+      class: 'sr-only',
+      role: 'status',
+      'aria-live': 'polite',
+      'data-testid': 'feed-announcer',
+    });
     this.el = h(
       'section',
       { class: 'panel feed', 'data-testid': 'alert-feed' },
       h('h2', {}, t(title)),
+      this.announcer,
       this.list,
     );
   }
 
-  render(items: AlertItem[]): void {
-    const sig = items
-      .map(
-        (i) =>
-          `${i.alert.alertId}:${i.alert.status}:${i.alert.severity}:${i.alert.lastSeen}:${i.workflow.state}:${i.workflow.assignee ?? ''}`,
-      )
-      .join('|');
+  /**
+   * `group`: incidents with what they explain under them (incidents.ts). `ready`: the items are
+   * the server's (false before the first snapshot: the alerts it brings are not news).
+   */
+  render(items: AlertItem[], o: { group?: boolean; ready?: boolean } = {}): void {
+    const sig =
+      (o.group ? 'g' : '') +
+      (o.ready === false ? 'n|' : '|') +
+      items
+        .map(
+          (i) =>
+            `${i.alert.alertId}:${i.alert.status}:${i.alert.severity}:${i.alert.lastSeen}:${i.workflow.state}:${i.workflow.assignee ?? ''}:${foldedIntoId(i) ?? ''}`,
+        )
+        .join('|');
     if (sig === this.sig) return;
     this.sig = sig;
+    if (o.ready !== false) this.announce(items);
+    // keyboard focus survives the rebuild: the same alert's card gets it back
+    const focused = (document.activeElement as HTMLElement | null)?.closest?.('.alert-card');
+    const focusedId =
+      focused && this.list.contains(focused)
+        ? (focused as HTMLElement).dataset['alertId']
+        : undefined;
+    const shown = items.slice(0, 100);
     this.list.replaceChildren(
-      ...(items.length
-        ? items.slice(0, 100).map((i) => alertCard(i, this.opts))
-        : [h('div', { class: 'empty' }, t('noAlerts'))]),
+      ...(shown.length === 0
+        ? [h('div', { class: 'empty' }, t('noAlerts'))]
+        : o.group
+          ? groupByIncident(shown).map((g) => this.incident(g))
+          : shown.map((i) => this.card(i))),
+    );
+    if (focusedId !== undefined) {
+      this.cards()
+        .find((c) => c.dataset['alertId'] === focusedId)
+        ?.focus();
+    }
+  }
+
+  private card(i: AlertItem): HTMLElement {
+    const card = alertCard(i, this.opts);
+    // reachable by Tab and by the arrow keys (onKey); Enter opens it
+    card.tabIndex = 0;
+    card.setAttribute('aria-label', alertLabel(i));
+    return card;
+  }
+
+  private incident(g: IncidentGroup): HTMLElement {
+    const head = this.card(g.item);
+    if (g.explainedCount === 0) return head;
+    head.classList.add('incident-head');
+    const names = g.explained.slice(0, 12).map((e) =>
+      h(
+        'a',
+        {
+          href: `#/entity/${e.scope}/${encodeURIComponent(e.key)}`,
+          class: 'mono',
+          title: `${ruleName(e.rule)} · ${e.scope}`,
+        },
+        e.key,
+      ),
+    );
+    return h(
+      'div',
+      { class: 'incident', 'data-testid': 'incident', 'data-incident-id': g.item.alert.alertId },
+      head,
+      h(
+        'div',
+        { class: 'incident-children', 'data-testid': 'incident-children' },
+        h(
+          'div',
+          { class: 'small dim', 'data-testid': 'incident-explains' },
+          `${t('explains')} ${int(g.explainedCount)}`,
+          names.length ? ': ' : '',
+          ...names.flatMap((n, k) => (k ? [', ', n] : [n])),
+          g.explained.length > names.length ? ' …' : '',
+        ),
+        ...g.children.map((c) => this.card(c)),
+      ),
     );
   }
+
+  private cards(): HTMLElement[] {
+    return [...this.list.querySelectorAll<HTMLElement>('.alert-card')];
+  }
+
+  /**
+   * Keys on a focused card: ↓/j and ↑/k move between cards, Home/End to the first/last, Enter
+   * opens it, `a` acknowledges it (when it has the button).
+   */
+  private onKey(e: KeyboardEvent): void {
+    const card = (e.target as HTMLElement).closest?.('.alert-card') as HTMLElement | null;
+    if (!card || e.target !== card || e.altKey || e.ctrlKey || e.metaKey) return;
+    const cards = this.cards();
+    const at = cards.indexOf(card);
+    const id = card.dataset['alertId']!;
+    const to = (k: number) => cards[Math.max(0, Math.min(cards.length - 1, k))]?.focus();
+    if (e.key === 'ArrowDown' || e.key === 'j') to(at + 1);
+    else if (e.key === 'ArrowUp' || e.key === 'k') to(at - 1);
+    else if (e.key === 'Home') to(0);
+    else if (e.key === 'End') to(cards.length - 1);
+    else if (e.key === 'Enter') this.opts.onOpen(id);
+    else if (e.key === 'a' && this.opts.onAck && card.querySelector('[data-action="ack"]')) {
+      this.opts.onAck(id);
+    } else return;
+    e.preventDefault();
+  }
+
+  /** New firing alerts since the last render, one line each (the first render is not news). */
+  private announce(items: AlertItem[]): void {
+    const fresh = this.seen
+      ? items.filter((i) => i.alert.status === 'firing' && !this.seen!.has(i.alert.alertId))
+      : [];
+    this.seen = new Set(items.map((i) => i.alert.alertId));
+    if (fresh.length === 0) return;
+    const lines = fresh.slice(0, 3).map((i) => `${t('newAlert')}: ${alertLabel(i)}`);
+    if (fresh.length > 3) lines.push(`+${fresh.length - 3}`);
+    this.announcer.textContent = lines.join('. ');
+  }
+}
+
+/** What a screen reader says for a card: severity, rule, subject, where. */
+function alertLabel(i: AlertItem): string {
+  const a = i.alert;
+  return [severityName(a.severity), ruleName(a.rule), a.key, a.region].filter(Boolean).join(', ');
 }

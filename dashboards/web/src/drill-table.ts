@@ -151,7 +151,7 @@ export class DrillTable {
         const x = fields(e);
         return h(
           'tr',
-          { 'data-testid': 'txn-row' },
+          { 'data-testid': 'txn-row', 'data-ts': new Date(e.ts).toISOString() },
           h('td', {}, clock(e.ts)),
           h('td', { class: 'key' }, e.terminalId),
           h('td', {}, eventTypeName(e.type)),

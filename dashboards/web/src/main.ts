@@ -39,6 +39,45 @@ setLang(
     (navigator.language.startsWith('zh') ? 'zh' : 'en'),
 );
 
+/**
+ * Light or dark: the person's choice (the header's switch, kept in this browser), else what
+ * their system prefers. Set before the first paint.
+ */
+const THEME = 'tw.theme';
+type Theme = 'light' | 'dark';
+const applyTheme = (th: Theme) => {
+  document.documentElement.dataset['theme'] = th;
+};
+applyTheme(
+  (localStorage.getItem(THEME) as Theme | null) ??
+    (window.matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'),
+);
+
+function themeSwitch(): HTMLElement {
+  const current = () => (document.documentElement.dataset['theme'] === 'light' ? 'light' : 'dark');
+  // the button names the theme it switches to
+  const label = () => (current() === 'light' ? t('themeDark') : t('themeLight'));
+  const btn: HTMLButtonElement = h(
+    'button',
+    {
+      class: 'btn ghost small',
+      'data-testid': 'theme',
+      title: label(),
+      'aria-label': label(),
+      onclick: () => {
+        const next: Theme = current() === 'light' ? 'dark' : 'light';
+        applyTheme(next);
+        localStorage.setItem(THEME, next);
+        btn.title = label();
+        btn.setAttribute('aria-label', label());
+        btn.textContent = current() === 'light' ? '☾' : '☀';
+      },
+    },
+    current() === 'light' ? '☾' : '☀',
+  );
+  return btn;
+}
+
 // A demo link may carry the key in the fragment (#key=...): the fragment never reaches a
 // server log; take it into the session and drop it from the address bar at once.
 const frag = /^#key=([^&]+)/.exec(location.hash);
@@ -72,11 +111,14 @@ function langSwitch(onChange: () => void): HTMLElement {
 
 function showLogin(): void {
   root.replaceChildren(
-    loginView((key, me, author) => {
-      L.setItem(KEY, key);
-      L.setItem(AUTHOR, author);
-      start(key, me, author);
-    }, langSwitch(showLogin)),
+    loginView(
+      (key, me, author) => {
+        L.setItem(KEY, key);
+        L.setItem(AUTHOR, author);
+        start(key, me, author);
+      },
+      h('div', { class: 'login-switches' }, langSwitch(showLogin), themeSwitch()),
+    ),
   );
 }
 
@@ -116,6 +158,7 @@ function start(key: string, me: Me, author: string): void {
       rate,
       statusPill,
       langSwitch(() => render()),
+      themeSwitch(),
       h('span', { class: 'who', title: `${who} (${me.id})` }, who),
       h(
         'button',

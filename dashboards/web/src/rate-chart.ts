@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { hhmm } from './chart-spec';
+import { dayHhmm, hhmm } from './chart-spec';
 import { t } from './i18n';
 
 /**
@@ -18,6 +18,10 @@ export function plotRate(
     zone: string;
     threshold?: number;
     baseline?: number;
+    /** label days too (a range longer than a day) */
+    days?: boolean;
+    /** a drag across the chart picks [from, to] (epoch ms) instead of zooming in place */
+    onZoom?: (from: number, to: number) => void;
   },
 ): uPlot {
   const data: number[][] = [o.xs, o.ys.map((y) => y * 100)];
@@ -38,21 +42,41 @@ export function plotRate(
   }
   old?.destroy();
   box.replaceChildren();
+  // the theme's colours (style.css): a canvas does not follow CSS variables by itself
+  const css = getComputedStyle(document.documentElement);
+  const axis = css.getPropertyValue('--dim').trim() || '#8b98a9';
+  const grid = css.getPropertyValue('--grid').trim() || '#1e2a3a';
   return new uPlot(
     {
       width: Math.max(320, box.clientWidth || 600),
       height: 180,
       legend: { show: lines },
+      ...(o.onZoom
+        ? {
+            cursor: { drag: { x: true, y: false, setScale: false } },
+            hooks: {
+              setSelect: [
+                (u: uPlot) => {
+                  if (u.select.width < 4) return;
+                  const a = u.posToVal(u.select.left, 'x');
+                  const b = u.posToVal(u.select.left + u.select.width, 'x');
+                  u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+                  o.onZoom!(a * 1000, b * 1000);
+                },
+              ],
+            },
+          }
+        : {}),
       scales: { y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
       axes: [
         {
-          stroke: '#8b98a9',
-          grid: { stroke: '#1e2a3a' },
-          values: (_u, v) => v.map((x) => hhmm(x, o.zone)),
+          stroke: axis,
+          grid: { stroke: grid },
+          values: (_u, v) => v.map((x) => (o.days ? dayHhmm(x, o.zone) : hhmm(x, o.zone))),
         },
         {
-          stroke: '#8b98a9',
-          grid: { stroke: '#1e2a3a' },
+          stroke: axis,
+          grid: { stroke: grid },
           values: (_u, v) => v.map((x) => `${x}%`),
         },
       ],

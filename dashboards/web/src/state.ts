@@ -64,7 +64,11 @@ export class BoardState {
   /** the silences (staff: loaded from /api/silences), to show which alerts one mutes at once */
   silences: Silence[] = [];
 
+  /** snapshots loaded (0: what the board shows is not the server's yet) */
+  loads = 0;
+
   load(s: Snapshot): void {
+    this.loads++;
     this.rows.clear();
     this.newest.clear();
     this.applyRows(s.rows);

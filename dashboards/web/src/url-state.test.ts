@@ -13,6 +13,22 @@ describe('view state in the URL', () => {
     expect(parseHash('#/regions')).toEqual({ path: '#/regions', params: {} });
     expect(parseHash('#/webhooks?dlv=dead').params).toEqual({ dlv: 'dead' });
     expect(parseHash('#/webhooks?dlv=lost').params).toEqual({});
+    expect(parseHash('#/board?group=incident').params).toEqual({ group: 'incident' });
+    expect(parseHash('#/board?group=rule').params).toEqual({});
+    expect(parseHash('#/entity/terminal/T1?range=7d').params).toEqual({ range: '7d' });
+    expect(parseHash('#/entity/terminal/T1?range=2y').params).toEqual({});
+    expect(
+      parseHash('#/entity/terminal/T1?from=2026-12-01T00:00Z&to=2026-12-02T00:00Z').params,
+    ).toEqual({ from: '2026-12-01T00:00Z', to: '2026-12-02T00:00Z' });
+    // backwards, longer than the retention, or one end only: no absolute range
+    for (const q of [
+      'from=2026-12-02T00:00Z&to=2026-12-01T00:00Z',
+      'from=2026-10-01T00:00Z&to=2026-12-01T00:00Z',
+      'from=2026-12-01T00:00Z',
+      'from=yesterday&to=today',
+    ]) {
+      expect(parseHash(`#/entity/terminal/T1?${q}`).params).toEqual({});
+    }
   });
   it('writes changes in a fixed order, removing emptied ones', () => {
     expect(withParams('#/board?q=T1', { sev: 'warning', w: '1h' })).toBe(
@@ -21,5 +37,7 @@ describe('view state in the URL', () => {
     expect(withParams('#/board?sev=warning', { sev: undefined })).toBe('#/board');
     expect(withParams('#/alert/al-1', { lang: 'zh' })).toBe('#/alert/al-1?lang=zh');
     expect(withParams('#/webhooks?lang=zh', { dlv: 'dead' })).toBe('#/webhooks?lang=zh&dlv=dead');
+    expect(withParams('#/board?q=T1', { group: 'incident' })).toBe('#/board?q=T1&group=incident');
+    expect(withParams('#/board?group=incident', { group: undefined })).toBe('#/board');
   });
 });

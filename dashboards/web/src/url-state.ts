@@ -1,3 +1,5 @@
+import { RANGES, validAbsolute } from './time-range';
+
 /**
  * The view's state in the address: `#/<path>?<params>`, so that a link reproduces what its
  * sender saw (window, language, feed filters, search), in any tab. Parsing is lenient: an
@@ -15,6 +17,12 @@ export interface ViewParams {
   q?: string;
   /** the webhooks screen's delivery status filter */
   dlv?: string;
+  /** the feed grouped by incident (incidents.ts): 'incident' */
+  group?: 'incident';
+  /** an entity page's time range (time-range.ts): relative, or absolute from/to */
+  range?: string;
+  from?: string;
+  to?: string;
 }
 
 const WINDOWS = new Set(['1m', '5m', '15m', '1h']);
@@ -42,6 +50,15 @@ export function parseHash(hash: string): { path: string; params: ViewParams } {
   if (q) params.q = q.slice(0, 64);
   const dlv = raw.get('dlv');
   if (dlv && DELIVERY_STATUSES.has(dlv)) params.dlv = dlv;
+  if (raw.get('group') === 'incident') params.group = 'incident';
+  const range = raw.get('range');
+  if (range && Object.hasOwn(RANGES, range)) params.range = range;
+  const from = raw.get('from');
+  const to = raw.get('to');
+  if (from && to && validAbsolute(from, to)) {
+    params.from = from;
+    params.to = to;
+  }
   return { path, params };
 }
 
@@ -50,7 +67,19 @@ export function withParams(hash: string, changes: Partial<ViewParams>): string {
   const { path, params } = parseHash(hash);
   const next: Record<string, string | undefined> = { ...params, ...changes };
   const out = new URLSearchParams();
-  for (const k of ['w', 'lang', 'sev', 'state', 'rule', 'q', 'dlv'] as const) {
+  for (const k of [
+    'w',
+    'lang',
+    'sev',
+    'state',
+    'rule',
+    'q',
+    'dlv',
+    'group',
+    'range',
+    'from',
+    'to',
+  ] as const) {
     const v = next[k];
     if (v) out.set(k, v);
   }

@@ -6,6 +6,8 @@ import { ruleName, severityName, t } from '../i18n';
 import { QualityPanel } from '../quality';
 import { alertMatches, needsAction } from '../state';
 import { RULE_IDS } from '@tillwatch/contracts';
+import { readerTimeZone } from '../chart-spec';
+import { DEFAULT_RANGE, RANGES, isoMinute, validAbsolute } from '../time-range';
 import type { Ctx, View } from './view';
 
 /** KPI tile whose value updates live. */
@@ -40,6 +42,81 @@ export function windowPicker(ctx: Ctx): HTMLElement {
     );
   }
   return wrap;
+}
+
+/**
+ * An entity page's time range (time-range.ts): the relative ranges as buttons, and an absolute
+ * one from two local date-times (the reader's zone, named beside them).
+ */
+export function rangeBar(ctx: Ctx): HTMLElement {
+  const p = ctx.params();
+  const absolute = p.from !== undefined && p.to !== undefined;
+  const wrap = h(
+    'div',
+    { class: 'seg range', 'data-testid': 'range-picker' },
+    h('span', { class: 'seg-label' }, t('range')),
+  );
+  for (const r of Object.keys(RANGES)) {
+    const on = !absolute && (p.range ?? DEFAULT_RANGE) === r;
+    wrap.append(
+      h(
+        'button',
+        {
+          class: `seg-btn${on ? ' on' : ''}`,
+          'data-range': r,
+          onclick: () => ctx.setParams({ range: r, from: undefined, to: undefined }),
+        },
+        r,
+      ),
+    );
+  }
+  const local = (iso: string | undefined) => (iso ? toLocalInput(Date.parse(iso)) : '');
+  const from = h('input', {
+    type: 'datetime-local',
+    'data-testid': 'range-from',
+    value: local(p.from),
+    'aria-label': t('rangeFrom'),
+  });
+  const to = h('input', {
+    type: 'datetime-local',
+    'data-testid': 'range-to',
+    value: local(p.to),
+    'aria-label': t('rangeTo'),
+  });
+  const apply = h(
+    'button',
+    {
+      class: 'btn small',
+      'data-testid': 'range-apply',
+      onclick: () => {
+        // datetime-local values are the reader's local time
+        const f = new Date(from.value).getTime();
+        const u = new Date(to.value).getTime();
+        const fromIso = Number.isFinite(f) ? isoMinute(f) : '';
+        const toIso = Number.isFinite(u) ? isoMinute(u) : '';
+        if (!fromIso || !toIso || !validAbsolute(fromIso, toIso)) {
+          ctx.toast(t('rangeInvalid'), 'err');
+          return;
+        }
+        ctx.setParams({ from: fromIso, to: toIso, range: undefined });
+      },
+    },
+    t('apply'),
+  );
+  return h(
+    'div',
+    { class: 'range-bar' },
+    wrap,
+    h('span', { class: `range-abs${absolute ? ' on' : ''}` }, from, '–', to, apply),
+    h('span', { class: 'dim small' }, readerTimeZone()),
+  );
+}
+
+/** epoch ms as a datetime-local input's value (the reader's local time) */
+function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 /** The page of one terminal, merchant, region, issuer or software version. */
@@ -95,6 +172,18 @@ export function filterBar(ctx: Ctx): HTMLElement {
       ['', t('allRules')],
       ...RULE_IDS.map((r): [string, string] => [r, ruleName(r)]),
     ]),
+    h(
+      'label',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        'data-testid': 'group-incidents',
+        ...(p.group === 'incident' ? { checked: true } : {}),
+        onchange: (e: Event) =>
+          ctx.setParams({ group: (e.target as HTMLInputElement).checked ? 'incident' : undefined }),
+      }),
+      ` ${t('groupIncidents')}`,
+    ),
   );
 }
 
@@ -190,7 +279,10 @@ export function boardView(ctx: Ctx): View {
       const p = ctx.params();
       terminals.render(ctx.state.worst('terminal', w, 12, p.q));
       merchants.render(ctx.state.worst('merchant', w, 8, p.q));
-      feed.render(alerts.filter((a) => alertMatches(a, p)));
+      feed.render(
+        alerts.filter((a) => alertMatches(a, p)),
+        { group: p.group === 'incident', ready: ctx.state.loads > 0 },
+      );
       quality.render();
     },
   };

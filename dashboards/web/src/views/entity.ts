@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
 import { AlertFeed } from '../components';
-import { readerTimeZone, hhmm } from '../chart-spec';
+import { dayHhmm, readerTimeZone, hhmm } from '../chart-spec';
 import { h, setText } from '../dom';
 import { DrillTable } from '../drill-table';
 import { describeError } from '../errors';
@@ -8,8 +8,9 @@ import { int, pct } from '../format';
 import { t, type MessageKey } from '../i18n';
 import { plotRate } from '../rate-chart';
 import { faultLowerBound } from '../state';
+import { chartWindow, isoMinute, resolveRange } from '../time-range';
 import type { AlertItem } from '../types';
-import { windowPicker } from './board';
+import { rangeBar, windowPicker } from './board';
 import type { Ctx, View } from './view';
 
 export const ENTITY_SCOPES = ['terminal', 'merchant', 'region', 'issuer', 'firmware'] as const;
@@ -46,7 +47,8 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
   const drill = new DrillTable({
     title: 'entityEvents',
     fileName: () => `${scope}-${key}`,
-    older: (until) => ctx.api.events(scope, key, until),
+    // pages back within the range's start
+    older: (until) => ctx.api.events(scope, key, until, range().from),
     onError: (e) => ctx.toast(describeError(e), 'err'),
   });
   const el = h(
@@ -59,6 +61,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
       h('h1', {}, `${t(SCOPE_NAME[scope])} · ${key}`),
       windowPicker(ctx),
     ),
+    rangeBar(ctx),
     h(
       'div',
       { class: 'detail-grid' },
@@ -74,21 +77,35 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
 
   const fact = (k: MessageKey, v: string) => [h('dt', {}, t(k)), h('dd', {}, v)];
 
+  /** the page's range now (a relative one moves with the clock) */
+  const range = () => resolveRange(ctx.params(), Date.now());
+  /** what the chart and the events were last loaded for */
+  let loadedFor = '';
+  const rangeSig = () => {
+    const p = ctx.params();
+    return `${p.range ?? ''}|${p.from ?? ''}|${p.to ?? ''}|${ctx.window()}`;
+  };
+
   async function drawChart(): Promise<void> {
     if (scope !== 'terminal' && scope !== 'merchant' && scope !== 'region') {
       chartBox.replaceChildren(h('div', { class: 'empty' }, t('noSeriesForScope')));
       return;
     }
-    const w = ctx.window();
+    const r = range();
+    const span = r.to - r.from;
+    const w = chartWindow(span, ctx.window());
     const zone = readerTimeZone();
+    const days = span > 86_400_000;
+    const at = (ms: number) => (days ? dayHhmm(ms / 1000, zone) : hhmm(ms / 1000, zone));
     try {
-      const s = await ctx.api.series(scope, key, w);
+      const s = await ctx.api.series(scope, key, w, { since: r.from, until: r.to });
       const pts = s.points.filter((p) => typeof p.faultRate === 'number');
-      const since = pts[0] ? hhmm(Date.parse(pts[0].ts) / 1000, zone) : '';
       setText(
         chartTitle,
-        `${t('seriesFaultRate')} · ${t('windowWord')} ${w}${since ? ` · ${t('since')} ${since}` : ''} (${zone})`,
+        `${t('seriesFaultRate')} · ${t('windowWord')} ${w} · ${at(r.from)}–${at(r.to)} (${zone})`,
       );
+      chartBox.dataset['window'] = w;
+      chartBox.dataset['points'] = String(pts.length);
       if (pts.length < 2) {
         chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
         return;
@@ -98,19 +115,28 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
         ys: pts.map((p) => p.faultRate as number),
         name: t('seriesFaultRate'),
         zone,
+        days,
+        // a drag across the chart: that span, as an absolute range in the URL
+        onZoom: (from, to) =>
+          ctx.setParams({ from: isoMinute(from), to: isoMinute(to + 59_999), range: undefined }),
       });
     } catch {
       chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
     }
   }
 
-  void (async () => {
+  async function loadEvents(): Promise<void> {
+    const r = range();
     try {
-      drill.show(await ctx.api.events(scope, key));
+      // the newest 200 of the range; "older" pages back to its start
+      drill.show(
+        await ctx.api.events(scope, key, r.live ? undefined : new Date(r.to).toISOString(), r.from),
+      );
     } catch (e) {
       ctx.toast(describeError(e), 'err');
     }
-  })();
+  }
+
   void (async () => {
     try {
       alerts = (await ctx.api.alerts(alertFilter(scope, key))).alerts;
@@ -119,12 +145,20 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
     }
     ctx.state.version++;
   })();
-  void drawChart();
-  const timer = setInterval(() => void drawChart(), 15_000);
+  // a relative range follows the present; an absolute one is drawn once
+  const timer = setInterval(() => {
+    if (range().live) void drawChart();
+  }, 15_000);
 
   return {
     el,
     render() {
+      // the range or the window changed (buttons, a zoom, the address): load them again
+      if (rangeSig() !== loadedFor) {
+        loadedFor = rangeSig();
+        void drawChart();
+        void loadEvents();
+      }
       const row = ctx.state.current(scope, ctx.window()).find((r) => r.key === key);
       facts.replaceChildren(
         ...(row

@@ -49,7 +49,7 @@ export function merchantView(ctx: Ctx): View {
           .filter((r) => r.merchantId === ctx.me.merchantId)
           .sort((a, b) => b.faultRate - a.faultRate || a.key.localeCompare(b.key)),
       );
-      feed.render(ctx.state.sortedAlerts());
+      feed.render(ctx.state.sortedAlerts(), { ready: ctx.state.loads > 0 });
       quality.render();
     },
   };
