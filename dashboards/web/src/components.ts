@@ -282,6 +282,13 @@ export function alertCard(
       ),
       item.workflow.assignee ? h('span', { class: 'badge' }, `→ ${item.workflow.assignee}`) : null,
       item.silencedBy ? h('span', { class: 'badge' }, t('silenced')) : null,
+      item.workflow.verdict
+        ? h(
+            'span',
+            { class: `badge verdict-${item.workflow.verdict}`, 'data-testid': 'verdict' },
+            t(`verdict_${item.workflow.verdict}` as MessageKey),
+          )
+        : null,
       h('span', { class: 'spacer' }),
       opts.onAck && item.workflow.state === 'open'
         ? h(
@@ -355,7 +362,7 @@ export class AlertFeed {
       items
         .map(
           (i) =>
-            `${i.alert.alertId}:${i.alert.status}:${i.alert.severity}:${i.alert.lastSeen}:${i.workflow.state}:${i.workflow.assignee ?? ''}:${foldedIntoId(i) ?? ''}`,
+            `${i.alert.alertId}:${i.alert.status}:${i.alert.severity}:${i.alert.lastSeen}:${i.workflow.state}:${i.workflow.assignee ?? ''}:${i.workflow.verdict ?? ''}:${foldedIntoId(i) ?? ''}`,
         )
         .join('|');
     if (sig === this.sig) return;

@@ -16,8 +16,11 @@ export function plotRate(
     ys: number[];
     name: string;
     zone: string;
-    threshold?: number;
-    baseline?: number;
+    /** flat lines, or one value per x (a baseline that moves) */
+    threshold?: number | number[];
+    baseline?: number | number[];
+    /** the baseline's name in the legend (default: 'Baseline') */
+    baselineName?: string;
     /** label days too (a range longer than a day) */
     days?: boolean;
     /** a drag across the chart picks [from, to] (epoch ms) instead of zooming in place */
@@ -31,13 +34,10 @@ export function plotRate(
   ];
   const lines = o.threshold !== undefined && o.baseline !== undefined;
   if (lines) {
-    data.push(
-      o.xs.map(() => o.threshold! * 100),
-      o.xs.map(() => o.baseline! * 100),
-    );
+    data.push(perX(o.xs, o.threshold!), perX(o.xs, o.baseline!));
     series.push(
       { label: t('threshold'), stroke: '#f5b83d', width: 1, dash: [6, 4] },
-      { label: t('baseline'), stroke: '#5fb3ff', width: 1, dash: [2, 4] },
+      { label: o.baselineName ?? t('baseline'), stroke: '#5fb3ff', width: 1, dash: [2, 4] },
     );
   }
   old?.destroy();
@@ -85,4 +85,9 @@ export function plotRate(
     data as uPlot.AlignedData,
     box,
   );
+}
+
+/** a line's values in percent, one per x */
+function perX(xs: number[], v: number | number[]): number[] {
+  return typeof v === 'number' ? xs.map(() => v * 100) : v.map((y) => y * 100);
 }

@@ -167,6 +167,12 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await view.locator('[data-alert-id="al-e2e-T-A2"]').waitFor();
     await page.getByTestId('txn-row').first().waitFor();
     await expect.poll(() => page.getByTestId('entity-facts').textContent()).toContain('Auths');
+    // its fault rate beside the fleet's (the rule's baseline without a learned one) and
+    // terminal_fault_spike's threshold over it, named in the legend
+    await expect.poll(() => page.locator('.chart').getAttribute('data-lines')).toBe('fleet');
+    const legend = await page.locator('.chart .u-legend').textContent();
+    expect(legend).toContain('Fleet (baseline)');
+    expect(legend).toContain('Threshold');
     // a terminal no alert names, straight from its address
     await page.goto(`${suite.scenario.url}#/entity/terminal/T-C1`);
     await page.getByTestId('txn-row').first().waitFor();
@@ -204,7 +210,7 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('range-picker').locator('[data-range="24h"]').click();
     await expect.poll(() => page.url()).toContain('range=24h');
     await expect.poll(() => last('/api/series')?.searchParams.get('window')).toBe('15m');
-    expect(await page.getByTestId('chart-title').textContent()).toContain('window 15m');
+    await expect.poll(() => page.getByTestId('chart-title').textContent()).toContain('window 15m');
 
     // an absolute range from the inputs (the reader's local time): two minutes of T-C4's sales,
     // which are a second apart and span the 250 s before the scenario started
@@ -272,6 +278,8 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.getByTestId('merchant-view').waitFor();
     await page.getByTestId('my-terminals').locator('tr[data-key="T-A1"]').click();
     await page.getByTestId('txn-row').first().waitFor();
+    // no rules for merchants (staff only): their terminal's chart has no guide lines
+    await expect.poll(() => page.locator('.chart').getAttribute('data-lines')).toBe('none');
     await page.goto(`${suite.scenario.url}#/entity/terminal/T-B1`);
     await expect
       .poll(() => page.getByTestId('drilldown').textContent())

@@ -97,13 +97,22 @@ describe.skipIf(!haveChromium)('verdicts and rule quality in Chromium', { timeou
     expect(await cell(other, 'input_errors', 'false')).toBe('0');
     expect(await cell(other, 'input_errors', 'precision')).toBe('100.0%');
     await suite.shot(other, '12-rule-quality-after');
-
     // the board this analyst goes back to loads the report afresh
     await page.getByRole('button', { name: '← Back' }).click();
     await expect.poll(() => cell(page, 'input_errors', 'true')).toBe('1');
     const total = page.getByTestId('rule-quality').locator('tfoot tr');
     expect(await total.locator('td[data-col="raised"]').textContent()).toBe('3');
     expect(await total.locator('td[data-col="no-verdict"]').textContent()).toBe('1 · 33%');
+    // the verdicts show on the alerts' cards: the other board's feed, the terminal's page
+    const verdictOn = (p: Page, scope: string) =>
+      p.locator(`${scope} [data-alert-id="al-e2e-T-B3"] [data-testid="verdict"]`).allTextContents();
+    await expect
+      .poll(() => verdictOn(other, '[data-testid="alert-feed"]'))
+      .toEqual(['True incident']);
+    await page.goto(`${suite.scenario.url}#/entity/terminal/T-B3`);
+    await expect
+      .poll(() => verdictOn(page, '[data-testid="entity-view"]'), { timeout: 5000 })
+      .toEqual(['True incident']);
     await page.close();
     await other.close();
   });

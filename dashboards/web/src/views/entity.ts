@@ -8,6 +8,7 @@ import { int, pct } from '../format';
 import { t, type MessageKey } from '../i18n';
 import { plotRate } from '../rate-chart';
 import { faultLowerBound } from '../state';
+import { spikeLines, spikeParams, type SpikeParams } from '../guide-lines';
 import { chartWindow, isoMinute, resolveRange } from '../time-range';
 import type { AlertItem } from '../types';
 import { rangeBar, windowPicker } from './board';
@@ -86,6 +87,34 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
     return `${p.range ?? ''}|${p.from ?? ''}|${p.to ?? ''}|${ctx.window()}`;
   };
 
+  /** terminal_fault_spike's parameters (staff: GET /api/rules; merchants draw no lines) */
+  const spike: Promise<SpikeParams | undefined> =
+    scope === 'terminal' && ctx.me.role !== 'merchant'
+      ? ctx.api
+          .rules()
+          .then(spikeParams)
+          .catch(() => undefined)
+      : Promise.resolve(undefined);
+
+  /** the fleet's fault rate over the range, and the rule's threshold over it, per x */
+  async function guide(
+    xs: number[],
+    w: string,
+    r: { from: number; to: number },
+  ): Promise<{ baseline: number[]; threshold: number[] } | undefined> {
+    const p = await spike;
+    if (!p) return undefined;
+    try {
+      const f = await ctx.api.series('fleet', '*', w, { since: r.from, until: r.to });
+      const fleet = f.points
+        .filter((x) => typeof x.faultRate === 'number')
+        .map((x) => ({ ts: Date.parse(x.ts), rate: x.faultRate as number }));
+      return spikeLines(xs, fleet, p);
+    } catch {
+      return undefined;
+    }
+  }
+
   async function drawChart(): Promise<void> {
     if (scope !== 'terminal' && scope !== 'merchant' && scope !== 'region') {
       chartBox.replaceChildren(h('div', { class: 'empty' }, t('noSeriesForScope')));
@@ -110,12 +139,16 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
         chartBox.replaceChildren(h('div', { class: 'empty' }, t('noData')));
         return;
       }
+      const xs = pts.map((p) => Date.parse(p.ts));
+      const lines = await guide(xs, w, r);
+      chartBox.dataset['lines'] = lines ? 'fleet' : 'none';
       plot = plotRate(chartBox, plot, {
-        xs: pts.map((p) => Date.parse(p.ts) / 1000),
+        xs: xs.map((x) => x / 1000),
         ys: pts.map((p) => p.faultRate as number),
         name: t('seriesFaultRate'),
         zone,
         days,
+        ...(lines ? { ...lines, baselineName: t('fleetBaseline') } : {}),
         // a drag across the chart: that span, as an absolute range in the URL
         onZoom: (from, to) =>
           ctx.setParams({ from: isoMinute(from), to: isoMinute(to + 59_999), range: undefined }),
