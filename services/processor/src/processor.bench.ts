@@ -3,7 +3,11 @@
  *   1. a bare kafkajs consumer that only reads (the ceiling),
  *   2. the processor end to end (decode, Monitor per partition, ClickHouse writes, Kafka
  *      transactions), from start to every offset committed,
- * and their ratio; then p50/p99 from produce to alert on pos.alerts with events produced live at
+ *   3. the Kafka Streams peer (test/peers/kafka-streams, issue 14: the same per-terminal and
+ *      per-merchant windows, exactly-once) as a child process on the same topic, from its
+ *      start to every offset committed (`--no-peer` skips it; without Java or Maven its row
+ *      says why it did not run),
+ * and their ratios; then p50/p99 from produce to alert on pos.alerts with events produced live at
  * half the processor's measured rate. Prints tables; asserts nothing about time.
  *
  * After the throughput run, sizing figures from that same run (README "Sizing"): per ClickHouse
@@ -15,6 +19,8 @@
  * Kafka and ClickHouse: KAFKA_BROKERS / CLICKHOUSE_URL if set, else started for the run
  * (@tillwatch/testkit: Docker if present, else deploy/local).
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -37,6 +43,11 @@ const args = process.argv.slice(2);
 const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 /** `--throughput-only`: skip the 90 s latency run (profiling, quick comparisons) */
 const LATENCY = !args.includes('--throughput-only');
+/** `--no-peer`: skip the Kafka Streams peer's run */
+const PEER = !args.includes('--no-peer');
+const PEER_SCRIPT = fileURLToPath(
+  new URL('../../../test/peers/kafka-streams/run.mjs', import.meta.url),
+);
 /** `NAME=value`: processor settings for both runs (e.g. KAFKA_MAX_BYTES_PER_PARTITION=4194304) */
 const overrides = Object.fromEntries(
   args
@@ -222,22 +233,41 @@ async function main() {
     const procRate = n / ((p1 - p0) / 1000);
     const statRows = rows.find((r) => r.labels.table === 'stats')?.value ?? 0;
 
+    // ---- 3. the Kafka Streams peer -------------------------------------------------------
+    const peer = PEER ? await runPeer() : { skipped: '--no-peer' };
+
     console.log(
       '\nThroughput on one topic of',
       n.toLocaleString(),
       'events (4 partitions), this machine, one run',
     );
+    const ratio = (x: number) => Number(x.toFixed(3));
     console.table([
       {
         path: 'bare kafkajs consumer (reads only)',
         'events/s': Math.round(bareRate),
         'ratio to ceiling': 1,
+        'processor ÷ this': ratio(procRate / bareRate),
       },
       {
         path: `processor end to end (${Math.round(statRows).toLocaleString()} stats rows written)`,
         'events/s': Math.round(procRate),
-        'ratio to ceiling': Number((procRate / bareRate).toFixed(3)),
+        'ratio to ceiling': ratio(procRate / bareRate),
+        'processor ÷ this': 1,
       },
+      'rate' in peer
+        ? {
+            path: `Kafka Streams peer, exactly_once_v2 (${peer.records.toLocaleString()} window records written)`,
+            'events/s': Math.round(peer.rate),
+            'ratio to ceiling': ratio(peer.rate / bareRate),
+            'processor ÷ this': ratio(procRate / peer.rate),
+          }
+        : {
+            path: `Kafka Streams peer: not run: ${peer.skipped}`,
+            'events/s': '-',
+            'ratio to ceiling': '-',
+            'processor ÷ this': '-',
+          },
     ]);
 
     // Where the processor's wall time went: sums of the per-batch stage histograms (stages of
@@ -263,6 +293,76 @@ async function main() {
     ]);
     await sizing();
     if (LATENCY) await latencyRun();
+
+    // ---- the Kafka Streams peer on the same topic (hoisted: called above) -------------------
+    // Built first (not timed: `mvn package` and its tests), then run as a child process in its
+    // own process group, timed like the processor: from the moment it starts its streams
+    // (it prints {"started":...}) until its group's committed offsets cover all n events.
+    async function runPeer(): Promise<{ rate: number; records: number } | { skipped: string }> {
+      const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+      if (java.error || java.status !== 0) return { skipped: 'no java on PATH' };
+      const built = spawnSync(process.execPath, [PEER_SCRIPT, '--build-only'], {
+        encoding: 'utf8',
+      });
+      if (built.error || built.status !== 0) {
+        const why = `${built.error?.message ?? ''}${built.stderr ?? ''}`.trim().split('\n');
+        return { skipped: `build failed: ${why.at(-1) ?? `exit ${built.status}`}` };
+      }
+      const group = `bench-peer-${id}`;
+      const output = topic('peer-windows');
+      const child = spawn(
+        process.execPath,
+        [
+          PEER_SCRIPT,
+          ...['--brokers', brokers, '--topic', topic('events'), '--output', output],
+          ...['--app-id', group, '--events', String(n)],
+        ],
+        { detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      // the whole group: the node script and its java
+      const killPeer = () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      };
+      process.on('exit', killPeer);
+      try {
+        let started = 0;
+        let exited: string | undefined;
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (!started && out.includes('{"started"')) started = performance.now();
+        });
+        child.on('exit', (code, sig) => (exited = `exit ${code ?? sig}`));
+        while (!started) {
+          if (exited) return { skipped: `peer ${exited} before it started` };
+          await sleep(20);
+        }
+        while ((await committed(group, topic('events'))) < n) {
+          if (exited)
+            return {
+              skipped: `peer ${exited} at ${await committed(group, topic('events'))} events`,
+            };
+          await sleep(250);
+        }
+        const end = performance.now();
+        const rate = n / ((end - started) / 1000);
+        // it closes and exits by itself once committed; its last line has what it wrote
+        for (let i = 0; i < 1200 && !exited; i++) await sleep(50);
+        log(`peer: ${out.trim().split('\n').join(' ')}`);
+        const last = out.trim().split('\n').at(-1) ?? '';
+        const records = last.includes('windowRecords')
+          ? (JSON.parse(last) as { windowRecords: number }).windowRecords
+          : NaN;
+        return { rate, records };
+      } finally {
+        killPeer();
+        process.off('exit', killPeer);
+      }
+    }
 
     // ---- sizing: what the throughput run left in ClickHouse and in memory ------------------
     async function sizing() {
