@@ -91,6 +91,7 @@ export class Api {
     matchers: Silence['matchers'];
     endsAt: string;
     startsAt?: string;
+    recurring?: Silence['recurring'];
     comment: string;
   }) => this.call<Silence>('POST', '/api/silences', body);
   endSilence = (id: string) => this.call<void>('DELETE', `/api/silences/${encodeURIComponent(id)}`);

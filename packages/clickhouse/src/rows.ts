@@ -5,6 +5,7 @@ import {
   VERDICTS,
   alertSchema,
   categorize,
+  silenceRecurrenceSchema,
   type Alert,
   type CodeTable,
   type RateRow,
@@ -310,6 +311,8 @@ export const storedSilenceSchema = z.object({
   /** ISO-8601 */
   startsAt: z.iso.datetime({ offset: true }),
   endsAt: z.iso.datetime({ offset: true }),
+  /** a daily window within the range (kept in the row's doc: no column of its own) */
+  recurring: silenceRecurrenceSchema.optional(),
   comment: z.string().max(2000),
   createdBy: z.string().min(1).max(128),
   createdAt: z.iso.datetime({ offset: true }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TerminalEvent } from '@tillwatch/contracts';
+import { silenceMatches, type TerminalEvent } from '@tillwatch/contracts';
 import type { AlertRecord } from './episodes';
 import { createMonitor } from './monitor';
 import { SilenceSet, fromStoredSilence, type SilenceInput } from './silences';
@@ -173,5 +173,27 @@ describe('merchant and region matchers', () => {
     expect(
       set.match({ ...t, merchantId: 'M0001', region: 'CN-44' }, at1 + 3_600_000),
     ).toBeUndefined();
+  });
+
+  it("fromStoredSilence keeps a gateway silence's daily window, matched as the gateway matches it", () => {
+    const stored = {
+      id: 's2',
+      matchers: { region: 'CN-44' },
+      startsAt: '2026-03-01T00:00:00.000Z',
+      endsAt: '2026-04-01T00:00:00.000Z',
+      // 22:00-02:00 Beijing time, windows starting Monday to Friday
+      recurring: { days: [1, 2, 3, 4, 5], start: '22:00', end: '02:00', utcOffset: '+08:00' },
+    };
+    const set = new SilenceSet([fromStoredSilence(stored)]);
+    const a = { ...t, region: 'CN-44' };
+    // every 10 minutes of March: the processor's verdict equals the board's and the gateway's
+    let muted = 0;
+    for (let ts = Date.parse(stored.startsAt); ts < Date.parse(stored.endsAt); ts += 600_000) {
+      const here = set.match(a, ts) !== undefined;
+      expect(here).toBe(silenceMatches(stored, { ...a, scope: 'terminal' }, ts));
+      if (here) muted++;
+    }
+    // 22 windows starting on weekdays in March 2026, 4 h each, 6 checks an hour
+    expect(muted).toBe(22 * 4 * 6);
   });
 });

@@ -1,4 +1,13 @@
-import { RULE_IDS, SCOPES, type RuleId, type Scope } from '@tillwatch/contracts';
+import {
+  RULE_IDS,
+  SCOPES,
+  compileRecurrence,
+  inRecurrence,
+  type CompiledRecurrence,
+  type RuleId,
+  type Scope,
+  type SilenceRecurrence,
+} from '@tillwatch/contracts';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 
@@ -77,55 +86,30 @@ interface CompiledSilence {
   key?: (s: string) => boolean;
   merchant?: (s: string) => boolean;
   region?: (s: string) => boolean;
-  days?: Set<number>;
-  startMin?: number;
-  endMin?: number;
-  offsetMs: number;
-}
-
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
-function minutes(s: string): number {
-  return Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+  /** the daily window (@tillwatch/contracts: the gateway and the board match the same way) */
+  recurring?: CompiledRecurrence;
 }
 
 function compile(s: Silence): CompiledSilence {
-  const c: CompiledSilence = { silence: s, offsetMs: 0 };
+  const c: CompiledSilence = { silence: s };
   if (s.rule !== undefined) c.rule = picomatch(s.rule);
   if (s.key !== undefined) c.key = picomatch(s.key, { dot: true });
   if (s.merchantId !== undefined) c.merchant = picomatch(s.merchantId, { dot: true });
   if (s.region !== undefined) c.region = picomatch(s.region, { dot: true });
   if (s.recurring) {
     const r = s.recurring;
-    if (r.days) {
-      c.days = new Set(r.days.map((d) => (typeof d === 'number' ? d : DAYS.indexOf(d))));
-    }
-    c.startMin = minutes(r.start);
-    c.endMin = minutes(r.end);
-    const sign = r.utcOffset.startsWith('-') ? -1 : 1;
-    c.offsetMs = sign * minutes(r.utcOffset.slice(1)) * MINUTE;
+    c.recurring = compileRecurrence({
+      start: r.start,
+      end: r.end,
+      utcOffset: r.utcOffset,
+      ...(r.days ? { days: r.days.map((d) => (typeof d === 'number' ? d : DAYS.indexOf(d))) } : {}),
+    });
   }
   return c;
 }
 
 function inRecurring(c: CompiledSilence, ts: number): boolean {
-  if (c.startMin === undefined || c.endMin === undefined) return true;
-  const local = ts + c.offsetMs;
-  const dayIndex = Math.floor(local / DAY);
-  const minuteOfDay = Math.floor((local - dayIndex * DAY) / MINUTE);
-  // 1970-01-01 was a Thursday (4).
-  const weekday = (d: number) => (((d + 4) % 7) + 7) % 7;
-  if (c.startMin === c.endMin) return c.days ? c.days.has(weekday(dayIndex)) : true;
-  if (c.startMin < c.endMin) {
-    if (minuteOfDay < c.startMin || minuteOfDay >= c.endMin) return false;
-    return !c.days || c.days.has(weekday(dayIndex));
-  }
-  // Wraps midnight: either the evening part (window started today) or the morning part
-  // (window started yesterday); `days` names the day the window starts on.
-  if (minuteOfDay >= c.startMin) return !c.days || c.days.has(weekday(dayIndex));
-  if (minuteOfDay < c.endMin) return !c.days || c.days.has(weekday(dayIndex - 1));
-  return false;
+  return c.recurring === undefined || inRecurrence(c.recurring, ts);
 }
 
 export class SilenceSet {
@@ -184,6 +168,7 @@ export interface StoredSilenceLike {
   matchers: { rule?: string; scope?: string; key?: string; merchantId?: string; region?: string };
   startsAt: string;
   endsAt: string;
+  recurring?: SilenceRecurrence | undefined;
   comment?: string;
 }
 
@@ -199,6 +184,7 @@ export function fromStoredSilence(s: StoredSilenceLike): SilenceInput {
     ...(m.region ? { region: m.region } : {}),
     from: Date.parse(s.startsAt),
     until: Date.parse(s.endsAt),
+    ...(s.recurring ? { recurring: s.recurring } : {}),
     ...(s.comment ? { comment: s.comment } : {}),
   };
 }

@@ -5,6 +5,7 @@ import {
   upsertSilences,
   type ClickHouse,
 } from '@tillwatch/clickhouse';
+import { silenceInForce } from '@tillwatch/contracts';
 import type { Silence, SilenceInput } from './store';
 
 /**
@@ -28,7 +29,10 @@ export class ClickHouseSilences {
   }
 
   async list(opts: { activeAt?: number } = {}): Promise<Silence[]> {
-    return (await chListSilences(this.ch, opts)) as Silence[];
+    const all = (await chListSilences(this.ch, opts)) as Silence[];
+    // ClickHouse selected those whose range holds activeAt; a daily window may be closed
+    const t = opts.activeAt;
+    return t === undefined ? all : all.filter((s) => silenceInForce(s, t));
   }
 
   async get(id: string): Promise<Silence | undefined> {
@@ -50,7 +54,8 @@ export class ClickHouseSilences {
   async update(id: string, input: SilenceInput): Promise<Silence | undefined> {
     const old = await this.get(id);
     if (!old) return undefined;
-    const s: Silence = { ...old, ...input, id };
+    // the input replaces the silence whole: a recurrence left out of it is gone
+    const s: Silence = { ...input, id, createdBy: old.createdBy, createdAt: old.createdAt };
     await upsertSilences(this.ch, [s], this.nextSilenceVersion());
     await this.refresh();
     return s;

@@ -313,6 +313,68 @@ describe('REST flows', () => {
     expect(seen).toEqual([1, 1, 0]);
   });
 
+  it('a silence with a daily window: kept, in force only inside it, dropped by a PUT without it', async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const now = Date.now();
+    const endsAt = new Date(now + 86_400_000).toISOString();
+    const make = async (start: number, end: number) => {
+      const res = await post(
+        '/api/silences',
+        {
+          matchers: { region: 'CN-99' },
+          endsAt,
+          recurring: { start: hhmm(start), end: hhmm(end), utcOffset: '+00:00' },
+          comment: 'nightly batch',
+        },
+        sre,
+      );
+      expect(res.statusCode).toBe(201);
+      return res.json() as { id: string; recurring: unknown };
+    };
+    // (either may wrap past midnight: the window still holds, or misses, now)
+    const open = await make(now - 3_600_000, now + 3_600_000);
+    const later = await make(now + 2 * 3_600_000, now + 3 * 3_600_000);
+    expect(later.recurring).toEqual({
+      start: hhmm(now + 2 * 3_600_000),
+      end: hhmm(now + 3 * 3_600_000),
+      utcOffset: '+00:00',
+    });
+    const active = (await get('/api/silences?active=true', analyst)).json().silences as {
+      id: string;
+    }[];
+    expect(active.map((s) => s.id)).toContain(open.id);
+    expect(active.map((s) => s.id)).not.toContain(later.id);
+    // a PUT replaces it whole: without its window it is in force all day
+    const put = await gw.app.inject({
+      method: 'PUT',
+      url: `/api/silences/${later.id}`,
+      headers: { ...analyst, 'content-type': 'application/json' },
+      payload: JSON.stringify({ matchers: { region: 'CN-99' }, endsAt, comment: 'all day now' }),
+    });
+    expect(put.json().recurring).toBeUndefined();
+    expect(
+      ((await get('/api/silences?active=true', analyst)).json().silences as { id: string }[]).map(
+        (s) => s.id,
+      ),
+    ).toContain(later.id);
+    // a malformed window is a 400 that names the field
+    const bad = await post(
+      '/api/silences',
+      {
+        matchers: { region: 'CN-99' },
+        endsAt,
+        recurring: { start: '25:00', end: '02:00' },
+        comment: 'x',
+      },
+      sre,
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('recurring');
+    for (const id of [open.id, later.id]) {
+      await gw.app.inject({ method: 'DELETE', url: `/api/silences/${id}`, headers: admin });
+    }
+  });
+
   it('serves OpenAPI at /docs', async () => {
     const doc = (await get('/docs/json')).json();
     expect(Object.keys(doc.paths)).toEqual(

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, RateRow, RuleVerdictCounts, TerminalEvent } from '@tillwatch/contracts';
+import {
+  silenceInForce,
+  type Alert,
+  type RateRow,
+  type RuleVerdictCounts,
+  type TerminalEvent,
+} from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
 import {
   actionFromInput,
@@ -287,7 +293,7 @@ export class MemoryStore implements GatewayStore {
     const all = [...this.silences.values()];
     if (opts.activeAt === undefined) return all;
     const t = opts.activeAt;
-    return all.filter((s) => Date.parse(s.startsAt) <= t && t < Date.parse(s.endsAt));
+    return all.filter((s) => silenceInForce(s, t));
   }
 
   async getSilence(id: string): Promise<Silence | undefined> {
@@ -309,7 +315,8 @@ export class MemoryStore implements GatewayStore {
   async updateSilence(id: string, input: SilenceInput): Promise<Silence | undefined> {
     const old = this.silences.get(id);
     if (!old) return undefined;
-    const s: Silence = { ...old, ...input, id };
+    // the input replaces the silence whole: a recurrence left out of it is gone
+    const s: Silence = { ...input, id, createdBy: old.createdBy, createdAt: old.createdAt };
     this.silences.set(id, s);
     this.silencesChanged();
     return s;

@@ -395,6 +395,35 @@ describe('production mode: ClickHouse + Kafka', () => {
     expect(list.map((x) => x.id)).toEqual([id]);
   });
 
+  it('a daily window is kept in ClickHouse and decides whether a silence is in force now', async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const now = Date.now();
+    const make = async (start: number, end: number) => {
+      const res = await api(STAFF, 'POST', '/api/silences', {
+        matchers: { region: 'CN-99' },
+        endsAt: new Date(now + 86_400_000).toISOString(),
+        recurring: { days: [0, 1, 2, 3, 4, 5, 6], start: hhmm(start), end: hhmm(end) },
+        comment: 'nightly batch window',
+      });
+      expect(res.status).toBe(201);
+      return res.json().id as string;
+    };
+    const open = await make(now - 3_600_000, now + 3_600_000);
+    const later = await make(now + 2 * 3_600_000, now + 3 * 3_600_000);
+    const stored = (await api(STAFF, 'GET', `/api/silences/${later}`)).json();
+    expect(stored.recurring).toEqual({
+      days: [0, 1, 2, 3, 4, 5, 6],
+      start: hhmm(now + 2 * 3_600_000),
+      end: hhmm(now + 3 * 3_600_000),
+      utcOffset: '+00:00',
+    });
+    const active = (await api(STAFF, 'GET', '/api/silences?active=true')).json().silences as {
+      id: string;
+    }[];
+    expect(active.map((x) => x.id)).toContain(open);
+    expect(active.map((x) => x.id)).not.toContain(later);
+  });
+
   it('merchant A against B through every route, ClickHouse store: no leaks', async () => {
     const r = await runIsolation(gw.gateway.app, gw.store, gw.webhooks);
     const socketLeaks = got.a.filter((m) => leaky(JSON.stringify(m.msg)).length > 0);

@@ -7,6 +7,7 @@ import type {
   RuleVerdictCounts,
   Scope,
   Severity,
+  SilenceRecurrence,
   TerminalEvent,
   Verdict,
 } from '@tillwatch/contracts';
@@ -231,6 +232,8 @@ export interface Silence {
   matchers: { rule?: RuleId; scope?: Scope; key?: string; merchantId?: string; region?: string };
   startsAt: string;
   endsAt: string;
+  /** a daily window within [startsAt, endsAt) (a maintenance slot); always on when absent */
+  recurring?: SilenceRecurrence;
   comment: string;
   createdBy: string;
   createdAt: string;

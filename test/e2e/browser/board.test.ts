@@ -316,6 +316,60 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it('a silence with a daily window mutes only inside it, in the reader’s zone, on the days ticked', async () => {
+    const page = await suite.openBoard('analyst');
+    await page.locator('[data-alert-id="al-e2e-T-B3"]').waitFor();
+    await page.getByTestId('tab-silences').click();
+    await page.getByTestId('silences-view').waitFor();
+    // the browser's local clock, as the form's time inputs read it
+    const local = (offsetMin: number) =>
+      page.evaluate<string>(
+        `(() => { const d = new Date(Date.now() + ${offsetMin} * 60000); return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0'); })()`,
+      );
+    const make = async (key: string, from: string, to: string, why: string) => {
+      await page.getByTestId('silence-key').fill(key);
+      await page.getByTestId('silence-duration').selectOption({ label: '7d' });
+      await page.getByTestId('silence-repeat').check();
+      await page.getByTestId('silence-repeat-start').fill(from);
+      await page.getByTestId('silence-repeat-end').fill(to);
+      await page.getByTestId('silence-comment').fill(why);
+      await page.getByTestId('silence-create').click();
+      const row = page.getByTestId('silence-row').filter({ hasText: `key=${key}` });
+      await row.waitFor();
+      return row;
+    };
+    // now inside: 1 h ago to 1 h ahead, every day
+    const [a1, a2] = [await local(-60), await local(60)];
+    const open = await make('T-B3', a1, a2, 'Nightly reconciliation job');
+    expect(await open.getAttribute('data-state')).toBe('active');
+    expect(await open.getByTestId('silence-repeats').textContent()).toMatch(
+      new RegExp(`^${a1}–${a2} \\([+-]\\d\\d:\\d\\d\\)$`),
+    );
+    await expect.poll(() => open.getByTestId('silence-mutes').textContent()).toBe('1');
+    // later today, on weekdays only: in its range, between windows, mutes nothing
+    await page.getByTestId('silence-day-6').uncheck();
+    await page.getByTestId('silence-day-0').uncheck();
+    const later = await make('T-A2', await local(120), await local(180), 'Router firmware push');
+    expect(await later.getAttribute('data-state')).toBe('idle');
+    expect(await later.textContent()).toContain('between windows');
+    expect(await later.getByTestId('silence-repeats').textContent()).toMatch(/^Mon–Fri /);
+    expect(await later.getByTestId('silence-mutes').textContent()).toBe('0');
+    await page.getByTestId('tab-board').click();
+    await expect
+      .poll(() => page.locator('[data-alert-id="al-e2e-T-B3"]').textContent())
+      .toContain('Silenced');
+    expect(await page.locator('[data-alert-id="al-e2e-T-A2"]').textContent()).not.toContain(
+      'Silenced',
+    );
+    await page.getByTestId('tab-silences').click();
+    for (const row of [open, later]) {
+      await row.getByTestId('silence-end').click();
+      await row.waitFor({ state: 'detached' });
+    }
+    await page.getByTestId('silences-view').locator('.empty', { hasText: 'No silences' }).waitFor();
+    await page.context().close();
+  });
+
   it('a table sorts by a clicked header, one way then the other', async () => {
     const page = await suite.openBoard('analyst');
     const table = page.getByTestId('worst-terminals');

@@ -3,7 +3,7 @@ import { h } from '../dom';
 import { describeError } from '../errors';
 import { dateTime, int } from '../format';
 import { ruleName, t } from '../i18n';
-import { silenceState, type Silence } from '../silences';
+import { describeRecurrence, localUtcOffset, silenceState, type Silence } from '../silences';
 import type { Ctx, View } from './view';
 
 const DURATIONS: [string, number][] = [
@@ -11,12 +11,18 @@ const DURATIONS: [string, number][] = [
   ['1h', 3_600_000],
   ['4h', 4 * 3_600_000],
   ['24h', 24 * 3_600_000],
+  // for a daily window: how long it repeats
+  ['7d', 7 * 86_400_000],
+  ['30d', 30 * 86_400_000],
 ];
+/** the week as the form shows it, Monday first (0 = Sunday, as the API takes days) */
+const WEEK = [1, 2, 3, 4, 5, 6, 0];
 
 /**
- * Staff's silences: every one with what it matches, its time range and state, who made it and
- * why, how many alerts on the board it mutes now; a form to make one (matchers, how long, a
- * comment) and a button to end one.
+ * Staff's silences: every one with what it matches, its time range, its daily window and state,
+ * who made it and why, how many alerts on the board it mutes now; a form to make one (matchers,
+ * how long, optionally a daily window on chosen days in the reader's time zone, a comment) and a
+ * button to end one.
  */
 export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
   const rows = h('tbody');
@@ -42,6 +48,43 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
     { name: 'duration', 'data-testid': 'silence-duration' },
     ...DURATIONS.map(([label, ms]) => h('option', { value: String(ms) }, label)),
   ) as HTMLSelectElement;
+  // a daily window (a maintenance slot) in the reader's time zone, on the days ticked
+  const repeat = h('input', {
+    type: 'checkbox',
+    'data-testid': 'silence-repeat',
+  }) as HTMLInputElement;
+  const from = h('input', {
+    type: 'time',
+    value: '02:00',
+    'data-testid': 'silence-repeat-start',
+  }) as HTMLInputElement;
+  const to = h('input', {
+    type: 'time',
+    value: '04:00',
+    'data-testid': 'silence-repeat-end',
+  }) as HTMLInputElement;
+  const dayNames = t('silenceDays').split(',');
+  const days = WEEK.map(
+    (d) =>
+      h('input', {
+        type: 'checkbox',
+        value: String(d),
+        checked: true,
+        'data-testid': `silence-day-${d}`,
+        'aria-label': dayNames[d],
+      }) as HTMLInputElement,
+  );
+  const zone = localUtcOffset();
+  const repeatBox = h(
+    'span',
+    { class: 'repeat', 'data-testid': 'silence-repeat-box' },
+    h('label', { class: 'check' }, repeat, ` ${t('silenceRepeat')}`),
+    from,
+    t('silenceRepeatTo'),
+    to,
+    h('span', { class: 'dim small' }, `(${zone})`),
+    ...WEEK.map((d, i) => h('label', { class: 'check day' }, days[i]!, dayNames[d]!)),
+  );
   const comment = h('input', {
     name: 'comment',
     placeholder: t('silenceWhy'),
@@ -56,10 +99,21 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
     if (key.value.trim()) matchers.key = key.value.trim();
     if (merchant.value.trim()) matchers.merchantId = merchant.value.trim();
     if (region.value.trim()) matchers.region = region.value.trim();
+    const picked = days.filter((d) => d.checked).map((d) => Number(d.value));
+    const recurring = repeat.checked
+      ? {
+          start: from.value,
+          end: to.value,
+          utcOffset: zone,
+          // every day: no list (the API takes its absence as every day)
+          ...(picked.length < 7 ? { days: picked } : {}),
+        }
+      : undefined;
     try {
       await ctx.api.createSilence({
         matchers,
         endsAt: new Date(Date.now() + Number(duration.value)).toISOString(),
+        ...(recurring ? { recurring } : {}),
         comment: comment.value,
       });
       comment.value = '';
@@ -78,6 +132,7 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
     merchant,
     region,
     duration,
+    repeatBox,
     comment,
     h(
       'button',
@@ -107,6 +162,7 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
                 'silenceMatches',
                 'silenceFrom',
                 'silenceUntil',
+                'silenceRepeats',
                 'silenceStateCol',
                 'silenceMutes',
                 'silenceBy',
@@ -160,6 +216,11 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
                 h('td', { class: 'key' }, m),
                 h('td', {}, dateTime(s.startsAt)),
                 h('td', {}, dateTime(s.endsAt)),
+                h(
+                  'td',
+                  { 'data-testid': 'silence-repeats' },
+                  s.recurring ? describeRecurrence(s.recurring, dayNames) : '–',
+                ),
                 h('td', {}, t(`silence_${state}`)),
                 h(
                   'td',
@@ -171,7 +232,7 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
                 h('td', {}, state === 'expired' ? '' : end),
               );
             })
-          : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, t('silenceNone')))]),
+          : [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, t('silenceNone')))]),
       );
     },
   };

@@ -1,4 +1,4 @@
-import { RULE_IDS, SCOPES } from '@tillwatch/contracts';
+import { RULE_IDS, SCOPES, silenceRecurrenceSchema } from '@tillwatch/contracts';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { notFound } from '../errors';
@@ -22,6 +22,8 @@ const silenceBody = z
       ),
     startsAt: isoTimeField.optional(),
     endsAt: isoTimeField,
+    /** a daily window within the range: e.g. 02:00-04:00 at +08:00 on days 1-5 (Mon-Fri) */
+    recurring: silenceRecurrenceSchema.optional(),
     comment: z.string().trim().min(1).max(500),
   })
   .refine((s) => s.startsAt === undefined || Date.parse(s.endsAt) > Date.parse(s.startsAt), {
@@ -35,6 +37,7 @@ function toInput(b: z.output<typeof silenceBody>, now: number): SilenceInput {
     matchers: b.matchers,
     startsAt: b.startsAt ?? new Date(now).toISOString(),
     endsAt: b.endsAt,
+    ...(b.recurring ? { recurring: b.recurring } : {}),
     comment: b.comment,
   };
 }
