@@ -52,18 +52,43 @@ function drillWhere(q: z.infer<typeof drillDownQuerySchema>): SqlFragment {
   return conds(c);
 }
 
-/** The raw events behind a number: one terminal (or merchant, region...) over a time range. */
+/**
+ * The raw events behind a number: one terminal (or merchant, region...) over a time range, the
+ * oldest or the newest `limit` of them.
+ *
+ * FINAL merges every row of the range, all columns (raw included): a month of a busy terminal
+ * is ~260k rows and most of a second on 18.16, to keep 200. So first the time of the
+ * `limit`-th row in the order asked, without FINAL and reading only the times; then FINAL over
+ * the range up to that time (a day or an hour, not the month). A redelivered event the probe
+ * saw twice can leave that narrower range with fewer than `limit` events: then the whole
+ * range, as before.
+ */
 export async function queryDrillDown(
   ch: ClickHouse,
   input: DrillDownQuery,
 ): Promise<StoredEvent[]> {
   const q = drillDownQuerySchema.parse(input);
-  const rows = await ch.query<EventRow>(
-    sql`SELECT * FROM ${ident(TABLES.events)} FINAL WHERE ${drillWhere(q)}
-        ORDER BY ${raw(q.order === 'desc' ? 'ts_ms DESC, event_id DESC' : 'ts_ms, event_id')}
-        LIMIT ${q.limit}`,
+  const desc = q.order === 'desc';
+  const read = async (r: z.infer<typeof drillDownQuerySchema>) =>
+    (
+      await ch.query<EventRow>(
+        sql`SELECT * FROM ${ident(TABLES.events)} FINAL WHERE ${drillWhere(r)}
+            ORDER BY ${raw(desc ? 'ts_ms DESC, event_id DESC' : 'ts_ms, event_id')}
+            LIMIT ${r.limit}`,
+      )
+    ).map(rowToEvent);
+  const [edge] = await ch.query<{ t: number }>(
+    sql`SELECT ts_ms AS t FROM ${ident(TABLES.events)} WHERE ${drillWhere(q)}
+        ORDER BY ${raw(desc ? 'ts_ms DESC' : 'ts_ms')} LIMIT 1 OFFSET ${q.limit - 1}`,
   );
-  return rows.map(rowToEvent);
+  if (edge !== undefined) {
+    const t = Number(edge.t);
+    const near = await read(
+      desc ? { ...q, from: Math.max(q.from, t) } : { ...q, to: Math.min(q.to, t) },
+    );
+    if (near.length >= q.limit) return near;
+  }
+  return read(q);
 }
 
 /**
@@ -75,9 +100,11 @@ export async function summarizeDrillDown(
   input: Omit<DrillDownQuery, 'limit' | 'order'>,
 ): Promise<{ total: number; byCode: Record<string, number>; from?: number; to?: number }> {
   const q = drillDownQuerySchema.parse(input);
+  // an event written twice is one event_id (the table's identity): uniqExact counts it once,
+  // as FINAL would, without FINAL's merge of the range's rows (about half the time)
   const rows = await ch.query<{ response_code: string; n: number; lo: number; hi: number }>(
-    sql`SELECT response_code, count() AS n, min(ts_ms) AS lo, max(ts_ms) AS hi
-        FROM ${ident(TABLES.events)} FINAL
+    sql`SELECT response_code, uniqExact(event_id) AS n, min(ts_ms) AS lo, max(ts_ms) AS hi
+        FROM ${ident(TABLES.events)}
         WHERE ${drillWhere(q)} GROUP BY response_code ORDER BY response_code`,
   );
   const byCode: Record<string, number> = {};

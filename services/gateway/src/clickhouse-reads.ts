@@ -6,7 +6,7 @@ import {
   queryLatestRates,
   queryRateChanges,
   queryRateFreshness,
-  querySeries,
+  querySeriesPoints,
   queryTopRates,
   summarizeDrillDown,
   sql,
@@ -118,7 +118,8 @@ export class ClickHouseReads {
     const now = this.now();
     const from = q.since ?? now - 3_600_000;
     const to = q.until ?? now;
-    const rows = await querySeries(this.ch, {
+    // the chart's columns only (querySeriesPoints): the rest of a row is not drawn
+    const rows = await querySeriesPoints(this.ch, {
       scope: q.scope,
       key: q.key,
       window: q.window,
@@ -137,15 +138,7 @@ export class ClickHouseReads {
       const t = Date.parse(r.ts);
       if (t - last < this.o.seriesStepMs) continue;
       last = t;
-      out.push({
-        ts: r.ts,
-        auths: r.auths,
-        failureRate: r.failureRate,
-        faultRate: r.faultRate,
-        reversalRate: r.reversalRate,
-        noSettlementRate: r.noSettlementRate,
-        volumeRatio: r.volumeRatio ?? null,
-      });
+      out.push(r);
     }
     return out;
   }
