@@ -6,6 +6,7 @@ import type {
   Me,
   QualityReport,
   RegionTrafficReport,
+  RulesEdit,
   RulesReport,
   Snapshot,
 } from './types';
@@ -141,6 +142,12 @@ export class Api {
   regionTraffic = () => this.call<RegionTrafficReport>('GET', '/api/regions/traffic');
   /** the rules in force: settings, causes and actions (staff only) */
   rules = () => this.call<RulesReport>('GET', '/api/rules');
+  /** admins: the rules file's text and the sha256 an edit starts from */
+  rulesFile = () =>
+    this.call<{ path: string; text: string; sha256: string }>('GET', '/api/rules/file');
+  saveRulesFile = (text: string, base: string) =>
+    this.call<RulesEdit>('PUT', '/api/rules/file', { text, base });
+  rulesHistory = () => this.call<{ edits: RulesEdit[] }>('GET', '/api/rules/history');
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (
     id: string,

@@ -76,3 +76,12 @@ export interface RulesReport {
   reopenGuard: string;
   rules: RuleInForce[];
 }
+
+/** One edit of the rules file through the gateway (GET /api/rules/history). */
+export interface RulesEdit {
+  at: string;
+  by: string;
+  before: string | null;
+  after: string;
+  text: string;
+}

@@ -1,9 +1,13 @@
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { RULE_IDS, SEVERITIES } from '@tillwatch/contracts';
 import {
   DEFAULT_RULES_CONFIG,
   RULE_TEXTS,
+  RulesConfigError,
   loadRulesFile,
+  parseRulesText,
   type RulesConfig,
 } from '@tillwatch/rules';
 import { z } from 'zod';
@@ -108,6 +112,37 @@ export function rulesReport(
   };
 }
 
+/** The rules file as an editor sees it: its text and the hash an edit must start from. */
+export const rulesFileSchema = z.object({
+  path: z.string(),
+  text: z.string(),
+  sha256: z.string(),
+});
+export type RulesFileView = z.infer<typeof rulesFileSchema>;
+
+/** One edit of the rules file: who, when, the text before and after (by hash), and the text. */
+export const rulesEditSchema = z.object({
+  at: z.string(),
+  by: z.string(),
+  before: z.string().nullable(),
+  after: z.string(),
+  text: z.string(),
+});
+export type RulesEdit = z.infer<typeof rulesEditSchema>;
+
+/** Why an edit was not made: the text is refused (400), or the file cannot take it (409). */
+export class RulesEditError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RulesEditError';
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /** The rule set in force: RULES_FILE's (re-read when it changes), else the defaults. */
 export class RulesInForce {
   private config: RulesConfig;
@@ -122,6 +157,88 @@ export class RulesInForce {
   report(): RulesReport {
     if (this.file) this.follow(this.file);
     return rulesReport(this.config, this.file ? 'file' : 'defaults', this.refused);
+  }
+
+  /** The rules file's text (admins edit it); undefined without RULES_FILE. */
+  fileView(): RulesFileView | undefined {
+    if (!this.file) return undefined;
+    let text = '';
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      // a missing file reads as empty: the defaults are in force
+    }
+    return { path: this.file, text, sha256: sha256(text) };
+  }
+
+  /**
+   * Replace the rules file with `text` for `by`, if it is valid rules (parsed as the processor
+   * parses them) and the file is still the one the editor started from (`base`, its sha256).
+   * Written to a temporary file in the same directory and renamed over the old one, so a
+   * processor watching the directory reads the old text or the new, never half of one. Each edit
+   * is appended to `<file>.history.jsonl` (who, when, the text).
+   */
+  edit(text: string, base: string, by: string, now = Date.now()): RulesEdit {
+    const view = this.fileView();
+    if (!view) {
+      throw new RulesEditError(
+        'conflict',
+        'no RULES_FILE: the processor runs the shipped defaults; give the gateway and the processor one writable RULES_FILE to edit rules here',
+      );
+    }
+    if (view.sha256 !== base) {
+      throw new RulesEditError(
+        'conflict',
+        'the rules file changed since it was opened: reload it and make the edit again',
+      );
+    }
+    try {
+      parseRulesText(text, basename(view.path));
+    } catch (e) {
+      throw new RulesEditError(
+        'invalid',
+        e instanceof RulesConfigError ? e.message : (e as Error).message,
+      );
+    }
+    const entry: RulesEdit = {
+      at: new Date(now).toISOString(),
+      by,
+      before: view.text === '' ? null : view.sha256,
+      after: sha256(text),
+      text,
+    };
+    const tmp = join(dirname(view.path), `.${basename(view.path)}.${process.pid}.tmp`);
+    try {
+      writeFileSync(tmp, text);
+      renameSync(tmp, view.path);
+      appendFileSync(`${view.path}.history.jsonl`, `${JSON.stringify(entry)}\n`);
+    } catch (e) {
+      throw new RulesEditError(
+        'conflict',
+        `the rules file cannot be written here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): edit it where it is kept (a ConfigMap, a volume)`,
+      );
+    }
+    this.follow(view.path);
+    return entry;
+  }
+
+  /** The edits made through the gateway, newest first (`limit` of them). */
+  history(limit = 50): RulesEdit[] {
+    if (!this.file) return [];
+    let lines: string[];
+    try {
+      lines = readFileSync(`${this.file}.history.jsonl`, 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+    const out: RulesEdit[] = [];
+    for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      const r = rulesEditSchema.safeParse(JSON.parse(line));
+      if (r.success) out.push(r.data);
+    }
+    return out;
   }
 
   private stampOf(file: string): string {

@@ -49,7 +49,10 @@ export interface BoardSuiteOptions extends ScenarioOptions {
 export async function startBoardSuite(o: BoardSuiteOptions = {}): Promise<BoardSuite> {
   mkdirSync(SHOTS, { recursive: true });
   ensureBoardBuilt();
-  const scenario = await startScenario(o.tickMs ?? 250, o.webhooks ? { webhooks: o.webhooks } : {});
+  const scenario = await startScenario(o.tickMs ?? 250, {
+    ...(o.webhooks ? { webhooks: o.webhooks } : {}),
+    ...(o.rulesFile ? { rulesFile: o.rulesFile } : {}),
+  });
   let browser: LaunchedChromium;
   try {
     browser = await launchChromium();

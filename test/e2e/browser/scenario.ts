@@ -133,6 +133,8 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** the webhook routes under /api/webhooks, with their store and SSRF guard (off: not mounted) */
   webhooks?: CreateGatewayOptions['webhooks'];
+  /** the gateway's RULES_FILE (the rules screen shows it; admins edit it); defaults without */
+  rulesFile?: string;
 }
 
 /**
@@ -185,6 +187,7 @@ export async function startScenario(tickMs = 250, opts: ScenarioOptions = {}): P
     config: defaultGatewayConfig({
       apiKeys: Object.values(KEYS),
       rateLimit: { max: 10_000, timeWindowMs: 60_000 },
+      ...(opts.rulesFile ? { rulesFile: opts.rulesFile } : {}),
     }),
     store,
     ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),

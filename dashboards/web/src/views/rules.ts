@@ -1,6 +1,7 @@
+import { ApiError } from '../api';
 import { h } from '../dom';
 import { describeError } from '../errors';
-import { int, pct } from '../format';
+import { dateTime, int, pct } from '../format';
 import { lang, paramName, ruleName, severityName, t, tf } from '../i18n';
 import type { QualityReport, RuleFact, RuleInForce, RulesReport } from '../types';
 import type { Ctx, View } from './view';
@@ -97,7 +98,96 @@ function card(r: RuleInForce, q: RuleQuality | undefined, qualityKnown: boolean)
 }
 
 /**
- * Staff's rules screen (read-only): per rule, its name, severity and whether it runs, its
+ * Admins edit the rules file here: its text (JSON or YAML, as the file is), Save, the reason
+ * when the rules refuse it (the field named) or when the file changed meanwhile, and the edits
+ * made so far (who, when; Restore puts an old text back in the box). The processor reloads the
+ * file by itself; `onSaved` redraws the cards from the rules now in force.
+ */
+function editor(ctx: Ctx, onSaved: () => void): HTMLElement {
+  const text = h('textarea', {
+    class: 'rules-text mono',
+    rows: 14,
+    spellcheck: 'false',
+    'data-testid': 'rules-text',
+  }) as HTMLTextAreaElement;
+  const note = h('div', { class: 'small', 'data-testid': 'rules-edit-status' });
+  const history = h('ol', { class: 'rules-history', 'data-testid': 'rules-history' });
+  const path = h('span', { class: 'dim small mono' });
+  let base = '';
+  const save = h(
+    'button',
+    {
+      class: 'btn',
+      'data-testid': 'rules-save',
+      onclick: async () => {
+        note.className = 'small';
+        note.textContent = '…';
+        try {
+          const edit = await ctx.api.saveRulesFile(text.value, base);
+          note.textContent = `${t('rulesSaved')} ${edit.after.slice(0, 12)}`;
+          note.dataset['state'] = 'ok';
+          await open();
+          onSaved();
+        } catch (e) {
+          note.className = 'small err';
+          // the rules' own reason names the field in the file's terms (rules.x.minCount: ...)
+          note.textContent =
+            e instanceof ApiError && (e.status === 400 || e.status === 409)
+              ? e.message
+              : describeError(e);
+          note.dataset['state'] = 'error';
+        }
+      },
+    },
+    t('rulesSave'),
+  );
+  async function open(): Promise<void> {
+    try {
+      const [f, hist] = await Promise.all([ctx.api.rulesFile(), ctx.api.rulesHistory()]);
+      text.value = f.text;
+      base = f.sha256;
+      path.textContent = f.path;
+      history.replaceChildren(
+        ...hist.edits.map((e) =>
+          h(
+            'li',
+            { 'data-testid': 'rules-history-entry' },
+            `${dateTime(e.at)} · ${e.by} · ${e.after.slice(0, 12)} `,
+            h(
+              'button',
+              {
+                class: 'btn ghost small',
+                onclick: () => {
+                  text.value = e.text;
+                },
+              },
+              t('rulesRestore'),
+            ),
+          ),
+        ),
+      );
+    } catch (e) {
+      // no RULES_FILE (the shipped defaults) or not writable: said, nothing to edit
+      note.className = 'small err';
+      note.textContent = describeError(e);
+      text.disabled = true;
+      (save as HTMLButtonElement).disabled = true;
+    }
+  }
+  void open();
+  return h(
+    'section',
+    { class: 'panel', 'data-testid': 'rules-editor' },
+    h('h2', {}, t('rulesEdit'), ' ', path),
+    text,
+    h('div', { class: 'action-row' }, save, note),
+    h('h3', {}, t('rulesHistory')),
+    history,
+  );
+}
+
+/**
+ * Staff's rules screen (admins also edit the file): per rule, its name, severity and whether it runs, its
  * windows and thresholds as configured (GET /api/rules: RULES_FILE over the defaults), its
  * probable causes and actions in the board's language, and its precision over 30 days from
  * the analysts' verdicts (GET /api/quality, as the rule-quality panel reads it).
@@ -117,6 +207,7 @@ export function rulesView(ctx: Ctx): View {
     ),
     source,
     status,
+    ...(ctx.me.role === 'admin' ? [editor(ctx, () => void load())] : []),
     list,
   );
   let closed = false;

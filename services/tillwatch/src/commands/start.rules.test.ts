@@ -70,4 +70,24 @@ describe('tillwatch start: rules reload', () => {
     expect(app.rulesAudit.at(-1)!.reason).toBeTruthy();
     expect(app.topology.rulesConfig.hold).toBe('3m');
   }, 60_000);
+
+  it('an admin edits the rules on the board (PUT /api/rules/file): every stage runs the edit', async () => {
+    const admin = app.keys.find((k) => k.role === 'admin')!;
+    const headers = { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' };
+    const opened = (await (await fetch(`${app.url}/api/rules/file`, { headers })).json()) as {
+      text: string;
+      sha256: string;
+    };
+    const applied = app.rulesAudit.filter((e) => e.outcome === 'applied').length;
+    const res = await fetch(`${app.url}/api/rules/file`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ text: JSON.stringify({ hold: '4m' }), base: opened.sha256 }),
+    });
+    expect(res.status).toBe(200);
+    await until(() => app.rulesAudit.filter((e) => e.outcome === 'applied').length > applied);
+    expect(app.topology.rulesConfig.hold).toBe('4m');
+    for (const s of app.topology.rollupStages)
+      expect((s.monitor as unknown as { rules: { hold: string } }).rules.hold).toBe('4m');
+  }, 60_000);
 });
