@@ -337,10 +337,12 @@ async function main() {
           if (!started && out.includes('{"started"')) started = performance.now();
         });
         child.on('exit', (code, sig) => (exited = `exit ${code ?? sig}`));
+        let cpuAtStart = process.cpuUsage();
         while (!started) {
           if (exited) return { skipped: `peer ${exited} before it started` };
           await sleep(20);
         }
+        cpuAtStart = process.cpuUsage();
         while ((await committed(group, topic('events'))) < n) {
           if (exited)
             return {
@@ -350,9 +352,14 @@ async function main() {
         }
         const end = performance.now();
         const rate = n / ((end - started) / 1000);
+        const benchCpu = process.cpuUsage(cpuAtStart);
         // it closes and exits by itself once committed; its last line has what it wrote
         for (let i = 0; i < 1200 && !exited; i++) await sleep(50);
         log(`peer: ${out.trim().split('\n').join(' ')}`);
+        // this process's own CPU while the peer ran (polling its offsets): not the peer's
+        log(
+          `bench process CPU while the peer ran: ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s in ${((end - started) / 1000).toFixed(1)} s`,
+        );
         const last = out.trim().split('\n').at(-1) ?? '';
         const records = last.includes('windowRecords')
           ? (JSON.parse(last) as { windowRecords: number }).windowRecords

@@ -40,6 +40,7 @@ final class PaneProcessor implements Processor<byte[], Ev, byte[], byte[]> {
   private final HashMap<String, Entity> merchants = new HashMap<>();
   /** entities that may still have a pane to emit */
   private final ArrayList<Entity> active = new ArrayList<>();
+  private boolean restored;
   private long maxTs = Long.MIN_VALUE;
   /** the newest 5 s boundary closed */
   private long closed = Long.MIN_VALUE;
@@ -65,8 +66,15 @@ final class PaneProcessor implements Processor<byte[], Ev, byte[], byte[]> {
     ALL.add(this);
     this.ctx = context;
     this.store = context.getStateStore(STORE);
-    // Restore: the store (rebuilt from its changelog by Kafka Streams before init) holds every
-    // base pane of the last hour; the rings and the max event time follow from it.
+  }
+
+  /**
+   * Restore: the store (rebuilt from its changelog by Kafka Streams before the task runs) holds
+   * every base pane of the last hour; the rings, the max event time and the keys with panes to
+   * close follow from it. Run at the first record rather than in init() (the same store, the
+   * same result): a test can then fill a fresh store the way a restore does (PaneRestoreTest).
+   */
+  private void restore() {
     try (KeyValueIterator<Windowed<Bytes>, byte[]> it = store.all()) {
       while (it.hasNext()) {
         KeyValue<Windowed<Bytes>, byte[]> kv = it.next();
@@ -109,6 +117,10 @@ final class PaneProcessor implements Processor<byte[], Ev, byte[], byte[]> {
 
   @Override
   public void process(Record<byte[], Ev> record) {
+    if (!restored) {
+      restore();
+      restored = true;
+    }
     Ev ev = record.value();
     if (ev == null) return;
     long ts = record.timestamp();
