@@ -97,22 +97,29 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
       : Promise.resolve(undefined);
 
   /** the fleet's fault rate over the range, and the rule's threshold over it, per x */
-  async function guide(
-    xs: number[],
+  /**
+   * The fleet's fault rate over the range (asked at the same time as the key's own series: a
+   * month of it is the page's slowest read) and, once the key's points are in, the rule's lines
+   * at each of them.
+   */
+  function guide(
     w: string,
     r: { from: number; to: number },
-  ): Promise<{ baseline: number[]; threshold: number[] } | undefined> {
-    const p = await spike;
-    if (!p) return undefined;
-    try {
+  ): (xs: number[]) => Promise<{ baseline: number[]; threshold: number[] } | undefined> {
+    const fleet = spike.then(async (p) => {
+      if (!p) return undefined;
       const f = await ctx.api.series('fleet', '*', w, { since: r.from, until: r.to });
-      const fleet = f.points
+      const points = f.points
         .filter((x) => typeof x.faultRate === 'number')
         .map((x) => ({ ts: Date.parse(x.ts), rate: x.faultRate as number }));
-      return spikeLines(xs, fleet, p);
-    } catch {
-      return undefined;
-    }
+      return { p, points };
+    });
+    // (a failure is drawn as no lines, and must not reject unheard while the key's series loads)
+    const settled = fleet.catch(() => undefined);
+    return async (xs) => {
+      const f = await settled;
+      return f ? spikeLines(xs, f.points, f.p) : undefined;
+    };
   }
 
   async function drawChart(): Promise<void> {
@@ -126,6 +133,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
     const zone = readerTimeZone();
     const days = span > 86_400_000;
     const at = (ms: number) => (days ? dayHhmm(ms / 1000, zone) : hhmm(ms / 1000, zone));
+    const linesAt = guide(w, r);
     try {
       const s = await ctx.api.series(scope, key, w, { since: r.from, until: r.to });
       const pts = s.points.filter((p) => typeof p.faultRate === 'number');
@@ -140,7 +148,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
         return;
       }
       const xs = pts.map((p) => Date.parse(p.ts));
-      const lines = await guide(xs, w, r);
+      const lines = await linesAt(xs);
       chartBox.dataset['lines'] = lines ? 'fleet' : 'none';
       plot = plotRate(chartBox, plot, {
         xs: xs.map((x) => x / 1000),
