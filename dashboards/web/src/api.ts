@@ -6,6 +6,8 @@ import type {
   Me,
   QualityReport,
   RegionTrafficReport,
+  ConfiguredKey,
+  ManagedKey,
   RulesEdit,
   RulesReport,
   Snapshot,
@@ -147,6 +149,14 @@ export class Api {
     this.call<{ path: string; text: string; sha256: string }>('GET', '/api/rules/file');
   saveRulesFile = (text: string, base: string) =>
     this.call<RulesEdit>('PUT', '/api/rules/file', { text, base });
+  /** admins: the configured keys and those made here (never the keys) */
+  keys = () =>
+    this.call<{ configured: ConfiguredKey[]; managed: ManagedKey[] }>('GET', '/api/keys');
+  /** admins: a new key; the answer holds it, this once */
+  createKey = (body: { role: string; merchantId?: string; name: string }) =>
+    this.call<ManagedKey & { key: string }>('POST', '/api/keys', body);
+  revokeKey = (id: string) =>
+    this.call<ManagedKey>('DELETE', `/api/keys/${encodeURIComponent(id)}`);
   rulesHistory = () => this.call<{ edits: RulesEdit[] }>('GET', '/api/rules/history');
   quality = (days: number) => this.call<QualityReport>('GET', `/api/quality?days=${days}`);
   act = (

@@ -10,6 +10,7 @@ import type { Me } from './types';
 import { alertView } from './views/alert';
 import { boardView } from './views/board';
 import { ENTITY_SCOPES, entityView, type EntityScope } from './views/entity';
+import { keysView } from './views/keys';
 import { loginView } from './views/login';
 import { merchantView } from './views/merchant';
 import { regionsView } from './views/regions';
@@ -220,6 +221,7 @@ function start(key: string, me: Me, author: string): void {
           ];
     // merchants (their own) and admins (everyone's): the roles the webhook routes let in
     if (canUseWebhooks(me)) items.push(['#/webhooks', 'navWebhooks']);
+    if (me.role === 'admin') items.push(['#/keys', 'navKeys']);
     nav.replaceChildren(
       ...items.map(([hash, label]) =>
         h(
@@ -256,6 +258,7 @@ function start(key: string, me: Me, author: string): void {
       view = silencesView(ctx, loadSilences);
     } else if (hash === '#/rules' && me.role !== 'merchant') view = rulesView(ctx);
     else if (hash === '#/webhooks' && canUseWebhooks(me)) view = webhooksView(ctx);
+    else if (hash === '#/keys' && me.role === 'admin') view = keysView(ctx);
     else if (hash === '#/merchant' || me.role === 'merchant') view = merchantView(ctx);
     else view = boardView(ctx);
     tabs();

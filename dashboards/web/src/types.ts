@@ -85,3 +85,19 @@ export interface RulesEdit {
   after: string;
   text: string;
 }
+
+/** A configured API key as GET /api/keys lists it (never the key). */
+export interface ConfiguredKey {
+  role: string;
+  merchantId?: string;
+  name: string;
+  fingerprint: string;
+}
+/** A key made by an admin (GET /api/keys). */
+export interface ManagedKey extends ConfiguredKey {
+  id: string;
+  createdBy: string;
+  createdAt: string;
+  revokedBy?: string;
+  revokedAt?: string;
+}

@@ -25,6 +25,7 @@ const SHARD_KEYS: Record<string, string> = {
   [TABLES.deadLetters]: 'source_partition',
   [TABLES.silences]: 'sipHash64(silence_id)',
   [TABLES.rulesMemory]: 'partition',
+  [TABLES.apiKeys]: 'sipHash64(id)',
   [TABLES.webhookSubscriptions]: 'sipHash64(id)',
   [TABLES.webhookDeliveries]: 'sipHash64(id)',
   [TABLES.webhookAttempts]: 'sipHash64(deliveryId)',

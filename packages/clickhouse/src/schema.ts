@@ -28,6 +28,8 @@ export const TABLES = {
   deadLetters: 'dead_letters',
   silences: 'silences',
   rulesMemory: 'rules_memory',
+  /** API keys made by admins at run time (the gateway's ClickHouseKeyStore); config keys are not here */
+  apiKeys: 'api_keys',
   // The webhook store's tables (@tillwatch/webhooks ClickHouseWebhookStore, shared by the
   // gateway and the notifier). Named `notifier_*` because that store created them itself before
   // migration 3 took them over: deployments keep their subscriptions and delivery log.
@@ -287,6 +289,22 @@ ${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join
       // this column (recovery falls back to the record time for those). Like migration 4: on
       // a rerun, code 44 counts as done.
       `ALTER TABLE ${TABLES.rulesMemory} ADD COLUMN source_offset Int64 DEFAULT -1`,
+    ],
+  },
+  {
+    id: 7,
+    name: 'gateway: API keys made by admins',
+    statements: [
+      // State, not history: the highest version per id wins (made, then revoked). The key itself
+      // is never stored: digest is its SHA-256 (hex), what the gateway compares a token with.
+      // Few rows, so no partitions.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.apiKeys} (
+        id String,
+        digest String,
+        revoked UInt8,
+        doc String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     ],
   },
 ];

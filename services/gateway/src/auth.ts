@@ -111,7 +111,12 @@ export class KeyRing {
   private readonly slots: KeySlot[];
   private readonly metricsDigest: Buffer | undefined;
 
-  constructor(entries: readonly ApiKeyEntry[], metricsToken?: string) {
+  constructor(
+    entries: readonly ApiKeyEntry[],
+    metricsToken?: string,
+    /** the keys admins made at run time (managed-keys.ts), read at each authentication */
+    private readonly managed: () => readonly { digest: Buffer; principal: Principal }[] = () => [],
+  ) {
     this.slots = entries.map((e) => ({
       digest: sha(e.key),
       principal: {
@@ -132,6 +137,9 @@ export class KeyRing {
     const d = sha(token);
     let found: Principal | undefined;
     for (const s of this.slots) {
+      if (timingSafeEqual(d, s.digest) && !found) found = s.principal;
+    }
+    for (const s of this.managed()) {
       if (timingSafeEqual(d, s.digest) && !found) found = s.principal;
     }
     return found;

@@ -15,10 +15,12 @@ import { KeyRing, keyFingerprint, tokenFromHeaders } from './auth';
 import { FailedAuthLimiter, trustProxyFn } from './auth-limit';
 import type { GatewayConfig } from './config';
 import { installErrorHandlers, rateLimited } from './errors';
+import { MemoryKeyStore, type ManagedKeyStore } from './managed-keys';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import { authPlugin } from './plugins/auth';
 import { createMetrics, metricsPlugin, type GatewayMetrics } from './plugins/metrics';
 import { alertRoutes } from './routes/alerts';
+import { keyRoutes } from './routes/keys';
 import { defineRoute } from './routes/define';
 import { qualityRoutes } from './routes/quality';
 import { ratesRoutes } from './routes/rates';
@@ -28,7 +30,7 @@ import { silenceRoutes } from './routes/silences';
 import { trafficRoutes } from './routes/traffic';
 import { Broadcaster, type GatewayIo } from './socket';
 import { RulesInForce } from './rules-in-force';
-import { guardSockets } from './socket-auth';
+import { dropRefusedSockets, guardSockets } from './socket-auth';
 import type { GatewayStore } from './store';
 
 export interface Gateway {
@@ -51,6 +53,8 @@ export interface CreateGatewayOptions {
    * same rules the notifier delivers with.
    */
   webhooks?: { store: WebhookStore; guard?: GuardOptions };
+  /** API keys admins make at run time (/api/keys); in memory when not given */
+  keys?: ManagedKeyStore;
 }
 
 export async function createGateway({
@@ -58,6 +62,7 @@ export async function createGateway({
   store,
   logger,
   webhooks,
+  keys = new MemoryKeyStore(),
 }: CreateGatewayOptions): Promise<Gateway> {
   // one trust function for req.ip and the socket handshakes' address
   const trust = trustProxyFn(config.trustProxy);
@@ -70,7 +75,7 @@ export async function createGateway({
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
-  const keyRing = new KeyRing(config.apiKeys, config.metricsToken);
+  const keyRing = new KeyRing(config.apiKeys, config.metricsToken, () => keys.slots());
   const failures = new FailedAuthLimiter(config.authFailures);
   if (keyRing.size === 0) {
     app.log.warn(
@@ -146,6 +151,11 @@ export async function createGateway({
     },
   });
   guardSockets(io, { keyRing, failures, trust, socketsPerKey: config.socketsPerKey });
+  const offKeys = keys.onChanged(() => {
+    const n = dropRefusedSockets(io, keyRing);
+    if (n > 0) app.log.info({ sockets: n }, 'closed the sockets of revoked keys');
+  });
+  app.addHook('onClose', async () => offKeys());
   const broadcaster = new Broadcaster(io, store, config.recoveryMs, config.ratesBatchMs, {
     onMessage: (event) => metrics.socketMessages.inc({ event }),
     onClients: (n) => metrics.socketClients.set(n),
@@ -157,6 +167,7 @@ export async function createGateway({
   await app.register(silenceRoutes, { store });
   await app.register(trafficRoutes, { store, zones: config.timeZones });
   await app.register(rulesRoutes, { rules: new RulesInForce(config.rulesFile) });
+  await app.register(keyRoutes, { keys, configured: config.apiKeys });
   if (webhooks) {
     // The plugin declares config.access ['merchant', 'admin'] on every route, so the auth hook
     // above authenticates them and sets request.principal; it scopes merchants to their own.

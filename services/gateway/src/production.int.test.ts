@@ -75,7 +75,7 @@ const start = () =>
 
 async function api(
   key: ApiKeyEntry,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: () => Record<string, unknown>; text: string }> {
@@ -422,6 +422,50 @@ describe('production mode: ClickHouse + Kafka', () => {
     }[];
     expect(active.map((x) => x.id)).toContain(open);
     expect(active.map((x) => x.id)).not.toContain(later);
+  });
+
+  it('API keys made by an admin live in ClickHouse: known to another gateway, revoked for both', async () => {
+    const made = await api(ADMIN, 'POST', '/api/keys', {
+      role: 'merchant',
+      merchantId: 'M-A',
+      name: 'M-A reconciliation script',
+    });
+    expect(made.status).toBe(201);
+    const { key, id } = made.json() as { key: string; id: string };
+    const asKey = (path: string, base = gw.url) =>
+      fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await asKey('/api/me')).status).toBe(200);
+    // the table holds the digest, never the key
+    const rows = await ch.query<{ digest: string; doc: string }>(
+      sql`SELECT digest, doc FROM ${ident(TABLES.apiKeys)} WHERE id = ${id}`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(key);
+    // a second gateway of the same ClickHouse knows it from its start
+    const other = await startProductionGateway({
+      config: loadGatewayConfig({
+        PORT: '0',
+        GATEWAY_WEB_DIST: '/nonexistent',
+        TILLWATCH_API_KEYS: formatApiKeys(keys),
+        KAFKA_BROKERS: brokers,
+        CLICKHOUSE_URL: chUrl,
+        WEBHOOK_SECRET_KEY: SECRET_KEY,
+        GATEWAY_ALERTS_TOPIC: topic,
+        GATEWAY_KAFKA_GROUP_ID: `gw-it-other-${run}`,
+        LOG_LEVEL: 'silent',
+      }),
+    });
+    try {
+      expect((await asKey('/api/me', other.url)).status).toBe(200);
+      expect((await api(ADMIN, 'DELETE', `/api/keys/${id}`)).status).toBe(200);
+      expect((await asKey('/api/me')).status).toBe(401);
+      // the other one refuses it at its next refresh (5 s)
+      await expect
+        .poll(async () => (await asKey('/api/me', other.url)).status, { timeout: 15_000 })
+        .toBe(401);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('merchant A against B through every route, ClickHouse store: no leaks', async () => {

@@ -12,6 +12,7 @@ import { ClickHouseWebhookStore } from '@tillwatch/webhooks';
 import { createAlertFeed, type AlertFeed } from './alert-feed';
 import { ClickHouseStore } from './clickhouse-store';
 import type { GatewayConfig, ProductionConfig } from './config';
+import { ClickHouseKeyStore } from './managed-keys';
 import { createGateway, type Gateway } from './gateway';
 
 export interface ProductionGateway {
@@ -96,11 +97,15 @@ export async function startProductionGateway(opts: {
       ...(config.webhookSecretKeys ? { secretKeys: config.webhookSecretKeys } : {}),
     });
     cleanup.push(() => webhooks.close());
+    // keys admins make here, known to every gateway of this ClickHouse
+    const keys = await ClickHouseKeyStore.open(ch);
+    cleanup.push(() => keys.close());
     const gateway = await createGateway({
       config,
       store,
       ...(logger ? { logger } : {}),
       webhooks: { store: webhooks, guard: config.webhookGuard },
+      keys,
     });
     cleanup.push(() => gateway.close());
     const url = await gateway.listen();

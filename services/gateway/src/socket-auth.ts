@@ -165,3 +165,18 @@ function bindRecovery(
 function samePrincipal(a: Principal, b: Principal): boolean {
   return a.id === b.id && a.role === b.role && a.merchantId === b.merchantId;
 }
+
+/**
+ * Close the sockets whose key the ring no longer accepts (a key revoked on the admin screen):
+ * a revoked key must not keep receiving alerts on a socket opened before.
+ */
+export function dropRefusedSockets(io: GatewayIo, keyRing: KeyRing): number {
+  let dropped = 0;
+  for (const socket of io.of('/').sockets.values()) {
+    if (!keyRing.authenticate(tokenOf(socket.handshake.auth))) {
+      socket.disconnect(true);
+      dropped++;
+    }
+  }
+  return dropped;
+}

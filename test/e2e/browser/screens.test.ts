@@ -48,6 +48,7 @@ const SCREENS: Screen[] = [
   },
   { name: 'silences', role: 'analyst', hash: '#/silences', ready: 'silences-view', tab: STAFF_TAB },
   { name: 'rules', role: 'analyst', hash: '#/rules', ready: 'rules-view', tab: STAFF_TAB },
+  { name: 'keys', role: 'admin', hash: '#/keys', ready: 'keys-view', tab: STAFF_TAB },
   { name: 'regions', role: 'sre', hash: '#/regions', ready: 'regions-view', tab: STAFF_TAB },
   {
     name: 'merchant',
