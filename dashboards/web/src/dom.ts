@@ -21,6 +21,24 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** A small button that runs `act` when clicked and hands a failure to `onError` (a toast). */
+export function actionButton(
+  label: string,
+  testId: string,
+  act: () => Promise<unknown>,
+  onError: (e: unknown) => void,
+): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      class: 'btn ghost small',
+      'data-testid': testId,
+      onclick: () => void act().catch(onError),
+    },
+    label,
+  );
+}
+
 /** Set text only when it changed, and flash the cell so a live number is visibly live. */
 export function setText(el: HTMLElement, text: string, flash = false): void {
   if (el.textContent === text) return;

@@ -6,15 +6,18 @@ import { z } from 'zod';
  * it starts on, all days when absent. An end before the start wraps past midnight (22:00-02:00,
  * the morning part belonging to the day before); start = end is the whole day.
  */
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 00:00..23:59');
+/** a time of day, `HH:MM` (the rules' silences file takes the same) */
+export const hhmmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 00:00..23:59');
+/** a fixed UTC offset, `+08:00`; UTC when absent */
+export const utcOffsetSchema = z
+  .string()
+  .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, '+HH:MM or -HH:MM')
+  .default('+00:00');
 export const silenceRecurrenceSchema = z.strictObject({
   days: z.array(z.number().int().min(0).max(6)).min(1).max(7).optional(),
-  start: hhmm,
-  end: hhmm,
-  utcOffset: z
-    .string()
-    .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, '+HH:MM or -HH:MM')
-    .default('+00:00'),
+  start: hhmmSchema,
+  end: hhmmSchema,
+  utcOffset: utcOffsetSchema,
 });
 export type SilenceRecurrence = z.output<typeof silenceRecurrenceSchema>;
 

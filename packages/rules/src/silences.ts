@@ -2,7 +2,9 @@ import {
   RULE_IDS,
   SCOPES,
   compileRecurrence,
+  hhmmSchema,
   inRecurrence,
+  utcOffsetSchema,
   type CompiledRecurrence,
   type RuleId,
   type Scope,
@@ -19,7 +21,6 @@ import { z } from 'zod';
  */
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 00:00..23:59');
 const time = z.union([
   z.number().finite().nonnegative(),
   z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
@@ -44,13 +45,10 @@ export const silenceSchema = z
       .strictObject({
         /** days of week the window starts on; all days when absent */
         days: z.array(z.union([z.enum(DAYS), z.number().int().min(0).max(6)])).optional(),
-        start: hhmm,
+        start: hhmmSchema,
         /** end before start wraps past midnight (22:00-02:00) */
-        end: hhmm,
-        utcOffset: z
-          .string()
-          .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, '+HH:MM or -HH:MM')
-          .default('+00:00'),
+        end: hhmmSchema,
+        utcOffset: utcOffsetSchema,
       })
       .optional(),
     comment: z.string().optional(),

@@ -7,7 +7,13 @@ import { z } from 'zod';
 export { ROLES, type Role };
 
 /** Same alphabet as the contract's ids, so a merchantId can be part of a room name safely. */
-const merchantIdSchema = z
+/** A merchant key is bound to a merchant, and only a merchant key is (configured or made). */
+export const merchantBound = (e: { role: string; merchantId?: string | undefined }) =>
+  (e.role === 'merchant') === (e.merchantId !== undefined);
+export const MERCHANT_BOUND =
+  'a merchant key needs a merchantId, and only a merchant key may have one';
+
+export const merchantIdSchema = z
   .string()
   .min(1)
   .max(32)
@@ -24,8 +30,8 @@ export const apiKeyEntrySchema = z
     merchantId: merchantIdSchema.optional(),
     name: z.string().min(1).max(64).optional(),
   })
-  .refine((e) => (e.role === 'merchant') === (e.merchantId !== undefined), {
-    message: 'a merchant key needs a merchantId, and only a merchant key may have one',
+  .refine(merchantBound, {
+    message: MERCHANT_BOUND,
   });
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 

@@ -1,7 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { TABLES, ident, sql, type ClickHouse } from '@tillwatch/clickhouse';
 import { z } from 'zod';
-import { ROLES, keyFingerprint, type Principal } from './auth';
+import {
+  MERCHANT_BOUND,
+  ROLES,
+  keyFingerprint,
+  merchantBound,
+  merchantIdSchema,
+  type Principal,
+} from './auth';
 
 /**
  * API keys admins make and revoke at run time (`/api/keys`, the board's #/keys), beside the
@@ -10,23 +17,14 @@ import { ROLES, keyFingerprint, type Principal } from './auth';
  * presented token with. A revoked key is refused from the next request on (this gateway at
  * once; another gateway of the same ClickHouse at its next refresh).
  */
-const merchantId = z
-  .string()
-  .min(1)
-  .max(32)
-  .regex(/^[A-Za-z0-9_.:-]+$/);
-
 export const managedKeyInputSchema = z
   .strictObject({
     role: z.enum(ROLES),
-    merchantId: merchantId.optional(),
+    merchantId: merchantIdSchema.optional(),
     /** who holds it: shown in audit trails as the key's identity */
     name: z.string().trim().min(1).max(64),
   })
-  .refine((e) => (e.role === 'merchant') === (e.merchantId !== undefined), {
-    message: 'a merchant key needs a merchantId, and only a merchant key may have one',
-    path: ['merchantId'],
-  });
+  .refine(merchantBound, { message: MERCHANT_BOUND, path: ['merchantId'] });
 export type ManagedKeyInput = z.output<typeof managedKeyInputSchema>;
 
 export const managedKeySchema = z.object({

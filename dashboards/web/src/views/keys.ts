@@ -1,5 +1,5 @@
 import { ROLES } from '@tillwatch/contracts';
-import { h } from '../dom';
+import { actionButton, h } from '../dom';
 import { describeError } from '../errors';
 import { dateTime } from '../format';
 import { t } from '../i18n';
@@ -58,17 +58,12 @@ export function keysView(ctx: Ctx): View {
       );
     rows.replaceChildren(
       ...managed.map((k) => {
-        const revoke = h(
-          'button',
-          { class: 'btn ghost small', 'data-testid': 'key-revoke' },
+        const revoke = actionButton(
           t('keyRevoke'),
+          'key-revoke',
+          () => ctx.api.revokeKey(k.id).then(load),
+          (e) => ctx.toast(describeError(e), 'err'),
         );
-        revoke.addEventListener('click', () => {
-          void ctx.api
-            .revokeKey(k.id)
-            .then(load)
-            .catch((e: unknown) => ctx.toast(describeError(e), 'err'));
-        });
         return row(
           k,
           `${t('keyMadeBy')} ${k.createdBy}, ${dateTime(k.createdAt)}`,

@@ -1,5 +1,5 @@
 import { RULE_IDS, SCOPES } from '@tillwatch/contracts';
-import { h } from '../dom';
+import { actionButton, h } from '../dom';
 import { describeError } from '../errors';
 import { dateTime, int } from '../format';
 import { ruleName, t } from '../i18n';
@@ -196,17 +196,12 @@ export function silencesView(ctx: Ctx, reload: () => Promise<void>): View {
         ...(list.length
           ? list.map((s) => {
               const state = silenceState(s, now);
-              const end = h(
-                'button',
-                { class: 'btn ghost small', 'data-testid': 'silence-end' },
+              const end = actionButton(
                 t('silenceEnd'),
+                'silence-end',
+                () => ctx.api.endSilence(s.id).then(reload),
+                (err) => ctx.toast(describeError(err), 'err'),
               );
-              end.addEventListener('click', () => {
-                void ctx.api
-                  .endSilence(s.id)
-                  .then(reload)
-                  .catch((err: unknown) => ctx.toast(describeError(err), 'err'));
-              });
               const m = Object.entries(s.matchers)
                 .map(([k, v]) => `${k}=${k === 'rule' ? ruleName(String(v)) : String(v)}`)
                 .join(', ');
