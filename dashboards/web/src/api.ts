@@ -81,10 +81,20 @@ export class Api {
     );
   /** the raw events of one terminal, merchant, region, issuer or software version, newest
    *  first: before `until`, and not before `since` */
-  events = (scope: string, key: string, until?: string, since?: number) =>
+  events = (
+    scope: string,
+    key: string,
+    until?: string,
+    since?: number,
+    filters: Record<string, string> = {},
+  ) =>
     this.call<DrillDown>(
       'GET',
-      `/api/events?scope=${scope}&key=${encodeURIComponent(key)}&limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}${since !== undefined ? `&since=${iso(since)}` : ''}`,
+      `/api/events?scope=${scope}&key=${encodeURIComponent(key)}&limit=200${until ? `&until=${encodeURIComponent(until)}` : ''}${since !== undefined ? `&since=${iso(since)}` : ''}${Object.entries(
+        filters,
+      )
+        .map(([k, v]) => `&${k}=${encodeURIComponent(v)}`)
+        .join('')}`,
     );
   /** alerts, newest first, filtered as /api/alerts takes them (key, merchantId, region...) */
   alerts = (filter: Record<string, string>) =>

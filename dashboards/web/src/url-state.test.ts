@@ -39,5 +39,11 @@ describe('view state in the URL', () => {
     expect(withParams('#/webhooks?lang=zh', { dlv: 'dead' })).toBe('#/webhooks?lang=zh&dlv=dead');
     expect(withParams('#/board?q=T1', { group: 'incident' })).toBe('#/board?q=T1&group=incident');
     expect(withParams('#/board?group=incident', { group: undefined })).toBe('#/board');
+    expect(withParams('#/entity/terminal/T1', { tcode: 'TO', tmin: '12.5' })).toBe(
+      '#/entity/terminal/T1?tcode=TO&tmin=12.5',
+    );
+    expect(parseHash('#/entity/terminal/T1?tcode=T&tcat=nope&tmin=1e9&ttype=auth').params).toEqual({
+      ttype: 'auth',
+    });
   });
 });

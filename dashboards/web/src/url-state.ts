@@ -23,7 +23,27 @@ export interface ViewParams {
   range?: string;
   from?: string;
   to?: string;
+  /** an entity page's transaction filters: code, category, type, card, issuer, amount (yuan) */
+  tcode?: string;
+  tcat?: string;
+  ttype?: string;
+  tcard?: string;
+  tissuer?: string;
+  tmin?: string;
+  tmax?: string;
 }
+
+/** the transaction filters' keys and what each accepts */
+const TXN_FILTERS = {
+  tcode: /^[0-9A-Z]{2}$/,
+  tcat: /^(approved|cardholder|issuer|terminal|security|timeout|other)$/,
+  ttype: /^(auth|reversal|settlement|heartbeat)$/,
+  tcard: /^[A-Za-z0-9_.:-]{1,128}$/,
+  tissuer: /^[A-Za-z0-9_.:-]{1,32}$/,
+  tmin: /^\d{1,9}(\.\d{1,2})?$/,
+  tmax: /^\d{1,9}(\.\d{1,2})?$/,
+} as const;
+export const TXN_FILTER_KEYS = Object.keys(TXN_FILTERS) as (keyof typeof TXN_FILTERS)[];
 
 const WINDOWS = new Set(['1m', '5m', '15m', '1h']);
 const SEVERITIES = new Set(['critical', 'warning', 'info']);
@@ -53,6 +73,10 @@ export function parseHash(hash: string): { path: string; params: ViewParams } {
   if (raw.get('group') === 'incident') params.group = 'incident';
   const range = raw.get('range');
   if (range && Object.hasOwn(RANGES, range)) params.range = range;
+  for (const k of TXN_FILTER_KEYS) {
+    const v = raw.get(k)?.trim();
+    if (v && TXN_FILTERS[k].test(v)) params[k] = v;
+  }
   const from = raw.get('from');
   const to = raw.get('to');
   if (from && to && validAbsolute(from, to)) {
@@ -79,6 +103,7 @@ export function withParams(hash: string, changes: Partial<ViewParams>): string {
     'range',
     'from',
     'to',
+    ...TXN_FILTER_KEYS,
   ] as const) {
     const v = next[k];
     if (v) out.set(k, v);

@@ -25,6 +25,11 @@ export const drillDownQuerySchema = z
     types: z.array(z.enum(['auth', 'reversal', 'settlement', 'heartbeat'])).optional(),
     /** only these transactions (an alert's evidence) */
     txnIds: idList.optional(),
+    /** one card's events (its fingerprint, read from the event as it arrived) */
+    cardFingerprint: z.string().min(1).max(128).optional(),
+    /** amount bounds in minor units, inclusive (events without an amount never match one) */
+    minAmount: z.number().int().optional(),
+    maxAmount: z.number().int().optional(),
     /** oldest first (default) or newest first: the latest events behind a live alert */
     order: z.enum(['asc', 'desc']).default('asc'),
     limit: limit(500, 10_000),
@@ -49,6 +54,13 @@ function drillWhere(q: z.infer<typeof drillDownQuerySchema>): SqlFragment {
   if (q.categories?.length) c.push(sql`category IN ${inList(q.categories)}`);
   if (q.types?.length) c.push(sql`type IN ${inList(q.types)}`);
   if (q.txnIds) c.push(q.txnIds.length ? sql`txn_id IN ${inList(q.txnIds)}` : raw('0'));
+  // no column of its own: the event's JSON as it arrived holds it (a flat object, which
+  // visitParamExtractString reads fast on 18.16)
+  if (q.cardFingerprint) {
+    c.push(sql`visitParamExtractString(raw, 'cardFingerprint') = ${q.cardFingerprint}`);
+  }
+  if (q.minAmount !== undefined) c.push(sql`amount >= ${q.minAmount}`);
+  if (q.maxAmount !== undefined) c.push(sql`amount <= ${q.maxAmount}`);
   return conds(c);
 }
 

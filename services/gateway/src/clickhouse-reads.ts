@@ -319,6 +319,12 @@ export class ClickHouseReads {
       ...(q.firmware !== undefined ? { firmware: q.firmware } : {}),
       ...(q.issuerId !== undefined ? { issuerId: q.issuerId } : {}),
       ...(q.txnIds !== undefined ? { txnIds: [...q.txnIds] } : {}),
+      ...(q.responseCode !== undefined ? { responseCodes: [q.responseCode] } : {}),
+      ...(q.category !== undefined ? { categories: [q.category] } : {}),
+      ...(q.type !== undefined ? { types: [q.type] } : {}),
+      ...(q.cardFingerprint !== undefined ? { cardFingerprint: q.cardFingerprint } : {}),
+      ...(q.minAmount !== undefined ? { minAmount: q.minAmount } : {}),
+      ...(q.maxAmount !== undefined ? { maxAmount: q.maxAmount } : {}),
     };
     if (filter.to < filter.from) return { events: [], responseCodes: [], matched: 0 };
     const [events, summary] = await Promise.all([

@@ -1,4 +1,4 @@
-import type { TerminalEvent } from '@tillwatch/contracts';
+import { categorize, type TerminalEvent } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
 import { codeSummary } from './ledger';
 import type { DrillDown, RawEventsQuery } from './store';
@@ -95,6 +95,7 @@ export class EventRing {
       if (q.firmware !== undefined && e.firmware !== q.firmware) continue;
       if (q.issuerId !== undefined && e.issuerId !== q.issuerId) continue;
       if (txns && (e.txnId === undefined || !txns.has(e.txnId))) continue;
+      if (!passesFilters(ev, q)) continue;
       matched.push(ev);
       if (ev.type === 'auth') codes.set(ev.responseCode, (codes.get(ev.responseCode) ?? 0) + 1);
     }
@@ -124,6 +125,30 @@ export class EventRing {
       unindex(this.byRegion, t.region, old.terminalId);
     }
   }
+}
+
+/** The transaction filters of RawEventsQuery (code, category, type, card, amount), as the
+ *  ClickHouse reads apply them (packages/clickhouse queries-events.ts drillWhere). */
+function passesFilters(ev: TerminalEvent, q: RawEventsQuery): boolean {
+  const e = ev as TerminalEvent & {
+    responseCode?: string;
+    cardFingerprint?: string;
+    amount?: number;
+  };
+  if (q.type !== undefined && ev.type !== q.type) return false;
+  if (q.responseCode !== undefined && e.responseCode !== q.responseCode) return false;
+  if (
+    q.category !== undefined &&
+    (e.responseCode === undefined || categorize(e.responseCode) !== q.category)
+  ) {
+    return false;
+  }
+  if (q.cardFingerprint !== undefined && e.cardFingerprint !== q.cardFingerprint) return false;
+  if (q.minAmount !== undefined && !(e.amount !== undefined && e.amount >= q.minAmount))
+    return false;
+  if (q.maxAmount !== undefined && !(e.amount !== undefined && e.amount <= q.maxAmount))
+    return false;
+  return true;
 }
 
 function index(m: Map<string, Set<string>>, k: string, v: string): void {

@@ -7,7 +7,14 @@ import {
 } from '@tillwatch/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticAlert, syntheticAuth } from './fixtures';
-import type { AlertActionInput, AlertRecord, AuditEntry, GatewayStore, StoreEvent } from './store';
+import type {
+  RawEventsQuery,
+  AlertActionInput,
+  AlertRecord,
+  AuditEntry,
+  GatewayStore,
+  StoreEvent,
+} from './store';
 
 /**
  * The alert-ledger contract every GatewayStore keeps: the same history (engine transitions,
@@ -461,6 +468,53 @@ export function alertLedgerContract(name: string, factory: ContractStoreFactory)
       );
       expect(d.from).toBe(iso(T0));
       expect(d.to).toBe(iso(T0 + 4000));
+    });
+
+    it('drill-down filters: code, category, type, card, issuer and amount bounds, all at once', async () => {
+      const { store, pushEvents } = await open();
+      const terminalId = id('df');
+      const base = { terminalId, merchantId: 'M-df', region: 'CN-31' };
+      const auth = (i: number, code: string, amount: number, card: string, issuerId: string) => ({
+        ...syntheticAuth({ ...base, responseCode: code, ts: T0 + i * 1000 }),
+        amount,
+        cardFingerprint: card,
+        issuerId,
+      });
+      await pushEvents([
+        auth(0, '05', 150, 'fp-A', 'ISS-1'),
+        auth(1, '05', 9_000, 'fp-A', 'ISS-1'),
+        auth(2, '51', 120, 'fp-A', 'ISS-2'),
+        auth(3, '05', 130, 'fp-B', 'ISS-1'),
+        auth(4, '00', 140, 'fp-A', 'ISS-1'),
+        {
+          type: 'reversal',
+          eventId: `${terminalId}-rev`,
+          ts: T0 + 5000,
+          ...base,
+          txnId: 'tx-rev',
+          amount: 150,
+          currency: 'CNY',
+        } as unknown as TerminalEvent,
+      ]);
+      const q = { terminalId, since: T0, until: T0 + 60_000, limit: 50 };
+      const ts = async (f: Partial<RawEventsQuery>) =>
+        (await store.rawEvents({ ...q, ...f })).events.map((e) => e.ts - T0).sort((a, b) => a - b);
+      // small declines of one card at one issuer: card testing's evidence
+      expect(
+        await ts({
+          responseCode: '05',
+          cardFingerprint: 'fp-A',
+          issuerId: 'ISS-1',
+          maxAmount: 1000,
+        }),
+      ).toEqual([0]);
+      expect(await ts({ category: categorize('51') })).toEqual(
+        categorize('51') === categorize('05') ? [0, 1000, 2000, 3000] : [2000],
+      );
+      expect(await ts({ type: 'reversal' })).toEqual([5000]);
+      expect(await ts({ minAmount: 140, maxAmount: 150 })).toEqual([0, 4000, 5000]);
+      const d = await store.rawEvents({ ...q, cardFingerprint: 'fp-B' });
+      expect([d.matched, d.responseCodes.map((c) => c.code)]).toEqual([1, ['05']]);
     });
   });
 }

@@ -2,6 +2,7 @@ import type {
   Alert,
   AlertWorkflow,
   AuditEntry,
+  Category,
   RateRow,
   RuleId,
   RuleVerdictCounts,
@@ -206,6 +207,14 @@ export interface RawEventsQuery {
   since?: number;
   until?: number;
   limit: number;
+  /** what the entity page's transaction filters ask: all given must hold */
+  responseCode?: string;
+  category?: Category;
+  type?: TerminalEvent['type'];
+  cardFingerprint?: string;
+  /** amount in minor units (fen), inclusive; events without an amount never match a bound */
+  minAmount?: number;
+  maxAmount?: number;
 }
 
 export interface DrillDown {

@@ -261,6 +261,44 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await page.context().close();
   });
 
+  it("a terminal's transactions filtered by code, type and amount, in the URL", async () => {
+    const page = await suite.openBoard('analyst');
+    await page.getByTestId('board-view').waitFor();
+    await page.goto(`${suite.scenario.url}#/entity/terminal/T-A2`);
+    await page.getByTestId('txn-row').first().waitFor();
+    const cells = (col: number) =>
+      page
+        .getByTestId('txn-row')
+        .evaluateAll((trs, c) => trs.map((tr) => tr.children[c]?.textContent ?? ''), col);
+    expect(new Set(await cells(5)).size).toBeGreaterThan(1); // several codes before
+    // a code: only its transactions, asked of the server (the summary follows)
+    await page.getByTestId('txn-tcode').fill('TO');
+    await page.getByTestId('txn-tcode').press('Enter');
+    await expect.poll(async () => [...new Set(await cells(5))]).toEqual(['TO']);
+    const hashParam = (name: string) => new URLSearchParams(page.url().split('?')[1]).get(name);
+    expect(hashParam('tcode')).toBe('TO');
+    // and an amount bound (yuan): every row at or above it
+    const amounts = (await cells(4)).map((x) => Number.parseFloat(x));
+    const bound = [...amounts].sort((a, b) => a - b)[Math.floor(amounts.length / 2)]!;
+    await page.getByTestId('txn-tmin').fill(String(bound));
+    await page.getByTestId('txn-tmin').press('Enter');
+    await expect
+      .poll(async () => (await cells(4)).every((x) => Number.parseFloat(x) >= bound))
+      .toBe(true);
+    expect((await cells(4)).length).toBeLessThan(amounts.length);
+    // no reversals among them
+    await page.getByTestId('txn-ttype').selectOption('reversal');
+    await expect.poll(() => page.getByTestId('txn-row').count()).toBe(0);
+    // the link keeps them
+    expect(hashParam('ttype')).toBe('reversal');
+    const other = await page.context().newPage();
+    await other.goto(page.url());
+    await other.getByTestId('entity-view').waitFor();
+    expect(await other.getByTestId('txn-tcode').inputValue()).toBe('TO');
+    await other.close();
+    await page.context().close();
+  });
+
   it("a busy terminal's transactions page back 200 at a time", async () => {
     const page = await suite.openBoard('analyst');
     await page.getByTestId('board-view').waitFor();

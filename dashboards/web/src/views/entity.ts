@@ -5,14 +5,90 @@ import { h, setText } from '../dom';
 import { DrillTable } from '../drill-table';
 import { describeError } from '../errors';
 import { int, pct } from '../format';
-import { t, type MessageKey } from '../i18n';
+import { categoryName, eventTypeName, t, type MessageKey } from '../i18n';
+import { CATEGORIES } from '@tillwatch/contracts';
 import { plotRate } from '../rate-chart';
 import { faultLowerBound } from '../state';
 import { spikeLines, spikeParams, type SpikeParams } from '../guide-lines';
 import { chartWindow, isoMinute, resolveRange } from '../time-range';
 import type { AlertItem } from '../types';
 import { rangeBar, windowPicker } from './board';
+import { TXN_FILTER_KEYS, type ViewParams } from '../url-state';
 import type { Ctx, View } from './view';
+
+/** The URL's transaction filters as GET /api/events takes them (amounts: yuan to fen). */
+export function txnFilters(p: ViewParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (p.tcode) out['code'] = p.tcode;
+  if (p.tcat) out['category'] = p.tcat;
+  if (p.ttype) out['type'] = p.ttype;
+  if (p.tcard) out['card'] = p.tcard;
+  if (p.tissuer) out['issuer'] = p.tissuer;
+  const fen = (yuan: string) => String(Math.round(Number(yuan) * 100));
+  if (p.tmin) out['minAmount'] = fen(p.tmin);
+  if (p.tmax) out['maxAmount'] = fen(p.tmax);
+  return out;
+}
+
+/** The transactions' filters (in the URL, so a link shows the same transactions). */
+function txnFilterBar(ctx: Ctx): HTMLElement {
+  const p = ctx.params();
+  const select = (k: 'tcat' | 'ttype', all: MessageKey, options: [string, string][]) =>
+    h(
+      'select',
+      {
+        'data-testid': `txn-${k}`,
+        onchange: (e: Event) => ctx.setParams({ [k]: (e.target as HTMLSelectElement).value }),
+      },
+      h('option', { value: '' }, t(all)),
+      ...options.map(([v, label]) =>
+        h('option', { value: v, ...(p[k] === v ? { selected: true } : {}) }, label),
+      ),
+    );
+  const apply = (k: 'tcode' | 'tcard' | 'tissuer' | 'tmin' | 'tmax', e: Event) => {
+    const v = (e.target as HTMLInputElement).value.trim();
+    if ((ctx.params()[k] ?? '') !== v) ctx.setParams({ [k]: v });
+  };
+  const input = (
+    k: 'tcode' | 'tcard' | 'tissuer' | 'tmin' | 'tmax',
+    label: MessageKey,
+    size = 10,
+  ) =>
+    h('input', {
+      'data-testid': `txn-${k}`,
+      placeholder: t(label),
+      'aria-label': t(label),
+      value: p[k] ?? '',
+      size,
+      // applied on Enter or leaving the box: a request per keystroke would page ClickHouse
+      onchange: (e: Event) => apply(k, e),
+      onkeydown: (e: Event) => {
+        if ((e as KeyboardEvent).key === 'Enter') apply(k, e);
+      },
+    });
+  return h(
+    'div',
+    { class: 'filters txn-filters', 'data-testid': 'txn-filters' },
+    input('tcode', 'colCode', 4),
+    select(
+      'tcat',
+      'allCategories',
+      CATEGORIES.map((c): [string, string] => [c, categoryName(c)]),
+    ),
+    select(
+      'ttype',
+      'allTypes',
+      (['auth', 'reversal', 'settlement', 'heartbeat'] as const).map((x): [string, string] => [
+        x,
+        eventTypeName(x),
+      ]),
+    ),
+    input('tcard', 'colCard', 14),
+    input('tissuer', 'colIssuer', 10),
+    input('tmin', 'amountMin', 8),
+    input('tmax', 'amountMax', 8),
+  );
+}
 
 export const ENTITY_SCOPES = ['terminal', 'merchant', 'region', 'issuer', 'firmware'] as const;
 export type EntityScope = (typeof ENTITY_SCOPES)[number];
@@ -49,7 +125,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
     title: 'entityEvents',
     fileName: () => `${scope}-${key}`,
     // pages back within the range's start
-    older: (until) => ctx.api.events(scope, key, until, range().from),
+    older: (until) => ctx.api.events(scope, key, until, range().from, txnFilters(ctx.params())),
     onError: (e) => ctx.toast(describeError(e), 'err'),
   });
   const el = h(
@@ -70,6 +146,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
         'div',
         { class: 'col-main' },
         h('section', { class: 'panel' }, chartTitle, chartBox),
+        txnFilterBar(ctx),
         drill.el,
       ),
       h('div', { class: 'col-side' }, h('section', { class: 'panel' }, facts), feed.el),
@@ -84,7 +161,7 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
   let loadedFor = '';
   const rangeSig = () => {
     const p = ctx.params();
-    return `${p.range ?? ''}|${p.from ?? ''}|${p.to ?? ''}|${ctx.window()}`;
+    return `${p.range ?? ''}|${p.from ?? ''}|${p.to ?? ''}|${ctx.window()}|${TXN_FILTER_KEYS.map((k) => p[k] ?? '').join('|')}`;
   };
 
   /** terminal_fault_spike's parameters (staff: GET /api/rules; merchants draw no lines) */
@@ -171,7 +248,13 @@ export function entityView(ctx: Ctx, scope: EntityScope, key: string): View {
     try {
       // the newest 200 of the range; "older" pages back to its start
       drill.show(
-        await ctx.api.events(scope, key, r.live ? undefined : new Date(r.to).toISOString(), r.from),
+        await ctx.api.events(
+          scope,
+          key,
+          r.live ? undefined : new Date(r.to).toISOString(),
+          r.from,
+          txnFilters(ctx.params()),
+        ),
       );
     } catch (e) {
       ctx.toast(describeError(e), 'err');

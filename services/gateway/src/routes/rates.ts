@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { CATEGORIES } from '@tillwatch/contracts';
 import { z } from 'zod';
 import { notFound } from '../errors';
 import { RANK_METRICS, RATE_SCOPES, type GatewayStore } from '../store';
@@ -68,6 +69,17 @@ export const ratesRoutes = fp<{ store: GatewayStore; broadcaster: Broadcaster }>
         since: timeParam.optional(),
         until: timeParam.optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(200),
+        // the transaction filters (all given must hold)
+        code: z
+          .string()
+          .regex(/^[0-9A-Z]{2}$/, 'a two-character response code')
+          .optional(),
+        category: z.enum(CATEGORIES).optional(),
+        type: z.enum(['auth', 'reversal', 'settlement', 'heartbeat']).optional(),
+        card: z.string().min(1).max(128).optional(),
+        issuer: idParam.optional(),
+        minAmount: z.coerce.number().int().min(0).optional(),
+        maxAmount: z.coerce.number().int().min(0).optional(),
       }),
       handler: async ({ query, principal }) => {
         requireMerchantScope(principal, query.scope);
@@ -86,6 +98,15 @@ export const ratesRoutes = fp<{ store: GatewayStore; broadcaster: Broadcaster }>
           [field[query.scope]]: query.key,
           ...(query.since !== undefined ? { since: query.since } : {}),
           ...(query.until !== undefined ? { until: query.until } : {}),
+          ...(query.issuer !== undefined && query.scope !== 'issuer'
+            ? { issuerId: query.issuer }
+            : {}),
+          ...(query.code !== undefined ? { responseCode: query.code } : {}),
+          ...(query.category !== undefined ? { category: query.category } : {}),
+          ...(query.type !== undefined ? { type: query.type } : {}),
+          ...(query.card !== undefined ? { cardFingerprint: query.card } : {}),
+          ...(query.minAmount !== undefined ? { minAmount: query.minAmount } : {}),
+          ...(query.maxAmount !== undefined ? { maxAmount: query.maxAmount } : {}),
           ...(own ? { merchantId: own } : {}),
         });
         return found;
