@@ -480,6 +480,29 @@ describe.skipIf(!haveChromium)('live board in Chromium', { timeout: 60_000 }, ()
     await first.context().close();
   });
 
+  it('every role’s screens fit a tablet (768 × 1024): nothing wider than the screen', async () => {
+    const screens = [
+      ['analyst', '#/board', 'board-view'],
+      ['analyst', '#/entity/terminal/T-A2', 'entity-view'],
+      ['analyst', '#/silences', 'silences-view'],
+      ['sre', '#/regions', 'regions-view'],
+      ['merchantA', '#/merchant', 'merchant-view'],
+      ['admin', '#/rules', 'rules-view'],
+    ] as const;
+    for (const [role, hash, ready] of screens) {
+      const page = await suite.openBoard(role);
+      await page.setViewportSize({ width: 768, height: 1024 });
+      await page.goto(`${suite.scenario.url}${hash}`);
+      await page.getByTestId(ready).waitFor();
+      await page.waitForTimeout(300);
+      const [scroll, inner] = await page.evaluate<[number, number]>(
+        '[document.documentElement.scrollWidth, window.innerWidth]',
+      );
+      expect(scroll, `${role} ${hash}`).toBeLessThanOrEqual(inner);
+      await page.context().close();
+    }
+  });
+
   it('the header holds one line on an 800 px wide screen, in both languages', async () => {
     const page = await suite.openBoard('analyst', 'Li Wei the night-shift analyst');
     await page.setViewportSize({ width: 800, height: 700 });
