@@ -18,12 +18,15 @@ export function needsAction(i: AlertItem): boolean {
   return attentionGroup(i) <= 1;
 }
 
-/** Whether an alert passes the feed's filters (url-state.ts): severity, rule, workflow state
- *  ('needs': firing and not closed), and a search on its key, merchant, region or rule. */
+/** Whether an alert passes the feed's filters (url-state.ts): severity, rule, region, merchant,
+ *  workflow state ('needs': firing and not closed), and a search on its key, merchant, region
+ *  or rule. */
 export function alertMatches(i: AlertItem, f: ViewParams): boolean {
   const a = i.alert;
   if (f.sev && a.severity !== f.sev) return false;
   if (f.rule && a.rule !== f.rule) return false;
+  if (f.region && a.region !== f.region) return false;
+  if (f.merchant && a.merchantId !== f.merchant) return false;
   if (f.state && (f.state === 'needs' ? !needsAction(i) : i.workflow.state !== f.state)) {
     return false;
   }

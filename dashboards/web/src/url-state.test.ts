@@ -15,6 +15,11 @@ describe('view state in the URL', () => {
     expect(parseHash('#/webhooks?dlv=lost').params).toEqual({});
     expect(parseHash('#/board?group=incident').params).toEqual({ group: 'incident' });
     expect(parseHash('#/board?group=rule').params).toEqual({});
+    expect(parseHash('#/board?region=CN-31&merchant=M-A').params).toEqual({
+      region: 'CN-31',
+      merchant: 'M-A',
+    });
+    expect(parseHash('#/board?region=CN%2031').params).toEqual({});
     expect(parseHash('#/entity/terminal/T1?range=7d').params).toEqual({ range: '7d' });
     expect(parseHash('#/entity/terminal/T1?range=2y').params).toEqual({});
     expect(

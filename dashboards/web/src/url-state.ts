@@ -15,6 +15,9 @@ export interface ViewParams {
   rule?: string;
   /** search: an id or part of one (terminal, merchant, region, rule) */
   q?: string;
+  /** the feed's region and merchant filters (exact) */
+  region?: string;
+  merchant?: string;
   /** the webhooks screen's delivery status filter */
   dlv?: string;
   /** the feed grouped by incident (incidents.ts): 'incident' */
@@ -66,6 +69,10 @@ export function parseHash(hash: string): { path: string; params: ViewParams } {
   if (state && STATES.has(state)) params.state = state;
   const rule = raw.get('rule');
   if (rule && /^[a-z_]{1,64}$/.test(rule)) params.rule = rule;
+  for (const k of ['region', 'merchant'] as const) {
+    const v = raw.get(k);
+    if (v && /^[A-Za-z0-9_.:-]{1,32}$/.test(v)) params[k] = v;
+  }
   const q = raw.get('q')?.trim();
   if (q) params.q = q.slice(0, 64);
   const dlv = raw.get('dlv');
@@ -98,6 +105,8 @@ export function withParams(hash: string, changes: Partial<ViewParams>): string {
     'state',
     'rule',
     'q',
+    'region',
+    'merchant',
     'dlv',
     'group',
     'range',

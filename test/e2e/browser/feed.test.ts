@@ -98,6 +98,25 @@ describe.skipIf(!haveChromium)('the alert feed in Chromium', { timeout: 60_000 }
     expect(other.url()).not.toContain('group=');
   });
 
+  it('filters the feed by region and merchant, offering those its alerts have, in the URL', async () => {
+    const page = await suite.openBoard('analyst');
+    const feed = page.getByTestId('alert-feed');
+    await feed.locator('[data-alert-id="al-e2e-T-A3"]').waitFor();
+    const ids = () =>
+      feed
+        .locator('.alert-card')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')).sort());
+    const regions = await page.getByTestId('filter-region').locator('option').allTextContents();
+    expect(regions).toEqual(expect.arrayContaining(['CN-31', OUTAGE_REGION]));
+    await page.getByTestId('filter-region').selectOption('CN-31');
+    await expect.poll(ids).toEqual(['al-e2e-T-B3']);
+    expect(new URLSearchParams(page.url().split('?')[1]).get('region')).toBe('CN-31');
+    await page.getByTestId('filter-region').selectOption('');
+    await page.getByTestId('filter-merchant').selectOption('M-A');
+    await expect.poll(ids).toEqual(['al-e2e-T-A2', 'al-e2e-T-A3']);
+    await page.context().close();
+  });
+
   it('is driven from the keyboard: arrows move between cards, Enter opens, a acknowledges', async () => {
     const page = await suite.openBoard('analyst');
     const feed = page.getByTestId('alert-feed');

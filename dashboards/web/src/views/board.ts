@@ -124,9 +124,50 @@ export function entityHash(scope: string, key: string): string {
   return `#/entity/${scope}/${encodeURIComponent(key)}`;
 }
 
+/**
+ * A select over the values the feed's alerts have (regions, merchants), kept in step with them
+ * as alerts come and go; the chosen one stays listed even when no alert has it any more.
+ */
+function liveSelect(
+  ctx: Ctx,
+  key: 'region' | 'merchant',
+  all: Parameters<typeof t>[0],
+): { el: HTMLSelectElement; update(values: Iterable<string | undefined>): void } {
+  const el = h('select', {
+    'data-testid': `filter-${key}`,
+    onchange: (e: Event) => ctx.setParams({ [key]: (e.target as HTMLSelectElement).value }),
+  }) as HTMLSelectElement;
+  let sig: string | undefined;
+  return {
+    el,
+    update(values) {
+      const chosen = ctx.params()[key];
+      const set = new Set<string>();
+      for (const v of values) if (v) set.add(v);
+      if (chosen) set.add(chosen);
+      const list = [...set].sort();
+      const next = `${chosen ?? ''}|${list.join(',')}`;
+      if (next === sig) return;
+      sig = next;
+      el.replaceChildren(
+        h('option', { value: '' }, t(all)),
+        ...list.map((v) =>
+          h('option', { value: v, ...(v === chosen ? { selected: true } : {}) }, v),
+        ),
+      );
+    },
+  };
+}
+
 /** Search and the feed's filters; what they hold is in the URL (ctx.params). */
-export function filterBar(ctx: Ctx): HTMLElement {
+export function filterBar(ctx: Ctx): HTMLElement & {
+  updateOptions?: (alerts: readonly { alert: { region?: string; merchantId?: string } }[]) => void;
+} {
   const p = ctx.params();
+  const regions = liveSelect(ctx, 'region', 'allRegions');
+  const merchants = liveSelect(ctx, 'merchant', 'allMerchants');
+  const regionSelect = regions.el;
+  const merchantSelect = merchants.el;
   const search = h('input', {
     type: 'search',
     class: 'search',
@@ -150,7 +191,11 @@ export function filterBar(ctx: Ctx): HTMLElement {
         h('option', { value: v, ...(p[key] === v ? { selected: true } : {}) }, label),
       ),
     );
-  return h(
+  const bar: HTMLElement & {
+    updateOptions?: (
+      alerts: readonly { alert: { region?: string; merchantId?: string } }[],
+    ) => void;
+  } = h(
     'div',
     { class: 'filters', 'data-testid': 'feed-filters' },
     search,
@@ -172,6 +217,8 @@ export function filterBar(ctx: Ctx): HTMLElement {
       ['', t('allRules')],
       ...RULE_IDS.map((r): [string, string] => [r, ruleName(r)]),
     ]),
+    regionSelect,
+    merchantSelect,
     h(
       'label',
       { class: 'check' },
@@ -185,6 +232,11 @@ export function filterBar(ctx: Ctx): HTMLElement {
       ` ${t('groupIncidents')}`,
     ),
   );
+  bar.updateOptions = (alerts) => {
+    regions.update(alerts.map((a) => a.alert.region));
+    merchants.update(alerts.map((a) => a.alert.merchantId));
+  };
+  return bar;
 }
 
 export function ackAction(ctx: Ctx) {
@@ -273,6 +325,7 @@ export function boardView(ctx: Ctx): View {
           : undefined,
       );
       const alerts = ctx.state.sortedAlerts();
+      filters.updateOptions?.(alerts);
       // closed by a person is handled, even while the engine still sees the condition
       const nFiring = alerts.filter(needsAction).length;
       firing.set(String(nFiring), nFiring ? 'bad' : 'ok');
