@@ -90,6 +90,9 @@ describe('BoardState', () => {
     expect(pick({ state: 'resolved' })).toEqual(['CN-44']);
     expect(pick({ q: 'cn-44' })).toEqual(['CN-44']);
     expect(pick({ q: 'm1' })).toEqual(['T-A2', 'CN-44']);
+    expect(pick({ region: 'CN-31' })).toEqual(['T-A2', 'CN-44']);
+    expect(pick({ region: 'CN-3' })).toEqual([]); // exact, not a search
+    expect(pick({ merchant: 'M1', sev: 'warning' })).toEqual(['CN-44']);
     const now = '2026-01-01T00:01:00Z';
     expect(rowMatches({ ...row('T-A2', 0.1, now), region: 'CN-31' }, 'cn-3')).toBe(true);
     expect(rowMatches(row('T-A2', 0.1, now), 'T-B')).toBe(false);
