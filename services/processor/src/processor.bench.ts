@@ -35,6 +35,7 @@ import {
   liveStream,
   type EventMessage,
 } from './under-load';
+import { allocationMeter } from '@tillwatch/testkit/alloc';
 import { startServices } from '@tillwatch/testkit/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';
@@ -186,6 +187,10 @@ async function main() {
       const [c] = await admin.fetchOffsets({ groupId: group, topics: [t] });
       return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     };
+    // the JS heap this process allocates while the processor runs (the bench itself only
+    // polls offsets meanwhile): kafkajs' fetches and decoding, the stages, rows, transactions
+    const alloc = allocationMeter();
+    alloc.start();
     const p0 = performance.now();
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
@@ -205,6 +210,7 @@ async function main() {
     const p1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
+    const allocated = alloc.stop();
     // The processor still runs, holding every partition's windows, rules memory and pending
     // settlements at the end of the stream (the consumers idle at the topics' ends).
     const mem1 = liveMemory();
@@ -281,7 +287,7 @@ async function main() {
       'share of wall': Number((h.sum / wall).toFixed(3)),
     });
     console.log(
-      `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time`,
+      `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time; JS heap allocated ${(allocated / 1e9).toFixed(2)} GB, ${Math.round(allocated / n).toLocaleString()} B per event; ${(statRows / n).toFixed(2)} window_stats rows per event`,
     );
     console.log(
       `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.groups.count} transactions; ${retries} ClickHouse retries; ${recoveries} partition recoveries; wall ${wall.toFixed(1)} s)`,
