@@ -192,11 +192,41 @@ export function withOpen(
   rule: RuleId,
   scope: Scope,
   keys: Iterable<string>,
-): { keys: string[]; open: ReadonlySet<string> } {
-  const open = new Set(ctx.episodes.openKeys(rule, scope));
+): { keys: readonly string[]; open: ReadonlySet<string> } {
+  const openKeys = ctx.episodes.openKeys(rule, scope); // sorted
+  const open = new Set(openKeys);
+  // The candidates usually come sorted and distinct (the monitor's recheck, the engine's keys):
+  // then a merge with the few open keys, not a set of every candidate and a sort per rule.
+  if (Array.isArray(keys) && sortedDistinct(keys)) {
+    return { keys: openKeys.length ? mergeSorted(keys, openKeys) : keys, open };
+  }
   const s = new Set(keys);
   for (const k of open) s.add(k);
   return { keys: [...s].sort(), open };
+}
+
+/** Whether the list is in sort() order with no repeat (code-unit order, as sort() sorts). */
+function sortedDistinct(xs: readonly string[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i - 1]! < xs[i]!)) return false;
+  return true;
+}
+
+/** Two sorted distinct lists as one, each key once. */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x < y)) out.push(a[i++]!);
+    else if (x === undefined || y < x) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
 }
 
 /** A quiet signal for a key the engine no longer knows: lets its episode resolve. */

@@ -484,7 +484,7 @@ function judgePartial(
   >();
   let allMembers = 0;
   let allSilent = 0;
-  for (const id of sortedIds(ctx.tracker.byRegion.get(region) ?? [])) {
+  for (const id of ctx.tracker.sorted(ctx.tracker.byRegion.get(region))) {
     const t = ctx.tracker.terminals.get(id);
     if (!t) continue;
     const q = ctx.tracker.silences.get(id);

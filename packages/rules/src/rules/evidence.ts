@@ -62,14 +62,14 @@ export function sortedIds(ids: Iterable<string>): string[] {
   return [...ids].sort();
 }
 
-export function scopeTerminals(ctx: Ctx, scope: Scope, key: string): string[] {
+export function scopeTerminals(ctx: Ctx, scope: Scope, key: string): readonly string[] {
   switch (scope) {
     case 'terminal':
       return [key];
     case 'merchant':
-      return sortedIds(ctx.tracker.byMerchant.get(key) ?? []);
+      return ctx.tracker.sorted(ctx.tracker.byMerchant.get(key));
     case 'region':
-      return sortedIds(ctx.tracker.byRegion.get(key) ?? []);
+      return ctx.tracker.sorted(ctx.tracker.byRegion.get(key));
     case 'firmware': {
       const out: string[] = [];
       for (const t of ctx.tracker.terminals.values()) if (t.firmware === key) out.push(t.id);
