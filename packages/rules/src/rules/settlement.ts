@@ -97,6 +97,13 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
       continue;
     }
     const open = cand.open.has(key);
+    // A settlement of a sale the till showed as failed is the charge itself, not a suspicion:
+    // one is enough for a warning (a healthy fleet's timed-out sales are reversed or never
+    // settle); the full test still decides the page.
+    const settled = settledCharges(ctx, key, windowStart(ctx, wins[0]!), ctx.now);
+    // Nothing charged in the short window (so no slow window either) and no settled failed
+    // sale: nothing to judge (the judgement would find k = 0 in every window).
+    if (!open && settled === 0 && METRICS.charged(m) === 0) continue;
     const short = judge(key, 0, open);
     // (a till selling enough to show minCount charges in the window is judged on it alone: the
     // long window would keep an incident's charges an hour after it ended)
@@ -104,10 +111,6 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     // page again for an incident that ended up to an hour ago)
     const slow = p.slow !== undefined && m[M.auths]! < p.slow.maxAuths && short.k >= 1;
     const verdicts = slow ? [short, judge(key, 1, open)] : [short];
-    // A settlement of a sale the till showed as failed is the charge itself, not a suspicion:
-    // one is enough for a warning (a healthy fleet's timed-out sales are reversed or never
-    // settle); the full test still decides the page.
-    const settled = settledCharges(ctx, key, windowStart(ctx, wins[0]!), ctx.now);
     if (!open && settled === 0 && verdicts.every((v) => v.k === 0)) continue;
     // the short window first: the long one speaks for a till too slow to show minCount in it
     const v = verdicts.find((x) => x.full) ?? verdicts.find((x) => x.early) ?? short;
