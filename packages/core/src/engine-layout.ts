@@ -21,6 +21,11 @@ export const KIND_BITS = 6;
 export const KIND_MASK = 63;
 /** record ticks stay below 2^25 so (tick << 6 | kind) is a non-negative i32 */
 export const MAX_REL_TICK = 1 << 25;
+/** record ticks below 2^10: (tick << 6 | kind) fits a u16, records are 2 bytes */
+export const NARROW_REL_BITS = 16 - KIND_BITS;
+export const WIDE_REL_BITS = 25;
+/** rebase no more often than this many ticks: the horizon plus this must fit in relBits */
+export const MIN_REBASE_TICKS = 128;
 
 /** metrics a record of kind k adds: KMETRICS[KM_START[k] .. KM_START[k + 1]) */
 export const KM_START = new Int32Array(KIND_COUNT + 1);

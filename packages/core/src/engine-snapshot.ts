@@ -16,7 +16,8 @@ import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot-c
 import type { TimerTable } from './timer-table';
 import type { EngineConfig } from './types';
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: 2-byte records (relBits) and an arena without free lists */
+export const SNAPSHOT_VERSION = 2;
 
 /** The engine's state holders, as Engine wires them. */
 export interface EngineParts {
@@ -47,6 +48,7 @@ export interface OpenedSnapshot {
 interface SnapshotHeader {
   config: Omit<EngineConfig, 'codeCategories'> & { codeCategories: [string, number][] };
   promoteAt: number;
+  relBits: number;
   wm: number | string;
   wmTick: number | string;
   minStartTick: number | string;
@@ -67,7 +69,6 @@ interface SnapshotHeader {
   fleetSlot: number;
   arenaTop: number;
   arenaLen: number;
-  freeHead: number[];
   denseTop: number;
   denseCap: number;
   denseFree: number[];
@@ -83,6 +84,7 @@ interface SnapshotHeader {
 export function writeSnapshot(
   c: EngineConfig,
   promoteAt: number,
+  relBits: number,
   sc: EngineScalars,
   p: EngineParts,
 ): Uint8Array {
@@ -102,6 +104,7 @@ export function writeSnapshot(
       inputErrorCodes: [...c.inputErrorCodes],
     },
     promoteAt,
+    relBits,
     wm: num(sc.wm),
     wmTick: num(clock.wmTick),
     minStartTick: num(clock.minStartTick),
@@ -122,7 +125,6 @@ export function writeSnapshot(
     fleetSlot: ents.fleetSlot,
     arenaTop: store.arenaTop,
     arenaLen: store.arena.length,
-    freeHead: [...store.freeHead],
     denseTop: dense.denseTop,
     denseCap: dense.dense.length / Math.max(1, clock.blockWords),
     denseFree: dense.denseFree,
@@ -230,13 +232,13 @@ export function loadSnapshot(snap: OpenedSnapshot, p: EngineParts): EngineScalar
     if ((st & 15) !== ST_FREE) ents.maps[st >> 4]!.set(ents.names[s]!, s);
   }
   ents.fleetSlot = h.fleetSlot;
-  store.arena = new Int32Array(h.arenaLen);
+  store.arena =
+    parts.arena instanceof Uint16Array ? new Uint16Array(h.arenaLen) : new Int32Array(h.arenaLen);
   store.arena.set(parts.arena!);
   store.arenaTop = h.arenaTop;
   // not in the snapshot (its format stays): measured again from the restored logs
   store.logOrder = new Int32Array((h.slotBytes / (SW * 4)) * 2);
   for (let s = 0; s < store.slotTop; s++) store.measureLogOrder(s);
-  store.freeHead.set(h.freeHead);
 
   dense.dense = new Int32Array(h.denseCap * clock.blockWords);
   dense.dense.set(parts.dense!);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine';
 import { ReferenceEngine } from './reference';
-import { applyOp, caseArb, expectSameState } from './test-streams';
+import { applyOp, caseArb, expectSameState, steadyCaseArb } from './test-streams';
 import type { EngineEvent } from './types';
 
 /**
@@ -10,16 +10,16 @@ import type { EngineEvent } from './types';
  * duplicated (same id, and reused ids with other content), with reversals, settlements,
  * heartbeats, firmware and merchant moves, idle gaps that evict, explicit watermark advances,
  * and small configs: tiny dedup windows, 1 ms deadlines, promotion to dense panes after 1-8
- * records. Card counts are exact here (32-bit hashes of six fingerprints do not collide).
+ * records, 2-byte records with a rebase (and repack) every few hundred ticks or 4-byte ones. Card counts are exact here (32-bit hashes of six fingerprints do not collide).
  */
 const RUNS = 1000;
 
 describe('Engine equals ReferenceEngine', () => {
   it('on every read, key, counter and outcome of random streams', () => {
     fc.assert(
-      fc.property(caseArb(60), ({ config, promoteAt, ops }) => {
+      fc.property(caseArb(60), ({ config, promoteAt, relBits, ops }) => {
         const ref = new ReferenceEngine(config);
-        const fast = new Engine(config, { promoteAt });
+        const fast = new Engine(config, { promoteAt, relBits });
         const history: EngineEvent[] = [];
         ops.forEach((op, i) => {
           const [a, b] = applyOp(op, [ref, fast], history);
@@ -34,13 +34,32 @@ describe('Engine equals ReferenceEngine', () => {
   });
 });
 
+describe('Engine equals ReferenceEngine through rebases', () => {
+  it('on long steady streams whose logs are shifted and repacked while their windows read them', () => {
+    fc.assert(
+      fc.property(steadyCaseArb(200, 400), ({ config, promoteAt, relBits, ops }) => {
+        const ref = new ReferenceEngine(config);
+        const fast = new Engine(config, { promoteAt, relBits });
+        const history: EngineEvent[] = [];
+        ops.forEach((op, i) => {
+          const [a, b] = applyOp(op, [ref, fast], history);
+          expect(b).toBe(a);
+          if (i % 20 === 19) expectSameState(ref, fast);
+        });
+        expectSameState(ref, fast);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('snapshot', () => {
   it('snapshot -> restore -> continue equals the uninterrupted engine', () => {
     fc.assert(
-      fc.property(caseArb(50), fc.nat(), ({ config, promoteAt, ops }, cut) => {
+      fc.property(caseArb(50), fc.nat(), ({ config, promoteAt, relBits, ops }, cut) => {
         const k = cut % (ops.length + 1);
-        const whole = new Engine(config, { promoteAt });
-        const first = new Engine(config, { promoteAt });
+        const whole = new Engine(config, { promoteAt, relBits });
+        const first = new Engine(config, { promoteAt, relBits });
         const h1: EngineEvent[] = [];
         const h2: EngineEvent[] = [];
         ops.slice(0, k).forEach((op) => {

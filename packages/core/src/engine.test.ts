@@ -144,7 +144,7 @@ describe('Engine', () => {
     const e = new Engine();
     e.ingest(auth(T0, '00'));
     const bytes = e.snapshot();
-    expect(bytes[0]).toBe(1);
+    expect(bytes[0]).toBe(2);
     const bad = bytes.slice();
     bad[0] = 99;
     expect(() => Engine.restore(bad)).toThrow(EngineError);

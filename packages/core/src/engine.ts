@@ -60,11 +60,20 @@ export interface EngineTuning {
    * it replaces. Tests set it tiny to exercise both layouts.
    */
   promoteAt?: number;
+  /**
+   * Bits of a record's tick, relative to a base that moves up when time runs past them (a
+   * rebase: every log shifted and repacked). At most 10: 2-byte records; more: 4-byte ones.
+   * Default: 10 when the horizon (lateness + longest window + largest pane, in ticks of the
+   * pane gcd) leaves MIN_REBASE_TICKS between rebases, as the default config's 748 ticks do;
+   * else 25. Tests set it wide to exercise both layouts.
+   */
+  relBits?: number;
 }
 
 export class Engine implements WindowEngine {
   readonly config: EngineConfig;
   private readonly promoteAt: number;
+  private readonly relBits: number;
   private readonly nW: number;
   private readonly lateness: number;
   private readonly idleMs: number;
@@ -101,9 +110,19 @@ export class Engine implements WindowEngine {
     this.sweepEvery = Math.max(Math.max(...c.panesMs), c.idleEvictMs / 4);
     this.promoteAt = Math.max(1, tuning.promoteAt ?? Math.max(64, clock.blockWords >> 1));
     this.kinds = new EventKinds(c);
+    const room = clock.horizonTicks + 2 + L.MIN_REBASE_TICKS;
+    const relBits =
+      tuning.relBits ?? (room <= 2 ** L.NARROW_REL_BITS ? L.NARROW_REL_BITS : L.WIDE_REL_BITS);
+    if (!Number.isInteger(relBits) || relBits > L.WIDE_REL_BITS || room > 2 ** relBits) {
+      throw new EngineError(
+        'TW_ENGINE_CONFIG',
+        `engine: ${relBits}-bit record ticks cannot hold a horizon of ${clock.horizonTicks} ticks`,
+      );
+    }
+    this.relBits = relBits;
 
     this.dense = new DensePanes(clock);
-    this.store = new RecordStore(clock, this.dense, this.promoteAt);
+    this.store = new RecordStore(clock, this.dense, this.promoteAt, relBits);
     this.ents = new Entities(this.store);
     this.fan = new ScopeFan(this.ents, this.store);
     this.timers = new TimerTable(clock, this.store, this.ents, this.fan);
@@ -328,7 +347,7 @@ export class Engine implements WindowEngine {
       duplicates: this.nDup,
       late: this.nLate,
     };
-    return writeSnapshot(this.config, this.promoteAt, scalars, this.parts());
+    return writeSnapshot(this.config, this.promoteAt, this.relBits, scalars, this.parts());
   }
 
   /**
@@ -338,7 +357,10 @@ export class Engine implements WindowEngine {
    */
   static restore(bytes: Uint8Array, config?: Partial<EngineConfig>): Engine {
     const snap = openSnapshot(bytes, config);
-    const e = new Engine(snap.cfg, { promoteAt: snap.header.promoteAt });
+    const e = new Engine(snap.cfg, {
+      promoteAt: snap.header.promoteAt,
+      relBits: snap.header.relBits,
+    });
     const s = loadSnapshot(snap, e.parts());
     e.wm = s.wm;
     e.nextSweep = s.nextSweep;

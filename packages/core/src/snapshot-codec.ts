@@ -8,17 +8,21 @@
  * Typed arrays are written in the machine's byte order, little-endian on every platform Node
  * ships for; a big-endian reader would need a byte swap.
  */
-export type Part = Int32Array | Float64Array;
+export type Part = Int32Array | Float64Array | Uint16Array;
 export type SnapshotParts = Record<string, Part>;
 
-const TYPES = { i32: Int32Array, f64: Float64Array } as const;
+const TYPES = { i32: Int32Array, f64: Float64Array, u16: Uint16Array } as const;
 type TypeName = keyof typeof TYPES;
 
 export function encodeSnapshot(version: number, header: object, parts: SnapshotParts): Uint8Array {
   const dir: [string, TypeName, number][] = [];
   let bodyBytes = 0;
   for (const [name, a] of Object.entries(parts)) {
-    dir.push([name, a instanceof Float64Array ? 'f64' : 'i32', a.length]);
+    dir.push([
+      name,
+      a instanceof Float64Array ? 'f64' : a instanceof Uint16Array ? 'u16' : 'i32',
+      a.length,
+    ]);
     bodyBytes += pad8(a.byteLength);
   }
   const json = new TextEncoder().encode(JSON.stringify({ ...header, parts: dir }));

@@ -17,6 +17,8 @@ import {
 export interface Case {
   config: Partial<EngineConfig>;
   promoteAt: number;
+  /** record tick bits (EngineTuning.relBits): 8 rebases often, 12 is the 4-byte layout */
+  relBits: number;
   ops: Op[];
 }
 export type Op =
@@ -61,8 +63,9 @@ export const configArb = fc
     idleExtra: fc.constantFrom(0, 5, 40),
     small: fc.constantFrom(0, 100),
     promoteAt: fc.constantFrom(1, 3, 8, 100_000),
+    relBits: fc.constantFrom(8, 10, 12),
   })
-  .map(({ unit, wins, lateness, deadline, grace, dedup, idleExtra, small, promoteAt }) => {
+  .map(({ unit, wins, lateness, deadline, grace, dedup, idleExtra, small, promoteAt, relBits }) => {
     const panesMs = wins.map((w) => unit * w.mult);
     const windowsMs = wins.map((w, i) => panesMs[i]! * w.k);
     const config: Partial<EngineConfig> = {
@@ -75,7 +78,7 @@ export const configArb = fc
       idleEvictMs: Math.max(...windowsMs) + idleExtra,
       smallAmount: small,
     };
-    return { config, promoteAt };
+    return { config, promoteAt, relBits };
   });
 
 const evArb = fc.record({
@@ -177,7 +180,26 @@ function build(raw: ReturnType<typeof rawOpArb.generate>['value'][]): Op[] {
 export function caseArb(maxOps: number): fc.Arbitrary<Case> {
   return fc
     .tuple(configArb, fc.array(rawOpArb, { minLength: Math.min(maxOps, 10), maxLength: maxOps }))
-    .map(([{ config, promoteAt }, raw]) => ({ config, promoteAt, ops: build(raw) }));
+    .map(([{ config, promoteAt, relBits }, raw]) => ({
+      config,
+      promoteAt,
+      relBits,
+      ops: build(raw),
+    }));
+}
+
+/**
+ * Long streams of events only, 0-8 ms apart (no idle gaps, no watermark jumps): time runs
+ * through many record-tick ranges with every entity's log still in its windows, so 8-bit
+ * record ticks rebase (and repack) the logs several times a case.
+ */
+export function steadyCaseArb(minOps: number, maxOps: number): fc.Arbitrary<Case> {
+  const steady = fc
+    .tuple(evArb, fc.integer({ min: 0, max: 8 }))
+    .map(([e, dt]) => ({ op: 'ev' as const, e: { ...e, dt } }));
+  return fc
+    .tuple(configArb, fc.array(steady, { minLength: minOps, maxLength: maxOps }))
+    .map(([{ config, promoteAt }, raw]) => ({ config, promoteAt, relBits: 8, ops: build(raw) }));
 }
 
 /** Applies one op to both engines and returns each outcome (for equality checks). */
