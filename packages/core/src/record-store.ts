@@ -20,11 +20,12 @@ const ST_LIVE = L.ST_LIVE;
 const SW = L.SW;
 
 /**
- * Words a log of `len` words gets when it is repacked: a quarter spare plus an entry (3 words,
- * a card's), so it fills again only slowly; none when it is empty.
+ * Words a log of `len` words gets when it is repacked: an eighth spare plus an entry (3 words,
+ * a card's); none when it is empty. In steady state about as many records expire as arrive
+ * before it fills, so the drop in makeRoom() usually makes room without moving it.
  */
 function roomFor(len: number): number {
-  return len === 0 ? 0 : len + (len >> 2) + 3;
+  return len === 0 ? 0 : len + (len >> 3) + 3;
 }
 
 /**
@@ -46,7 +47,7 @@ function roomFor(len: number): number {
  * - The arena is a bump allocator without free lists: a log that must grow moves to the top
  *   and leaves its old words behind; so does an evicted one. When the top reaches the end,
  *   repack() copies every live log, minus the records no window can read any more, into a new
- *   array an eighth larger than they need (each log a quarter spare). So the arena stays
+ *   array an eighth larger than they need (each log an eighth spare). So the arena stays
  *   within ~1.1-1.3x of the records it holds: no power-of-two logs, no words stranded in
  *   size-class free lists, no doubled array.
  * - A busy entity (its log would pass `promoteAt` records) is promoted to dense panes
@@ -316,7 +317,7 @@ export class RecordStore {
 
   /**
    * Copies every live log into a new arena, in slot order, without the records no window can
-   * read (rels lowered by `delta` first, for a rebase): each log gets roomFor() its records,
+   * read (rels lowered by `delta` first, for a rebase): each log gets roomFor() its words,
    * the arena an eighth more than all of them need, and at least `extra` free words on top.
    */
   private repack(delta: number, extra: number): void {
@@ -388,7 +389,7 @@ export class RecordStore {
       len = this.dropOldCards(s, this.clock.minStartTick - this.clock.base, 0);
       if (len + 3 <= cap - (cap >> 4)) return;
     }
-    const want = cap === 0 ? 6 : len + (len >> 1) + 6;
+    const want = cap === 0 ? 3 : len + (len >> 1) + 3;
     const n = this.alloc(want);
     const off = si[b + O_COFF]!;
     len = si[b + O_CLEN]!;
