@@ -79,7 +79,7 @@ export function regionalOutage(ctx: Ctx): void {
       const restN = f[M.auths]! - n;
       const rest = restN > 0 ? (METRICS.outageErrors(f) - k) / restN : 0;
       const ref = Math.max(base, rest);
-      const v: SurgeVerdict = { ...judgeRate(k, n, ref, p), w, k, n, rest, ref };
+      const v: SurgeVerdict = Object.assign(judgeRate(k, n, ref, p), { w, k, n, rest, ref }); // (rate-rule.ts: not a spread)
       // thin evidence said early (config `early`): a warning with confidence medium
       if (
         !v.fire &&
@@ -860,6 +860,8 @@ interface SpreadSpec {
  * AND above the rest of the fleet right now, on enough volume, and spread over enough
  * merchants or terminals that no single shop explains it.
  */
+const spreadBufs: Float64Array[] = [];
+
 function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
   const { rule, scope, p } = spec;
   if (!p.enabled) return;
@@ -871,16 +873,18 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
     const base = keyBaseline(ctx, scope, key, spec.num, METRICS.auths, prior);
     let first: (RateVerdict & { w: number; k: number; rest: number; m: Float64Array }) | undefined;
     let firing: typeof first;
-    for (const label of p.windows) {
-      const w = ctx.win(label);
-      const m = new Float64Array(METRIC_COUNT);
+    for (let i = 0; i < p.windows.length; i++) {
+      const w = ctx.win(p.windows[i]!);
+      // (one array per window position, reused key after key: rateEvidence copies the one it
+      // keeps; a fresh Float64Array per issuer and window was ~200 ns and an off-heap buffer)
+      const m = (spreadBufs[i] ??= new Float64Array(METRIC_COUNT));
       if (!read(ctx, scope, key, w, m)) continue;
       const k = spec.num(m);
       const n = m[M.auths]!;
       const restN = read(ctx, 'fleet', FLEET_KEY, w, f) ? f[M.auths]! - n : 0;
       const rest = restN > 0 ? (spec.num(f) - k) / restN : prior;
       const ref = Math.max(base, prior, rest);
-      const v = { ...judgeRate(k, n, ref, p), w, k, rest, m };
+      const v = Object.assign(judgeRate(k, n, ref, p), { w, k, rest, m }); // (rate-rule.ts: not a spread)
       // A key far above the rest of the fleet does not teach its own baseline, even on counts
       // too small to be suspect against it: a new software version has no past, and learning
       // its first faulty half hour (8 % of 300 auths) raised its own threshold from 0.8 % to

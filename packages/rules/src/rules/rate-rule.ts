@@ -92,7 +92,16 @@ function judgeWindows(
     if (!read(ctx, spec.scope, key, w, m)) continue;
     const k = spec.num(m);
     const n = spec.den(m);
-    const v: WindowVerdict = { ...judgeRate(k, n, ref, spec.p), w, label, k, n, m, extra: {} };
+    // (Object.assign, not a spread: a spread copy of the verdict allocated ~3 KB per event in
+    // a replay, judgeRate's object extended in place costs a small literal)
+    const v: WindowVerdict = Object.assign(judgeRate(k, n, ref, spec.p), {
+      w,
+      label,
+      k,
+      n,
+      m,
+      extra: {},
+    });
     // (and only while the shortest window still shows bad events: an incident going on, not
     // the leftovers of one that ended in a long window)
     // (nor while this window still holds an episode of the key that resolved within it: its
@@ -195,14 +204,19 @@ export function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): 
       threshold: v.threshold,
       baseline: ref,
       count: v.k,
-      ...(j.fire && v.early ? { confidence: 'medium' as const } : {}),
-      ...(scope === 'terminal' ? where : { merchantId: key, region: where.region }),
       evidence: rateEvidence(ctx, rule, scope, key, v.w, v.m, {
         count: v.k,
         lowerBound: round(v.lower),
         ...v.extra,
       }),
     };
+    // (fields set, not spread in: see judgeWindows)
+    if (j.fire && v.early) sig.confidence = 'medium';
+    if (scope === 'terminal') Object.assign(sig, where);
+    else {
+      sig.merchantId = key;
+      sig.region = where.region;
+    }
     if (j.fire) {
       sig.parent = parentFor(ctx, rule, scope, key, where, () =>
         failuresOf(ctx, scopeTerminals(ctx, scope, key), from, RULE_CATS[rule]).map((x) => x.f),
