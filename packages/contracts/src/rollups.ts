@@ -6,7 +6,9 @@ import { alertSchema } from './alerts';
  * (docs/contract.md §5). Only processors write it, but it crosses a process boundary (a
  * processor of one version writes what another reads during a rolling deploy), so its records
  * are held to these schemas. Counter arrays are the core engine's metrics in its order
- * (METRIC_COUNT long at most; a missing trailing counter is 0).
+ * (METRIC_COUNT long at most; a missing trailing counter is 0). On the topic these records travel
+ * as binary frames (@tillwatch/stream rollup-codec.ts, byte by byte in §5) or, written by older
+ * processors, as their JSON; both read back to the same objects.
  */
 
 const id = z.string().min(1).max(64);

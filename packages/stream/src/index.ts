@@ -18,6 +18,15 @@ export {
   type StageMonitorOptions,
 } from './monitors';
 export { murmur2, partitionerFor } from './partitioner';
+export {
+  ROLLUP_FRAME_MAGIC,
+  ROLLUP_FRAME_VERSION,
+  RollupFrameError,
+  RollupFrameWriter,
+  decodeRollupRecord,
+  encodeRollups,
+  isRollupFrame,
+} from './rollup-codec';
 export { AheadGuard, aheadOfSource, aheadReason, type Rejected } from './ahead-guard';
 export {
   DEFAULT_IDLE_AFTER_MS,

@@ -5,7 +5,12 @@ import {
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import type { KafkaMessage } from '@tillwatch/kafka';
-import { aheadOfSource, type RollupMessage, type StageSink } from '@tillwatch/stream';
+import {
+  aheadOfSource,
+  decodeRollupRecord,
+  type RollupMessage,
+  type StageSink,
+} from '@tillwatch/stream';
 import type { GroupCommit, DeadRecord } from './commit';
 import type { ProcessorContext } from './context';
 import { writeEvent } from './event-rows';
@@ -216,7 +221,8 @@ export class BatchHandler {
       } else {
         let rec: RollupRecord;
         try {
-          rec = JSON.parse(msg.value!.toString('utf8')) as RollupRecord;
+          // a binary frame (what this version writes) or the legacy JSON (older processors)
+          rec = decodeRollupRecord(msg.value ?? Buffer.alloc(0));
         } catch (e) {
           // Only processors write pos.rollups: a bad record there is a bug, not input to tolerate.
           throw new Error(

@@ -1,4 +1,4 @@
-import type { RollupRecord } from '@tillwatch/contracts';
+import { encodeRollups } from '@tillwatch/stream';
 import { txRetry, type ProcessorContext, type Transactions } from './context';
 
 /** an idle partition is reported again this often: well inside the rollup's 1 h replay */
@@ -60,20 +60,18 @@ export class IdleTicks {
     );
     const idle = quiet.filter((p) => (high.get(p) ?? 0) - (done.get(p) ?? 0) <= 1);
     if (!idle.length || this.ctx.stopping) return;
-    const messages = idle.flatMap((p) =>
-      Array.from({ length: this.ctx.rollupPartitions }, (_, r) => ({
+    const messages = idle.flatMap((p) => {
+      // one binary frame (docs/contract.md §5) of one idle tick, the same for every partition
+      const value = encodeRollups([
+        { k: 't', src: p, n: this.ctx.sourcePartitions, wm: 0, idle: true },
+      ]);
+      return Array.from({ length: this.ctx.rollupPartitions }, (_, r) => ({
         partition: r,
         key: null,
-        value: JSON.stringify({
-          k: 't',
-          src: p,
-          n: this.ctx.sourcePartitions,
-          wm: 0,
-          idle: true,
-        } satisfies RollupRecord),
+        value,
         timestamp: String(now),
-      })),
-    );
+      }));
+    });
     await this.txns.run(async (tx) => {
       await txRetry(() => tx.send({ topic: cfg.TOPIC_ROLLUPS, acks: -1, messages }));
     });

@@ -4,5 +4,5 @@ export { createProcessor, type Processor, type ProcessorOptions } from './proces
 export { createStore, STAT_COUNTERS, type Store, type Rows } from './store';
 export { statLine, writeStat } from './stat-rows';
 export { createMetrics, type Metrics } from './metrics';
-export { bundleRollups, BUNDLE_BYTES } from './rollup-bundle';
+export { bundleRollups, bundleRollupsJson, BUNDLE_BYTES } from './rollup-bundle';
 export { TsvWriter, tsvEscape } from './tsv';
