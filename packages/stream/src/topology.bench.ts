@@ -1,0 +1,92 @@
+/**
+ * `npm run bench -w @tillwatch/stream`: what the topology costs per event beyond the core, on
+ * the same simulated events in one process. The reference is the core alone (one Engine
+ * ingesting every event); the topology is LocalTopology, the event and rollup stages the
+ * processor, the embedded start and replay all run (4 partitions, the default rules, the
+ * window-stats rows prepared for a sink that only counts them), without Kafka, ClickHouse or
+ * JSON. Prints CPU per event, JS heap allocated per event (allocationMeter) and stats rows per
+ * event, each against the reference; best of 3 interleaved rounds. Asserts nothing.
+ */
+import { Engine } from '@tillwatch/core';
+import { validateEvent, type TerminalEvent } from '@tillwatch/contracts';
+import { createSimulation } from '@tillwatch/simulator';
+import { allocationMeter } from '@tillwatch/testkit/alloc';
+import { LocalTopology } from './topology';
+
+const HOURS = Number(process.argv[2] ?? 3);
+const sim = createSimulation({
+  seed: 2,
+  scenario: 'all',
+  // a weekday's busy afternoon and evening (shops closing), Beijing time
+  start: Date.UTC(2026, 2, 3, 8, 0, 0),
+  durationMs: HOURS * 3_600_000,
+});
+// validated as the processor's decoder hands them over (ts in epoch ms), outside the measure
+const events: TerminalEvent[] = [];
+for (const raw of sim.events()) {
+  const r = validateEvent(raw);
+  if (r.ok) events.push(r.event);
+}
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface Run {
+  cpuUs: number;
+  bytes: number;
+  rows: number;
+  alerts: number;
+}
+
+function measure(body: (count: { rows: number; alerts: number }) => void): Run {
+  gc?.();
+  const count = { rows: 0, alerts: 0 };
+  const meter = allocationMeter();
+  meter.start();
+  const c0 = process.cpuUsage();
+  body(count);
+  const c = process.cpuUsage(c0);
+  return { cpuUs: c.user + c.system, bytes: meter.stop(), ...count };
+}
+
+const core = (): Run =>
+  measure(() => {
+    const e = new Engine();
+    for (const ev of events) e.ingest(ev);
+  });
+
+const topology = (): Run =>
+  measure((count) => {
+    const t = new LocalTopology({
+      alert: () => void count.alerts++,
+      stats: () => void count.rows++,
+      dead: () => {},
+    });
+    for (const ev of events) t.push(ev);
+    t.end();
+  });
+
+const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.cpuUs < a.cpuUs ? b : a));
+const coreRuns: Run[] = [];
+const topoRuns: Run[] = [];
+for (let r = 0; r < 3; r++) {
+  coreRuns.push(core());
+  topoRuns.push(topology());
+}
+const c = best(coreRuns);
+const t = best(topoRuns);
+const n = events.length;
+const row = (what: string, x: Run) => ({
+  what,
+  'µs CPU/event': Number((x.cpuUs / n).toFixed(2)),
+  'events/s (CPU)': Math.round(n / (x.cpuUs / 1e6)),
+  'KB allocated/event': Number((x.bytes / n / 1000).toFixed(2)),
+  'CPU vs core': Number((x.cpuUs / c.cpuUs).toFixed(1)),
+  'stats rows/event': Number((x.rows / n).toFixed(2)),
+  alerts: x.alerts,
+});
+console.log(
+  `\nThe topology against the core alone: ${n.toLocaleString()} simulated events (${HOURS} h, seed 2), one process, best of 3 interleaved rounds (node ${process.version})`,
+);
+console.table([
+  row('core Engine alone (reference)', c),
+  row('LocalTopology: stages, rules, rollups, stats rows', t),
+]);
