@@ -5,7 +5,7 @@ import type { TopicMessages } from 'kafkajs';
 import { StaleError, sleep, txRetry, type ProcessorContext, type Transactions } from './context';
 import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
 import type { Reroute } from './repartition';
-import { bundleRollups } from './rollup-bundle';
+import { bundlerFor } from './rollup-bundle';
 import type { Rows } from './store';
 
 export interface DeadRecord {
@@ -58,12 +58,16 @@ interface Pending {
  */
 export class GroupCommit {
   private readonly pending: Pending[] = [];
+  /** pos.rollups bundles in the configured form (ROLLUPS_FORMAT) */
+  private readonly bundle: ReturnType<typeof bundlerFor>;
   private committing = false;
 
   constructor(
     private readonly ctx: ProcessorContext,
     private readonly txns: Transactions,
-  ) {}
+  ) {
+    this.bundle = bundlerFor(ctx.cfg.ROLLUPS_FORMAT);
+  }
 
   /** Resolves once the batch's rows are in ClickHouse and its outputs and offset committed. */
   commit(c: PendingCommit): Promise<void> {
@@ -154,7 +158,7 @@ export class GroupCommit {
     if (rollups.length)
       topicMessages.push({
         topic: cfg.TOPIC_ROLLUPS,
-        messages: bundleRollups(rollups, this.ctx.routeRollup!).map((b) => ({ key: null, ...b })),
+        messages: this.bundle(rollups, this.ctx.routeRollup!).map((b) => ({ key: null, ...b })),
       });
     const dead = group.flatMap((g) =>
       g.dead.map((d) => ({

@@ -24,6 +24,15 @@ describe('processor config', () => {
     }
   });
 
+  it('ROLLUPS_FORMAT: binary by default, json for an upgrade, anything else names the variable', () => {
+    expect(loadProcessorConfig(base).ROLLUPS_FORMAT).toBe('binary');
+    expect(loadProcessorConfig({ ...base, ROLLUPS_FORMAT: 'json' }).ROLLUPS_FORMAT).toBe('json');
+    expect(() => loadProcessorConfig({ ...base, ROLLUPS_FORMAT: 'avro' })).toThrow(ConfigError);
+    expect(() => loadProcessorConfig({ ...base, ROLLUPS_FORMAT: 'avro' })).toThrow(
+      /ROLLUPS_FORMAT/,
+    );
+  });
+
   it('retention: defaults for every day-partitioned table, overridden per table', () => {
     const d = loadProcessorConfig(base);
     expect(d.RETENTION).toEqual({

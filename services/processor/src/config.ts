@@ -82,6 +82,12 @@ export const processorConfigSchema = z
      * producer's placement (a topic placed on purpose by another rule).
      */
     EVENTS_REPARTITION: z.enum(['on', 'off']).default('on'),
+    /**
+     * How this instance writes pos.rollups: `binary` frames (docs/contract.md §5) or the legacy
+     * `json` bundles. Every instance reads both; an upgrade from a version that reads only JSON
+     * runs `json` until no old instance is left, then `binary`.
+     */
+    ROLLUPS_FORMAT: z.enum(['binary', 'json']).default('binary'),
     /** Prometheus /metrics; 0 = a free port (logged). */
     PROCESSOR_METRICS_PORT: envs.port(9464),
     PROCESSOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),

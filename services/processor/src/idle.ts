@@ -1,5 +1,5 @@
-import { encodeRollups } from '@tillwatch/stream';
 import { txRetry, type ProcessorContext, type Transactions } from './context';
+import { idleTick } from './rollup-bundle';
 
 /** an idle partition is reported again this often: well inside the rollup's 1 h replay */
 const IDLE_REPEAT_MS = 10 * 60_000;
@@ -61,10 +61,8 @@ export class IdleTicks {
     const idle = quiet.filter((p) => (high.get(p) ?? 0) - (done.get(p) ?? 0) <= 1);
     if (!idle.length || this.ctx.stopping) return;
     const messages = idle.flatMap((p) => {
-      // one binary frame (docs/contract.md §5) of one idle tick, the same for every partition
-      const value = encodeRollups([
-        { k: 't', src: p, n: this.ctx.sourcePartitions, wm: 0, idle: true },
-      ]);
+      // one record of one idle tick (ROLLUPS_FORMAT; docs/contract.md §5), the same for every partition
+      const value = idleTick(cfg.ROLLUPS_FORMAT, p, this.ctx.sourcePartitions);
       return Array.from({ length: this.ctx.rollupPartitions }, (_, r) => ({
         partition: r,
         key: null,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent, type Alert } from '@tillwatch/contracts';
 import { DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import { createSimulation } from '@tillwatch/simulator';
-import { bundleRollups, bundleRollupsJson } from './rollup-bundle';
+import { bundleRollups, bundleRollupsJson, bundlerFor, idleTick } from './rollup-bundle';
 import {
   EventStage,
   RollupStage,
@@ -171,6 +171,25 @@ describe('rollup bundles', () => {
         .map((m) => JSON.stringify(m.value));
       expect(order.filter(([q]) => q === p).map(([, v]) => v)).toEqual(want);
     }
+  });
+
+  it('ROLLUPS_FORMAT picks the form on the wire; a reader gets the same records from both', () => {
+    const bin = bundlerFor('binary')(msgs, route);
+    const json = bundlerFor('json')(msgs, route);
+    expect(bin.every((b) => Buffer.isBuffer(b.value) && isRollupFrame(b.value))).toBe(true);
+    expect(json.every((b) => typeof b.value === 'string' && b.value.startsWith('{"k":"b"'))).toBe(
+      true,
+    );
+    // each partition's records in its order (bundles of different partitions may interleave)
+    const records = (list: typeof bin) =>
+      Array.from({ length: ROLLUP_PARTITIONS }, (_, p) =>
+        list.filter((b) => b.partition === p).flatMap((b) => decode(b.value).r),
+      );
+    expect(records(bin)).toEqual(records(json));
+    const tick = { k: 't', src: 2, n: 4, wm: 0, idle: true };
+    expect(decodeRollupRecord(idleTick('binary', 2, 4) as Buffer)).toEqual({ k: 'b', r: [tick] });
+    expect(JSON.parse(idleTick('json', 2, 4) as string)).toEqual(tick);
+    expect(isRollupFrame(idleTick('binary', 2, 4) as Buffer)).toBe(true);
   });
 
   it('binary bundles are smaller than the JSON ones', () => {

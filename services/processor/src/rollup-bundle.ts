@@ -1,4 +1,4 @@
-import { RollupFrameWriter, type RollupMessage } from '@tillwatch/stream';
+import { RollupFrameWriter, encodeRollups, type RollupMessage } from '@tillwatch/stream';
 
 /**
  * pos.rollups carries bundles: every partial, tick and local alert record that one commit group
@@ -106,4 +106,22 @@ function byPartition(
     else lists.set(partition, [m]);
   }
   return [...lists].sort((x, y) => x[0] - y[0]);
+}
+
+/** The bundler of a ROLLUPS_FORMAT (config.ts): binary frames, or the legacy JSON. */
+export function bundlerFor(
+  format: 'binary' | 'json',
+): (
+  messages: readonly RollupMessage[],
+  route: (key: string) => number,
+) => { partition: number; value: Buffer | string; timestamp: string }[] {
+  return format === 'json'
+    ? (m, route) => bundleRollupsJson(m, route)
+    : (m, route) => bundleRollups(m, route);
+}
+
+/** An idle tick of source `src` (one of `n`) as one record of a ROLLUPS_FORMAT. */
+export function idleTick(format: 'binary' | 'json', src: number, n: number): Buffer | string {
+  const tick = { k: 't' as const, src, n, wm: 0, idle: true as const };
+  return format === 'json' ? JSON.stringify(tick) : encodeRollups([tick]);
 }
