@@ -3,7 +3,7 @@
  * run, and the JS heap each event allocates inside ingest (the harness builds its events
  * outside the measured stretch). Prints tables, asserts nothing. Run: npm run bench -w @tillwatch/core
  */
-import { allocationMeter } from '@tillwatch/testkit/alloc';
+import { allocationMeter } from './alloc-meter';
 import { fmt, table, workload } from './bench-workload';
 import { Engine } from './engine';
 import { ReferenceEngine } from './reference';

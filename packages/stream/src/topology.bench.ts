@@ -10,7 +10,7 @@
 import { Engine } from '@tillwatch/core';
 import { validateEvent, type TerminalEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
-import { allocationMeter } from '@tillwatch/testkit/alloc';
+import { allocationMeter } from '@tillwatch/core/alloc-meter';
 import { LocalTopology } from './topology';
 
 const HOURS = Number(process.argv[2] ?? 3);

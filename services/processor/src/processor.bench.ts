@@ -35,7 +35,7 @@ import {
   liveStream,
   type EventMessage,
 } from './under-load';
-import { allocationMeter } from '@tillwatch/testkit/alloc';
+import { allocationMeter } from '@tillwatch/core/alloc-meter';
 import { startServices } from '@tillwatch/testkit/services';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';

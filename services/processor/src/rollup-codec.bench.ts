@@ -11,7 +11,7 @@
  *   decode  decodeRollupRecord of each bundle as Kafka hands it over (a Buffer): the frame
  *           reader, or JSON.parse(value.toString('utf8')) for the legacy form
  *
- * Prints ns, bytes and JS heap allocated (@tillwatch/testkit allocationMeter) per record, best
+ * Prints ns, bytes and JS heap allocated (allocationMeter, @tillwatch/core/alloc-meter) per record, best
  * of ROUNDS interleaved rounds; asserts nothing. No Kafka, no ClickHouse.
  */
 import { decodeEvent } from '@tillwatch/contracts';
@@ -27,7 +27,7 @@ import {
   type RollupMessage,
   type StageSink,
 } from '@tillwatch/stream';
-import { allocationMeter } from '@tillwatch/testkit/alloc';
+import { allocationMeter } from '@tillwatch/core/alloc-meter';
 import { bundleRollups, bundleRollupsJson } from './rollup-bundle';
 
 const EVENTS = Number(process.argv[2] ?? 300_000);

@@ -6,7 +6,9 @@ import v8 from 'node:v8';
  * "used before this GC" less "used after the previous one", plus the growth since the last
  * GC, is what was allocated. Counts every space of this isolate (new, old, large objects,
  * code), not ArrayBuffer backing stores (off-heap) and not what escape analysis never
- * allocated. For benchmarks: divide by the events of the measured stretch.
+ * allocated. For benchmarks: divide by the events of the measured stretch. A bench tool, here
+ * because core depends on nothing: the engine never imports it; the stream's and the processor's
+ * benches import it as `@tillwatch/core/alloc-meter`.
  */
 export interface AllocationMeter {
   start(): void;

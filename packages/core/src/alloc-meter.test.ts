@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocationMeter } from './alloc';
+import { allocationMeter } from './alloc-meter';
 
 describe('allocationMeter', () => {
   it('counts what a loop allocates, across collections', () => {
