@@ -61,7 +61,8 @@ export function bundleRollups(
 
 /**
  * The legacy form, `{"k":"b","r":[record, ...]}` cut at `limit` JSON bytes, as processors before
- * the binary frame wrote it: for tests and the codec bench (readers still take it).
+ * the binary frame wrote it: written with ROLLUPS_FORMAT=json (the first step of an upgrade from
+ * a version that reads only JSON), and by the tests and the codec bench.
  */
 export function bundleRollupsJson(
   messages: readonly RollupMessage[],

@@ -113,6 +113,17 @@ export interface Ctx {
  */
 export const bufs: Float64Array[] = Array.from({ length: 4 }, () => new Float64Array(METRIC_COUNT));
 
+/**
+ * Counters of a rule's i-th window while it judges one key, reused key after key (a
+ * Float64Array of 22 counters is an off-heap buffer, ~200 ns to make, and the rules judged
+ * several windows per event). Rules that judge windows (judgeWindows, spreadRule) never run
+ * inside one another; nothing keeps these arrays: rateEvidence copies the counters it keeps.
+ */
+const windowBufs: Float64Array[] = [];
+export function windowBuf(i: number): Float64Array {
+  return (windowBufs[i] ??= new Float64Array(METRIC_COUNT));
+}
+
 /** Read a window's counters into buf, once per evaluation per scope/key/window (ReadCache). */
 export function read(
   ctx: Ctx,

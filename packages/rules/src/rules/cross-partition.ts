@@ -1,5 +1,5 @@
 import { windowLabel, type RuleId, type Severity } from '@tillwatch/contracts';
-import { FLEET_KEY, M, METRIC_COUNT, SCOPE } from '@tillwatch/core';
+import { FLEET_KEY, M, SCOPE } from '@tillwatch/core';
 import type { RateRuleConfig, RulesConfig } from '../config';
 
 type RegionalOutageConfig = RulesConfig['rules']['regional_outage'];
@@ -21,6 +21,7 @@ import {
   keyBaseline,
   markElevated,
   read,
+  windowBuf,
   withOpen,
   type Ctx,
   type Metric,
@@ -33,7 +34,6 @@ import {
   failuresOf,
   rateEvidence,
   scopeTerminals,
-  sortedIds,
   terminalsByCount,
   topCodes,
   windowStart,
@@ -297,7 +297,7 @@ export function regionalOutage(ctx: Ctx): void {
         if (v) {
           const list = failuresOf(
             ctx,
-            sortedIds(terms),
+            ctx.tracker.sorted(terms),
             windowStart({ ...ctx, now }, v.w),
             RULE_CATS.regional_outage,
           );
@@ -860,8 +860,6 @@ interface SpreadSpec {
  * AND above the rest of the fleet right now, on enough volume, and spread over enough
  * merchants or terminals that no single shop explains it.
  */
-const spreadBufs: Float64Array[] = [];
-
 function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
   const { rule, scope, p } = spec;
   if (!p.enabled) return;
@@ -875,9 +873,7 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
     let firing: typeof first;
     for (let i = 0; i < p.windows.length; i++) {
       const w = ctx.win(p.windows[i]!);
-      // (one array per window position, reused key after key: rateEvidence copies the one it
-      // keeps; a fresh Float64Array per issuer and window was ~200 ns and an off-heap buffer)
-      const m = (spreadBufs[i] ??= new Float64Array(METRIC_COUNT));
+      const m = windowBuf(i);
       if (!read(ctx, scope, key, w, m)) continue;
       const k = spec.num(m);
       const n = m[M.auths]!;

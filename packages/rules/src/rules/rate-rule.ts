@@ -1,5 +1,4 @@
 import type { RuleId } from '@tillwatch/contracts';
-import { METRIC_COUNT } from '@tillwatch/core';
 import type { RateRuleConfig } from '../config';
 import { episodeKey, type Signal } from '../episodes';
 import { poissonSf, round } from '../stats';
@@ -13,6 +12,7 @@ import {
   keyBaseline,
   markElevated,
   read,
+  windowBuf,
   withOpen,
   type Ctx,
   type Metric,
@@ -58,16 +58,6 @@ interface WindowVerdict extends RateVerdict {
 }
 
 /**
- * Counters of a rule's i-th window while one key is judged, reused from key to key (a
- * Float64Array of 22 counters is an ArrayBuffer outside the heap, ~200 ns to make). Nothing
- * keeps them: rateEvidence copies its window's counters, the checks read numbers from them.
- */
-const judgeBufs: Float64Array[] = [];
-function judgeBuf(i: number): Float64Array {
-  return (judgeBufs[i] ??= new Float64Array(METRIC_COUNT));
-}
-
-/**
  * Judge k/n on each of the rule's windows, shortest first. Fires on the first window that
  * shows the evidence; clear only when no window fires and the shortest is below the resolve
  * level, so an alert raised on the long window is not resolved by the short one.
@@ -88,7 +78,7 @@ function judgeWindows(
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     const w = ctx.win(label);
-    const m = judgeBuf(i);
+    const m = windowBuf(i); // (the checks read numbers from it, keep nothing)
     if (!read(ctx, spec.scope, key, w, m)) continue;
     const k = spec.num(m);
     const n = spec.den(m);
