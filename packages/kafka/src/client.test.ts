@@ -64,6 +64,40 @@ describe('kafkajs logs into pino', () => {
     ]);
   });
 
+  it('logs the retried CONCURRENT_TRANSACTIONS at debug, other errors at error', () => {
+    const { logger, calls } = fakeLogger('debug');
+    const log = pinoLogCreator(logger)(logLevel.DEBUG);
+    const concurrent =
+      'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: {
+        message: 'Response AddPartitionsToTxn(key: 24, version: 1)',
+        timestamp: 'x',
+        error: concurrent,
+      },
+    });
+    log({
+      namespace: 'Producer',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { message: `Failed to send messages: ${concurrent}`, timestamp: 'x', retryCount: 0 },
+    });
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: {
+        message: 'Response Produce',
+        timestamp: 'x',
+        error: 'The group coordinator is not available',
+      },
+    });
+    expect(calls.map((c) => c.method)).toEqual(['debug', 'debug', 'error']);
+  });
+
   it('createKafka wires the creator so client logs reach the logger', () => {
     const { logger, calls } = fakeLogger('debug');
     const kafka = createKafka({ brokers: '127.0.0.1:1', clientId: 'unit', logger });

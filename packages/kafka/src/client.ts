@@ -37,6 +37,20 @@ export function kafkajsLevel(pinoLevel: string): logLevel {
 }
 
 /**
+ * CONCURRENT_TRANSACTIONS: the first send of a transaction found the previous one still
+ * completing on the coordinator. kafkajs retries it (TRANSACTIONAL_RETRY) but logs each try at
+ * error level, from the connection and from the producer: one or two error lines per
+ * transaction on a busy processor, which says nothing is wrong. Those go to debug.
+ */
+const CONCURRENT_TXN = /another concurrent operation on the same transaction was ongoing/;
+
+function routine(level: logLevel, message: string, error: unknown): boolean {
+  return (
+    level === logLevel.ERROR && (CONCURRENT_TXN.test(message) || CONCURRENT_TXN.test(String(error)))
+  );
+}
+
+/**
  * Route kafkajs' log entries into pino: one structured line per entry, namespace as a field,
  * kafkajs' extra fields (broker, groupId, error...) kept, its own timestamp dropped (pino's wins).
  */
@@ -52,7 +66,7 @@ export function pinoLogCreator(logger: Logger): logCreator {
         logger?: string;
       };
       const fields = { ...extra, kafkajs: namespace };
-      switch (level) {
+      switch (routine(level, message, extra.error) ? logLevel.DEBUG : level) {
         case logLevel.ERROR:
           logger.error(fields, message);
           break;

@@ -21,4 +21,5 @@ export {
   type BatchResult,
 } from './consumer';
 export { deadLetterHeaders, type DeadLetter } from './dlq';
+export { KAFKA_RETRY, TRANSACTIONAL_RETRY } from './retry';
 export type { Kafka, KafkaMessage, Consumer, Producer } from 'kafkajs';

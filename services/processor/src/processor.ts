@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createLogger, type Logger } from '@tillwatch/config';
-import { createKafka, ensureTopics, type Kafka } from '@tillwatch/kafka';
+import { createKafka, ensureTopics, TRANSACTIONAL_RETRY, type Kafka } from '@tillwatch/kafka';
 import type { RulesConfigInput } from '@tillwatch/rules';
 import { partitionerFor } from '@tillwatch/stream';
 import { Partitioners } from 'kafkajs';
@@ -170,6 +170,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,
         idempotent: true,
         maxInFlightRequests: 1,
+        retry: TRANSACTIONAL_RETRY,
         createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,
       }));
