@@ -6,7 +6,7 @@ import { StaleError, sleep, txRetry, type ProcessorContext, type Transactions } 
 import { PRODUCE_REQUEST_BYTES, produceChunks } from './produce-chunks';
 import type { Reroute } from './repartition';
 import { bundlerFor } from './rollup-bundle';
-import type { Rows } from './store';
+import { emptyRows, type Rows } from './store';
 
 export interface DeadRecord {
   raw: Buffer | null;
@@ -41,38 +41,50 @@ interface Pending {
 /**
  * Group commit. Partitions are consumed concurrently (KAFKA_PARTITIONS_CONCURRENTLY): each
  * batch is decoded and fed to its stage on its own, then handed here with its rows, outputs and
- * the offset after it. Its ClickHouse write starts at once (while other partitions' batches
- * are still being computed: the server works while node does). One committer at a time takes
- * every batch handed in so far, waits for their writes, and commits all their outputs and
- * offsets in one Kafka transaction; batches handed in meanwhile form the next group. Measured
- * (300k events, bench trace): a kafkajs fetch round gives ~8 batches (4 events, 4 rollups
- * partitions) and makes 2-3 transactions instead of 8, and a round's idle tail (the last
- * batches' write and transaction, with nothing left to compute) fell from ~200 to ~60 ms.
+ * the offset after it.
+ *
+ * ClickHouse writes are coalesced: one write at a time, and the batches handed in while it runs
+ * are merged into the next one (one insert per table for all of them). A batch handed in to an
+ * idle writer is written at once, so the server works while node computes the round's other
+ * batches; under load the batches of a round share one or two writes instead of one each.
+ * Measured (board-latency bench, ~9k events/s live, ~310 records per batch): every batch wrote
+ * its own inserts, ~4 tables × 8 batches per kafkajs fetch round, and a write took 130 ms on
+ * the shared cores; see docs/performance-design.md for the figures after.
+ *
+ * One committer at a time takes every batch handed in so far, waits for their writes, and
+ * commits all their outputs and offsets in one Kafka transaction; batches handed in meanwhile
+ * form the next group. Measured (300k events, bench trace): a kafkajs fetch round gives ~8
+ * batches (4 events, 4 rollups partitions) and makes 2-3 transactions instead of 8.
  *
  * The guarantees are those of one batch: a group's offsets are committed only in the
  * transaction that carries the group's outputs, after ClickHouse has all of the group's rows;
  * a failure fails every batch of the group, whose handlers then throw (consumer restart, replay
  * from the committed offsets) or, when stopping or revoked, return without committing. A
  * partition is in at most one pending group: its handler waits for its commit before kafkajs
- * hands it the next batch.
+ * hands it the next batch. A failed write fails every batch merged into it.
  */
 export class GroupCommit {
   private readonly pending: Pending[] = [];
   /** pos.rollups bundles in the configured form (ROLLUPS_FORMAT) */
   private readonly bundle: ReturnType<typeof bundlerFor>;
   private committing = false;
+  private readonly writes: WriteQueue;
 
   constructor(
     private readonly ctx: ProcessorContext,
     private readonly txns: Transactions,
   ) {
     this.bundle = bundlerFor(ctx.cfg.ROLLUPS_FORMAT);
+    this.writes = new WriteQueue((rows, heartbeat, live, batches) => {
+      ctx.metrics.writeGroupBatches.observe(batches);
+      return this.writeDurably(rows, heartbeat, live);
+    }, 2);
   }
 
   /** Resolves once the batch's rows are in ClickHouse and its outputs and offset committed. */
   commit(c: PendingCommit): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const written = this.writeDurably(c.rows, c.heartbeat, c.live);
+      const written = this.writes.add(c);
       written.catch(() => {}); // awaited by the group that takes it
       this.pending.push({ c, written, resolve, reject });
       if (!this.committing) void this.runCommits();
@@ -200,5 +212,77 @@ export class GroupCommit {
     metrics.commitSeconds.observe((performance.now() - t0) / 1000);
     metrics.commitGroupBatches.observe(group.length);
     for (const a of alerts) metrics.alerts.inc({ rule: a.rule, status: a.status });
+  }
+}
+
+/** The rows of several batches as one set: their encoded chunks and lists, in hand-in order. */
+export function mergeRows(all: readonly Rows[]): Rows {
+  if (all.length === 1) return all[0]!;
+  const out = emptyRows();
+  for (const r of all) {
+    out.events.chunks.push(...r.events.chunks);
+    out.events.count += r.events.count;
+    out.stats.chunks.push(...r.stats.chunks);
+    out.stats.count += r.stats.count;
+    out.alerts.push(...r.alerts);
+    out.deadLetters.push(...r.deadLetters);
+    out.memories.push(...r.memories);
+  }
+  return out;
+}
+
+interface Queued {
+  c: Pick<PendingCommit, 'rows' | 'heartbeat' | 'live'>;
+  done: { resolve: () => void; reject: (e: unknown) => void };
+}
+
+/**
+ * ClickHouse writes, at most `parallel` at a time: what is handed in while they all run is
+ * merged into the next (mergeRows). Each batch's promise settles with the write that carried
+ * its rows.
+ */
+export class WriteQueue {
+  private queued: Queued[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly write: (
+      rows: Rows,
+      heartbeat: () => Promise<void>,
+      live: () => boolean,
+      batches: number,
+    ) => Promise<void>,
+    private readonly parallel = 1,
+  ) {}
+
+  add(c: Queued['c']): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ c, done: { resolve, reject } });
+      if (this.running < this.parallel) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running++;
+    try {
+      while (this.queued.length) {
+        const take = this.queued.splice(0);
+        try {
+          await this.write(
+            mergeRows(take.map((q) => q.c.rows)),
+            take[0]!.c.heartbeat,
+            // a merged write goes on while any batch in it is live; a revoked batch's rows are
+            // idempotent, and its own group fails on its liveness before committing
+            () => take.some((q) => q.c.live()),
+            take.length,
+          );
+          for (const q of take) q.done.resolve();
+        } catch (e) {
+          for (const q of take) q.done.reject(e);
+        }
+      }
+    } finally {
+      this.running--;
+    }
   }
 }

@@ -58,7 +58,13 @@ export function createMetrics() {
     }),
     commitGroupBatches: new Histogram({
       name: 'tw_processor_commit_group_batches',
-      help: 'partition batches written and committed together (one ClickHouse write, one transaction)',
+      help: 'partition batches committed together (one Kafka transaction)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+      registers: [registry],
+    }),
+    writeGroupBatches: new Histogram({
+      name: 'tw_processor_write_group_batches',
+      help: 'partition batches whose rows went to ClickHouse together (one insert per table)',
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
       registers: [registry],
     }),

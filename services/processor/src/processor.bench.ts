@@ -229,6 +229,7 @@ async function main() {
       commit: await hist(processor.metrics.commitSeconds),
       records: await hist(processor.metrics.batchRecords),
       groups: await hist(processor.metrics.commitGroupBatches),
+      writes: await hist(processor.metrics.writeGroupBatches),
     };
     const retries = (await processor.metrics.writeRetries.get()).values[0]?.value ?? 0;
     const recoveries = (await processor.metrics.recoveries.get()).values.reduce(
@@ -276,21 +277,23 @@ async function main() {
           },
     ]);
 
-    // Where the processor's wall time went: sums of the per-batch stage histograms (stages of
-    // different partitions may overlap, so the shares can add up to more than 100%).
+    // Where the processor's wall time went: sums of the stage histograms (per batch, per
+    // ClickHouse write, per transaction; stages may overlap, so the shares can add up to more
+    // than 100%).
     const wall = (p1 - p0) / 1000;
     const stage = (name: string, h: { sum: number; count: number }) => ({
       stage: name,
       batches: h.count,
       'total s': Number(h.sum.toFixed(2)),
-      'ms per batch': h.count ? Number(((h.sum / h.count) * 1000).toFixed(2)) : 0,
+      count: h.count,
+      'ms each': h.count ? Number(((h.sum / h.count) * 1000).toFixed(2)) : 0,
       'share of wall': Number((h.sum / wall).toFixed(3)),
     });
     console.log(
       `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time; JS heap allocated ${(allocated / 1e9).toFixed(2)} GB, ${Math.round(allocated / n).toLocaleString()} B per event; ${(statRows / n).toFixed(2)} window_stats rows per event`,
     );
     console.log(
-      `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.groups.count} transactions; ${retries} ClickHouse retries; ${recoveries} partition recoveries; wall ${wall.toFixed(1)} s)`,
+      `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.writes.count} ClickHouse writes; ${stages.groups.count} transactions; ${retries} ClickHouse retries; ${recoveries} partition recoveries; wall ${wall.toFixed(1)} s)`,
     );
     console.table([
       stage('decode + tasks + rows', stages.process),
