@@ -1,29 +1,37 @@
 /**
  * `npm run bench -w @tillwatch/e2e`: produce → alert on the board, end to end, as production
- * runs it: events produced to Kafka, the processor (decode, windows, rules, ClickHouse writes,
- * Kafka transactions) publishing alerts to pos.alerts, the production gateway consuming them,
- * persisting them in ClickHouse and emitting them over socket.io, and an analyst's socket.io
- * client receiving them. Events go out live at half the processor's sustained rate, measured
- * first in the same run on a pre-filled topic (its peak: from start to every offset
+ * runs it: events produced to Kafka, the bundled processor in a process of its own (decode,
+ * windows, rules, ClickHouse writes, Kafka transactions) publishing alerts to pos.alerts, the
+ * production gateway consuming them, persisting them in ClickHouse and emitting them over
+ * socket.io, and an analyst's socket.io client receiving them. Events go out live at half the
+ * processor's sustained rate (or BENCH_LIVE_RATE, to compare two builds at the same load),
+ * measured first in the same run on a pre-filled topic (its peak: from start to every offset
  * committed). Per alert the latency runs from the produce time of the event that let the
  * processor decide it (under-load.ts alertLatencies: the first event past the alert's time plus
- * the allowed lateness) to its arrival, at a Kafka consumer of pos.alerts and at the socket; the
- * table shows both, so the gateway's share is read off the difference. Prints; asserts nothing.
+ * the allowed lateness) to the processor's send (the pos.alerts record's timestamp), to its
+ * arrival at a Kafka consumer of pos.alerts and at the socket, so each hop's share is read off
+ * the differences; a second table gives the live processor's stage means from its /metrics.
+ * Prints; asserts nothing.
  *
  * Kafka and ClickHouse: KAFKA_BROKERS / CLICKHOUSE_URL if set, else started for the run
  * (@tillwatch/testkit: Docker if present, else deploy/local).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Alert } from '@tillwatch/contracts';
 import { formatApiKeys, loadGatewayConfig, startProductionGateway } from '@tillwatch/gateway';
 import { createKafka } from '@tillwatch/kafka';
-import { createProcessor, loadProcessorConfig } from '@tillwatch/processor';
 import {
   alertLatencies,
+  bundleProcessor,
+  spawnProcessor,
   collectAlerts,
   latencyQuantiles,
   liveStream,
   type EventMessage,
+  type ProcessorChild,
 } from '@tillwatch/processor/under-load';
 import { createSimulation } from '@tillwatch/simulator';
 import { startServices } from '@tillwatch/testkit/services';
@@ -48,7 +56,11 @@ async function main() {
   await admin.connect();
   const topic = (s: string) => `bench.board.${id}.${s}`;
   const stops: (() => Promise<unknown>)[] = [];
+  const workDir = mkdtempSync(path.join(tmpdir(), 'tw-board-bench-'));
   try {
+    // The processor runs as production runs it: the bundled service in a process of its own,
+    // so this process's producer, gateway and consumers do not share its event loop.
+    const bundle = bundleProcessor(path.join(workDir, 'processor.mjs'));
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
@@ -73,20 +85,47 @@ async function main() {
     });
     await producer.connect();
     stops.push(() => producer.disconnect());
-    const processorConfig = (s: 'peak' | 'live') =>
-      loadProcessorConfig({
-        KAFKA_BROKERS: brokers,
-        CLICKHOUSE_URL: chUrl,
-        CLICKHOUSE_DATABASE: `bench_board_${id}_${s}`,
-        TOPIC_EVENTS: topic(s === 'peak' ? 'peak' : 'live'),
-        TOPIC_DLQ: topic(s === 'peak' ? 'peak-dlq' : 'dlq'),
-        TOPIC_ALERTS: topic(s === 'peak' ? 'peak-alerts' : 'alerts'),
-        TOPIC_ROLLUPS: topic(s === 'peak' ? 'peak-rollups' : 'rollups'),
-        PROCESSOR_GROUP_ID: `bench-board-${s}-${id}`,
-        PROCESSOR_INSTANCE_ID: s,
-        PROCESSOR_METRICS_PORT: '0',
-        LOG_LEVEL: 'error',
+    const processorEnv = (s: 'peak' | 'live'): Record<string, string> => ({
+      KAFKA_BROKERS: brokers,
+      CLICKHOUSE_URL: chUrl,
+      CLICKHOUSE_DATABASE: `bench_board_${id}_${s}`,
+      TOPIC_EVENTS: topic(s === 'peak' ? 'peak' : 'live'),
+      TOPIC_DLQ: topic(s === 'peak' ? 'peak-dlq' : 'dlq'),
+      TOPIC_ALERTS: topic(s === 'peak' ? 'peak-alerts' : 'alerts'),
+      TOPIC_ROLLUPS: topic(s === 'peak' ? 'peak-rollups' : 'rollups'),
+      PROCESSOR_GROUP_ID: `bench-board-${s}-${id}`,
+      PROCESSOR_INSTANCE_ID: s,
+      PROCESSOR_METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    const startProcessor = async (s: 'peak' | 'live') => {
+      const logFile = path.join(workDir, `processor-${s}.log`);
+      const child = spawnProcessor(bundle, processorEnv(s), logFile, {
+        nodeArgs: ['--max-semi-space-size=64'],
+        signal: 'SIGTERM',
+        killAfterMs: 20_000,
       });
+      // its metrics port, from its log line "metrics on /metrics"
+      for (let i = 0; ; i++) {
+        const m = /"port":(\d+)[^\n]*"msg":"metrics on \/metrics"/.exec(
+          readFileSync(logFile, 'utf8'),
+        );
+        if (m) return { child, metricsPort: Number(m[1]), logFile };
+        if (child.exited || i > 600)
+          throw new Error(`processor ${s} did not start: see ${logFile}`);
+        await sleep(100);
+      }
+    };
+    /** until the processor's group is Stable with one member (it joined and has its partitions) */
+    const joined = async (s: 'peak' | 'live', child: ProcessorChild) => {
+      for (;;) {
+        const { groups } = await admin.describeGroups([`bench-board-${s}-${id}`]);
+        const g = groups[0];
+        if (g && g.state === 'Stable' && g.members.length === 1) return;
+        if (child.exited) throw new Error(`processor ${s} exited`);
+        await sleep(100);
+      }
+    };
 
     // ---- 1. the processor's sustained rate on a pre-filled topic ---------------------------
     const sim = createSimulation({
@@ -114,16 +153,19 @@ async function main() {
       });
       return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     };
-    const peakProcessor = createProcessor({ config: processorConfig('peak') });
     const p0 = performance.now();
-    await peakProcessor.start();
-    while ((await committed()) < n) await sleep(250);
+    const peakProcessor = await startProcessor('peak');
+    while ((await committed()) < n) {
+      if (peakProcessor.child.exited) throw new Error(`see ${peakProcessor.logFile}`);
+      await sleep(250);
+    }
     const peak = n / ((performance.now() - p0) / 1000);
-    await peakProcessor.stop();
+    await peakProcessor.child.kill();
     log(`processor peak ${Math.round(peak)} events/s on ${n} pre-filled events`);
 
     // ---- 2. live at half of it, alerts to the board --------------------------------------
-    const rate = Math.max(500, Math.floor(peak / 2));
+    // BENCH_LIVE_RATE: a fixed live rate, to compare two builds at the same load
+    const rate = Number(process.env['BENCH_LIVE_RATE'] ?? 0) || Math.max(500, Math.floor(peak / 2));
     const analystKey = `bench-analyst-${randomBytes(12).toString('hex')}`;
     const gw = await startProductionGateway({
       config: loadGatewayConfig({
@@ -151,9 +193,9 @@ async function main() {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const live = createProcessor({ config: processorConfig('live') });
-    await live.start();
-    stops.push(() => live.stop());
+    const live = await startProcessor('live');
+    stops.push(() => live.child.kill());
+    await joined('live', live.child);
     const topicGot = await collectAlerts(kafka, `bench-board-alerts-${id}`, topic('alerts'), () =>
       performance.now(),
     );
@@ -169,11 +211,23 @@ async function main() {
     await sleep(5000);
 
     const viaTopic = latencyQuantiles(alertLatencies(stream.sent, topicGot.got).map(([, l]) => l));
+    // when the processor sent each alert (its record's timestamp, the same machine's clock put
+    // on this process's performance clock): the processor's share, before Kafka's delivery
+    const sentByProcessor = latencyQuantiles(
+      alertLatencies(
+        stream.sent,
+        topicGot.got.map((a) => ({ ts: a.ts, at: (a.written ?? NaN) - performance.timeOrigin })),
+      ).map(([, l]) => l),
+    );
     const viaSocket = latencyQuantiles(alertLatencies(stream.sent, socketGot).map(([, l]) => l));
+    const load = process.env['BENCH_LIVE_RATE']
+      ? `set by BENCH_LIVE_RATE; the processor's peak was ${Math.round(peak)} events/s`
+      : `half the processor's ${Math.round(peak)} events/s`;
     console.log(
-      `\nProduce -> alert, ${rate} events/s live (half the processor's ${Math.round(peak)} events/s measured on ${n.toLocaleString()} pre-filled events), ${Math.round(LIVE_MS / 1000)} s, this machine (2 cores shared with Kafka and ClickHouse), one run`,
+      `\nProduce -> alert, ${rate} events/s live (${load} measured on ${n.toLocaleString()} pre-filled events), ${Math.round(LIVE_MS / 1000)} s, this machine (2 cores shared with Kafka and ClickHouse), one run`,
     );
     console.table([
+      { 'received at': 'sent by the processor (pos.alerts record timestamp)', ...sentByProcessor },
       { 'received at': 'pos.alerts (a Kafka consumer)', ...viaTopic },
       { 'received at': 'the board (socket.io client, via the gateway)', ...viaSocket },
       {
@@ -184,11 +238,31 @@ async function main() {
         'max ms': viaSocket['max ms'] - viaTopic['max ms'],
       },
     ]);
+    // where a batch's time goes in the live processor, from its /metrics (one batch is one
+    // partition's share of a kafkajs fetch round; a round waits for all of its batches)
+    const text = await (await fetch(`http://127.0.0.1:${live.metricsPort}/metrics`)).text();
+    const mean = (name: string, scale: number) => {
+      const num = (suffix: string) =>
+        Number(new RegExp(`^${name}_${suffix} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const count = num('count');
+      return { count, mean: count ? Math.round((num('sum') / count) * scale * 10) / 10 : NaN };
+    };
+    const stagesOf = [
+      ['decode + stage (ms per batch)', mean('tw_processor_batch_process_seconds', 1000)],
+      ['ClickHouse write (ms per write)', mean('tw_processor_batch_write_seconds', 1000)],
+      ['batches per write', mean('tw_processor_write_group_batches', 1)],
+      ['Kafka transaction (ms per transaction)', mean('tw_processor_commit_seconds', 1000)],
+      ['batches per transaction', mean('tw_processor_commit_group_batches', 1)],
+      ['records per batch', mean('tw_processor_batch_records', 1)],
+    ] as const;
+    console.log('\nThe live processor, from its metrics (means over the run)');
+    console.table(stagesOf.map(([what, v]) => ({ what, mean: v.mean, count: v.count })));
     console.log('target: produce -> board p50 and p99 <= 1,000 ms (issue 14)');
   } finally {
     for (const s of stops.reverse()) await s().catch(() => {});
     await admin.disconnect();
     await services.stop();
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -165,6 +165,8 @@ export function liveStream(opts: {
 export interface ReceivedAlert {
   ts: string;
   at: number;
+  /** the pos.alerts record's timestamp: when the processor sent it (epoch ms, its clock) */
+  written?: number;
 }
 
 /**
@@ -183,7 +185,11 @@ export async function collectAlerts(
   const got: ReceivedAlert[] = [];
   await c.run({
     eachMessage: async ({ message }) => {
-      got.push({ ts: (JSON.parse(message.value!.toString()) as { ts: string }).ts, at: now() });
+      got.push({
+        ts: (JSON.parse(message.value!.toString()) as { ts: string }).ts,
+        at: now(),
+        written: Number(message.timestamp),
+      });
     },
   });
   return { got, stop: () => c.disconnect() };
