@@ -206,6 +206,15 @@ export class EpisodeBook {
   }
 
   /** Apply one evaluation. Returns the transitions for the sinks, in order. */
+  /**
+   * No re-fire is pending for any key: then a signal that does not fire, for a key without an
+   * open episode, changes nothing here (apply would only forget the key's pending count), and a
+   * rule may leave it unbuilt.
+   */
+  get nonePending(): boolean {
+    return this.pending.size === 0;
+  }
+
   apply(sig: Signal, now: number, out: AlertRecord[]): void {
     const id = episodeKey(sig.rule, sig.scope, sig.key);
     let ep = this.open.get(id);
