@@ -117,12 +117,14 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     const { k, expected, pv, full } = v;
     const proven = !full && settled > 0;
     const early = !full && !proven && v.early;
-    read(ctx, 'terminal', key, v.w, m);
-    const counts = Float64Array.from(m);
     const fire = full || proven || early;
     // Any unlikely charge keeps the terminal's baseline from learning this round: a fault's
     // first charge learnt raises the reference its next ones are judged against.
     if (verdicts.some((x) => x.k >= 1 && x.pv < 0.05)) markElevated(ctx, 'terminal', key);
+    // no open episode, no fire: the signal would change nothing (as in rateRule)
+    if (!open && !fire && ctx.episodes.nonePending) continue;
+    read(ctx, 'terminal', key, v.w, m);
+    const counts = Float64Array.from(m);
     const clear = verdicts.every((x) => x.k < Math.ceil(p.minCount / 2));
     const where = terminalWhere(ctx, key);
     const from = windowStart(ctx, v.w);
