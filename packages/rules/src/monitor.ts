@@ -48,7 +48,7 @@ import {
   type RegionVolume,
 } from './rules';
 import { SilenceSet, type Silence, type SilenceInput } from './silences';
-import { Tracker, type SilenceChange } from './tracker';
+import { DIRTY, Tracker, type SilenceChange } from './tracker';
 import { exportMemory, importMemory, type MemoryParts, type RulesMemory } from './memory';
 import { Calendar } from './calendar';
 import { noteClock, terminalClockDrift, type ClockNote } from './rules/clock';
@@ -188,9 +188,6 @@ class MonitorImpl implements Monitor {
   private readonly selfSilences: boolean;
   /** terminals/merchants active since the last baseline update */
   private activeTerminals = new Set<string>();
-  /** keys dirtied recently, and when (see recheck) */
-  private readonly recentTerminals = new Map<string, number>();
-  private readonly recentMerchants = new Map<string, number>();
   private activeMerchants = new Set<string>();
   private elevated = new Set<string>();
   private counts = { events: 0, accepted: 0, duplicates: 0, late: 0, evaluations: 0 };
@@ -428,13 +425,16 @@ class MonitorImpl implements Monitor {
   }
 
   /** keys dirtied within the recheck span (the coarsest pane of the windows below the
-   *  longest, plus one evaluation), sorted; `fresh` are this evaluation's */
-  private recheck(recent: Map<string, number>, fresh: ReadonlySet<string>, now: number): string[] {
-    for (const k of fresh) recent.set(k, now);
+   *  longest, plus one evaluation), sorted; those marked DIRTY since the last evaluation are
+   *  stamped with this one's time */
+  private recheck(recent: Map<string, number>, now: number): string[] {
     const span = this.recheckMs();
     const out: string[] = [];
     for (const [k, at] of recent) {
-      if (at < now - span) recent.delete(k);
+      if (at === DIRTY) {
+        recent.set(k, now);
+        out.push(k);
+      } else if (at < now - span) recent.delete(k);
       else out.push(k);
     }
     return out.sort();
@@ -482,10 +482,8 @@ class MonitorImpl implements Monitor {
     // A key is judged at the evaluations of the next recheck span after its event, not only the
     // next one: a window's newest pane counts once it closes (30 s panes for 15 min), and a
     // quiet till's fifth failure must not wait for its next sale to be looked at.
-    const terms = this.recheck(this.recentTerminals, this.tracker.dirtyTerminals, now);
-    const merchants = this.recheck(this.recentMerchants, this.tracker.dirtyMerchants, now);
-    this.tracker.dirtyTerminals = new Set();
-    this.tracker.dirtyMerchants = new Set();
+    const terms = this.recheck(this.tracker.recentTerminals, now);
+    const merchants = this.recheck(this.tracker.recentMerchants, now);
     // Settlement deadlines count without a new event of the key: no_settlement looks at every
     // merchant once a minute and every terminal every 5 minutes (2,400 reads), its window is 1h.
     // Unreversed timeouts mark their terminal dirty when their grace runs out.

@@ -42,6 +42,9 @@ export interface Charged {
   why: 'not_reversed' | 'reversal_failed' | 'settled';
 }
 
+/** a recent id with events since the last evaluation (Tracker.recentTerminals) */
+export const DIRTY = Number.POSITIVE_INFINITY;
+
 export class Ring<T> {
   private readonly items: (T | undefined)[];
   private head = 0;
@@ -137,9 +140,14 @@ export class Tracker {
   private back: TerminalState[] = [];
   /** silences reported by the source partitions (rollup side), by terminal */
   readonly silences = new Map<string, NotedSilence>();
-  /** terminal and merchant ids with events since the last evaluation */
-  dirtyTerminals = new Set<string>();
-  dirtyMerchants = new Set<string>();
+  /**
+   * Terminal and merchant ids the rules look at again (Monitor's recheck): an id with events
+   * since the last evaluation maps to DIRTY; the monitor stamps it with that evaluation's time
+   * and drops it once its recheck span has passed. Kept across evaluations: a set of dirty ids
+   * made anew at every evaluation grew its table again each time.
+   */
+  readonly recentTerminals = new Map<string, number>();
+  readonly recentMerchants = new Map<string, number>();
 
   /** restored rules memory is whole up to this event time: older events teach nothing */
   learnFrom = Number.NEGATIVE_INFINITY;
@@ -158,13 +166,13 @@ export class Tracker {
 
   observe(ev: TerminalEvent): void {
     if (ev.type === 'settlement') {
-      this.dirtyMerchants.add(ev.merchantId);
+      this.recentMerchants.set(ev.merchantId, DIRTY);
       if (ev.status === 'settled') this.settledCharge(ev.terminalId, ev.txnId, ev.ts);
       return;
     }
     const t = this.terminal(ev);
-    this.dirtyTerminals.add(t.id);
-    this.dirtyMerchants.add(t.merchantId);
+    this.recentTerminals.set(t.id, DIRTY);
+    this.recentMerchants.set(t.merchantId, DIRTY);
     // before a restored memory's time, activity is in the memory already (memory.ts)
     if (ev.ts >= this.learnFrom) this.countActivity(t, ev.ts);
     switch (ev.type) {
@@ -237,7 +245,7 @@ export class Tracker {
     }
     if (amount === undefined) return;
     (t.charged ??= new Ring(CHARGED_RING)).push({ ts, txnId, amount, why: 'settled' });
-    this.dirtyTerminals.add(terminalId);
+    this.recentTerminals.set(terminalId, DIRTY);
   }
 
   /** Timeouts whose reversal grace ran out before `watermark` become "not reversed". */
@@ -247,7 +255,7 @@ export class Tracker {
       this.pendingTimeouts.delete(txnId);
       const t = this.terminals.get(p.terminalId);
       // The engine counts it as unreversed now: failed_but_charged must look at this terminal.
-      this.dirtyTerminals.add(p.terminalId);
+      this.recentTerminals.set(p.terminalId, DIRTY);
       if (t) {
         (t.charged ??= new Ring(CHARGED_RING)).push({
           ts: p.ts,
