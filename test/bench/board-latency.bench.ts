@@ -27,11 +27,11 @@ import {
   alertLatencies,
   bundleProcessor,
   spawnProcessor,
+  waitForMembers,
   collectAlerts,
   latencyQuantiles,
   liveStream,
   type EventMessage,
-  type ProcessorChild,
 } from '@tillwatch/processor/under-load';
 import { createSimulation } from '@tillwatch/simulator';
 import { startServices } from '@tillwatch/testkit/services';
@@ -116,16 +116,6 @@ async function main() {
         await sleep(100);
       }
     };
-    /** until the processor's group is Stable with one member (it joined and has its partitions) */
-    const joined = async (s: 'peak' | 'live', child: ProcessorChild) => {
-      for (;;) {
-        const { groups } = await admin.describeGroups([`bench-board-${s}-${id}`]);
-        const g = groups[0];
-        if (g && g.state === 'Stable' && g.members.length === 1) return;
-        if (child.exited) throw new Error(`processor ${s} exited`);
-        await sleep(100);
-      }
-    };
 
     // ---- 1. the processor's sustained rate on a pre-filled topic ---------------------------
     const sim = createSimulation({
@@ -195,7 +185,7 @@ async function main() {
     });
     const live = await startProcessor('live');
     stops.push(() => live.child.kill());
-    await joined('live', live.child);
+    await waitForMembers(admin, `bench-board-live-${id}`, 1, { gone: () => live.child.exited });
     const topicGot = await collectAlerts(kafka, `bench-board-alerts-${id}`, topic('alerts'), () =>
       performance.now(),
     );

@@ -205,16 +205,17 @@ export class EpisodeBook {
     return out;
   }
 
-  /** Apply one evaluation. Returns the transitions for the sinks, in order. */
   /**
-   * No re-fire is pending for any key: then a signal that does not fire, for a key without an
-   * open episode, changes nothing here (apply would only forget the key's pending count), and a
-   * rule may leave it unbuilt.
+   * Whether a signal could change nothing: it does not fire, its key has no open episode, and no
+   * re-fire is pending for any key (apply would only forget the key's pending count). A rule may
+   * then leave the signal unbuilt (a signal, its evidence closure and a copy of its counts per
+   * judged key were most of the rules' allocation).
    */
-  get nonePending(): boolean {
-    return this.pending.size === 0;
+  unchangedBy(open: boolean, fire: boolean): boolean {
+    return !open && !fire && this.pending.size === 0;
   }
 
+  /** Apply one evaluation. Returns the transitions for the sinks, in order. */
   apply(sig: Signal, now: number, out: AlertRecord[]): void {
     const id = episodeKey(sig.rule, sig.scope, sig.key);
     let ep = this.open.get(id);

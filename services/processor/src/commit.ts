@@ -43,10 +43,11 @@ interface Pending {
  * batch is decoded and fed to its stage on its own, then handed here with its rows, outputs and
  * the offset after it.
  *
- * ClickHouse writes are coalesced: one write at a time, and the batches handed in while it runs
- * are merged into the next one (one insert per table for all of them). A batch handed in to an
- * idle writer is written at once, so the server works while node computes the round's other
- * batches; under load the batches of a round share one or two writes instead of one each.
+ * ClickHouse writes are coalesced: at most two at a time, and the batches handed in while both
+ * run are merged into the next one (one insert per table for all of them). A batch handed in
+ * while a write slot is free is written at once, so the server works while node computes the
+ * round's other batches; under load the batches of a round share one or two writes instead of
+ * one each.
  * Measured (board-latency bench, ~9k events/s live, ~310 records per batch): every batch wrote
  * its own inserts, ~4 tables × 8 batches per kafkajs fetch round, and a write took 130 ms on
  * the shared cores; see docs/performance-design.md for the figures after.

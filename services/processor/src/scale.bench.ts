@@ -38,6 +38,7 @@ import {
   latencyQuantiles,
   liveStream,
   spawnProcessor,
+  waitForMembers,
   type EventMessage,
   type ProcessorChild,
 } from './under-load';
@@ -184,17 +185,7 @@ async function main() {
       children.push(c);
       return c;
     };
-    /** Until the group is Stable with `n` members (each instance has started and joined). */
-    const waitMembers = async (group: string, n: number, timeoutMs = 120_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const { groups } = await admin.describeGroups([group]);
-        const g = groups[0];
-        if (g && g.state === 'Stable' && g.members.length === n) return;
-        await sleep(250);
-      }
-      throw new Error(`group ${group} did not reach ${n} stable members`);
-    };
+    const waitMembers = (group: string, n: number) => waitForMembers(admin, group, n);
     /** N instances of the suite, the first alone (it runs the migrations), then the others. */
     const startInstances = async (s: Suite, n: number) => {
       const cs = [start(s, 'i1')];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 
 const BUNDLE_SCRIPT = fileURLToPath(new URL('../scripts/bundle.mjs', import.meta.url));
 
@@ -83,6 +83,28 @@ export function spawnProcessor(
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * Until consumer group `group` is Stable with `n` members (each processor has started, joined
+ * and holds its partitions); throws after `timeoutMs`, or at once when `gone()` says a member
+ * the caller waits for has exited.
+ */
+export async function waitForMembers(
+  admin: Pick<Admin, 'describeGroups'>,
+  group: string,
+  n: number,
+  opts: { timeoutMs?: number; gone?: () => boolean } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  while (Date.now() < deadline) {
+    const { groups } = await admin.describeGroups([group]);
+    const g = groups[0];
+    if (g && g.state === 'Stable' && g.members.length === n) return;
+    if (opts.gone?.()) throw new Error(`a processor of group ${group} exited`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`group ${group} did not reach ${n} stable members`);
 }
 
 /** An event as a Kafka message, keyed by merchant, stamped with its event time. */

@@ -173,10 +173,7 @@ export function rateRule(ctx: Ctx, spec: RateRuleSpec, keys: Iterable<string>): 
     const base = keyBaseline(ctx, scope, key, spec.num, spec.den, prior);
     const ref = Math.max(base, prior);
     const j = judgeWindows(ctx, spec, key, ref, isOpen);
-    // A key without an open episode whose verdict does not fire: its signal would change
-    // nothing (Episodes.nonePending), so it is not built (a signal, its evidence closure and a
-    // copy of its counts per judged key were most of the rules' allocation).
-    if (!isOpen && !j?.fire && ctx.episodes.nonePending) continue;
+    if (ctx.episodes.unchangedBy(isOpen, j?.fire === true)) continue;
     if (!j) {
       emit(ctx, gone(rule, scope, key, p.windows[0]!));
       continue;

@@ -121,8 +121,7 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     // Any unlikely charge keeps the terminal's baseline from learning this round: a fault's
     // first charge learnt raises the reference its next ones are judged against.
     if (verdicts.some((x) => x.k >= 1 && x.pv < 0.05)) markElevated(ctx, 'terminal', key);
-    // no open episode, no fire: the signal would change nothing (as in rateRule)
-    if (!open && !fire && ctx.episodes.nonePending) continue;
+    if (ctx.episodes.unchangedBy(open, fire)) continue;
     read(ctx, 'terminal', key, v.w, m);
     const counts = Float64Array.from(m);
     const clear = verdicts.every((x) => x.k < Math.ceil(p.minCount / 2));
