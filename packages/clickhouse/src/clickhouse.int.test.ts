@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from './client';
 import { migrate } from './migrate';
-import { MIGRATIONS, RETIRED_TABLES, TABLES } from './schema';
+import { MIGRATIONS, PANE_TICKS_VIEW, RETIRED_TABLES, TABLES } from './schema';
 import { ident, raw, sql, type SqlValue } from './sql';
 import {
   actionToRow,
   alertToRow,
   deadLetterToRow,
   eventToRow,
-  rateToRow,
   type AlertActionInput,
   type DeadLetterInput,
 } from './rows';
@@ -19,6 +18,7 @@ import {
   queryAlertActionsFor,
   queryRateChanges,
   queryRateFreshness,
+  queryWindowRates,
   upsertSilences,
   queryAlertActions,
   queryAlerts,
@@ -30,7 +30,8 @@ import {
 } from './queries';
 import { DAY_PARTITIONED_TABLES, dropPartitionsOlderThan } from './retention';
 import { ensureDatabase, createClickHouse } from './client';
-import { alert, authEvent, freshDatabase, rate } from './test-fixtures';
+import { paneToRow, type PaneInput } from './pane-rows';
+import { alert, authEvent, freshDatabase } from './test-fixtures';
 
 // Real server: CLICKHOUSE_URL from with-services / global-setup-clickhouse.ts (18.16 here).
 const url = process.env.CLICKHOUSE_URL;
@@ -54,8 +55,9 @@ describe('migrations', () => {
       sql`SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name`,
     );
     // Migration 1's first webhook tables stay (retired, not dropped: see RETIRED_TABLES).
+    // Migration 8's view (pane_ticks into pane_counts) is listed with the tables.
     expect(tables.map((t) => t.name)).toEqual(
-      [...Object.values(TABLES), ...Object.values(RETIRED_TABLES)].sort(),
+      [...Object.values(TABLES), ...Object.values(RETIRED_TABLES), PANE_TICKS_VIEW].sort(),
     );
     const rows = await ch.query<{ n: number }>(
       sql`SELECT count() AS n FROM ${ident(TABLES.migrations)} FINAL`,
@@ -190,9 +192,20 @@ describe('escaping', () => {
 
 describe('idempotent writes', () => {
   const events = Array.from({ length: 300 }, (_, i) => authEvent(i, T0 + i * 1000));
-  const rates = ['T-0', 'T-1', 'T-2'].flatMap((k, j) =>
-    [0, 1, 2].map((p) => rate(k, T0 + p * 60_000, 50, 5 * (j + p))),
+  // T-<j>: a pane a minute for 3 minutes, 50 auths each, 5 * (j + p) of them the issuer's
+  const panes: PaneInput[] = ['T-0', 'T-1', 'T-2'].flatMap((key, j) =>
+    [0, 1, 2].map((p) => ({
+      scope: 'terminal' as const,
+      key,
+      merchantId: 'M-0',
+      region: 'CN-31',
+      paneMs: T0 + p * 60_000,
+      counts: { auths: 50, approved: 50 - 5 * (j + p), cat_issuer: 5 * (j + p) },
+      writtenMs: 1,
+    })),
   );
+  /** the newest pane ends at T0 + 125 s: the current 5m window [T0 - 175 s, T0 + 125 s) */
+  const NOW = T0 + 200_000;
   const alerts = [
     alert('a-1', 'firing', T0),
     alert('a-1', 'resolved', T0 + 60_000),
@@ -228,7 +241,7 @@ describe('idempotent writes', () => {
     };
     await Promise.all([
       put(TABLES.events, events, (e) => eventToRow(e)),
-      put(TABLES.rates, rates, (r) => rateToRow(r, 1)),
+      put(TABLES.panes, panes, paneToRow),
       put(TABLES.alerts, alerts, alertToRow),
       put(TABLES.alertActions, actions, actionToRow),
       put(TABLES.deadLetters, letters, deadLetterToRow),
@@ -240,9 +253,15 @@ describe('idempotent writes', () => {
     return {
       drill: await summarizeDrillDown(ch, { region: 'CN-31', ...range }),
       t0: (await queryDrillDown(ch, { terminalId: 'T-0', ...range, limit: 10_000 })).length,
-      latest: await queryLatestRates(ch, { scope: 'terminal', window: '5m', since: T0 }, T0),
-      series: await querySeries(ch, { scope: 'terminal', key: 'T-2', window: '5m', ...range }),
-      // the newest pane of each 2-minute step, one row however many copies were written
+      latest: await queryLatestRates(ch, { scope: 'terminal', window: '5m' }, NOW),
+      // the 5m window at every minute, each pane once however many copies were written
+      series: await querySeries(ch, {
+        scope: 'terminal',
+        key: 'T-2',
+        window: '5m',
+        ...range,
+        stepMs: 60_000,
+      }),
       stepped: await querySeries(ch, {
         scope: 'terminal',
         key: 'T-2',
@@ -261,6 +280,7 @@ describe('idempotent writes', () => {
   it('writing the same batch twice gives the same answers as writing it once', async () => {
     // Merges would collapse duplicates behind our back and make the raw count below meaningless.
     await ch.command(sql`SYSTEM STOP MERGES ${ident(TABLES.events)}`);
+    await ch.command(sql`SYSTEM STOP MERGES ${ident(TABLES.panes)}`);
     await writeAll(1000);
     const once = await observe();
     await writeAll(128); // a replay after a crash: same rows, same ids, different blocks
@@ -271,20 +291,36 @@ describe('idempotent writes', () => {
       sql`SELECT count() AS n FROM ${ident(TABLES.events)}`,
     );
     expect(stored?.n).toBe(2 * events.length + 1); // + the nasty-string row
+    const [storedPanes] = await ch.query<{ n: number }>(
+      sql`SELECT count() AS n FROM ${ident(TABLES.panes)}`,
+    );
+    expect(Number(storedPanes?.n)).toBe(2 * panes.length);
     await ch.command(sql`SYSTEM START MERGES ${ident(TABLES.events)}`);
+    await ch.command(sql`SYSTEM START MERGES ${ident(TABLES.panes)}`);
 
     expect(once.drill.total).toBe(300);
     expect(once.drill.byCode).toEqual({ '00': 225, '91': 75 });
     expect(once.t0).toBe(100);
-    expect(once.latest.map((r) => [r.key, r.failures, r.ts])).toEqual([
-      ['T-0', 10, new Date(T0 + 120_000).toISOString()],
-      ['T-1', 15, new Date(T0 + 120_000).toISOString()],
-      ['T-2', 20, new Date(T0 + 120_000).toISOString()],
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    expect(once.latest.map((r) => [r.key, r.auths, r.failures, r.ts])).toEqual([
+      ['T-0', 150, 15, at(125_000)],
+      ['T-1', 150, 30, at(125_000)],
+      ['T-2', 150, 45, at(125_000)],
     ]);
-    expect(once.series.map((r) => r.failures)).toEqual([10, 15, 20]);
+    // windows ending T0 + 1..7 min: the panes at 0, 1, 2 min come in, then go out
+    expect(once.series.map((r) => [r.ts, r.failures])).toEqual([
+      [at(60_000), 10],
+      [at(120_000), 25],
+      [at(180_000), 45],
+      [at(240_000), 45],
+      [at(300_000), 45],
+      [at(360_000), 35],
+      [at(420_000), 20],
+    ]);
     expect(once.stepped.map((r) => [r.ts, r.failures])).toEqual([
-      [new Date(T0 + 60_000).toISOString(), 15],
-      [new Date(T0 + 120_000).toISOString(), 20],
+      [at(120_000), 25],
+      [at(240_000), 45],
+      [at(360_000), 35],
     ]);
     expect(once.stepped[0]).toEqual(once.series[1]);
     expect(once.series[0]?.byCategory).toMatchObject({ issuer: 10, approved: 40, timeout: 0 });
@@ -303,12 +339,15 @@ describe('idempotent writes', () => {
   it('answers the gateway questions: worst keys, filtered alerts, drill-down by response code', async () => {
     const top = await queryTopRates(
       ch,
-      { scope: 'terminal', window: '5m', since: T0, metric: 'failureRate', limit: 2 },
-      T0,
+      { scope: 'terminal', window: '5m', metric: 'failureRate', limit: 2 },
+      NOW,
     );
-    expect(top.map((r) => r.key)).toEqual(['T-2', 'T-1']);
+    expect(top.map((r) => [r.key, r.failureRate])).toEqual([
+      ['T-2', 45 / 150],
+      ['T-1', 30 / 150],
+    ]);
     expect(
-      await queryTopRates(ch, { scope: 'terminal', window: '5m', since: T0, minAuths: 51 }, T0),
+      await queryTopRates(ch, { scope: 'terminal', window: '5m', minAuths: 151 }, NOW),
     ).toEqual([]);
 
     expect((await queryAlerts(ch, { status: 'firing' })).map((a) => a.alertId)).toEqual(['a-2']);
@@ -395,22 +434,51 @@ describe('migration 2 and the gateway helpers', () => {
     expect(await listSilences(ch, { ids: [] })).toEqual([]);
   });
 
-  it('rate changes since a version, freshness per scope/window, author of actions', async () => {
+  it('keys with panes written since a time, freshness per scope, windows of keys, author of actions', async () => {
     const T = Date.UTC(2026, 1, 2, 3, 4, 5);
-    await ch.insert(TABLES.rates, [
-      rateToRow(rate('T-c1', T, 10, 1), 100),
-      rateToRow(rate('T-c1', T + 1000, 10, 2), 101),
-      rateToRow(rate('T-c2', T, 10, 3), 102),
+    const p = (key: string, paneMs: number, auths: number, writtenMs: number): PaneInput => ({
+      scope: 'terminal',
+      key,
+      merchantId: 'M-0',
+      region: 'CN-31',
+      paneMs,
+      counts: { auths, approved: auths - 1, cat_issuer: 1 },
+      writtenMs,
+    });
+    await ch.insert(
+      TABLES.panes,
+      [
+        p('T-c1', T, 10, 100),
+        p('T-c1', T + 5000, 20, 101),
+        p('T-c2', T, 30, 102),
+        p('T-c2', T - 300_000, 40, 90),
+      ].map(paneToRow),
+    );
+    const all = await queryRateChanges(ch, { since: T - 1000, afterWritten: 99 });
+    expect(all).toEqual([
+      { scope: 'terminal', key: 'T-c1', written: 101 },
+      { scope: 'terminal', key: 'T-c2', written: 102 },
     ]);
-    const all = await queryRateChanges(ch, { since: T - 1000, afterVersion: 99 });
-    expect(all.map((c) => [c.row.key, c.row.failures, c.version])).toEqual([
-      ['T-c1', 2, 101],
-      ['T-c2', 3, 102],
-    ]);
-    const later = await queryRateChanges(ch, { since: T - 1000, afterVersion: 101 });
-    expect(later.map((c) => c.row.key)).toEqual(['T-c2']);
+    const later = await queryRateChanges(ch, { since: T - 1000, afterWritten: 101 });
+    expect(later.map((c) => c.key)).toEqual(['T-c2']);
     const fresh = await queryRateFreshness(ch, { scope: 'terminal', since: T - 1000 });
-    expect(fresh).toEqual([{ scope: 'terminal', window: '5m', newest: T + 1000 }]);
+    expect(fresh).toEqual([{ scope: 'terminal', newest: T + 10_000 }]);
+    const windows = await queryWindowRates(ch, {
+      scope: 'terminal',
+      end: T + 10_000,
+      windows: ['1m', '15m'],
+      keys: ['T-c1', 'T-c2', 'T-none'],
+    });
+    expect(
+      windows.map((w) => [w.row.key, w.row.window, w.row.auths, w.row.failures, w.written]),
+    ).toEqual([
+      ['T-c1', '1m', 30, 2, 101],
+      ['T-c1', '15m', 30, 2, 101],
+      ['T-c2', '1m', 30, 1, 102],
+      // the pane 5 min before T is in the 15m window only
+      ['T-c2', '15m', 70, 2, 102],
+    ]);
+    expect(windows.every((w) => w.row.ts === new Date(T + 10_000).toISOString())).toBe(true);
 
     await insertAlertActions(ch, [
       { actionId: 'act-au', alertId: 'a-au', kind: 'note', actor: 'k#1', author: 'Li Wei', ts: T },

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '@tillwatch/testkit/cluster';
 import { createClickHouse, ensureDatabase, type ClickHouse } from './client';
 import { migrate } from './migrate';
+import { PANE_COUNTERS } from './pane-counts';
 import { MIGRATIONS, TABLES } from './schema';
-import { eventToRow, rateToRow } from './rows';
+import { eventToRow } from './rows';
+import { paneToRow } from './pane-rows';
 import { queryTopRates } from './queries';
 import { dropPartitionsOlderThan } from './retention';
 import { ident, sql } from './sql';
-import { authEvent, rate } from './test-fixtures';
+import { authEvent } from './test-fixtures';
 
 /**
  * The cluster layout on a real cluster: ZooKeeper and two ClickHouse 18.16 servers, the two
@@ -72,7 +74,7 @@ describe('ClickHouse cluster layout (1 shard x 2 replicas, ZooKeeper)', () => {
     expect(second.applied).toEqual([]);
     for (const ch of [a, b]) {
       const e = await engines(ch);
-      for (const t of [TABLES.events, TABLES.rates, TABLES.alerts, TABLES.rulesMemory]) {
+      for (const t of [TABLES.events, TABLES.panes, TABLES.alerts, TABLES.rulesMemory]) {
         expect(e[t], `${t} on ${ch.url}`).toBe('Distributed');
         expect(e[`${t}_local`]).toMatch(/^Replicated\w*MergeTree$/);
       }
@@ -95,14 +97,54 @@ describe('ClickHouse cluster layout (1 shard x 2 replicas, ZooKeeper)', () => {
     expect(await count(b, TABLES.events)).toBe(500);
     // identical blocks are dropped by the replicated table itself, not only at merge time
     expect(await count(a, `${TABLES.events}_local`, false)).toBeLessThanOrEqual(600);
-    const stats = Array.from({ length: 50 }, (_, i) => rateToRow(rate(`T-${i}`, t0, 10 + i, i), 1));
-    await a.insert(TABLES.rates, stats);
+    const panes = Array.from({ length: 50 }, (_, i) =>
+      paneToRow({
+        scope: 'terminal',
+        key: `T-${i}`,
+        merchantId: 'M-0',
+        paneMs: t0,
+        counts: { auths: 10 + i, approved: 10, cat_issuer: i },
+        writtenMs: 1,
+      }),
+    );
+    await a.insert(TABLES.panes, panes);
     const top = () =>
       queryTopRates(b, { scope: 'terminal', window: '5m', limit: 5 }, t0 + 60_000).then((rs) =>
         rs.map((r) => r.key),
       );
     const want = ['T-49', 'T-48', 'T-47', 'T-46', 'T-45'];
     expect(await eventually(top, want)).toEqual(want);
+  }, 60_000);
+
+  it('a pane tick row written on one server is unfolded into pane rows both replicas hold', async () => {
+    // what the processor writes: one wide row per stage and pane into the Null table, whose
+    // view on the server written to inserts the pane rows into the Distributed table
+    const pane = Date.UTC(2026, 2, 2, 10, 0, 0);
+    const counters = PANE_COUNTERS.map(([c]) => c);
+    await a.insert(TABLES.paneTicks, [
+      {
+        pane_ms: pane,
+        written_ms: 7,
+        scope: ['terminal', 'merchant'],
+        key: ['T-ticks', 'M-ticks'],
+        merchant_id: ['M-ticks', 'M-ticks'],
+        region: ['CN-31', ''],
+        ...Object.fromEntries(counters.map((c, i) => [c, [i + 1, 2 * (i + 1)]])),
+      },
+    ]);
+    const read = (ch: ClickHouse) =>
+      ch
+        .query<{ scope: string; key: string; auths: number; heartbeats: number; region: string }>(
+          sql`SELECT scope, key, auths, heartbeats, region FROM ${ident(`${TABLES.panes}_local`)}
+              WHERE pane_ms = ${pane} ORDER BY scope`,
+        )
+        .then((rs) => rs.map((r) => `${r.scope} ${r.key} ${r.auths} ${r.heartbeats} ${r.region}`));
+    const want = [
+      `merchant M-ticks 2 ${2 * counters.length} `,
+      `terminal T-ticks 1 ${counters.length} CN-31`,
+    ];
+    expect(await eventually(() => read(a), want)).toEqual(want);
+    expect(await eventually(() => read(b), want)).toEqual(want);
   }, 60_000);
 
   it('retention drops a day on both replicas', async () => {

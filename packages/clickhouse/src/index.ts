@@ -8,8 +8,26 @@ export {
 } from './client';
 export { TwClickHouseError, isRetriableClickHouseError } from './errors';
 export { sql, ident, raw, join, inList, SqlFragment, type SqlValue } from './sql';
-export { TABLES, MIGRATIONS, type Migration, type TableName } from './schema';
+export { TABLES, MIGRATIONS, PANE_TICKS_VIEW, type Migration, type TableName } from './schema';
 export { WINDOW_STATS_COUNTERS, WINDOW_STATS_COLUMNS } from './window-stats';
+export {
+  PANE_MS,
+  PANE_COUNTERS,
+  PANE_COUNTER_COLUMNS,
+  PANE_COUNTS_COLUMNS,
+  PANE_TICKS_COLUMNS,
+  type PaneCounter,
+} from './pane-counts';
+export {
+  paneToRow,
+  paneSumsToRate,
+  paneWindowMs,
+  zeroPaneCounts,
+  type PaneInput,
+  type PaneRow,
+  type PaneCounts,
+  type PaneSums,
+} from './pane-rows';
 export { migrate, type MigrateResult } from './migrate';
 export {
   eventToRow,
@@ -42,6 +60,12 @@ export {
   querySeriesPoints,
   queryRateFreshness,
   queryRateChanges,
+  queryWindowRates,
+  regionChunkMs,
+  queryRegionAuthChunks,
+  queryRegionPanesUpTo,
+  queryTerminalMerchant,
+  FRESHNESS_LOOKBACK_MS,
   queryAlerts,
   queryAlertTransitions,
   queryAlertTimelines,

@@ -44,6 +44,28 @@ describe('cluster layout (one description, two layouts)', () => {
     expect(out[2]).toMatch(/ENGINE = Distributed\(tillwatch, tw, \w+_local, /);
   });
 
+  it('pane ticks: a Null table on every server, its view writing into the Distributed pane table', () => {
+    const m8 = MIGRATIONS.find((m) => m.id === 8)!.statements;
+    const [local, dist] = clusterStatements(m8[0]!, target);
+    expect(local).toContain('tw.pane_counts_local ON CLUSTER tillwatch');
+    expect(local).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tw/pane_counts', '{replica}', written_ms)",
+    );
+    expect(dist).toContain(
+      'ENGINE = Distributed(tillwatch, tw, pane_counts_local, sipHash64(key))',
+    );
+    const ticks = clusterStatements(m8[1]!, target);
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]).toMatch(/^CREATE TABLE IF NOT EXISTS tw\.pane_ticks ON CLUSTER tillwatch \(/);
+    expect(ticks[0]).toMatch(/\) ENGINE = Null$/);
+    const view = clusterStatements(m8[2]!, target);
+    expect(view).toHaveLength(1);
+    expect(view[0]).toMatch(
+      /^CREATE MATERIALIZED VIEW IF NOT EXISTS tw\.pane_ticks_mv ON CLUSTER tillwatch TO tw\.pane_counts AS\s+SELECT /,
+    );
+    expect(view[0]).toContain('FROM tw.pane_ticks ARRAY JOIN scope, key,');
+  });
+
   it('refuses what it cannot lay out, and a table without a sharding key', () => {
     expect(() => clusterStatements('DROP TABLE x', target)).toThrow(/no cluster layout/);
     expect(() =>

@@ -20,6 +20,7 @@ const SHARD_KEYS: Record<string, string> = {
   [TABLES.migrations]: 'id',
   [TABLES.events]: 'sipHash64(merchant_id)',
   [TABLES.rates]: 'sipHash64(key)',
+  [TABLES.panes]: 'sipHash64(key)',
   [TABLES.alerts]: 'sipHash64(alert_id)',
   [TABLES.alertActions]: 'sipHash64(alert_id)',
   [TABLES.deadLetters]: 'source_partition',
@@ -46,6 +47,9 @@ export interface ClusterTarget {
 const CREATE =
   /^\s*CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*)\)\s*ENGINE = (\w*MergeTree)\(([^)]*)\)([\s\S]*)$/;
 const ADD_COLUMN = /^\s*ALTER TABLE (\w+) (ADD COLUMN [\s\S]*)$/;
+const CREATE_NULL = /^\s*CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*)\)\s*ENGINE = Null\s*$/;
+const CREATE_VIEW =
+  /^\s*CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS([\s\S]*?)\bFROM (\w+)([\s\S]*)$/;
 
 function distributed(table: string, { cluster, database }: ClusterTarget): string[] {
   const key = SHARD_KEYS[table];
@@ -73,6 +77,23 @@ export function clusterStatements(statement: string, target: ClusterTarget): str
       `CREATE TABLE IF NOT EXISTS ${database}.${table}_local ON CLUSTER ${cluster} (${body}) ` +
         `ENGINE = Replicated${engine}(${params})${rest}`,
       ...distributed(table!, target),
+    ];
+  }
+  // A Null table keeps nothing: the same on every server, written on whichever the client
+  // reached; its view there writes into the Distributed table, which shards the rows.
+  const n = CREATE_NULL.exec(statement);
+  if (n) {
+    const [, table, body] = n as unknown as string[];
+    return [
+      `CREATE TABLE IF NOT EXISTS ${database}.${table} ON CLUSTER ${cluster} (${body}) ENGINE = Null`,
+    ];
+  }
+  const v = CREATE_VIEW.exec(statement);
+  if (v) {
+    const [, view, to, select, from, rest] = v as unknown as string[];
+    return [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${view} ON CLUSTER ${cluster} ` +
+        `TO ${database}.${to} AS${select}FROM ${database}.${from}${rest}`,
     ];
   }
   const a = ADD_COLUMN.exec(statement);

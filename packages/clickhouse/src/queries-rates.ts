@@ -1,29 +1,158 @@
 import { z } from 'zod';
 import { rateRowSchema, type RateRow } from '@tillwatch/contracts';
 import type { ClickHouse } from './client';
+import { PANE_COUNTER_COLUMNS, PANE_MS, type PaneCounter } from './pane-counts';
+import { paneSumsToRate, paneWindowMs, zeroPaneCounts, type PaneCounts } from './pane-rows';
 import { conds, epochMs, idList, limit, toDate, windowLabel } from './query-params';
-import { RATE_COLUMNS, rowToRate, type RateTableRow } from './rows';
 import { TABLES } from './schema';
-import { SqlFragment, ident, inList, raw, sql } from './sql';
+import { SqlFragment, ident, inList, join, raw, sql } from './sql';
 
-// ---- rates ------------------------------------------------------------------------------
+// ---- rates, from pane counts ----------------------------------------------------------------
+//
+// pane_counts holds one row per key and closed 5 s pane (pane-counts.ts). A window of length W
+// ending at t is the sum of the key's panes starting in [t - W, t). A pane may be there twice
+// until a merge (a batch replayed after a crash), so every read below first takes each
+// (scope, key, pane) once, its newest write, and sums after.
+
+/**
+ * How far back "now" looks for a scope's newest pane: the longest window the processor keeps
+ * (1 h) and a margin, so that a scope whose writer stopped a while ago still shows its last hour.
+ */
+export const FRESHNESS_LOOKBACK_MS = 3_900_000;
+
+/** Pane rows starting in [from, to): ts (the pane start in s) prunes day partitions and parts. */
+function paneRange(from: number, to: number): SqlFragment {
+  const lo = Math.max(0, from);
+  return sql`ts >= ${toDate(lo)} AND ts <= ${toDate(Math.max(lo, to - 1))}
+    AND pane_ms >= ${lo} AND pane_ms < ${Math.max(lo, to)}`;
+}
+
+/**
+ * One row per (scope, key, pane) of the rows matched, the newest write of each: p_key, p_pane,
+ * p_merchant_id, p_region, p_written and p_<counter>. Prefixed: 18.16 reads an alias that
+ * shadows a column inside another aggregate as that aggregate.
+ */
+function dedupedPanes(
+  where: SqlFragment,
+  counters: readonly PaneCounter[] = PANE_COUNTER_COLUMNS,
+): SqlFragment {
+  const cols = counters.map((c) => `argMax(${c}, written_ms) AS p_${c}`).join(', ');
+  return sql`SELECT key AS p_key, pane_ms AS p_pane,
+      argMax(merchant_id, written_ms) AS p_merchant_id, argMax(region, written_ms) AS p_region,
+      max(written_ms) AS p_written, ${raw(cols)}
+    FROM ${ident(TABLES.panes)} WHERE ${where} GROUP BY scope, key, pane_ms`;
+}
+
+/** Sums of the deduped panes (under `cond`) as <prefix><counter>, and how many panes as <prefix>n. */
+function sumColumns(prefix: string, cond?: string): string {
+  const s = (c: string) => (cond ? `sumIf(p_${c}, ${cond})` : `sum(p_${c})`);
+  return [
+    ...PANE_COUNTER_COLUMNS.map((c) => `${s(c)} AS ${prefix}${c}`),
+    `${cond ? `countIf(${cond})` : 'count()'} AS ${prefix}n`,
+  ].join(', ');
+}
+
+type SumRow = Record<string, string | number>;
+
+function readSums(r: SumRow, prefix: string): PaneCounts {
+  const out = zeroPaneCounts();
+  for (const c of PANE_COUNTER_COLUMNS) out[c] = Number(r[`${prefix}${c}`]);
+  return out;
+}
+
+interface WindowsAt {
+  scope: RateRow['scope'];
+  /** the windows' end (ms): every window ends here */
+  end: number;
+  windowsMs: readonly number[];
+  keys?: readonly string[] | undefined;
+  merchantId?: string | undefined;
+  region?: string | undefined;
+}
+
+/**
+ * Per key, the sums of every window in `windowsMs` ending at `end` (w<i>_<counter>, w<i>_n),
+ * the key's merchant and region of its newest pane, and the newest written_ms of its panes.
+ * A merchant or region bound is in the WHERE of the pane rows: nothing else is summed.
+ */
+function windowSumsSql(q: WindowsAt): SqlFragment {
+  const longest = Math.max(...q.windowsMs);
+  const c = [sql`scope = ${q.scope}`, paneRange(q.end - longest, q.end)];
+  // an empty key list asks for nothing: "0" keeps the query valid and the answer empty
+  if (q.keys) c.push(q.keys.length ? sql`key IN ${inList(q.keys)}` : raw('0'));
+  if (q.merchantId !== undefined) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (q.region !== undefined) c.push(sql`region = ${q.region}`);
+  const sums = q.windowsMs
+    .map((w, i) => sumColumns(`w${i}_`, w === longest ? undefined : `p_pane >= ${q.end - w}`))
+    .join(', ');
+  return sql`SELECT p_key AS key, argMax(p_merchant_id, p_pane) AS merchant_id,
+      argMax(p_region, p_pane) AS region, max(p_written) AS written, ${raw(sums)}
+    FROM (${dedupedPanes(conds(c))}) GROUP BY p_key`;
+}
+
+/** The RateRows of one window (index i of windowSumsSql's) of a row; none when it had no pane. */
+function rateOf(
+  r: SumRow,
+  i: number,
+  scope: RateRow['scope'],
+  window: string,
+  end: number,
+): RateRow | undefined {
+  if (Number(r[`w${i}_n`]) === 0) return undefined;
+  return paneSumsToRate({
+    scope,
+    key: String(r['key']),
+    window,
+    end,
+    merchantId: String(r['merchant_id'] ?? ''),
+    region: String(r['region'] ?? ''),
+    sums: readSums(r, `w${i}_`),
+  });
+}
 
 export const RATE_METRICS = {
-  failureRate: 'failure_rate',
-  faultRate: 'fault_rate',
-  reversalRate: 'reversal_rate',
-  noSettlementRate: 'no_settlement_rate',
-  auths: 'auths',
-  failures: 'failures',
-  faults: 'faults',
+  failureRate: 'if(w0_auths > 0, (toInt64(w0_auths) - w0_approved) / w0_auths, 0)',
+  faultRate:
+    'if(w0_auths > 0, (toInt64(w0_auths) - w0_approved - w0_cat_cardholder) / w0_auths, 0)',
+  reversalRate: 'if(w0_auths > 0, w0_reversals / w0_auths, 0)',
+  noSettlementRate: 'if(w0_settlement_due > 0, w0_unsettled / w0_settlement_due, 0)',
+  auths: 'w0_auths',
+  failures: 'toInt64(w0_auths) - w0_approved',
+  faults: 'toInt64(w0_auths) - w0_approved - w0_cat_cardholder',
 } as const;
 export type RateMetric = keyof typeof RATE_METRICS;
+
+export const rateFreshnessQuerySchema = z.object({
+  scope: rateRowSchema.shape.scope.optional(),
+  /** only panes starting at or after this time (default: FRESHNESS_LOOKBACK_MS before now) */
+  since: epochMs.optional(),
+});
+
+/**
+ * The newest pane end per scope: where the scope's current windows end (a key's window is the
+ * sum of its panes before it). Cheap: scope is the sorting key's prefix.
+ */
+export async function queryRateFreshness(
+  ch: ClickHouse,
+  input: z.input<typeof rateFreshnessQuerySchema> = {},
+  now = Date.now(),
+): Promise<{ scope: RateRow['scope']; newest: number }[]> {
+  const q = rateFreshnessQuerySchema.parse(input);
+  const since = q.since ?? Math.max(0, now - FRESHNESS_LOOKBACK_MS);
+  const c = [sql`ts >= ${toDate(since)}`, sql`pane_ms >= ${since}`];
+  if (q.scope) c.push(sql`scope = ${q.scope}`);
+  const rows = await ch.query<{ scope: RateRow['scope']; newest: string }>(
+    sql`SELECT scope, max(pane_ms) AS newest FROM ${ident(TABLES.panes)}
+        WHERE ${conds(c)} GROUP BY scope ORDER BY scope`,
+  );
+  return rows.map((r) => ({ scope: r.scope, newest: Number(r.newest) + PANE_MS }));
+}
 
 export const latestRatesQuerySchema = z.object({
   scope: rateRowSchema.shape.scope,
   window: windowLabel,
-  /** only panes ending at or after this time (default: the last hour) */
-  since: epochMs.optional(),
+  /** where the window ends (ms, a pane boundary); default: the scope's newest pane end */
+  end: epochMs.optional(),
   keys: idList.optional(),
   merchantId: z.string().min(1).max(32).optional(),
   region: z.string().min(1).max(32).optional(),
@@ -31,47 +160,36 @@ export const latestRatesQuerySchema = z.object({
 });
 export type LatestRatesQuery = z.input<typeof latestRatesQuerySchema>;
 
-/** Latest row per key: argMax by (pane end, version) picks one row among replayed duplicates. */
-/** Every column but key, of the newest row of a group by (ts_ms, version), as l_<column>. */
-const LATEST_COLUMNS = RATE_COLUMNS.filter((c) => c !== 'key')
-  // Aliases must not shadow columns used inside other aggregates: prefix them.
-  .map((c) => `argMax(${c}, (ts_ms, version)) AS l_${c}`)
-  .join(', ');
-
-function latestPerKey(where: SqlFragment): SqlFragment {
-  return sql`SELECT key, ${raw(LATEST_COLUMNS)} FROM ${ident(TABLES.rates)} WHERE ${where} GROUP BY key`;
+/** The window's end: the one asked for, else the scope's newest pane end (none: no panes lately). */
+async function windowEnd(
+  ch: ClickHouse,
+  scope: RateRow['scope'],
+  end: number | undefined,
+  now: number,
+): Promise<number | undefined> {
+  if (end !== undefined) return Math.floor(end / PANE_MS) * PANE_MS;
+  const [f] = await queryRateFreshness(ch, { scope }, now);
+  return f?.newest;
 }
 
-function unprefix(r: Record<string, unknown>): RateTableRow {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) out[k.startsWith('l_') ? k.slice(2) : k] = v;
-  return out as RateTableRow;
-}
-
-function rateWhere(q: z.infer<typeof latestRatesQuerySchema>, now: number): SqlFragment {
-  const c = [
-    sql`scope = ${q.scope}`,
-    sql`window = ${q.window}`,
-    sql`ts >= ${toDate(q.since ?? now - 3_600_000)}`,
-  ];
-  // An empty key list asks for nothing: "0" keeps the query valid and the answer empty.
-  if (q.keys) c.push(q.keys.length ? sql`key IN ${inList(q.keys)}` : raw('0'));
-  if (q.merchantId) c.push(sql`merchant_id = ${q.merchantId}`);
-  if (q.region) c.push(sql`region = ${q.region}`);
-  return conds(c);
-}
-
-/** The current rates of every key of one scope and window (the board's table). */
+/**
+ * The current rates of every key of one scope and window (the board's table): per key, its
+ * panes in [end - window, end) summed. Keys without a pane in the window are not there.
+ */
 export async function queryLatestRates(
   ch: ClickHouse,
   input: LatestRatesQuery,
   now = Date.now(),
 ): Promise<RateRow[]> {
   const q = latestRatesQuerySchema.parse(input);
-  const rows = await ch.query<Record<string, unknown>>(
-    sql`${latestPerKey(rateWhere(q, now))} ORDER BY key LIMIT ${q.limit}`,
+  const w = paneWindowMs(q.window);
+  if (w === undefined) return [];
+  const end = await windowEnd(ch, q.scope, q.end, now);
+  if (end === undefined) return [];
+  const rows = await ch.query<SumRow>(
+    sql`${windowSumsSql({ ...q, end, windowsMs: [w] })} ORDER BY key LIMIT ${q.limit}`,
   );
-  return rows.map((r) => rowToRate(unprefix(r)));
+  return rows.map((r) => rateOf(r, 0, q.scope, q.window, end)!);
 }
 
 export const topRatesQuerySchema = latestRatesQuerySchema.extend({
@@ -82,76 +200,211 @@ export const topRatesQuerySchema = latestRatesQuerySchema.extend({
 });
 export type TopRatesQuery = z.input<typeof topRatesQuerySchema>;
 
-/** Top-N worst keys by a metric, on each key's latest pane. */
+/** Top-N worst keys by a metric of their current window (as queryLatestRates sums it). */
 export async function queryTopRates(
   ch: ClickHouse,
   input: TopRatesQuery,
   now = Date.now(),
 ): Promise<RateRow[]> {
   const q = topRatesQuerySchema.parse(input);
-  const col = raw(`l_${RATE_METRICS[q.metric]}`);
-  const rows = await ch.query<Record<string, unknown>>(
-    sql`SELECT * FROM (${latestPerKey(rateWhere(q, now))})
-        WHERE l_auths >= ${q.minAuths}
-        ORDER BY ${col} DESC, key LIMIT ${q.limit}`,
+  const w = paneWindowMs(q.window);
+  if (w === undefined) return [];
+  const end = await windowEnd(ch, q.scope, q.end, now);
+  if (end === undefined) return [];
+  const rows = await ch.query<SumRow>(
+    sql`SELECT * FROM (${windowSumsSql({ ...q, end, windowsMs: [w] })})
+        WHERE w0_auths >= ${q.minAuths}
+        ORDER BY ${raw(RATE_METRICS[q.metric])} DESC, key LIMIT ${q.limit}`,
   );
-  return rows.map((r) => rowToRate(unprefix(r)));
+  return rows.map((r) => rateOf(r, 0, q.scope, q.window, end)!);
+}
+
+export const windowRatesQuerySchema = z.object({
+  scope: rateRowSchema.shape.scope,
+  /** the windows' end (ms, a pane boundary) */
+  end: epochMs,
+  windows: z.array(windowLabel).min(1).max(16),
+  keys: idList,
+});
+
+/**
+ * Every given window of the given keys, all ending at `end`, in one read: what the live-rates
+ * poll pushes for the keys that got new panes. Per row also `written`, the newest written_ms of
+ * the key's panes in the longest window.
+ */
+export async function queryWindowRates(
+  ch: ClickHouse,
+  input: z.input<typeof windowRatesQuerySchema>,
+): Promise<{ row: RateRow; written: number }[]> {
+  const q = windowRatesQuerySchema.parse(input);
+  const windows = q.windows.flatMap((label) => {
+    const ms = paneWindowMs(label);
+    return ms === undefined ? [] : [{ label, ms }];
+  });
+  if (windows.length === 0 || q.keys.length === 0) return [];
+  const end = Math.floor(q.end / PANE_MS) * PANE_MS;
+  const rows = await ch.query<SumRow>(
+    sql`${windowSumsSql({ scope: q.scope, end, windowsMs: windows.map((w) => w.ms), keys: q.keys })}
+        ORDER BY key`,
+  );
+  return rows.flatMap((r) =>
+    windows.flatMap((w, i) => {
+      const row = rateOf(r, i, q.scope, w.label, end);
+      return row ? [{ row, written: Number(r['written']) }] : [];
+    }),
+  );
+}
+
+export const rateChangesQuerySchema = z.object({
+  /** panes starting at or after this time */
+  since: epochMs,
+  /** rows written (written_ms, the writer's clock) after this */
+  afterWritten: z.number().int().nonnegative(),
+  limit: limit(10_000, 100_000),
+});
+
+/**
+ * The keys that got pane rows written since the last look, with the newest written_ms of each:
+ * the gateway polls this to push live rates (the processor publishes no rate topic). Reads the
+ * recent panes only: `since` prunes day partitions and, through the parts' min/max of ts, most
+ * of today's parts.
+ */
+export async function queryRateChanges(
+  ch: ClickHouse,
+  input: z.input<typeof rateChangesQuerySchema>,
+): Promise<{ scope: RateRow['scope']; key: string; written: number }[]> {
+  const q = rateChangesQuerySchema.parse(input);
+  const rows = await ch.query<{ scope: RateRow['scope']; key: string; written: string }>(
+    sql`SELECT scope, key, max(written_ms) AS written FROM ${ident(TABLES.panes)}
+        WHERE ts >= ${toDate(q.since)} AND pane_ms >= ${q.since} AND written_ms > ${q.afterWritten}
+        GROUP BY scope, key ORDER BY written, scope, key LIMIT ${q.limit}`,
+  );
+  return rows.map((r) => ({ scope: r.scope, key: r.key, written: Number(r.written) }));
 }
 
 export const seriesQuerySchema = z.object({
   scope: rateRowSchema.shape.scope,
   key: z.string().max(128),
   window: windowLabel,
+  /** window ends from here... */
   from: epochMs,
+  /** ...to here, inclusive */
   to: epochMs,
-  /** merchant bound: rows of another merchant's terminal are not returned */
+  /** merchant bound: panes of another merchant's terminal are not summed */
   merchantId: z.string().min(1).max(32).optional(),
+  /** at most this many points */
   limit: limit(5000, 100_000),
   /**
-   * At most one row per step (the last pane of each step, by pane end then version): a month of
-   * a 1m window is 518,400 rows, a chart needs a few hundred. Without it, every row (FINAL).
+   * Window ends on multiples of this step (rounded up to whole panes); a window every pane
+   * (5 s) when absent.
    */
   stepMs: z.number().int().min(1000).max(86_400_000).optional(),
 });
 export type SeriesQuery = z.input<typeof seriesQuerySchema>;
 
-/** One key's rates over time (a chart), one row per pane end (or per step), oldest first. */
-export async function querySeries(ch: ClickHouse, input: SeriesQuery): Promise<RateRow[]> {
-  const q = seriesQuerySchema.parse(input);
-  if (q.stepMs !== undefined) {
-    // the newest row of each step by (ts_ms, version): what FINAL would keep of its last pane,
-    // without FINAL's merge of every row of the range. PREWHERE on the key's columns: the other
-    // ~40 columns are read only where the key is (18.16 picks its own PREWHERE column, not
-    // these: a month of a 1h window read 4x the bytes in the entity-page bench without it)
-    const rows = await ch.query<Record<string, unknown>>(
-      sql`SELECT key, ${raw(LATEST_COLUMNS)} FROM ${ident(TABLES.rates)}
-          PREWHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}
-          WHERE ts >= ${toDate(q.from)} AND ts <= ${toDate(q.to)}
-            AND ${q.merchantId ? sql`merchant_id = ${q.merchantId}` : raw('1')}
-          GROUP BY key, intDiv(ts_ms, ${q.stepMs})
-          ORDER BY l_ts_ms LIMIT ${q.limit}`,
-    );
-    return rows.map((r) => rowToRate(unprefix(r)));
-  }
-  const rows = await ch.query<RateTableRow>(
-    sql`SELECT * FROM ${ident(TABLES.rates)} FINAL
-        WHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}
-          AND ts >= ${toDate(q.from)} AND ts <= ${toDate(q.to)}
-          AND ${q.merchantId ? sql`merchant_id = ${q.merchantId}` : raw('1')}
-        ORDER BY ts_ms LIMIT ${q.limit}`,
-  );
-  return rows.map(rowToRate);
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }
 
-/** A chart's point: the rates of the newest pane of one step. */
+interface WindowPoint {
+  end: number;
+  merchantId: string;
+  region: string;
+  sums: PaneCounts;
+}
+
+/**
+ * One key's window at every step boundary in [from, to] whose window holds a pane (no pane in
+ * it: no point, as window_stats had no row for a quiet window). ClickHouse sums the deduped
+ * panes per bucket; the windows are made of buckets here:
+ * - step >= window: each window lies in its own step, the last `window` of it: only those panes
+ *   are read, one bucket per step;
+ * - step < window: buckets of gcd(step, window), a window every step/g buckets slides over them,
+ *   one window's length of panes read before `from`.
+ */
+async function seriesWindows(
+  ch: ClickHouse,
+  q: z.infer<typeof seriesQuerySchema>,
+): Promise<WindowPoint[]> {
+  const w = paneWindowMs(q.window);
+  if (w === undefined) return [];
+  const step = Math.ceil((q.stepMs ?? PANE_MS) / PANE_MS) * PANE_MS;
+  const first = Math.ceil(q.from / step) * step;
+  const last = Math.min(Math.floor(q.to / step) * step, first + (q.limit - 1) * step);
+  if (last < first) return [];
+  const wide = step >= w;
+  const g = wide ? step : gcd(step, w);
+  const c = [sql`scope = ${q.scope}`, sql`key = ${q.key}`, paneRange(first - w, last)];
+  if (q.merchantId !== undefined) c.push(sql`merchant_id = ${q.merchantId}`);
+  if (wide && step > w) c.push(sql`pane_ms % ${step} >= ${step - w}`);
+  const rows = await ch.query<SumRow>(
+    sql`SELECT intDiv(p_pane, ${g}) AS b, argMax(p_merchant_id, p_pane) AS merchant_id,
+          argMax(p_region, p_pane) AS region, ${raw(sumColumns('s_'))}
+        FROM (${dedupedPanes(conds(c))}) GROUP BY b ORDER BY b`,
+  );
+  const buckets = rows.map((r) => ({
+    b: Number(r['b']),
+    n: Number(r['s_n']),
+    merchantId: String(r['merchant_id'] ?? ''),
+    region: String(r['region'] ?? ''),
+    sums: readSums(r, 's_'),
+  }));
+  if (wide) {
+    return buckets.map((k) => ({
+      end: (k.b + 1) * step,
+      merchantId: k.merchantId,
+      region: k.region,
+      sums: k.sums,
+    }));
+  }
+  // slide: add the buckets that start before the end, drop those that start before end - w
+  const out: WindowPoint[] = [];
+  const sums = zeroPaneCounts();
+  let panes = 0;
+  let added = 0;
+  let dropped = 0;
+  for (let end = first; end <= last; end += step) {
+    for (; added < buckets.length && buckets[added]!.b * g < end; added++) {
+      const k = buckets[added]!;
+      for (const col of PANE_COUNTER_COLUMNS) sums[col] += k.sums[col];
+      panes += k.n;
+    }
+    for (; dropped < added && buckets[dropped]!.b * g < end - w; dropped++) {
+      const k = buckets[dropped]!;
+      for (const col of PANE_COUNTER_COLUMNS) sums[col] -= k.sums[col];
+      panes -= k.n;
+    }
+    if (panes === 0) continue;
+    const newest = buckets[added - 1]!;
+    out.push({
+      end,
+      merchantId: newest.merchantId,
+      region: newest.region,
+      sums: { ...sums },
+    });
+  }
+  return out;
+}
+
+/** One key's rates over time (a chart): a window at every step boundary, oldest first. */
+export async function querySeries(ch: ClickHouse, input: SeriesQuery): Promise<RateRow[]> {
+  const q = seriesQuerySchema.parse(input);
+  return (await seriesWindows(ch, q)).map((p) =>
+    paneSumsToRate({ scope: q.scope, key: q.key, window: q.window, ...p }),
+  );
+}
+
+/** A chart's point: the rates of the window ending at one step boundary. */
 export interface SeriesPointRow {
-  /** the pane end, ISO 8601 */
+  /** the window's end, ISO 8601 */
   ts: string;
   auths: number;
   failureRate: number;
   faultRate: number;
   reversalRate: number;
   noSettlementRate: number;
+  /** pane counts hold no volume baseline: always null */
   volumeRatio: number | null;
 }
 
@@ -160,104 +413,87 @@ export const seriesPointsQuerySchema = seriesQuerySchema.extend({
 });
 export type SeriesPointsQuery = z.input<typeof seriesPointsQuerySchema>;
 
-/**
- * querySeries with a step, the chart's columns only: the newest row of each step by (ts_ms,
- * version), its rates: seven of window_stats' ~30 columns: a month of a busy key's 1h rows took
- * 2.5x as long with every column (the entity-page bench, 18.16), and a chart draws these.
- */
+/** querySeries with a step, the chart's fields only. */
 export async function querySeriesPoints(
   ch: ClickHouse,
   input: SeriesPointsQuery,
 ): Promise<SeriesPointRow[]> {
   const q = seriesPointsQuerySchema.parse(input);
-  const latest = (c: string) => raw(`argMax(${c}, (ts_ms, version))`);
-  const rows = await ch.query<{
-    t: number;
-    auths: number;
-    failure: number;
-    fault: number;
-    reversal: number;
-    noSettlement: number;
-    volume: number | null;
-  }>(
-    sql`SELECT max(ts_ms) AS t, ${latest('auths')} AS auths, ${latest('failure_rate')} AS failure,
-          ${latest('fault_rate')} AS fault, ${latest('reversal_rate')} AS reversal,
-          ${latest('no_settlement_rate')} AS noSettlement, ${latest('volume_ratio')} AS volume
-        FROM ${ident(TABLES.rates)}
-        PREWHERE scope = ${q.scope} AND window = ${q.window} AND key = ${q.key}
-        WHERE ts >= ${toDate(q.from)} AND ts <= ${toDate(q.to)}
-          AND ${q.merchantId ? sql`merchant_id = ${q.merchantId}` : raw('1')}
-        GROUP BY intDiv(ts_ms, ${q.stepMs})
-        ORDER BY t LIMIT ${q.limit}`,
-  );
-  return rows.map((r) => ({
-    ts: new Date(Number(r.t)).toISOString(),
-    auths: Number(r.auths),
-    failureRate: Number(r.failure),
-    faultRate: Number(r.fault),
-    reversalRate: Number(r.reversal),
-    noSettlementRate: Number(r.noSettlement),
-    volumeRatio: r.volume === null || r.volume === undefined ? null : Number(r.volume),
-  }));
-}
-
-export const rateFreshnessQuerySchema = z.object({
-  scope: rateRowSchema.shape.scope.optional(),
-  window: windowLabel.optional(),
-  /** only panes ending at or after this time (default: the last hour) */
-  since: epochMs.optional(),
-});
-
-/**
- * The newest pane end per scope and window: the reference for "current" (a key whose latest
- * row is much older than its scope's newest has gone quiet). Cheap: (scope, window) is the
- * sorting key's prefix.
- */
-export async function queryRateFreshness(
-  ch: ClickHouse,
-  input: z.input<typeof rateFreshnessQuerySchema> = {},
-  now = Date.now(),
-): Promise<{ scope: RateRow['scope']; window: string; newest: number }[]> {
-  const q = rateFreshnessQuerySchema.parse(input);
-  const c = [sql`ts >= ${toDate(q.since ?? now - 3_600_000)}`];
-  if (q.scope) c.push(sql`scope = ${q.scope}`);
-  if (q.window) c.push(sql`window = ${q.window}`);
-  const rows = await ch.query<{ scope: RateRow['scope']; window: string; newest: number }>(
-    sql`SELECT scope, window, max(ts_ms) AS newest FROM ${ident(TABLES.rates)}
-        WHERE ${conds(c)} GROUP BY scope, window ORDER BY scope, window`,
-  );
-  return rows.map((r) => ({ scope: r.scope, window: r.window, newest: Number(r.newest) }));
-}
-
-export const rateChangesQuerySchema = z.object({
-  /** panes ending at or after this time */
-  since: epochMs,
-  /** rows written with a version above this (the writer's clock, ms by default) */
-  afterVersion: z.number().int().nonnegative(),
-  limit: limit(10_000, 100_000),
-});
-
-/**
- * Rows written since the last look: per scope/window/key the latest of them, with its version.
- * The gateway polls this to push live rates (the processor publishes no rate topic). Reads the
- * recent panes only: `since` prunes day partitions and, through the parts' min/max of ts,
- * most of today's parts.
- */
-export async function queryRateChanges(
-  ch: ClickHouse,
-  input: z.input<typeof rateChangesQuerySchema>,
-): Promise<{ row: RateRow; version: number }[]> {
-  const q = rateChangesQuerySchema.parse(input);
-  const cols = RATE_COLUMNS.filter((c) => c !== 'key' && c !== 'scope' && c !== 'window').map(
-    (c) => `argMax(${c}, (ts_ms, version)) AS l_${c}`,
-  );
-  const rows = await ch.query<Record<string, unknown>>(
-    sql`SELECT scope, window, key, ${raw(cols.join(', '))} FROM ${ident(TABLES.rates)}
-        WHERE ts >= ${toDate(q.since)} AND version > ${q.afterVersion}
-        GROUP BY scope, window, key ORDER BY l_version LIMIT ${q.limit}`,
-  );
-  return rows.map((r) => {
-    const row = unprefix(r);
-    return { row: rowToRate(row), version: Number(row.version) };
+  return (await seriesWindows(ch, q)).map((p) => {
+    const r = paneSumsToRate({ scope: q.scope, key: q.key, window: q.window, ...p });
+    return {
+      ts: r.ts,
+      auths: r.auths,
+      failureRate: r.failureRate,
+      faultRate: r.faultRate,
+      reversalRate: r.reversalRate,
+      noSettlementRate: r.noSettlementRate,
+      volumeRatio: null,
+    };
   });
+}
+
+/**
+ * The gcd of the bucket length and every range start: every range's and bucket's edge is a
+ * multiple of it, so sums over chunks of this length add up to the buckets exactly. Whole
+ * panes, else a pane would straddle two buckets.
+ */
+export function regionChunkMs(starts: readonly number[], bucketMs: number): number {
+  const chunk = starts.reduce((a, s) => gcd(a, s), bucketMs);
+  if (chunk <= 0 || chunk % PANE_MS !== 0) {
+    throw new Error('region auths: range starts and buckets must be whole panes');
+  }
+  return chunk;
+}
+
+/**
+ * Auths of the region panes per region and chunk (regionChunkMs) over the ranges [start, start
+ * + span): exact, each pane once. Chunks with no auths are left out.
+ */
+export async function queryRegionAuthChunks(
+  ch: ClickHouse,
+  q: { starts: readonly number[]; spanMs: number; bucketMs: number },
+): Promise<{ region: string; from: number; auths: number }[]> {
+  if (q.starts.length === 0) return [];
+  const chunk = regionChunkMs(q.starts, q.bucketMs);
+  const ranges = q.starts.map((s) => sql`(${paneRange(s, s + q.spanMs)})`);
+  const rows = await ch.query<{ region: string; c: string; auths: string }>(
+    sql`SELECT p_key AS region, intDiv(p_pane, ${chunk}) * ${chunk} AS c, sum(p_auths) AS auths
+        FROM (${dedupedPanes(sql`scope = 'region' AND (${join(ranges, ' OR ')})`, ['auths'])})
+        GROUP BY region, c HAVING auths > 0 ORDER BY region, c`,
+  );
+  return rows.map((r) => ({ region: r.region, from: Number(r.c), auths: Number(r.auths) }));
+}
+
+/**
+ * The end of the newest region pane written, when there is one in the 15 minutes before `now`
+ * (panes more than a minute ahead of `now`, a terminal's clock far off, are not looked at).
+ */
+export async function queryRegionPanesUpTo(
+  ch: ClickHouse,
+  now: number,
+): Promise<number | undefined> {
+  const since = Math.max(0, Math.floor(now) - 900_000);
+  const [row] = await ch.query<{ t: string; n: string }>(
+    sql`SELECT max(pane_ms) AS t, count() AS n FROM ${ident(TABLES.panes)}
+        WHERE scope = 'region' AND ts >= ${toDate(since)} AND pane_ms >= ${since}
+          AND pane_ms <= ${Math.floor(now) + 60_000}`,
+  );
+  if (!row || Number(row.n) === 0) return undefined;
+  return Number(row.t) + PANE_MS;
+}
+
+/** The merchant of a terminal's newest pane since `since`, if it had one. */
+export async function queryTerminalMerchant(
+  ch: ClickHouse,
+  terminalId: string,
+  since: number,
+): Promise<string | undefined> {
+  const [row] = await ch.query<{ m: string }>(
+    sql`SELECT merchant_id AS m FROM ${ident(TABLES.panes)}
+        WHERE scope = 'terminal' AND key = ${terminalId} AND ts >= ${toDate(since)}
+          AND merchant_id != ''
+        ORDER BY pane_ms DESC LIMIT 1`,
+  );
+  return row?.m || undefined;
 }

@@ -23,6 +23,13 @@ export {
   queryRateFreshness,
   rateChangesQuerySchema,
   queryRateChanges,
+  windowRatesQuerySchema,
+  queryWindowRates,
+  regionChunkMs,
+  queryRegionAuthChunks,
+  queryRegionPanesUpTo,
+  queryTerminalMerchant,
+  FRESHNESS_LOOKBACK_MS,
 } from './queries-rates';
 export {
   alertsQuerySchema,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from './client';
 import { DAY_PARTITIONED_TABLES } from './retention';
+import { toClickHouseDateTime } from './migrate';
 import {
   parseRetentionPolicy,
   startRetention,
@@ -36,6 +37,15 @@ function rowsAt(ts: number, i: number): Record<RetentionTable, object> {
   return {
     [TABLES.events]: eventToRow(authEvent(i, ts)),
     [TABLES.rates]: rateToRow(rate(`T-${i}`, ts, 10, 1), 1),
+    [TABLES.panes]: {
+      scope: 'terminal',
+      key: `T-${i}`,
+      pane_ms: ts,
+      ts: toClickHouseDateTime(ts),
+      auths: 10,
+      approved: 9,
+      written_ms: 1,
+    },
     [TABLES.alerts]: alertToRow(alert(`a-${i}`, 'firing', ts)),
     [TABLES.alertActions]: actionToRow({
       actionId: `act-${i}`,

@@ -8,14 +8,16 @@ export type RetentionTable = (typeof DAY_PARTITIONED_TABLES)[number];
 export type RetentionPolicy = Partial<Record<RetentionTable, number>>;
 
 /**
- * Kept by default. Raw events and stats are the bulk (~8 stats rows per event): a month of
- * drill-down and charts. Alerts and their audit trail are few rows and are what an incident
- * review asks for months later. Webhook deliveries and attempts: a month of delivery log, far
+ * Kept by default. Raw events and pane counts are the bulk (~1.4 pane rows per event): a month
+ * of drill-down and charts; window_stats is no longer written and goes as its days age out.
+ * Alerts and their audit trail are few rows and are what an incident review asks for months
+ * later. Webhook deliveries and attempts: a month of delivery log, far
  * above the 8-day floor below.
  */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionTable, number>> = {
   [TABLES.events]: 30,
   [TABLES.rates]: 30,
+  [TABLES.panes]: 30,
   [TABLES.alerts]: 180,
   [TABLES.alertActions]: 180,
   [TABLES.deadLetters]: 30,
@@ -34,6 +36,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionTable, number>> = 
 export const MIN_RETENTION_DAYS: Readonly<Record<RetentionTable, number>> = {
   [TABLES.events]: 1,
   [TABLES.rates]: 1,
+  [TABLES.panes]: 1,
   [TABLES.alerts]: 1,
   [TABLES.alertActions]: 1,
   [TABLES.deadLetters]: 1,

@@ -12,6 +12,7 @@ import { ident, sql } from './sql';
 export const DAY_PARTITIONED_TABLES = [
   TABLES.events,
   TABLES.rates,
+  TABLES.panes,
   TABLES.alerts,
   TABLES.alertActions,
   TABLES.deadLetters,

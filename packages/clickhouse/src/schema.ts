@@ -17,6 +17,7 @@
  * so a crash between a statement and its bookkeeping row is repaired by running it again.
  */
 
+import { PANE_COUNTS_COLUMNS, PANE_TICKS_ARRAYS, PANE_TICKS_COLUMNS } from './pane-counts';
 import { WINDOW_STATS_COLUMNS } from './window-stats';
 
 export const TABLES = {
@@ -28,6 +29,10 @@ export const TABLES = {
   deadLetters: 'dead_letters',
   silences: 'silences',
   rulesMemory: 'rules_memory',
+  /** per key and closed 5 s pane, its counts (pane-counts.ts); readers sum a window's panes */
+  panes: 'pane_counts',
+  /** one wide row per stage and tick (Null engine): the processor's writes, unfolded into panes */
+  paneTicks: 'pane_ticks',
   /** API keys made by admins at run time (the gateway's ClickHouseKeyStore); config keys are not here */
   apiKeys: 'api_keys',
   // The webhook store's tables (@tillwatch/webhooks ClickHouseWebhookStore, shared by the
@@ -37,6 +42,9 @@ export const TABLES = {
   webhookDeliveries: 'notifier_deliveries',
   webhookAttempts: 'notifier_attempts',
 } as const;
+/** The materialized view from pane_ticks into pane_counts (migration 8). */
+export const PANE_TICKS_VIEW = 'pane_ticks_mv';
+
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
 
 /**
@@ -305,6 +313,29 @@ ${WINDOW_STATS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join
         doc String,
         version UInt64
       ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    ],
+  },
+  {
+    id: 8,
+    name: 'processor: window stats as pane counts',
+    statements: [
+      // Per key and closed 5 s pane, its counts: 1.7 rows per event where window_stats took 4.8
+      // (one per window that moved), each half as wide. Replacing: a batch replayed after a
+      // crash writes the same rows again and they are taken once (18.16 has no insert
+      // deduplication for plain MergeTree tables); readers take any() of a pane before summing.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.panes} (
+${PANE_COUNTS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join(',\n')}
+      ) ENGINE = ReplacingMergeTree(written_ms)
+      PARTITION BY toYYYYMMDD(ts)
+      ORDER BY (scope, key, pane_ms)`,
+      // What the processor inserts: one row per stage and tick, its keys' columns as arrays;
+      // nothing is kept here (Null), the view below unfolds each into pane_counts.
+      `CREATE TABLE IF NOT EXISTS ${TABLES.paneTicks} (
+${PANE_TICKS_COLUMNS.map(([column, type]) => `        ${column} ${type}`).join(',\n')}
+      ) ENGINE = Null`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PANE_TICKS_VIEW} TO ${TABLES.panes} AS
+      SELECT ${PANE_COUNTS_COLUMNS.map(([c]) => (c === 'ts' ? 'toDateTime(intDiv(pane_ms, 1000)) AS ts' : c)).join(', ')}
+      FROM ${TABLES.paneTicks} ARRAY JOIN ${PANE_TICKS_ARRAYS.join(', ')}`,
     ],
   },
 ];

@@ -1,15 +1,15 @@
-import type { RateRow } from '@tillwatch/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from './client';
+import { paneToRow, type PaneInput } from './pane-rows';
 import { querySeries, querySeriesPoints } from './queries';
-import { rateToRow } from './rows';
 import { TABLES } from './schema';
 import { ident, sql } from './sql';
-import { freshDatabase, rate } from './test-fixtures';
+import { freshDatabase } from './test-fixtures';
 
 /**
- * querySeriesPoints is querySeries with a step, the chart's columns only: the same points, the
- * newest version of a pane written twice, whatever else the table holds.
+ * querySeriesPoints is querySeries with a step, the chart's fields only: the same points, each
+ * a window summed from its panes, a pane written twice counted once, whatever else the table
+ * holds.
  */
 const url = process.env.CLICKHOUSE_URL;
 if (!url) throw new Error('CLICKHOUSE_URL is not set: run through vitest.int.config.ts');
@@ -18,42 +18,57 @@ let ch: ClickHouse;
 let drop: () => Promise<void>;
 const T0 = Date.UTC(2026, 3, 1, 23, 0, 0);
 
-function row(key: string, i: number, failures: number, over: Partial<RateRow> = {}): RateRow {
+function pane(key: string, i: number, over: Partial<PaneInput> = {}): PaneInput {
+  const auths = 10 + (i % 5);
   return {
-    ...rate(key, T0 + i * 10_000, 100, failures),
-    faultRate: failures / 100,
-    ...(i % 7 === 0 ? { volumeRatio: 0.5 + i / 1000 } : {}),
+    scope: 'terminal',
+    key,
+    merchantId: 'M-0',
+    region: 'CN-31',
+    paneMs: T0 + i * 5000,
+    counts: { auths, approved: auths - (i % 10), cat_issuer: i % 10 },
+    writtenMs: 1_000 + i,
     ...over,
   };
 }
 
+/** T-1's panes: 2 h of them, across midnight (two day partitions) */
+const first = Array.from({ length: 1440 }, (_, i) => pane('T-1', i));
+
 beforeAll(async () => {
   ({ ch, drop } = await freshDatabase(url));
   // duplicates must stay duplicates while the test looks
-  await ch.command(sql`SYSTEM STOP MERGES ${ident(TABLES.rates)}`);
-  // 2 h of T-1's 5m panes every 10 s (across midnight: two day partitions), written once...
-  const first = Array.from({ length: 720 }, (_, i) => row('T-1', i, i % 10));
-  await ch.insert(
-    TABLES.rates,
-    first.map((r) => rateToRow(r, 1)),
-  );
-  // ...then every third pane again with other numbers and a newer version (a replay that
-  // counted more), and another key, another window and another merchant's rows around it
-  await ch.insert(TABLES.rates, [
+  await ch.command(sql`SYSTEM STOP MERGES ${ident(TABLES.panes)}`);
+  await ch.insert(TABLES.panes, first.map(paneToRow));
+  // ...then every third pane again, as a replay after a crash writes it (same counts, a later
+  // written_ms), and another key and a pane of T-1 in another scope around it
+  await ch.insert(TABLES.panes, [
     ...first
       .filter((_, i) => i % 3 === 0)
-      .map((r) => rateToRow({ ...r, faults: 77, faultRate: 0.77 }, 2)),
-    ...Array.from({ length: 720 }, (_, i) => rateToRow(row('T-2', i, 50), 1)),
-    ...Array.from({ length: 720 }, (_, i) => rateToRow(row('T-1', i, 60, { window: '1m' }), 1)),
+      .map((p) => paneToRow({ ...p, writtenMs: p.writtenMs + 10_000 })),
+    ...Array.from({ length: 1440 }, (_, i) => paneToRow(pane('T-2', i, { counts: { auths: 99 } }))),
+    paneToRow(pane('T-1', 5, { scope: 'merchant', counts: { auths: 1000 } })),
   ]);
 });
 afterAll(async () => {
-  await ch?.command(sql`SYSTEM START MERGES ${ident(TABLES.rates)}`);
+  await ch?.command(sql`SYSTEM START MERGES ${ident(TABLES.panes)}`);
   await drop?.();
 });
 
+/** The 5m window ending at `end`, summed the plain way from T-1's panes, each once. */
+function window5m(end: number) {
+  const ps = first.filter((p) => p.paneMs >= end - 300_000 && p.paneMs < end);
+  const auths = ps.reduce((n, p) => n + p.counts.auths!, 0);
+  const failures = ps.reduce((n, p) => n + p.counts.cat_issuer!, 0);
+  return { ts: new Date(end).toISOString(), auths, failureRate: failures / auths };
+}
+
 describe('querySeriesPoints', () => {
-  it('the points of querySeries with the same step, newest version of each pane', async () => {
+  it('the points of querySeries with the same step, each pane once', async () => {
+    const [stored] = await ch.query<{ n: string }>(
+      sql`SELECT count() AS n FROM ${ident(TABLES.panes)} WHERE scope = 'terminal' AND key = 'T-1'`,
+    );
+    expect(Number(stored!.n)).toBe(1440 + 480);
     for (const stepMs of [10_000, 60_000, 600_000]) {
       const q = {
         scope: 'terminal' as const,
@@ -73,22 +88,31 @@ describe('querySeriesPoints', () => {
           faultRate: r.faultRate,
           reversalRate: r.reversalRate,
           noSettlementRate: r.noSettlementRate,
-          volumeRatio: r.volumeRatio ?? null,
+          volumeRatio: null,
         })),
       );
-      expect(points.length).toBe(Math.floor(7_000_000 / stepMs) - Math.floor(30_000 / stepMs) + 1);
+      // a window ending at every step boundary of the range: every one holds panes
+      const ends = [];
+      for (let t = Math.ceil(q.from / stepMs) * stepMs; t <= q.to; t += stepMs) ends.push(t);
+      expect(points.map((p) => ({ ts: p.ts, auths: p.auths, failureRate: p.failureRate }))).toEqual(
+        ends.map(window5m),
+      );
     }
-    // a 10 s step is every pane: the replayed ones show the replay's numbers
-    const each = await querySeriesPoints(ch, {
+  });
+
+  it('no point where the window holds no pane; the range’s edges', async () => {
+    const points = await querySeriesPoints(ch, {
       scope: 'terminal',
       key: 'T-1',
-      window: '5m',
-      from: T0,
-      to: T0 + 60_000,
-      stepMs: 10_000,
+      window: '1m',
+      from: T0 - 120_000,
+      to: T0 + 7_320_000,
+      stepMs: 60_000,
     });
-    expect(each.map((p) => p.faultRate)).toEqual([0.77, 0.01, 0.02, 0.77, 0.04, 0.05, 0.77]);
-    expect(each.map((p) => p.volumeRatio)).toEqual([0.5, null, null, null, null, null, null]);
+    // the first window with a pane ends a minute after T0... the last one a minute after the last pane
+    expect(points[0]!.ts).toBe(new Date(T0 + 60_000).toISOString());
+    expect(points.at(-1)!.ts).toBe(new Date(T0 + 7_200_000).toISOString());
+    expect(points).toHaveLength(120);
   });
 
   it('a merchant bound: nothing of another merchant', async () => {
@@ -101,7 +125,7 @@ describe('querySeriesPoints', () => {
     };
     expect(await querySeriesPoints(ch, { ...q, stepMs: 60_000, merchantId: 'M-9' })).toEqual([]);
     expect(await querySeriesPoints(ch, { ...q, stepMs: 60_000, merchantId: 'M-0' })).toHaveLength(
-      61,
+      60,
     );
   });
 });

@@ -62,10 +62,10 @@ export function newDerivedRates(): DerivedRates {
 }
 
 /**
- * The one definition of RateRow's derived figures, for every writer of rows (Monitor.rates, the
- * processor's window_stats rows): a rate is 0 when its denominator is (no auths, nothing due).
- * Counts in as numbers and figures out into `out`, so that a caller on the hot path (the
- * processor writes several rows per event) reuses one object and allocates nothing per row.
+ * The one definition of RateRow's derived figures, for every maker of rows (Monitor.rates, the
+ * gateway's windows summed from pane rows): a rate is 0 when its denominator is (no auths,
+ * nothing due). Counts in as numbers and figures out into `out`, so that a caller making many
+ * rows reuses one object and allocates nothing per row.
  */
 export function deriveRates(
   auths: number,

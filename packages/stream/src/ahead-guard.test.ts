@@ -4,7 +4,7 @@ import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
 import { AheadGuard } from './ahead-guard';
 import { LocalTopology } from './topology';
-import { rowText } from './test-rows';
+import { paneText } from './test-rows';
 
 const H = 3_600_000;
 
@@ -15,7 +15,7 @@ function run(events: readonly TerminalEvent[]) {
   const t = new LocalTopology(
     {
       alert: (a: Alert) => alerts.push(JSON.stringify(a)),
-      stats: (...r) => rows.push(rowText(...r)),
+      panes: (...r) => rows.push(paneText(...r)),
       dead: (ev, reason, tag) => dead.push({ eventId: ev.eventId, reason, tag }),
     },
     { partitions: 2 },

@@ -1,5 +1,4 @@
 import {
-  windowLabel,
   type FailureTuple,
   type LocalAlertRecord,
   type PartialRecord,
@@ -26,7 +25,8 @@ import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
  * The event stage of one pos.events partition: decode is the driver's, the rest is here. Every
  * valid event goes into the core engine and the partition-local rules (terminal and merchant
  * windows are complete in one partition: pos.events is keyed by merchant); at each boundary of
- * the tick schedule (schedule.ts) the stage emits the window-stats rows of the closed panes,
+ * the tick schedule (schedule.ts) the stage emits the pane rows of the closed pane (each key's
+ * counts in it, the window stats ClickHouse keeps),
  * the rules' alert transitions, and for the rollup stage a partial per region, firmware and
  * issuer key it saw in the pane plus one tick to every rollup partition (docs/contract.md §5).
  *
@@ -80,8 +80,7 @@ export interface EventStageOptions {
   sourcePartitions: number;
   rollupPartitions: number;
   monitor: MonitorLike;
-  /** how many leading engine windows get stats rows (the rest is the pane window) */
-  statsWindows: number;
+  /** the engine window of one pane p0: the pane rows' and the partials' counts */
   paneWindow: number;
   p0: number;
   /** failure categories (core CAT indices) forwarded to the rollup for the cross-partition rules */
@@ -102,8 +101,6 @@ export class EventStage {
   readonly monitor: MonitorLike;
   private readonly schedule: PaneSchedule;
   private readonly m = new Float64Array(METRIC_COUNT);
-  private readonly panes: readonly number[];
-  private readonly labels: readonly string[];
   /** pane start -> what to forward with that pane's partials */
   private readonly forward = new Map<number, PaneForward>();
   /** terminal -> event time it was last announced to the rollup */
@@ -112,26 +109,13 @@ export class EventStage {
   private readonly linked = new Set<string>();
   /** events whose time is far past the partition's: held until vouched for */
   readonly guard: AheadGuard;
-  /**
-   * Per stats window, per partition-local scope: the keys whose counts moved in the window's
-   * open pane, gathered at every p0 boundary from the one-pane window and emptied at the
-   * window's own boundary. A key's last activity cannot say it: the stage closes a pane only
-   * once the allowed lateness has passed, so a key active in [b - pane, b) may have been
-   * active again after b, and one active only after b looks the same.
-   */
-  private readonly moved: Set<string>[][];
   boundariesClosed = 0;
 
   constructor(private readonly o: EventStageOptions) {
     this.guard = new AheadGuard(o.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS);
     this.engine = o.monitor.engine;
     this.monitor = o.monitor;
-    this.panes = this.engine.config.panesMs;
-    this.labels = this.engine.config.windowsMs.map(windowLabel);
     this.schedule = new PaneSchedule(o.p0, this.engine.config.allowedLatenessMs);
-    this.moved = Array.from({ length: o.statsWindows }, () =>
-      PARTITION_LOCAL_SCOPES.map(() => new Set<string>()),
-    );
   }
 
   /**
@@ -274,6 +258,10 @@ export class EventStage {
   }
 
   private close(b: number, sink: StageSink | null): void {
+    if (b < this.schedule.first) {
+      this.closePaneOnly(b, sink);
+      return;
+    }
     const alerts = this.o.monitor.tick(b);
     // Silences are judged every SILENCE_EVERY_MS of event time, also while replaying without
     // output: the tracker's state must be the same as if the outputs had been sent.
@@ -281,8 +269,6 @@ export class EventStage {
       b % SILENCE_EVERY_MS === 0 ? (this.o.monitor.silenceChanges?.(b) ?? []) : NO_SILENCES;
     this.boundariesClosed++;
     const paneStart = b - this.o.p0;
-    // also while replaying without output: a long window's pane spans the replay's end
-    this.noteMoved(paneStart);
     const fwd = this.forward.get(paneStart);
     for (const t of this.forward.keys()) if (t <= paneStart) this.forward.delete(t);
     if (this.announced.size > 4 * 65_536) {
@@ -294,10 +280,7 @@ export class EventStage {
         }
       }
     }
-    if (!sink) {
-      this.forgetMoved(b);
-      return;
-    }
+    if (!sink) return;
     if (sink.memory && b % HOUR_MS === 0 && this.o.monitor.exportMemory) {
       sink.memory({
         stage: 'events',
@@ -312,52 +295,41 @@ export class EventStage {
       const value: LocalAlertRecord = { k: 'x', src: this.o.partition, a };
       sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: b });
     }
-    if (sink.stats) this.emitStats(b, sink.stats.bind(sink));
-    else this.forgetMoved(b);
+    if (sink.panes) this.emitPanes(paneStart, sink.panes.bind(sink));
     this.emitRollups(b, paneStart, fwd, silences, sink);
   }
 
-  /** Add the keys whose counts moved in the pane [paneStart, paneStart + p0) to every stats
-   *  window's set (a pane read of each key active since paneStart). */
-  private noteMoved(paneStart: number): void {
-    if (this.o.statsWindows === 0) return;
+  /**
+   * A boundary before the first event's pane end (schedule.ts `first`): an event up to the
+   * lateness older than the partition's first one is counted in these panes, so they get their
+   * pane rows too, or those counts would be in the windows and in no row. The rules do not
+   * evaluate here and no partials go to the rollup: their timeline starts at the first event.
+   */
+  private closePaneOnly(b: number, sink: StageSink | null): void {
+    this.engine.advance(b);
+    if (sink?.panes) this.emitPanes(b - this.o.p0, sink.panes.bind(sink));
+  }
+
+  /**
+   * A pane row per partition-local key with counts in the closed pane [paneStart, paneStart +
+   * p0): its one-pane window, read once the watermark reached the pane's end, so the counts are
+   * final (a later event of the pane is late and dropped; a timer due in it has fired). Keys
+   * touched since paneStart include any touched after the pane (the stage closes a pane only
+   * once the lateness has passed): their pane read is all zeros and they are passed over.
+   */
+  private emitPanes(paneStart: number, panes: NonNullable<StageSink['panes']>): void {
     const e = this.engine;
     const m = this.m;
+    const pw = this.o.paneWindow;
     for (let s = 0; s < PARTITION_LOCAL_SCOPES.length; s++) {
-      const si = SCOPE[PARTITION_LOCAL_SCOPES[s]!];
+      const scope = PARTITION_LOCAL_SCOPES[s]!;
+      const si = SCOPE[scope];
       for (const key of e.touchedSince(si, paneStart)) {
-        if (!e.read(si, key, this.o.paneWindow, m) || !anyCount(m)) continue;
-        for (let w = 0; w < this.o.statsWindows; w++) this.moved[w]![s]!.add(key);
-      }
-    }
-  }
-
-  /** Empty the sets of the windows whose pane ends at b (their rows not wanted). */
-  private forgetMoved(b: number): void {
-    for (let w = 0; w < this.o.statsWindows; w++) {
-      if (b % this.panes[w]! === 0) for (const keys of this.moved[w]!) keys.clear();
-    }
-  }
-
-  /** Stats rows for every window whose pane ends at b: one per partition-local key whose
-   *  counts moved in that closed pane. */
-  private emitStats(b: number, stats: NonNullable<StageSink['stats']>): void {
-    const e = this.engine;
-    const m = this.m;
-    for (let w = 0; w < this.o.statsWindows; w++) {
-      if (b % this.panes[w]! !== 0) continue;
-      for (let s = 0; s < PARTITION_LOCAL_SCOPES.length; s++) {
-        const scope = PARTITION_LOCAL_SCOPES[s]!;
-        const si = SCOPE[scope];
-        const keys = this.moved[w]![s]!;
-        for (const key of [...keys].sort()) {
-          if (!e.read(si, key, w, m)) continue;
-          if (scope === 'terminal') {
-            const t = e.terminalInfo(key);
-            stats(scope, key, this.labels[w]!, b, m, t?.merchantId, t?.region);
-          } else stats(scope, key, this.labels[w]!, b, m, key);
-        }
-        keys.clear();
+        if (!e.read(si, key, pw, m) || !anyCount(m)) continue;
+        if (scope === 'terminal') {
+          const t = e.terminalInfo(key);
+          panes(scope, key, paneStart, m, t?.merchantId, t?.region);
+        } else panes(scope, key, paneStart, m, key);
       }
     }
   }

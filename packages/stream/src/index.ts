@@ -38,5 +38,5 @@ export {
   type TopologyStats,
 } from './topology';
 export { replay, type ReplayOptions, type ReplayResult } from './replay';
-export type { MonitorLike, RollupMessage, StageMemory, StageSink, StatRow } from './types';
+export type { MonitorLike, RollupMessage, StageMemory, StageSink, PaneRow } from './types';
 export { LatestMemory, parseMemoryFile, type MemoryFile } from './memory-file';

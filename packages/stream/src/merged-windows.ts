@@ -13,7 +13,7 @@ import {
  * The windows of one pos.rollups partition, merged from partials: per (scope, key) the counter
  * deltas of every smallest pane (p0) summed over the source partitions, and sliding windows
  * read as sums of panes. It is the WindowEngine the rollup stage's Monitor reads, so the
- * cross-partition rules run on exactly the figures the rollup writes to window_stats.
+ * cross-partition rules run on exactly the figures the rollup writes as pane rows.
  *
  * It holds region, firmware and issuer keys (routed to this partition by key) and the fleet
  * (every source sends its fleet pane to every rollup partition with its tick). Terminal and

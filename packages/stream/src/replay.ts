@@ -5,7 +5,7 @@ import type { EngineConfig } from '@tillwatch/core';
 import type { RulesConfig, RulesConfigInput, SilenceInput } from '@tillwatch/rules';
 import { DEFAULT_MAX_LINE_BYTES, readLines } from './line-reader';
 import { LocalTopology } from './topology';
-import type { StageMemory, StatRow } from './types';
+import type { PaneRow, StageMemory } from './types';
 
 export interface ReplayOptions {
   /** a malformed line: its 1-based number and a reason a person can read; the replay goes on */
@@ -25,8 +25,8 @@ export interface ReplayOptions {
   rollupPartitions?: number;
   /** event time without an event after which a partition is idle (default 30 s) */
   idleAfterMs?: number;
-  /** window-stats rows as the processor writes them (not part of the CLI's output) */
-  stats?: (...row: StatRow) => void;
+  /** pane rows as the processor writes them (not part of the CLI's output) */
+  panes?: (...row: PaneRow) => void;
   /** rules memory to start from (`tillwatch replay --profiles`): what the live system had
    *  learnt, so a backtest of a day judges as production would have (memory.ts) */
   profiles?: readonly StageMemory[];
@@ -98,7 +98,7 @@ export async function replay(
         pendingBytes += line.length;
         result.alerts++;
       },
-      ...(opts.stats ? { stats: opts.stats } : {}),
+      ...(opts.panes ? { panes: opts.panes } : {}),
       ...(opts.memory ? { memory: opts.memory } : {}),
       // the tag is the event's line number (push below)
       dead(_ev, reason, lineNo) {

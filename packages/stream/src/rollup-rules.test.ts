@@ -14,7 +14,7 @@ import {
   type StageSink,
 } from './index';
 import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
-import { rowText as statLine } from './test-rows';
+import { paneText, parsePane } from './test-rows';
 
 /**
  * The cross-partition rules in the rollup stage against the same rules in one Monitor that sees
@@ -56,7 +56,7 @@ const hash = (s: string) => {
 
 function sinkInto(alerts: Alert[], rollups?: RollupMessage[][], stats?: string[]): StageSink {
   return {
-    stats: (...r) => stats?.push(statLine(...r)),
+    panes: (...r) => stats?.push(paneText(...r)),
     alert: (a) => alerts.push(a),
     rollup: (m) => {
       // without rollup partitions, a partition-local alert on its way to the fold gate is the output
@@ -78,7 +78,6 @@ function single(evs: readonly TerminalEvent[], rules: RulesConfigInput = {}): Al
     sourcePartitions: 1,
     rollupPartitions: 0,
     monitor: createMonitor({ engine, rules }),
-    statsWindows: win.statsWindows,
     paneWindow: win.paneWindow,
     p0: win.p0,
   });
@@ -103,7 +102,6 @@ function partitioned(
         sourcePartitions: sources,
         rollupPartitions,
         monitor: eventMonitor(engine, { rules }),
-        statsWindows: win.statsWindows,
         paneWindow: win.paneWindow,
         p0: win.p0,
         forwardCategories: FORWARD_CATEGORIES,
@@ -239,7 +237,6 @@ describe('cross-partition rules in the rollup stage', () => {
           sourcePartitions: 4,
           rollupPartitions: 1,
           monitor: eventMonitor(engine),
-          statsWindows: win.statsWindows,
           paneWindow: win.paneWindow,
           p0: win.p0,
           forwardCategories: FORWARD_CATEGORIES,
@@ -266,16 +263,16 @@ describe('cross-partition rules in the rollup stage', () => {
     for (const m of log.slice(half)) rt.handle(m.value, out);
     expect(stats.length).toBeGreaterThan(afterIdle);
     expect(rt.late).toBe(0);
-    // the region rows cover every event of the three live partitions (1 h window at the end)
+    // the region's pane rows count events of the three live partitions only, each pane once
     const auths = part.filter((e) => e.type === 'auth' && e.region === 'CN-31').length;
-    const last = stats
-      .filter((l) => l.startsWith('region\tCN-31\t1h\t'))
-      .at(-1)!
-      .split('\t');
-    expect(Number(last[7])).toBeGreaterThan(0);
-    expect(Number(last[7])).toBeLessThanOrEqual(auths);
+    const region = stats.map(parsePane).filter((p) => p.scope === 'region' && p.key === 'CN-31');
+    const counted = region.reduce((n, p) => n + p.counts[0]!, 0);
+    expect(counted).toBeGreaterThan(0);
+    expect(counted).toBeLessThanOrEqual(auths);
+    expect(new Set(region.map((p) => p.start)).size).toBe(region.length);
     // an ordinary tick from partition 3 makes the rollup wait for it again
-    rt.handle({ k: 't', src: 3, n: 4, wm: Number(last[4]) }, out);
-    expect(rt.watermark).toBe(Number(last[4]));
+    const end = region.at(-1)!.start + win.p0;
+    rt.handle({ k: 't', src: 3, n: 4, wm: end }, out);
+    expect(rt.watermark).toBe(end);
   });
 });

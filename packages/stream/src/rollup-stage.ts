@@ -1,5 +1,4 @@
 import {
-  windowLabel,
   type Alert,
   type FailureTuple,
   type PresenceTuple,
@@ -47,7 +46,6 @@ export class RollupStage {
   private next = Number.NaN;
   private closedUpTo = Number.NEGATIVE_INFINITY;
   private readonly sum = new Float64Array(METRIC_COUNT);
-  private readonly labels: readonly string[];
   /** partials for panes already closed (from a source that was idle): counted, not merged */
   late = 0;
   /** forwarded failures and presence records handed to the rules' tracker */
@@ -61,7 +59,6 @@ export class RollupStage {
   constructor(private readonly o: RollupStageOptions) {
     this.windows = new MergedWindows({ windowsMs: o.windowsMs, panesMs: o.panesMs });
     this.monitor = o.monitor?.(this.windows);
-    this.labels = o.windowsMs.map(windowLabel);
     this.gate = new FoldGate(() => new Set(this.monitor?.rules?.inhibit.regional_outage ?? []));
   }
 
@@ -161,16 +158,17 @@ export class RollupStage {
     }
     for (const a of alerts) sink.alert(a);
     for (const a of local) sink.alert(a);
-    if (!sink.stats) return;
+    if (!sink.panes) return;
+    // the pane rows of the closed pane [b - p0, b): each key's counts summed over the sources
+    const p0 = this.o.p0;
+    const sum = this.sum;
     for (const scope of ROLLUP_SCOPE_NAMES) {
       const si = SCOPE[scope];
       for (const key of this.windows.keys(si)) {
-        for (let w = 0; w < this.o.windowsMs.length; w++) {
-          const pane = this.o.panesMs[w]!;
-          if (b % pane !== 0) continue;
-          if (!this.windows.touched(si, key, b - pane, b)) continue;
-          this.windows.sumInto(si, key, b - this.o.windowsMs[w]!, b, this.sum);
-          sink.stats(scope, key, this.labels[w]!, b, this.sum, '', scope === 'region' ? key : '');
+        if (!this.windows.touched(si, key, b - p0, b)) continue;
+        this.windows.sumInto(si, key, b - p0, b, sum);
+        if (anyCount(sum)) {
+          sink.panes(scope, key, b - p0, sum, '', scope === 'region' ? key : '');
         }
       }
     }
@@ -252,4 +250,9 @@ function presenceEvent(a: PresenceTuple): TerminalEvent {
   if (a[3]) ev.firmware = a[3];
   if (a[5]) ev.network = a[5] as 'ethernet' | 'wifi' | 'cellular';
   return ev;
+}
+
+function anyCount(m: Float64Array): boolean {
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
+  return false;
 }

@@ -32,10 +32,22 @@ export class PaneSchedule {
     readonly latenessMs: number,
   ) {}
 
+  /**
+   * The first event's pane end: the rules' first boundary. The schedule starts earlier, at the
+   * first pane that can hold an event (an event up to the lateness older than the first one
+   * still counts); the boundaries before this one close only the panes (their pane rows), so
+   * the rules' timeline is the first event's. NaN before the first event.
+   */
+  first = Number.NaN;
+
   /** The watermark an event of time `ts` allows; the schedule starts at the first event. */
   watermarkOf(ts: number): number {
-    if (Number.isNaN(this.next)) this.next = (Math.floor(ts / this.p0) + 1) * this.p0;
-    return ts - this.latenessMs;
+    const wm = ts - this.latenessMs;
+    if (Number.isNaN(this.next)) {
+      this.first = (Math.floor(ts / this.p0) + 1) * this.p0;
+      this.next = (Math.floor(wm / this.p0) + 1) * this.p0;
+    }
+    return wm;
   }
 
   /**

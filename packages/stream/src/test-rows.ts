@@ -1,26 +1,46 @@
-import { WINDOW_STATS_COUNTERS } from '@tillwatch/clickhouse';
-import { M } from '@tillwatch/core';
-import type { StatRow } from './types';
+import { PANE_COUNTERS } from '@tillwatch/clickhouse';
+import type { PaneRow } from './types';
 
 /**
- * Counters of a stats row in window_stats' column order after auths, approved, failures and
- * faults: the core metrics of @tillwatch/clickhouse's WINDOW_STATS_COUNTERS from cat_approved on
- * (the processor's STAT_COUNTERS). Tests of the stages compare rows as text lines of these
- * figures, as the processor's statLine writes them. The table's package is a devDependency
- * only: this helper is test code, and the stream itself does no I/O.
+ * The core metrics of a pane row's counters, in pane_counts' column order (@tillwatch/clickhouse
+ * PANE_COUNTERS). Tests of the stages compare pane rows as text lines of these figures. The
+ * table's package is a devDependency only: this helper is test code, and the stream does no I/O.
  */
-export const ROW_COUNTERS: readonly number[] = WINDOW_STATS_COUNTERS.slice(2).map(
-  ([, metric]) => metric,
-);
+export const PANE_METRICS: readonly number[] = PANE_COUNTERS.map(([, metric]) => metric);
 
-/** scope, key, window, end (s), end (ms), merchant, region, auths, approved, failures, faults, counters */
-export function rowText(
-  ...[scope, key, label, end, m, merchantId = '', region = '']: StatRow
-): string {
-  const auths = m[M.auths]!;
-  const failures = auths - m[M.approved]!;
-  const faults = failures - m[M.cardholder]!;
-  const cols = [scope, key, label, Math.floor(end / 1000), end, merchantId, region];
-  cols.push(auths, m[M.approved]!, failures, faults, ...ROW_COUNTERS.map((i) => m[i]!));
+/** scope, key, pane start (ms), merchant, region, then the counters of PANE_METRICS */
+export function paneText(...[scope, key, start, m, merchantId = '', region = '']: PaneRow): string {
+  const cols: (string | number)[] = [scope, key, start, merchantId, region];
+  for (const i of PANE_METRICS) cols.push(m[i]!);
   return cols.join('\t') + '\n';
+}
+
+/** Parsed paneText lines. */
+export interface PaneLine {
+  scope: string;
+  key: string;
+  start: number;
+  counts: number[];
+}
+
+export function parsePane(line: string): PaneLine {
+  const c = line.trimEnd().split('\t');
+  return { scope: c[0]!, key: c[1]!, start: Number(c[2]), counts: c.slice(5).map(Number) };
+}
+
+/** A window's counters (PANE_METRICS order) as a reader builds it: its panes in [from, to) summed. */
+export function windowOf(
+  lines: readonly string[],
+  scope: string,
+  key: string,
+  from: number,
+  to: number,
+): number[] {
+  const sum = PANE_METRICS.map(() => 0);
+  for (const l of lines) {
+    const p = parsePane(l);
+    if (p.scope !== scope || p.key !== key || p.start < from || p.start >= to) continue;
+    for (let i = 0; i < sum.length; i++) sum[i]! += p.counts[i]!;
+  }
+  return sum;
 }

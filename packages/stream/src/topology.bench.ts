@@ -57,7 +57,7 @@ const topology = (): Run =>
   measure((count) => {
     const t = new LocalTopology({
       alert: () => void count.alerts++,
-      stats: () => void count.rows++,
+      panes: () => void count.rows++,
       dead: () => {},
     });
     for (const ev of events) t.push(ev);
@@ -80,7 +80,7 @@ const row = (what: string, x: Run) => ({
   'events/s (CPU)': Math.round(n / (x.cpuUs / 1e6)),
   'KB allocated/event': Number((x.bytes / n / 1000).toFixed(2)),
   'CPU vs core': Number((x.cpuUs / c.cpuUs).toFixed(1)),
-  'stats rows/event': Number((x.rows / n).toFixed(2)),
+  'pane rows/event': Number((x.rows / n).toFixed(2)),
   alerts: x.alerts,
 });
 console.log(
@@ -88,5 +88,5 @@ console.log(
 );
 console.table([
   row('core Engine alone (reference)', c),
-  row('LocalTopology: stages, rules, rollups, stats rows', t),
+  row('LocalTopology: stages, rules, rollups, pane rows', t),
 ]);

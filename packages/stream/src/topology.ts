@@ -17,7 +17,7 @@ import {
 } from './monitors';
 import { partitionerFor } from './partitioner';
 import { RollupStage } from './rollup-stage';
-import type { StageMemory, StageSink, StatRow } from './types';
+import type { PaneRow, StageMemory, StageSink } from './types';
 import { ROLLUP_SCOPE_NAMES, streamWindows, type StreamWindows } from './windows';
 
 /** pos.events partitions when nothing says otherwise: the processor's TOPIC_PARTITIONS default. */
@@ -65,8 +65,8 @@ export interface TopologyOutput {
   alert(a: Alert): void;
   /** each stage's rules memory at every hour boundary of event time (to keep durably) */
   memory?(m: StageMemory): void;
-  /** window-stats rows; absent: none are computed */
-  stats?(...row: StatRow): void;
+  /** pane rows (each key's counts per closed pane, the window stats kept); absent: none are made */
+  panes?(...row: PaneRow): void;
   /** an event given up on (StageSink.dead: `ts_in_future`), with the tag push() gave it */
   dead?(ev: TerminalEvent, reason: string, tag: number): void;
 }
@@ -141,7 +141,7 @@ export class LocalTopology {
         const p = m.partition ?? this.routeRollup(m.key!);
         this.rollupStages[p]!.handle(m.value, this.sink);
       },
-      ...(output.stats ? { stats: output.stats.bind(output) } : {}),
+      ...(output.panes ? { panes: output.panes.bind(output) } : {}),
       ...(output.memory ? { memory: output.memory.bind(output) } : {}),
       ...(output.dead ? { dead: output.dead.bind(output) } : {}),
     };
@@ -172,8 +172,6 @@ export class LocalTopology {
           sourcePartitions: this.partitions,
           rollupPartitions: this.rollupPartitions,
           monitor,
-          // no stats output (replay, the warm-up): no stats rows to prepare at every pane
-          statsWindows: output.stats ? win.statsWindows : 0,
           paneWindow: win.paneWindow,
           p0: win.p0,
           forwardCategories: FORWARD_CATEGORIES,

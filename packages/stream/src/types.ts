@@ -13,25 +13,28 @@ export interface RollupMessage {
   timestamp: number;
 }
 
-/** One window-stats row: the key's counters over one window ending at `end`. */
-export type StatRow = [
+/**
+ * One pane row: a key's counts (engine metrics, core M) in the closed pane [paneStart,
+ * paneStart + p0), what the processor writes to ClickHouse's pane_counts. A window is the sum of
+ * its panes: readers add them up.
+ */
+export type PaneRow = [
   scope: ScopeName,
   key: string,
-  windowLabelText: string,
-  end: number,
+  paneStart: number,
   m: Float64Array,
   merchantId?: string,
   region?: string,
 ];
 
 /**
- * Where a stage's results go. Drivers supply it: the processor writes stats to ClickHouse and
+ * Where a stage's results go. Drivers supply it: the processor writes pane rows to ClickHouse and
  * alerts and rollups into a Kafka transaction; the local topology routes rollups straight to
- * its rollup stages. `m` in stats is the stage's scratch: read it before returning.
+ * its rollup stages. `m` in panes is the stage's scratch: read it before returning.
  */
 export interface StageSink {
   /** absent: the driver keeps no window stats (replay), and the stage does not compute them */
-  stats?(...row: StatRow): void;
+  panes?(...row: PaneRow): void;
   alert(a: Alert): void;
   rollup(m: RollupMessage): void;
   /** absent: the driver keeps no rules memory; present: each stage's, at every hour boundary */

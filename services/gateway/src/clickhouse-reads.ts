@@ -1,24 +1,30 @@
 import {
+  PANE_MS,
   TABLES,
   ident,
-  join,
+  paneWindowMs,
   queryDrillDown,
   queryLatestRates,
   queryRateChanges,
   queryRateFreshness,
+  queryRegionAuthChunks,
+  queryRegionPanesUpTo,
   querySeriesPoints,
+  queryTerminalMerchant,
   queryTopRates,
+  queryWindowRates,
   summarizeDrillDown,
   sql,
   type ClickHouse,
   type DrillDownQuery,
   type StoredEvent,
 } from '@tillwatch/clickhouse';
-import { parseWindowLabel, type RateRow, type TerminalEvent } from '@tillwatch/contracts';
+import type { RateRow, TerminalEvent } from '@tillwatch/contracts';
 import { codeSummary } from './ledger';
-import { regionAuthsFromWindows, rowRange, type RegionWindowsOptions } from './region-windows';
+import { regionAuthsFromChunks } from './region-windows';
 import type {
   DrillDown,
+  RateScope,
   RatesQuery,
   RawEventsQuery,
   RegionAuthCount,
@@ -29,7 +35,6 @@ import type {
 } from './store';
 
 export interface ClickHouseReadsOptions {
-  staleAfterMs: number;
   pollLookbackMs: number;
   versionOverlapMs: number;
   maxRowsPerPoll: number;
@@ -39,35 +44,45 @@ export interface ClickHouseReadsOptions {
 const MIX_SCOPES = new Set(['fleet', 'region', 'firmware', 'issuer']);
 
 /**
- * The windows the processor writes region rows for and their smallest pane: @tillwatch/core's
- * DEFAULT_ENGINE_CONFIG (1m of 5 s panes, 5m of 10 s, 15m of 30 s, 1h of 2 min), which the
- * processor does not make configurable. Region traffic reads them (region-windows.ts).
+ * The windows the gateway serves from the pane counts when none is asked for, and pushes live:
+ * the processor's (@tillwatch/core's DEFAULT_ENGINE_CONFIG: 1m, 5m, 15m, 1h), the ones the
+ * board offers. Any other window of whole panes up to a day is summed when asked for by name.
  */
-const REGION_WINDOW_LABELS = ['1m', '5m', '15m', '1h'] as const;
-const REGION_WINDOWS: RegionWindowsOptions = {
-  paneMs: 5_000,
-  shortestMs: 60_000,
-  lookbackMs: 3_600_000,
-};
+export const RATE_WINDOWS: readonly string[] = ['1m', '5m', '15m', '1h'];
+
+/** Keys per live-rates read: their names are in the query text (max_query_size is 256 KiB). */
+const KEYS_PER_READ = 500;
 
 /** A chart has at most this many points, whatever its range. */
 export const SERIES_MAX_POINTS = 1_000;
 
-/** The step between a series' points: seriesStepMs, or wider so the range holds at most
- *  SERIES_MAX_POINTS (whole seconds). */
-export function seriesStep(from: number, to: number, minStepMs: number): number {
+/**
+ * The step between a series' points: seriesStepMs, or wider so the range holds at most
+ * SERIES_MAX_POINTS; whole panes (a window ends on a pane boundary). Shorter than the window, it
+ * is widened to the next step that divides the window: the series is summed from buckets of
+ * gcd(step, window), and a step that divides the window keeps those buckets one per point.
+ */
+export function seriesStep(from: number, to: number, minStepMs: number, windowMs = 0): number {
   const wide = Math.ceil(Math.max(0, to - from) / SERIES_MAX_POINTS / 1000) * 1000;
-  return Math.max(1000, minStepMs, wide);
+  let step = Math.ceil(Math.max(1000, minStepMs, wide) / PANE_MS) * PANE_MS;
+  if (windowMs > step && windowMs % PANE_MS === 0) {
+    while (windowMs % step !== 0) step += PANE_MS;
+  }
+  return step;
 }
 
 /**
- * ClickHouseStore's reads of window_stats and events_raw (current rates, series, rankings,
- * drill-down) and its look for newly written rate rows. Every value passes
+ * ClickHouseStore's reads of pane_counts and events_raw (current rates, series, rankings,
+ * region traffic, drill-down) and its look for newly written panes. A window is summed from
+ * its panes (@tillwatch/clickhouse queries-rates.ts); every value passes
  * @tillwatch/clickhouse's helpers, which escape it after zod.
  */
 export class ClickHouseReads {
-  private lastVersion = 0;
-  /** per scope/window/key the pane end and version last emitted, to skip re-reads */
+  /** the newest written_ms seen by the live-rates poll */
+  private lastWritten = 0;
+  /** per scope/key, the newest written_ms its windows were last read with */
+  private readonly computed = new Map<string, number>();
+  /** per scope/window/key the window end and written_ms last emitted, to skip re-reads */
   private readonly sent = new Map<string, { ts: number; version: number }>();
 
   constructor(
@@ -81,79 +96,78 @@ export class ClickHouseReads {
     return this.sent.size;
   }
 
+  /**
+   * Per scope, its windows ending at the scope's newest pane end, summed per key: a key without
+   * a pane in the window is not there.
+   */
   async currentRates(q: RatesQuery): Promise<RateRow[]> {
     const now = this.now();
-    const fresh = await queryRateFreshness(
-      this.ch,
-      { ...(q.scope ? { scope: q.scope } : {}), ...(q.window ? { window: q.window } : {}) },
-      now,
-    );
+    const fresh = await queryRateFreshness(this.ch, q.scope ? { scope: q.scope } : {}, now);
+    const windows = q.window !== undefined ? [q.window] : RATE_WINDOWS;
     const limit = q.limit ?? 2000;
     const out: RateRow[] = [];
     for (const f of fresh) {
-      if (out.length >= limit) break;
       // a merchant bound never matches rows that mix merchants: skip the query
       if (q.merchantId !== undefined && MIX_SCOPES.has(f.scope)) continue;
       const keys = keyFilter(f.scope, q.key, q.region);
       if (keys && keys.length === 0) continue;
-      const rows = await queryLatestRates(
-        this.ch,
-        {
-          scope: f.scope,
-          window: f.window,
-          since: Math.max(0, f.newest - this.o.staleAfterMs),
-          ...(keys ? { keys } : {}),
-          ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-          ...(q.region !== undefined && f.scope !== 'region' ? { region: q.region } : {}),
-          limit: Math.min(10_000, limit - out.length),
-        },
-        now,
-      );
-      out.push(...rows);
+      for (const window of windows) {
+        if (out.length >= limit) return out;
+        const rows = await queryLatestRates(
+          this.ch,
+          {
+            scope: f.scope,
+            window,
+            end: f.newest,
+            ...(keys ? { keys } : {}),
+            ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
+            ...(q.region !== undefined && f.scope !== 'region' ? { region: q.region } : {}),
+            limit: Math.min(10_000, limit - out.length),
+          },
+          now,
+        );
+        out.push(...rows);
+      }
     }
     return out;
   }
 
+  /**
+   * The key's window at every step boundary of the range (a chart), up to its scope's newest
+   * pane end: a later end would hold panes the processor has not closed yet and dip.
+   */
   async series(q: SeriesQuery): Promise<SeriesPoint[] | undefined> {
     const now = this.now();
+    const windowMs = paneWindowMs(q.window);
+    if (windowMs === undefined) return undefined;
     const from = q.since ?? now - 3_600_000;
-    const to = q.until ?? now;
-    // the chart's columns only (querySeriesPoints): the rest of a row is not drawn
+    let to = q.until ?? now;
+    const [fresh] = await queryRateFreshness(this.ch, { scope: q.scope }, now);
+    if (fresh && fresh.newest < to) to = fresh.newest;
     const rows = await querySeriesPoints(this.ch, {
       scope: q.scope,
       key: q.key,
       window: q.window,
-      from,
-      to,
+      from: Math.max(0, from),
+      to: Math.max(0, to),
       ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
-      // one point per step in ClickHouse: a month of 1m panes is 518,400 rows, and the limit
-      // would cut the range off after its first days
-      stepMs: seriesStep(from, to, this.o.seriesStepMs),
+      stepMs: seriesStep(from, to, this.o.seriesStepMs, windowMs),
       limit: 50_000,
     });
-    if (rows.length === 0) return undefined;
-    const out: SeriesPoint[] = [];
-    let last = -Infinity;
-    for (const r of rows) {
-      const t = Date.parse(r.ts);
-      if (t - last < this.o.seriesStepMs) continue;
-      last = t;
-      out.push(r);
-    }
-    return out;
+    return rows.length === 0 ? undefined : rows;
   }
 
   async top(q: TopQuery): Promise<RateRow[]> {
     if (q.merchantId !== undefined && MIX_SCOPES.has(q.scope)) return [];
     const now = this.now();
-    const [fresh] = await queryRateFreshness(this.ch, { scope: q.scope, window: q.window }, now);
+    const [fresh] = await queryRateFreshness(this.ch, { scope: q.scope }, now);
     if (!fresh) return [];
     const keys = keyFilter(q.scope, undefined, q.region);
     if (keys && keys.length === 0) return [];
     const base = {
       scope: q.scope,
       window: q.window,
-      since: Math.max(0, fresh.newest - this.o.staleAfterMs),
+      end: fresh.newest,
       ...(keys ? { keys } : {}),
       ...(q.merchantId !== undefined ? { merchantId: q.merchantId } : {}),
       ...(q.region !== undefined && q.scope !== 'region' ? { region: q.region } : {}),
@@ -166,7 +180,8 @@ export class ClickHouseReads {
       );
     }
     // the helper ranks columns; a drop is 1 - volumeRatio and ranks rows without enough auths
-    // too (a silent terminal has none), as MemoryStore does
+    // too (a silent terminal has none), as MemoryStore does. Pane counts carry no volume
+    // baseline, so here every drop is 0 and the busiest keys come first.
     const rows = (await queryLatestRates(this.ch, { ...base, limit: 10_000 }, now)).filter(
       (r) => r.auths >= q.minAuths || r.volumeRatio !== undefined,
     );
@@ -175,134 +190,38 @@ export class ClickHouseReads {
   }
 
   /**
-   * Auths per region and bucket from the region rows of window_stats (region-windows.ts: exact,
-   * from the 1m/5m/15m/1h rows of the hour before each range and the range itself). The sorting
-   * key (scope, window, key, ts_ms) skips every other scope; a region's rows of one window and
-   * day fill one to three granules, so most of each day's region rows are read (README: Region
-   * traffic). A range the rows do not determine for a region (rare: region-windows.ts says when)
-   * is counted from events_raw for that region alone.
+   * Auths per region and bucket: the region panes' auths summed per chunk in ClickHouse (each
+   * pane once), the chunks put in their buckets here (region-windows.ts). Exact: a pane is 5 s
+   * and lies in one bucket; a pane without a row had no auths.
    */
   async regionAuths(q: RegionAuthsQuery): Promise<RegionAuthCount[]> {
     if (q.starts.length === 0) return [];
-    const starts = q.starts.map((s) => Math.max(0, Math.floor(s)));
-    const query = { starts, spanMs: Math.floor(q.spanMs), bucketMs: Math.floor(q.bucketMs) };
-    const ranges = starts.map((s) => {
-      const { from, to } = rowRange(s, query, REGION_WINDOWS);
-      // ts is whole seconds: it prunes partitions and granules, ts_ms decides exactly
-      return sql`(ts >= ${new Date(Math.floor(from / 1000) * 1000)} AND ts <= ${new Date(Math.ceil(to / 1000) * 1000)}
-                 AND ts_ms >= ${from} AND ts_ms <= ${to})`;
-    });
-    const rows = await this.ch.query<{
-      region: string;
-      window: string;
-      end: string;
-      auths: string;
-    }>(
-      sql`SELECT key AS region, window, ts_ms AS end, argMax(auths, version) AS auths
-          FROM ${ident(TABLES.rates)}
-          WHERE scope = 'region' AND window IN (${join(
-            REGION_WINDOW_LABELS.map((w) => sql`${w}`),
-            ', ',
-          )}) AND (${join(ranges, ' OR ')})
-          GROUP BY key, window, ts_ms`,
-    );
-    const { counts, unresolved } = regionAuthsFromWindows(
-      rows.map((r) => ({
-        region: r.region,
-        windowMs: parseWindowLabel(r.window),
-        end: Number(r.end),
-        auths: Number(r.auths),
-      })),
-      query,
-      REGION_WINDOWS,
-    );
-    if (unresolved.length === 0) return counts;
-    return [...counts, ...(await this.regionAuthsFromEvents(query, unresolved))];
+    const query = {
+      starts: q.starts.map((s) => Math.max(0, Math.floor(s))),
+      spanMs: Math.floor(q.spanMs),
+      bucketMs: Math.floor(q.bucketMs),
+    };
+    return regionAuthsFromChunks(await queryRegionAuthChunks(this.ch, query), query);
   }
 
   /**
-   * The last boundary the processor has written region rows for, when it is behind `now`: its
-   * rollup stage closes a boundary once every source partition's watermark passed it (the
-   * allowed lateness, 10 s, and more while a source is slow), so the newest minute may not be
-   * in window_stats yet. Without a region row in the last 15 minutes nothing is awaited: `now`.
+   * The end of the newest region pane written, when it is behind `now`: the processor writes a
+   * pane once every source partition's watermark passed it (the allowed lateness, 10 s, and
+   * more while a source is slow), so the newest minute may not be in pane_counts yet. Without
+   * a region pane in the last 15 minutes nothing is awaited: `now`.
    */
   async regionTrafficUpTo(now: number): Promise<number> {
-    const [row] = await this.ch.query<{ t: string; n: string }>(
-      sql`SELECT max(ts_ms) AS t, count() AS n FROM ${ident(TABLES.rates)}
-          WHERE scope = 'region' AND window = '1m'
-            AND ts >= ${new Date(Math.floor((now - 900_000) / 1000) * 1000)}
-            AND ts_ms <= ${Math.floor(now) + 60_000}`,
-    );
-    if (!row || Number(row.n) === 0) return now;
-    return Math.min(now, Number(row.t));
-  }
-
-  /**
-   * The exact count from events_raw for the ranges the region rows leave open, one region each
-   * (uniqExact(event_id): ReplacingMergeTree may still hold a redelivered event twice). Each
-   * range becomes a ts condition (partition pruning) and multiIf names the range an event falls
-   * in; 18.16 has no window functions or query parameters, and needs neither here.
-   */
-  private async regionAuthsFromEvents(
-    q: RegionAuthsQuery,
-    ranges: readonly { region: string; start: number }[],
-  ): Promise<RegionAuthCount[]> {
-    const span = q.spanMs;
-    const bucket = Math.max(1, q.bucketMs);
-    const byStart = new Map<number, string[]>();
-    for (const r of ranges) byStart.set(r.start, [...(byStart.get(r.start) ?? []), r.region]);
-    const starts = [...byStart.keys()];
-    const within = (s: number) => sql`(ts_ms >= ${s} AND ts_ms < ${s + span})`;
-    // ts is whole seconds: floor the start, ceil the end; ts_ms decides exactly
-    const coarse = starts.map(
-      (s) =>
-        sql`(ts >= ${new Date(Math.floor(s / 1000) * 1000)} AND ts < ${new Date(Math.ceil((s + span) / 1000) * 1000 + 1000)}
-             AND region IN (${join(
-               byStart.get(s)!.map((r) => sql`${r}`),
-               ', ',
-             )}))`,
-    );
-    const range = join(
-      starts.map((s) => sql`${within(s)}, toUInt64(${s})`),
-      ', ',
-    );
-    const rows = await this.ch.query<{
-      region: string;
-      start: string;
-      bucket: string;
-      auths: string;
-    }>(
-      sql`SELECT region, start, intDiv(ts_ms - start, ${bucket}) AS bucket, uniqExact(event_id) AS auths
-          FROM (
-            SELECT region, event_id, ts_ms, multiIf(${range}, toUInt64(0)) AS start
-            FROM ${ident(TABLES.events)}
-            WHERE type = 'auth' AND (${join(coarse, ' OR ')})
-          )
-          WHERE start != 0 AND ts_ms >= start
-          GROUP BY region, start, bucket`,
-    );
-    const wanted = new Set(ranges.map((r) => `${r.start}\u0000${r.region}`));
-    return rows
-      .map((r) => ({
-        region: r.region,
-        start: Number(r.start),
-        bucket: Number(r.bucket),
-        auths: Number(r.auths),
-      }))
-      .filter((r) => wanted.has(`${r.start}\u0000${r.region}`));
+    const t = await queryRegionPanesUpTo(this.ch, now);
+    return t === undefined ? now : Math.min(now, t);
   }
 
   async terminalOwner(terminalId: string): Promise<string | undefined> {
-    const since = new Date(this.now() - 86_400_000);
-    const [row] = await this.ch.query<{ m: string }>(
-      sql`SELECT merchant_id AS m FROM ${ident(TABLES.rates)}
-          WHERE scope = 'terminal' AND key = ${terminalId} AND ts >= ${since} AND merchant_id != ''
-          ORDER BY ts_ms DESC LIMIT 1`,
-    );
-    if (row?.m) return row.m;
+    const since = this.now() - 86_400_000;
+    const m = await queryTerminalMerchant(this.ch, terminalId, since);
+    if (m) return m;
     const [ev] = await this.ch.query<{ m: string }>(
       sql`SELECT merchant_id AS m FROM ${ident(TABLES.events)}
-          WHERE terminal_id = ${terminalId} AND ts >= ${since} ORDER BY ts_ms DESC LIMIT 1`,
+          WHERE terminal_id = ${terminalId} AND ts >= ${new Date(since)} ORDER BY ts_ms DESC LIMIT 1`,
     );
     return ev?.m || undefined;
   }
@@ -341,28 +260,60 @@ export class ClickHouseReads {
   }
 
   /**
-   * Rows written since the last look, newer than what was returned before; capped at
-   * maxRowsPerPoll. The caller must not run two at once.
+   * Live rates: the keys that got pane rows written since the last look (written_ms, the
+   * writer's clock, newer than the last seen less versionOverlapMs: a writer's batch lands a
+   * while after its rows got their clock), then every served window of those keys ending at
+   * their scope's newest pane end. A window already emitted for the same end and writes is not
+   * again; capped at maxRowsPerPoll. The caller must not run two at once.
    */
   async rateChanges(): Promise<RateRow[]> {
     const now = this.now();
-    const since = now - this.o.pollLookbackMs;
+    const since = Math.max(0, now - this.o.pollLookbackMs);
     const changes = await queryRateChanges(this.ch, {
       since,
-      afterVersion: Math.max(0, this.lastVersion - this.o.versionOverlapMs),
+      afterWritten: Math.max(0, this.lastWritten - this.o.versionOverlapMs),
       limit: 100_000,
     });
-    const fresh: RateRow[] = [];
+    let newest = this.lastWritten;
+    const byScope = new Map<RateScope, { key: string; written: number }[]>();
     for (const c of changes) {
-      const k = `${c.row.scope}\u0000${c.row.window}\u0000${c.row.key}`;
-      const t = Date.parse(c.row.ts);
-      const prev = this.sent.get(k);
-      if (prev && (t < prev.ts || (t === prev.ts && c.version <= prev.version))) continue;
-      this.sent.set(k, { ts: t, version: c.version });
-      if (c.version > this.lastVersion) this.lastVersion = c.version;
-      fresh.push(c.row);
+      newest = Math.max(newest, c.written);
+      // read again only a key with a pane written after the ones its windows were read with
+      if ((this.computed.get(`${c.scope}\u0000${c.key}`) ?? -1) >= c.written) continue;
+      let list = byScope.get(c.scope);
+      if (!list) byScope.set(c.scope, (list = []));
+      list.push(c);
     }
+    const fresh: RateRow[] = [];
+    if (byScope.size > 0) {
+      const ends = new Map(
+        (await queryRateFreshness(this.ch, {}, now)).map((f) => [f.scope, f.newest]),
+      );
+      for (const [scope, keys] of byScope) {
+        const end = ends.get(scope);
+        if (end === undefined) continue;
+        for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+          const part = keys.slice(i, i + KEYS_PER_READ);
+          const rows = await queryWindowRates(this.ch, {
+            scope,
+            end,
+            windows: [...RATE_WINDOWS],
+            keys: part.map((k) => k.key),
+          });
+          for (const { row, written } of rows) {
+            const k = `${row.scope}\u0000${row.window}\u0000${row.key}`;
+            const prev = this.sent.get(k);
+            if (prev && (end < prev.ts || (end === prev.ts && written <= prev.version))) continue;
+            this.sent.set(k, { ts: end, version: written });
+            fresh.push(row);
+          }
+          for (const c of part) this.computed.set(`${scope}\u0000${c.key}`, c.written);
+        }
+      }
+    }
+    this.lastWritten = newest;
     for (const [k, v] of this.sent) if (v.ts < since) this.sent.delete(k);
+    for (const [k, w] of this.computed) if (w < since) this.computed.delete(k);
     return capRows(fresh, this.o.maxRowsPerPoll);
   }
 }

@@ -28,17 +28,18 @@ import type {
 export interface ClickHouseStoreOptions {
   /** a client bound to the database whose migrations have run (migrate() from @tillwatch/clickhouse) */
   ch: ClickHouse;
-  /** look for new window_stats rows this often and emit them as `rates`; 0 = off. 1 s. */
+  /** look for newly written pane rows this often and emit their keys' windows as `rates`; 0 = off. 1 s. */
   ratesPollMs?: number;
   /**
-   * A key whose latest pane ended this long before its scope/window's newest is hidden from
-   * "current" reads (a terminal that went quiet). 120 s: the processor may skip a quiet key's
-   * panes, and a board that drops a row every few seconds is worse than one that keeps it.
+   * Not used since the reads sum pane counts: a key is in a current window while it has a pane
+   * in it, so a quiet terminal leaves the 1m table after a minute and the 1h one after an hour.
+   * Still accepted, so a deployment that sets GATEWAY_RATES_STALE_MS starts as before.
    */
   staleAfterMs?: number;
   /**
-   * How far back the poll reads panes, and how far back in writer time it looks again each
-   * time (a writer's batch lands up to maxDelay + retries after its rows got their version).
+   * How far back the poll reads panes (pane start), and how far back in writer time
+   * (written_ms) it looks again each time (a writer's batch lands up to maxDelay + retries
+   * after its rows got their written_ms).
    */
   pollLookbackMs?: number;
   versionOverlapMs?: number;
@@ -46,7 +47,7 @@ export interface ClickHouseStoreOptions {
   maxRowsPerPoll?: number;
   /** re-read silences this often, so another gateway's changes reach this one. 10 s. */
   silencesRefreshMs?: number;
-  /** spacing of series points (the processor writes one row per pane): 10 s */
+  /** the smallest spacing of series points (a window every pane would be 5 s): 10 s */
   seriesStepMs?: number;
   /** audit entries returned per alert (the first one, when it fired, always kept): 500 */
   maxAuditPerAlert?: number;
@@ -55,13 +56,13 @@ export interface ClickHouseStoreOptions {
 }
 
 /**
- * GatewayStore over ClickHouse (production mode): reads window_stats, alerts, alert_actions,
+ * GatewayStore over ClickHouse (production mode): reads pane_counts, alerts, alert_actions,
  * events_raw and silences through @tillwatch/clickhouse's helpers, whose values all pass its
  * escaping helper after zod. A merchant's bound is part of every query's WHERE
  * (merchant_id = …), not only a filter applied after.
  *
  * Live side: the gateway feeds `ingestAlerts` from pos.alerts (alert-feed.ts) and this store
- * polls window_stats for rows written since its last look; both become StoreEvents for the
+ * polls pane_counts for panes written since its last look; both become StoreEvents for the
  * socket layer, as MemoryStore's pushes do in the embedded mode.
  */
 export class ClickHouseStore implements GatewayStore {
@@ -219,7 +220,7 @@ export class ClickHouseStore implements GatewayStore {
     return this.alerts.ingest(values, opts);
   }
 
-  /** One look at window_stats for rows written since the last one; emits them as `rates`. */
+  /** One look at pane_counts for panes written since the last one; emits their keys' windows as `rates`. */
   async pollRates(): Promise<number> {
     if (this.polling) {
       await this.polling;

@@ -77,9 +77,12 @@ export const gatewayConfigSchema = z.object({
    * identity is alertId + ts + status), so the feed and the list agree whoever else writes it.
    */
   GATEWAY_PERSIST_ALERTS: envs.bool(true),
-  /** Look for new window_stats rows this often and push them as `rates` (0 = no live rates). */
+  /** Look for newly written pane rows this often and push their keys' windows as `rates` (0 = no live rates). */
   GATEWAY_RATES_POLL_MS: envs.int(1000, 0, 60_000),
-  /** A key whose latest pane is this much older than its scope/window's newest is not "current". */
+  /**
+   * Not used any more (the ClickHouse store accepts and ignores it): a current window is the sum
+   * of its panes, and a key without a pane in it is not there.
+   */
   GATEWAY_RATES_STALE_MS: envs.int(120_000, 1000),
   /** Development only (as for the notifier): let http:// webhook URLs be saved. */
   WEBHOOK_ALLOW_HTTP: envs.bool(false),

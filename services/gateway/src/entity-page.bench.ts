@@ -9,12 +9,12 @@
  * printed beside each figure.
  *
  * Data (the dense case): one busy terminal that sells every ~10 s, all day, for 30 days ending
- * now, written as the processor writes it: window_stats rows of 1m (a row every 5 s), 5m (every
- * 10 s), 15m (every 30 s) and 1h (every 2 min), 885,600 rows; the fleet's rows (key *) as dense;
- * its merchant's and region's 15m and 1h rows; its events_raw (one sale every ~10 s, 259,200);
- * 300 alerts (firing, then resolved: 600 rows). Around it, NOISE_TERMINALS quieter terminals (a
- * sale every 10 min, a row per window every 30 min, 2 alerts each) so the tables hold more than
- * one key. Inserted a day at a time in blocks of <= 50k rows; no OPTIMIZE ... FINAL: the parts
+ * now, written as the processor writes it: pane_counts rows, one per key and 5 s pane that had
+ * an event (the terminal's and its merchant's: a pane about every 10 s, 259,200 each); its
+ * region's and the fleet's (key *) in every pane (518,400 each: 40 and 2,000 auths a minute);
+ * its events_raw (one sale every ~10 s, 259,200); 300 alerts (firing, then resolved: 600 rows).
+ * Around it, NOISE_TERMINALS quieter terminals (a sale every 10 min: a pane of the terminal, its
+ * merchant and its region per sale, 2 alerts each) so the tables hold more than one key. Inserted a day at a time in blocks of <= 50k rows; no OPTIMIZE ... FINAL: the parts
  * stay as inserted, merged only by ClickHouse's own background merges, which the bench lets
  * finish before it measures (the active part counts are printed).
  *
@@ -38,47 +38,37 @@ import {
   TABLES,
   alertToRow,
   createClickHouse,
+  PANE_MS,
   eventToRow,
   ident,
-  rateToRow,
+  paneToRow,
   sql,
   type ClickHouse,
+  type PaneCounts,
+  type PaneInput,
+  type PaneRow,
   type SqlFragment,
 } from '@tillwatch/clickhouse';
-import type { Alert, TerminalEvent } from '@tillwatch/contracts';
+import { categorize, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import { startServices } from '@tillwatch/testkit/services';
 import { formatApiKeys } from './auth';
 import { ClickHouseStore } from './clickhouse-store';
 import { loadGatewayConfig } from './config';
-import { syntheticAlert, syntheticRow } from './fixtures';
+import { syntheticAlert } from './fixtures';
 import { STAFF } from './isolation';
 import { startProductionGateway, type ProductionGateway } from './production';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 50);
 const WARMUP = 3;
 const NOISE_TERMINALS = Number(process.env['BENCH_NOISE_TERMINALS'] ?? 100);
-/** the other terminals: a sale every 10 min, a window row every 30 min (each window) */
+/** the other terminals: a sale every 10 min */
 const NOISE_SALE_MS = 600_000;
-const NOISE_ROW_MS = 1_800_000;
 /** `BENCH_KEEP_DB=1`: leave the filled database behind (with KAFKA_BROKERS / CLICKHOUSE_URL set) */
 const KEEP_DB = process.env['BENCH_KEEP_DB'] === '1';
 const TARGET_MS = 300;
 const DAY = 86_400_000;
 const DAYS = 30;
 const BUSY = { terminalId: 'T-BUSY-0001', merchantId: 'M-BUSY', region: 'CN-31' };
-/** the processor's windows and their pane (DEFAULT_ENGINE_CONFIG) */
-const WINDOWS = [
-  ['1m', 5_000],
-  ['5m', 10_000],
-  ['15m', 30_000],
-  ['1h', 120_000],
-] as const;
-const WINDOW_MS: Record<string, number> = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '1h': 3_600_000,
-};
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 // ---- the fill -------------------------------------------------------------------------------
@@ -99,36 +89,70 @@ function faultRateAt(t: number): number {
   return Math.min(1, 0.02 + 0.01 * Math.sin(t / 5_400_000) + incident);
 }
 
-function rateRows(
-  scope: 'terminal' | 'merchant' | 'region' | 'fleet',
+/** a scope's pane in every pane of [from, to): `perMinute` auths, faultRateAt's share failing */
+function densePanes(
+  scope: 'region' | 'fleet',
   key: string,
   from: number,
   to: number,
-  window: string,
-  every: number,
   perMinute: number,
-  version: number,
-) {
-  const out = [];
-  const auths = Math.max(1, Math.round((perMinute * WINDOW_MS[window]!) / 60_000));
-  for (let t = Math.ceil(from / every) * every; t < to; t += every) {
+  writtenMs: number,
+): PaneRow[] {
+  const out: PaneRow[] = [];
+  const auths = Math.max(1, Math.round((perMinute * PANE_MS) / 60_000));
+  for (let t = Math.ceil(from / PANE_MS) * PANE_MS; t < to; t += PANE_MS) {
+    const faults = Math.round(faultRateAt(t) * auths);
     out.push(
-      rateToRow(
-        syntheticRow({
-          scope,
-          key,
-          window,
-          ts: new Date(t).toISOString(),
-          ...(scope === 'terminal' || scope === 'merchant' ? { merchantId: BUSY.merchantId } : {}),
-          ...(scope !== 'fleet' ? { region: BUSY.region } : {}),
-          auths,
-          faultRate: Math.round(faultRateAt(t) * auths) / auths,
-        }),
-        version,
-      ),
+      paneToRow({
+        scope,
+        key,
+        ...(scope === 'region' ? { region: key } : {}),
+        paneMs: t,
+        counts: { auths, approved: auths - faults, cat_issuer: faults },
+        writtenMs,
+      }),
     );
   }
   return out;
+}
+
+/**
+ * The panes the processor writes for these events in `scopes`: per key and 5 s pane, the
+ * counts of its auths (approved or a failure's category).
+ */
+function eventPanes(
+  events: readonly TerminalEvent[],
+  scopes: readonly ('terminal' | 'merchant' | 'region')[],
+  writtenMs: number,
+): PaneRow[] {
+  const panes = new Map<string, PaneInput & { counts: Partial<PaneCounts> }>();
+  for (const e of events) {
+    if (e.type !== 'auth') continue;
+    const paneMs = Math.floor(e.ts / PANE_MS) * PANE_MS;
+    const cat = categorize(e.responseCode);
+    for (const scope of scopes) {
+      const key = { terminal: e.terminalId, merchant: e.merchantId, region: e.region }[scope];
+      const k = `${scope}|${key}|${paneMs}`;
+      let p = panes.get(k);
+      if (!p) {
+        p = {
+          scope,
+          key,
+          ...(scope !== 'region' ? { merchantId: e.merchantId } : {}),
+          region: e.region,
+          paneMs,
+          counts: {},
+          writtenMs,
+        };
+        panes.set(k, p);
+      }
+      const c = p.counts;
+      const col = cat === 'approved' ? 'approved' : (`cat_${cat}` as keyof PaneCounts);
+      c.auths = (c.auths ?? 0) + 1;
+      c[col] = (c[col] ?? 0) + 1;
+    }
+  }
+  return [...panes.values()].map(paneToRow);
 }
 
 const CODES = ['00', '00', '00', '00', '00', '00', '00', '00', '05', '91', '51', '55'];
@@ -147,7 +171,10 @@ function auth(terminalId: string, merchantId: string, region: string, ts: number
     currency: 'CNY',
     responseCode: CODES[Math.floor(r() * CODES.length)]!,
   } as TerminalEvent;
-  return eventToRow({ event, raw: JSON.stringify(event), partition: evSeq % 4, offset: evSeq });
+  return {
+    event,
+    row: eventToRow({ event, raw: JSON.stringify(event), partition: evSeq % 4, offset: evSeq }),
+  };
 }
 
 async function insertChunks(ch: ClickHouse, table: string, rows: object[]): Promise<void> {
@@ -174,7 +201,7 @@ interface Fill {
 async function fill(ch: ClickHouse, now: number): Promise<Fill> {
   const t0 = performance.now();
   const start = now - DAYS * DAY;
-  const version = now;
+  const written = now;
   const r = rng(13);
   const noise = Array.from({ length: NOISE_TERMINALS }, (_, i) => ({
     terminalId: `T-${String(i).padStart(4, '0')}`,
@@ -182,10 +209,11 @@ async function fill(ch: ClickHouse, now: number): Promise<Fill> {
     region: `CN-${10 + (i % 8)}`,
   }));
   const counts: Record<string, number> = {
-    'window_stats (busy terminal)': 0,
-    'window_stats (fleet)': 0,
-    'window_stats (its merchant, region)': 0,
-    'window_stats (other terminals)': 0,
+    'pane_counts (busy terminal)': 0,
+    'pane_counts (its merchant)': 0,
+    'pane_counts (its region)': 0,
+    'pane_counts (fleet)': 0,
+    'pane_counts (other terminals, their merchants, regions)': 0,
     'events_raw (busy terminal)': 0,
     'events_raw (other terminals)': 0,
     'alerts (busy terminal, rows)': 0,
@@ -195,54 +223,51 @@ async function fill(ch: ClickHouse, now: number): Promise<Fill> {
   // a day at a time: each insert block lands in one or two day partitions, as a writer's would
   for (let d = start; d < now; d += DAY) {
     const to = Math.min(now, d + DAY);
-    const rates = [];
-    for (const [w, every] of WINDOWS) {
-      const busy = rateRows('terminal', BUSY.terminalId, d, to, w, every, 6, version);
-      // its merchant's and region's rows: the 15m and 1h windows only (all four would double
-      // the fill; they are other keys of the same table, which the page's queries skip)
-      const mr =
-        w === '15m' || w === '1h'
-          ? [
-              ...rateRows('merchant', BUSY.merchantId, d, to, w, every, 6, version),
-              ...rateRows('region', BUSY.region, d, to, w, every, 40, version),
-            ]
-          : [];
-      // the fleet's rows (key *): every pane of every window, as dense as the busy till's; a
-      // terminal page draws the fleet's fault rate under the terminal's (entity.ts guide)
-      const fleet = rateRows('fleet', '*', d, to, w, every, 2000, version);
-      add('window_stats (fleet)', fleet.length);
-      rates.push(...fleet);
-      add('window_stats (busy terminal)', busy.length);
-      add('window_stats (its merchant, region)', mr.length);
-      rates.push(...busy, ...mr);
-      for (const n of noise) {
-        const rows = rateRows('terminal', n.terminalId, d, to, w, NOISE_ROW_MS, 0.1, version);
-        // their merchant and region columns as written
-        for (const row of rows) {
-          row.merchant_id = n.merchantId;
-          row.region = n.region;
-        }
-        add('window_stats (other terminals)', rows.length);
-        rates.push(...rows);
-      }
-    }
-    const events = [];
+    const busyEvents: ReturnType<typeof auth>[] = [];
     for (let t = d; t < to; t += 10_000) {
-      events.push(
+      busyEvents.push(
         auth(BUSY.terminalId, BUSY.merchantId, BUSY.region, t + Math.floor(r() * 3000), r),
       );
     }
-    add('events_raw (busy terminal)', events.length);
-    let other = 0;
+    add('events_raw (busy terminal)', busyEvents.length);
+    const noiseEvents: ReturnType<typeof auth>[] = [];
     for (const n of noise) {
       for (let t = d + Math.floor(r() * NOISE_SALE_MS); t < to; t += NOISE_SALE_MS) {
-        events.push(auth(n.terminalId, n.merchantId, n.region, t, r));
-        other += 1;
+        noiseEvents.push(auth(n.terminalId, n.merchantId, n.region, t, r));
       }
     }
-    add('events_raw (other terminals)', other);
-    await insertChunks(ch, TABLES.rates, rates);
-    await insertChunks(ch, TABLES.events, events);
+    add('events_raw (other terminals)', noiseEvents.length);
+    // the busy till's and its merchant's panes from its sales; its region and the fleet hold
+    // other terminals' sales too: a pane in every pane (the fleet's fault rate is drawn under
+    // the terminal's, entity.ts guide)
+    const busy = eventPanes(
+      busyEvents.map((e) => e.event),
+      ['terminal'],
+      written,
+    );
+    const merchant = eventPanes(
+      busyEvents.map((e) => e.event),
+      ['merchant'],
+      written,
+    );
+    const region = densePanes('region', BUSY.region, d, to, 40, written);
+    const fleet = densePanes('fleet', '*', d, to, 2000, written);
+    const others = eventPanes(
+      noiseEvents.map((e) => e.event),
+      ['terminal', 'merchant', 'region'],
+      written,
+    );
+    add('pane_counts (busy terminal)', busy.length);
+    add('pane_counts (its merchant)', merchant.length);
+    add('pane_counts (its region)', region.length);
+    add('pane_counts (fleet)', fleet.length);
+    add('pane_counts (other terminals, their merchants, regions)', others.length);
+    await insertChunks(ch, TABLES.panes, [...busy, ...merchant, ...region, ...fleet, ...others]);
+    await insertChunks(
+      ch,
+      TABLES.events,
+      [...busyEvents, ...noiseEvents].map((e) => e.row),
+    );
   }
   // alerts: 300 on the busy till (each firing, then resolved 20 min later), 2 per other till
   const alerts: Alert[] = [];
@@ -524,7 +549,7 @@ async function main(): Promise<void> {
     const tables = await ch.query<{ table: string; rows: number; parts: number; MB: number }>(
       sql`SELECT table, sum(rows) AS rows, count() AS parts, round(sum(bytes_on_disk) / 1e6, 1) AS MB
           FROM system.parts WHERE database = ${database} AND active
-            AND table IN (${sql`${TABLES.rates}`}, ${sql`${TABLES.events}`}, ${sql`${TABLES.alerts}`})
+            AND table IN (${sql`${TABLES.panes}`}, ${sql`${TABLES.events}`}, ${sql`${TABLES.alerts}`})
           GROUP BY table ORDER BY table`,
     );
     console.log(

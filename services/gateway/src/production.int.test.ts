@@ -5,11 +5,12 @@ import {
   createClickHouse,
   eventToRow,
   ident,
-  rateToRow,
+  paneToRow,
   sql,
   tableWriter,
   type ClickHouse,
   type EventInput,
+  type PaneInput,
 } from '@tillwatch/clickhouse';
 import type { Alert, RateRow } from '@tillwatch/contracts';
 import { createJsonProducer, createKafka, type JsonProducer } from '@tillwatch/kafka';
@@ -17,7 +18,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatApiKeys, type ApiKeyEntry } from './auth';
 import { loadGatewayConfig, type GatewayConfig } from './config';
-import { syntheticAlert, syntheticAuth, syntheticRow } from './fixtures';
+import { syntheticAlert, syntheticAuth } from './fixtures';
 import { A, ADMIN, B, SRE, STAFF, leaky, runIsolation, seedWebhooks } from './isolation';
 import { startProductionGateway, type ProductionGateway } from './production';
 import type { AlertRecord } from './store';
@@ -91,32 +92,43 @@ async function api(
   return { status: res.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
 
-function rows(ts: number, faultRate: number): RateRow[] {
-  const iso = new Date(ts).toISOString();
-  const out: RateRow[] = [];
-  for (const window of ['1m', '5m']) {
-    const base = { window, ts: iso };
-    out.push(
-      syntheticRow({ ...base, scope: 'terminal', key: 'T-A1', merchantId: 'M-A', region: 'CN-44' }),
-      syntheticRow({
-        ...base,
-        scope: 'terminal',
-        key: 'T-B1',
-        merchantId: 'M-B',
-        region: 'CN-31',
-        faultRate,
-      }),
-      syntheticRow({ ...base, scope: 'terminal', key: 'T-B2', merchantId: 'M-B', region: 'CN-31' }),
-      syntheticRow({ ...base, scope: 'merchant', key: 'M-A', merchantId: 'M-A', region: 'CN-44' }),
-      syntheticRow({ ...base, scope: 'merchant', key: 'M-B', merchantId: 'M-B', region: 'CN-31' }),
-      syntheticRow({ ...base, scope: 'region', key: 'CN-31', region: 'CN-31', faultRate }),
-      syntheticRow({ ...base, scope: 'region', key: 'CN-44', region: 'CN-44' }),
-      syntheticRow({ ...base, scope: 'firmware', key: 'fw-1' }),
-      syntheticRow({ ...base, scope: 'fleet', key: '*' }),
-    );
-  }
-  return out;
+/**
+ * One pane of every key, as the processor writes it: 100 auths of which `faultRate` failed on
+ * the issuer's side and 3 on the cardholder's; written_ms the writer's clock at the write.
+ */
+function panes(paneMs: number, faultRate: number): PaneInput[] {
+  const faults = Math.round(100 * faultRate);
+  const counts = { auths: 100, approved: 97 - faults, cat_cardholder: 3, cat_issuer: faults };
+  const writtenMs = Date.now();
+  const at = { paneMs, writtenMs };
+  return [
+    {
+      ...at,
+      scope: 'terminal',
+      key: 'T-A1',
+      merchantId: 'M-A',
+      region: 'CN-44',
+      counts: { ...counts, cat_issuer: 2, approved: 95 },
+    },
+    { ...at, scope: 'terminal', key: 'T-B1', merchantId: 'M-B', region: 'CN-31', counts },
+    {
+      ...at,
+      scope: 'terminal',
+      key: 'T-B2',
+      merchantId: 'M-B',
+      region: 'CN-31',
+      counts: { ...counts, cat_issuer: 2, approved: 95 },
+    },
+    { ...at, scope: 'merchant', key: 'M-A', merchantId: 'M-A', region: 'CN-44', counts },
+    { ...at, scope: 'merchant', key: 'M-B', merchantId: 'M-B', region: 'CN-31', counts },
+    { ...at, scope: 'region', key: 'CN-31', region: 'CN-31', counts },
+    { ...at, scope: 'region', key: 'CN-44', region: 'CN-44', counts },
+    { ...at, scope: 'firmware', key: 'fw-1', counts },
+    { ...at, scope: 'fleet', key: '*', counts },
+  ];
 }
+/** the live pane's start: the pane before NOW's; the first panes are 2 min older */
+const LIVE_PANE = Math.floor(NOW / 5000) * 5000 - 5000;
 
 /** B's terminal: 3 declines '91', 2 approvals, 1 '05'; A's: 2 approvals. */
 function events(): EventInput[] {
@@ -211,7 +223,7 @@ beforeAll(async () => {
   const opts = { maxDelayMs: 10 };
   await Promise.all([
     tableWriter(ch, TABLES.events, (e: EventInput) => eventToRow(e), opts).add(events()),
-    tableWriter(ch, TABLES.rates, (r: RateRow) => rateToRow(r), opts).add(rows(NOW - 2000, 0.5)),
+    tableWriter(ch, TABLES.panes, paneToRow, opts).add(panes(LIVE_PANE - 120_000, 0.5)),
     tableWriter(ch, TABLES.alerts, alertToRow, opts).add(alerts()),
   ]);
   await seedWebhooks(gw.webhooks);
@@ -270,11 +282,9 @@ describe('production mode: ClickHouse + Kafka', () => {
     expect(firing.map((r) => r.alert.alertId)).toEqual(['al-B-merch']);
   });
 
-  it('live rates: rows written to window_stats are pushed, each merchant gets only its own', async () => {
+  it('live rates: panes written as the processor writes them are pushed as windows, each merchant gets only its own', async () => {
     const before = got.analyst.length;
-    await tableWriter(ch, TABLES.rates, (r: RateRow) => rateToRow(r), { maxDelayMs: 5 }).add(
-      rows(NOW, 0.33),
-    );
+    await tableWriter(ch, TABLES.panes, paneToRow, { maxDelayMs: 5 }).add(panes(LIVE_PANE, 0.33));
     const ratesTo = (who: keyof typeof got) =>
       got[who].filter((m) => m.event === 'rates').flatMap((m) => m.msg.rows as RateRow[]);
     await expect
@@ -286,6 +296,11 @@ describe('production mode: ClickHouse + Kafka', () => {
     await expect.poll(() => ratesTo('a').some((r) => r.key === 'T-A1')).toBe(true);
     expect(new Set(ratesTo('a').map((r) => r.merchantId))).toEqual(new Set(['M-A']));
     expect(ratesTo('a').every((r) => r.scope === 'terminal' || r.scope === 'merchant')).toBe(true);
+    // the 5m window holds both of T-B1's panes, each once: 50 + 33 faults of 200 auths
+    const liveEnd = new Date(LIVE_PANE + 5000).toISOString();
+    expect(
+      ratesTo('analyst').find((r) => r.key === 'T-B1' && r.window === '5m' && r.ts === liveEnd),
+    ).toMatchObject({ auths: 200, faults: 83, faultRate: 0.415, merchantId: 'M-B' });
 
     const t = (await api(STAFF, 'GET', '/api/rates?scope=terminal&window=1m')).json()
       .rows as RateRow[];
@@ -306,7 +321,12 @@ describe('production mode: ClickHouse + Kafka', () => {
     expect(top.map((r) => r.key)).toEqual(['T-B1']);
     const series = await api(A, 'GET', '/api/series?scope=terminal&key=T-A1&window=1m');
     expect(series.status).toBe(200);
-    expect((series.json().points as unknown[]).length).toBeGreaterThan(0);
+    const points = series.json().points as { ts: string; auths: number }[];
+    expect(points.length).toBeGreaterThan(0);
+    // each 1m window holds one of T-A1's two panes (2 min apart), never both; none ends after
+    // the newest pane
+    expect(points.every((p) => p.auths === 100)).toBe(true);
+    expect(Date.parse(points.at(-1)!.ts)).toBeLessThanOrEqual(LIVE_PANE + 5000);
     expect((await api(A, 'GET', '/api/series?scope=terminal&key=T-B1&window=1m')).status).toBe(404);
   });
 

@@ -43,7 +43,7 @@ export class NotProductionError extends Error {
 
 /**
  * The gateway in production mode: ClickHouse behind the REST API (migrations applied first),
- * pos.alerts from Kafka for the live feed, window_stats polled for live rates, webhook
+ * pos.alerts from Kafka for the live feed, pane_counts polled for live rates, webhook
  * subscriptions in the ClickHouse webhook store shared with the notifier. Listens before the consumer has joined its
  * group, so the board and /healthz answer while Kafka is still being reached.
  */

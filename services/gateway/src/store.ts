@@ -26,7 +26,7 @@ export {
 
 /**
  * What the gateway needs from storage. MemoryStore implements it for the embedded mode; a
- * ClickHouse-backed store implements the same reads over window_stats / alerts / raw_events.
+ * ClickHouse-backed store implements the same reads over pane_counts / alerts / raw_events.
  * Every read takes the caller's merchant bound (`merchantId`) so scoping is enforced where the
  * data lives, not only in the routes.
  */

@@ -1,44 +1,34 @@
-import type { TerminalEvent } from '@tillwatch/contracts';
-import type { RegionWindowRow } from './region-windows';
+import { PANE_MS, type PaneCounts, type PaneInput } from '@tillwatch/clickhouse';
+import { categorize, type TerminalEvent } from '@tillwatch/contracts';
 import type { RegionAuthCount, RegionAuthsQuery } from './store';
 
 /**
- * Tests only: the region rows the processor's rollup stage writes to window_stats for a set of
- * events (packages/stream/src/rollup-stage.ts `close`, default engine windows), computed the
- * plain way. Every event is a partial of its region's 5 s pane (heartbeats too: they count
- * heartbeats, not auths); at each boundary b of window w's pane grid, a row for w when a partial
- * landed in [b - pane, b), holding the auths of [b - w, b).
+ * Tests only: the region pane rows the processor writes to pane_counts for a set of events,
+ * computed the plain way: per region and 5 s pane that had an event, one row with the pane's
+ * counts (auths, approved and the failure categories of its auths, its heartbeats); a pane
+ * without events has no row. written_ms is the writer's clock at the write.
  */
-export const REGION_WINDOWS: readonly (readonly [windowMs: number, paneMs: number])[] = [
-  [60_000, 5_000],
-  [300_000, 10_000],
-  [900_000, 30_000],
-  [3_600_000, 120_000],
-];
-export const P0 = 5_000;
+export const P0 = PANE_MS;
 
-export function regionWindowRows(events: readonly TerminalEvent[]): RegionWindowRow[] {
-  /** region -> p0 pane start -> auths */
-  const panes = new Map<string, Map<number, number>>();
+export function regionPanes(events: readonly TerminalEvent[], writtenMs = Date.now()): PaneInput[] {
+  const panes = new Map<string, PaneInput & { counts: Partial<PaneCounts> }>();
   for (const e of events) {
-    const pane = Math.floor(e.ts / P0) * P0;
-    let m = panes.get(e.region);
-    if (!m) panes.set(e.region, (m = new Map()));
-    m.set(pane, (m.get(pane) ?? 0) + (e.type === 'auth' ? 1 : 0));
-  }
-  const out: RegionWindowRow[] = [];
-  for (const [region, m] of panes) {
-    for (const [windowMs, paneMs] of REGION_WINDOWS) {
-      const ends = new Set<number>();
-      for (const t of m.keys()) ends.add(Math.floor(t / paneMs) * paneMs + paneMs);
-      for (const end of ends) {
-        let auths = 0;
-        for (const [t, n] of m) if (t >= end - windowMs && t < end) auths += n;
-        out.push({ region, windowMs, end, auths });
-      }
+    const paneMs = Math.floor(e.ts / P0) * P0;
+    const k = `${e.region}\u0000${paneMs}`;
+    let p = panes.get(k);
+    if (!p) {
+      p = { scope: 'region', key: e.region, region: e.region, paneMs, counts: {}, writtenMs };
+      panes.set(k, p);
     }
+    const c = p.counts;
+    const add = (col: keyof PaneCounts) => (c[col] = (c[col] ?? 0) + 1);
+    if (e.type === 'auth') {
+      add('auths');
+      const cat = categorize(e.responseCode);
+      add(cat === 'approved' ? 'approved' : (`cat_${cat}` as keyof PaneCounts));
+    } else if (e.type === 'heartbeat') add('heartbeats');
   }
-  return out;
+  return [...panes.values()];
 }
 
 /** What events_raw gives for these events: auths per region, range and bucket, 0s left out. */

@@ -18,9 +18,9 @@ import type { IdleTicks } from './idle';
 import type { PartitionStages } from './partition-stages';
 import type { Recovery } from './recovery';
 import type { Repartition, Reroute } from './repartition';
-import { writeStat } from './stat-rows';
+import { PaneTickWriter } from './pane-rows';
 import { emptyRows } from './store';
-import { RowBinaryWriter, TsvWriter } from './tsv';
+import { TsvWriter } from './tsv';
 
 export interface BatchControl {
   resolveOffset: (o: string) => void;
@@ -96,7 +96,7 @@ export class BatchHandler {
     const tp = performance.now();
     const rows = emptyRows();
     const eventRows = new TsvWriter();
-    const statRows = new RowBinaryWriter();
+    const paneRows = new PaneTickWriter();
     const alerts: Alert[] = [];
     const rollups: RollupMessage[] = [];
     const dead: DeadRecord[] = [];
@@ -117,7 +117,8 @@ export class BatchHandler {
       });
     };
     const sink: StageSink = {
-      stats: (...row) => writeStat(statRows, ...row),
+      panes: (scope, key, start, m, merchantId, region) =>
+        paneRows.add(scope, key, start, m, merchantId, region),
       alert: (a) => alerts.push(a),
       rollup: (m) => rollups.push(m),
       memory: (m) =>
@@ -234,7 +235,7 @@ export class BatchHandler {
     }
     if (last < 0) return;
     eventRows.drainInto(rows.events);
-    statRows.drainInto(rows.stats);
+    rows.paneRows += paneRows.drainInto(rows.panes);
     metrics.processSeconds.observe((performance.now() - tp) / 1000);
     metrics.batchRecords.observe(emitted + replayed);
     metrics.lag.set({ topic, partition }, Math.max(0, Number(batch.highWatermark) - (last + 1)));

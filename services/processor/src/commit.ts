@@ -121,7 +121,8 @@ export class GroupCommit {
     }
     metrics.writeSeconds.observe((performance.now() - t0) / 1000);
     metrics.rows.inc({ table: 'events' }, rows.events.count);
-    metrics.rows.inc({ table: 'stats' }, rows.stats.count);
+    metrics.rows.inc({ table: 'pane_ticks' }, rows.panes.count);
+    metrics.rows.inc({ table: 'panes' }, rows.paneRows);
     metrics.rows.inc({ table: 'alerts' }, rows.alerts.length);
     metrics.rows.inc({ table: 'dead_letters' }, rows.deadLetters.length);
     metrics.rows.inc({ table: 'rules_memory' }, rows.memories.length);
@@ -223,8 +224,9 @@ export function mergeRows(all: readonly Rows[]): Rows {
   for (const r of all) {
     out.events.chunks.push(...r.events.chunks);
     out.events.count += r.events.count;
-    out.stats.chunks.push(...r.stats.chunks);
-    out.stats.count += r.stats.count;
+    out.panes.chunks.push(...r.panes.chunks);
+    out.panes.count += r.panes.count;
+    out.paneRows += r.paneRows;
     out.alerts.push(...r.alerts);
     out.deadLetters.push(...r.deadLetters);
     out.memories.push(...r.memories);

@@ -38,6 +38,7 @@ describe('processor config', () => {
     expect(d.RETENTION).toEqual({
       events_raw: 30,
       window_stats: 30,
+      pane_counts: 30,
       alerts: 180,
       alert_actions: 180,
       dead_letters: 30,
@@ -48,12 +49,13 @@ describe('processor config', () => {
     expect(d.RETENTION_EVERY).toBe(3_600_000);
     const c = loadProcessorConfig({
       ...base,
-      RETENTION: ' events_raw=7d, window_stats=14d ,alerts=off,',
+      RETENTION: ' events_raw=7d, pane_counts=14d ,alerts=off,',
       RETENTION_EVERY: '15m',
     });
     expect(c.RETENTION).toEqual({
       events_raw: 7,
-      window_stats: 14,
+      window_stats: 30,
+      pane_counts: 14,
       alert_actions: 180,
       dead_letters: 30,
       notifier_deliveries: 30,

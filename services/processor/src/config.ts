@@ -13,7 +13,7 @@ const duration = (def: string) =>
 
 const DAY_MS = 86_400_000;
 
-/** `events_raw=30d,window_stats=14d,alerts=off` over the defaults (@tillwatch/clickhouse). */
+/** `events_raw=30d,pane_counts=14d,alerts=off` over the defaults (@tillwatch/clickhouse). */
 const retention = () =>
   z
     .string()
@@ -160,8 +160,8 @@ export const processorConfigSchema = z
      */
     KAFKA_PARTITIONS_CONCURRENTLY: envs.int(16, 1, 1024),
     /**
-     * Days kept per day-partitioned table, as `events_raw=30d,window_stats=14d,alerts=off`: the
-     * tables named override the defaults (events_raw, window_stats, dead_letters and the webhook
+     * Days kept per day-partitioned table, as `events_raw=30d,pane_counts=14d,alerts=off`: the
+     * tables named override the defaults (events_raw, pane_counts, dead_letters and the webhook
      * deliveries/attempts 30d; alerts, alert_actions 180d), `off` keeps a table forever. Older day
      * partitions are dropped whole (no TTL on 18.16). events_raw must outlast SETTLEMENT_DEADLINE
      * by a day: recovery rebuilds pending settlements from it.

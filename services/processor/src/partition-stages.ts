@@ -83,8 +83,7 @@ export class PartitionStages {
     this.recordRules('applied');
   }
 
-  /** `stats: false`: a stage whose window-stats rows go nowhere (the warm-up's scratch stage). */
-  newEventStage(partition: number, opts: { stats?: boolean } = {}): EventStage {
+  newEventStage(partition: number): EventStage {
     const { win, events } = this.engines;
     return new EventStage({
       partition,
@@ -92,7 +91,6 @@ export class PartitionStages {
       rollupPartitions: this.ctx.rollupPartitions,
       monitor: eventMonitor(events, { rules: this.rules, silences: this.silences }),
       forwardCategories: FORWARD_CATEGORIES,
-      statsWindows: opts.stats === false ? 0 : win.statsWindows,
       paneWindow: win.paneWindow,
       p0: win.p0,
     });

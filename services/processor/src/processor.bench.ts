@@ -136,7 +136,7 @@ async function main() {
       if (batch.length === 5000) {
         // One send at a time: concurrent sends may land in a partition out of order (a 5,000
         // event chunk is ~7 min of event time, so a swap makes late events), and the processor's
-        // work then differs from run to run (1.42M-1.92M stats rows for the same 300k events).
+        // work then differs from run to run (1.42M-1.92M window-stats rows for the same 300k events, when it wrote those).
         await producer.send({ topic: topic('events'), acks: -1, messages: batch });
         batch = [];
       }
@@ -238,7 +238,8 @@ async function main() {
     );
     await processor.stop();
     const procRate = n / ((p1 - p0) / 1000);
-    const statRows = rows.find((r) => r.labels.table === 'stats')?.value ?? 0;
+    const paneRows = rows.find((r) => r.labels.table === 'panes')?.value ?? 0;
+    const tickRows = rows.find((r) => r.labels.table === 'pane_ticks')?.value ?? 0;
 
     // ---- 3. the Kafka Streams peer -------------------------------------------------------
     const peer = PEER ? await runPeer() : { skipped: '--no-peer' };
@@ -257,7 +258,7 @@ async function main() {
         'processor ÷ this': ratio(procRate / bareRate),
       },
       {
-        path: `processor end to end (${Math.round(statRows).toLocaleString()} stats rows written)`,
+        path: `processor end to end (${Math.round(tickRows).toLocaleString()} pane tick rows written, ${Math.round(paneRows).toLocaleString()} pane rows in them)`,
         'events/s': Math.round(procRate),
         'ratio to ceiling': ratio(procRate / bareRate),
         'processor ÷ this': 1,
@@ -290,7 +291,7 @@ async function main() {
       'share of wall': Number((h.sum / wall).toFixed(3)),
     });
     console.log(
-      `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time; JS heap allocated ${(allocated / 1e9).toFixed(2)} GB, ${Math.round(allocated / n).toLocaleString()} B per event; ${(statRows / n).toFixed(2)} window_stats rows per event`,
+      `\nThis process while the processor ran: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (all its threads, GC included) in ${((p1 - p0) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs per event; event loop busy ${(elu.utilization * 100).toFixed(0)}% of the time; JS heap allocated ${(allocated / 1e9).toFixed(2)} GB, ${Math.round(allocated / n).toLocaleString()} B per event; ${(tickRows / n).toFixed(3)} stats rows written per event (pane_ticks), ${(paneRows / n).toFixed(2)} pane rows per event (pane_counts)`,
     );
     console.log(
       `\nProcessor stages (${Math.round(stages.records.sum).toLocaleString()} records in ${stages.records.count} batches, ${Math.round(stages.records.sum / Math.max(1, stages.records.count))} per batch; ${stages.writes.count} ClickHouse writes; ${stages.groups.count} transactions; ${retries} ClickHouse retries; ${recoveries} partition recoveries; wall ${wall.toFixed(1)} s)`,

@@ -17,7 +17,7 @@ import {
   type StageSink,
 } from '@tillwatch/stream';
 import type { RollupRecord } from '@tillwatch/contracts';
-import { statLine } from './stat-rows';
+import { paneLine } from './pane-rows';
 
 const win = streamWindows(DEFAULT_ENGINE_CONFIG);
 const engine = { windowsMs: win.windowsMs, panesMs: win.panesMs };
@@ -34,7 +34,7 @@ function messages(): RollupMessage[] {
     fleet: { terminals: 400 },
   });
   const out: RollupMessage[] = [];
-  const sink: StageSink = { stats() {}, alert() {}, rollup: (m) => out.push(m) };
+  const sink: StageSink = { panes() {}, alert() {}, rollup: (m) => out.push(m) };
   const tasks = [0, 1].map(
     (partition) =>
       new EventStage({
@@ -42,7 +42,6 @@ function messages(): RollupMessage[] {
         sourcePartitions: 2,
         rollupPartitions: ROLLUP_PARTITIONS,
         monitor: eventMonitor(engine),
-        statsWindows: win.statsWindows,
         paneWindow: win.paneWindow,
         p0: win.p0,
         forwardCategories: FORWARD_CATEGORIES,
@@ -66,7 +65,7 @@ function rollupOutputs(records: RollupRecord[]) {
     monitor: (w) => rollupMonitor(w, engine),
   });
   const sink: StageSink = {
-    stats: (...r) => stats.push(statLine(...r)),
+    panes: (...r) => stats.push(paneLine(...r)),
     alert: (a) => alerts.push(a),
     rollup() {},
   };

@@ -58,7 +58,6 @@ function commitGroups(): RollupMessage[][] {
         sourcePartitions: SOURCES,
         rollupPartitions: ROLLUP_PARTITIONS,
         monitor: eventMonitor(engine),
-        statsWindows: 0,
         paneWindow: win.paneWindow,
         p0: win.p0,
         forwardCategories: FORWARD_CATEGORIES,

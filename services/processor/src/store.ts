@@ -2,8 +2,6 @@ import { Readable } from 'node:stream';
 import {
   TABLES,
   TwClickHouseError,
-  WINDOW_STATS_COLUMNS,
-  WINDOW_STATS_COUNTERS,
   alertToRow,
   createClickHouse,
   deadLetterToRow,
@@ -18,33 +16,26 @@ import {
 } from '@tillwatch/clickhouse';
 import type { Logger } from '@tillwatch/config';
 import type { Alert } from '@tillwatch/contracts';
+import { PANE_TICK_COLUMNS } from './pane-rows';
 
 /**
  * The processor's writes, into @tillwatch/clickhouse's tables (the gateway reads the same ones):
- * events_raw, window_stats, alerts, dead_letters, rules_memory. Schema and migrations are that package's; the
+ * events_raw, pane_counts (through pane_ticks), alerts, dead_letters, rules_memory. Schema and migrations are that package's; the
  * processor runs them at start.
  *
  * Idempotence: every table is a ReplacingMergeTree whose sorting key is the row's identity (an
- * event's id, a window's scope/window/key/end, an alert transition, a dead letter's source
+ * event's id, a pane's scope/key/start, an alert transition, a dead letter's source
  * offset). A replay after a crash writes identical rows under the same identity and merges fold
  * them; exact readers use FINAL. Insert dedup tokens were the other choice: 18.16 has no
  * insert_deduplication_token, block dedup needs Replicated tables (local and CI servers are
  * single-node), and a replay need not cut the same blocks anyway.
  *
- * The two big tables are written as bytes the processor encodes itself: window_stats as
- * RowBinary (RowBinaryWriter, writeStat), events_raw as TabSeparated (TsvWriter, writeEvent): ~8 stats rows per event, and JSONEachRow objects cost 2.3 us and 530 B per row
- * against ~0.6 us and 150 B. Alerts and dead letters are few: JSONEachRow via the package's
+ * The two big tables are written as bytes the processor encodes itself: pane rows as RowBinary
+ * pane_ticks rows (PaneTickWriter: one wide row per stage and pane, unfolded into pane_counts
+ * by ClickHouse), events_raw as TabSeparated (TsvWriter, writeEvent): JSONEachRow objects cost
+ * 2.3 us and 530 B per row against ~0.6 us and 150 B. Alerts and dead letters are few: JSONEachRow via the package's
  * row mappers.
  */
-
-/**
- * window_stats counters the processor writes, and the engine metric (core M index) of each:
- * @tillwatch/clickhouse's WINDOW_STATS_COUNTERS, the table owner's one list. auths and approved
- * first; failures and faults are derived (auths - approved, failures - cardholder) and written
- * between those two and the rest (statLine, writeStat).
- */
-export const STAT_COUNTERS: readonly (readonly [column: string, metric: number])[] =
-  WINDOW_STATS_COUNTERS;
 
 /**
  * Encoded rows of one table, as the Buffers a batch wrote them into (ByteRows): they go to the
@@ -56,14 +47,13 @@ export interface RowChunks {
   count: number;
 }
 
-/** window_stats columns in the order writeStat encodes them (RowBinary): the table's order. */
-export const STATS_COLUMNS: readonly string[] = WINDOW_STATS_COLUMNS.map(([column]) => column);
-
 export interface Rows {
   /** events_raw rows, TabSeparated in the table's column order (writeEvent) */
   events: RowChunks;
-  /** window_stats rows, RowBinary in STATS_COLUMNS order (writeStat) */
-  stats: RowChunks;
+  /** pane_ticks rows, RowBinary in PANE_TICK_COLUMNS order (PaneTickWriter): count = wide rows */
+  panes: RowChunks;
+  /** the pane rows those hold (what pane_counts gets) */
+  paneRows: number;
   alerts: Alert[];
   deadLetters: DeadLetterInput[];
   /** the stages' rules memory taken in the batch (hour boundaries): recovery reads it back */
@@ -72,7 +62,8 @@ export interface Rows {
 
 export const emptyRows = (): Rows => ({
   events: { chunks: [], count: 0 },
-  stats: { chunks: [], count: 0 },
+  panes: { chunks: [], count: 0 },
+  paneRows: 0,
   alerts: [],
   deadLetters: [],
   memories: [],
@@ -178,7 +169,7 @@ export function createStore(opts: {
       // settled before an error is thrown, so a retry never races an insert still in flight.
       const results = await Promise.allSettled([
         guard(TABLES.events, () => text(TABLES.events, rows.events)),
-        guard(TABLES.rates, () => binary(TABLES.rates, STATS_COLUMNS, rows.stats)),
+        guard(TABLES.paneTicks, () => binary(TABLES.paneTicks, PANE_TICK_COLUMNS, rows.panes)),
         guard(TABLES.alerts, () =>
           ch.insert(
             TABLES.alerts,

@@ -1,110 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { M, METRIC_COUNT } from '@tillwatch/core';
 import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
 import { writeEvent } from './event-rows';
-import { STATS_COLUMNS, emptyRows } from './store';
-import { statLine, writeStat } from './stat-rows';
-import { RowBinaryWriter, TsvWriter, tsvEscape } from './tsv';
+import { emptyRows } from './store';
+import { TsvWriter, tsvEscape } from './tsv';
 
 const text = (w: TsvWriter) => {
   const rows = emptyRows();
-  w.drainInto(rows.stats);
-  return { text: Buffer.concat(rows.stats.chunks).toString('utf8'), count: rows.stats.count };
+  w.drainInto(rows.events);
+  return { text: Buffer.concat(rows.events.chunks).toString('utf8'), count: rows.events.count };
 };
-
-/** RowBinary window_stats rows decoded into statLine's TabSeparated text. */
-function decodeStats(buf: Buffer): string {
-  let p = 0;
-  const str = () => {
-    let len = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[p++]!;
-      len += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (b < 0x80) break;
-    }
-    const v = buf.toString('utf8', p, p + len);
-    p += len;
-    return tsvEscape(v);
-  };
-  const u32 = () => String(((p += 4), buf.readUInt32LE(p - 4)));
-  const u64 = () => String(((p += 8), buf.readUInt32LE(p - 8) + buf.readUInt32LE(p - 4) * 2 ** 32));
-  const f64 = () => String(((p += 8), buf.readDoubleLE(p - 8)));
-  const types: Record<string, () => string> = {
-    scope: str,
-    key: str,
-    window: str,
-    ts: u32,
-    ts_ms: u64,
-    merchant_id: str,
-    region: str,
-    failure_rate: f64,
-    fault_rate: f64,
-    reversal_rate: f64,
-    no_settlement_rate: f64,
-    version: u64,
-  };
-  let out = '';
-  while (p < buf.length) {
-    const row = STATS_COLUMNS.map((c) => {
-      if (c === 'volume_ratio') return buf[p++] === 1 ? '\\N' : f64();
-      return (types[c] ?? u32)();
-    });
-    out += `${row.join('\t')}\n`;
-  }
-  return out;
-}
-
-describe('RowBinaryWriter', () => {
-  it('window_stats rows carry the figures of statLine, in STATS_COLUMNS order', () => {
-    const id = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,32}$/);
-    const free = fc.string({ maxLength: 200, unit: 'binary' });
-    const count = fc.nat({ max: 2_000_000 });
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            scope: fc.constantFrom('terminal', 'merchant', 'region', 'firmware', 'issuer'),
-            key: fc.oneof(id, free),
-            end: fc.integer({ min: 0, max: 4_102_444_800_000 }),
-            // auths = approved + cardholder + the other non-approved: the counters' invariant
-            split: fc.tuple(count, count, count),
-            rest: fc.array(fc.oneof(count, fc.nat({ max: 3 })), {
-              minLength: METRIC_COUNT,
-              maxLength: METRIC_COUNT,
-            }),
-            merchant: fc.oneof(fc.constant(''), id),
-            region: fc.oneof(fc.constant(''), free),
-          }),
-          { maxLength: 40 },
-        ),
-        fc.integer({ min: 1, max: 300 }),
-        (rows, chunk) => {
-          const w = new RowBinaryWriter(chunk); // small chunks: rows cross chunk boundaries
-          let want = '';
-          for (const r of rows) {
-            const m = Float64Array.from(r.rest);
-            const [approved, cardholder, other] = r.split;
-            m[M.approved] = approved;
-            m[M.cardholder] = cardholder;
-            m[M.auths] = approved + cardholder + other;
-            const args = [r.scope, r.key, '5m', r.end, m, r.merchant, r.region] as const;
-            want += statLine(...args);
-            writeStat(w, ...args);
-          }
-          const out = emptyRows();
-          w.drainInto(out.stats);
-          expect(out.stats.count).toBe(rows.length);
-          expect(decodeStats(Buffer.concat(out.stats.chunks))).toBe(want);
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-});
 
 describe('TsvWriter', () => {
   it('numbers as String(x), raw bytes escaped as tsvEscape escapes their text', () => {

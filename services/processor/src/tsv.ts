@@ -16,7 +16,7 @@ const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
 
 /**
  * Rows written straight into Buffers, in chunks that go to the ClickHouse insert as they are:
- * the chunk handling shared by TsvWriter (events_raw) and RowBinaryWriter (window_stats).
+ * the chunk handling shared by TsvWriter (events_raw) and RowBinaryWriter (pane_ticks).
  */
 export abstract class ByteRows {
   private readonly chunks: Buffer[] = [];
@@ -214,6 +214,17 @@ export class RowBinaryWriter extends ByteRows {
     }
     this.buf[this.pos++] = len;
     this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
+  }
+
+  /** An Array's length (LEB128, as String lengths): its elements follow */
+  len(n: number): this {
+    this.ensure(10);
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.pos++] = n;
     return this;
   }
 

@@ -106,7 +106,7 @@ export async function warmUpFrom(
 ): Promise<WarmupResult> {
   const started = performance.now();
   const { store } = ctx;
-  const scratch = stages.newEventStage(partition, { stats: false });
+  const scratch = stages.newEventStage(partition);
   let memory: StageMemory | undefined;
   const sink: StageSink = {
     alert: () => {},

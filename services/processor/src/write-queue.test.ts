@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { WriteQueue, mergeRows } from './commit';
 import { emptyRows, type Rows } from './store';
 
-/** rows of one batch: `n` events and stats chunks named after the batch, one alert id */
+/** rows of one batch: `n` events and pane tick chunks named after the batch, one alert id */
 function rowsOf(name: string, n: number): Rows {
   const r = emptyRows();
   r.events.chunks.push(Buffer.from(`${name}-events\n`));
   r.events.count = n;
-  r.stats.chunks.push(Buffer.from(`${name}-stats`));
-  r.stats.count = 2 * n;
+  r.panes.chunks.push(Buffer.from(`${name}-panes`));
+  r.panes.count = 2 * n;
+  r.paneRows = 3 * n;
   r.alerts.push({ alertId: name } as Rows['alerts'][number]);
   r.memories.push({ stage: name } as Rows['memories'][number]);
   return r;
@@ -53,8 +54,9 @@ describe('WriteQueue', () => {
     expect(merged.batches).toBe(2);
     expect(Buffer.concat(merged.rows.events.chunks).toString()).toBe('b-events\nc-events\n');
     expect(merged.rows.events.count).toBe(5);
-    expect(Buffer.concat(merged.rows.stats.chunks).toString()).toBe('b-statsc-stats');
-    expect(merged.rows.stats.count).toBe(10);
+    expect(Buffer.concat(merged.rows.panes.chunks).toString()).toBe('b-panesc-panes');
+    expect(merged.rows.panes.count).toBe(10);
+    expect(merged.rows.paneRows).toBe(15);
     expect(merged.rows.alerts.map((x) => x.alertId)).toEqual(['b', 'c']);
     expect(merged.rows.memories.map((x) => x.stage)).toEqual(['b', 'c']);
     merged.settle();
@@ -129,7 +131,8 @@ describe('mergeRows', () => {
     expect(mergeRows([one])).toBe(one);
     const m = mergeRows([rowsOf('a', 1), emptyRows(), rowsOf('b', 4)]);
     expect(m.events.count).toBe(5);
-    expect(m.stats.count).toBe(10);
+    expect(m.panes.count).toBe(10);
+    expect(m.paneRows).toBe(15);
     expect(m.alerts.map((x) => x.alertId)).toEqual(['a', 'b']);
   });
 });

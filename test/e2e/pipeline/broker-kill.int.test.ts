@@ -196,7 +196,7 @@ describe('Kafka broker kill -9', () => {
       await a.disconnect();
       return offsets.reduce((n, p) => n + Number(p.high), 0);
     })();
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
@@ -215,7 +215,7 @@ describe('Kafka broker kill -9', () => {
           `(${consumerStops} of them killed: a consumer kafkajs had stopped while the process stayed up)`,
         `  events topic holds ${ends} records (${stream.events.length} produced, ${ends - stream.events.length} appended twice ` +
           `by the producer); raw events stored ${stored}; dead letters ${dead}`,
-        `  stats rows ${truth.rows}: ${truth.mismatched.length} differ (double-counted or short), ` +
+        `  pane rows ${truth.rows}: ${truth.mismatched.length} differ (double-counted or short), ` +
           `${truth.missing.length} of ${truth.expectedRows} missing`,
         `  alert transitions ${alerts.length} (expected ${want.length}); duplicated episodes ${dups.length}; ` +
           `${missingAlerts.length} missing, ${extraAlerts.length} extra`,

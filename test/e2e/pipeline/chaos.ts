@@ -15,9 +15,9 @@ export interface ChaosRow {
   /** how often and how long, e.g. `6 x SIGKILL` */
   injected: string;
   events: number;
-  /** expected window-stats rows absent plus raw events absent (webhooks: alerts undelivered) */
+  /** expected pane rows absent plus raw events absent (webhooks: alerts undelivered) */
   missing: number;
-  /** window-stats rows whose counters differ from the ground truth plus raw events stored twice (webhooks: deliveries twice) */
+  /** pane rows wrong against the ground truth (counters, labels, unclosed, twice) plus raw events stored twice (webhooks: deliveries twice) */
   doubled: number;
   /** alert episodes published twice or overlapping (duplicatedEpisodes); undefined: not checked */
   duplicatedEpisodes?: number;

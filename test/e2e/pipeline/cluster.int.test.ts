@@ -33,8 +33,8 @@ const ANALYST = 'cluster-analyst-key-00000001';
  * one shard (deploy/local), tables in the cluster layout (`?cluster=` in CLICKHOUSE_URL). The
  * processor writes through server A, the gateway reads through server B. A is killed (SIGKILL)
  * for 30 s in the middle of the stream: the processor retries until A is back; the gateway goes
- * on answering from B; afterwards both replicas hold every event once and the window-stats rows
- * the stream implies, none missing, none doubled.
+ * on answering from B; afterwards both replicas hold every event once and the pane rows the
+ * stream implies, none missing, none doubled.
  */
 describe('ClickHouse cluster: a replica killed for 30 s under the pipeline', () => {
   const suite = pipelineSuite('cluster');
@@ -137,10 +137,10 @@ describe('ClickHouse cluster: a replica killed for 30 s under the pipeline', () 
     for (let t = Date.now() + 60_000; Date.now() < t && (await local(chB)) !== want;)
       await sleep(500);
     const stored = [await local(chA), await local(chB)];
-    const truth = await checkAgainstTruth(stream.events, chB, TABLES.rates, 'fast');
-    const localStats = [
-      await count(chA, `SELECT count() AS n FROM ${TABLES.rates}_local FINAL`),
-      await count(chB, `SELECT count() AS n FROM ${TABLES.rates}_local FINAL`),
+    const truth = await checkAgainstTruth(stream.events, chB, TABLES.panes, 'fast');
+    const localPanes = [
+      await count(chA, `SELECT count() AS n FROM ${TABLES.panes}_local FINAL`),
+      await count(chB, `SELECT count() AS n FROM ${TABLES.panes}_local FINAL`),
     ];
     const storedAlerts = await count(chB, `SELECT count() AS n FROM ${TABLES.alerts} FINAL`);
     await chA.close();
@@ -151,7 +151,7 @@ describe('ClickHouse cluster: a replica killed for 30 s under the pipeline', () 
     console.log(
       `[cluster] server A down ${DOWN_MS / 1000} s at ${downAt} committed events (${whileDown - downAt} more committed while down); ` +
         `gateway on B: ${served} of ${answers.length} rounds answered (region's events ${answers.at(-1)?.events}, alerts ${answers.at(-1)?.alerts}); raw events per replica ${stored.join('/')} of ${want}; ` +
-        `stats rows ${truth.rows} (replicas ${localStats.join('/')}): ${truth.mismatched.length} differ, ${truth.missing.length} of ${truth.expectedRows} missing; ` +
+        `pane rows ${truth.rows} (replicas ${localPanes.join('/')}): ${truth.mismatched.length} differ, ${truth.missing.length} of ${truth.expectedRows} missing; ` +
         `alert transitions ${alerts.length} on Kafka, ${storedAlerts} on B; duplicated episodes ${dups.length}`,
     );
     reportChaos({
@@ -164,7 +164,7 @@ describe('ClickHouse cluster: a replica killed for 30 s under the pipeline', () 
     expect(answers.length).toBeGreaterThan(10);
     expect(served).toBe(answers.length);
     expect(stored).toEqual([want, want]);
-    expect(localStats[0]).toBe(localStats[1]);
+    expect(localPanes[0]).toBe(localPanes[1]);
     expect(truth.mismatched.length).toBe(0);
     expect(truth.missing.length).toBe(0);
     expect(alerts.length).toBeGreaterThan(0);

@@ -134,7 +134,7 @@ describe('crash recovery', () => {
     const elapsed = performance.now() - t0;
 
     const tc = performance.now();
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast');
     const checkMs = performance.now() - tc;
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
@@ -150,7 +150,7 @@ describe('crash recovery', () => {
         `[crash] ${stream.events.length} events, ${kills.length} SIGKILLs, done in ${Math.round(elapsed / 1000)} s (log: ${logFile})`,
         ...kills.map((k) => `  ${k}`),
         `  raw events stored ${stored} (expected ${stream.events.length}), dead letters ${dead}`,
-        `  stats rows ${truth.rows} ${JSON.stringify(truth.byScope)}: ${truth.checked} held to the oracle, ` +
+        `  pane rows ${truth.rows} ${JSON.stringify(truth.byScope)}: ${truth.checked} held to the oracle with ${truth.windowsChecked} window sums, ` +
           `${truth.mismatched.length} differ (double-counted or short), ${truth.missing.length} of ${truth.expectedRows} missing ` +
           `(oracle: core Engine, property-tested equal to ReferenceEngine; check took ${Math.round(checkMs / 1000)} s)`,
         `  alert transitions ${alerts.length} (uncrashed run: ${want.length}); duplicated episodes ${dups.length}; ` +

@@ -71,7 +71,7 @@ describe('cross-partition rules end to end', () => {
 
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const want = expectedAlerts(stream);
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`);
     const metrics = await fetch(`http://127.0.0.1:${processor.metricsPort}/metrics`).then((r) =>
       r.text(),
     );
@@ -89,7 +89,7 @@ describe('cross-partition rules end to end', () => {
         `cross-partition: ${alerts
           .filter((a) => cross.includes(a.rule))
           .map((a) => `${a.rule}/${a.key} ${a.status}`)
-          .join(', ')}; stats ${truth.checked} rows held to ReferenceEngine, ` +
+          .join(', ')}; pane rows: ${truth.checked} held to ReferenceEngine, ` +
         `${truth.mismatched.length} differ, ${truth.missing.length} missing`,
     );
 

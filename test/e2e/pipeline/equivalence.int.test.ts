@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES } from '@tillwatch/clickhouse';
+import { PANE_COUNTERS, TABLES } from '@tillwatch/clickhouse';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { STAT_COUNTERS } from '@tillwatch/processor';
 import { createSimulation } from '@tillwatch/simulator';
 import { CROSS_PARTITION_RULES } from '@tillwatch/rules';
-import { partitionerFor, replay, type StatRow } from '@tillwatch/stream';
+import { partitionerFor, replay, type PaneRow } from '@tillwatch/stream';
 import { startAllInOne } from '@tillwatch/tillwatch';
 import {
   PARTITIONS,
@@ -29,13 +28,14 @@ import {
 /**
  * Same input, same alerts, whichever driver runs the topology. One event file (a 1,500-terminal
  * fleet for 50 minutes of trading, with terminal, merchant and cross-partition incidents) goes
- *  - through `tillwatch replay` (the library call the CLI makes), with its window-stats rows;
+ *  - through `tillwatch replay` (the library call the CLI makes), with its pane rows;
  *  - through real Kafka into the processor: 4 partitions, 2 instances as child processes, one
  *    of them killed with SIGKILL in the middle and restarted;
  *  - through the embedded all-in-one (`tillwatch start`'s driver, fed the file instead of the
  *    simulated fleet).
  * The alert transitions must be the same (rule, scope, key, status, severity, firstSeen, ts,
- * alertId), and the processor's window_stats rows the same as replay's, row for row.
+ * alertId), and the processor's pane_counts rows the same as replay's pane rows, row for row:
+ * every counter, the merchant and the region.
  *
  * The stream is shorter than the processor's replay span on recovery (1 h + lateness + a pane +
  * margin), so the restarted instance rebuilds its state from the start of the stream, and the
@@ -112,13 +112,17 @@ describe('one topology: replay, the processor and the embedded start agree', () 
   /** What is compared of a transition. */
   const sig = (a: Alert) =>
     [a.alertId, a.rule, a.scope, a.key, a.status, a.severity, a.firstSeen, a.ts].join('|');
-  const statsKey = (scope: string, key: string, window: string, endMs: number) =>
-    `${scope}|${key}|${window}|${endMs}`;
+  const paneKey = (scope: string, key: string, paneMs: number) => `${scope}|${key}|${paneMs}`;
+  /** What is compared of a pane row: its merchant, its region and every counter. */
+  const paneValue = (merchantId: string, region: string, counts: number[]) =>
+    [merchantId, region, ...counts].join(',');
 
   let replayed: Alert[] = [];
   const replayRows = new Map<string, string>();
+  /** pane rows replay gave twice (one identity, one row: the processor's table keeps one) */
+  let replayTwice = 0;
 
-  it('replay: the file through the topology, alerts and window-stats rows', async () => {
+  it('replay: the file through the topology, alerts and pane rows', async () => {
     const chunks: string[] = [];
     const out = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -127,10 +131,17 @@ describe('one topology: replay, the processor and the embedded start agree', () 
       },
     });
     const result = await replay(createReadStream(file), out, {
-      stats: (...[scope, key, label, end, m]: StatRow) => {
+      // m is the stage's scratch: read at once
+      panes: (...[scope, key, paneStart, m, merchantId, region]: PaneRow) => {
+        const k = paneKey(scope, key, paneStart);
+        if (replayRows.has(k)) replayTwice++;
         replayRows.set(
-          statsKey(scope, key, label, end),
-          STAT_COUNTERS.map(([, metric]) => m[metric]!).join(','),
+          k,
+          paneValue(
+            merchantId ?? '',
+            region ?? '',
+            PANE_COUNTERS.map(([, metric]) => m[metric]!),
+          ),
         );
       },
     });
@@ -140,7 +151,8 @@ describe('one topology: replay, the processor and the embedded start agree', () 
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Alert);
     console.log(
-      `replay: ${result.events} events, ${replayed.length} transitions, ${replayRows.size} stats rows`,
+      `replay: ${result.events} events, ${replayed.length} transitions, ${replayRows.size} pane rows` +
+        (replayTwice ? `, ${replayTwice} given twice` : ''),
     );
     expect(result.events).toBe(events.length);
     // The stream raises both kinds: partition-local and cross-partition rules.
@@ -148,6 +160,7 @@ describe('one topology: replay, the processor and the embedded start agree', () 
     expect(replayed.some((a) => cross.has(a.rule))).toBe(true);
     expect(replayed.some((a) => !cross.has(a.rule))).toBe(true);
     expect(replayRows.size).toBeGreaterThan(10_000);
+    expect(replayTwice).toBe(0);
   }, 300_000);
 
   it('the processor (4 partitions, 2 instances, one kill -9) gives the same alerts and rows', async () => {
@@ -198,26 +211,36 @@ describe('one topology: replay, the processor and the embedded start agree', () 
     const full = (list: Alert[]) => list.map((a) => JSON.stringify(a)).sort();
     expect(full(got)).toEqual(full(replayed));
 
-    const cols = STAT_COUNTERS.map(([c]) => c);
+    const cols = PANE_COUNTERS.map(([c]) => c);
     const rs = await ch.query({
-      query: `SELECT scope, key, window, ts_ms, ${cols.join(', ')} FROM ${db}.${TABLES.rates} FINAL`,
+      query: `SELECT scope, key, pane_ms, merchant_id, region, ${cols.join(', ')} FROM ${db}.${TABLES.panes} FINAL`,
       format: 'JSONEachRow',
     });
     let rows = 0;
     let differ = 0;
+    const firstDiffs: string[] = [];
     const seen = new Set<string>();
     for await (const batch of rs.stream()) {
       for (const raw of batch) {
         const r = raw.json<Record<string, string | number>>();
-        const k = statsKey(String(r.scope), String(r.key), String(r.window), Number(r.ts_ms));
+        const k = paneKey(String(r.scope), String(r.key), Number(r.pane_ms));
         rows++;
         seen.add(k);
-        if (replayRows.get(k) !== cols.map((c) => Number(r[c])).join(',')) differ++;
+        const v = paneValue(
+          String(r.merchant_id),
+          String(r.region),
+          cols.map((c) => Number(r[c])),
+        );
+        if (replayRows.get(k) !== v && differ++ < 3)
+          firstDiffs.push(`${k}: ${v} (replay ${replayRows.get(k) ?? 'none'})`);
       }
     }
     const missingRows = [...replayRows.keys()].filter((k) => !seen.has(k)).length;
     console.log(
-      `window_stats: ${rows} rows, ${differ} differ from replay's, ${missingRows} missing`,
+      `pane_counts: ${rows} rows, ${differ} differ from replay's, ${missingRows} missing` +
+        (firstDiffs.length
+          ? `\n first differing (merchant, region, counters): ${firstDiffs.join('\n  ')}`
+          : ''),
     );
     expect(rows).toBe(replayRows.size);
     expect(differ).toBe(0);

@@ -168,7 +168,7 @@ describe('malformed input', () => {
       })
       .then((r) => r.json<{ reason: string; raw_base64: string }>());
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast');
     const recoveries = (await processor.metrics.recoveries.get()).values.reduce(
       (n, v) => n + v.value,
       0,
@@ -180,7 +180,7 @@ describe('malformed input', () => {
     }
     console.log(
       `[malformed] ${junk.length} malformed among ${stream.events.length} valid: DLQ topic ${dlq.length}, ` +
-        `dead_letters table ${tableRows.length}, raw events ${stored}; stats rows ${truth.rows}: ` +
+        `dead_letters table ${tableRows.length}, raw events ${stored}; pane rows ${truth.rows}: ` +
         `${truth.mismatched.length} differ, ${truth.missing.length} missing; partition recoveries ${recoveries} ` +
         `(8 = one per partition at start, none after a failed batch)\n  top reasons: ` +
         [...reasons]

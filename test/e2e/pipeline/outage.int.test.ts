@@ -84,7 +84,7 @@ describe('ClickHouse outage', () => {
       keep_alive: { enabled: false },
       request_timeout: 120_000,
     });
-    const truth = await checkAgainstTruth(stream.events, ch, TABLES.rates, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, TABLES.panes, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${TABLES.events} FINAL`);
     await ch.close();
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
@@ -92,7 +92,7 @@ describe('ClickHouse outage', () => {
     console.log(
       `[outage] ClickHouse down ${DOWN_MS / 1000} s at ${downAt} committed events; committed while down: ${whileDown - downAt} ` +
         `(in flight before the kill), ${retries} write retries; caught up ${Math.round(resumeMs / 1000)} s after restart; ` +
-        `raw events ${stored}/${stream.events.length}; stats rows ${truth.rows}: ${truth.mismatched.length} differ, ` +
+        `raw events ${stored}/${stream.events.length}; pane rows ${truth.rows}: ${truth.mismatched.length} differ, ` +
         `${truth.missing.length} of ${truth.expectedRows} missing; alert transitions ${alerts.length}, duplicated episodes ${dups.length}`,
     );
     reportChaos({

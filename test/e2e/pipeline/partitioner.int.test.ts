@@ -37,7 +37,7 @@ import {
  * CRC32 of the key) and a node/Java switch (kafkajs' DefaultPartitioner: murmur2), both keyed
  * by merchantId. A merchant with terminals behind both lands in two partitions. The processor
  * moves every record found outside its merchant's murmur2 partition there (repartition.ts), so
- * the window stats and alerts equal those of the same events all placed by murmur2, and counts
+ * the pane rows and alerts equal those of the same events all placed by murmur2, and counts
  * them (tw_processor_events_mispartitioned_total).
  *
  * The stream is produced live, paced at SPEED seconds of event time per second: a re-routed
@@ -91,7 +91,7 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
     await ch.close();
   });
 
-  it('window stats and alerts equal the murmur2-placed truth; misplaced records counted', async () => {
+  it('pane rows and alerts equal the murmur2-placed truth; misplaced records counted', async () => {
     const events = stream.events.filter((e) => !e.eventId.startsWith('sentinel-'));
     const values = stream.values.slice(0, events.length);
     const sentinels = stream.events.slice(events.length);
@@ -163,7 +163,7 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
     );
     await waitProcessed(suite);
 
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`);
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     // every row ever written (no FINAL): none from a partition other than its merchant's
     const placed = await ch
@@ -195,7 +195,7 @@ describe('a producer with another partitioner (kcat, librdkafka default)', () =>
       `[kcat] ${stream.events.length} events in ${Math.round(produceMs / 1000)} s (${SPEED}× event time), ` +
         `${byKcat} through kcat, ${events.length - byKcat} through kafkajs; ${split} of ${where.size} merchants split by the two partitioners; ` +
         `mispartitioned ${misplaced} (kcat misplaced ${expectMisplaced}: CRC32 vs murmur2) [${perSource}]; ` +
-        `raw events ${stored} (${rawRows} rows before FINAL); stats rows ${truth.rows}: ${truth.checked} held to ReferenceEngine, ` +
+        `raw events ${stored} (${rawRows} rows before FINAL); pane rows ${truth.rows}: ${truth.checked} held to ReferenceEngine, ` +
         `${truth.mismatched.length} differ, ${truth.missing.length} of ${truth.expectedRows} missing; ` +
         `alerts ${alerts.length} on the topic, ${want.length} expected ` +
         `(${[...wantAlerts].filter((s) => !gotAlerts.has(s)).length} missing, ${[...gotAlerts].filter((s) => !wantAlerts.has(s)).length} extra)`,

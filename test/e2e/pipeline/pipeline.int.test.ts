@@ -20,7 +20,8 @@ import {
 
 /**
  * End to end on the real broker and server: a simulated stream produced to Kafka comes out of
- * the processor as window stats in ClickHouse equal to ReferenceEngine's over the same events,
+ * the processor as pane rows in ClickHouse equal to ReferenceEngine's panes over the same
+ * events (and the windows summed from them equal to its windows),
  * and as alert transitions on pos.alerts equal to the Monitor's over each partition.
  */
 describe('pipeline end to end', () => {
@@ -39,13 +40,13 @@ describe('pipeline end to end', () => {
     await ch.close();
   });
 
-  it('window stats equal the reference engine, alerts equal the per-partition monitors', async () => {
+  it('pane rows and windows equal the reference engine, alerts equal the per-partition monitors', async () => {
     const t0 = performance.now();
     await processor.start();
     await waitProcessed(suite);
     const elapsed = performance.now() - t0;
 
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`);
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`);
     const valid = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const want = expectedAlerts(stream);
@@ -59,8 +60,8 @@ describe('pipeline end to end', () => {
         .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     console.log(
       `[e2e] ${stream.events.length} events through the processor in ${Math.round(elapsed)} ms; ` +
-        `${truth.rows} stats rows (${JSON.stringify(truth.byScope)}), ` +
-        `${truth.checked} held to ReferenceEngine, ${truth.mismatched.length} differ, ` +
+        `${truth.rows} pane rows (${JSON.stringify(truth.byScope)}), ` +
+        `${truth.checked} held to ReferenceEngine with ${truth.windowsChecked} window sums, ${truth.mismatched.length} differ, ` +
         `${truth.missing.length} of ${truth.expectedRows} expected rows missing; ` +
         `${alerts.length} alert transitions on the topic, ${want.length} expected`,
     );
@@ -79,6 +80,7 @@ describe('pipeline end to end', () => {
     expect(metric('tw_processor_batch_write_seconds_count')).toBeGreaterThan(0);
     expect(metric('tw_processor_alerts_total')).toBe(want.length);
     expect(truth.rows).toBeGreaterThan(0);
+    expect(truth.windowsChecked).toBeGreaterThan(truth.rows);
     expect(new Set(Object.keys(truth.byScope))).toEqual(
       new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer']),
     );

@@ -64,20 +64,20 @@ describe('two instances', () => {
     await ch.close();
   });
 
-  it('split the partitions and produce the same stats and alerts as one', async () => {
+  it('split the partitions and produce the same pane rows and alerts as one', async () => {
     await Promise.all([a.start(), b.start()]);
     await produce(kafka, topics.TOPIC_EVENTS, streamRecords(stream));
     await waitProcessed(suite);
     const valid = async (p: Processor) =>
       (await p.metrics.events.get()).values.find((v) => v.labels.outcome === 'valid')?.value ?? 0;
     const [va, vb] = [await valid(a), await valid(b)];
-    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.rates}`, 'fast');
+    const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast');
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
     const want = expectedAlerts(stream);
     console.log(
       `[two] instance a handled ${va} events, b ${vb}; raw events ${stored}/${stream.events.length}; ` +
-        `stats rows ${truth.rows}: ${truth.mismatched.length} differ, ${truth.missing.length} missing; ` +
+        `pane rows ${truth.rows}: ${truth.mismatched.length} differ, ${truth.missing.length} missing; ` +
         `alert transitions ${alerts.length} (one instance: ${want.length})`,
     );
     expect(va).toBeGreaterThan(0);
