@@ -36,8 +36,9 @@ export const PANE_COUNTER_COLUMNS: readonly PaneCounter[] = PANE_COUNTERS.map(([
 
 /**
  * Every column in table order: where the row sits (scope, key, the pane's start in ms and in
- * s for the day partitions), the key's merchant and region (a terminal's; a merchant's own id;
- * a region's own name), the counters, and written_ms (the writer's clock: the
+ * s for the day partitions), merchant_id and region (a terminal row's are the terminal's; a
+ * merchant row's merchant_id is its key, a region row's region is its key; else empty), the
+ * counters, and written_ms (the writer's clock: the
  * ReplacingMergeTree version, and what the gateway's live-rates poll asks for).
  */
 export const PANE_COUNTS_COLUMNS: readonly (readonly [column: string, type: string])[] = [

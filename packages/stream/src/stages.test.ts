@@ -161,6 +161,45 @@ describe('EventStage + RollupStage', () => {
     ]);
   });
 
+  it("an event older than the partition's first (within the lateness) gets its pane row; the rules start at the first", () => {
+    const ticks: number[] = [];
+    const monitor = bareMonitor();
+    const t = new EventStage({
+      partition: 0,
+      sourcePartitions: 1,
+      rollupPartitions: 1,
+      monitor: {
+        ...monitor,
+        tick: (wm?: number) => {
+          if (wm !== undefined) ticks.push(wm);
+          return monitor.tick(wm);
+        },
+      },
+      paneWindow: win.paneWindow,
+      p0: win.p0,
+    });
+    const { panes, sink } = collectPanes();
+    // three terminals agree on the partition's time (ahead-guard.ts lets their events in)...
+    for (let i = 0; i < 3; i++) t.handle(auth(i, T0 + 1_000 + i * 500, 'CN-31'), sink);
+    // ...then one 4 s older than the first: not late (the lateness is 10 s), in the pane before
+    t.handle(auth(4, T0 - 3_000, 'CN-31'), sink);
+    t.advance(T0 + 5_000 + DEFAULT_ENGINE_CONFIG.allowedLatenessMs, sink);
+    const rows = panes
+      .map(parsePane)
+      .map((p) => `${p.start - T0} ${p.scope} ${p.key} ${p.counts[0]}`);
+    expect(rows).toEqual([
+      '-5000 terminal T1 1',
+      '-5000 merchant M0 1',
+      '0 terminal T0 1',
+      '0 terminal T1 1',
+      '0 terminal T2 1',
+      '0 merchant M0 2',
+      '0 merchant M1 1',
+    ]);
+    // the rules' first boundary is the first event's pane end, as it always was
+    expect(ticks[0]).toBe(T0 + 5_000);
+  });
+
   it('sends nothing while replaying (sink null) but keeps state', () => {
     const t = task(0, 1);
     const { panes, sink } = collectPanes();

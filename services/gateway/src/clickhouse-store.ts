@@ -31,12 +31,6 @@ export interface ClickHouseStoreOptions {
   /** look for newly written pane rows this often and emit their keys' windows as `rates`; 0 = off. 1 s. */
   ratesPollMs?: number;
   /**
-   * Not used since the reads sum pane counts: a key is in a current window while it has a pane
-   * in it, so a quiet terminal leaves the 1m table after a minute and the 1h one after an hour.
-   * Still accepted, so a deployment that sets GATEWAY_RATES_STALE_MS starts as before.
-   */
-  staleAfterMs?: number;
-  /**
    * How far back the poll reads panes (pane start), and how far back in writer time
    * (written_ms) it looks again each time (a writer's batch lands up to maxDelay + retries
    * after its rows got their written_ms).
@@ -86,7 +80,6 @@ export class ClickHouseStore implements GatewayStore {
     this.now = opts.now ?? Date.now;
     this.o = {
       ratesPollMs: opts.ratesPollMs ?? 1000,
-      staleAfterMs: opts.staleAfterMs ?? 120_000,
       pollLookbackMs: opts.pollLookbackMs ?? 300_000,
       versionOverlapMs: opts.versionOverlapMs ?? 30_000,
       maxRowsPerPoll: opts.maxRowsPerPoll ?? 5000,

@@ -79,11 +79,6 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_PERSIST_ALERTS: envs.bool(true),
   /** Look for newly written pane rows this often and push their keys' windows as `rates` (0 = no live rates). */
   GATEWAY_RATES_POLL_MS: envs.int(1000, 0, 60_000),
-  /**
-   * Not used any more (the ClickHouse store accepts and ignores it): a current window is the sum
-   * of its panes, and a key without a pane in it is not there.
-   */
-  GATEWAY_RATES_STALE_MS: envs.int(120_000, 1000),
   /** Development only (as for the notifier): let http:// webhook URLs be saved. */
   WEBHOOK_ALLOW_HTTP: envs.bool(false),
   /** Development only: IPs/CIDRs a webhook URL may point at although not public. */
@@ -177,7 +172,6 @@ export interface ProductionConfig {
   fromBeginning: boolean;
   persistAlerts: boolean;
   ratesPollMs: number;
-  staleAfterMs: number;
 }
 
 /** Validate the environment (fails fast naming the variable) and resolve the key list. */
@@ -228,7 +222,6 @@ export function loadGatewayConfig(env?: Env): GatewayConfig {
             fromBeginning: e.GATEWAY_KAFKA_FROM_BEGINNING,
             persistAlerts: e.GATEWAY_PERSIST_ALERTS,
             ratesPollMs: e.GATEWAY_RATES_POLL_MS,
-            staleAfterMs: e.GATEWAY_RATES_STALE_MS,
           },
         }
       : {}),

@@ -84,7 +84,6 @@ export async function startProductionGateway(opts: {
     const store = await ClickHouseStore.open({
       ch,
       ratesPollMs: opts.storeOptions?.ratesPollMs ?? prod.ratesPollMs,
-      staleAfterMs: prod.staleAfterMs,
       ...(opts.storeOptions?.silencesRefreshMs !== undefined
         ? { silencesRefreshMs: opts.storeOptions.silencesRefreshMs }
         : {}),
