@@ -172,6 +172,12 @@ export class RollupStage {
         }
       }
     }
+    // the fleet's pane (every source's tick carries its pane's fleet counts): every rollup
+    // partition holds the whole fleet, so the first one writes it
+    if ((this.o.partition ?? 0) === 0 && this.windows.touched(SCOPE.fleet, FLEET_KEY, b - p0, b)) {
+      this.windows.sumInto(SCOPE.fleet, FLEET_KEY, b - p0, b, sum);
+      if (anyCount(sum)) sink.panes('fleet', FLEET_KEY, b - p0, sum);
+    }
   }
 
   /** Give back what this partition's rules had learnt (StageSink.memory), before a replay. */

@@ -229,7 +229,7 @@ describe('EventStage + RollupStage', () => {
     // What readers of pane_counts rely on: a window of any scope and length ending at a
     // boundary is its panes summed. Checked at every pane row, for every window whose pane ends
     // there, against the engine (terminal, merchant) or merged windows (region, firmware,
-    // issuer) of the stage that wrote it, read at that moment.
+    // issuer, fleet) of the stage that wrote it, read at that moment.
     const sim = createSimulation({
       seed: 11,
       scenario: 'all',
@@ -256,7 +256,7 @@ describe('EventStage + RollupStage', () => {
           const end = start + win.p0;
           for (let w = 0; w < windowsMs.length; w++) {
             if (end % panesMs[w]! !== 0) continue;
-            const rollup = scope === 'region' || scope === 'firmware' || scope === 'issuer';
+            const rollup = scope !== 'terminal' && scope !== 'merchant';
             const found = rollup
               ? topology.rollupStages.some(
                   (r) =>
@@ -284,7 +284,14 @@ describe('EventStage + RollupStage', () => {
     topology.end();
     expect(rows).toBeGreaterThan(10_000);
     expect(checked).toBeGreaterThan(rows);
-    expect([...scopes].sort()).toEqual(['firmware', 'issuer', 'merchant', 'region', 'terminal']);
+    expect([...scopes].sort()).toEqual([
+      'firmware',
+      'fleet',
+      'issuer',
+      'merchant',
+      'region',
+      'terminal',
+    ]);
     // a pane is written once per key
     for (const list of written.values()) {
       expect(new Set(list.map((p) => p.start)).size).toBe(list.length);

@@ -65,7 +65,7 @@ describe('checkAgainstTruth', () => {
       expect(truth.checked).toBe(rows.length);
       expect(truth.expectedRows).toBe(rows.filter((r) => r.scope !== 'firmware').length);
       expect(new Set(Object.keys(truth.byScope))).toEqual(
-        new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer']),
+        new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer', 'fleet']),
       );
       // every row's 1m window, and the longer ones on their own boundaries
       expect(truth.windowsChecked).toBeGreaterThan(rows.length);

@@ -3,6 +3,7 @@ import { PANE_COUNTERS } from '@tillwatch/clickhouse';
 import type { TerminalEvent } from '@tillwatch/contracts';
 import {
   DEFAULT_ENGINE_CONFIG,
+  FLEET_KEY,
   METRIC_COUNT,
   Outcome,
   ReferenceEngine,
@@ -70,7 +71,7 @@ export interface Truth {
 
 /** Scopes whose every pane with counts must have a row. Firmware keys come from a terminal's
  *  remembered version: its rows are held by their counts only, as they always were. */
-const HELD_SCOPES: readonly ScopeName[] = ['terminal', 'merchant', 'region', 'issuer'];
+const HELD_SCOPES: readonly ScopeName[] = ['terminal', 'merchant', 'region', 'issuer', 'fleet'];
 /** Scopes the stages write pane rows for. */
 const STORED_SCOPES = new Set<string>([...HELD_SCOPES, 'firmware']);
 const COUNTERS = PANE_COUNTERS.map(([, metric]) => metric);
@@ -168,6 +169,7 @@ export async function checkAgainstTruth(
     sets[1]!.add(e.merchantId);
     sets[2]!.add(e.region);
     if (e.type === 'auth' && e.issuerId !== undefined) sets[3]!.add(e.issuerId);
+    sets[4]!.add(FLEET_KEY);
   };
   /** Close the next boundary the stream closes if it is at or before `limit`; NaN if there is none. */
   const step = (limit: number): number => {
@@ -307,7 +309,7 @@ export async function checkAgainstTruth(
         continue;
       }
       if (!STORED_SCOPES.has(row.scope)) {
-        // no stage writes it (fleet has no rows): nothing to hold it to
+        // no stage writes it: nothing to hold it to
         mismatch(row, 'pane', row.counts, []);
         continue;
       }
