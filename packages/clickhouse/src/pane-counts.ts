@@ -1,3 +1,5 @@
+import { WINDOW_STATS_COUNTERS } from './window-stats';
+
 /**
  * pane_counts' columns, defined once: migration 8's statements (schema.ts), the processor's
  * writer of pane rows and the readers that build windows from them derive from these lists.
@@ -10,28 +12,18 @@
 /** Pane length (ms): the event stage's tick; every window of the processor is a whole number of panes. */
 export const PANE_MS = 5_000;
 
-/**
- * Counters: [column, the core metric index (@tillwatch/core M) it holds], as in window_stats
- * (window-stats.ts) but without cat_approved, which is approved again.
- */
-export const PANE_COUNTERS = [
-  ['auths', 0],
-  ['approved', 1],
-  ['cat_cardholder', 2],
-  ['cat_issuer', 3],
-  ['cat_terminal', 4],
-  ['cat_security', 5],
-  ['cat_timeout', 6],
-  ['cat_other', 7],
-  ['input_errors', 8],
-  ['reversals', 9],
-  ['unreversed_timeouts', 16],
-  ['settlement_due', 17],
-  ['unsettled', 18],
-  ['heartbeats', 19],
-] as const satisfies readonly (readonly [column: string, metric: number])[];
+type HeldCounter = (typeof WINDOW_STATS_COUNTERS)[number];
+export type PaneCounter = Exclude<HeldCounter[0], 'cat_approved'>;
 
-export type PaneCounter = (typeof PANE_COUNTERS)[number][0];
+/**
+ * Counters: [column, the core metric index (@tillwatch/core M) it holds]: window_stats' held
+ * counters (window-stats.ts, one definition of which metric a column holds) less cat_approved,
+ * which is approved again.
+ */
+export const PANE_COUNTERS = WINDOW_STATS_COUNTERS.filter(
+  (c): c is Extract<HeldCounter, readonly [PaneCounter, number]> => c[0] !== 'cat_approved',
+);
+
 export const PANE_COUNTER_COLUMNS: readonly PaneCounter[] = PANE_COUNTERS.map(([c]) => c);
 
 /**
