@@ -82,7 +82,7 @@ describe('pipeline end to end', () => {
     expect(truth.rows).toBeGreaterThan(0);
     expect(truth.windowsChecked).toBeGreaterThan(truth.rows);
     expect(new Set(Object.keys(truth.byScope))).toEqual(
-      new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer']),
+      new Set(['terminal', 'merchant', 'region', 'firmware', 'issuer', 'fleet']),
     );
     expect(truth.mismatched).toEqual([]);
     expect(truth.missing).toEqual([]);
