@@ -19,7 +19,7 @@ import {
 import { AheadGuard } from './ahead-guard';
 import { PaneSchedule } from './schedule';
 import type { MonitorLike, StageMemory, StageSink } from './types';
-import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
+import { anyCount, PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
 
 /**
  * The event stage of one pos.events partition: decode is the driver's, the rest is here. Every
@@ -404,11 +404,6 @@ export class EventStage {
  * missing counter as 0), so a healthy pane's 22 counters are a few numbers on the wire. A
  * plain loop: Array.from on a Float64Array was the largest self time of a pane close.
  */
-function anyCount(m: Float64Array): boolean {
-  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
-  return false;
-}
-
 function countsOf(m: Float64Array): number[] {
   let n = m.length;
   while (n > 0 && m[n - 1] === 0) n--;

@@ -6,13 +6,13 @@ import {
   type SilenceTuple,
   type TerminalEvent,
 } from '@tillwatch/contracts';
-import { FLEET_KEY, METRIC_COUNT, SCOPE } from '@tillwatch/core';
+import { FLEET_KEY, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
 import { FoldGate } from './fold-gate';
 import { MergedWindows } from './merged-windows';
 import { MAX_STEPPED_GAP_MS } from './schedule';
 import { checkMemory } from './event-stage';
 import type { MonitorLike, StageMemory, StageSink } from './types';
-import { ROLLUP_SCOPE_NAMES } from './windows';
+import { anyCount, ROLLUP_SCOPE_NAMES } from './windows';
 
 export interface RollupStageOptions {
   windowsMs: readonly number[];
@@ -160,24 +160,28 @@ export class RollupStage {
     for (const a of local) sink.alert(a);
     if (!sink.panes) return;
     // the pane rows of the closed pane [b - p0, b): each key's counts summed over the sources
-    const p0 = this.o.p0;
-    const sum = this.sum;
     for (const scope of ROLLUP_SCOPE_NAMES) {
-      const si = SCOPE[scope];
-      for (const key of this.windows.keys(si)) {
-        if (!this.windows.touched(si, key, b - p0, b)) continue;
-        this.windows.sumInto(si, key, b - p0, b, sum);
-        if (anyCount(sum)) {
-          sink.panes(scope, key, b - p0, sum, '', scope === 'region' ? key : '');
-        }
-      }
+      for (const key of this.windows.keys(SCOPE[scope])) this.paneRow(sink, scope, key, b);
     }
     // the fleet's pane (every source's tick carries its pane's fleet counts): every rollup
     // partition holds the whole fleet, so the first one writes it
-    if ((this.o.partition ?? 0) === 0 && this.windows.touched(SCOPE.fleet, FLEET_KEY, b - p0, b)) {
-      this.windows.sumInto(SCOPE.fleet, FLEET_KEY, b - p0, b, sum);
-      if (anyCount(sum)) sink.panes('fleet', FLEET_KEY, b - p0, sum);
-    }
+    if ((this.o.partition ?? 0) === 0) this.paneRow(sink, 'fleet', FLEET_KEY, b);
+  }
+
+  /** One key's pane row of the closed pane [b - p0, b), summed over the sources, if it counted. */
+  private paneRow(
+    sink: StageSink,
+    scope: ScopeName,
+    key: string,
+    b: number,
+  ): void {
+    const p0 = this.o.p0;
+    const si = SCOPE[scope];
+    if (!this.windows.touched(si, key, b - p0, b)) return;
+    this.windows.sumInto(si, key, b - p0, b, this.sum);
+    if (!anyCount(this.sum)) return;
+    if (scope === 'fleet') sink.panes?.(scope, key, b - p0, this.sum);
+    else sink.panes?.(scope, key, b - p0, this.sum, '', scope === 'region' ? key : '');
   }
 
   /** Give back what this partition's rules had learnt (StageSink.memory), before a replay. */
@@ -256,9 +260,4 @@ function presenceEvent(a: PresenceTuple): TerminalEvent {
   if (a[3]) ev.firmware = a[3];
   if (a[5]) ev.network = a[5] as 'ethernet' | 'wifi' | 'cellular';
   return ev;
-}
-
-function anyCount(m: Float64Array): boolean {
-  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
-  return false;
 }
