@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { loadStartConfig } from '../config';
 import { describe, expect, it } from 'vitest';
 import { startAllInOne, type AllInOne, type RestartInfo } from './start';
+import { transitionId } from './state';
 
 /**
  * The embedded start stopped in the middle of a trading day and started again with the same
@@ -165,13 +166,16 @@ describe('tillwatch start: a restart with the same state directory', () => {
     expect(b.topology.stats().events).toBeGreaterThanOrEqual(seen);
     // What came after the rules memory (kept at each full hour of event time; none if the run
     // did not reach one) is judged again and not sent again; what came before it is in the
-    // memory, not judged twice. No episode the first run announced is announced again (a
-    // webhook per transition: a merchant would get it twice).
+    // memory, not judged twice. No transition the first run sent is sent again (a webhook per
+    // transition: a merchant would get it twice), also when the replay raises it at another
+    // event time: the first run closed some boundaries on the fleet's clock, the replay on
+    // events (state.ts, transitionId). A transition the first run raised just before it
+    // stopped may come a boundary later here, after this look: at most all of them are taken.
     const since = b.restart.memoryAt ?? Number.NEGATIVE_INFINITY;
     const after = sent.filter((x) => Date.parse(x.ts) > since);
-    expect(b.restart.suppressed).toBe(after.length);
-    const id = (x: Alert) => `${x.alertId} ${x.status} ${x.severity}`;
-    expect(again.map(id).filter((x) => sent.map(id).includes(x))).toEqual([]);
+    expect(b.restart.suppressed).toBeGreaterThanOrEqual(Math.min(1, after.length));
+    expect(b.restart.suppressed).toBeLessThanOrEqual(after.length);
+    expect(again.map(transitionId).filter((x) => sent.map(transitionId).includes(x))).toEqual([]);
     await b.stop();
     const s2 = source();
     expect([s2.seed, s2.start, s2.firstAt]).toEqual([s1.seed, s1.start, s1.firstAt]);

@@ -29,7 +29,7 @@ import {
   settles,
   StateDir,
   STATE_VARIABLE,
-  transitionId,
+  SentTransitions,
   type SavedState,
   type SourceState,
 } from './state';
@@ -150,7 +150,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
     suppressed: 0,
   };
   const memories = saved?.memories ?? [];
-  const sent = saved?.sent ?? new Set<string>();
+  const sent = saved?.sent ?? new SentTransitions();
   const from = replayFrom(memories);
   if (memories.length) {
     restart.memoryAt = Math.min(...memories.map((m) => m.at));
@@ -170,7 +170,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const topology = new LocalTopology(
     {
       alert: (a) => {
-        if (sent.has(transitionId(a))) {
+        if (sent.take(a)) {
           // sent before the restart: the board gets it back, merchants and onAlert do not
           restart.suppressed++;
           store.pushAlert(a);

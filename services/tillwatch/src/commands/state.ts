@@ -56,12 +56,47 @@ export type SourceState =
 export interface SavedState {
   source?: SourceState;
   memories: StageMemory[];
-  /** webhook-style ids (alertId, status, ts) of the transitions sent since the memory */
-  sent: Set<string>;
+  /** the transitions sent since the memory */
+  sent: SentTransitions;
 }
 
-export const transitionId = (a: Pick<Alert, 'alertId' | 'status' | 'ts'>): string =>
-  `${a.alertId}|${a.status}|${a.ts}`;
+/**
+ * What a transition says, without when: its episode, status, severity and confidence. A restart
+ * judges again from the memory's time and raises the same transitions, but not always at the
+ * same event time: the run before it closed some boundaries on its source's clock (`advance`),
+ * the replay closes them on events, and a rule can see a few more or fewer events ahead of a
+ * boundary (seen: the same firing sent again 10 s later, a merchant's webhook twice).
+ */
+export const transitionId = (
+  a: Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence'>,
+): string => `${a.alertId}|${a.status}|${a.severity}|${a.confidence ?? ''}`;
+
+/**
+ * The journal's transitions, counted by what they say: each one a restart raises again takes
+ * one of its kind (an episode's update telling the same severity twice, after its evidence
+ * grew, is two), so what the run before did not send still goes out.
+ */
+export class SentTransitions {
+  private readonly counts = new Map<string, number>();
+  size = 0;
+
+  add(a: Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence'>): void {
+    const id = transitionId(a);
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    this.size++;
+  }
+
+  /** true when the journal holds this transition (sent before the restart): taken from it */
+  take(a: Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence'>): boolean {
+    const id = transitionId(a);
+    const n = this.counts.get(id) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.counts.delete(id);
+    else this.counts.set(id, n - 1);
+    this.size--;
+    return true;
+  }
+}
 
 /** temp file, fsync, rename: a reader sees the old file or the new one, never half of one */
 export function writeAtomic(file: string, text: string): void {
@@ -143,7 +178,7 @@ export class StateDir {
    * (memory) or starts afresh (source).
    */
   read(): SavedState {
-    const out: SavedState = { memories: [], sent: new Set() };
+    const out: SavedState = { memories: [], sent: new SentTransitions() };
     const source = this.readFile(SOURCE, (text) => {
       const s = JSON.parse(text) as SourceState;
       if (s.kind !== 'simulated' && s.kind !== 'events') throw new Error('unknown source kind');
@@ -155,7 +190,7 @@ export class StateDir {
       for (const line of readFileSync(this.path(JOURNAL), 'utf8').split('\n')) {
         if (!line) continue;
         try {
-          out.sent.add(transitionId(JSON.parse(line) as Alert));
+          out.sent.add(JSON.parse(line) as Alert);
         } catch {
           // a line cut by a kill mid-write: its transition was not sent (appended before)
         }

@@ -1,0 +1,55 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@tillwatch/config';
+import type { Alert } from '@tillwatch/contracts';
+import { describe, expect, it } from 'vitest';
+import { SentTransitions, StateDir } from './state';
+
+type T = Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence' | 'ts'>;
+const t = (
+  alertId: string,
+  status: Alert['status'],
+  severity: Alert['severity'],
+  ts: string,
+  confidence?: Alert['confidence'],
+): T => ({ alertId, status, severity, ts, ...(confidence ? { confidence } : {}) });
+
+describe('the journal of sent transitions (a restart does not send one twice)', () => {
+  it('knows a transition raised again at another event time, and takes each one once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-journal-'));
+    const state = StateDir.open(dir, createLogger('test', { level: 'silent' }));
+    // sent before the stop: a firing, its escalation, an update whose evidence grew (same
+    // severity as the escalation), an early firing of another episode
+    const before = [
+      t('A', 'firing', 'warning', '2026-03-03T11:17:00.000Z'),
+      t('A', 'firing', 'critical', '2026-03-03T11:18:00.000Z'),
+      t('A', 'firing', 'critical', '2026-03-03T11:25:00.000Z'),
+      t('B', 'firing', 'warning', '2026-03-03T11:19:00.000Z', 'medium'),
+    ];
+    for (const a of before) state.sent(a as Alert);
+    const sent = state.read().sent;
+    expect(sent.size).toBe(4);
+
+    // the replay raises them again, 10 s later than the run before did
+    const later = (a: T): T => ({ ...a, ts: new Date(Date.parse(a.ts) + 10_000).toISOString() });
+    expect(before.map((a) => sent.take(later(a)))).toEqual([true, true, true, true]);
+    expect(sent.size).toBe(0);
+    // what the run before never sent goes out: a third update, the confidence rising, the end
+    expect(sent.take(t('A', 'firing', 'critical', '2026-03-03T11:40:00.000Z'))).toBe(false);
+    expect(sent.take(t('B', 'firing', 'warning', '2026-03-03T11:21:00.000Z', 'high'))).toBe(false);
+    expect(sent.take(t('A', 'resolved', 'critical', '2026-03-03T11:50:00.000Z'))).toBe(false);
+  });
+
+  it('counts each kind: two updates of the same severity sent, a third raised is new', () => {
+    const s = new SentTransitions();
+    s.add(t('A', 'firing', 'critical', '2026-03-03T11:18:00.000Z'));
+    s.add(t('A', 'firing', 'critical', '2026-03-03T11:25:00.000Z'));
+    expect(s.take(t('A', 'firing', 'critical', '2026-03-03T11:18:05.000Z'))).toBe(true);
+    expect(s.take(t('A', 'firing', 'critical', '2026-03-03T11:25:05.000Z'))).toBe(true);
+    expect(s.take(t('A', 'firing', 'critical', '2026-03-03T11:32:05.000Z'))).toBe(false);
+    // another episode of the same rule and key has another alertId
+    s.add(t('A', 'resolved', 'critical', '2026-03-03T11:50:00.000Z'));
+    expect(s.take(t('A2', 'resolved', 'critical', '2026-03-03T11:50:00.000Z'))).toBe(false);
+  });
+});
