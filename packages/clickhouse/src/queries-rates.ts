@@ -89,24 +89,56 @@ interface WindowsAt {
   region?: string | undefined;
 }
 
+/** The rows matched as they are, named as dedupedPanes names its (same columns, same order). */
+function plainPanes(where: SqlFragment): SqlFragment {
+  const cols = PANE_COUNTER_COLUMNS.map((c) => `${c} AS p_${c}`).join(', ');
+  return sql`SELECT key AS p_key, pane_ms AS p_pane, merchant_id AS p_merchant_id,
+      region AS p_region, written_ms AS p_written, ${raw(cols)}
+    FROM ${ident(TABLES.panes)} WHERE ${where}`;
+}
+
+/** Keys with more duplicated panes than this are all read deduplicated (a rare mass replay). */
+const MAX_DUPLICATED_KEYS = 1000;
+
 /**
  * Per key, the sums of every window in `windowsMs` ending at `end` (w<i>_<counter>, w<i>_n),
  * the key's merchant and region of its newest pane, and the newest written_ms of its panes.
  * A merchant or region bound is in the WHERE of the pane rows: nothing else is summed.
+ *
+ * Each pane is taken once: the keys with a pane written twice (a batch replayed after a crash,
+ * not merged away yet) are found first (their row count above their distinct panes), and only
+ * theirs are deduplicated, the others' rows summed as they are. Deduplicating every key's
+ * panes grouped by key and pane: at 100,000 terminals the 1 h window's 3 M groups passed the
+ * server's memory limit for a query (fleet-reads.bench.ts in services/gateway).
  */
-function windowSumsSql(q: WindowsAt): SqlFragment {
+async function windowSumsSql(ch: ClickHouse, q: WindowsAt): Promise<SqlFragment> {
   const longest = Math.max(...q.windowsMs);
   const c = [sql`scope = ${q.scope}`, paneRange(q.end - longest, q.end)];
   // an empty key list asks for nothing: "0" keeps the query valid and the answer empty
   if (q.keys) c.push(q.keys.length ? sql`key IN ${inList(q.keys)}` : raw('0'));
   if (q.merchantId !== undefined) c.push(sql`merchant_id = ${q.merchantId}`);
   if (q.region !== undefined) c.push(sql`region = ${q.region}`);
+  const where = conds(c);
+  const twice = (
+    await ch.query<{ key: string }>(
+      sql`SELECT key FROM ${ident(TABLES.panes)} WHERE ${where}
+          GROUP BY key HAVING count() != uniqExact(pane_ms) LIMIT ${MAX_DUPLICATED_KEYS + 1}`,
+    )
+  ).map((r) => r.key);
+  let rows: SqlFragment;
+  if (twice.length === 0) rows = plainPanes(where);
+  else if (twice.length > MAX_DUPLICATED_KEYS) rows = dedupedPanes(where);
+  else {
+    const dup = sql`key IN ${inList(twice)}`;
+    rows = sql`${plainPanes(conds([...c, sql`NOT (${dup})`]))}
+      UNION ALL ${dedupedPanes(conds([...c, dup]))}`;
+  }
   const sums = q.windowsMs
     .map((w, i) => sumColumns(`w${i}_`, w === longest ? undefined : `p_pane >= ${q.end - w}`))
     .join(', ');
   return sql`SELECT p_key AS key, argMax(p_merchant_id, p_pane) AS merchant_id,
       argMax(p_region, p_pane) AS region, max(p_written) AS written, ${raw(sums)}
-    FROM (${dedupedPanes(conds(c))}) GROUP BY p_key`;
+    FROM (${rows}) GROUP BY p_key`;
 }
 
 /** The RateRows of one window (index i of windowSumsSql's) of a row; none when it had no pane. */
@@ -206,7 +238,7 @@ export async function queryLatestRates(
   const end = await windowEnd(ch, q.scope, q.end, now);
   if (end === undefined) return [];
   const rows = await ch.query<SumRow>(
-    sql`${windowSumsSql({ ...q, end, windowsMs: [w] })} ORDER BY key LIMIT ${q.limit}`,
+    sql`${await windowSumsSql(ch, { ...q, end, windowsMs: [w] })} ORDER BY key LIMIT ${q.limit}`,
   );
   return rows.map((r) => rateOf(r, 0, q.scope, q.window, end)!);
 }
@@ -231,7 +263,7 @@ export async function queryTopRates(
   const end = await windowEnd(ch, q.scope, q.end, now);
   if (end === undefined) return [];
   const rows = await ch.query<SumRow>(
-    sql`SELECT * FROM (${windowSumsSql({ ...q, end, windowsMs: [w] })})
+    sql`SELECT * FROM (${await windowSumsSql(ch, { ...q, end, windowsMs: [w] })})
         WHERE w0_auths >= ${q.minAuths}
         ORDER BY ${raw(RATE_METRICS[q.metric])} DESC, key LIMIT ${q.limit}`,
   );
@@ -263,7 +295,7 @@ export async function queryWindowRates(
   if (windows.length === 0 || q.keys.length === 0) return [];
   const end = Math.floor(q.end / PANE_MS) * PANE_MS;
   const rows = await ch.query<SumRow>(
-    sql`${windowSumsSql({ scope: q.scope, end, windowsMs: windows.map((w) => w.ms), keys: q.keys })}
+    sql`${await windowSumsSql(ch, { scope: q.scope, end, windowsMs: windows.map((w) => w.ms), keys: q.keys })}
         ORDER BY key`,
   );
   return rows.flatMap((r) =>
