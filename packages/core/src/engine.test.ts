@@ -42,6 +42,38 @@ describe('Engine', () => {
     expect(e.lastSeen(SCOPE.terminal, 'T1')).toBe(T0 + 61_000);
   });
 
+  it("says where each window's reads end; what is before it stays as read while it stays", () => {
+    const e = new Engine({ settlementDeadlineMs: 60_000 });
+    expect(e.windowEnd(0)).toBeNaN(); // before the first event
+    e.ingest(auth(T0 + 1_000, '00'));
+    e.ingest(auth(T0 + 2_000, 'TO'));
+    e.advance(T0 + 121_000);
+    // 1m/5m/15m/1h windows end on their panes (5 s, 10 s, 30 s, 2 min) at or before the watermark
+    expect([0, 1, 2, 3].map((w) => e.windowEnd(w) - T0)).toEqual([
+      120_000, 120_000, 120_000, 120_000,
+    ]);
+    const before = new Float64Array(METRIC_COUNT);
+    e.read(SCOPE.terminal, 'T1', 3, before);
+    // events at the watermark and on, and the timers they start, land after the 1 h window's end
+    e.ingest(auth(T0 + 121_000, '00'));
+    e.ingest(auth(T0 + 150_000, 'TO'));
+    e.advance(T0 + 230_000); // the first approval's settlement deadline passes
+    expect(e.windowEnd(3) - T0).toBe(120_000);
+    expect(e.windowEnd(0) - T0).toBe(230_000);
+    const after = new Float64Array(METRIC_COUNT);
+    e.read(SCOPE.terminal, 'T1', 3, after);
+    expect([...after]).toEqual([...before]);
+    expect(after[M.auths]).toBe(2);
+    e.advance(T0 + 240_000);
+    e.read(SCOPE.terminal, 'T1', 3, after);
+    expect(after[M.auths]).toBe(4); // the end moved: the newer events are in
+    // an eviction of idle keys sooner than a window and its pane: no such promise
+    const soon = new Engine({ idleEvictMs: 3_600_000 });
+    soon.ingest(auth(T0 + 1_000, '00'));
+    soon.advance(T0 + 121_000);
+    expect(soon.windowEnd(3)).toBeNaN();
+  });
+
   it('remembers exactly dedupCapacity ids, and counts late events', () => {
     const e = new Engine({ dedupCapacity: 2, allowedLatenessMs: 5_000 });
     const a = auth(T0 + 20_000, '00');

@@ -77,6 +77,8 @@ export class Engine implements WindowEngine {
   private readonly nW: number;
   private readonly lateness: number;
   private readonly idleMs: number;
+  /** windowEnd's condition: no idle eviction of a key with counts in a window still read */
+  private readonly stableReads: boolean;
   private readonly deadline: number;
   private readonly grace: number;
   private readonly kinds: EventKinds;
@@ -105,6 +107,7 @@ export class Engine implements WindowEngine {
     this.nW = clock.nW;
     this.lateness = clock.lateness;
     this.idleMs = c.idleEvictMs;
+    this.stableReads = c.windowsMs.every((w, i) => c.idleEvictMs >= w + c.panesMs[i]!);
     this.deadline = c.settlementDeadlineMs;
     this.grace = c.reversalGraceMs;
     this.sweepEvery = Math.max(Math.max(...c.panesMs), c.idleEvictMs / 4);
@@ -255,6 +258,22 @@ export class Engine implements WindowEngine {
   // ======================================================================================
   // reads
   // ======================================================================================
+
+  /**
+   * Where window w's read ends now (ms): a multiple of its pane at or before the watermark. Its
+   * counts before that end cannot change any more (an accepted event is at or after the
+   * watermark, a timer counts at its due time as the watermark passes it), and while it stays
+   * the same a tracked key stays tracked (idleEvictMs is at least a window and its pane longer
+   * than any window's reach), so a read of a tracked key at the same end gives the same counts:
+   * what the rules' read cache keeps across evaluations. NaN when an idle eviction could come
+   * sooner (idleEvictMs shorter than that) or before the first event.
+   */
+  windowEnd(windowIndex: number): number {
+    const c = this.clock;
+    if (!this.stableReads || !(windowIndex >= 0 && windowIndex < this.nW)) return Number.NaN;
+    const q = c.q[windowIndex]!;
+    return Math.floor(c.wmTick / q) * q * c.g;
+  }
 
   read(scope: ScopeIndex, key: string, windowIndex: number, out: Float64Array): boolean {
     const s = this.ents.live(scope, key);

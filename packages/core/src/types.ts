@@ -101,6 +101,12 @@ export const M = {
 } as const;
 export type MetricName = keyof typeof M;
 export const METRIC_COUNT = 22;
+
+/** Whether a read's counters hold anything (a window or pane with no count in it: false). */
+export function anyCount(m: Float64Array): boolean {
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
+  return false;
+}
 export const METRIC_NAMES = Object.keys(M) as MetricName[];
 
 export interface EngineConfig {
@@ -169,6 +175,12 @@ export interface WindowEngine {
   advance(watermarkMs: number): void;
   /** Fills `out` (length METRIC_COUNT) and returns true, or returns false for an unknown key. */
   read(scope: ScopeIndex, key: string, windowIndex: number, out: Float64Array): boolean;
+  /**
+   * Optional: the end (ms) of window `windowIndex`'s reads now, if a tracked key's read at the
+   * same end always gives the same counts (NaN when not): a reader may keep a read until the
+   * end moves. The core Engine has it; the rollup stage's merged windows do not promise it.
+   */
+  windowEnd?(windowIndex: number): number;
   /** Distinct card fingerprints among non-approved auths in the window (terminal and merchant). */
   distinctDeclinedCards(scope: ScopeIndex, key: string, windowIndex: number): number;
   /** Keys of a scope that are currently tracked (not evicted). */

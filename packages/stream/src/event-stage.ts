@@ -8,6 +8,7 @@ import {
   type TickRecord,
 } from '@tillwatch/contracts';
 import {
+  anyCount,
   CAT,
   FLEET_KEY,
   METRIC_COUNT,
@@ -19,7 +20,7 @@ import {
 import { AheadGuard } from './ahead-guard';
 import { PaneSchedule } from './schedule';
 import type { MonitorLike, StageMemory, StageSink } from './types';
-import { anyCount, PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
+import { PARTITION_LOCAL_SCOPES, ROLLUP_SCOPE_NAMES } from './windows';
 
 /**
  * The event stage of one pos.events partition: decode is the driver's, the rest is here. Every

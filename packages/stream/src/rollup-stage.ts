@@ -6,13 +6,13 @@ import {
   type SilenceTuple,
   type TerminalEvent,
 } from '@tillwatch/contracts';
-import { FLEET_KEY, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
+import { anyCount, FLEET_KEY, METRIC_COUNT, SCOPE, type ScopeName } from '@tillwatch/core';
 import { FoldGate } from './fold-gate';
 import { MergedWindows } from './merged-windows';
 import { MAX_STEPPED_GAP_MS } from './schedule';
 import { checkMemory } from './event-stage';
 import type { MonitorLike, StageMemory, StageSink } from './types';
-import { anyCount, ROLLUP_SCOPE_NAMES } from './windows';
+import { ROLLUP_SCOPE_NAMES } from './windows';
 
 export interface RollupStageOptions {
   windowsMs: readonly number[];
@@ -169,12 +169,7 @@ export class RollupStage {
   }
 
   /** One key's pane row of the closed pane [b - p0, b), summed over the sources, if it counted. */
-  private paneRow(
-    sink: StageSink,
-    scope: ScopeName,
-    key: string,
-    b: number,
-  ): void {
+  private paneRow(sink: StageSink, scope: ScopeName, key: string, b: number): void {
     const p0 = this.o.p0;
     const si = SCOPE[scope];
     if (!this.windows.touched(si, key, b - p0, b)) return;

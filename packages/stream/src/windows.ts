@@ -35,9 +35,3 @@ export function streamWindows(base: Pick<EngineConfig, 'windowsMs' | 'panesMs'>)
     p0,
   };
 }
-
-/** Whether a pane's counters hold anything: a key whose pane sums to nothing gets no pane row. */
-export function anyCount(m: Float64Array): boolean {
-  for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
-  return false;
-}

@@ -47,6 +47,45 @@ describe('ReadCache', () => {
     expect(reads).toHaveLength(5);
   });
 
+  it('keeps a read with counts past its evaluation while the window ends where it did', () => {
+    let end = 60_000;
+    const value = new Map<string, number>([
+      ['T1', 4],
+      ['EMPTY', 0],
+    ]);
+    const { engine, reads } = fakeEngine((key) => value.get(key));
+    const withEnd = Object.assign(engine, { windowEnd: () => end });
+    const cache = new ReadCache();
+    const buf = new Float64Array(METRIC_COUNT);
+    for (const key of ['T1', 'EMPTY', 'NEW']) cache.read(withEnd, 'terminal', key, 3, buf);
+    expect(reads).toHaveLength(3);
+
+    cache.reset(); // the next evaluation, the window's end the same
+    value.set('NEW', 1); // a key untracked before is tracked now: read again
+    expect(cache.read(withEnd, 'terminal', 'T1', 3, buf)).toBe(true);
+    expect(buf[0]).toBe(4); // kept: the engine was not asked
+    expect(cache.read(withEnd, 'terminal', 'EMPTY', 3, buf)).toBe(true); // empty: asked again
+    expect(cache.read(withEnd, 'terminal', 'NEW', 3, buf)).toBe(true);
+    expect(buf[0]).toBe(1);
+    expect(reads.slice(3)).toEqual([`${SCOPE.terminal}|3|EMPTY`, `${SCOPE.terminal}|3|NEW`]);
+
+    cache.reset();
+    end = 180_000; // the window moved: everything is read again
+    value.set('T1', 5);
+    expect(cache.read(withEnd, 'terminal', 'T1', 3, buf)).toBe(true);
+    expect(buf[0]).toBe(5);
+    expect(reads).toHaveLength(6);
+
+    // an engine that promises nothing (NaN, as the rollup's merged windows give none): per evaluation
+    const { engine: plain, reads: plainReads } = fakeEngine(() => 2);
+    const nan = Object.assign(plain, { windowEnd: () => Number.NaN });
+    const c2 = new ReadCache();
+    c2.read(nan, 'region', 'R', 1, buf);
+    c2.reset();
+    c2.read(nan, 'region', 'R', 1, buf);
+    expect(plainReads).toHaveLength(2);
+  });
+
   it('keeps every read of an evaluation apart when it holds many keys', () => {
     const { engine } = fakeEngine((key) => Number(key.slice(1)));
     const cache = new ReadCache();
