@@ -275,7 +275,8 @@ export const windowRatesQuerySchema = z.object({
   /** the windows' end (ms, a pane boundary) */
   end: epochMs,
   windows: z.array(windowLabel).min(1).max(16),
-  keys: idList,
+  /** the live-rates poll's keys: bounded by their bytes (the gateway's KEY_BYTES_PER_READ) */
+  keys: z.array(z.string().min(1).max(128)).max(20_000),
 });
 
 /**

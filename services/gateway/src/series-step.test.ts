@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERIES_MAX_POINTS, seriesStep } from './clickhouse-reads';
+import { byKeyBytes, SERIES_MAX_POINTS, seriesStep } from './clickhouse-reads';
 
 describe('seriesStep', () => {
   it('keeps the configured step for short ranges and widens it so a range holds the cap', () => {
@@ -22,5 +22,22 @@ describe('seriesStep', () => {
     // a day of 1m windows: 90 s is past the window, each point sums its step's last minute
     expect(seriesStep(0, 86_400_000, 10_000, 60_000)).toBe(90_000);
     expect(seriesStep(0, 3_600_000, 10_000, 60_000)).toBe(10_000);
+  });
+});
+
+describe('byKeyBytes (the live-rates poll reads its keys in runs of bounded query text)', () => {
+  it('keeps every key once, in order, each run within the byte budget', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => ({
+      key: `T${String(i).padStart(7, '0')}`,
+    }));
+    const runs = byKeyBytes(keys);
+    expect(runs.flat()).toEqual(keys);
+    expect(runs.length).toBeGreaterThan(1);
+    for (const r of runs) {
+      expect(r.reduce((n, k) => n + Buffer.byteLength(k.key) + 4, 0)).toBeLessThanOrEqual(
+        64 * 1024,
+      );
+    }
+    expect(byKeyBytes([])).toEqual([]);
   });
 });
