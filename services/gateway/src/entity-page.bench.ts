@@ -52,6 +52,7 @@ import {
 import { categorize, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import { startServices } from '@tillwatch/testkit/services';
 import { formatApiKeys } from './auth';
+import { waitForMerges } from './bench-merges';
 import { ClickHouseStore } from './clickhouse-store';
 import { loadGatewayConfig } from './config';
 import { syntheticAlert } from './fixtures';
@@ -537,15 +538,7 @@ async function main(): Promise<void> {
     const f = await fill(ch, now);
     // the bulk fill leaves merges behind that a month of steady writes would have finished long
     // ago: let ClickHouse finish them (no OPTIMIZE), at most 3 min
-    const w0 = performance.now();
-    for (;;) {
-      const [m] = await ch.query<{ n: number }>(
-        sql`SELECT count() AS n FROM system.merges WHERE database = ${database}`,
-      );
-      if (Number(m?.n ?? 0) === 0 || performance.now() - w0 > 180_000) break;
-      await new Promise((res) => setTimeout(res, 1000));
-    }
-    const mergeWait = performance.now() - w0;
+    const mergeWait = await waitForMerges(ch, database);
     const tables = await ch.query<{ table: string; rows: number; parts: number; MB: number }>(
       sql`SELECT table, sum(rows) AS rows, count() AS parts, round(sum(bytes_on_disk) / 1e6, 1) AS MB
           FROM system.parts WHERE database = ${database} AND active

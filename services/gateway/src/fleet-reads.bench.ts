@@ -34,6 +34,7 @@ import {
   type ClickHouse,
 } from '@tillwatch/clickhouse';
 import { startServices } from '@tillwatch/testkit/services';
+import { waitForMerges } from './bench-merges';
 import { ClickHouseStore } from './clickhouse-store';
 import type { RateScope } from './store';
 
@@ -165,15 +166,7 @@ async function main(): Promise<void> {
         for (const q of rollupRows(terminalRows(first, s, n))) await insert(ch!, q);
       }
     });
-    const w0 = performance.now();
-    for (;;) {
-      const [m] = await ch.query<{ n: number }>(
-        sql`SELECT count() AS n FROM system.merges WHERE database = ${database}`,
-      );
-      if (Number(m?.n ?? 0) === 0 || performance.now() - w0 > 180_000) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const merged = performance.now() - w0;
+    const merged = await waitForMerges(ch, database);
     const counts = await ch.query<{ scope: string; rows: string; keys: string }>(
       sql`SELECT scope, count() AS rows, uniqExact(key) AS keys FROM ${ident(TABLES.panes)} GROUP BY scope ORDER BY scope`,
     );
