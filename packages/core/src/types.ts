@@ -101,13 +101,13 @@ export const M = {
 } as const;
 export type MetricName = keyof typeof M;
 export const METRIC_COUNT = 22;
+export const METRIC_NAMES = Object.keys(M) as MetricName[];
 
 /** Whether a read's counters hold anything (a window or pane with no count in it: false). */
 export function anyCount(m: Float64Array): boolean {
   for (let i = 0; i < m.length; i++) if (m[i] !== 0) return true;
   return false;
 }
-export const METRIC_NAMES = Object.keys(M) as MetricName[];
 
 export interface EngineConfig {
   /** sliding windows, ms; default 1m, 5m, 15m, 1h */

@@ -174,9 +174,9 @@ export class RollupStage {
     const si = SCOPE[scope];
     if (!this.windows.touched(si, key, b - p0, b)) return;
     this.windows.sumInto(si, key, b - p0, b, this.sum);
-    if (!anyCount(this.sum)) return;
-    if (scope === 'fleet') sink.panes?.(scope, key, b - p0, this.sum);
-    else sink.panes?.(scope, key, b - p0, this.sum, '', scope === 'region' ? key : '');
+    if (anyCount(this.sum)) {
+      sink.panes?.(scope, key, b - p0, this.sum, '', scope === 'region' ? key : '');
+    }
   }
 
   /** Give back what this partition's rules had learnt (StageSink.memory), before a replay. */

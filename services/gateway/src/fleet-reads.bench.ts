@@ -27,11 +27,14 @@ import {
   ensureDatabase,
   ident,
   migrate,
+  PANE_COUNTER_COLUMNS,
+  PANE_COUNTS_COLUMNS,
   PANE_MS,
   raw,
   sql,
   TABLES,
   type ClickHouse,
+  type PaneCounter,
 } from '@tillwatch/clickhouse';
 import { startServices } from '@tillwatch/testkit/services';
 import { waitForMerges } from './bench-merges';
@@ -79,34 +82,19 @@ function terminalRows(
       toDateTime(intDiv(pane_ms, 1000), 'UTC') AS ts,
       concat('M', toString(intDiv(${t}, ${PER_MERCHANT}))) AS merchant_id,
       concat('R', toString(intDiv(${t}, ${PER_MERCHANT}) % ${REGIONS})) AS region,
-      toUInt32(1) AS auths, toUInt32(NOT ${declined}) AS approved, toUInt32(0) AS cat_cardholder,
-      toUInt32(${declined}) AS cat_issuer, toUInt32(0) AS cat_terminal, toUInt32(0) AS cat_security,
-      toUInt32(0) AS cat_timeout, toUInt32(0) AS cat_other, toUInt32(0) AS input_errors,
-      toUInt32(0) AS reversals, toUInt32(0) AS unreversed_timeouts, toUInt32(0) AS settlement_due,
-      toUInt32(0) AS unsettled, toUInt32(0) AS heartbeats,
+      ${counters({ auths: '1', approved: `NOT ${declined}`, cat_issuer: declined })},
       toUInt64(${writtenMs ?? `pane_ms + ${PANE_MS + 2000}`}) AS written_ms
     FROM numbers(${from * TERMINALS}, ${strides * TERMINALS})`;
 }
 
-const COUNTERS = [
-  'auths',
-  'approved',
-  'cat_cardholder',
-  'cat_issuer',
-  'cat_terminal',
-  'cat_security',
-  'cat_timeout',
-  'cat_other',
-  'input_errors',
-  'reversals',
-  'unreversed_timeouts',
-  'settlement_due',
-  'unsettled',
-  'heartbeats',
-];
+/** pane_counts' counters in table order, as a SELECT's list: those given, the others 0. */
+function counters(values: Partial<Record<PaneCounter, string>>): string {
+  return PANE_COUNTER_COLUMNS.map((c) => `toUInt32(${values[c] ?? '0'}) AS ${c}`).join(', ');
+}
+
 // (no aliases: an alias named as the column it sums would be read inside its own aggregate;
 // INSERT ... SELECT maps columns by position)
-const sums = COUNTERS.map((c) => `toUInt32(sum(${c}))`).join(', ');
+const sums = PANE_COUNTER_COLUMNS.map((c) => `toUInt32(sum(${c}))`).join(', ');
 const tsOf = `toDateTime(intDiv(pane_ms, 1000), 'UTC')`;
 
 /** Merchants', regions' and the fleet's rows: their terminals' summed per pane. */
@@ -121,20 +109,11 @@ function rollupRows(terminals: string): string[] {
   ];
 }
 
+/** pane_counts' columns in table order: the SELECTs above give them in this order. */
+const COLUMNS = PANE_COUNTS_COLUMNS.map(([c]) => c).join(', ');
+
 async function insert(ch: ClickHouse, select: string): Promise<void> {
-  const cols = [
-    'scope',
-    'key',
-    'pane_ms',
-    'ts',
-    'merchant_id',
-    'region',
-    ...COUNTERS,
-    'written_ms',
-  ];
-  await ch.command(
-    sql`INSERT INTO ${ident(TABLES.panes)} (${raw(cols.join(', '))}) ${raw(select)}`,
-  );
+  await ch.command(sql`INSERT INTO ${ident(TABLES.panes)} (${raw(COLUMNS)}) ${raw(select)}`);
 }
 
 async function main(): Promise<void> {

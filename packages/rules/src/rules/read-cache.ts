@@ -1,21 +1,22 @@
 import { anyCount, METRIC_COUNT, SCOPE, type ScopeName, type WindowEngine } from '@tillwatch/core';
 
 /**
- * The counters read in one evaluation: six terminal rules look at the same 15m and 1h windows
- * of a terminal, so each scope/window/key is read from the engine once. Keyed by the key string
- * in one map per scope and window (a `${scope}|${w}|${key}` string per lookup cost a concat and
- * a fresh hash every time), counters in one array, a slot's at slot x METRIC_COUNT (no
- * Float64Array per read).
+ * The counters read in one evaluation: six terminal rules look at the same 15m and 1h
+ * windows of a terminal, so each scope/window/key is read from the engine once. Keyed by the
+ * key string in one map per scope and window (a `${scope}|${w}|${key}` string per lookup
+ * cost a concat and a fresh hash every time), counters in one array, a slot's at slot x
+ * METRIC_COUNT (no Float64Array per read).
  *
  * The maps outlive an evaluation: a key keeps its slot, and a slot's read counts in the
- * evaluation that made it (its generation), and in later ones while the engine's window still
- * ends where it ended then (WindowEngine.windowEnd: the core Engine's counts before that end
- * are final). A key is judged at the 4 evaluations of its 40 s recheck span, and a 1 h window
- * (2 min panes) ends at the same place at 11 of 12 evaluations: its read, the longest scan of a
- * terminal's records, is made about once instead of 4 times. A key read with nothing in the
- * window, or not tracked, is read again at the next evaluation. Clearing the maps at every evaluation
- * made them grow their tables again each time, the largest share of the rules' Map allocation;
- * they are cleared only when they pass MAX_KEYS (keys that left the fleet).
+ * evaluation that made it (its generation), and in later ones while the engine's window
+ * still ends where it ended then (WindowEngine.windowEnd: the core Engine's counts before
+ * that end are final). A key is judged at the 4 evaluations of its 40 s recheck span, and a
+ * 1 h window (2 min panes) ends at the same place at 11 of 12 evaluations: its read, the
+ * longest scan of a terminal's records, is made about once instead of 4 times. A key read
+ * with nothing in the window, or not tracked, is read again at the next evaluation. Clearing
+ * the maps at every evaluation made them grow their tables again each time, the largest
+ * share of the rules' Map allocation; they are cleared only when they pass MAX_KEYS (keys
+ * that left the fleet).
  */
 const MAX_KEYS = 1 << 18;
 /**
