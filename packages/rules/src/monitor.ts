@@ -44,6 +44,7 @@ import {
   terminalNetworkErrors,
   terminalSilent,
   ReadCache,
+  screen,
   type Ctx,
   type RegionVolume,
 } from './rules';
@@ -500,14 +501,17 @@ class MonitorImpl implements Monitor {
       regionalOutage(ctx);
       issuerDegradation(ctx);
       firmwareRegression(ctx);
-      cardTesting(ctx, 'merchant', merchants);
-      reversalSpike(ctx, 'merchant', merchants);
+      // (the rate rules' cheap test of every key, once per key for all of them: rate-rule.ts)
+      const m = screen(ctx, 'merchant', merchants);
+      cardTesting(ctx, 'merchant', m.get('card_testing') ?? [], true);
+      reversalSpike(ctx, 'merchant', m.get('reversal_spike') ?? [], true);
       noSettlement(ctx, 'merchant', allMerchants);
-      terminalFaultSpike(ctx, terms);
-      terminalNetworkErrors(ctx, terms);
-      reversalSpike(ctx, 'terminal', terms);
-      inputErrors(ctx, terms);
-      cardTesting(ctx, 'terminal', terms);
+      const t = screen(ctx, 'terminal', terms);
+      terminalFaultSpike(ctx, t.get('terminal_fault_spike') ?? [], true);
+      terminalNetworkErrors(ctx, t.get('terminal_network_errors') ?? [], true);
+      reversalSpike(ctx, 'terminal', t.get('reversal_spike') ?? [], true);
+      inputErrors(ctx, t.get('input_errors') ?? [], true);
+      cardTesting(ctx, 'terminal', t.get('card_testing') ?? [], true);
       failedButCharged(ctx, terms);
       noSettlement(ctx, 'terminal', allTerminals);
       if (minute) terminalSilent(ctx);

@@ -1,13 +1,18 @@
 import { M, SCOPE } from '@tillwatch/core';
 import { METRICS, bufs, judgeRate, read, type Ctx } from './context';
-import { rateRule } from './rate-rule';
+import { RATE_RULES, rateRule } from './rate-rule';
 
 /**
  * Rules judged per merchant as well as per terminal (their config's `scopes`): reversal spikes
  * and card testing, where a merchant alert says more than its terminals' alerts.
  */
 
-export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
+export function reversalSpike(
+  ctx: Ctx,
+  scope: 'terminal' | 'merchant',
+  keys: Iterable<string>,
+  screened = false,
+) {
   const p = ctx.cfg.rules.reversal_spike;
   if (!p.scopes.includes(scope)) return;
   const tb = bufs[1]!;
@@ -17,7 +22,7 @@ export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: It
       rule: 'reversal_spike',
       scope,
       p,
-      num: METRICS.reversed,
+      num: RATE_RULES.reversal_spike.num,
       den: METRICS.auths,
       metric: 'reversal_rate',
       // A merchant alert only when the reversals are not one terminal's: without its worst
@@ -41,6 +46,7 @@ export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: It
           : undefined,
     },
     keys,
+    screened,
   );
 }
 
@@ -49,7 +55,12 @@ export function reversalSpike(ctx: Ctx, scope: 'terminal' | 'merchant', keys: It
  * cards. The metric is small declines per auth: near zero in normal trade (a few small sales,
  * rarely declined), so the burst stands out even at a busy merchant with several tills.
  */
-export function cardTesting(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iterable<string>) {
+export function cardTesting(
+  ctx: Ctx,
+  scope: 'terminal' | 'merchant',
+  keys: Iterable<string>,
+  screened = false,
+) {
   const p = ctx.cfg.rules.card_testing;
   if (!p.scopes.includes(scope)) return;
   rateRule(
@@ -58,7 +69,7 @@ export function cardTesting(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iter
       rule: 'card_testing',
       scope,
       p,
-      num: METRICS.smallDeclines,
+      num: RATE_RULES.card_testing.num,
       den: METRICS.auths,
       metric: 'small_amount_decline_rate',
       check: (key, m, v, w) => {
@@ -78,5 +89,6 @@ export function cardTesting(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Iter
       },
     },
     keys,
+    screened,
   );
 }

@@ -16,11 +16,11 @@ import {
 } from './context';
 import { terminalWhere } from './evidence';
 import { parentFor } from './inhibition';
-import { rateRule } from './rate-rule';
+import { RATE_RULES, rateRule } from './rate-rule';
 
 /** Rules of one terminal: its own faults, network errors, input errors, and its silence. */
 
-export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
+export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>, screened = false): void {
   const p = ctx.cfg.rules.terminal_fault_spike;
   const fb = bufs[1]!;
   rateRule(
@@ -29,7 +29,7 @@ export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
       rule: 'terminal_fault_spike',
       scope: 'terminal',
       p,
-      num: METRICS.terminalFaults,
+      num: RATE_RULES.terminal_fault_spike.num,
       den: METRICS.auths,
       metric: 'terminal_fault_rate',
       // The early test waits when the evidence may be something else's:
@@ -53,10 +53,11 @@ export function terminalFaultSpike(ctx: Ctx, keys: Iterable<string>): void {
       },
     },
     keys,
+    screened,
   );
 }
 
-export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>): void {
+export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>, screened = false): void {
   const p = ctx.cfg.rules.terminal_network_errors;
   const rb = bufs[1]!;
   rateRule(
@@ -65,7 +66,7 @@ export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>): void {
       rule: 'terminal_network_errors',
       scope: 'terminal',
       p,
-      num: METRICS.timeouts,
+      num: RATE_RULES.terminal_network_errors.num,
       den: METRICS.auths,
       metric: 'timeout_rate',
       // Only when its region is healthy: the rest of the region's timeouts are not elevated.
@@ -90,21 +91,23 @@ export function terminalNetworkErrors(ctx: Ctx, keys: Iterable<string>): void {
       },
     },
     keys,
+    screened,
   );
 }
 
-export function inputErrors(ctx: Ctx, keys: Iterable<string>): void {
+export function inputErrors(ctx: Ctx, keys: Iterable<string>, screened = false): void {
   rateRule(
     ctx,
     {
       rule: 'input_errors',
       scope: 'terminal',
       p: ctx.cfg.rules.input_errors,
-      num: METRICS.inputErrors,
+      num: RATE_RULES.input_errors.num,
       den: METRICS.auths,
       metric: 'input_error_rate',
     },
     keys,
+    screened,
   );
 }
 
