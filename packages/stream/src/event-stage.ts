@@ -116,7 +116,12 @@ export class EventStage {
     this.guard = new AheadGuard(o.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS);
     this.engine = o.monitor.engine;
     this.monitor = o.monitor;
-    this.schedule = new PaneSchedule(o.p0, this.engine.config.allowedLatenessMs);
+    const c = this.engine.config;
+    this.schedule = new PaneSchedule(
+      o.p0,
+      c.allowedLatenessMs,
+      Math.max(c.settlementDeadlineMs, c.reversalGraceMs),
+    );
   }
 
   /**
@@ -171,8 +176,9 @@ export class EventStage {
 
   private take(ev: TerminalEvent, sink: StageSink | null): void {
     this.closeUpTo(this.schedule.watermarkOf(ev.ts), sink);
-    if (this.o.monitor.ingest(ev) === Outcome.Accepted && this.o.forwardCategories) {
-      this.collect(ev, this.o.forwardCategories);
+    if (this.o.monitor.ingest(ev) === Outcome.Accepted) {
+      this.schedule.counted(ev.ts);
+      if (this.o.forwardCategories) this.collect(ev, this.o.forwardCategories);
     }
   }
 

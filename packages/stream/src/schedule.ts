@@ -20,6 +20,9 @@
  * A gap in event time longer than this is jumped, not stepped: no window reaches back across
  * it (the longest is 1 h), so the boundaries inside it would close empty windows, and a jump of
  * years (two terminals with the same broken clock) would otherwise mean millions of closes.
+ * What was counted before the gap is closed first: the panes of the last events (ingested up to
+ * the lateness ahead of the watermark) and those where their timers fall due (a settlement
+ * deadline after the last sale), so that every count has its pane row.
  */
 export const MAX_STEPPED_GAP_MS = 7 * 86_400_000;
 
@@ -27,10 +30,21 @@ export class PaneSchedule {
   /** the next boundary to close (a multiple of p0), NaN before the first event */
   private next = Number.NaN;
 
+  /** the latest event time counted (counted()) */
+  private latest = Number.NEGATIVE_INFINITY;
+
   constructor(
     readonly p0: number,
     readonly latenessMs: number,
+    /** how long after an event its counts can still land (its timers: the settlement
+     *  deadline, the reversal grace); a jump waits until those panes are closed */
+    readonly carryMs = 0,
   ) {}
+
+  /** An event of time `ts` was counted: a jump closes its pane (and its timers') first. */
+  counted(ts: number): void {
+    if (ts > this.latest) this.latest = ts;
+  }
 
   /**
    * The first event's pane end: the rules' first boundary. The schedule starts earlier, at the
@@ -57,7 +71,9 @@ export class PaneSchedule {
   take(watermark: number): number {
     let b = this.next;
     if (!(b <= watermark)) return Number.NaN;
-    if (watermark - b > MAX_STEPPED_GAP_MS) b = Math.floor(watermark / this.p0) * this.p0;
+    if (watermark - b > MAX_STEPPED_GAP_MS && !(b <= this.latest + this.carryMs + this.p0)) {
+      b = Math.floor(watermark / this.p0) * this.p0;
+    }
     this.next = b + this.p0;
     return b;
   }

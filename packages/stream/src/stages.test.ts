@@ -18,6 +18,7 @@ import {
   type RollupMessage,
 } from './index';
 import type { RollupRecord } from '@tillwatch/contracts';
+import { PANE_COUNTERS } from '@tillwatch/clickhouse';
 import { PANE_METRICS, paneText, parsePane, windowOf } from './test-rows';
 
 const win = streamWindows(DEFAULT_ENGINE_CONFIG);
@@ -198,6 +199,60 @@ describe('EventStage + RollupStage', () => {
     ]);
     // the rules' first boundary is the first event's pane end, as it always was
     expect(ticks[0]).toBe(T0 + 5_000);
+  });
+
+  it('a gap longer than the stepped one (7 days) is jumped after the panes before it got their rows', () => {
+    // Two partitions sell for 2 minutes, fall quiet for 8 days, then sell for 2 minutes again.
+    // The events of the last panes before the gap are ingested ahead of the watermark (up to
+    // the lateness): the jump must close those panes first, in both stages.
+    const parts: TerminalEvent[][] = [[], []];
+    const gap = 8 * 86_400_000;
+    let n = 0;
+    for (const from of [T0, T0 + gap]) {
+      for (let k = 0; k < 40; k++) {
+        const ev = auth(n, from + k * 3000, 'CN-31');
+        parts[n % 2]!.push(ev);
+        n++;
+      }
+    }
+    const rollups: RollupRecord[] = [];
+    const local: string[] = [];
+    const sink = {
+      panes: (...r: PaneRow) => local.push(paneText(...r)),
+      alert: () => {},
+      rollup: (m: RollupMessage) => rollups.push(m.value),
+    };
+    const tasks = [task(0), task(1)];
+    for (let p = 0; p < 2; p++) for (const ev of parts[p]!) tasks[p]!.handle(ev, sink);
+    const end = T0 + gap + 3_600_000;
+    for (const t of tasks) t.advance(end, sink);
+    const merged: string[] = [];
+    const rt = new RollupStage({
+      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
+      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
+      p0: win.p0,
+    });
+    for (const r of rollups)
+      rt.handle(r, { ...sink, panes: (...r) => merged.push(paneText(...r)) });
+    const unsettled = PANE_COUNTERS.findIndex(([c]) => c === 'unsettled');
+    const sum = (lines: string[], scope: string, before: number, i = 0) =>
+      lines
+        .map(parsePane)
+        .filter((p) => p.scope === scope && p.start < before)
+        .reduce((a, p) => a + p.counts[i]!, 0);
+    // every auth in a pane row, before the gap and after it, and the sales before it that were
+    // never settled, a day later: the terminals' and merchants' (event stages), the region's
+    // and the fleet's (rollup stage)
+    for (const [lines, scope] of [
+      [local, 'terminal'],
+      [local, 'merchant'],
+      [merged, 'region'],
+      [merged, 'fleet'],
+    ] as const) {
+      expect([scope, sum(lines, scope, T0 + gap)]).toEqual([scope, 40]);
+      expect([scope, sum(lines, scope, end)]).toEqual([scope, 80]);
+      expect([scope, sum(lines, scope, T0 + gap, unsettled)]).toEqual([scope, 40]);
+    }
   });
 
   it('sends nothing while replaying (sink null) but keeps state', () => {
