@@ -75,6 +75,30 @@ function collectPanes() {
   return { panes, sink };
 }
 
+/** Two event stages whose pane rows and rollup records are kept, and the rollup stage that
+ *  merges those records into pane rows of its own. */
+function twoPartitions() {
+  const rollups: RollupRecord[] = [];
+  const local: string[] = [];
+  const sink = {
+    panes: (...r: PaneRow) => local.push(paneText(...r)),
+    alert: () => {},
+    rollup: (m: RollupMessage) => rollups.push(m.value),
+  };
+  const merge = () => {
+    const merged: string[] = [];
+    const rt = new RollupStage({
+      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
+      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
+      p0: win.p0,
+    });
+    for (const r of rollups)
+      rt.handle(r, { ...sink, panes: (...row) => merged.push(paneText(...row)) });
+    return { merged, late: rt.late };
+  };
+  return { rollups, local, sink, tasks: [task(0), task(1)], merge };
+}
+
 describe('EventStage + RollupStage', () => {
   it('region windows summed from the merged pane rows of two partitions equal one engine over all events', () => {
     // Two partitions, one shared region: 400 events over 20 minutes, every 3 s, a decline in 5.
@@ -85,14 +109,7 @@ describe('EventStage + RollupStage', () => {
       all.push(ev);
       parts[i % 2]!.push(ev);
     }
-    const rollups: RollupRecord[] = [];
-    const local: string[] = [];
-    const sink = {
-      panes: (...r: PaneRow) => local.push(paneText(...r)),
-      alert: () => {},
-      rollup: (m: RollupMessage) => rollups.push(m.value),
-    };
-    const tasks = [task(0), task(1)];
+    const { rollups, local, sink, tasks, merge } = twoPartitions();
     // Interleave as a consumer would, partition by partition in chunks.
     for (let i = 0; i < 200; i += 50) {
       for (let p = 0; p < 2; p++)
@@ -101,15 +118,8 @@ describe('EventStage + RollupStage', () => {
     expect(local.some((l) => l.startsWith('terminal\tT0\t'))).toBe(true);
     expect(rollups.filter((r) => r.k === 'p').length).toBeGreaterThan(0);
 
-    const merged: string[] = [];
-    const rt = new RollupStage({
-      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
-      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
-      p0: win.p0,
-    });
-    for (const r of rollups)
-      rt.handle(r, { ...sink, panes: (...r) => merged.push(paneText(...r)) });
-    expect(rt.late).toBe(0);
+    const { merged, late } = merge();
+    expect(late).toBe(0);
 
     // Reference: one engine over all events, its 5 min window read at every 10 s boundary up
     // to the last merged pane, against the sum of the merged pane rows in that window.
@@ -215,25 +225,11 @@ describe('EventStage + RollupStage', () => {
         n++;
       }
     }
-    const rollups: RollupRecord[] = [];
-    const local: string[] = [];
-    const sink = {
-      panes: (...r: PaneRow) => local.push(paneText(...r)),
-      alert: () => {},
-      rollup: (m: RollupMessage) => rollups.push(m.value),
-    };
-    const tasks = [task(0), task(1)];
+    const { local, sink, tasks, merge } = twoPartitions();
     for (let p = 0; p < 2; p++) for (const ev of parts[p]!) tasks[p]!.handle(ev, sink);
     const end = T0 + gap + 3_600_000;
     for (const t of tasks) t.advance(end, sink);
-    const merged: string[] = [];
-    const rt = new RollupStage({
-      windowsMs: DEFAULT_ENGINE_CONFIG.windowsMs,
-      panesMs: DEFAULT_ENGINE_CONFIG.panesMs,
-      p0: win.p0,
-    });
-    for (const r of rollups)
-      rt.handle(r, { ...sink, panes: (...r) => merged.push(paneText(...r)) });
+    const { merged } = merge();
     const unsettled = PANE_COUNTERS.findIndex(([c]) => c === 'unsettled');
     const sum = (lines: string[], scope: string, before: number, i = 0) =>
       lines
