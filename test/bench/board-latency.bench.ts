@@ -85,6 +85,12 @@ async function main() {
     });
     await producer.connect();
     stops.push(() => producer.disconnect());
+    // the processor's fetch knobs, when the bench is run with them set (to compare settings)
+    const passThrough = Object.fromEntries(
+      ['KAFKA_MAX_BYTES_PER_PARTITION', 'KAFKA_PARTITIONS_CONCURRENTLY'].flatMap((k) =>
+        process.env[k] ? [[k, process.env[k]!]] : [],
+      ),
+    );
     const processorEnv = (s: 'peak' | 'live'): Record<string, string> => ({
       KAFKA_BROKERS: brokers,
       CLICKHOUSE_URL: chUrl,
@@ -97,6 +103,7 @@ async function main() {
       PROCESSOR_INSTANCE_ID: s,
       PROCESSOR_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
+      ...passThrough,
     });
     const startProcessor = async (s: 'peak' | 'live') => {
       const logFile = path.join(workDir, `processor-${s}.log`);
