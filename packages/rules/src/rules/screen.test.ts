@@ -39,9 +39,9 @@ function noisyEvents(seed: number, from: number, to: number): TerminalEvent[] {
         merchantId: ev.merchantId,
         region: ev.region,
         txnId: ev.txnId,
-        amount: ev.amount,
+        reason: 'timeout',
         status: rnd() < 0.8 ? 'succeeded' : 'failed',
-      } as TerminalEvent);
+      });
     }
   }
   return out.sort((a, b) => a.ts - b.ts);
