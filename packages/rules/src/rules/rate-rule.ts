@@ -1,12 +1,11 @@
 import type { RuleId, Scope } from '@tillwatch/contracts';
-import { METRIC_COUNT } from '@tillwatch/core';
+import { METRIC_COUNT, type ScopeName } from '@tillwatch/core';
 import type { RateRuleConfig } from '../config';
 import { episodeKey, type Signal } from '../episodes';
 import { poissonSf, round } from '../stats';
 import {
   METRICS,
   RULE_CATS,
-  bufs,
   emit,
   fleetRate,
   gone,
@@ -164,23 +163,13 @@ export function rateRule(
   const { rule, scope, p } = spec;
   if (!p.enabled) return;
   const prior = fleetRate(ctx, spec.num, spec.den);
-  const probe = bufs[0]!;
-  const cand = withOpen(ctx, rule, scope, keys);
-  // Cheap skip: too little bad in the shortest and the longest window to be even suspect, and
-  // nothing open. Both: the longest window's panes are coarse (2 min), so its newest pane shows
-  // late; a skip on it alone kept a build-up from being marked suspect, and the baseline learnt
-  // the incident's first failures.
-  const shortest = ctx.win(p.windows[0]!);
-  const longest = ctx.win(p.windows[p.windows.length - 1]!);
-  const below = skipBelow(p);
+  // only the keys that pass the cheap test (screenWith), and every key with an open episode
+  const passed = screened
+    ? keys
+    : screenWith(ctx, scope, [...keys], [{ rule, p, num: spec.num }]).get(rule)!;
+  const cand = withOpen(ctx, rule, scope, passed);
   for (const key of cand.keys) {
     const isOpen = cand.open.has(key);
-    if (!isOpen && !screened) {
-      const inLongest = read(ctx, scope, key, longest, probe) ? spec.num(probe) : 0;
-      const inShortest =
-        shortest !== longest && read(ctx, scope, key, shortest, probe) ? spec.num(probe) : 0;
-      if (Math.max(inLongest, inShortest) < below) continue;
-    }
     const base = keyBaseline(ctx, scope, key, spec.num, spec.den, prior);
     const ref = Math.max(base, prior);
     const j = judgeWindows(ctx, spec, key, ref, isOpen);
@@ -231,6 +220,9 @@ export function rateRule(
 /**
  * The cheap test's bar: fewer bad events than this in the rule's shortest and in its longest
  * window, and a key without an open episode is passed over (half the fewest that can fire).
+ * Both windows: the longest window's panes are coarse (2 min), so its newest pane shows late; a
+ * skip on it alone kept a build-up from being marked suspect, and the baseline learnt the
+ * incident's first failures.
  */
 export function skipBelow(p: RateRuleConfig): number {
   return Math.ceil(Math.min(p.minCount, p.early?.minCount ?? p.minCount) / 2);
@@ -248,46 +240,61 @@ export const RATE_RULES = {
 
 export type RateRuleId = keyof typeof RATE_RULES;
 
-/** per window position in screen(): a key's counters, reused key after key */
+/** per window position in screenWith(): a key's counters, reused key after key */
 const screenBufs: Float64Array[] = [];
 
 /**
- * The cheap test of every enabled rate rule of a scope over the same sorted keys, key by key:
- * each window some rule tests is read once per key (through the evaluation's read cache), not
- * once per rule and window (the terminal rules test 15m and 1h, 1h, 5m and 15m: 9 reads of a
- * key became 3, the rules' largest cost in a profile). The same reads and the same test as
- * rateRule's own, so the same keys pass. Returns each rule's passing keys, in `keys`' order,
- * for rateRule's `screened`; a rule not judged in the scope has no list.
+ * The cheap test of every enabled rate rule of a scope over the same sorted keys (screenWith):
+ * each rule's list for rateRule's `screened`; a rule not judged in the scope has no list.
  */
 export function screen(
   ctx: Ctx,
   scope: 'terminal' | 'merchant',
   keys: readonly string[],
-): Map<RateRuleId, string[]> {
-  const tests: {
-    rule: RateRuleId;
-    num: Metric;
-    longest: number;
-    shortest: number;
-    below: number;
-  }[] = [];
+): Map<RuleId, string[]> {
+  const rules: CheapTest[] = [];
+  for (const rule of Object.keys(RATE_RULES) as RateRuleId[]) {
+    const p = ctx.cfg.rules[rule] as RateRuleConfig & { scopes?: readonly Scope[] };
+    if (!p.enabled || !(RATE_RULES[rule].scopes as readonly Scope[]).includes(scope)) continue;
+    if (p.scopes && !p.scopes.includes(scope)) continue;
+    rules.push({ rule, p, num: RATE_RULES[rule].num });
+  }
+  return screenWith(ctx, scope, keys, rules);
+}
+
+/** A rule's cheap test: its count (`num`) in its shortest and longest window, and its bar. */
+export interface CheapTest {
+  rule: RuleId;
+  p: RateRuleConfig;
+  num: Metric;
+}
+
+/**
+ * The cheap test of several rules over the same keys, key by key: each window some rule tests
+ * is read once per key (through the evaluation's read cache), not once per rule and window (the
+ * terminal rules test 15m and 1h, 1h, 5m and 15m: 9 reads of a key became 3, the rules' largest
+ * cost in a profile). Returns each rule's passing keys, in `keys`' order.
+ */
+export function screenWith(
+  ctx: Ctx,
+  scope: ScopeName,
+  keys: readonly string[],
+  rules: readonly CheapTest[],
+): Map<RuleId, string[]> {
   const windows: number[] = [];
   const at = (w: number): number => {
     let i = windows.indexOf(w);
     if (i < 0) i = windows.push(w) - 1;
     return i;
   };
-  const out = new Map<RateRuleId, string[]>();
-  for (const rule of Object.keys(RATE_RULES) as RateRuleId[]) {
-    const p = ctx.cfg.rules[rule] as RateRuleConfig & { scopes?: readonly Scope[] };
-    const spec = RATE_RULES[rule];
-    if (!p.enabled || !(spec.scopes as readonly Scope[]).includes(scope)) continue;
-    if (p.scopes && !p.scopes.includes(scope)) continue;
-    const longest = at(ctx.win(p.windows[p.windows.length - 1]!));
-    const shortest = at(ctx.win(p.windows[0]!));
-    tests.push({ rule, num: spec.num, longest, shortest, below: skipBelow(p) });
-    out.set(rule, []);
-  }
+  const tests = rules.map(({ rule, p, num }) => ({
+    num,
+    longest: at(ctx.win(p.windows[p.windows.length - 1]!)),
+    shortest: at(ctx.win(p.windows[0]!)),
+    below: skipBelow(p),
+    out: [] as string[],
+    rule,
+  }));
   const got = new Uint8Array(windows.length);
   for (let i = 0; i < windows.length; i++) screenBufs[i] ??= new Float64Array(METRIC_COUNT);
   for (const key of keys) {
@@ -298,8 +305,8 @@ export function screen(
       const inLongest = got[t.longest] ? t.num(screenBufs[t.longest]!) : 0;
       const inShortest =
         t.shortest !== t.longest && got[t.shortest] ? t.num(screenBufs[t.shortest]!) : 0;
-      if (Math.max(inLongest, inShortest) >= t.below) out.get(t.rule)!.push(key);
+      if (Math.max(inLongest, inShortest) >= t.below) t.out.push(key);
     }
   }
-  return out;
+  return new Map(tests.map((t) => [t.rule, t.out]));
 }
