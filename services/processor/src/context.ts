@@ -57,25 +57,62 @@ export async function txRetry<T>(fn: () => Promise<T>): Promise<T> {
  * The processor's Kafka transactions, written once: one producer runs one transaction at a
  * time (batches' group commits and idle ticks take turns), each send retried on
  * CONCURRENT_TRANSACTIONS, aborted on any failure and the failure rethrown.
+ *
+ * A commit or abort that fails (the broker died under EndTxn) leaves the kafkajs producer in
+ * COMMITTING or ABORTING, from which it starts no transaction again: every later one failed
+ * with "Cannot call beginTransaction in state COMMITTING", a non-retriable error that stopped
+ * the consumer for good (seen in test/e2e/pipeline/broker-kill.int.test.ts). Such a producer is
+ * replaced before the next transaction by a new one with the same transactional id, as Kafka's
+ * own clients are: its InitProducerId fences the old one and completes or aborts the open
+ * transaction, and the consumer, restarted by the failure, replays from the committed offsets.
  */
 export class Transactions {
   private chain: Promise<unknown> = Promise.resolve();
+  /** why the producer can start no transaction; replaced at the next run */
+  private stuck: Error | undefined;
 
-  constructor(private readonly ctx: ProcessorContext) {}
+  constructor(
+    private readonly ctx: ProcessorContext,
+    private readonly createProducer: () => Producer,
+  ) {}
+
+  /** A new producer, connected (InitProducerId), as ctx.producer. */
+  async connect(): Promise<void> {
+    const producer = this.createProducer();
+    await producer.connect();
+    this.ctx.producer = producer;
+  }
 
   run(body: (tx: Transaction) => Promise<void>): Promise<void> {
     const fn = async () => {
+      if (this.stuck) await this.replace();
       const tx = await txRetry(() => this.ctx.producer!.transaction());
       try {
         await body(tx);
         await txRetry(() => tx.commit());
       } catch (e) {
-        await tx.abort().catch(() => {});
+        await tx.abort().catch((abortErr: unknown) => {
+          this.stuck = abortErr as Error;
+        });
         throw e;
       }
     };
     const run = this.chain.then(fn, fn);
     this.chain = run.catch(() => {});
     return run;
+  }
+
+  private async replace(): Promise<void> {
+    const { ctx } = this;
+    ctx.log.warn(
+      { err: this.stuck?.message },
+      'Kafka producer left mid-commit or mid-abort: replacing it (same transactional id)',
+    );
+    const old = ctx.producer;
+    ctx.producer = undefined;
+    await old?.disconnect().catch(() => {});
+    await this.connect(); // throws while the broker is away: the next run tries again
+    this.stuck = undefined;
+    ctx.metrics.producerReplaced.inc();
   }
 }

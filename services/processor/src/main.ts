@@ -14,8 +14,12 @@ async function main() {
   const p = createProcessor({
     config,
     logger: log,
-    // the consumer stopped for good: exit (70, EX_SOFTWARE) so the orchestrator restarts it
-    onFatal: () => void p.stop().finally(() => process.exit(70)),
+    // the consumer stopped for good: exit (70, EX_SOFTWARE) so the orchestrator restarts it;
+    // within 10 s even if a client's disconnect hangs on a broker that is away
+    onFatal: () => {
+      setTimeout(() => process.exit(70), 10_000).unref();
+      void p.stop().finally(() => process.exit(70));
+    },
   });
   let stopping = false;
   const stop = async (sig: string) => {

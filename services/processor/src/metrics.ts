@@ -97,6 +97,11 @@ export function createMetrics() {
       help: 'ClickHouse writes retried (server down or slow): the consumer waits, nothing is dropped',
       registers: [registry],
     }),
+    producerReplaced: new Counter({
+      name: 'tw_processor_producer_replaced_total',
+      help: 'transactional producers replaced after a commit or abort failed mid-way (broker lost)',
+      registers: [registry],
+    }),
     alerts: new Counter({
       name: 'tw_processor_alerts_total',
       help: 'alert transitions produced to pos.alerts',

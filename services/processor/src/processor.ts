@@ -91,7 +91,16 @@ export function createProcessor(opts: ProcessorOptions): Processor {
     stopping: false,
   };
   const stages = new PartitionStages(ctx, opts.rules);
-  const txns = new Transactions(ctx);
+  const txns = new Transactions(ctx, () =>
+    kafka.producer({
+      transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: TRANSACTIONAL_RETRY,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    }),
+  );
   const idle = new IdleTicks(ctx, txns);
   const batches = new BatchHandler(
     ctx,
@@ -166,15 +175,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
       ctx.routeRollup = partitionerFor(ctx.rollupPartitions);
       ctx.routeEvent = partitionerFor(ctx.sourcePartitions);
 
-      const producer = (ctx.producer = kafka.producer({
-        transactionalId: `${cfg.PROCESSOR_GROUP_ID}-${cfg.PROCESSOR_INSTANCE_ID}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        retry: TRANSACTIONAL_RETRY,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false,
-      }));
-      await producer.connect();
+      await txns.connect();
 
       const consumer = (ctx.consumer = kafka.consumer({
         groupId: cfg.PROCESSOR_GROUP_ID,
