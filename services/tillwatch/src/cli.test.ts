@@ -192,6 +192,15 @@ describe('tillwatch CLI', () => {
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/--max-line-bytes must be from 1/) });
   }, 60_000);
 
+  it('lists the scenarios with --list alone, and asks for --scenario without it', async () => {
+    const listed = await run('node', [BIN, 'simulate', '--list']);
+    expect(listed.stdout.split('\n')).toContain('regional-outage-errors');
+    expect(listed.stdout).not.toMatch(/^demo$/m);
+    await expect(
+      run('node', [BIN, 'simulate', '--out', join(dir, 'x.jsonl')]),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/--scenario <name> is required/) });
+  }, 60_000);
+
   it('refuses an unknown scenario with the list of valid ones', async () => {
     await expect(
       run('node', [BIN, 'simulate', '--scenario', 'nope', '--out', join(dir, 'x.jsonl')]),

@@ -74,7 +74,8 @@ program
 program
   .command('simulate')
   .description('write a seeded simulated stream with labelled incidents')
-  .requiredOption('--scenario <name>', 'scenario name (see --list)')
+  // not requiredOption: `--list` alone must work (simulateCommand asks for a scenario otherwise)
+  .option('--scenario <name>', 'scenario name (see --list); required unless --list')
   .option('--seed <n>', 'seed', int('seed'), 1)
   .option('--out <file>', 'events JSONL (labels go to <file>.labels.json)', 'events.jsonl')
   .option('--hours <n>', 'simulated hours', Number)
@@ -85,7 +86,7 @@ program
   .option('--list', 'list the scenarios and exit')
   .action(
     async (opts: {
-      scenario: string;
+      scenario?: string;
       seed: number;
       out: string;
       hours?: number;

@@ -2,7 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { SCENARIO_NAMES, isScenarioName, writeScenario } from '@tillwatch/simulator';
 
 export interface SimulateOptions {
-  scenario: string;
+  scenario?: string;
   seed: number;
   out: string;
   hours?: number;
@@ -16,6 +16,10 @@ export async function simulateCommand(opts: SimulateOptions): Promise<number> {
   if (opts.list) {
     process.stdout.write(SCENARIO_NAMES.filter((s) => s !== 'demo').join('\n') + '\n');
     return 0;
+  }
+  if (opts.scenario === undefined) {
+    process.stderr.write('tillwatch simulate: --scenario <name> is required (see --list)\n');
+    return 2;
   }
   if (!isScenarioName(opts.scenario) || opts.scenario === 'demo') {
     process.stderr.write(
