@@ -185,11 +185,14 @@ export class Entities {
     const map = this.maps[scope];
     if (!map) return out;
     const st = this.store;
-    for (const [k, s] of map) {
-      if ((st.si[s * SW + O_STATE]! & 15) !== ST_LIVE) continue;
+    const idleBefore = this.idleBefore;
+    // forEach, not `for (const [k, s] of map)`: on this V8 that allocates an entry array per key
+    // (64 B; measured with alloc-meter), and this walks every key of a scope at every pane close
+    map.forEach((s, k) => {
+      if ((st.si[s * SW + O_STATE]! & 15) !== ST_LIVE) return;
       const la = st.sf[s * 8 + 1]!;
-      if (la >= this.idleBefore && la >= sinceMs) out.push(k);
-    }
+      if (la >= idleBefore && la >= sinceMs) out.push(k);
+    });
     return out.sort();
   }
 

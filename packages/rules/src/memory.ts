@@ -3,7 +3,7 @@ import { HourlyProfile, type BaselineStore } from './baseline';
 import { SLOTS } from './calendar';
 import type { EpisodeBook, EpisodeMemory } from './episodes';
 import type { RegionVolume } from './rules';
-import { Ring, type NotedSilence, type TerminalState, type Tracker } from './tracker';
+import { FailureRing, type NotedSilence, type TerminalState, type Tracker } from './tracker';
 
 /**
  * Rules memory: what the rules have learnt over days and cannot rebuild from the last hour of
@@ -183,7 +183,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
       // the hour that starts at `at` is the first one still to learn
       bucket: Math.floor(mem.at / HOUR),
       bucketCount: 0,
-      failures: new Ring(tracker.failureRing),
+      failures: new FailureRing(tracker.failureRing),
       silent: false,
     };
     if (m.firmware !== undefined) t.firmware = m.firmware;

@@ -431,13 +431,14 @@ class MonitorImpl implements Monitor {
   private recheck(recent: Map<string, number>, now: number): string[] {
     const span = this.recheckMs();
     const out: string[] = [];
-    for (const [k, at] of recent) {
+    // (forEach: a `for...of` over the entries allocates an array per entry on this V8)
+    recent.forEach((at, k) => {
       if (at === DIRTY) {
         recent.set(k, now);
         out.push(k);
       } else if (at < now - span) recent.delete(k);
       else out.push(k);
-    }
+    });
     return out.sort();
   }
 

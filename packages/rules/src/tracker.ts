@@ -72,6 +72,21 @@ export class Ring<T> {
   }
 }
 
+/**
+ * A terminal's latest failures, which also knows the newest time among every failure it was
+ * given: `failuresSince` answers "none" without a scan when that is before the time asked.
+ * regional_outage asks every terminal of a region at each evaluation (its onset and
+ * partial-outage tests), and nearly every answer is empty.
+ */
+export class FailureRing extends Ring<Failure> {
+  /** the newest `ts` pushed (an upper bound of every item's: old items are overwritten) */
+  latest = Number.NEGATIVE_INFINITY;
+  override push(f: Failure): void {
+    super.push(f);
+    if (f.ts > this.latest) this.latest = f.ts;
+  }
+}
+
 export interface TerminalState {
   id: string;
   merchantId: string;
@@ -99,7 +114,7 @@ export interface TerminalState {
   /** hour bucket (epoch hours) being counted, and its count */
   bucket: number;
   bucketCount: number;
-  failures: Ring<Failure>;
+  failures: FailureRing;
   charged?: Ring<Charged>;
   /** set while a terminal_silent episode is open: its empty hours are not learnt as normal */
   silent: boolean;
@@ -250,8 +265,10 @@ export class Tracker {
 
   /** Timeouts whose reversal grace ran out before `watermark` become "not reversed". */
   expireTimeouts(watermark: number): void {
-    for (const [txnId, p] of this.pendingTimeouts) {
-      if (p.ts + this.reversalGraceMs >= watermark) continue;
+    // (forEach: a `for...of` over the entries allocates an array per entry on this V8, and this
+    // runs at every evaluation)
+    this.pendingTimeouts.forEach((p, txnId) => {
+      if (p.ts + this.reversalGraceMs >= watermark) return;
       this.pendingTimeouts.delete(txnId);
       const t = this.terminals.get(p.terminalId);
       // The engine counts it as unreversed now: failed_but_charged must look at this terminal.
@@ -264,7 +281,7 @@ export class Tracker {
           why: 'not_reversed',
         });
       }
-    }
+    });
   }
 
   /**
@@ -409,7 +426,7 @@ export class Tracker {
         profileDays: new Uint8Array(SLOTS),
         bucket: Math.floor(ev.ts / HOUR),
         bucketCount: 0,
-        failures: new Ring(FAILURE_RING),
+        failures: new FailureRing(FAILURE_RING),
         silent: false,
       };
       this.terminals.set(t.id, t);
@@ -502,6 +519,7 @@ export class Tracker {
     // region every 10 s, and nearly all answers are empty: two arrays each were ~1 KB per event)
     if (!t) return NO_FAILURES;
     const ring = t.failures;
+    if (ring.latest < from) return NO_FAILURES;
     let out: Failure[] | undefined;
     for (let n = 0; n < ring.size; n++) {
       const f = ring.at(n);

@@ -234,8 +234,10 @@ export class MergedWindows implements WindowEngine {
       const t = k * this.p0;
       // the pane no read can reach any more (older than wm - reach)
       const dropT = (k + 1) * this.p0 - this.reach - this.p0;
+      // (forEach: a `for...of` over the entries allocates an array per entry on this V8, and
+      // this walks every key at every pane)
       for (const byKey of this.keysOf) {
-        for (const [key, kp] of byKey) {
+        byKey.forEach((kp, key) => {
           const cum = kp.cum;
           const c = kp.panes.get(t);
           if (c) {
@@ -247,7 +249,7 @@ export class MergedWindows implements WindowEngine {
           }
           if (kp.panes.delete(dropT)) kp.below--;
           if (kp.panes.size === 0) byKey.delete(key);
-        }
+        });
       }
     }
   }
@@ -275,16 +277,19 @@ export class MergedWindows implements WindowEngine {
 
   keys(scope: ScopeIndex): string[] {
     const out: string[] = [];
-    for (const [key, kp] of this.keysOf[scope]!) if (kp.below > 0) out.push(key);
+    this.keysOf[scope]!.forEach((kp, key) => {
+      if (kp.below > 0) out.push(key);
+    });
     return out.sort();
   }
 
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
     const out: string[] = [];
     // a pane starting before sinceMs still has contributions after it unless it ended by then
-    for (const [key, kp] of this.keysOf[scope]!) {
-      if (kp.latest + this.p0 > sinceMs && kp.below > 0) out.push(key);
-    }
+    const p0 = this.p0;
+    this.keysOf[scope]!.forEach((kp, key) => {
+      if (kp.latest + p0 > sinceMs && kp.below > 0) out.push(key);
+    });
     return out.sort();
   }
 

@@ -31,6 +31,7 @@ import {
 import {
   breadth,
   categoryCounts,
+  allFailures,
   failuresOf,
   rateEvidence,
   scopeTerminals,
@@ -963,13 +964,7 @@ export function issuerDegradation(ctx: Ctx): void {
     num: METRICS.issuerErrors,
     metric: 'issuer_error_rate',
     failures: (key, from) =>
-      failuresOf(
-        ctx,
-        ctx.tracker.terminals.keys(),
-        from,
-        RULE_CATS.issuer_degradation,
-        (x) => x.issuerId === key,
-      ),
+      allFailures(ctx, from, RULE_CATS.issuer_degradation, (x) => x.issuerId === key),
     breadth: { by: 'merchant', min: p.minMerchants },
     extra: () => ({}),
   });

@@ -1,6 +1,6 @@
 import { CATEGORIES, type Category, type RuleId, type Scope } from '@tillwatch/contracts';
 import { M } from '@tillwatch/core';
-import type { Failure } from '../tracker';
+import type { Failure, TerminalState } from '../tracker';
 import { RULE_CATS, type Ctx } from './context';
 
 /** What rules put in an alert's evidence and where a key sits: failures, codes, terminals. */
@@ -34,16 +34,39 @@ export function failuresOf(
   filter?: (f: Failure) => boolean,
 ): { terminal: string; f: Failure }[] {
   const out: { terminal: string; f: Failure }[] = [];
-  for (const id of terminals) {
-    const t = ctx.tracker.terminals.get(id);
-    if (!t) continue;
-    for (const f of ctx.tracker.failuresSince(t, from)) {
-      if (cats && !cats.includes(f.cat)) continue;
-      if (filter && !filter(f)) continue;
-      out.push({ terminal: id, f });
-    }
-  }
+  for (const id of terminals) collect(ctx, out, ctx.tracker.terminals.get(id), from, cats, filter);
   return out;
+}
+
+/**
+ * failuresOf every terminal the tracker knows, in its order, without a lookup by id (the
+ * issuer rule asks the whole fleet).
+ */
+export function allFailures(
+  ctx: Ctx,
+  from: number,
+  cats?: readonly Category[],
+  filter?: (f: Failure) => boolean,
+): { terminal: string; f: Failure }[] {
+  const out: { terminal: string; f: Failure }[] = [];
+  for (const t of ctx.tracker.terminals.values()) collect(ctx, out, t, from, cats, filter);
+  return out;
+}
+
+function collect(
+  ctx: Ctx,
+  out: { terminal: string; f: Failure }[],
+  t: TerminalState | undefined,
+  from: number,
+  cats: readonly Category[] | undefined,
+  filter: ((f: Failure) => boolean) | undefined,
+): void {
+  if (!t) return;
+  for (const f of ctx.tracker.failuresSince(t, from)) {
+    if (cats && !cats.includes(f.cat)) continue;
+    if (filter && !filter(f)) continue;
+    out.push({ terminal: t.id, f });
+  }
 }
 
 export function terminalsByCount(
