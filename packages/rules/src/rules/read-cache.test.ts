@@ -112,4 +112,28 @@ describe('ReadCache', () => {
     expect(cache.read(engine, 'terminal', 't7', 0, buf)).toBe(true);
     expect(reads.length).toBe(before + 1);
   });
+
+  it('keeps each key and window apart across keys read in turn, scopes, and more windows than its rows had', () => {
+    const { engine, reads } = fakeEngine((key, w) => Number(key.slice(1)) * 100 + w);
+    const cache = new ReadCache();
+    const buf = new Float64Array(METRIC_COUNT);
+    const expectRead = (scope: 'terminal' | 'merchant', key: string, w: number) => {
+      expect(cache.read(engine, scope, key, w, buf)).toBe(true);
+      expect(buf[0]).toBe(Number(key.slice(1)) * 100 + w);
+    };
+    // a key's windows in a row (the last key remembered), then others, then back
+    for (const key of ['k1', 'k2', 'k3'])
+      for (const w of [0, 1, 2, 3]) expectRead('terminal', key, w);
+    expectRead('merchant', 'k3', 1); // the same key in another scope: its own entry
+    expectRead('terminal', 'k1', 2);
+    // a window past the rows' width: the rows widen, the reads made stay cached
+    expectRead('terminal', 'k2', 9);
+    const before = reads.length;
+    for (const key of ['k1', 'k2', 'k3'])
+      for (const w of [0, 1, 2, 3]) expectRead('terminal', key, w);
+    expectRead('terminal', 'k2', 9);
+    expectRead('merchant', 'k3', 1);
+    expect(reads.length).toBe(before);
+    expect(reads).toHaveLength(3 * 4 + 1 + 1);
+  });
 });

@@ -3,9 +3,12 @@ import { anyCount, METRIC_COUNT, SCOPE, type ScopeName, type WindowEngine } from
 /**
  * The counters read in one evaluation: six terminal rules look at the same 15m and 1h
  * windows of a terminal, so each scope/window/key is read from the engine once. Keyed by the
- * key string in one map per scope and window (a `${scope}|${w}|${key}` string per lookup
- * cost a concat and a fresh hash every time), counters in one array, a slot's at slot x
- * METRIC_COUNT (no Float64Array per read).
+ * key string in one map per scope (a `${scope}|${w}|${key}` string per lookup cost a concat
+ * and a fresh hash every time), a key's row holding a slot per window; the last key looked up
+ * is remembered, so the rules' reads of several windows of one key in a row (the screen's
+ * three, judgeWindows' per rule) make one map lookup (one per window before, with a map per
+ * scope and window). Counters in one array, a slot's at slot x METRIC_COUNT (no Float64Array
+ * per read).
  *
  * The maps outlive an evaluation: a key keeps its slot, and a slot's read counts in the
  * evaluation that made it (its generation), and in later ones while the engine's window
@@ -30,7 +33,16 @@ const EMPTY = 1;
 const COUNTED = 2;
 
 export class ReadCache {
-  private readonly maps = new Map<number, Map<string, number>>();
+  /** per scope index: key -> its row in `slotOf`: `width` slots, one per window, -1 until read */
+  private readonly maps: (Map<string, number> | undefined)[] = [];
+  private width = 4; // the default engine's windows; widened if a read asks for more
+  private slotOf = new Int32Array(256 * 4).fill(-1);
+  private rows = 0;
+  /** the last key looked up: the rules read several windows of a key in a row (the screen
+   *  three, judgeWindows each of a rule's), one map lookup for all of them */
+  private lastKey: string | undefined;
+  private lastScope = -1;
+  private lastRow = 0;
   /** per slot: the generation of its read, the window end it was read at (NaN: none kept), and
    *  whether the key was tracked (its counters are in `pool`) */
   private gen = new Int32Array(1024);
@@ -44,22 +56,40 @@ export class ReadCache {
   reset(): void {
     this.generation++;
     if (this.slots > MAX_KEYS) {
-      for (const m of this.maps.values()) m.clear();
+      for (const m of this.maps) m?.clear();
+      this.slotOf.fill(-1);
+      this.rows = 0;
       this.slots = 0;
+      this.lastKey = undefined;
     }
   }
 
   read(engine: WindowEngine, scope: ScopeName, key: string, w: number, buf: Float64Array): boolean {
-    const id = SCOPE[scope] * 64 + w;
-    let map = this.maps.get(id);
-    if (!map) this.maps.set(id, (map = new Map()));
-    let slot = map.get(key);
-    if (slot === undefined) {
+    const si = SCOPE[scope];
+    let row: number;
+    if (key === this.lastKey && si === this.lastScope) row = this.lastRow;
+    else {
+      let map = this.maps[si];
+      if (!map) this.maps[si] = map = new Map();
+      let r = map.get(key);
+      if (r === undefined) {
+        r = this.rows++;
+        if ((r + 1) * this.width > this.slotOf.length) this.growRows();
+        map.set(key, r);
+      }
+      row = r;
+      this.lastKey = key;
+      this.lastScope = si;
+      this.lastRow = r;
+    }
+    if (w >= this.width) this.widen(w + 1);
+    let slot = this.slotOf[row * this.width + w]!;
+    if (slot < 0) {
       if (this.slots === this.gen.length) this.grow();
       slot = this.slots++;
       this.gen[slot] = 0;
       this.end[slot] = Number.NaN;
-      map.set(key, slot);
+      this.slotOf[row * this.width + w] = slot;
     }
     const at = slot * METRIC_COUNT;
     const pool = this.pool;
@@ -68,7 +98,7 @@ export class ReadCache {
       if (!(this.found[slot] === COUNTED && end === this.end[slot])) {
         this.gen[slot] = this.generation;
         this.end[slot] = end;
-        if (!engine.read(SCOPE[scope], key, w, buf)) {
+        if (!engine.read(si, key, w, buf)) {
           this.found[slot] = UNTRACKED;
           return false;
         }
@@ -80,6 +110,22 @@ export class ReadCache {
     } else if (this.found[slot] === UNTRACKED) return false;
     for (let i = 0; i < METRIC_COUNT; i++) buf[i] = pool[at + i]!;
     return true;
+  }
+
+  /** rows of `width` slots: each row's slots copied into the wider row */
+  private widen(width: number): void {
+    const next = new Int32Array(Math.max(this.slotOf.length / this.width, 1) * width).fill(-1);
+    for (let r = 0; r < this.rows; r++) {
+      for (let i = 0; i < this.width; i++) next[r * width + i] = this.slotOf[r * this.width + i]!;
+    }
+    this.slotOf = next;
+    this.width = width;
+  }
+
+  private growRows(): void {
+    const next = new Int32Array(this.slotOf.length * 2).fill(-1);
+    next.set(this.slotOf);
+    this.slotOf = next;
   }
 
   private grow(): void {
