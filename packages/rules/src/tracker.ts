@@ -18,6 +18,7 @@ import { DEFAULT_RULES_CONFIG } from './config';
 const HOUR = 3_600_000;
 const NO_IDS: readonly string[] = [];
 const NO_FAILURES: readonly Failure[] = [];
+const NO_STATES: readonly TerminalState[] = [];
 /** recent non-approved auths kept per terminal: evidence, not counting (the engine counts) */
 export const FAILURE_RING = 64;
 /** unreversed timeouts / failed reversals kept per terminal (txnIds for failed_but_charged) */
@@ -81,11 +82,28 @@ export class Ring<T> {
 export class FailureRing extends Ring<Failure> {
   /** the newest `ts` pushed (an upper bound of every item's: old items are overwritten) */
   latest = Number.NEGATIVE_INFINITY;
+  /** the newest and second-newest `ts` pushed of an outage failure (OUTAGE_CATS): the ring
+   *  holds two outage failures at or after a time only if `outage2` is at or after it */
+  outage1 = Number.NEGATIVE_INFINITY;
+  outage2 = Number.NEGATIVE_INFINITY;
   override push(f: Failure): void {
     super.push(f);
-    if (f.ts > this.latest) this.latest = f.ts;
+    const ts = f.ts;
+    if (ts > this.latest) this.latest = ts;
+    if (f.cat !== 'timeout' && f.cat !== 'issuer') return; // OUTAGE_CATS
+    if (ts >= this.outage1) {
+      this.outage2 = this.outage1;
+      this.outage1 = ts;
+    } else if (ts > this.outage2) this.outage2 = ts;
   }
 }
+
+/**
+ * The failure categories of an outage (a region's, a link's): what regional_outage counts
+ * (RULE_CATS) and what makes a terminal of a cut link failing. FailureRing.push tests them
+ * inline; failure-ring.test.ts holds the two equal.
+ */
+export const OUTAGE_CATS: readonly Category[] = ['timeout', 'issuer'];
 
 export interface TerminalState {
   id: string;
@@ -150,11 +168,24 @@ export class Tracker {
   readonly byRegion = new Map<string, Set<string>>();
   /** sorted copies of byMerchant's and byRegion's sets, dropped when their set changes */
   private readonly sortedOf = new WeakMap<ReadonlySet<string>, readonly string[]>();
+  /** byRegion's and byMerchant's sets as their terminals' states, in the set's order and in id
+   *  order (statesOf), dropped when their set changes or a terminal's state is replaced */
+  private statesInOrder = new WeakMap<ReadonlySet<string>, readonly TerminalState[]>();
+  private statesSorted = new WeakMap<ReadonlySet<string>, readonly TerminalState[]>();
   private readonly pendingTimeouts = new Map<string, PendingTimeout>();
   /** terminals reported silent that spoke again since the last silenceChanges */
   private back: TerminalState[] = [];
   /** silences reported by the source partitions (rollup side), by terminal */
   readonly silences = new Map<string, NotedSilence>();
+  /**
+   * Per region, the newest and the newest second-newest outage failure time (FailureRing's
+   * outage1 and outage2) of any terminal while in it: upper bounds that let regional_outage
+   * pass over a region none of whose terminals can have an outage failure (or two) since a
+   * time, without a walk of its terminals (outageSince). Never lowered: a terminal that moved
+   * away or was forgotten leaves a bound that is only too high.
+   */
+  private readonly regionOutage1 = new Map<string, number>();
+  private readonly regionOutage2 = new Map<string, number>();
   /**
    * Terminal and merchant ids the rules look at again (Monitor's recheck): an id with events
    * since the last evaluation maps to DIRTY; the monitor stamps it with that evaluation's time
@@ -207,6 +238,7 @@ export class Tracker {
           if (ev.issuerId !== undefined) f.issuerId = ev.issuerId;
           if (ev.cardFingerprint !== undefined) f.card = ev.cardFingerprint;
           t.failures.push(f);
+          if (cat === 'timeout' || cat === 'issuer') this.boundOutages(t);
         }
         if (cat === 'timeout') {
           this.pendingTimeouts.set(ev.txnId, { terminalId: t.id, ts: ev.ts, amount: ev.amount });
@@ -397,6 +429,10 @@ export class Tracker {
 
   /** Put a restored terminal back (memory.ts). */
   adopt(t: TerminalState): void {
+    if (this.terminals.has(t.id)) {
+      this.statesInOrder = new WeakMap();
+      this.statesSorted = new WeakMap();
+    }
     this.terminals.set(t.id, t);
     this.index(this.byMerchant, t.merchantId, t.id);
     this.index(this.byRegion, t.region, t.id);
@@ -440,8 +476,29 @@ export class Tracker {
       t.region = ev.region;
       this.index(this.byMerchant, t.merchantId, t.id);
       this.index(this.byRegion, t.region, t.id);
+      this.boundOutages(t);
     }
     return t;
+  }
+
+  /** raise terminal t's region's outage bounds to its own (regionOutage1/2) */
+  private boundOutages(t: TerminalState): void {
+    const r = t.failures;
+    if (r.outage1 > (this.regionOutage1.get(t.region) ?? Number.NEGATIVE_INFINITY)) {
+      this.regionOutage1.set(t.region, r.outage1);
+    }
+    if (r.outage2 > (this.regionOutage2.get(t.region) ?? Number.NEGATIVE_INFINITY)) {
+      this.regionOutage2.set(t.region, r.outage2);
+    }
+  }
+
+  /**
+   * Whether some terminal of `region` may have `n` (1 or 2) outage failures (OUTAGE_CATS) at or
+   * after `from` in its ring: false means none has (exact), true that a walk must tell.
+   */
+  outageSince(region: string, from: number, n: 1 | 2): boolean {
+    const at = (n === 1 ? this.regionOutage1 : this.regionOutage2).get(region);
+    return at !== undefined && at >= from;
   }
 
   private index(map: Map<string, Set<string>>, key: string, id: string): void {
@@ -449,12 +506,40 @@ export class Tracker {
     if (!s) map.set(key, (s = new Set()));
     if (s.has(id)) return;
     s.add(id);
-    this.sortedOf.delete(s);
+    this.changed(s);
   }
 
   private unindex(map: Map<string, Set<string>>, key: string, id: string): void {
     const s = map.get(key);
-    if (s?.delete(id)) this.sortedOf.delete(s);
+    if (s?.delete(id)) this.changed(s);
+  }
+
+  private changed(s: ReadonlySet<string>): void {
+    this.sortedOf.delete(s);
+    this.statesInOrder.delete(s);
+    this.statesSorted.delete(s);
+  }
+
+  /**
+   * The states of a merchant's or a region's terminals (byMerchant, byRegion), in the set's
+   * order or (`sorted`) in id order: what the rules walk at every evaluation, without a lookup
+   * of each id (regional_outage walks every terminal of every region every 10 s). Made once per
+   * change of the set; every id of such a set is a tracked terminal (index and unindex follow
+   * `terminals`).
+   */
+  statesOf(ids: ReadonlySet<string> | undefined, sorted: boolean): readonly TerminalState[] {
+    if (!ids) return NO_STATES;
+    const cache = sorted ? this.statesSorted : this.statesInOrder;
+    let out = cache.get(ids);
+    if (!out) {
+      const list: TerminalState[] = [];
+      for (const id of sorted ? this.sorted(ids) : ids) {
+        const t = this.terminals.get(id);
+        if (t) list.push(t);
+      }
+      cache.set(ids, (out = list));
+    }
+    return out;
   }
 
   /**

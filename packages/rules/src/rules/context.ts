@@ -10,7 +10,7 @@ import { baselineRate, type BaselineStore, type DayFloor, type HourlyProfile } f
 import type { RateRuleConfig, RulesConfig } from '../config';
 import type { AlertRecord, EpisodeBook, Signal } from '../episodes';
 import { wilsonLower } from '../stats';
-import type { Tracker } from '../tracker';
+import { OUTAGE_CATS, type Tracker } from '../tracker';
 import type { CrossNotes } from './feed-outage';
 import { ReadCache } from './read-cache';
 
@@ -50,7 +50,7 @@ export const METRICS = {
 export const RULE_CATS: Partial<Record<RuleId, readonly Category[]>> = {
   terminal_fault_spike: ['terminal', 'other'],
   terminal_network_errors: ['timeout'],
-  regional_outage: ['timeout', 'issuer'],
+  regional_outage: OUTAGE_CATS,
   issuer_degradation: ['issuer', 'timeout'],
   firmware_regression: ['terminal', 'timeout', 'other'],
   card_testing: ['cardholder', 'issuer', 'terminal', 'security', 'timeout', 'other'],

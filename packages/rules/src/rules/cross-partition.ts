@@ -32,6 +32,7 @@ import {
   breadth,
   categoryCounts,
   allFailures,
+  failuresIn,
   failuresOf,
   rateEvidence,
   scopeTerminals,
@@ -59,6 +60,7 @@ export function regionalOutage(ctx: Ctx): void {
   const collapseWins = [...new Set([fastCollapse, mainCollapse])];
   const slotMs = durationMs(ctx.cfg.baseline.updateEvery);
   const cand = withOpen(ctx, rule, 'region', ctx.engine.keys(SCOPE.region));
+  const silent = p.partial.enabled ? silentByRegion(ctx) : undefined;
   for (const key of cand.keys) {
     if (isFeedKey(key)) continue; // every region at once: feed-outage.ts
     const base = Math.max(
@@ -109,9 +111,9 @@ export function regionalOutage(ctx: Ctx): void {
     }
     let surgeTerminals = 0;
     if (surge) {
-      const list = failuresOf(
+      const list = failuresIn(
         ctx,
-        ctx.tracker.byRegion.get(key) ?? [],
+        ctx.tracker.statesOf(ctx.tracker.byRegion.get(key), false),
         windowStart(ctx, surge.w),
         RULE_CATS.regional_outage,
       );
@@ -205,7 +207,7 @@ export function regionalOutage(ctx: Ctx): void {
     }
     // (c) part of the region cut off: one link's terminals (a carrier's cellular lines) silent
     // or failing while the same shops sell on their other terminals.
-    const part = p.partial.enabled ? judgePartial(ctx, p.partial, key) : undefined;
+    const part = silent ? judgePartial(ctx, p.partial, key, silent.get(key) ?? 0) : undefined;
     const fire = surge !== undefined || collapse !== undefined || part?.fire === true;
     const clear = surgeClear && collapseClear && (part?.clear ?? true);
     if (!fire && !cand.open.has(key)) continue;
@@ -375,10 +377,13 @@ function judgeOnset(
   const n = m[M.auths]!;
   if (n <= 0 || METRICS.outageErrors(m) < e.minCount) return undefined;
   const now = ctx.now;
-  const list = failuresOf(
+  const from = windowStart(ctx, w);
+  // none of the region's terminals has an outage failure since: the list would be empty
+  if (!ctx.tracker.outageSince(region, from, 1)) return undefined;
+  const list = failuresIn(
     ctx,
-    ctx.tracker.byRegion.get(region) ?? [],
-    windowStart(ctx, w),
+    ctx.tracker.statesOf(ctx.tracker.byRegion.get(region), false),
+    from,
     RULE_CATS.regional_outage,
   ).filter((x) => x.f.ts <= now);
   if (list.length < e.minCount) return undefined;
@@ -457,13 +462,18 @@ function judgePartial(
   ctx: Ctx,
   c: RegionalOutageConfig['partial'],
   region: string,
+  /** the region's terminals silent now (silentByRegion) */
+  silentHere: number,
 ): PartialOutage | undefined {
   const now = ctx.now;
-  // presence is announced every 30 min per terminal: live = heard of within 45 min
-  const LIVE = 45 * 60_000;
-  // a silence counts until the terminal speaks again (or is forgotten after 6 h)
-  const SILENT_FOR = 6 * 3_600_000;
-  const from = now - 5 * 60_000;
+  const from = now - FAILING_SPAN;
+  // A link's affected terminals are its silent ones and those with two outage failures since
+  // `from`. With fewer silent than minTerminals (config: at least 1) in the whole region and
+  // no terminal that can have two such failures (Tracker.outageSince), every link has fewer
+  // affected than minTerminals: not fired and clear, which the caller reads as no verdict
+  // (undefined). Said without the walk over every terminal of the region, which was most of
+  // this test's cost at every evaluation.
+  if (silentHere < c.minTerminals && !ctx.tracker.outageSince(region, from, 2)) return undefined;
   const links = new Map<
     string,
     {
@@ -485,11 +495,11 @@ function judgePartial(
   >();
   let allMembers = 0;
   let allSilent = 0;
-  for (const id of ctx.tracker.sorted(ctx.tracker.byRegion.get(region))) {
-    const t = ctx.tracker.terminals.get(id);
-    if (!t) continue;
+  for (const t of ctx.tracker.statesOf(ctx.tracker.byRegion.get(region), true)) {
+    const id = t.id;
     const q = ctx.tracker.silences.get(id);
     const silent = q !== undefined && q.lastSeen >= now - SILENT_FOR;
+    // (counted alike by silentByRegion)
     if (!silent && now - t.lastSeen > LIVE) continue;
     // a till its profile knows as usually off from the hour it went quiet in is closed, not cut
     // (a mall's cellular tills switched off at 21:00 on 11.11 paged as a carrier outage)
@@ -583,6 +593,29 @@ function judgePartial(
     }
   }
   return best;
+}
+
+// presence is announced every 30 min per terminal: live = heard of within 45 min
+const LIVE = 45 * 60_000;
+// a silence counts until the terminal speaks again (or is forgotten after 6 h)
+const SILENT_FOR = 6 * 3_600_000;
+// a terminal with two outage failures in this span is failing
+const FAILING_SPAN = 5 * 60_000;
+
+/**
+ * How many terminals of each region (the tracker's, as judgePartial walks them) are silent now
+ * as judgePartial counts them: one walk of the silences per evaluation.
+ */
+function silentByRegion(ctx: Ctx): Map<string, number> {
+  const out = new Map<string, number>();
+  const since = ctx.now - SILENT_FOR;
+  const terminals = ctx.tracker.terminals;
+  ctx.tracker.silences.forEach((q, id) => {
+    if (q.lastSeen < since) return;
+    const t = terminals.get(id);
+    if (t) out.set(t.region, (out.get(t.region) ?? 0) + 1);
+  });
+  return out;
 }
 
 function median(xs: number[]): number {

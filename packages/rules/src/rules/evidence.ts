@@ -38,6 +38,18 @@ export function failuresOf(
   return out;
 }
 
+/** failuresOf terminals given as their states (Tracker.statesOf), without a lookup by id. */
+export function failuresIn(
+  ctx: Ctx,
+  terminals: readonly TerminalState[],
+  from: number,
+  cats?: readonly Category[],
+): { terminal: string; f: Failure }[] {
+  const out: { terminal: string; f: Failure }[] = [];
+  for (const t of terminals) collect(ctx, out, t, from, cats, undefined);
+  return out;
+}
+
 /**
  * failuresOf every terminal the tracker knows, in its order, without a lookup by id (the
  * issuer rule asks the whole fleet).
