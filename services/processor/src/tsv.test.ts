@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
@@ -65,6 +66,36 @@ describe('writeEvent', () => {
       if (++n === 3000) break;
     }
     expect(text(w)).toEqual({ text: want, count: n });
+  });
+});
+
+describe('TsvWriter.bytes', () => {
+  // byte for byte what the text of the bytes escaped gives: ASCII, valid multi-byte UTF-8 (a
+  // BOM too), the four escaped bytes, and bytes that are not UTF-8 (stray continuation bytes,
+  // truncated sequences, 0xff)
+  it('writes the bytes of tsvEscape(b.toString("utf8")) for any bytes', () => {
+    const piece = fc.oneof(
+      fc.string({ maxLength: 12 }).map((x) => Buffer.from(x)),
+      fc
+        .constantFrom('冲正', '\ufeff', '€', '😀', '\t', '\n', '\r', '\\')
+        .map((x) => Buffer.from(x)),
+      fc.uint8Array({ maxLength: 6 }).map((x) => Buffer.from(x)),
+      fc
+        .constantFrom([0x80], [0xc3], [0xe4, 0xb8], [0xff, 0xfe], [0xed, 0xa0, 0x80])
+        .map((x) => Buffer.from(x)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const b = Buffer.concat(pieces);
+        const w = new TsvWriter(4);
+        w.bytes(b).end();
+        const rows = emptyRows();
+        w.drainInto(rows.events);
+        const got = Buffer.concat(rows.events.chunks);
+        expect(got.equals(Buffer.from(`${tsvEscape(b.toString('utf8'))}\n`))).toBe(true);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
 

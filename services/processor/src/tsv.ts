@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { RowChunks } from './store';
 
 /** TabSeparated escaping (ClickHouse text formats): backslash, tab, newline. */
@@ -114,17 +115,24 @@ export class TsvWriter extends ByteRows {
 
   /**
    * Bytes as one escaped field, exactly as text(b.toString('utf8')) writes them (the event's
-   * JSON as received): ASCII copied in one pass; anything else through the string, so bytes
-   * that are not UTF-8 are stored as U+FFFD, as readers decode them.
+   * JSON as received). Valid UTF-8 (checked natively) decodes and encodes back to the same
+   * bytes, and the bytes of a multi-byte character are all >= 0x80, so its field is the bytes
+   * with the four escapes (mostly none: one copy); anything else goes through the string, so
+   * bytes that are not UTF-8 are stored as U+FFFD, as readers decode them. (A byte loop over
+   * every event's JSON was 3 % of the processor's CPU in a profile.)
    */
   bytes(b: Buffer): this {
+    if (!isUtf8(b)) return this.text(b.toString('utf8'));
     this.ensure(b.length * 2);
     const out = this.buf;
     let p = this.pos;
+    if (b.indexOf(BACKSLASH) < 0 && b.indexOf(TAB) < 0 && b.indexOf(NL) < 0 && b.indexOf(CR) < 0) {
+      this.pos = p + b.copy(out, p);
+      return this;
+    }
     let from = 0;
     for (let i = 0; i < b.length; i++) {
       const c = b[i]!;
-      if (c >= 0x80) return this.text(b.toString('utf8')); // nothing kept past this.pos yet
       if (c !== BACKSLASH && c !== TAB && c !== NL && c !== CR) continue;
       p += b.copy(out, p, from, i);
       out[p++] = BACKSLASH;
