@@ -46,6 +46,18 @@ export const METRICS = {
   smallDeclines: (m) => m[M.smallDeclines]!,
 } satisfies Record<string, Metric>;
 
+/** A metric of the counters at offset `o` of `c` (ReadCache.readAt: no copy into a buffer). */
+export type MetricAt = (c: Float64Array, o: number) => number;
+
+/** METRICS the rate rules' screen tests, read in place: the same sums (screen.test.ts) */
+export const METRICS_AT = {
+  terminalFaults: (c, o) => c[o + M.terminal]! + c[o + M.other]!,
+  timeouts: (c, o) => c[o + M.timeout]!,
+  inputErrors: (c, o) => c[o + M.inputErrors]!,
+  reversed: (c, o) => c[o + M.reversals]! - c[o + M.reversalsFailed]!,
+  smallDeclines: (c, o) => c[o + M.smallDeclines]!,
+} satisfies Partial<Record<keyof typeof METRICS, MetricAt>>;
+
 /** Which failure categories each rule's evidence ring filter keeps. */
 export const RULE_CATS: Partial<Record<RuleId, readonly Category[]>> = {
   terminal_fault_spike: ['terminal', 'other'],

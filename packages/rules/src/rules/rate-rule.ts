@@ -5,6 +5,7 @@ import { episodeKey, type Signal } from '../episodes';
 import { poissonSf, round } from '../stats';
 import {
   METRICS,
+  METRICS_AT,
   RULE_CATS,
   emit,
   fleetRate,
@@ -17,6 +18,7 @@ import {
   withOpen,
   type Ctx,
   type Metric,
+  type MetricAt,
   type RateVerdict,
 } from './context';
 import {
@@ -28,6 +30,7 @@ import {
   windowStart,
 } from './evidence';
 import { parentFor } from './inhibition';
+import { ReadCache } from './read-cache';
 
 // generic terminal/merchant rate rule
 
@@ -230,18 +233,38 @@ export function skipBelow(p: RateRuleConfig): number {
 
 /** The rate rules judged per terminal or merchant, and the count each one tests (its `num`). */
 export const RATE_RULES = {
-  terminal_fault_spike: { num: METRICS.terminalFaults, scopes: ['terminal'] },
-  terminal_network_errors: { num: METRICS.timeouts, scopes: ['terminal'] },
-  input_errors: { num: METRICS.inputErrors, scopes: ['terminal'] },
+  terminal_fault_spike: {
+    num: METRICS.terminalFaults,
+    numAt: METRICS_AT.terminalFaults,
+    scopes: ['terminal'],
+  },
+  terminal_network_errors: {
+    num: METRICS.timeouts,
+    numAt: METRICS_AT.timeouts,
+    scopes: ['terminal'],
+  },
+  input_errors: { num: METRICS.inputErrors, numAt: METRICS_AT.inputErrors, scopes: ['terminal'] },
   /** (and the scopes of its config) */
-  reversal_spike: { num: METRICS.reversed, scopes: ['terminal', 'merchant'] },
-  card_testing: { num: METRICS.smallDeclines, scopes: ['terminal', 'merchant'] },
-} as const satisfies Partial<Record<RuleId, { num: Metric; scopes: readonly Scope[] }>>;
+  reversal_spike: {
+    num: METRICS.reversed,
+    numAt: METRICS_AT.reversed,
+    scopes: ['terminal', 'merchant'],
+  },
+  card_testing: {
+    num: METRICS.smallDeclines,
+    numAt: METRICS_AT.smallDeclines,
+    scopes: ['terminal', 'merchant'],
+  },
+} as const satisfies Partial<
+  Record<RuleId, { num: Metric; numAt: MetricAt; scopes: readonly Scope[] }>
+>;
 
 export type RateRuleId = keyof typeof RATE_RULES;
 
 /** per window position in screenWith(): a key's counters, reused key after key */
 const screenBufs: Float64Array[] = [];
+/** per window position in screenWith(): where the read cache keeps the key's counters */
+let screenOffsets = new Int32Array(4);
 
 /**
  * The cheap test of every enabled rate rule of a scope over the same sorted keys (screenWith):
@@ -257,7 +280,7 @@ export function screen(
     const p = ctx.cfg.rules[rule] as RateRuleConfig & { scopes?: readonly Scope[] };
     if (!p.enabled || !(RATE_RULES[rule].scopes as readonly Scope[]).includes(scope)) continue;
     if (p.scopes && !p.scopes.includes(scope)) continue;
-    rules.push({ rule, p, num: RATE_RULES[rule].num });
+    rules.push({ rule, p, num: RATE_RULES[rule].num, numAt: RATE_RULES[rule].numAt });
   }
   return screenWith(ctx, scope, keys, rules);
 }
@@ -267,6 +290,8 @@ export interface CheapTest {
   rule: RuleId;
   p: RateRuleConfig;
   num: Metric;
+  /** `num` read in place (METRICS_AT); without it the screen copies each read into a buffer */
+  numAt?: MetricAt;
 }
 
 /**
@@ -287,14 +312,36 @@ export function screenWith(
     if (i < 0) i = windows.push(w) - 1;
     return i;
   };
-  const tests = rules.map(({ rule, p, num }) => ({
+  const tests = rules.map(({ rule, p, num, numAt }) => ({
     num,
+    numAt,
     longest: at(ctx.win(p.windows[p.windows.length - 1]!)),
     shortest: at(ctx.win(p.windows[0]!)),
     below: skipBelow(p),
     out: [] as string[],
     rule,
   }));
+  // every test reads in place: the counters where the read cache keeps them, no copy
+  if (tests.every((t) => t.numAt !== undefined)) {
+    const cache = (ctx.reads ??= new ReadCache());
+    const at =
+      screenOffsets.length >= windows.length ? screenOffsets : new Int32Array(windows.length);
+    screenOffsets = at;
+    for (const key of keys) {
+      for (let i = 0; i < windows.length; i++) {
+        at[i] = cache.readAt(ctx.engine, scope, key, windows[i]!);
+      }
+      const c = cache.counters; // (after the reads: a read may grow it)
+      for (const t of tests) {
+        const l = at[t.longest]!;
+        const s = at[t.shortest]!;
+        const inLongest = l >= 0 ? t.numAt!(c, l) : 0;
+        const inShortest = t.shortest !== t.longest && s >= 0 ? t.numAt!(c, s) : 0;
+        if (Math.max(inLongest, inShortest) >= t.below) t.out.push(key);
+      }
+    }
+    return new Map(tests.map((t) => [t.rule, t.out]));
+  }
   const got = new Uint8Array(windows.length);
   for (let i = 0; i < windows.length; i++) screenBufs[i] ??= new Float64Array(METRIC_COUNT);
   for (const key of keys) {

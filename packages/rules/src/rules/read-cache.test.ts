@@ -136,4 +136,28 @@ describe('ReadCache', () => {
     expect(reads.length).toBe(before);
     expect(reads).toHaveLength(3 * 4 + 1 + 1);
   });
+
+  // readAt: the same counters as read() gives, in place, through the pool's growth (offsets
+  // kept across it), for reads from the engine and from the cache alike; -1 when untracked
+  it('readAt points at the counters read() copies, while the pool grows', () => {
+    const { engine } = fakeEngine((key, w) =>
+      key.startsWith('x') ? undefined : Number(key.slice(1)) * 10 + w,
+    );
+    const cache = new ReadCache();
+    const buf = new Float64Array(METRIC_COUNT);
+    for (let round = 0; round < 2; round++) {
+      for (let k = 0; k < 300; k++) {
+        for (let w = 0; w < 4; w++) {
+          const at = cache.readAt(engine, 'terminal', `T${k}`, w);
+          expect(at).toBeGreaterThanOrEqual(0);
+          const got = Array.from(cache.counters.subarray(at, at + METRIC_COUNT));
+          expect(cache.read(engine, 'terminal', `T${k}`, w, buf)).toBe(true);
+          expect(got).toEqual(Array.from(buf));
+          expect(got[0]).toBe(k * 10 + w);
+        }
+        expect(cache.readAt(engine, 'terminal', `x${k}`, 0)).toBe(-1);
+      }
+      cache.reset();
+    }
+  });
 });

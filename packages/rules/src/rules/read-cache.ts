@@ -31,6 +31,8 @@ const MAX_KEYS = 1 << 18;
 const UNTRACKED = 0;
 const EMPTY = 1;
 const COUNTED = 2;
+/** slotRead: read from the engine into the caller's buffer just now */
+const FRESH = -2;
 
 export class ReadCache {
   /** per scope index: key -> its row in `slotOf`: `width` slots, one per window, -1 until read */
@@ -65,6 +67,46 @@ export class ReadCache {
   }
 
   read(engine: WindowEngine, scope: ScopeName, key: string, w: number, buf: Float64Array): boolean {
+    const at = this.slotRead(engine, scope, key, w, buf);
+    if (at === FRESH) return true;
+    if (at < 0) return false;
+    const pool = this.pool;
+    for (let i = 0; i < METRIC_COUNT; i++) buf[i] = pool[at + i]!;
+    return true;
+  }
+
+  /**
+   * The read as an offset into `counters` (its METRIC_COUNT counters from there), or -1 when
+   * the key is not tracked: no copy into a buffer (the screen reads three windows of every
+   * recent key at every evaluation, and the copy was a third of this cache's own time). Valid
+   * until the next read: a read may grow the pool (`counters` is then another array, the
+   * offsets the same).
+   */
+  readAt(engine: WindowEngine, scope: ScopeName, key: string, w: number): number {
+    const at = this.slotRead(engine, scope, key, w, this.scratch);
+    return at === FRESH ? this.lastAt : at;
+  }
+
+  /** the counters readAt's offsets point into */
+  get counters(): Float64Array {
+    return this.pool;
+  }
+
+  private readonly scratch = new Float64Array(METRIC_COUNT);
+  /** the slot offset of the last read made from the engine (slotRead's FRESH) */
+  private lastAt = 0;
+
+  /**
+   * The read of `key`'s window `w`: -1 not tracked; FRESH read from the engine into `buf` now
+   * (and kept at lastAt); else the offset of the kept counters in `pool`.
+   */
+  private slotRead(
+    engine: WindowEngine,
+    scope: ScopeName,
+    key: string,
+    w: number,
+    buf: Float64Array,
+  ): number {
     const si = SCOPE[scope];
     let row: number;
     if (key === this.lastKey && si === this.lastScope) row = this.lastRow;
@@ -92,7 +134,6 @@ export class ReadCache {
       this.slotOf[row * this.width + w] = slot;
     }
     const at = slot * METRIC_COUNT;
-    const pool = this.pool;
     if (this.gen[slot] !== this.generation) {
       const end = engine.windowEnd ? engine.windowEnd(w) : Number.NaN;
       if (!(this.found[slot] === COUNTED && end === this.end[slot])) {
@@ -100,16 +141,16 @@ export class ReadCache {
         this.end[slot] = end;
         if (!engine.read(si, key, w, buf)) {
           this.found[slot] = UNTRACKED;
-          return false;
+          return -1;
         }
         this.found[slot] = anyCount(buf) ? COUNTED : EMPTY;
-        pool.set(buf, at);
-        return true;
+        this.pool.set(buf, at);
+        this.lastAt = at;
+        return FRESH;
       }
       this.gen[slot] = this.generation;
-    } else if (this.found[slot] === UNTRACKED) return false;
-    for (let i = 0; i < METRIC_COUNT; i++) buf[i] = pool[at + i]!;
-    return true;
+    } else if (this.found[slot] === UNTRACKED) return -1;
+    return at;
   }
 
   /** rows of `width` slots: each row's slots copied into the wider row */

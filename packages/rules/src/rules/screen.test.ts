@@ -128,4 +128,15 @@ describe('screen: the rate rules cheap test, once per key', () => {
     const m = screen(ctx, 'merchant', engine.keys(SCOPE.merchant));
     expect([...m.keys()].sort()).toEqual(['card_testing', 'reversal_spike']);
   });
+
+  it("reads each rule's count in place as its num reads it from a buffer", () => {
+    const rnd = lcg(9);
+    const c = new Float64Array(5 * METRIC_COUNT).map(() => Math.floor(rnd() * 50));
+    for (const rule of Object.keys(RATE_RULES) as RateRuleId[]) {
+      const { num, numAt } = RATE_RULES[rule];
+      for (let o = 0; o <= 4 * METRIC_COUNT; o += METRIC_COUNT) {
+        expect([rule, numAt(c, o)]).toEqual([rule, num(c.subarray(o, o + METRIC_COUNT))]);
+      }
+    }
+  });
 });
