@@ -141,9 +141,14 @@ export class PaneClock {
 
   /** [start, end) of window w at the watermark, in record ticks (relative to base). */
   windowRel(w: number): [number, number] {
-    const endTick = Math.floor(this.wmTick / this.q[w]!) * this.q[w]!;
-    const startTick = endTick - this.winTicks[w]!;
-    return [startTick - this.base, endTick - this.base];
+    const end = this.windowEndRel(w);
+    return [end - this.winTicks[w]!, end];
+  }
+
+  /** the end of window w at the watermark, in record ticks (relative to base); its start is
+   *  `winTicks[w]` before (windowRel without the pair it allocates, for the reads) */
+  windowEndRel(w: number): number {
+    return Math.floor(this.wmTick / this.q[w]!) * this.q[w]! - this.base;
   }
 }
 
