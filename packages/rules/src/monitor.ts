@@ -49,7 +49,8 @@ import {
   type RegionVolume,
 } from './rules';
 import { SilenceSet, type Silence, type SilenceInput } from './silences';
-import { DIRTY, Tracker, type SilenceChange } from './tracker';
+import { RecentList } from './recent';
+import { Tracker, type SilenceChange } from './tracker';
 import { exportMemory, importMemory, type MemoryParts, type RulesMemory } from './memory';
 import { Calendar } from './calendar';
 import { noteClock, terminalClockDrift, type ClockNote } from './rules/clock';
@@ -173,6 +174,8 @@ class MonitorImpl implements Monitor {
   private readonly regionVolume = new Map<string, RegionVolume>();
   /** one evaluation's engine reads, shared by the rules (reset at each evaluation) */
   private readonly reads = new ReadCache();
+  /** the recheck's lists, one per recent-ids map of the tracker */
+  private readonly recentLists = new Map<Map<string, number>, RecentList>();
   /** feed outages and what regional outages explain, between evaluations (feed-outage.ts) */
   private readonly notes: ReturnType<typeof newCrossNotes>;
   private readonly listeners = {
@@ -427,19 +430,11 @@ class MonitorImpl implements Monitor {
 
   /** keys dirtied within the recheck span (the coarsest pane of the windows below the
    *  longest, plus one evaluation), sorted; those marked DIRTY since the last evaluation are
-   *  stamped with this one's time */
-  private recheck(recent: Map<string, number>, now: number): string[] {
-    const span = this.recheckMs();
-    const out: string[] = [];
-    // (forEach: a `for...of` over the entries allocates an array per entry on this V8)
-    recent.forEach((at, k) => {
-      if (at === DIRTY) {
-        recent.set(k, now);
-        out.push(k);
-      } else if (at < now - span) recent.delete(k);
-      else out.push(k);
-    });
-    return out.sort();
+   *  stamped with this one's time (recent.ts) */
+  private recheck(recent: Map<string, number>, now: number): readonly string[] {
+    let list = this.recentLists.get(recent);
+    if (!list) this.recentLists.set(recent, (list = new RecentList()));
+    return list.take(recent, now, this.recheckMs());
   }
 
   private recheckMs(): number {

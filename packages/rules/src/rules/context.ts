@@ -235,7 +235,7 @@ function sortedDistinct(xs: readonly string[]): boolean {
 }
 
 /** Two sorted distinct lists as one, each key once. */
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+export function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   const out: string[] = [];
   let i = 0;
   let j = 0;
