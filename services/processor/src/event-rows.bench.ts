@@ -3,8 +3,8 @@
  * one TabSeparated row per event, the event's JSON bytes as received among its fields), three
  * ways in one process on the same events, best of ROUNDS interleaved rounds:
  *
- *   template   the row as template strings, then Buffer.from (how the processor built it before
- *              TsvWriter: tsv.test.ts keeps that form as the reference for the bytes)
+ *   template   the row as template strings, then Buffer.from (event-row-template.ts: how the processor
+ *              built it before TsvWriter, tsv.test.ts's reference for the bytes)
  *   byte loop  TsvWriter with the JSON field escaped by a JS loop over its bytes (before this
  *              bench was written; the loop was 3 % of the processor's CPU in a profile)
  *   TsvWriter  as the processor runs it: a native UTF-8 check and searches for the four bytes
@@ -13,12 +13,13 @@
  * The events: the processor bench's simulated stream (seed 1, scenario `all`), as JSON bytes.
  * Prints ns and JS heap allocated per row; asserts nothing. No Kafka, no ClickHouse.
  */
-import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
+import { decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
 import { allocationMeter } from '@tillwatch/core/alloc-meter';
 import { createSimulation } from '@tillwatch/simulator';
+import { eventRowTemplate } from './event-row-template';
 import { writeEvent } from './event-rows';
 import { emptyRows } from './store';
-import { TsvWriter, tsvEscape } from './tsv';
+import { TsvWriter } from './tsv';
 
 const EVENTS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
@@ -37,20 +38,6 @@ for (const e of sim.events()) {
   if (!d.ok) continue;
   events.push({ ev: d.event, raw, offset: String(1_000_000 + events.length) });
   if (events.length === EVENTS) break;
-}
-
-/** the row as template strings (tsv.test.ts: eventLine) */
-function templateRow(ev: TerminalEvent, partition: number, offset: string, raw: Buffer): string {
-  const txn = ev.type === 'heartbeat' ? '' : ev.txnId;
-  const code = ev.type === 'auth' ? ev.responseCode : '';
-  const category = ev.type === 'auth' ? categorize(code) : '';
-  const amount = ev.type === 'auth' || ev.type === 'settlement' ? String(ev.amount) : '\\N';
-  const currency = ev.type === 'auth' ? ev.currency : '';
-  const firmware =
-    (ev.type === 'auth' || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '';
-  const issuer = ev.type === 'auth' && ev.issuerId ? ev.issuerId : '';
-  const sec = Math.floor(ev.ts / 1000);
-  return `${tsvEscape(ev.eventId)}\t${ev.type}\t${sec}\t${ev.ts}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${category}\t${amount}\t${tsvEscape(currency)}\t${tsvEscape(firmware)}\t${tsvEscape(issuer)}\t${tsvEscape(raw.toString('utf8'))}\t${partition}\t${offset}\t${AT}\n`;
 }
 
 /** TsvWriter with the JSON field escaped by the byte loop it had before */
@@ -80,7 +67,7 @@ const ways: Record<string, () => number> = {
     let bytes = 0;
     for (let i = 0; i < events.length; i++) {
       const x = events[i]!;
-      bytes += Buffer.from(templateRow(x.ev, i & 3, x.offset, x.raw)).length;
+      bytes += Buffer.from(eventRowTemplate(x.ev, i & 3, x.offset, x.raw, AT)).length;
     }
     return bytes;
   },

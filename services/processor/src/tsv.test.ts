@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { categorize, decodeEvent, type TerminalEvent } from '@tillwatch/contracts';
+import { decodeEvent } from '@tillwatch/contracts';
 import { createSimulation } from '@tillwatch/simulator';
 import { writeEvent } from './event-rows';
+import { eventRowTemplate } from './event-row-template';
 import { emptyRows } from './store';
 import { TsvWriter, tsvEscape } from './tsv';
 
@@ -32,20 +33,6 @@ describe('TsvWriter', () => {
   });
 });
 
-/** The events_raw row as the processor built it before TsvWriter (template strings). */
-function eventLine(ev: TerminalEvent, partition: number, offset: string, raw: Buffer, at: number) {
-  const txn = ev.type === 'heartbeat' ? '' : ev.txnId;
-  const code = ev.type === 'auth' ? ev.responseCode : '';
-  const category = ev.type === 'auth' ? categorize(code) : '';
-  const amount = ev.type === 'auth' || ev.type === 'settlement' ? String(ev.amount) : '\\N';
-  const currency = ev.type === 'auth' ? ev.currency : '';
-  const firmware =
-    (ev.type === 'auth' || ev.type === 'heartbeat') && ev.firmware ? ev.firmware : '';
-  const issuer = ev.type === 'auth' && ev.issuerId ? ev.issuerId : '';
-  const sec = Math.floor(ev.ts / 1000);
-  return `${tsvEscape(ev.eventId)}\t${ev.type}\t${sec}\t${ev.ts}\t${ev.terminalId}\t${ev.merchantId}\t${ev.region}\t${tsvEscape(txn)}\t${code}\t${category}\t${amount}\t${tsvEscape(currency)}\t${tsvEscape(firmware)}\t${tsvEscape(issuer)}\t${tsvEscape(raw.toString('utf8'))}\t${partition}\t${offset}\t${at}\n`;
-}
-
 describe('writeEvent', () => {
   it('writes the events_raw row the template strings gave, for every simulated event type', () => {
     const sim = createSimulation({ seed: 3, scenario: 'all', durationMs: 20 * 60_000 });
@@ -61,7 +48,7 @@ describe('writeEvent', () => {
       const raw = Buffer.from(n % 5 === 0 ? json.replace(':', ':\t') : json);
       const d = decodeEvent(raw.toString());
       if (!d.ok) throw new Error(d.reason);
-      want += eventLine(d.event, n % 4, String(1000 + n), raw, 1_796_000_000);
+      want += eventRowTemplate(d.event, n % 4, String(1000 + n), raw, 1_796_000_000);
       writeEvent(w, d.event, n % 4, String(1000 + n), raw, 1_796_000_000);
       if (++n === 3000) break;
     }
