@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type Category, type TerminalEvent } from '@tillwatch/contracts';
 import { RULE_CATS } from './rules/context';
-import { FailureRing, OUTAGE_CATS, Tracker, type Failure, type TerminalState } from './tracker';
+import {
+  FailureRing,
+  OUTAGE_CATS,
+  Tracker,
+  isOutage,
+  type Failure,
+  type TerminalState,
+} from './tracker';
 
 const failure = (ts: number): Failure => ({
   ts,
@@ -44,8 +51,9 @@ describe('FailureRing', () => {
 });
 
 describe('outage bounds', () => {
-  it("FailureRing's inline outage test is OUTAGE_CATS, and regional_outage counts those", () => {
+  it('isOutage and FailureRing.push test OUTAGE_CATS, and regional_outage counts those', () => {
     for (const cat of CATEGORIES) {
+      expect([cat, isOutage(cat)]).toEqual([cat, OUTAGE_CATS.includes(cat)]);
       const ring = new FailureRing(4);
       ring.push({ ...failure(7), cat });
       expect([cat, ring.outage1]).toEqual([

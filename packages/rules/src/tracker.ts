@@ -90,7 +90,7 @@ export class FailureRing extends Ring<Failure> {
     super.push(f);
     const ts = f.ts;
     if (ts > this.latest) this.latest = ts;
-    if (f.cat !== 'timeout' && f.cat !== 'issuer') return; // OUTAGE_CATS
+    if (!isOutage(f.cat)) return;
     if (ts >= this.outage1) {
       this.outage2 = this.outage1;
       this.outage1 = ts;
@@ -100,10 +100,13 @@ export class FailureRing extends Ring<Failure> {
 
 /**
  * The failure categories of an outage (a region's, a link's): what regional_outage counts
- * (RULE_CATS) and what makes a terminal of a cut link failing. FailureRing.push tests them
- * inline; failure-ring.test.ts holds the two equal.
+ * (RULE_CATS) and what makes a terminal of a cut link failing; isOutage tests them without a
+ * search of the list (FailureRing.push, per failure); failure-ring.test.ts holds the two equal.
  */
 export const OUTAGE_CATS: readonly Category[] = ['timeout', 'issuer'];
+export function isOutage(cat: Category): boolean {
+  return cat === 'timeout' || cat === 'issuer';
+}
 
 export interface TerminalState {
   id: string;
@@ -238,7 +241,7 @@ export class Tracker {
           if (ev.issuerId !== undefined) f.issuerId = ev.issuerId;
           if (ev.cardFingerprint !== undefined) f.card = ev.cardFingerprint;
           t.failures.push(f);
-          if (cat === 'timeout' || cat === 'issuer') this.boundOutages(t);
+          if (isOutage(cat)) this.boundOutages(t);
         }
         if (cat === 'timeout') {
           this.pendingTimeouts.set(ev.txnId, { terminalId: t.id, ts: ev.ts, amount: ev.amount });

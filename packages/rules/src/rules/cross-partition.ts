@@ -8,7 +8,7 @@ import { judgeEarly } from './rate-rule';
 import { nearFullHour } from './terminal';
 import { explainedBy, explainsEvidence, feedParent, isFeedKey } from './feed-outage';
 import { poissonCdf, poissonSf, round, wilsonLower } from '../stats';
-import type { Failure } from '../tracker';
+import { isOutage, type Failure } from '../tracker';
 import {
   METRICS,
   RULE_CATS,
@@ -538,7 +538,7 @@ function judgePartial(
     }
     let fails = 0;
     for (const f of ctx.tracker.failuresSince(t, from)) {
-      if (f.cat === 'timeout' || f.cat === 'issuer') fails++;
+      if (isOutage(f.cat)) fails++;
     }
     if (fails >= 2) {
       l.failing++;
@@ -854,7 +854,7 @@ function regionalExcess(
     let r = byRegion.get(region);
     if (!r) byRegion.set(region, (r = { n: 0, outage: 0 }));
     r.n++;
-    if (x.f.cat === 'timeout' || x.f.cat === 'issuer') r.outage++;
+    if (isOutage(x.f.cat)) r.outage++;
   }
   let top: [string, { n: number; outage: number }] | undefined;
   for (const e of byRegion)

@@ -261,8 +261,8 @@ export const RATE_RULES = {
 
 export type RateRuleId = keyof typeof RATE_RULES;
 
-/** per window position in screenWith(): a key's counters, reused key after key */
-const screenBufs: Float64Array[] = [];
+/** a read's counters for a test without numAt (screenWith), reused read after read */
+const screenBuf = new Float64Array(METRIC_COUNT);
 /** per window position in screenWith(): where the read cache keeps the key's counters */
 let screenOffsets = new Int32Array(4);
 
@@ -300,6 +300,14 @@ export interface CheapTest {
  * terminal rules test 15m and 1h, 1h, 5m and 15m: 9 reads of a key became 3, the rules' largest
  * cost in a profile). Returns each rule's passing keys, in `keys`' order.
  */
+/** a cheap test's count in the read at offset `o` of `c` (ReadCache.readAt; -1: untracked, 0) */
+function countAt(t: Pick<CheapTest, 'num' | 'numAt'>, c: Float64Array, o: number): number {
+  if (o < 0) return 0;
+  if (t.numAt) return t.numAt(c, o);
+  for (let i = 0; i < METRIC_COUNT; i++) screenBuf[i] = c[o + i]!;
+  return t.num(screenBuf);
+}
+
 export function screenWith(
   ctx: Ctx,
   scope: ScopeName,
@@ -321,37 +329,19 @@ export function screenWith(
     out: [] as string[],
     rule,
   }));
-  // every test reads in place: the counters where the read cache keeps them, no copy
-  if (tests.every((t) => t.numAt !== undefined)) {
-    const cache = (ctx.reads ??= new ReadCache());
-    const at =
-      screenOffsets.length >= windows.length ? screenOffsets : new Int32Array(windows.length);
-    screenOffsets = at;
-    for (const key of keys) {
-      for (let i = 0; i < windows.length; i++) {
-        at[i] = cache.readAt(ctx.engine, scope, key, windows[i]!);
-      }
-      const c = cache.counters; // (after the reads: a read may grow it)
-      for (const t of tests) {
-        const l = at[t.longest]!;
-        const s = at[t.shortest]!;
-        const inLongest = l >= 0 ? t.numAt!(c, l) : 0;
-        const inShortest = t.shortest !== t.longest && s >= 0 ? t.numAt!(c, s) : 0;
-        if (Math.max(inLongest, inShortest) >= t.below) t.out.push(key);
-      }
-    }
-    return new Map(tests.map((t) => [t.rule, t.out]));
-  }
-  const got = new Uint8Array(windows.length);
-  for (let i = 0; i < windows.length; i++) screenBufs[i] ??= new Float64Array(METRIC_COUNT);
+  // each window read once per key, its counters where the read cache keeps them (readAt)
+  const cache = (ctx.reads ??= new ReadCache());
+  const off =
+    screenOffsets.length >= windows.length ? screenOffsets : new Int32Array(windows.length);
+  screenOffsets = off;
   for (const key of keys) {
     for (let i = 0; i < windows.length; i++) {
-      got[i] = read(ctx, scope, key, windows[i]!, screenBufs[i]!) ? 1 : 0;
+      off[i] = cache.readAt(ctx.engine, scope, key, windows[i]!);
     }
+    const c = cache.counters; // (after the reads: a read may grow it)
     for (const t of tests) {
-      const inLongest = got[t.longest] ? t.num(screenBufs[t.longest]!) : 0;
-      const inShortest =
-        t.shortest !== t.longest && got[t.shortest] ? t.num(screenBufs[t.shortest]!) : 0;
+      const inLongest = countAt(t, c, off[t.longest]!);
+      const inShortest = t.shortest !== t.longest ? countAt(t, c, off[t.shortest]!) : 0;
       if (Math.max(inLongest, inShortest) >= t.below) t.out.push(key);
     }
   }
