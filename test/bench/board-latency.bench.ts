@@ -235,6 +235,23 @@ async function main() {
         'max ms': viaSocket['max ms'] - viaTopic['max ms'],
       },
     ]);
+    // when in the run the slow alerts were decided: 10 s slices of the live stream by the
+    // produce time of the deciding event (a tail at the start is the processor warming up, one
+    // slice's is a stall, a spread one the rounds)
+    const t0 = stream.sent[0]?.at ?? 0;
+    const slices = new Map<number, number[]>();
+    for (const [at, l] of alertLatencies(stream.sent, socketGot)) {
+      const k = Math.floor((at - t0) / 10_000);
+      let list = slices.get(k);
+      if (!list) slices.set(k, (list = []));
+      list.push(l);
+    }
+    console.log('\nThe board latency by when the deciding event was produced (10 s slices of the run)');
+    console.table(
+      [...slices]
+        .sort((a, b) => a[0] - b[0])
+        .map(([k, l]) => ({ 'from s': k * 10, ...latencyQuantiles(l) })),
+    );
     // where a batch's time goes in the live processor, from its /metrics (one batch is one
     // partition's share of a kafkajs fetch round; a round waits for all of its batches)
     const text = await (await fetch(`http://127.0.0.1:${live.metricsPort}/metrics`)).text();
