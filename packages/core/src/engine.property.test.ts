@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from './engine';
 import { ReferenceEngine } from './reference';
 import { applyOp, caseArb, expectSameState, steadyCaseArb } from './test-streams';
-import type { EngineEvent } from './types';
+import { SCOPE_COUNT, type EngineEvent, type ScopeIndex } from './types';
 
 /**
  * The fast engine against the executable definition. Streams are out of order, late,
@@ -49,6 +49,41 @@ describe('Engine equals ReferenceEngine through rebases', () => {
         expectSameState(ref, fast);
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('touchedSince from the touched lists', () => {
+  it('equals the reference asked in time order, now and then earlier, at random ops', () => {
+    fc.assert(
+      fc.property(
+        caseArb(80),
+        fc.array(fc.integer({ min: -20, max: 40 }), { minLength: 1, maxLength: 80 }),
+        ({ config, promoteAt, relBits, ops }, lags) => {
+          const ref = new ReferenceEngine(config);
+          const fast = new Engine(config, { promoteAt, relBits });
+          const history: EngineEvent[] = [];
+          let since = Number.NEGATIVE_INFINITY;
+          ops.forEach((op, i) => {
+            applyOp(op, [ref, fast], history);
+            // a pane close's ask: the watermark less a lag, never before the last ask (the
+            // lists' path); a negative draw asks further back (the walk, lists kept)
+            // (not after every op: lists then go unfiltered through idle gaps, evictions and
+            // slots reused by other scopes)
+            const lag = lags[i % lags.length]!;
+            if (lag % 3 !== 0) return;
+            const at = Number.isFinite(ref.watermark) ? ref.watermark - Math.abs(lag) : -1e15;
+            const ask = lag < 0 ? at - 30 : Math.max(since, at);
+            if (lag >= 0) since = ask;
+            for (let s = 0; s < SCOPE_COUNT; s++) {
+              const scope = s as ScopeIndex;
+              expect(fast.touchedSince(scope, ask)).toEqual(ref.touchedSince(scope, ask));
+            }
+          });
+          expectSameState(ref, fast);
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

@@ -292,7 +292,7 @@ export class Engine implements WindowEngine {
   }
 
   keys(scope: ScopeIndex): string[] {
-    return this.ents.touchedSince(scope, Number.NEGATIVE_INFINITY);
+    return this.ents.allKeys(scope);
   }
 
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
