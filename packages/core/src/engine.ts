@@ -292,7 +292,7 @@ export class Engine implements WindowEngine {
   }
 
   keys(scope: ScopeIndex): string[] {
-    return this.ents.allKeys(scope);
+    return this.ents.touchedSince(scope, Number.NEGATIVE_INFINITY);
   }
 
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {

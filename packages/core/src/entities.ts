@@ -43,48 +43,9 @@ export class Entities {
   /** firmware the terminal had before this event, if it was live (set by terminal()) */
   knownFw: string | undefined = undefined;
 
-  /**
-   * Per scope, the slots whose lastActive rose since the list was last filtered (touchedSince):
-   * a pane close asks for the keys touched since the pane's start, and walking every key of the
-   * scope for them (every terminal of the partition, every 5 s of event time) cost more than
-   * the keys it found. Invariant while `listSince[scope]` is a number: every live slot of the
-   * scope with lastActive >= it is in the list, with listedIn = scope + 1 (touch() and
-   * timerTouch() are the only ways lastActive rises; a restored engine starts with NaN: the
-   * first call walks every key and builds the list). Entries of a slot that changed scope or
-   * was listed twice are passed over by their listedIn and the call's stamp.
-   */
-  private readonly touched: number[][] = [];
-  private readonly listSince = new Float64Array(SCOPE_COUNT).fill(Number.NaN);
-  private listedIn = new Uint8Array(1024);
-  private stamp = new Int32Array(1024);
-  private stampGen = 0;
-
   constructor(store: RecordStore) {
     this.store = store;
-    for (let s = 0; s < SCOPE_COUNT; s++) {
-      this.maps.push(new Map());
-      this.touched.push([]);
-    }
-  }
-
-  /** lastActive of slot s rose: into its scope's touched list, once */
-  private noteTouched(s: number): void {
-    if (s >= this.listedIn.length) this.growLists(s);
-    const scope = this.store.si[s * SW + O_STATE]! >> 4;
-    if (this.listedIn[s] === scope + 1) return;
-    this.listedIn[s] = scope + 1;
-    this.touched[scope]!.push(s);
-  }
-
-  private growLists(s: number): void {
-    let n = this.listedIn.length;
-    while (n <= s) n *= 2;
-    const l = new Uint8Array(n);
-    l.set(this.listedIn);
-    this.listedIn = l;
-    const t = new Int32Array(n);
-    t.set(this.stamp);
-    this.stamp = t;
+    for (let s = 0; s < SCOPE_COUNT; s++) this.maps.push(new Map());
   }
 
   alloc(scope: number, name: string): number {
@@ -164,10 +125,7 @@ export class Entities {
       st.clear(s);
     }
     if (ts > sf[f]!) sf[f] = ts;
-    if (ts > sf[f + 1]!) {
-      sf[f + 1] = ts;
-      this.noteTouched(s);
-    }
+    if (ts > sf[f + 1]!) sf[f + 1] = ts;
   }
 
   /** A timer's record at `due` for the slot: like touch(), but lastSeen stays the event's. */
@@ -183,10 +141,7 @@ export class Entities {
       this.nEvicted++;
       st.clear(s);
     }
-    if (due > sf[f + 1]!) {
-      sf[f + 1] = due;
-      this.noteTouched(s);
-    }
+    if (due > sf[f + 1]!) sf[f + 1] = due;
     st.addRecord(s, rec, kind);
   }
 
@@ -225,70 +180,18 @@ export class Entities {
     return st.sf[s * 8 + 1]! < this.idleBefore ? -1 : s;
   }
 
-  /**
-   * The live keys of `scope` with lastActive >= sinceMs, sorted. From the scope's touched list
-   * when sinceMs is at or past the last call's (a stage's pane closes ask in time order), else
-   * by walking every key.
-   */
   touchedSince(scope: ScopeIndex, sinceMs: number): string[] {
-    const known = this.listSince[scope]!;
-    if (!(sinceMs >= known)) return this.walk(scope, sinceMs, Number.isNaN(known));
-    const out: string[] = [];
-    const list = this.touched[scope]!;
-    const st = this.store;
-    const si = st.si;
-    const sf = st.sf;
-    const idleBefore = this.idleBefore;
-    const listedIn = this.listedIn;
-    const stamp = this.stamp;
-    const gen = ++this.stampGen;
-    const tag = scope + 1;
-    let w = 0;
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      if (listedIn[s] !== tag || stamp[s] === gen) continue; // listed elsewhere now, or twice
-      stamp[s] = gen;
-      const state = si[s * SW + O_STATE]!;
-      const la = sf[s * 8 + 1]!;
-      // (lastActive below sinceMs: below every later call's too, until a touch lists it again)
-      if ((state & 15) !== ST_LIVE || la < sinceMs) {
-        listedIn[s] = 0;
-        continue;
-      }
-      list[w++] = s;
-      if (la >= idleBefore) out.push(this.names[s]!);
-    }
-    list.length = w;
-    this.listSince[scope] = sinceMs;
-    return out.sort();
-  }
-
-  /** Every live key of `scope` (its map walked), sorted. */
-  allKeys(scope: ScopeIndex): string[] {
-    return this.walk(scope, Number.NEGATIVE_INFINITY, false);
-  }
-
-  /** touchedSince by walking every key of the scope; `rebuild`: the touched list made anew */
-  private walk(scope: ScopeIndex, sinceMs: number, rebuild: boolean): string[] {
     const out: string[] = [];
     const map = this.maps[scope];
     if (!map) return out;
     const st = this.store;
     const idleBefore = this.idleBefore;
-    const list = this.touched[scope]!;
-    if (rebuild) {
-      for (const s of list) if (this.listedIn[s] === scope + 1) this.listedIn[s] = 0;
-      list.length = 0;
-      this.listSince[scope] = sinceMs;
-    }
     // forEach, not `for (const [k, s] of map)`: on this V8 that allocates an entry array per key
-    // (64 B; measured with alloc-meter)
+    // (64 B; measured with alloc-meter), and this walks every key of a scope at every pane close
     map.forEach((s, k) => {
       if ((st.si[s * SW + O_STATE]! & 15) !== ST_LIVE) return;
       const la = st.sf[s * 8 + 1]!;
-      if (la < sinceMs) return;
-      if (rebuild) this.noteTouched(s);
-      if (la >= idleBefore) out.push(k);
+      if (la >= idleBefore && la >= sinceMs) out.push(k);
     });
     return out.sort();
   }
