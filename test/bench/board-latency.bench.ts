@@ -226,7 +226,8 @@ async function main() {
     );
     const boardLatencies = alertLatencies(stream.sent, socketGot);
     const viaSocket = latencyQuantiles(boardLatencies.map(([, l]) => l));
-    const liveFrom = (stream.sent[0]?.at ?? 0) + START_MS;
+    const t0 = stream.sent[0]?.at ?? 0;
+    const liveFrom = t0 + START_MS;
     const steady = latencyQuantiles(
       boardLatencies.filter(([at]) => at >= liveFrom).map(([, l]) => l),
     );
@@ -256,9 +257,8 @@ async function main() {
     // when in the run the slow alerts were decided: 10 s slices of the live stream by the
     // produce time of the deciding event (a tail at the start is the processor warming up, one
     // slice's is a stall, a spread one the rounds)
-    const t0 = stream.sent[0]?.at ?? 0;
     const slices = new Map<number, number[]>();
-    for (const [at, l] of alertLatencies(stream.sent, socketGot)) {
+    for (const [at, l] of boardLatencies) {
       const k = Math.floor((at - t0) / 10_000);
       let list = slices.get(k);
       if (!list) slices.set(k, (list = []));

@@ -53,7 +53,7 @@ describe('Engine equals ReferenceEngine through rebases', () => {
   });
 });
 
-describe('touchedSince from the touched lists', () => {
+describe('touchedSince asked as pane closes ask', () => {
   it('equals the reference asked in time order, now and then earlier, at random ops', () => {
     fc.assert(
       fc.property(
@@ -66,10 +66,9 @@ describe('touchedSince from the touched lists', () => {
           let since = Number.NEGATIVE_INFINITY;
           ops.forEach((op, i) => {
             applyOp(op, [ref, fast], history);
-            // a pane close's ask: the watermark less a lag, never before the last ask (the
-            // lists' path); a negative draw asks further back (the walk, lists kept)
-            // (not after every op: lists then go unfiltered through idle gaps, evictions and
-            // slots reused by other scopes)
+            // a pane close's ask: the watermark less a lag, never before the last ask; a negative
+            // draw asks further back (not after every op: between asks come idle gaps,
+            // evictions and slots reused by other scopes)
             const lag = lags[i % lags.length]!;
             if (lag % 3 !== 0) return;
             const at = Number.isFinite(ref.watermark) ? ref.watermark - Math.abs(lag) : -1e15;

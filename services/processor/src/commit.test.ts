@@ -14,13 +14,12 @@ import { emptyRows, type Rows } from './store';
  */
 function setup() {
   const log: string[] = [];
-  const writes: { rows: Rows; settle: (e?: Error) => void }[] = [];
+  const writes: { settle: (e?: Error) => void }[] = [];
   const store = {
     write: (rows: Rows) =>
       new Promise<void>((resolve, reject) => {
         log.push(`write ${rows.events.count}`);
         writes.push({
-          rows,
           settle: (e) => {
             log.push(e ? 'write failed' : 'write done');
             if (e) reject(e);
@@ -44,7 +43,6 @@ function setup() {
       };
     },
   };
-  const metrics = createMetrics();
   const ctx = {
     cfg: {
       ROLLUPS_FORMAT: 'binary',
@@ -56,7 +54,7 @@ function setup() {
       CLICKHOUSE_MAX_BACKOFF: 1000,
     },
     log: { warn: () => {}, info: () => {} },
-    metrics,
+    metrics: createMetrics(),
     store,
     producer: producer as unknown as Producer,
   } as unknown as ProcessorContext;
@@ -78,7 +76,7 @@ function setup() {
       heartbeat: async () => {},
     };
   };
-  return { log, writes, commits, batch, metrics };
+  return { log, writes, commits, batch };
 }
 
 const until = async (cond: () => boolean) => {

@@ -294,12 +294,6 @@ export interface CheapTest {
   numAt?: MetricAt;
 }
 
-/**
- * The cheap test of several rules over the same keys, key by key: each window some rule tests
- * is read once per key (through the evaluation's read cache), not once per rule and window (the
- * terminal rules test 15m and 1h, 1h, 5m and 15m: 9 reads of a key became 3, the rules' largest
- * cost in a profile). Returns each rule's passing keys, in `keys`' order.
- */
 /** a cheap test's count in the read at offset `o` of `c` (ReadCache.readAt; -1: untracked, 0) */
 function countAt(t: Pick<CheapTest, 'num' | 'numAt'>, c: Float64Array, o: number): number {
   if (o < 0) return 0;
@@ -308,6 +302,12 @@ function countAt(t: Pick<CheapTest, 'num' | 'numAt'>, c: Float64Array, o: number
   return t.num(screenBuf);
 }
 
+/**
+ * The cheap test of several rules over the same keys, key by key: each window some rule tests
+ * is read once per key (through the evaluation's read cache), not once per rule and window (the
+ * terminal rules test 15m and 1h, 1h, 5m and 15m: 9 reads of a key became 3, the rules' largest
+ * cost in a profile). Returns each rule's passing keys, in `keys`' order.
+ */
 export function screenWith(
   ctx: Ctx,
   scope: ScopeName,
