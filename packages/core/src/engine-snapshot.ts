@@ -79,6 +79,8 @@ interface SnapshotHeader {
   queues: { head: number; len: number }[];
   heapLen: number;
   dedup: { count: number; head: number; ring: number };
+  /** the timers' unsettled log (unsettled-log.ts); absent in snapshots taken before it */
+  unsettled?: { due: number[]; names: (string | null)[] };
 }
 
 export function writeSnapshot(
@@ -135,6 +137,7 @@ export function writeSnapshot(
     queues: [t.settleQ, t.reverseQ].map((q) => ({ head: q.head, len: q.len })),
     heapLen: t.dueHeap.len,
     dedup: { count: dedup.count, head: dedup.head, ring: dedup.ringLo.length },
+    unsettled: t.unsettled.save(),
   };
   const parts: SnapshotParts = {
     slots: new Int32Array(store.slotBuf, 0, top * SW),
@@ -276,6 +279,8 @@ export function loadSnapshot(snap: OpenedSnapshot, p: EngineParts): EngineScalar
   t.dueHeap.idx = Int32Array.from(parts.hIdx! as Int32Array);
   t.dueHeap.gen = Int32Array.from(parts.hGen! as Int32Array);
   t.dueHeap.len = h.heapLen;
+  // (a snapshot from before the log: unsettledSince lists every key until the horizon passes)
+  t.unsettled.load(h.unsettled, wm);
 
   dd.ringLo = withData(new Int32Array(h.dedup.ring), parts.ddLo!);
   dd.ringHi = withData(new Int32Array(h.dedup.ring), parts.ddHi!);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, EngineError, createEngine } from './engine';
 import { ReferenceEngine } from './reference';
+import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot-codec';
 import { M, METRIC_COUNT, Outcome, SCOPE, type EngineEvent } from './types';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -170,6 +171,39 @@ describe('Engine', () => {
       fast.read(SCOPE.terminal, 'T1', w, b);
       expect(Array.from(b)).toEqual(Array.from(a));
     }
+  });
+
+  it('lists the keys with a missed settlement, also from a snapshot taken before the list', () => {
+    const e = new Engine({ allowedLatenessMs: 0, settlementDeadlineMs: 3_600_000 });
+    e.ingest(auth(T0, '00', { txnId: 'a' }));
+    e.ingest(auth(T0, '00', { txnId: 'b', terminalId: 'T2', merchantId: 'M2' }));
+    e.ingest({
+      type: 'settlement',
+      eventId: 's',
+      ts: T0 + 1_000,
+      ...where,
+      txnId: 'a',
+      amount: 1000,
+      status: 'settled',
+    });
+    e.ingest(auth(T0 + 5_000, '00', { txnId: 'c', terminalId: 'T3', merchantId: 'M3' }));
+    const since = T0 - 1;
+    expect(e.unsettledSince(SCOPE.terminal, since)).toEqual([]);
+    e.advance(T0 + 3_600_000 + 1_000); // b's deadline passed unmet, a's met, c's not yet due
+    expect(e.unsettledSince(SCOPE.terminal, since)).toEqual(['T2']);
+    expect(e.unsettledSince(SCOPE.merchant, since)).toEqual(['M2']);
+    expect(e.unsettledSince(SCOPE.region, since)).toEqual(['R1']);
+    expect(e.unsettledSince(SCOPE.fleet, since)).toEqual(['*']);
+    expect(e.unsettledSince(SCOPE.terminal, T0 + 3_600_001)).toEqual([]);
+    expect(Engine.restore(e.snapshot()).unsettledSince(SCOPE.terminal, since)).toEqual(['T2']);
+    // a snapshot without the list (taken before it existed): every tracked key, until asks
+    // start after the snapshot's watermark
+    const { version, header, parts } = decodeSnapshot(e.snapshot());
+    delete header.unsettled;
+    const old = Engine.restore(encodeSnapshot(version, header, parts as SnapshotParts));
+    expect(old.unsettledSince(SCOPE.terminal, since)).toEqual(['T1', 'T2', 'T3']);
+    old.advance(T0 + 3_600_000 + 6_000);
+    expect(old.unsettledSince(SCOPE.terminal, T0 + 3_600_000 + 1_000)).toEqual(['T3']);
   });
 
   it('rejects a snapshot of another version or layout', () => {

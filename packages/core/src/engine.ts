@@ -299,6 +299,15 @@ export class Engine implements WindowEngine {
     return this.ents.touchedSince(scope, sinceMs);
   }
 
+  unsettledSince(scope: ScopeIndex, sinceMs: number): string[] {
+    const log = this.timers.unsettled;
+    const c = this.clock;
+    // (nothing before the horizon is in any window's read)
+    log.prune((c.wmTick - c.horizonTicks) * c.g);
+    if (sinceMs < log.completeFrom) return this.ents.touchedSince(scope, Number.NEGATIVE_INFINITY);
+    return log.keysSince(scope, sinceMs);
+  }
+
   lastSeen(scope: ScopeIndex, key: string): number {
     const s = this.ents.live(scope, key);
     return s < 0 ? Number.NEGATIVE_INFINITY : this.store.sf[s * 8]!;

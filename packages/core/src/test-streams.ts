@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import {
+  M,
   METRIC_COUNT,
   SCOPE,
   SCOPE_NAMES,
@@ -255,4 +256,43 @@ export function expectSameState(a: WindowEngine, b: WindowEngine): void {
     }
   });
   for (const t of KEY_POOL.terminal!) expect(b.terminalInfo(t)).toEqual(a.terminalInfo(t));
+  expectUnsettledListed(a);
+  expectUnsettledListed(b);
+  if (a.unsettledSince && b.unsettledSince) {
+    for (let s = 0; s < SCOPE_NAMES.length; s++) {
+      const since = readsStart(a);
+      expect(b.unsettledSince(s as ScopeIndex, since)).toEqual(
+        a.unsettledSince(s as ScopeIndex, since),
+      );
+    }
+  }
+}
+
+/** where the earliest window read starts now (end = floor(watermark / pane) * pane) */
+function readsStart(e: WindowEngine): number {
+  const { windowsMs, panesMs } = e.config;
+  let start = Number.POSITIVE_INFINITY;
+  windowsMs.forEach((w, i) => {
+    const p = panesMs[i]!;
+    start = Math.min(start, Math.floor(e.watermark / p) * p - w);
+  });
+  return start;
+}
+
+/** unsettledSince lists, asked from where the reads start, every key a read counts unsettled in */
+function expectUnsettledListed(e: WindowEngine): void {
+  if (!e.unsettledSince || !Number.isFinite(e.watermark)) return;
+  const out = new Float64Array(METRIC_COUNT);
+  const since = readsStart(e);
+  SCOPE_NAMES.forEach((name, scope) => {
+    const s = scope as ScopeIndex;
+    const listed = new Set(e.unsettledSince!(s, since));
+    for (const key of KEY_POOL[name]!) {
+      for (let w = 0; w < e.config.windowsMs.length; w++) {
+        if (e.read(s, key, w, out) && out[M.unsettled]! > 0) {
+          expect([name, key, w, listed.has(key)]).toEqual([name, key, w, true]);
+        }
+      }
+    }
+  });
 }

@@ -4,6 +4,7 @@ import type { Entities } from './entities';
 import type { PaneClock } from './pane-clock';
 import type { RecordStore } from './record-store';
 import type { ScopeFan } from './scope-fan';
+import { UnsettledLog } from './unsettled-log';
 
 // Module-local copies of the layout constants (why: engine-layout.ts).
 const K_DUE = L.K_DUE;
@@ -45,6 +46,8 @@ export class TimerTable {
   readonly dueHeap = new TimerHeap();
   nSettle = 0;
   nReverse = 0;
+  /** every unsettled record the timers added within the horizon (unsettled-log.ts) */
+  readonly unsettled = new UnsettledLog();
 
   constructor(clock: PaneClock, store: RecordStore, ents: Entities, fan: ScopeFan) {
     this.clock = clock;
@@ -150,7 +153,10 @@ export class TimerTable {
       if ((meta & T_KIND) === T_SETTLE) {
         if (!(meta & T_REVERSED)) {
           this.contribute(i, K_DUE);
-          if (!(meta & T_SETTLED)) this.contribute(i, K_UNSETTLED);
+          if (!(meta & T_SETTLED)) {
+            this.contribute(i, K_UNSETTLED);
+            this.unsettled.note(this.tDue[i]!, this.tSlots, i * TS, this.ents.names);
+          }
         }
       } else if (!(meta & T_REVERSED)) {
         this.contribute(i, K_UNREVERSED);

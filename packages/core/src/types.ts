@@ -191,6 +191,13 @@ export interface WindowEngine {
    * helper for the rules engine; windows also change as panes slide out, which it does not list.
    */
   touchedSince(scope: ScopeIndex, sinceMs: number): string[];
+  /**
+   * Optional: keys of a scope with an unsettled record (a settlement deadline that passed
+   * without its settlement) due at or after `sinceMs`, sorted; evicted keys may be among them.
+   * Every key whose window read from `sinceMs` on counts `unsettled` is listed: a reader of that
+   * count can ask these keys instead of all of them. The core Engine has it.
+   */
+  unsettledSince?(scope: ScopeIndex, sinceMs: number): string[];
   /** Event time of the key's latest applied event, or -Infinity. */
   lastSeen(scope: ScopeIndex, key: string): number;
   /** The terminal's merchant and region, as of its latest event. */

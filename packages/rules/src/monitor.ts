@@ -10,7 +10,6 @@ import {
 } from '@tillwatch/contracts';
 import {
   Outcome,
-  SCOPE,
   SCOPE_NAMES,
   createEngine,
   resolveConfig,
@@ -38,6 +37,7 @@ import {
   issuerDegradation,
   newCrossNotes,
   noSettlement,
+  noSettlementKeys,
   regionalOutage,
   reversalSpike,
   terminalFaultSpike,
@@ -482,10 +482,9 @@ class MonitorImpl implements Monitor {
     const terms = this.recheck(this.tracker.recentTerminals, now);
     const merchants = this.recheck(this.tracker.recentMerchants, now);
     // Settlement deadlines count without a new event of the key: no_settlement looks at every
-    // merchant once a minute and every terminal every 5 minutes (2,400 reads), its window is 1h.
+    // merchant once a minute and every terminal every 5 minutes, its window is 1h; of those, at
+    // the keys the engine lists with a missed settlement in it (noSettlementKeys).
     // Unreversed timeouts mark their terminal dirty when their grace runs out.
-    const allMerchants = minute ? this.engine.keys(SCOPE.merchant) : merchants;
-    const allTerminals = fiveMinutes ? this.engine.keys(SCOPE.terminal) : terms;
 
     // Before a restored memory's time the rules judge nothing: the windows are still filling
     // from the replay, and what they decided then is in the memory (its open episodes).
@@ -501,7 +500,7 @@ class MonitorImpl implements Monitor {
       const m = screen(ctx, 'merchant', merchants);
       cardTesting(ctx, 'merchant', m.get('card_testing') ?? [], true);
       reversalSpike(ctx, 'merchant', m.get('reversal_spike') ?? [], true);
-      noSettlement(ctx, 'merchant', allMerchants);
+      noSettlement(ctx, 'merchant', noSettlementKeys(ctx, 'merchant', minute ? 'all' : merchants));
       const t = screen(ctx, 'terminal', terms);
       terminalFaultSpike(ctx, t.get('terminal_fault_spike') ?? [], true);
       terminalNetworkErrors(ctx, t.get('terminal_network_errors') ?? [], true);
@@ -509,7 +508,7 @@ class MonitorImpl implements Monitor {
       inputErrors(ctx, t.get('input_errors') ?? [], true);
       cardTesting(ctx, 'terminal', t.get('card_testing') ?? [], true);
       failedButCharged(ctx, terms);
-      noSettlement(ctx, 'terminal', allTerminals);
+      noSettlement(ctx, 'terminal', noSettlementKeys(ctx, 'terminal', fiveMinutes ? 'all' : terms));
       if (minute) terminalSilent(ctx);
       terminalClockDrift(ctx, this.clockNotes);
     }

@@ -602,6 +602,20 @@ export class Tracker {
   }
 
   /** Failures of terminal `t` (or undefined) at or after `from`. */
+  /**
+   * Whether the terminal's charged ring holds a transaction at a time in [from, to): without one,
+   * failed_but_charged has nothing to count for it there (rules/settlement.ts passes it over).
+   */
+  chargedIn(terminalId: string, from: number, to: number): boolean {
+    const ring = this.terminals.get(terminalId)?.charged;
+    if (!ring) return false;
+    for (let i = 0; i < ring.size; i++) {
+      const ts = ring.at(i).ts;
+      if (ts >= from && ts < to) return true;
+    }
+    return false;
+  }
+
   failuresSince(t: TerminalState | undefined, from: number): readonly Failure[] {
     // (a scan of the ring, not toArray().filter(): regional_outage asks every terminal of every
     // region every 10 s, and nearly all answers are empty: two arrays each were ~1 KB per event)

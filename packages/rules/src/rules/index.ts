@@ -25,6 +25,6 @@ export {
   terminalSilent,
 } from './terminal';
 export { cardTesting, reversalSpike } from './merchant';
-export { failedButCharged, noSettlement } from './settlement';
+export { failedButCharged, noSettlement, noSettlementKeys } from './settlement';
 export { firmwareRegression, issuerDegradation, regionalOutage } from './cross-partition';
 export { FEED_KEY, feedOutage, newCrossNotes } from './feed-outage';

@@ -1,5 +1,5 @@
 import type { RuleId } from '@tillwatch/contracts';
-import { M } from '@tillwatch/core';
+import { M, SCOPE } from '@tillwatch/core';
 import type { Signal } from '../episodes';
 import { poissonSf } from '../stats';
 import type { Charged } from '../tracker';
@@ -18,7 +18,7 @@ import {
 } from './context';
 import { failuresOf, terminalWhere, windowStart } from './evidence';
 import { parentFor } from './inhibition';
-import { rateRule } from './rate-rule';
+import { rateRule, skipBelow } from './rate-rule';
 
 /** Money that did not arrive or left twice: missing settlements, timeouts charged unreversed. */
 
@@ -36,6 +36,52 @@ export function noSettlement(ctx: Ctx, scope: 'terminal' | 'merchant', keys: Ite
     },
     keys,
   );
+}
+
+/**
+ * no_settlement's candidates: every tracked key of the scope (`'all'`: the monitor's sweep, each
+ * merchant once a minute and each terminal every 5) or the recent ones, less the keys the engine
+ * does not list with an unsettled record in the rule's windows (WindowEngine.unsettledSince).
+ * The rule's count is those records, so a key without one fails its cheap test (screenWith)
+ * anyway: the sweep read every key of the partition for the few with a missed settlement. Keys
+ * listed but no longer tracked fail the test as before. Without the engine's list, or with a
+ * cheap test that a zero count passes, the keys as they were.
+ */
+export function noSettlementKeys(
+  ctx: Ctx,
+  scope: 'terminal' | 'merchant',
+  keys: readonly string[] | 'all',
+): readonly string[] {
+  const e = ctx.engine;
+  const p = ctx.cfg.rules.no_settlement;
+  if (!e.unsettledSince || skipBelow(p) < 1) return keys === 'all' ? e.keys(SCOPE[scope]) : keys;
+  // where the rule's windows' reads start, or earlier (a read ends at or before the watermark)
+  const { windowsMs, panesMs } = e.config;
+  let reach = 0;
+  for (const label of p.windows) {
+    const w = ctx.win(label);
+    reach = Math.max(reach, windowsMs[w]! + panesMs[w]!);
+  }
+  const listed = e.unsettledSince(SCOPE[scope], Math.min(ctx.now, e.watermark) - reach);
+  return keys === 'all' ? listed : intersectSorted(keys, listed);
+}
+
+/** The strings in both sorted, distinct lists, sorted. */
+function intersectSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return out;
 }
 
 export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
@@ -91,7 +137,18 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     }
     return { wi, w, k, expected, pv, full, early };
   };
+  const from0 = windowStart(ctx, wins[0]!);
   for (const key of cand.keys) {
+    // Nothing in the terminal's charged ring in the short window: no settled charge, and every
+    // verdict would find k = 0 (k counts the ring's transactions), so nothing to judge, and
+    // nothing to read (most terminals never charged: no ring). Not while any re-fire is pending
+    // (a verdict that does not fire forgets one: episodes.ts) or for an open episode.
+    if (
+      ctx.episodes.unchangedBy(cand.open.has(key), false) &&
+      !ctx.tracker.chargedIn(key, from0, ctx.now)
+    ) {
+      continue;
+    }
     if (!read(ctx, 'terminal', key, wins[0]!, m)) {
       emit(ctx, gone(rule, 'terminal', key, p.window));
       continue;
@@ -100,7 +157,7 @@ export function failedButCharged(ctx: Ctx, keys: Iterable<string>): void {
     // A settlement of a sale the till showed as failed is the charge itself, not a suspicion:
     // one is enough for a warning (a healthy fleet's timed-out sales are reversed or never
     // settle); the full test still decides the page.
-    const settled = settledCharges(ctx, key, windowStart(ctx, wins[0]!), ctx.now);
+    const settled = settledCharges(ctx, key, from0, ctx.now);
     // Nothing charged in the short window (so no slow window either) and no settled failed
     // sale: nothing to judge (the judgement would find k = 0 in every window).
     if (!open && settled === 0 && METRICS.charged(m) === 0) continue;
