@@ -890,6 +890,27 @@ interface SpreadSpec {
 }
 
 /**
+ * `gather(key, from)` for one key at a time and starts at or after `earliest`, walking once per
+ * key: the list from `earliest`, filtered by time for a later start. The same lists in the same
+ * order for a gather that is a filter on the failures' time in a fixed order, as failuresOf and
+ * allFailures are (Tracker.failuresSince); rules/evidence.test.ts holds it to that.
+ */
+export function gatherOnce(
+  gather: (key: string, from: number) => { terminal: string; f: Failure }[],
+  earliest: number,
+): (key: string, from: number) => { terminal: string; f: Failure }[] {
+  let gatheredFor: string | undefined;
+  let gathered: { terminal: string; f: Failure }[] = [];
+  return (key, from) => {
+    if (gatheredFor !== key) {
+      gathered = gather(key, earliest);
+      gatheredFor = key;
+    }
+    return from <= earliest ? gathered : gathered.filter((x) => x.f.ts >= from);
+  };
+}
+
+/**
  * Rules on a key that spans the fleet (an issuer, a software version): far above its own past
  * AND above the rest of the fleet right now, on enough volume, and spread over enough
  * merchants or terminals that no single shop explains it.
@@ -901,6 +922,12 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
   const f = bufs[1]!;
   const cand = withOpen(ctx, rule, scope, ctx.engine.keys(SCOPE[scope]));
   const explained = new Map<string, RegionalExcess>();
+  // A key firing in several windows had its failures gathered once per window, each a walk of
+  // the fleet's rings (the issuer's: every terminal): now once per key (gatherOnce). The
+  // evidence, built later, gathers its own.
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const label of p.windows) earliest = Math.min(earliest, windowStart(ctx, ctx.win(label)));
+  const failuresSince = gatherOnce(spec.failures, earliest);
   for (const key of cand.keys) {
     const base = keyBaseline(ctx, scope, key, spec.num, METRICS.auths, prior);
     let first: (RateVerdict & { w: number; k: number; rest: number; m: Float64Array }) | undefined;
@@ -923,7 +950,7 @@ function spreadRule(ctx: Ctx, spec: SpreadSpec): void {
         markElevated(ctx, scope, key);
       }
       if (v.fire) {
-        const list = spec.failures(key, windowStart(ctx, w));
+        const list = failuresSince(key, windowStart(ctx, w));
         const wide = breadth(list, spec.breadth.by, ctx);
         if (wide < spec.breadth.min) v.fire = false;
         const ex = v.fire ? regionalExcess(ctx, scope, key, list) : undefined;
