@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine, EngineError, createEngine } from './engine';
 import { ReferenceEngine } from './reference';
 import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot-codec';
+import type { UnsettledLog } from './unsettled-log';
 import { M, METRIC_COUNT, Outcome, SCOPE, type EngineEvent } from './types';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -204,6 +205,18 @@ describe('Engine', () => {
     expect(old.unsettledSince(SCOPE.terminal, since)).toEqual(['T1', 'T2', 'T3']);
     old.advance(T0 + 3_600_000 + 6_000);
     expect(old.unsettledSince(SCOPE.terminal, T0 + 3_600_000 + 1_000)).toEqual(['T3']);
+  });
+
+  it('keeps its missed settlements for the horizon only, also when nobody asks', () => {
+    const e = new Engine({ settlementDeadlineMs: 60_000 });
+    // one sale a second for two hours, none settled: 7,200 deadlines pass unmet
+    for (let i = 0; i < 7_200; i++) e.ingest(auth(T0 + i * 1_000, '00'));
+    const log = (e as unknown as { timers: { unsettled: UnsettledLog } }).timers.unsettled;
+    const live = log.due.length - log.head;
+    // the horizon: lateness 10 s + the 1 h window + its 2 min pane (and a tick or two)
+    expect(live).toBeGreaterThan(3_600);
+    expect(live).toBeLessThan(3_800);
+    expect(e.unsettledSince(SCOPE.terminal, T0)).toEqual(['T1']);
   });
 
   it('rejects a snapshot of another version or layout', () => {

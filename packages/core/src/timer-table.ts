@@ -155,7 +155,12 @@ export class TimerTable {
           this.contribute(i, K_DUE);
           if (!(meta & T_SETTLED)) {
             this.contribute(i, K_UNSETTLED);
-            this.unsettled.note(this.tDue[i]!, this.tSlots, i * TS, this.ents.names);
+            const due = this.tDue[i]!;
+            this.unsettled.note(due, this.tSlots, i * TS, this.ents.names);
+            // (bounded also when nobody asks: an entry a horizon older than a due is read by no
+            // window, the watermark being past that due)
+            const c = this.clock;
+            this.unsettled.prune(due - c.horizonTicks * c.g);
           }
         }
       } else if (!(meta & T_REVERSED)) {
