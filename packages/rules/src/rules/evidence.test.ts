@@ -47,6 +47,7 @@ describe('gatherOnce', () => {
               region: 'R1',
               txnId: `x${i}`,
               amount: 100,
+              currency: 'CNY',
               responseCode: e.code,
               issuerId: e.issuer,
               firmware: e.t % 2 ? '1.0' : '2.0',
