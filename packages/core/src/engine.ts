@@ -301,11 +301,7 @@ export class Engine implements WindowEngine {
 
   unsettledSince(scope: ScopeIndex, sinceMs: number): string[] {
     const log = this.timers.unsettled;
-    const c = this.clock;
-    // (nothing before the horizon is in any window's read)
-    log.prune((c.wmTick - c.horizonTicks) * c.g);
-    if (sinceMs < log.completeFrom) return this.ents.touchedSince(scope, Number.NEGATIVE_INFINITY);
-    return log.keysSince(scope, sinceMs);
+    return sinceMs < log.completeFrom ? this.keys(scope) : log.keysSince(scope, sinceMs);
   }
 
   lastSeen(scope: ScopeIndex, key: string): number {

@@ -47,10 +47,11 @@ export class TimerTable {
   nSettle = 0;
   nReverse = 0;
   /** every unsettled record the timers added within the horizon (unsettled-log.ts) */
-  readonly unsettled = new UnsettledLog();
+  readonly unsettled: UnsettledLog;
 
   constructor(clock: PaneClock, store: RecordStore, ents: Entities, fan: ScopeFan) {
     this.clock = clock;
+    this.unsettled = new UnsettledLog(clock.horizonTicks * clock.g);
     this.fan = fan;
     this.store = store;
     this.ents = ents;
@@ -155,12 +156,7 @@ export class TimerTable {
           this.contribute(i, K_DUE);
           if (!(meta & T_SETTLED)) {
             this.contribute(i, K_UNSETTLED);
-            const due = this.tDue[i]!;
-            this.unsettled.note(due, this.tSlots, i * TS, this.ents.names);
-            // (bounded also when nobody asks: an entry a horizon older than a due is read by no
-            // window, the watermark being past that due)
-            const c = this.clock;
-            this.unsettled.prune(due - c.horizonTicks * c.g);
+            this.unsettled.note(this.tDue[i]!, this.tSlots, i * TS, this.ents.names);
           }
         }
       } else if (!(meta & T_REVERSED)) {

@@ -21,6 +21,8 @@ const WORD_SCOPES: readonly number[] = [
  * after it), so they leave from the head.
  */
 export class UnsettledLog {
+  /** how long an entry is kept after a later one's due time: the engine's horizon (ms) */
+  private readonly horizonMs: number;
   due: number[] = [];
   /** TS names per entry (null: the timer had no slot of that scope) */
   names: (string | null)[] = [];
@@ -28,16 +30,26 @@ export class UnsettledLog {
   /** asks from before this time cannot be answered from the log (a snapshot without it) */
   completeFrom = Number.NEGATIVE_INFINITY;
 
+  constructor(horizonMs: number) {
+    this.horizonMs = horizonMs;
+  }
+
+  /**
+   * An unsettled record due at `due` in the slots of a timer's TS words at `o`. Drops the
+   * entries a horizon older than it: the watermark is past `due`, so no window reads them (the
+   * log stays bounded whether or not anyone asks it).
+   */
   note(due: number, slots: Int32Array, o: number, names: readonly (string | undefined)[]): void {
     this.due.push(due);
     for (let k = 0; k < TS; k++) {
       const s = slots[o + k]!;
       this.names.push(s >= 0 ? (names[s] ?? null) : null);
     }
+    this.prune(due - this.horizonMs);
   }
 
   /** Drops the entries due before `keepFrom`; compacts once most of the arrays are dropped. */
-  prune(keepFrom: number): void {
+  private prune(keepFrom: number): void {
     const due = this.due;
     let h = this.head;
     while (h < due.length && due[h]! < keepFrom) h++;
