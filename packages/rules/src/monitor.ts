@@ -45,6 +45,7 @@ import {
   terminalSilent,
   ReadCache,
   screen,
+  ScreenMemo,
   type Ctx,
   type RegionVolume,
 } from './rules';
@@ -174,6 +175,8 @@ class MonitorImpl implements Monitor {
   private readonly regionVolume = new Map<string, RegionVolume>();
   /** one evaluation's engine reads, shared by the rules (reset at each evaluation) */
   private readonly reads = new ReadCache();
+  /** the rate rules' cheap test's verdicts, kept while the windows it read stay (rate-rule.ts) */
+  private readonly screens = { terminal: new ScreenMemo(), merchant: new ScreenMemo() };
   /** the recheck's lists, one per recent-ids map of the tracker */
   private readonly recentLists = new Map<Map<string, number>, RecentList>();
   /** feed outages and what regional outages explain, between evaluations (feed-outage.ts) */
@@ -463,6 +466,7 @@ class MonitorImpl implements Monitor {
       elevated: this.elevated,
       out,
       reads: this.reads,
+      screens: this.screens,
       notes: this.notes,
     };
     this.reads.reset();

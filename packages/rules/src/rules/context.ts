@@ -12,6 +12,7 @@ import type { AlertRecord, EpisodeBook, Signal } from '../episodes';
 import { wilsonLower } from '../stats';
 import { OUTAGE_CATS, type Tracker } from '../tracker';
 import type { CrossNotes } from './feed-outage';
+import type { ScreenMemo } from './rate-rule';
 import { ReadCache } from './read-cache';
 
 /**
@@ -116,6 +117,8 @@ export interface Ctx {
   reads?: ReadCache;
   /** what the wider-incident judgements keep between evaluations (feed-outage.ts) */
   notes?: CrossNotes;
+  /** the rate rules' cheap test's last verdicts per scope, kept between evaluations */
+  screens?: Partial<Record<'terminal' | 'merchant', ScreenMemo>>;
 }
 
 /**

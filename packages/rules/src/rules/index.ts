@@ -16,7 +16,7 @@ export {
   type RegionVolume,
 } from './context';
 export { ReadCache } from './read-cache';
-export { screen } from './rate-rule';
+export { screen, ScreenMemo } from './rate-rule';
 export {
   inputErrors,
   quietTimes,

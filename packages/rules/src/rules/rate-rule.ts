@@ -282,7 +282,97 @@ export function screen(
     if (p.scopes && !p.scopes.includes(scope)) continue;
     rules.push({ rule, p, num: RATE_RULES[rule].num, numAt: RATE_RULES[rule].numAt });
   }
-  return screenWith(ctx, scope, keys, rules);
+  const memo = ctx.screens?.[scope];
+  if (!memo || rules.length === 0 || rules.length > 8) return screenWith(ctx, scope, keys, rules);
+  return screenAgain(ctx, scope, keys, rules, memo);
+}
+
+/**
+ * What screen() passed at its last call in a scope (Ctx.screens), and where the windows it
+ * read ended then: while none of those ends moves, a key's counts in them are final
+ * (WindowEngine.windowEnd), so its verdict stands. The terminal rules read the 15 min window
+ * (30 s panes) and the hour (2 min panes): at two evaluations of three neither moves, and only
+ * the keys new in the recheck list are read.
+ */
+export class ScreenMemo {
+  /** the rules tested, in order, and their windows */
+  sig = '';
+  ends: number[] = [];
+  keys: readonly string[] = [];
+  /** per key of `keys`: bit i set when the i-th rule passed it */
+  pass = new Uint8Array(0);
+}
+
+/** screen()'s lists from the memo where it holds, from screenWith() for the rest (then kept). */
+function screenAgain(
+  ctx: Ctx,
+  scope: 'terminal' | 'merchant',
+  keys: readonly string[],
+  rules: readonly CheapTest[],
+  memo: ScreenMemo,
+): Map<RuleId, string[]> {
+  let sig = '';
+  const ends: number[] = [];
+  for (const t of rules) {
+    const s = ctx.win(t.p.windows[0]!);
+    const l = ctx.win(t.p.windows[t.p.windows.length - 1]!);
+    sig += `${t.rule}:${s}:${l},`;
+    ends.push(windowEndOf(ctx, s), windowEndOf(ctx, l));
+  }
+  // (NaN, an engine that promises no end, never equals: every key is read)
+  const holds = sig === memo.sig && ends.every((e, i) => e === memo.ends[i]);
+  const bits = new Uint8Array(keys.length);
+  /** the keys whose verdict is not in the memo, in `keys`' order, and where they are */
+  const fresh: string[] = [];
+  const at: number[] = [];
+  if (holds) {
+    // both lists sorted (the recheck's): a walk; a key it does not find is read again
+    const mk = memo.keys;
+    let j = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      while (j < mk.length && mk[j] !== k && mk[j]! < k) j++;
+      if (j < mk.length && mk[j] === k) bits[i] = memo.pass[j++]!;
+      else {
+        fresh.push(k);
+        at.push(i);
+      }
+    }
+  }
+  const read = holds ? fresh : keys;
+  let all: Map<RuleId, string[]> | undefined;
+  if (read.length) {
+    const got = screenWith(ctx, scope, read, rules);
+    if (!holds) all = got;
+    rules.forEach((t, r) => {
+      // each list is in `read`'s order: one walk sets the rule's bit on its keys
+      const list = got.get(t.rule)!;
+      let j = 0;
+      for (let i = 0; i < read.length && j < list.length; i++) {
+        if (read[i] === list[j]) {
+          bits[holds ? at[i]! : i]! |= 1 << r;
+          j++;
+        }
+      }
+    });
+  }
+  memo.sig = sig;
+  memo.ends = ends;
+  memo.keys = keys.slice();
+  memo.pass = bits;
+  if (all) return all;
+  const out = new Map<RuleId, string[]>();
+  rules.forEach((t, r) => {
+    const list: string[] = [];
+    const bit = 1 << r;
+    for (let i = 0; i < keys.length; i++) if (bits[i]! & bit) list.push(keys[i]!);
+    out.set(t.rule, list);
+  });
+  return out;
+}
+
+function windowEndOf(ctx: Ctx, w: number): number {
+  return ctx.engine.windowEnd ? ctx.engine.windowEnd(w) : Number.NaN;
 }
 
 /** A rule's cheap test: its count (`num`) in its shortest and longest window, and its bar. */

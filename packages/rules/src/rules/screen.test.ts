@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRulesConfig, type RateRuleConfig, type RulesConfigInput } from '../config';
 import { lcg, smallFleet, stream } from '../testing';
 import { durationMs, type Ctx } from './context';
-import { RATE_RULES, screen, skipBelow, type RateRuleId } from './rate-rule';
+import { RATE_RULES, ScreenMemo, screen, skipBelow, type RateRuleId } from './rate-rule';
 import { ReadCache } from './read-cache';
 
 /**
@@ -108,6 +108,58 @@ describe('screen: the rate rules cheap test, once per key', () => {
     // the stream makes the test pass some keys and skip many: both sides are exercised
     expect(passed).toBeGreaterThan(100);
     expect(checked - passed).toBeGreaterThan(1000);
+  });
+
+  it('keeps its verdicts while the windows it read end where they ended, and no longer', () => {
+    // As the monitor calls it: a memo per scope across evaluations, the keys a sorted list that
+    // changes from one call to the next (the recheck's), and some calls at the same ends.
+    const t0 = Date.parse('2026-03-02T10:00:00+08:00');
+    const events = noisyEvents(7, t0, t0 + 40 * 60_000);
+    const engine = createEngine();
+    const ctx = ctxOf(engine, {});
+    ctx.screens = { terminal: new ScreenMemo(), merchant: new ScreenMemo() };
+    const rnd = lcg(11);
+    let next = t0 + 5_000;
+    let passed = 0;
+    let checked = 0;
+    let kept = 0;
+    for (const ev of events) {
+      engine.ingest(ev);
+      if (engine.watermark < next) continue;
+      next += 5_000;
+      ctx.now = engine.watermark;
+      ctx.reads!.reset();
+      for (const scope of ['terminal', 'merchant'] as const) {
+        let first: string[] = [];
+        for (let call = 0; call < 2; call++) {
+          // the second call: some of the first's keys at the same ends, a cache of its own
+          const keys = (call === 0 ? engine.keys(SCOPE[scope]) : first).filter(() => rnd() < 0.7);
+          if (call === 0) first = keys;
+          else ctx.reads = new ReadCache();
+          const reads = engine.read.bind(engine);
+          let n = 0;
+          engine.read = (...a) => (n++, reads(...a));
+          const got = screen(ctx, scope, keys);
+          engine.read = reads;
+          // what the first call read stands: the second reads nothing
+          if (call === 1) {
+            expect(n).toBe(0);
+            kept += keys.length;
+          }
+          for (const rule of Object.keys(RATE_RULES) as RateRuleId[]) {
+            const list = got.get(rule);
+            if (!list) continue;
+            const want = keys.filter((k) => passes(ctx, rule, scope, k));
+            expect(list, `${rule} ${scope} at ${ctx.now}`).toEqual(want);
+            passed += want.length;
+            checked += keys.length;
+          }
+        }
+      }
+    }
+    expect(passed).toBeGreaterThan(100);
+    expect(checked - passed).toBeGreaterThan(1000);
+    expect(kept).toBeGreaterThan(500);
   });
 
   it('gives no list for a rule that is off or not judged in the scope', () => {
