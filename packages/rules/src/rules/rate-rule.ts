@@ -295,7 +295,7 @@ export function screen(
  * the keys new in the recheck list are read.
  */
 export class ScreenMemo {
-  /** the rules tested, in order, and their windows */
+  /** the rules tested, in order, their windows and bars */
   sig = '';
   ends: number[] = [];
   keys: readonly string[] = [];
@@ -316,7 +316,7 @@ function screenAgain(
   for (const t of rules) {
     const s = ctx.win(t.p.windows[0]!);
     const l = ctx.win(t.p.windows[t.p.windows.length - 1]!);
-    sig += `${t.rule}:${s}:${l},`;
+    sig += `${t.rule}:${s}:${l}:${skipBelow(t.p)},`; // (the bar too: rules can be set anew)
     ends.push(windowEndOf(ctx, s), windowEndOf(ctx, l));
   }
   // (NaN, an engine that promises no end, never equals: every key is read)

@@ -162,6 +162,25 @@ describe('screen: the rate rules cheap test, once per key', () => {
     expect(kept).toBeGreaterThan(500);
   });
 
+  it('reads again when the rules are set anew with another bar, the windows where they were', () => {
+    const t0 = Date.parse('2026-03-02T10:00:00+08:00');
+    const engine = createEngine();
+    for (const ev of noisyEvents(13, t0, t0 + 20 * 60_000)) engine.ingest(ev);
+    const screens = { terminal: new ScreenMemo(), merchant: new ScreenMemo() };
+    const keys = engine.keys(SCOPE.terminal);
+    const lists = [2, 14, 400].map((minCount) => {
+      const ctx = ctxOf(engine, {
+        rules: { terminal_fault_spike: { minCount, early: { minCount, pValue: 1e-6 } } },
+      });
+      ctx.screens = screens;
+      const got = screen(ctx, 'terminal', keys).get('terminal_fault_spike')!;
+      expect(got).toEqual(keys.filter((k) => passes(ctx, 'terminal_fault_spike', 'terminal', k)));
+      return got.length;
+    });
+    // the bars pass different keys: a verdict kept across them would show
+    expect(new Set(lists).size, `passed: ${lists.join(', ')}`).toBe(3);
+  });
+
   it('gives no list for a rule that is off or not judged in the scope', () => {
     const engine = createEngine();
     for (const ev of noisyEvents(5, 0, 600_000)) engine.ingest(ev);
