@@ -120,6 +120,13 @@ export function createMetrics() {
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
+    recoverySeconds: new Histogram({
+      name: 'tw_processor_recovery_seconds',
+      help: "a partition's rebuild at its first batch after an assignment, before its replay: the rules memory, warm-up and pending settlements read from ClickHouse, the replay's offset from Kafka (the partition handles nothing meanwhile)",
+      labelNames: ['topic'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     memoryRestores: new Counter({
       name: 'tw_processor_memory_restores_total',
       help: 'partition recoveries that restored the rules memory (profiles, baselines, open episodes): from rules_memory, or learnt from stored events on a first start (RULES_WARMUP)',

@@ -69,6 +69,7 @@ export class Recovery {
 
   async recover(topic: string, partition: number, first: KafkaMessage): Promise<PartState> {
     const { cfg, log, metrics } = this.ctx;
+    const t0 = performance.now();
     const c = Number(first.offset);
     const t = Number(first.timestamp);
     const isEvents = topic === cfg.TOPIC_EVENTS;
@@ -86,35 +87,50 @@ export class Recovery {
         ? await warmUp(this.ctx, this.stages, stage, partition, t, c, loaded.stored)
         : undefined);
     const fromTs = Math.min(t, memory?.at ?? t) - span;
-    const r = await this.offsetAt(topic, partition, fromTs, c);
+    const memoryAt = memory ? new Date(memory.at).toISOString() : null;
     const st: PartState = {
       topic,
       partition,
       replayUntil: c,
-      next: r,
-      seeking: r < c,
+      next: c,
+      seeking: false,
       fromTs,
-      replayFrom: r,
+      replayFrom: c,
       verified: isEvents,
       ...(memory ? { memory } : {}),
     };
-    const memoryAt = memory ? new Date(memory.at).toISOString() : null;
+    // The offset to replay from (Kafka) and the pending settlements (ClickHouse) are read at once:
+    // a partition's first batch waits for its rebuild, and after a start the rollups partitions
+    // wait for the event stages' first commit (performance-design.md, "Latency to the board").
+    let r: number;
+    let primed: number | undefined;
     if (isEvents) {
-      st.events = this.stages.newEventStage(partition);
-      if (memory) st.events.restore(memory);
-      const primed = await this.primeSettlements(st.events, partition, fromTs);
-      log.info(
-        { topic, partition, resumeAt: c, replayFrom: r, primed, memoryAt },
-        'partition assigned: rebuilding state',
-      );
+      const events = (st.events = this.stages.newEventStage(partition));
+      if (memory) events.restore(memory);
+      [r, primed] = await Promise.all([
+        this.offsetAt(topic, partition, fromTs, c),
+        this.primeSettlements(events, partition, fromTs),
+      ]);
     } else {
       st.rollup = this.stages.newRollupStage(partition);
       if (memory) st.rollup.restore(memory);
-      log.info(
-        { topic, partition, resumeAt: c, replayFrom: r, memoryAt },
-        'partition assigned: rebuilding state',
-      );
+      r = await this.offsetAt(topic, partition, fromTs, c);
     }
+    Object.assign(st, { next: r, seeking: r < c, replayFrom: r });
+    const seconds = (performance.now() - t0) / 1000;
+    metrics.recoverySeconds.observe({ topic }, seconds);
+    log.info(
+      {
+        topic,
+        partition,
+        resumeAt: c,
+        replayFrom: r,
+        ...(primed === undefined ? {} : { primed }),
+        memoryAt,
+        ms: Math.round(seconds * 1000),
+      },
+      'partition assigned: rebuilding state',
+    );
     if (memory) metrics.memoryRestores.inc({ topic });
     metrics.recoveries.inc({ topic });
     this.firstStarts.delete(key);

@@ -211,6 +211,12 @@ describe('malformed input', () => {
     expect(truth.mismatched.length).toBe(0);
     expect(truth.missing.length).toBe(0);
     expect(recoveries).toBe(2 * PARTITIONS);
+    // each rebuild timed (tw_processor_recovery_seconds), per topic as counted
+    const timed = (await processor.metrics.recoverySeconds.get()).values.filter((v) =>
+      v.metricName?.endsWith('_count'),
+    );
+    expect(timed.reduce((n, v) => n + v.value, 0)).toBe(recoveries);
+    expect(new Set(timed.map((v) => v.labels.topic)).size).toBe(2);
   });
 
   it('one event with a far-future ts stops no detection: it is a dead letter ts_in_future and the alerts are those of the stream without it', async () => {
