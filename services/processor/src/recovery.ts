@@ -3,7 +3,7 @@ import { decodeEvent } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import type { KafkaMessage } from '@tillwatch/kafka';
 import { MEMORY_VERSION } from '@tillwatch/rules';
-import type { EventStage, StageMemory } from '@tillwatch/stream';
+import type { EventStage, RollupStage, StageMemory } from '@tillwatch/stream';
 import type { ProcessorContext } from './context';
 import type { PartitionStages, PartState } from './partition-stages';
 import { warmUp } from './warmup';
@@ -88,35 +88,38 @@ export class Recovery {
         : undefined);
     const fromTs = Math.min(t, memory?.at ?? t) - span;
     const memoryAt = memory ? new Date(memory.at).toISOString() : null;
-    const st: PartState = {
-      topic,
-      partition,
-      replayUntil: c,
-      next: c,
-      seeking: false,
-      fromTs,
-      replayFrom: c,
-      verified: isEvents,
-      ...(memory ? { memory } : {}),
-    };
     // The offset to replay from (Kafka) and the pending settlements (ClickHouse) are read at once:
     // a partition's first batch waits for its rebuild, and after a start the rollups partitions
     // wait for the event stages' first commit (performance-design.md, "Latency to the board").
     let r: number;
     let primed: number | undefined;
+    let events: EventStage | undefined;
+    let rollup: RollupStage | undefined;
     if (isEvents) {
-      const events = (st.events = this.stages.newEventStage(partition));
+      events = this.stages.newEventStage(partition);
       if (memory) events.restore(memory);
       [r, primed] = await Promise.all([
         this.offsetAt(topic, partition, fromTs, c),
         this.primeSettlements(events, partition, fromTs),
       ]);
     } else {
-      st.rollup = this.stages.newRollupStage(partition);
-      if (memory) st.rollup.restore(memory);
+      rollup = this.stages.newRollupStage(partition);
+      if (memory) rollup.restore(memory);
       r = await this.offsetAt(topic, partition, fromTs, c);
     }
-    Object.assign(st, { next: r, seeking: r < c, replayFrom: r });
+    const st: PartState = {
+      topic,
+      partition,
+      replayUntil: c,
+      next: r,
+      seeking: r < c,
+      fromTs,
+      replayFrom: r,
+      verified: isEvents,
+      ...(memory ? { memory } : {}),
+      ...(events ? { events } : {}),
+      ...(rollup ? { rollup } : {}),
+    };
     const seconds = (performance.now() - t0) / 1000;
     metrics.recoverySeconds.observe({ topic }, seconds);
     log.info(
