@@ -5,8 +5,8 @@
  * production gateway consuming them, persisting them in ClickHouse and emitting them over
  * socket.io, and an analyst's socket.io client receiving them. Events go out live at half the
  * processor's sustained rate (or BENCH_LIVE_RATE, to compare two builds at the same load),
- * measured first in the same run on a pre-filled topic (its peak: from the group's join to every
- * offset committed). Per alert the latency runs from the produce time of the event that let the
+ * measured first in the same run on a pre-filled topic (its peak: from start to every offset
+ * committed). Per alert the latency runs from the produce time of the event that let the
  * processor decide it (under-load.ts alertLatencies: the first event past the alert's time plus
  * the allowed lateness) to the processor's send (the pos.alerts record's timestamp), to its
  * arrival at a Kafka consumer of pos.alerts and at the socket, so each hop's share is read off
@@ -93,14 +93,11 @@ async function main() {
     });
     await producer.connect();
     stops.push(() => producer.disconnect());
-    // the processor's fetch knobs and its start's warm-up, when the bench is run with them set
-    // (to compare settings)
+    // the processor's fetch knobs, when the bench is run with them set (to compare settings)
     const passThrough = Object.fromEntries(
-      [
-        'KAFKA_MAX_BYTES_PER_PARTITION',
-        'KAFKA_PARTITIONS_CONCURRENTLY',
-        'PROCESSOR_WARMUP_EVENTS',
-      ].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+      ['KAFKA_MAX_BYTES_PER_PARTITION', 'KAFKA_PARTITIONS_CONCURRENTLY'].flatMap((k) =>
+        process.env[k] ? [[k, process.env[k]!]] : [],
+      ),
     );
     const processorEnv = (s: 'peak' | 'live'): Record<string, string> => ({
       KAFKA_BROKERS: brokers,
@@ -161,13 +158,8 @@ async function main() {
       });
       return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     };
-    // its sustained rate: from the group's join (its start — migrations, the code's warm-up —
-    // is not processing) to every offset committed
-    const peakProcessor = await startProcessor('peak');
-    await waitForMembers(admin, `bench-board-peak-${id}`, 1, {
-      gone: () => peakProcessor.child.exited,
-    });
     const p0 = performance.now();
+    const peakProcessor = await startProcessor('peak');
     while ((await committed()) < n) {
       if (peakProcessor.child.exited) throw new Error(`see ${peakProcessor.logFile}`);
       await sleep(250);

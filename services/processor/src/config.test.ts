@@ -24,18 +24,6 @@ describe('processor config', () => {
     }
   });
 
-  it('PROCESSOR_WARMUP_EVENTS: 40,000 by default, 0 turns it off, a bad value names the variable', () => {
-    expect(loadProcessorConfig(base).PROCESSOR_WARMUP_EVENTS).toBe(40_000);
-    expect(
-      loadProcessorConfig({ ...base, PROCESSOR_WARMUP_EVENTS: '0' }).PROCESSOR_WARMUP_EVENTS,
-    ).toBe(0);
-    for (const bad of ['-1', 'lots', '2000000']) {
-      expect(() => loadProcessorConfig({ ...base, PROCESSOR_WARMUP_EVENTS: bad })).toThrow(
-        /PROCESSOR_WARMUP_EVENTS/,
-      );
-    }
-  });
-
   it('ROLLUPS_FORMAT: binary by default, json for an upgrade, anything else names the variable', () => {
     expect(loadProcessorConfig(base).ROLLUPS_FORMAT).toBe('binary');
     expect(loadProcessorConfig({ ...base, ROLLUPS_FORMAT: 'json' }).ROLLUPS_FORMAT).toBe('json');

@@ -146,12 +146,6 @@ export const processorConfigSchema = z
       .transform((s) => (s === '0' ? 0 : parseWindowLabel(s)))
       .refine((ms) => ms <= 90 * DAY_MS, 'at most 90d'),
     /**
-     * Simulated events the process runs through its decoder, stages and row writers once at
-     * start, before it joins the group (code-warmup.ts): a cold process spends about twice the
-     * CPU per event on its first tens of thousands. 0 turns it off. ~1 s at the default.
-     */
-    PROCESSOR_WARMUP_EVENTS: envs.int(40_000, 0, 1_000_000),
-    /**
      * Bytes fetched per partition per request: up to ~16,000 events of ~250 B per batch. kafkajs
      * fetches again only once every batch of a round is done, so each round ends with its last
      * ClickHouse write and transaction and nothing to compute: with 4 MiB instead of 1 MiB that

@@ -1,5 +1,4 @@
 import { createLogger, exitOnConfigError } from '@tillwatch/config';
-import { warmUpCode } from './code-warmup';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './processor';
 
@@ -12,11 +11,6 @@ async function main() {
     exitOnConfigError(e);
   }
   const log = createLogger('processor', { level: config.LOG_LEVEL });
-  // before the group is joined: the partitions stay with their current owner meanwhile
-  if (config.PROCESSOR_WARMUP_EVENTS > 0) {
-    const w = warmUpCode(config, config.PROCESSOR_WARMUP_EVENTS);
-    log.info(w, 'code warmed up on simulated events (nothing kept)');
-  }
   const p = createProcessor({
     config,
     logger: log,
