@@ -13,6 +13,7 @@ import {
   committedCount,
   count,
   createTopics,
+  describeMissing,
   duplicatedEpisodes,
   expectedAlerts,
   makeStream,
@@ -204,6 +205,14 @@ describe('Kafka broker kill -9', () => {
       return offsets.reduce((n, p) => n + Number(p.high), 0);
     })();
     const truth = await checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast');
+    // Rows missing at the first read (one CI run of many: 474, none differing): read again after
+    // 30 s, so that the failure says whether they were lost or only not written yet when the
+    // group looked caught up (then the wait is wrong, not the processor).
+    const later = truth.missing.length
+      ? await sleep(30_000).then(() =>
+          checkAgainstTruth(stream.events, ch, `${db}.${TABLES.panes}`, 'fast'),
+        )
+      : truth;
     const stored = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.events} FINAL`);
     const dead = await count(ch, `SELECT count() AS n FROM ${db}.${TABLES.deadLetters} FINAL`);
     const alerts = await readAlerts(kafka, topics.TOPIC_ALERTS);
@@ -226,7 +235,8 @@ describe('Kafka broker kill -9', () => {
         `  events topic holds ${ends} records (${stream.events.length} produced, ${ends - stream.events.length} appended twice ` +
           `by the producer); raw events stored ${stored}; dead letters ${dead}`,
         `  pane rows ${truth.rows}: ${truth.mismatched.length} differ (double-counted or short), ` +
-          `${truth.missing.length} of ${truth.expectedRows} missing`,
+          `${truth.missing.length} of ${truth.expectedRows} missing` +
+          (later === truth ? '' : ` (30 s later: ${later.missing.length})`),
         `  alert transitions ${alerts.length} (expected ${want.length}); duplicated episodes ${dups.length}; ` +
           `${missingAlerts.length} missing, ${extraAlerts.length} extra`,
       ].join('\n'),
@@ -257,7 +267,10 @@ describe('Kafka broker kill -9', () => {
     expect(dead).toBe(0);
     expect(truth.rows).toBeGreaterThan(0);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(
+      truth.missing.length,
+      `${describeMissing(truth.missing)}; 30 s later ${later.missing.length} missing`,
+    ).toBe(0);
     expect(alerts.length).toBeGreaterThan(0);
     expect(dups).toEqual([]);
     expect(missingAlerts).toEqual([]);

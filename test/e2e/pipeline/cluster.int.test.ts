@@ -12,6 +12,7 @@ import {
   count,
   createSuiteProcessor,
   createTopics,
+  describeMissing,
   duplicatedEpisodes,
   makeStream,
   pipelineLosses,
@@ -166,7 +167,7 @@ describe('ClickHouse cluster: a replica killed for 30 s under the pipeline', () 
     expect(stored).toEqual([want, want]);
     expect(localPanes[0]).toBe(localPanes[1]);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(truth.missing.length, describeMissing(truth.missing)).toBe(0);
     expect(alerts.length).toBeGreaterThan(0);
     expect(storedAlerts).toBe(alerts.length);
     expect(dups).toEqual([]);

@@ -12,6 +12,7 @@ import {
   committedCount,
   count,
   createTopics,
+  describeMissing,
   duplicatedEpisodes,
   expectedAlerts,
   makeStream,
@@ -176,7 +177,7 @@ describe('crash recovery', () => {
     expect(stored).toBe(stream.events.length);
     expect(dead).toBe(0);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(truth.missing.length, describeMissing(truth.missing)).toBe(0);
     expect(truth.rows).toBeGreaterThan(0);
     expect(alerts.length).toBeGreaterThan(0);
     expect(dups).toEqual([]);

@@ -87,10 +87,18 @@ export async function produce(
 async function recordsPast(kafka: Kafka, from: Map<string, Map<number, number>>): Promise<boolean> {
   const c = kafka.consumer({ groupId: `peek-${randomUUID()}`, maxWaitTimeInMs: 100 });
   let found = false;
+  let seeked = false;
+  // Fetches completed since the seeks: "nothing past" is a verdict only once the peek has read
+  // from there. (It was a fixed 3 s from run(): a group join slower than that under a loaded
+  // CI machine read nothing and answered "nothing past", so the caller took a group still
+  // working for one caught up.)
+  let fetched = 0;
+  c.on(c.events.FETCH, () => {
+    if (seeked) fetched++;
+  });
   try {
     await c.connect();
     await c.subscribe({ topics: [...from.keys()], fromBeginning: false });
-    let seeked = false;
     await c.run({
       eachBatch: async ({ batch }) => {
         const at = from.get(batch.topic)?.get(batch.partition) ?? 0;
@@ -100,7 +108,13 @@ async function recordsPast(kafka: Kafka, from: Map<string, Map<number, number>>)
     for (const [topic, parts] of from)
       for (const [partition, offset] of parts) c.seek({ topic, partition, offset: String(offset) });
     seeked = true;
-    await sleep(3000);
+    const t0 = Date.now();
+    // the first fetch after the seeks may have started before them: three, and at least 3 s
+    while (!found && (fetched < 3 || Date.now() - t0 < 3000)) {
+      if (Date.now() - t0 > 60_000)
+        throw new Error(`the peek consumer made ${fetched} fetches in 60 s: no verdict`);
+      await sleep(100);
+    }
   } finally {
     await c.disconnect();
   }
@@ -124,8 +138,8 @@ export async function waitCaughtUp(
   let stable = 0;
   let last = '';
   try {
-    while (Date.now() < deadline) {
-      opts.alive?.();
+    /** where every partition stands (topic:partition:end:committed;...), and how far behind */
+    const poll = async () => {
       let behind = 0;
       let sig = '';
       for (const topic of topics) {
@@ -140,10 +154,27 @@ export async function waitCaughtUp(
           sig += `${topic}:${e.partition}:${e.high}:${at};`;
         }
       }
+      return { behind, sig };
+    };
+    while (Date.now() < deadline) {
+      opts.alive?.();
+      const { behind, sig } = await poll();
       if (sig === last) stable++;
       else stable = 0;
       if (behind === 0 && stable >= 2) return;
-      if (behind > 0 && stable === 3 && !(await recordsPast(kafka, committedAt(sig)))) return;
+      // Standing still short of the ends: caught up if nothing past the committed offsets is a
+      // record, and nothing moved while the peek looked.
+      if (
+        behind > 0 &&
+        stable === 3 &&
+        !(await recordsPast(kafka, committedAt(sig))) &&
+        (await poll()).sig === sig
+      ) {
+        console.log(
+          `[caught up] ${behind} offsets short of the ends, none of them a record: ${sig}`,
+        );
+        return;
+      }
       last = sig;
       await sleep(1000);
     }

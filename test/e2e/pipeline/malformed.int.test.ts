@@ -3,15 +3,16 @@ import fc from 'fast-check';
 import { TABLES } from '@tillwatch/clickhouse';
 import { decodeEvent } from '@tillwatch/contracts';
 import {
-  PARTITIONS,
   alertSig,
   chClient,
   checkAgainstTruth,
   count,
   createSuiteProcessor,
   createTopics,
+  describeMissing,
   expectedAlerts,
   makeStream,
+  PARTITIONS,
   pipelineSuite,
   produce,
   readAlerts,
@@ -209,7 +210,7 @@ describe('malformed input', () => {
     expect(tableRows.every((r) => r.reason.length > 0 && sent.has(r.raw_base64))).toBe(true);
     expect(stored).toBe(stream.events.length);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(truth.missing.length, describeMissing(truth.missing)).toBe(0);
     expect(recoveries).toBe(2 * PARTITIONS);
     // each rebuild timed (tw_processor_recovery_seconds), per topic as counted
     const timed = (await processor.metrics.recoverySeconds.get()).values.filter((v) =>

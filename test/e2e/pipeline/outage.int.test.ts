@@ -9,6 +9,7 @@ import {
   count,
   createSuiteProcessor,
   createTopics,
+  describeMissing,
   duplicatedEpisodes,
   makeStream,
   pipelineLosses,
@@ -109,7 +110,7 @@ describe('ClickHouse outage', () => {
     expect(whileDown - downAt).toBeLessThan(20_000);
     expect(stored).toBe(stream.events.length);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(truth.missing.length, describeMissing(truth.missing)).toBe(0);
     expect(alerts.length).toBeGreaterThan(0);
     expect(dups).toEqual([]);
   });

@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { PANE_COUNTERS, PANE_MS } from '@tillwatch/clickhouse';
 import { LocalTopology } from '@tillwatch/stream';
 import { makeStream, type Stream } from './streams';
-import { checkAgainstTruth } from './truth';
+import { checkAgainstTruth, describeMissing } from './truth';
 
 /**
  * The ground truth itself, without Kafka or ClickHouse: the pane rows the topology makes (what
@@ -112,5 +112,22 @@ describe('checkAgainstTruth', () => {
 
   it('holds pane starts to the 5 s panes the stages close', () => {
     expect(rows.every((r) => Number(r.pane_ms) % PANE_MS === 0)).toBe(true);
+  });
+});
+
+describe('describeMissing', () => {
+  it('tells the missing rows apart by scope, with their keys and first and last pane', () => {
+    const p = Date.UTC(2026, 2, 2, 10, 5);
+    const text = describeMissing([
+      `merchant|m1|${p}`,
+      `merchant|m1|${p + 300_000}`,
+      `merchant|m2|${p + 900_000}`,
+      `terminal|T|1|${p}`,
+    ]);
+    expect(text).toBe(
+      'merchant 3 rows / 2 keys, panes 2026-03-02 10:05 to 2026-03-02 10:20; ' +
+        'terminal 1 rows / 1 keys, panes 2026-03-02 10:05 to 2026-03-02 10:05',
+    );
+    expect(describeMissing([])).toBe('');
   });
 });

@@ -368,3 +368,33 @@ function expectedLabels(ref: WindowEngine, row: PaneRowOut): [string, string] | 
       return undefined;
   }
 }
+
+/**
+ * Missing rows told apart for a failure's message: per scope, how many rows, how many keys and
+ * the first and last pane (UTC), e.g. `merchant 174 rows / 58 keys, panes 2026-03-02 10:05 to
+ * 2026-03-02 10:20`. A loss
+ * of one partition's batch shows as terminal and merchant rows of a few panes; of a rollup
+ * message as merchant rows with no terminal rows; of the stream's end as every scope's last panes.
+ */
+export function describeMissing(missing: readonly string[]): string {
+  const by = new Map<string, { rows: number; keys: Set<string>; first: number; last: number }>();
+  for (const id of missing) {
+    const cut = id.lastIndexOf('|');
+    const scopeEnd = id.indexOf('|');
+    const scope = id.slice(0, scopeEnd);
+    const pane = Number(id.slice(cut + 1));
+    let s = by.get(scope);
+    if (!s) by.set(scope, (s = { rows: 0, keys: new Set(), first: pane, last: pane }));
+    s.rows++;
+    s.keys.add(id.slice(scopeEnd + 1, cut));
+    s.first = Math.min(s.first, pane);
+    s.last = Math.max(s.last, pane);
+  }
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  return [...by]
+    .map(
+      ([scope, s]) =>
+        `${scope} ${s.rows} rows / ${s.keys.size} keys, panes ${hhmm(s.first)} to ${hhmm(s.last)}`,
+    )
+    .join('; ');
+}

@@ -2,16 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES } from '@tillwatch/clickhouse';
 import type { Processor } from '@tillwatch/processor';
 import {
-  PARTITIONS,
   alertSig,
   chClient,
   checkAgainstTruth,
   count,
   createSuiteProcessor,
   createTopics,
+  describeMissing,
   duplicatedEpisodes,
   expectedAlerts,
   makeStream,
+  PARTITIONS,
   pipelineSuite,
   produce,
   readAlerts,
@@ -84,7 +85,7 @@ describe('two instances', () => {
     expect(vb).toBeGreaterThan(0);
     expect(stored).toBe(stream.events.length);
     expect(truth.mismatched.length).toBe(0);
-    expect(truth.missing.length).toBe(0);
+    expect(truth.missing.length, describeMissing(truth.missing)).toBe(0);
     expect(duplicatedEpisodes(alerts)).toEqual([]);
     expect([...new Set(alerts.map(alertSig))].sort()).toEqual(want.map(alertSig).sort());
   });
