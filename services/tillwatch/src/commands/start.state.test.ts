@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createLogger } from '@tillwatch/config';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
-import { TRADING_MONDAY, tradingDays } from '@tillwatch/simulator';
+import { TRADING_MONDAY, createSimulation, tradingDays } from '@tillwatch/simulator';
 import { parseMemoryFile } from '@tillwatch/stream';
 import { execFileSync } from 'node:child_process';
 import { loadStartConfig } from '../config';
@@ -123,6 +123,57 @@ describe('tillwatch start: a restart with the same state directory', () => {
     expect(after(blind.alerts)).not.toEqual(after(whole.alerts));
   }, 600_000);
 
+  it('stopped after some partitions took their first memory and before the others: nothing sent twice', async () => {
+    // A fleet's first hours, with a card testing at a merchant at 10:20; the memories of 11:00
+    // are taken as each stage's clock passes it, a few seconds of event time apart.
+    const from = TRADING_MONDAY + 10 * H;
+    const fleet = createSimulation({
+      seed: 41,
+      scenario: 'healthy',
+      start: from,
+      durationMs: 2 * H,
+      fleet: { terminals: 120, merchants: 24 },
+      incidents: [{ scenario: 'card-testing', start: from + 20 * 60_000, durationMs: 30 * 60_000 }],
+    });
+    const evs: TerminalEvent[] = [];
+    for (const raw of fleet.events()) {
+      const r = validateEvent(JSON.parse(JSON.stringify(raw)));
+      if (r.ok) evs.push(r.event);
+    }
+    const firstHour = Math.ceil(evs[0]!.ts / H) * H;
+    const until = firstHour + 30 * 60_000;
+    const whole = await run(
+      evs.filter((e) => e.ts < until),
+      'off',
+    );
+    // the first stop, a second at a time past the hour, at which some stages have a memory
+    let stop: { dir: string; first: Alert[]; memories: number } | undefined;
+    for (let past = 10_000; past <= 40_000 && !stop; past += 1000) {
+      const dir = tmp('partial');
+      const first = await run(
+        evs.filter((e) => e.ts < firstHour + past),
+        dir,
+      );
+      const file = join(dir, 'memory.json');
+      const memories = existsSync(file) ? parseMemoryFile(readFileSync(file, 'utf8')).length : 0;
+      if (memories > 0 && memories < 8) stop = { dir, first: first.alerts, memories };
+    }
+    expect(stop).toBeDefined();
+    const { dir, first } = stop!;
+    // the stages without a memory raised firings before 11:00 that a restart raises again
+    expect(first.some((a) => a.rule === 'card_testing')).toBe(true);
+
+    const second = await run(
+      evs.filter((e) => e.ts < until),
+      dir,
+    );
+    expect(second.restart.restored).toEqual({ stages: stop!.memories, of: 8 });
+    expect(second.restart.suppressed).toBeGreaterThanOrEqual(1);
+    const firstIds = new Set(first.map(transitionId));
+    expect(second.alerts.map(transitionId).filter((x) => firstIds.has(x))).toEqual([]);
+    expect(json([...first, ...second.alerts])).toEqual(json(whole.alerts));
+  }, 300_000);
+
   it('the simulated fleet: the same fleet goes on after a restart; another seed starts afresh', async () => {
     const dir = tmp('sim');
     const simEnv = (seed: string) => ({
@@ -171,7 +222,11 @@ describe('tillwatch start: a restart with the same state directory', () => {
     // event time: the first run closed some boundaries on the fleet's clock, the replay on
     // events (state.ts, transitionId). A transition the first run raised just before it
     // stopped may come a boundary later here, after this look: at most all of them are taken.
-    const since = b.restart.memoryAt ?? Number.NEGATIVE_INFINITY;
+    // from the memory's time, or, if some stage had none yet, from the replay's start
+    const since =
+      (b.restart.restored?.stages === b.restart.restored?.of
+        ? b.restart.memoryAt
+        : b.restart.replayFrom) ?? Number.NEGATIVE_INFINITY;
     const after = sent.filter((x) => Date.parse(x.ts) > since);
     expect(b.restart.suppressed).toBeGreaterThanOrEqual(Math.min(1, after.length));
     expect(b.restart.suppressed).toBeLessThanOrEqual(after.length);

@@ -58,6 +58,12 @@ export interface RestartInfo {
   resumed: boolean;
   /** the oldest restored memory's time (epoch ms): the rules judge again from there */
   memoryAt?: number;
+  /**
+   * Stages restored from a memory, of how many: a stage without one (the previous run stopped
+   * after some partitions crossed their first hour and before others did) judges again from
+   * replayFrom.
+   */
+  restored?: { stages: number; of: number };
   /** event time the source is replayed from; earlier events only prime settlements */
   replayFrom?: number;
   /** events before replayFrom: priming pending settlements, or skipped */
@@ -117,7 +123,9 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   // The state directory: a restart of the same source continues from what was learnt and sent.
   const seed = opts.seed ?? cfg.TILLWATCH_SEED;
   const dir = opts.stateDir ?? cfg.TILLWATCH_STATE_DIR;
-  const state = dir === 'off' ? undefined : StateDir.open(dir, log);
+  // every partition has an events stage and a rollup stage, each taking its own memories
+  const stages = 2 * cfg.TILLWATCH_PARTITIONS;
+  const state = dir === 'off' ? undefined : StateDir.open(dir, log, stages);
   const want: SourceState = opts.events
     ? { kind: 'events', partitions: cfg.TILLWATCH_PARTITIONS }
     : {
@@ -155,6 +163,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   if (memories.length) {
     restart.memoryAt = Math.min(...memories.map((m) => m.at));
     restart.replayFrom = from;
+    restart.restored = { stages: memories.length, of: stages };
   }
 
   const source = opts.events

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createLogger } from '@tillwatch/config';
 import type { Alert } from '@tillwatch/contracts';
 import { describe, expect, it } from 'vitest';
-import { SentTransitions, StateDir } from './state';
+import type { StageMemory } from '@tillwatch/stream';
+import { SentTransitions, StateDir, replayFrom } from './state';
 
 type T = Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence' | 'ts'>;
 const t = (
@@ -18,7 +19,7 @@ const t = (
 describe('the journal of sent transitions (a restart does not send one twice)', () => {
   it('knows a transition raised again at another event time, and takes each one once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-journal-'));
-    const state = StateDir.open(dir, createLogger('test', { level: 'silent' }));
+    const state = StateDir.open(dir, createLogger('test', { level: 'silent' }), 8);
     // sent before the stop: a firing, its escalation, an update whose evidence grew (same
     // severity as the escalation), an early firing of another episode
     const before = [
@@ -51,5 +52,48 @@ describe('the journal of sent transitions (a restart does not send one twice)', 
     // another episode of the same rule and key has another alertId
     s.add(t('A', 'resolved', 'critical', '2026-03-03T11:50:00.000Z'));
     expect(s.take(t('A2', 'resolved', 'critical', '2026-03-03T11:50:00.000Z'))).toBe(false);
+  });
+});
+
+describe('the journal kept against the memories', () => {
+  const H = Date.parse('2026-03-03T11:00:00.000Z');
+  const memory = (stage: StageMemory['stage'], partition: number, at: number) =>
+    ({
+      stage,
+      partition,
+      partitions: 4,
+      at,
+      memory: { v: 1, at, terminals: [] },
+    }) as unknown as StageMemory;
+  const journal = (dir: string) => StateDir.open(dir, createLogger('test', { level: 'silent' }), 8);
+
+  it('keeps what a stage without a memory judges again: from the replay start until every stage has one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-journal-'));
+    const state = journal(dir);
+    // an hour before the memory, within the replay; and after it
+    const early = t('E', 'firing', 'warning', new Date(H - 30 * 60_000).toISOString());
+    const late = t('L', 'firing', 'warning', new Date(H + 5 * 60_000).toISOString());
+    const ancient = t('X', 'firing', 'warning', new Date(H - 5 * 3_600_000).toISOString());
+    for (const a of [ancient, early, late]) state.sent(a as Alert);
+
+    // two partitions crossed 11:00, six stages have no memory yet: they judge again from the
+    // replay's start, so what they sent since then stays
+    state.take(memory('events', 0, H));
+    state.take(memory('events', 1, H));
+    state.flush();
+    expect(replayFrom([memory('events', 0, H)])).toBeLessThan(Date.parse(early.ts));
+    const partial = state.read().sent;
+    expect([partial.take(ancient), partial.take(early), partial.take(late)]).toEqual([
+      false,
+      true,
+      true,
+    ]);
+
+    // every stage has one: a restart judges nothing at or before 11:00
+    for (let p = 2; p < 4; p++) state.take(memory('events', p, H));
+    for (let p = 0; p < 4; p++) state.take(memory('rollup', p, H));
+    state.flush();
+    const whole = state.read().sent;
+    expect([whole.take(early), whole.take(late)]).toEqual([false, true]);
   });
 });
