@@ -52,8 +52,8 @@ export class RollupStage {
   forwarded = 0;
   /** forwarded records by pane start, until their pane closes */
   private readonly held = new Map<number, Held[]>();
-  /** partition-local alert transitions, until the boundary they were raised at closes */
-  private heldAlerts: Alert[] = [];
+  /** partition-local alert transitions and their source, until the boundary they were raised at closes */
+  private heldAlerts: { a: Alert; src: number }[] = [];
   readonly gate: FoldGate;
 
   constructor(private readonly o: RollupStageOptions) {
@@ -83,7 +83,7 @@ export class RollupStage {
       if (Date.parse(rec.a.ts) <= this.closedUpTo) {
         // its boundary closed while its source was reported idle: decide now
         if (this.gate.pass(rec.a)) sink?.alert(rec.a);
-      } else this.heldAlerts.push(rec.a);
+      } else this.heldAlerts.push({ a: rec.a, src: rec.src });
       return;
     }
     if (rec.k === 'p') {
@@ -190,10 +190,23 @@ export class RollupStage {
   private takeAlerts(b: number): Alert[] {
     if (this.heldAlerts.length === 0) return [];
     const due: Alert[] = [];
-    const rest: Alert[] = [];
-    for (const a of this.heldAlerts) (Date.parse(a.ts) <= b ? due : rest).push(a);
+    const rest: { a: Alert; src: number }[] = [];
+    for (const h of this.heldAlerts) {
+      if (Date.parse(h.a.ts) <= b) due.push(h.a);
+      else rest.push(h);
+    }
     this.heldAlerts = rest;
     return due.sort(byAlert).filter((a) => this.gate.pass(a));
+  }
+
+  /**
+   * The partition-local transitions waiting here for their boundary to close (raised by the
+   * events stage `src`, not sent yet): what a driver that stops keeps for its next start. In
+   * the processor they are records of pos.rollups past its committed offset; in the embedded
+   * start (LocalTopology) nothing else holds them.
+   */
+  inFlight(): { a: Alert; src: number }[] {
+    return this.heldAlerts.map((h) => ({ ...h }));
   }
 }
 

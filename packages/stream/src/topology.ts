@@ -1,4 +1,10 @@
-import type { Alert, Language, RateRow, TerminalEvent } from '@tillwatch/contracts';
+import type {
+  Alert,
+  Language,
+  LocalAlertRecord,
+  RateRow,
+  TerminalEvent,
+} from '@tillwatch/contracts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type ScopeName } from '@tillwatch/core';
 import type {
   Monitor,
@@ -195,6 +201,28 @@ export class LocalTopology {
         );
       }
       stage.restore(m);
+    }
+  }
+
+  /**
+   * The transitions raised by the event stages and not sent yet (each rollup stage holds them
+   * until the boundary they were raised at closes on every partition), with the events
+   * partition that raised them: what a stop would lose (RollupStage.inFlight).
+   */
+  inFlight(): { a: Alert; src: number }[] {
+    return this.rollupStages.flatMap((r) => r.inFlight());
+  }
+
+  /**
+   * Hand back transitions a previous run had in flight (inFlight()), after restore() and
+   * before the first event: each goes to the rollup stage of its region as the event stage
+   * sent it, and out when its boundary closes. Only those the restored event stages do not
+   * raise again belong here: the caller keeps those at or before their stage's memory.
+   */
+  reinject(held: readonly { a: Alert; src: number }[]): void {
+    for (const { a, src } of held) {
+      const value: LocalAlertRecord = { k: 'x', src, a };
+      this.sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: Date.parse(a.ts) });
     }
   }
 

@@ -71,6 +71,11 @@ export interface RestartInfo {
   skipped: number;
   /** transitions the replay raised again that the previous run had sent: not sent twice */
   suppressed: number;
+  /**
+   * transitions the previous run had raised and not sent at its stop (waiting for their
+   * boundary to close on every partition) that no restored stage raises again: handed back
+   */
+  reinjected?: number;
 }
 
 export interface RulesAuditEntry {
@@ -200,8 +205,20 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
     },
   );
+  // (read and removed at every start with the saved state: a crash later leaves none stale)
+  const inFlight = saved ? (state?.takeInFlight() ?? []) : [];
   if (memories.length) {
     topology.restore(memories);
+    // What the run before raised and had not sent when it stopped: the stages whose memory is
+    // at or after a transition's time do not judge it again, so it is handed back as it was.
+    const at = new Map(
+      memories.filter((m) => m.stage === 'events').map((m) => [m.partition, m.at]),
+    );
+    const back = inFlight.filter(
+      (h) => Date.parse(h.a.ts) <= (at.get(h.src) ?? Number.NEGATIVE_INFINITY),
+    );
+    topology.reinject(back);
+    restart.reinjected = back.length;
     // what was firing at the memory's time, for the board (it was sent before the stop)
     for (const a of topology.active()) store.pushAlert(a);
   }
@@ -380,6 +397,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       clearInterval(pushTimer);
       clearInterval(statsTimer);
       state?.flush();
+      state?.writeInFlight(topology.inFlight());
       saveSource();
       rulesWatcher?.close();
       await gateway.close();

@@ -26,6 +26,12 @@ import { LatestMemory, parseMemoryFile, type StageMemory } from '@tillwatch/stre
  * - `source.json`: where the events come from: the simulated fleet's seed, size, start and the
  *   event time it had reached (rewritten every second), so a restart regenerates the same
  *   fleet and continues from that moment; or `events` (a fixed list, tests).
+ * - `inflight.json`: written at a stop, read and removed at the next start: the transitions the
+ *   event stages had raised and the rollup stages not yet sent (each waits until the boundary
+ *   it was raised at has closed on every partition). A stage restored from a memory at or after
+ *   such a transition's time does not raise it again, so the start hands it back to the rollup
+ *   stage; it was lost before (a resolve a minute before the hour, when the stop came after its
+ *   stage's memory of the hour and before the rollup stage's).
  * - `alerts.jsonl`: every alert transition sent since the oldest memory's time, appended before
  *   it goes out. A restart replays the source from an hour before that memory (windows whole
  *   again) and the rules judge again from the memory's time; a transition already in this
@@ -35,6 +41,14 @@ export const STATE_VARIABLE = 'TILLWATCH_STATE_DIR';
 const MEMORY = 'memory.json' as const;
 const SOURCE = 'source.json' as const;
 const JOURNAL = 'alerts.jsonl';
+const IN_FLIGHT = 'inflight.json';
+
+/** A transition an events stage raised that the rollup stage had not sent at the stop. */
+export interface InFlight {
+  a: Alert;
+  /** the events partition that raised it */
+  src: number;
+}
 
 /** What a restart needs to regenerate the events the previous run judged. */
 export type SourceState =
@@ -233,11 +247,36 @@ export class StateDir {
   reset(source: SourceState): void {
     rmSync(this.path(MEMORY), { force: true });
     rmSync(this.path(JOURNAL), { force: true });
+    rmSync(this.path(IN_FLIGHT), { force: true });
     this.writeSource(source);
   }
 
   writeSource(source: SourceState): void {
     this.guard(() => writeAtomic(this.path(SOURCE), JSON.stringify(source) + '\n'));
+  }
+
+  /** What the last run had in flight at its stop; the file is removed (a crash leaves none). */
+  takeInFlight(): InFlight[] {
+    const file = this.path(IN_FLIGHT);
+    if (!existsSync(file)) return [];
+    let out: InFlight[] = [];
+    try {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (!Array.isArray(v)) throw new Error('not a list');
+      out = v as InFlight[];
+    } catch (e) {
+      this.log.warn(
+        { file, reason: (e as Error).message },
+        'in-flight transitions unreadable: ignored (those not raised again are not sent)',
+      );
+    }
+    this.guard(() => rmSync(file, { force: true }));
+    return out;
+  }
+
+  /** At a stop: the transitions raised and not sent yet (LocalTopology.inFlight). */
+  writeInFlight(held: readonly InFlight[]): void {
+    this.guard(() => writeAtomic(this.path(IN_FLIGHT), JSON.stringify(held) + '\n'));
   }
 
   /** A transition about to go out: in the journal first, so a restart does not send it again. */
