@@ -298,11 +298,16 @@ export function regionalOutage(ctx: Ctx): void {
           };
         }
         if (v) {
+          // the window's failures only, as rateEvidence (evidence.ts): built later, the ring
+          // holds failures after it
+          const from = windowStart({ ...ctx, now }, v.w);
+          const to = from + ctx.engine.config.windowsMs[v.w]!;
           const list = failuresOf(
             ctx,
             ctx.tracker.sorted(terms),
-            windowStart({ ...ctx, now }, v.w),
+            from,
             RULE_CATS.regional_outage,
+            (f) => f.ts < to,
           );
           ev.errors = v.k;
           ev.auths = v.n;

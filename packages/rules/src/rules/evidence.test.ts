@@ -1,9 +1,10 @@
 import fc from 'fast-check';
+import { DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
 import { describe, expect, it } from 'vitest';
 import { Tracker } from '../tracker';
 import type { Ctx } from './context';
 import { gatherOnce } from './cross-partition';
-import { allFailures, failuresOf } from './evidence';
+import { allFailures, failuresOf, rateEvidence } from './evidence';
 
 const T0 = Date.UTC(2026, 2, 2, 2);
 const CODES = ['91', 'TO', '12', '51', '00'];
@@ -77,5 +78,49 @@ describe('gatherOnce', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * A rate rule's evidence is built when it is sent, which for a resolve is long after the firing
+ * it tells, and for an open episode in rules memory at the hour: it lists the failures of the
+ * window it judged, not those the ring took in since (a resolve listed terminals that failed
+ * after its firing, and another list after a restart, whose memory had built it earlier).
+ */
+describe('rateEvidence', () => {
+  it("lists the judged window's failures, whenever it is built", () => {
+    const tracker = new Tracker(60_000);
+    const fail = (i: number, dt: number, terminalId: string) =>
+      tracker.observe({
+        type: 'auth',
+        eventId: `e${i}`,
+        ts: T0 + dt,
+        terminalId,
+        merchantId: 'M1',
+        region: 'R1',
+        txnId: `x${i}`,
+        amount: 100,
+        currency: 'CNY',
+        responseCode: 'TO',
+      });
+    // the 5 min window (w 1) ending at T0 + 5 min: two timeouts on T1 in it
+    fail(0, 60_000, 'T1');
+    fail(1, 120_000, 'T1');
+    const w = DEFAULT_ENGINE_CONFIG.windowsMs.indexOf(300_000);
+    const ctx = {
+      tracker,
+      now: T0 + 300_000,
+      engine: { config: DEFAULT_ENGINE_CONFIG },
+    } as unknown as Ctx;
+    const evidence = rateEvidence(ctx, 'card_testing', 'merchant', 'M1', w, new Float64Array(64));
+    const atFiring = evidence();
+    // later failures, on T1 and on a terminal of the merchant that had none: not in the window
+    fail(2, 310_000, 'T2');
+    fail(3, 400_000, 'T1');
+    (ctx as { now: number }).now = T0 + 900_000;
+    const later = evidence();
+    expect(atFiring.affectedTerminals).toEqual(['T1']);
+    expect(atFiring.topResponseCodes).toEqual([{ code: 'TO', count: 2 }]);
+    expect(later).toEqual(atFiring);
   });
 });

@@ -129,8 +129,16 @@ export function rateEvidence(
   const now = ctx.now;
   return () => {
     const from = windowStart({ ...ctx, now }, w);
+    // The window's failures, also when the evidence is built later: a resolve tells its last
+    // firing's evidence, and rules memory builds an open episode's at the hour. The ring then
+    // holds failures after the window too: a resolve listed terminals that failed after its
+    // firing, and another list after a restart, whose memory had built it earlier.
+    const to = from + ctx.engine.config.windowsMs[w]!;
     const cats = RULE_CATS[rule];
-    const filter = scope === 'issuer' ? (f: Failure) => f.issuerId === key : undefined;
+    const filter =
+      scope === 'issuer'
+        ? (f: Failure) => f.ts < to && f.issuerId === key
+        : (f: Failure) => f.ts < to;
     const fails = failuresOf(ctx, scopeTerminals(ctx, scope, key), from, cats, filter);
     const ev: Record<string, unknown> = {
       auths: counts[M.auths],

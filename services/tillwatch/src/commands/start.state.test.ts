@@ -124,63 +124,84 @@ describe('tillwatch start: a restart with the same state directory', () => {
   }, 600_000);
 
   it('stopped as the partitions take their first memories, a few seconds apart: nothing sent twice, nothing lost', async () => {
-    // A fleet's first hours, with a card testing at a merchant at 10:20; the memories of 11:00
-    // are taken as each stage's clock passes it, a few seconds of event time apart.
+    // A fleet's first hours; the memories of 11:00 are taken as each stage's clock passes it,
+    // a few seconds of event time apart. Two fleets: a card testing at a merchant at 10:20,
+    // and the same with a till failing at 10:10 and another losing its network at 10:15 (the
+    // card testing's resolve comes after 11:00 there, and tells its evidence then).
     const from = TRADING_MONDAY + 10 * H;
-    const fleet = createSimulation({
-      seed: 41,
-      scenario: 'healthy',
-      start: from,
-      durationMs: 2 * H,
-      fleet: { terminals: 120, merchants: 24 },
-      incidents: [{ scenario: 'card-testing', start: from + 20 * 60_000, durationMs: 30 * 60_000 }],
-    });
-    const evs: TerminalEvent[] = [];
-    for (const raw of fleet.events()) {
-      const r = validateEvent(JSON.parse(JSON.stringify(raw)));
-      if (r.ok) evs.push(r.event);
-    }
-    const firstHour = Math.ceil(evs[0]!.ts / H) * H;
-    const until = firstHour + 30 * 60_000;
-    const whole = await run(
-      evs.filter((e) => e.ts < until),
-      'off',
-    );
-    // Stopped every 2 s past 11:00, as the stages take their memories of the hour a few
-    // seconds of event time apart: none has one, some have (the merchant's or not), all have.
-    // At each stop the two runs together are the uninterrupted one, byte for byte.
+    const cardTesting = {
+      scenario: 'card-testing',
+      start: from + 20 * 60_000,
+      durationMs: 30 * 60_000,
+    } as const;
+    const fleets = [
+      [cardTesting],
+      [
+        { scenario: 'terminal-fault', start: from + 10 * 60_000, durationMs: 30 * 60_000 } as const,
+        {
+          scenario: 'terminal-network',
+          start: from + 15 * 60_000,
+          durationMs: 30 * 60_000,
+        } as const,
+        cardTesting,
+      ],
+    ];
     const seen = { none: 0, some: 0, all: 0, heldBack: 0, handedBack: 0 };
-    for (let past = 12_000; past <= 34_000; past += 2000) {
-      const dir = tmp('partial');
-      const first = (
-        await run(
-          evs.filter((e) => e.ts < firstHour + past),
-          dir,
-        )
-      ).alerts;
-      const file = join(dir, 'memory.json');
-      const memories = existsSync(file) ? parseMemoryFile(readFileSync(file, 'utf8')).length : 0;
-      const second = await run(
+    for (const [f, incidents] of fleets.entries()) {
+      const fleet = createSimulation({
+        seed: 41,
+        scenario: 'healthy',
+        start: from,
+        durationMs: 2 * H,
+        fleet: { terminals: 120, merchants: 24 },
+        incidents,
+      });
+      const evs: TerminalEvent[] = [];
+      for (const raw of fleet.events()) {
+        const r = validateEvent(JSON.parse(JSON.stringify(raw)));
+        if (r.ok) evs.push(r.event);
+      }
+      const firstHour = Math.ceil(evs[0]!.ts / H) * H;
+      const until = firstHour + 30 * 60_000;
+      const whole = await run(
         evs.filter((e) => e.ts < until),
-        dir,
+        'off',
       );
-      const at = `stopped ${past / 1000} s past the hour with ${memories} of 8 memories`;
-      const firstIds = new Set(first.map(transitionId));
-      expect(
-        second.alerts.map(transitionId).filter((x) => firstIds.has(x)),
-        at,
-      ).toEqual([]);
-      expect(json([...first, ...second.alerts]), at).toEqual(json(whole.alerts));
-      if (memories === 0) seen.none++;
-      else if (memories < 8) {
-        seen.some++;
-        expect(second.restart.restored, at).toEqual({ stages: memories, of: 8 });
-      } else seen.all++;
-      // a stage without a memory judged firings of the hour again: the journal held them back
-      if (memories > 0 && memories < 8 && second.restart.suppressed > 0) seen.heldBack++;
-      // a resolve raised before 11:00 by a stage with the memory of 11:00, waiting in the rollup
-      // stage for the other partitions at the stop: handed back, sent once
-      if ((second.restart.reinjected ?? 0) > 0) seen.handedBack++;
+      // Stopped every 2 s past 11:00: none of the stages has a memory, some have (the
+      // merchant's or not), all have. At each stop the two runs together are the uninterrupted
+      // one, byte for byte.
+      for (let past = 12_000; past <= 34_000; past += 2000) {
+        const dir = tmp('partial');
+        const first = (
+          await run(
+            evs.filter((e) => e.ts < firstHour + past),
+            dir,
+          )
+        ).alerts;
+        const file = join(dir, 'memory.json');
+        const memories = existsSync(file) ? parseMemoryFile(readFileSync(file, 'utf8')).length : 0;
+        const second = await run(
+          evs.filter((e) => e.ts < until),
+          dir,
+        );
+        const at = `fleet ${f}, stopped ${past / 1000} s past the hour with ${memories} of 8 memories`;
+        const firstIds = new Set(first.map(transitionId));
+        expect(
+          second.alerts.map(transitionId).filter((x) => firstIds.has(x)),
+          at,
+        ).toEqual([]);
+        expect(json([...first, ...second.alerts]), at).toEqual(json(whole.alerts));
+        if (memories === 0) seen.none++;
+        else if (memories < 8) {
+          seen.some++;
+          expect(second.restart.restored, at).toEqual({ stages: memories, of: 8 });
+        } else seen.all++;
+        // a stage without a memory judged firings of the hour again: the journal held them back
+        if (memories > 0 && memories < 8 && second.restart.suppressed > 0) seen.heldBack++;
+        // a resolve raised before 11:00 by a stage with the memory of 11:00, waiting in the
+        // rollup stage for the other partitions at the stop: handed back, sent once
+        if ((second.restart.reinjected ?? 0) > 0) seen.handedBack++;
+      }
     }
     expect(seen.none).toBeGreaterThanOrEqual(1);
     expect(seen.some).toBeGreaterThanOrEqual(1);
