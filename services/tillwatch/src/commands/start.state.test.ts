@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createLogger } from '@tillwatch/config';
@@ -47,6 +47,8 @@ async function run(
   evs: readonly TerminalEvent[],
   stateDir: string,
   logLines: { level: number; msg: string }[] = [],
+  /** called with every event consumed, before the stop: what a kill -9 then would leave */
+  beforeStop?: () => void,
 ): Promise<{ alerts: Alert[]; restart: RestartInfo }> {
   const alerts: Alert[] = [];
   const logger = createLogger('test', {
@@ -70,6 +72,7 @@ async function run(
   try {
     const consumed = () => app.topology.stats().events + app.restart.primed + app.restart.skipped;
     while (consumed() < evs.length) await new Promise((r) => setTimeout(r, 100));
+    beforeStop?.();
   } finally {
     await app.stop();
   }
@@ -172,10 +175,14 @@ describe('tillwatch start: a restart with the same state directory', () => {
       // one, byte for byte.
       for (let past = 12_000; past <= 34_000; past += 2000) {
         const dir = tmp('partial');
+        // the state directory as a kill -9 would have left it, just before the stop
+        const killed = tmp('killed');
         const first = (
           await run(
             evs.filter((e) => e.ts < firstHour + past),
             dir,
+            [],
+            () => cpSync(dir, killed, { recursive: true }),
           )
         ).alerts;
         const file = join(dir, 'memory.json');
@@ -184,6 +191,10 @@ describe('tillwatch start: a restart with the same state directory', () => {
           evs.filter((e) => e.ts < until),
           dir,
         );
+        const afterKill = await run(
+          evs.filter((e) => e.ts < until),
+          killed,
+        );
         const at = `fleet ${f}, stopped ${past / 1000} s past the hour with ${memories} of 8 memories`;
         const firstIds = new Set(first.map(transitionId));
         expect(
@@ -191,6 +202,8 @@ describe('tillwatch start: a restart with the same state directory', () => {
           at,
         ).toEqual([]);
         expect(json([...first, ...second.alerts]), at).toEqual(json(whole.alerts));
+        // killed instead of stopped: the same, from the state of its last memory
+        expect(json([...first, ...afterKill.alerts]), `${at}, killed`).toEqual(json(whole.alerts));
         if (memories === 0) seen.none++;
         else if (memories < 8) {
           seen.some++;

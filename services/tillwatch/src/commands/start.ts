@@ -205,7 +205,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       ...(cfg.TILLWATCH_RULES_FILE ? { rules: loadRulesFile(cfg.TILLWATCH_RULES_FILE) } : {}),
     },
   );
-  // (read and removed at every start with the saved state: a crash later leaves none stale)
+  // (read and removed at every start with the saved state: this run writes its own)
   const inFlight = saved ? (state?.takeInFlight() ?? []) : [];
   if (memories.length) {
     topology.restore(memories);
@@ -311,7 +311,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       accepted++;
     }
     store.pushEvents(events);
-    state?.flush();
+    state?.flush(() => topology.inFlight());
     return batch.length;
   };
   let sourceState = '';
@@ -396,7 +396,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       clearInterval(pullTimer);
       clearInterval(pushTimer);
       clearInterval(statsTimer);
-      state?.flush();
+      state?.flush(() => topology.inFlight());
       state?.writeInFlight(topology.inFlight());
       saveSource();
       rulesWatcher?.close();

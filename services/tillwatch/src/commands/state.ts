@@ -26,8 +26,8 @@ import { LatestMemory, parseMemoryFile, type StageMemory } from '@tillwatch/stre
  * - `source.json`: where the events come from: the simulated fleet's seed, size, start and the
  *   event time it had reached (rewritten every second), so a restart regenerates the same
  *   fleet and continues from that moment; or `events` (a fixed list, tests).
- * - `inflight.json`: written at a stop, read and removed at the next start: the transitions the
- *   event stages had raised and the rollup stages not yet sent (each waits until the boundary
+ * - `inflight.json`: written with each memory and at a stop, read and removed at the next start:
+ *   the transitions the event stages had raised and the rollup stages not yet sent (each waits until the boundary
  *   it was raised at has closed on every partition). A stage restored from a memory at or after
  *   such a transition's time does not raise it again, so the start hands it back to the rollup
  *   stage; it was lost before (a resolve a minute before the hour, when the stop came after its
@@ -255,7 +255,10 @@ export class StateDir {
     this.guard(() => writeAtomic(this.path(SOURCE), JSON.stringify(source) + '\n'));
   }
 
-  /** What the last run had in flight at its stop; the file is removed (a crash leaves none). */
+  /**
+   * What the last run had in flight at its stop or, killed, at its last memory; the file is
+   * removed (this run writes its own).
+   */
   takeInFlight(): InFlight[] {
     const file = this.path(IN_FLIGHT);
     if (!existsSync(file)) return [];
@@ -298,10 +301,15 @@ export class StateDir {
    * since then. (It kept only what came after the others' memory, and a restart stopped in
    * between sent that stage's firings of the hour again: seen once in CI, start.state.test.ts.)
    */
-  flush(): void {
+  flush(inFlight?: () => readonly InFlight[]): void {
     if (!this.dirty) return;
     this.dirty = false;
     this.guard(() => {
+      // What is in flight at this memory, before it: a run killed before its stop restarts from
+      // this memory, and the stages restored from it do not raise those again. (Written first: a
+      // kill between the two leaves the older memory, whose stages raise them again and are
+      // handed back none they raise.)
+      if (inFlight) writeAtomic(this.path(IN_FLIGHT), JSON.stringify(inFlight()) + '\n');
       writeAtomic(this.path(MEMORY), JSON.stringify(this.latest) + '\n');
       const memories = this.latest.list();
       const oldest =
