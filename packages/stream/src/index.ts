@@ -1,5 +1,5 @@
 export { EventStage, type EventStageOptions } from './event-stage';
-export { RollupStage, type RollupStageOptions } from './rollup-stage';
+export { RollupStage, type HeldAlert, type RollupStageOptions } from './rollup-stage';
 export { MergedWindows } from './merged-windows';
 export { PaneSchedule } from './schedule';
 export {

@@ -37,6 +37,12 @@ export interface RollupStageOptions {
  * pane can close, forwarded records wait for their pane to close and are then taken in
  * (ts, eventId) order, and the rules read only panes before the watermark.
  */
+/** A partition-local transition not sent yet, and the events partition that raised it. */
+export interface HeldAlert {
+  a: Alert;
+  src: number;
+}
+
 export class RollupStage {
   readonly windows: MergedWindows;
   readonly monitor: MonitorLike | undefined;
@@ -53,7 +59,7 @@ export class RollupStage {
   /** forwarded records by pane start, until their pane closes */
   private readonly held = new Map<number, Held[]>();
   /** partition-local alert transitions and their source, until the boundary they were raised at closes */
-  private heldAlerts: { a: Alert; src: number }[] = [];
+  private heldAlerts: HeldAlert[] = [];
   readonly gate: FoldGate;
 
   constructor(private readonly o: RollupStageOptions) {
@@ -190,7 +196,7 @@ export class RollupStage {
   private takeAlerts(b: number): Alert[] {
     if (this.heldAlerts.length === 0) return [];
     const due: Alert[] = [];
-    const rest: { a: Alert; src: number }[] = [];
+    const rest: HeldAlert[] = [];
     for (const h of this.heldAlerts) {
       if (Date.parse(h.a.ts) <= b) due.push(h.a);
       else rest.push(h);
@@ -205,7 +211,7 @@ export class RollupStage {
    * the processor they are records of pos.rollups past its committed offset; in the embedded
    * start (LocalTopology) nothing else holds them.
    */
-  inFlight(): { a: Alert; src: number }[] {
+  inFlight(): HeldAlert[] {
     return this.heldAlerts.map((h) => ({ ...h }));
   }
 }

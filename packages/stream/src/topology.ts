@@ -22,7 +22,7 @@ import {
   type Stage,
 } from './monitors';
 import { partitionerFor } from './partitioner';
-import { RollupStage } from './rollup-stage';
+import { RollupStage, type HeldAlert } from './rollup-stage';
 import type { PaneRow, StageMemory, StageSink } from './types';
 import { ROLLUP_SCOPE_NAMES, streamWindows, type StreamWindows } from './windows';
 
@@ -209,7 +209,7 @@ export class LocalTopology {
    * until the boundary they were raised at closes on every partition), with the events
    * partition that raised them: what a stop would lose (RollupStage.inFlight).
    */
-  inFlight(): { a: Alert; src: number }[] {
+  inFlight(): HeldAlert[] {
     return this.rollupStages.flatMap((r) => r.inFlight());
   }
 
@@ -219,7 +219,7 @@ export class LocalTopology {
    * sent it, and out when its boundary closes. Only those the restored event stages do not
    * raise again belong here: the caller keeps those at or before their stage's memory.
    */
-  reinject(held: readonly { a: Alert; src: number }[]): void {
+  reinject(held: readonly HeldAlert[]): void {
     for (const { a, src } of held) {
       const value: LocalAlertRecord = { k: 'x', src, a };
       this.sink.rollup({ key: `region:${a.region ?? ''}`, value, timestamp: Date.parse(a.ts) });

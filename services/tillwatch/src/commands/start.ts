@@ -396,8 +396,9 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       clearInterval(pullTimer);
       clearInterval(pushTimer);
       clearInterval(statsTimer);
-      state?.flush(() => topology.inFlight());
+      // in flight now, then the memory if a stage took one (flush's order; written once)
       state?.writeInFlight(topology.inFlight());
+      state?.flush();
       saveSource();
       rulesWatcher?.close();
       await gateway.close();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ConfigError, type Logger } from '@tillwatch/config';
 import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
-import { LatestMemory, parseMemoryFile, type StageMemory } from '@tillwatch/stream';
+import { LatestMemory, parseMemoryFile, type HeldAlert, type StageMemory } from '@tillwatch/stream';
 
 /**
  * The embedded start's state directory (TILLWATCH_STATE_DIR): what lets `tillwatch start` stop
@@ -42,13 +42,6 @@ const MEMORY = 'memory.json' as const;
 const SOURCE = 'source.json' as const;
 const JOURNAL = 'alerts.jsonl';
 const IN_FLIGHT = 'inflight.json';
-
-/** A transition an events stage raised that the rollup stage had not sent at the stop. */
-export interface InFlight {
-  a: Alert;
-  /** the events partition that raised it */
-  src: number;
-}
 
 /** What a restart needs to regenerate the events the previous run judged. */
 export type SourceState =
@@ -259,14 +252,14 @@ export class StateDir {
    * What the last run had in flight at its stop or, killed, at its last memory; the file is
    * removed (this run writes its own).
    */
-  takeInFlight(): InFlight[] {
+  takeInFlight(): HeldAlert[] {
     const file = this.path(IN_FLIGHT);
     if (!existsSync(file)) return [];
-    let out: InFlight[] = [];
+    let out: HeldAlert[] = [];
     try {
       const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
       if (!Array.isArray(v)) throw new Error('not a list');
-      out = v as InFlight[];
+      out = v as HeldAlert[];
     } catch (e) {
       this.log.warn(
         { file, reason: (e as Error).message },
@@ -278,7 +271,7 @@ export class StateDir {
   }
 
   /** At a stop: the transitions raised and not sent yet (LocalTopology.inFlight). */
-  writeInFlight(held: readonly InFlight[]): void {
+  writeInFlight(held: readonly HeldAlert[]): void {
     this.guard(() => writeAtomic(this.path(IN_FLIGHT), JSON.stringify(held) + '\n'));
   }
 
@@ -301,7 +294,7 @@ export class StateDir {
    * since then. (It kept only what came after the others' memory, and a restart stopped in
    * between sent that stage's firings of the hour again: seen once in CI, start.state.test.ts.)
    */
-  flush(inFlight?: () => readonly InFlight[]): void {
+  flush(inFlight?: () => readonly HeldAlert[]): void {
     if (!this.dirty) return;
     this.dirty = false;
     this.guard(() => {
