@@ -66,6 +66,13 @@ interface Stored {
   digest: string;
 }
 
+/** A key as a store keeps it: its record and the digest of the secret (never the secret). */
+export const savedKeySchema = z.strictObject({
+  key: managedKeySchema,
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256'),
+});
+export type SavedKey = z.infer<typeof savedKeySchema>;
+
 const digestOf = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
 
 function newKey(
@@ -104,7 +111,11 @@ function slotsOf(all: Iterable<Stored>): ManagedSlot[] {
 
 const newestFirst = (a: ManagedKey, b: ManagedKey) => (a.createdAt < b.createdAt ? 1 : -1);
 
-/** In memory (the embedded all-in-one, tests): the keys last until the process ends. */
+/**
+ * In memory (the embedded all-in-one, tests): the keys last until the process ends, unless the
+ * owner keeps saved() on each change and hands it to restore() at the next start (the embedded
+ * all-in-one's state directory does).
+ */
 export class MemoryKeyStore implements ManagedKeyStore {
   private readonly keys = new Map<string, Stored>();
   private current: ManagedSlot[] = [];
@@ -135,6 +146,17 @@ export class MemoryKeyStore implements ManagedKeyStore {
 
   slots(): readonly ManagedSlot[] {
     return this.current;
+  }
+
+  /** Every key made here, revoked ones too, with its digest: what restore() takes back. */
+  saved(): SavedKey[] {
+    return [...this.keys.values()].map((s) => ({ key: s.key, digest: s.digest }));
+  }
+
+  /** Keys saved() by an earlier store: each in force again unless it was revoked. */
+  restore(saved: readonly SavedKey[]): void {
+    for (const s of saved) this.keys.set(s.key.id, { key: s.key, digest: s.digest });
+    this.changed();
   }
 
   onChanged(listener: () => void): () => void {

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
+  RULE_IDS,
+  SCOPES,
   silenceInForce,
+  silenceRecurrenceSchema,
   type Alert,
   type RateRow,
   type RuleVerdictCounts,
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
+import { z } from 'zod';
 import {
   actionFromInput,
   applySilences,
@@ -83,6 +87,25 @@ export class GatewayStoreError extends Error {
 
 const rateKey = (scope: string, window: string, key: string) =>
   `${scope}\u0000${window}\u0000${key}`;
+
+/** A silence as a store keeps it (MemoryStore.restoreSilences takes these back). */
+const time = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'a time');
+export const savedSilenceSchema = z.strictObject({
+  id: z.string().min(1),
+  matchers: z.strictObject({
+    rule: z.enum(RULE_IDS).optional(),
+    scope: z.enum(SCOPES).optional(),
+    key: z.string().optional(),
+    merchantId: z.string().optional(),
+    region: z.string().optional(),
+  }),
+  startsAt: time,
+  endsAt: time,
+  recurring: silenceRecurrenceSchema.optional(),
+  comment: z.string(),
+  createdBy: z.string(),
+  createdAt: time,
+}) satisfies z.ZodType<Silence>;
 
 /**
  * Bounded in-memory store for the embedded mode. Push methods are synchronous and cheap
@@ -326,6 +349,15 @@ export class MemoryStore implements GatewayStore {
     const ok = this.silences.delete(id);
     if (ok) this.silencesChanged();
     return ok;
+  }
+
+  /**
+   * Silences an earlier store held, as they were (ids, authors and times kept): the embedded
+   * all-in-one's state directory hands them back at a start. Listeners hear of them at once.
+   */
+  restoreSilences(silences: readonly Silence[]): void {
+    for (const s of silences) this.silences.set(s.id, s);
+    this.silencesChanged();
   }
 
   onSilencesChanged(listener: (silences: readonly Silence[]) => void): () => void {

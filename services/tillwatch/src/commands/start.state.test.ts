@@ -1,4 +1,12 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createLogger } from '@tillwatch/config';
@@ -49,6 +57,8 @@ async function run(
   logLines: { level: number; msg: string }[] = [],
   /** called with every event consumed, before the stop: what a kill -9 then would leave */
   beforeStop?: () => void,
+  /** called once the all-in-one has started (its board answering) */
+  started?: (app: AllInOne) => Promise<void>,
 ): Promise<{ alerts: Alert[]; restart: RestartInfo }> {
   const alerts: Alert[] = [];
   const logger = createLogger('test', {
@@ -70,6 +80,7 @@ async function run(
     logger,
   });
   try {
+    await started?.(app);
     const consumed = () => app.topology.stats().events + app.restart.primed + app.restart.skipped;
     while (consumed() < evs.length) await new Promise((r) => setTimeout(r, 100));
     beforeStop?.();
@@ -329,6 +340,85 @@ describe('tillwatch start: a restart with the same state directory', () => {
       /TILLWATCH_STATE_DIR: cannot write the state directory/,
     );
   });
+
+  it('silences and API keys made on the board come back after a restart; a silence mutes the replay', async () => {
+    // the fault alert of the uninterrupted run fires at 11:17 on Tuesday (the first test)
+    const stopEarly = start + 34 * H + 30 * 60_000; // Tuesday 10:30, before the fault
+    const dir = tmp('board');
+    const api = async (app: AllInOne, key: string, method: string, path: string, body?: object) => {
+      const res = await fetch(`${app.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const admin = (app: AllInOne) => app.keys.find((k) => k.role === 'admin')!.key;
+    let silenceId = '';
+    let kept = '';
+    let revoked = '';
+    await run(
+      events.filter((e) => e.ts < stopEarly),
+      dir,
+      [],
+      undefined,
+      async (app) => {
+        const silence = await api(app, admin(app), 'POST', '/api/silences', {
+          matchers: { rule: 'terminal_fault_spike' },
+          startsAt: new Date(start).toISOString(),
+          endsAt: new Date(start + 7 * 24 * H).toISOString(),
+          comment: 'terminal swap all week',
+        });
+        expect(silence.status).toBe(201);
+        silenceId = String(silence.body.id);
+        const a = await api(app, admin(app), 'POST', '/api/keys', {
+          role: 'analyst',
+          name: 'night shift',
+        });
+        const b = await api(app, admin(app), 'POST', '/api/keys', { role: 'sre', name: 'temp' });
+        expect([a.status, b.status]).toEqual([201, 201]);
+        kept = String(a.body.key);
+        revoked = String(b.body.key);
+        expect(
+          (await api(app, admin(app), 'DELETE', `/api/keys/${String(b.body.id)}`)).status,
+        ).toBe(200);
+      },
+    );
+    const file = join(dir, 'board.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // the keys as digests only
+    expect(readFileSync(file, 'utf8')).not.toContain(kept);
+    expect(readFileSync(file, 'utf8')).not.toContain(revoked);
+
+    // (a copy of the state as the first run left it, without the board's file: the control below)
+    const bare = tmp('board-bare');
+    cpSync(dir, bare, { recursive: true });
+    rmSync(join(bare, 'board.json'));
+
+    let listed: unknown[] = [];
+    const statuses: number[] = [];
+    const second = await run(events, dir, [], undefined, async (app) => {
+      const got = await api(app, kept, 'GET', '/api/silences');
+      statuses.push(got.status, (await api(app, revoked, 'GET', '/api/silences')).status);
+      listed = (got.body.silences as { id: string }[]).map((x) => x.id);
+    });
+    expect(second.restart.board).toEqual({ silences: 1, keys: 2 });
+    // the key made before the restart works after it (the demo keys are new), the revoked one not
+    expect(statuses).toEqual([200, 401]);
+    expect(listed).toEqual([silenceId]);
+    // the fault's alert (11:17, after the memory of 10:00 the replay judges again from) is muted
+    expect(second.restart.memoryAt).toBe(start + 34 * H);
+    expect(second.alerts.filter((a) => a.rule === 'terminal_fault_spike')).toEqual([]);
+    expect(second.alerts.length).toBeGreaterThan(0);
+
+    // The same second run with the board's file gone: the fault is paged (the test can fail).
+    const third = await run(events, bare);
+    expect(third.restart.board).toBeUndefined();
+    expect(third.alerts.some((a) => a.rule === 'terminal_fault_spike')).toBe(true);
+  }, 600_000);
 
   it('an unreadable memory file is set aside with a warning; the run rebuilds from its source', async () => {
     const dir = tmp('corrupt');

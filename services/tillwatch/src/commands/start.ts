@@ -6,8 +6,10 @@ import {
   createGateway,
   generateDemoKeys,
   loadGatewayConfig,
+  MemoryKeyStore,
   MemoryStore,
   type Gateway,
+  type Silence,
 } from '@tillwatch/gateway';
 import {
   createNotifier,
@@ -76,6 +78,8 @@ export interface RestartInfo {
    * boundary to close on every partition) that no restored stage raises again: handed back
    */
   reinjected?: number;
+  /** silences and API keys made on the board that the state directory handed back */
+  board?: { silences: number; keys: number };
 }
 
 export interface RulesAuditEntry {
@@ -256,6 +260,26 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   }
   // Silences made on the board mute the rules too: rule, scope, key, merchant and region.
   store.onSilencesChanged((silences) => topology.setSilences(silences.map(fromStoredSilence)));
+  // API keys admins make on the board (#/keys), beside the configured or generated ones.
+  const managedKeys = new MemoryKeyStore();
+  if (state) {
+    // What people set on the board, handed back before the replay: a silence mutes the
+    // replayed transitions as it muted them live (board.json, state.ts).
+    const board = state.readBoard();
+    if (board) {
+      store.restoreSilences(board.silences);
+      managedKeys.restore(board.keys);
+      restart.board = { silences: board.silences.length, keys: board.keys.length };
+      log.info(restart.board, 'state: silences and API keys made on the board restored');
+    }
+    let silences: readonly Silence[] = board?.silences ?? [];
+    const save = () => state.writeBoard({ silences: [...silences], keys: managedKeys.saved() });
+    store.onSilencesChanged((list) => {
+      silences = list;
+      save();
+    });
+    managedKeys.onChanged(save);
+  }
 
   const keys: AllInOne['keys'] = [];
   const firstMerchant = source.demo?.merchantId;
@@ -279,6 +303,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const gateway = await createGateway({
     config: gwCfg,
     store,
+    keys: managedKeys,
     webhooks: { store: webhookStore },
     logger: log.child({ svc: 'gateway' }),
   });

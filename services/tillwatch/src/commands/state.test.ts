@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@tillwatch/config';
@@ -95,5 +95,63 @@ describe('the journal kept against the memories', () => {
     state.flush();
     const whole = state.read().sent;
     expect([whole.take(early), whole.take(late)]).toEqual([false, true]);
+  });
+});
+
+describe("the board's settings (board.json)", () => {
+  it('are written 0600 and read back; an unreadable file is set aside with a warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-board-'));
+    const warnings: string[] = [];
+    const log = createLogger('test', {
+      level: 'warn',
+      pretty: false,
+      hooks: {
+        logMethod(args, method, level) {
+          if (level === 40) warnings.push(args.map(String).join(' '));
+          method.apply(this, args);
+        },
+      },
+    });
+    const state = StateDir.open(dir, log, 8);
+    expect(state.readBoard()).toBeUndefined();
+    const board = {
+      silences: [
+        {
+          id: 's1',
+          matchers: { rule: 'terminal_silent' as const, region: 'CN-GD-SZ' },
+          startsAt: '2026-03-03T01:00:00.000Z',
+          endsAt: '2026-03-04T01:00:00.000Z',
+          comment: 'mall closed for works',
+          createdBy: 'admin',
+          createdAt: '2026-03-03T00:59:00.000Z',
+        },
+      ],
+      keys: [
+        {
+          key: {
+            id: 'k1',
+            role: 'analyst' as const,
+            name: 'night shift',
+            fingerprint: 'a1b2c3d4',
+            createdBy: 'admin',
+            createdAt: '2026-03-03T00:59:00.000Z',
+          },
+          digest: 'ab'.repeat(32),
+        },
+      ],
+    };
+    state.writeBoard(board);
+    expect(statSync(join(dir, 'board.json')).mode & 0o777).toBe(0o600);
+    expect(state.readBoard()).toEqual(board);
+
+    // a digest that is not one: the whole file is refused, not half of it taken
+    writeFileSync(
+      join(dir, 'board.json'),
+      JSON.stringify({ ...board, keys: [{ ...board.keys[0], digest: 'secret' }] }),
+    );
+    expect(state.readBoard()).toBeUndefined();
+    expect(existsSync(join(dir, 'board.json.unreadable'))).toBe(true);
+    expect(existsSync(join(dir, 'board.json'))).toBe(false);
+    expect(warnings.some((w) => /board settings unreadable/.test(w))).toBe(true);
   });
 });

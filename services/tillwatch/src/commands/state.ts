@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { ConfigError, type Logger } from '@tillwatch/config';
 import type { Alert, TerminalEvent } from '@tillwatch/contracts';
 import { CAT, DEFAULT_ENGINE_CONFIG } from '@tillwatch/core';
+import { boardSettingsSchema, type BoardSettings } from '@tillwatch/gateway';
 import { LatestMemory, parseMemoryFile, type HeldAlert, type StageMemory } from '@tillwatch/stream';
 
 /**
@@ -36,12 +37,19 @@ import { LatestMemory, parseMemoryFile, type HeldAlert, type StageMemory } from 
  *   it goes out. A restart replays the source from an hour before that memory (windows whole
  *   again) and the rules judge again from the memory's time; a transition already in this
  *   journal was sent before the stop and is not sent again.
+ * - `board.json`: what people set on the board: its silences and the API keys admins made
+ *   (each as its record and the SHA-256 of the secret, never the secret), rewritten atomically
+ *   at each change, mode 0600. A start hands them back before the replay, so a silence mutes
+ *   the replayed transitions as it muted them live (without it, a restart sent a silenced
+ *   alert to the merchants' webhooks). Kept when another fleet's state is replaced: they are
+ *   people's settings, not the fleet's.
  */
 export const STATE_VARIABLE = 'TILLWATCH_STATE_DIR';
 const MEMORY = 'memory.json' as const;
 const SOURCE = 'source.json' as const;
 const JOURNAL = 'alerts.jsonl';
 const IN_FLIGHT = 'inflight.json';
+const BOARD = 'board.json' as const;
 
 /** What a restart needs to regenerate the events the previous run judged. */
 export type SourceState =
@@ -106,9 +114,10 @@ export class SentTransitions {
 }
 
 /** temp file, fsync, rename: a reader sees the old file or the new one, never half of one */
-export function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string, mode = 0o644): void {
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+  rmSync(tmp, { force: true }); // (a file left by a kill keeps its mode: made anew with this one)
+  const fd = openSync(tmp, 'w', mode);
   try {
     writeFileSync(fd, text);
     fsyncSync(fd);
@@ -210,8 +219,17 @@ export class StateDir {
     return out;
   }
 
+  /** The board's settings the last run kept; one that cannot be read is set aside. */
+  readBoard(): BoardSettings | undefined {
+    return this.readFile(BOARD, (text) => boardSettingsSchema.parse(JSON.parse(text)));
+  }
+
+  writeBoard(board: BoardSettings): void {
+    this.guard(() => writeAtomic(this.path(BOARD), JSON.stringify(board) + '\n', 0o600));
+  }
+
   private readFile<T>(
-    name: typeof MEMORY | typeof SOURCE,
+    name: typeof MEMORY | typeof SOURCE | typeof BOARD,
     parse: (text: string) => T,
   ): T | undefined {
     const file = this.path(name);
@@ -225,14 +243,16 @@ export class StateDir {
   }
 
   /** A file this run cannot use: kept for a person to look at, out of the way of the next. */
-  setAside(name: 'memory.json' | 'source.json', reason: string): void {
+  setAside(name: typeof MEMORY | typeof SOURCE | typeof BOARD, reason: string): void {
     const file = this.path(name);
     renameSync(file, `${file}.unreadable`);
     this.log.warn(
       { file, movedTo: `${file}.unreadable`, reason },
       name === MEMORY
         ? 'rules memory unreadable: set aside; rebuilding from the start of the source'
-        : 'state source unreadable: set aside; starting afresh',
+        : name === BOARD
+          ? 'board settings unreadable: set aside; starting without the silences and API keys made on the board'
+          : 'state source unreadable: set aside; starting afresh',
     );
   }
 
