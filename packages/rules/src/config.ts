@@ -148,6 +148,11 @@ export const rulesConfigSchema = z.strictObject({
          *  something in the gap: closing the shops does not switch those off. Below this p-value
          *  of their silence, the region is cut off: a warning, confidence medium. */
         nightFloorPValue: z.number().gt(0).max(0.1),
+        /** a near-total silence of a region whose tills heard from in the 45 min before it
+         *  fell quiet belong to fewer merchants than this is judged a likely closing: no page.
+         *  One shop closing (or not opening) darkens such a region (a supermarket that is most
+         *  of a small region, its street shops shut hours before); a cut there looks the same. */
+        minMerchants: z.number().int().min(1),
       }),
       /** part of a region cut off: the terminals of one link (a carrier's cellular lines) gone
        *  silent or failing while the region's other links are not */

@@ -695,6 +695,26 @@ describe('trading days: closings are not outages, a cut-off link is', () => {
     expect(Date.parse(ro.ts) - cut).toBeLessThanOrEqual(2 * MIN);
   });
 
+  it('a region whose tills belong to two shops going quiet is not an outage; three shops are', () => {
+    // R1's M7 and M10 do not trade at all: its live tills are M1's and M4's, and both go quiet
+    // at 12:20 for 45 minutes, as one supermarket that is most of a small region closing would
+    const cut = START + 20 * MIN;
+    const without = (gone: readonly string[]) =>
+      stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+        t.region === 'R1' && (gone.includes(t.merchantId) || during(ev, cut, cut + 45 * MIN))
+          ? null
+          : ev,
+      );
+    const outages = (evs: TerminalEvent[]) =>
+      firings(run(evs).out).filter((a) => a.rule === 'regional_outage');
+    expect(outages(without(['M7', 'M10']))).toEqual([]);
+    // with M7 trading too, the same silence spans three shops: paged
+    expect(outages(without(['M10'])).map((a) => [a.key, a.severity])).toContainEqual([
+      'R1',
+      'critical',
+    ]);
+  });
+
   it('day one: a whole region going quiet on the hour is a closing; with timeouts, a warning', () => {
     // a small region whose shops all close at 12:00: no profile yet says whether that is usual
     const closing = stream(fleet, T0, T0 + 4 * H, (ev, t) =>

@@ -758,6 +758,15 @@ function judgeCollapse(
   if (seen15 !== undefined && seen15 < 0.5 * (ea.value + beatsPerSlot) * (qMs / slotMs)) {
     level = 'closing';
   }
+  // ...and a region whose tills heard from before it fell quiet belong to fewer than
+  // minMerchants merchants goes dark when one shop closes or does not open, which is what
+  // terminal_silent takes a whole shop going quiet for (a supermarket that is most of a small
+  // region, its street shops shut hours before; a one-shop region whose shop stayed shut on a
+  // Friday morning: both paged critical in a 60-till fleet's healthy week). A cut there looks
+  // the same; it is not paged as a regional outage.
+  if (level === 'total' && liveMerchants(ctx, region, vol.quietSince ?? ctx.now) < c.minMerchants) {
+    level = 'closing';
+  }
   // Either way, a closing switches off the tills of the shops that close, never those left on
   // overnight (24-hour shops, tills that heartbeat through the night): a region that has not
   // been dark for one slot in its last whole day (DayFloor) cannot go dark by closing. When its
@@ -787,6 +796,17 @@ function judgeCollapse(
     ...(floor !== undefined ? { nightFloor: floor } : {}),
     ...(unforeseen && level === 'total' ? { openOnOtherDays: true } : {}),
   };
+}
+
+/** Merchants with a till in the region heard from (presence, sales, heartbeats) in the LIVE
+ *  span before `at`. */
+function liveMerchants(ctx: Ctx, region: string, at: number): number {
+  const since = at - LIVE;
+  const seen = new Set<string>();
+  for (const t of ctx.tracker.statesOf(ctx.tracker.byRegion.get(region), false)) {
+    if (t.lastSeen >= since) seen.add(t.merchantId);
+  }
+  return seen.size;
 }
 
 /**
