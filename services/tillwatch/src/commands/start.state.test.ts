@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, createLogger } from '@tillwatch/config';
+import { ConfigError } from '@tillwatch/config';
 import { validateEvent, type Alert, type TerminalEvent } from '@tillwatch/contracts';
 import { TRADING_MONDAY, createSimulation, tradingDays } from '@tillwatch/simulator';
 import { parseMemoryFile } from '@tillwatch/stream';
@@ -18,6 +18,7 @@ import { loadStartConfig } from '../config';
 import { describe, expect, it } from 'vitest';
 import { startAllInOne, type AllInOne, type RestartInfo } from './start';
 import { transitionId } from './state';
+import { capturingLogger } from './test-logger';
 
 /**
  * The embedded start stopped in the middle of a trading day and started again with the same
@@ -61,16 +62,7 @@ async function run(
   started?: (app: AllInOne) => Promise<void>,
 ): Promise<{ alerts: Alert[]; restart: RestartInfo }> {
   const alerts: Alert[] = [];
-  const logger = createLogger('test', {
-    level: 'warn',
-    pretty: false,
-    hooks: {
-      logMethod(args, method, level) {
-        logLines.push({ level, msg: args.map(String).join(' ') });
-        method.apply(this, args);
-      },
-    },
-  });
+  const logger = capturingLogger(logLines);
   const app: AllInOne = await startAllInOne({
     port: 0,
     events: evs,

@@ -6,6 +6,7 @@ import type { Alert } from '@tillwatch/contracts';
 import { describe, expect, it } from 'vitest';
 import type { StageMemory } from '@tillwatch/stream';
 import { SentTransitions, StateDir, replayFrom } from './state';
+import { capturingLogger } from './test-logger';
 
 type T = Pick<Alert, 'alertId' | 'status' | 'severity' | 'confidence' | 'ts'>;
 const t = (
@@ -101,17 +102,8 @@ describe('the journal kept against the memories', () => {
 describe("the board's settings (board.json)", () => {
   it('are written 0600 and read back; an unreadable file is set aside with a warning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-board-'));
-    const warnings: string[] = [];
-    const log = createLogger('test', {
-      level: 'warn',
-      pretty: false,
-      hooks: {
-        logMethod(args, method, level) {
-          if (level === 40) warnings.push(args.map(String).join(' '));
-          method.apply(this, args);
-        },
-      },
-    });
+    const lines: { level: number; msg: string }[] = [];
+    const log = capturingLogger(lines);
     const state = StateDir.open(dir, log, 8);
     expect(state.readBoard()).toBeUndefined();
     const board = {
@@ -152,6 +144,6 @@ describe("the board's settings (board.json)", () => {
     expect(state.readBoard()).toBeUndefined();
     expect(existsSync(join(dir, 'board.json.unreadable'))).toBe(true);
     expect(existsSync(join(dir, 'board.json'))).toBe(false);
-    expect(warnings.some((w) => /board settings unreadable/.test(w))).toBe(true);
+    expect(lines.some((l) => l.level === 40 && /board settings unreadable/.test(l.msg))).toBe(true);
   });
 });
