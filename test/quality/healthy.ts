@@ -1,5 +1,5 @@
 /**
- * `npm run quality:healthy -w @tillwatch/e2e -- <fleet> <seed> [days]`: one simulated week with
+ * `npm run quality:healthy -w @tillwatch/e2e -- <fleet> <seed> [days] [start]`: one simulated week with
  * no incident through `replay` (the processor's topology), on a fleet shaped unlike the quality
  * suite's, and every episode it raises: on a healthy stream each one is a false alert. Prints
  * one JSON line and each `critical` episode; asserts nothing.
@@ -26,7 +26,7 @@ const FLEETS: Record<string, { fleet: FleetOptions; start?: number; volumeScale?
   golden: { fleet: WEEK_FLEET, start: Date.parse('2026-09-28T00:00:00+08:00') },
 };
 
-const [name = 'sparse', seedArg = '777', daysArg = '7'] = process.argv.slice(2);
+const [name = 'sparse', seedArg = '777', daysArg = '7', startArg] = process.argv.slice(2);
 const shape = FLEETS[name];
 if (!shape) {
   console.error(`unknown fleet ${name}: one of ${Object.keys(FLEETS).join(', ')}`);
@@ -37,7 +37,7 @@ const days = Number(daysArg);
 const sim = createSimulation({
   seed,
   scenario: 'healthy',
-  start: shape.start ?? WEEK_START,
+  start: startArg ? Date.parse(startArg) : (shape.start ?? WEEK_START),
   durationMs: days * DAY,
   fleet: shape.fleet,
   settlementDeadlineMs: DEADLINE_MS,
