@@ -10,11 +10,11 @@
  * on the minute), `fewregions` (3), `quiet` and `busy` (0.3× and 3× the volume), `golden` (the
  * week of 1 October, a holiday week), `base` (the suite's fleet).
  */
-import { createSimulation, type FleetOptions } from '@tillwatch/simulator';
-import { DEADLINE_MS, SETTLE_DELAY_MS, WEEK_FLEET, WEEK_START } from './plan';
-import { jsonl, replayLines } from './week';
+import type { FleetOptions } from '@tillwatch/simulator';
+import { WEEK_FLEET, WEEK_START } from './plan';
+import { episodesOf } from './score';
+import { jsonl, replayLines, weekSimulation } from './week';
 
-const DAY = 86_400_000;
 const FLEETS: Record<string, { fleet: FleetOptions; start?: number; volumeScale?: number }> = {
   base: { fleet: WEEK_FLEET },
   sparse: { fleet: { terminals: 60, merchants: 20 } },
@@ -32,46 +32,30 @@ if (!shape) {
   console.error(`unknown fleet ${name}: one of ${Object.keys(FLEETS).join(', ')}`);
   process.exit(2);
 }
-const seed = Number(seedArg);
-const days = Number(daysArg);
-const sim = createSimulation({
-  seed,
-  scenario: 'healthy',
-  start: startArg ? Date.parse(startArg) : (shape.start ?? WEEK_START),
-  durationMs: days * DAY,
+const sim = weekSimulation(Number(seedArg), {
   fleet: shape.fleet,
-  settlementDeadlineMs: DEADLINE_MS,
-  settlementDelayMs: SETTLE_DELAY_MS,
+  start: startArg ? Date.parse(startArg) : (shape.start ?? WEEK_START),
+  days: Number(daysArg),
   ...(shape.volumeScale ? { volumeScale: shape.volumeScale } : {}),
 });
 const { transitions } = await replayLines(jsonl(sim));
-/** each episode at its highest severity, and when it first fired */
-const episodes = new Map<string, { rule: string; severity: string; ts: string; key: string }>();
-for (const t of transitions) {
-  if (t.status !== 'firing') continue;
-  const e = episodes.get(t.alertId);
-  if (!e)
-    episodes.set(t.alertId, {
-      rule: t.rule,
-      severity: t.severity ?? 'info',
-      ts: t.ts,
-      key: `${t.scope}:${t.key}`,
-    });
-  else if (t.severity === 'critical') e.severity = 'critical';
-}
+const episodes = episodesOf(transitions);
 const by: Record<string, number> = {};
-for (const e of episodes.values())
-  by[`${e.rule}/${e.severity}`] = (by[`${e.rule}/${e.severity}`] ?? 0) + 1;
+for (const e of episodes) by[`${e.rule}/${e.severity}`] = (by[`${e.rule}/${e.severity}`] ?? 0) + 1;
 console.log(
   JSON.stringify({
     fleet: name,
-    seed,
-    days,
+    seed: Number(seedArg),
+    days: Number(daysArg),
     events: sim.counts.total,
-    episodes: episodes.size,
+    episodes: episodes.length,
     by,
   }),
 );
-for (const e of episodes.values()) {
-  if (e.severity === 'critical') console.log(`  critical ${e.rule} ${e.key} first fired ${e.ts}`);
+for (const e of episodes) {
+  if (e.severity === 'critical') {
+    console.log(
+      `  critical ${e.rule} ${e.scope}:${e.key} first fired ${new Date(e.firedAt).toISOString()}`,
+    );
+  }
 }

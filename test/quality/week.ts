@@ -3,6 +3,7 @@ import { replay } from '@tillwatch/stream';
 import {
   buildFleet,
   createSimulation,
+  type FleetOptions,
   type IncidentLabel,
   type SimEvent,
   type Simulation,
@@ -39,16 +40,27 @@ const DAY = 86_400_000;
 /** lines per chunk handed to replay's line reader */
 const CHUNK = 2_000;
 
-export function weekSimulation(seed: number): Simulation {
+/**
+ * The seed's week with its incidents; `healthy` (healthy.ts): none, on another fleet, start,
+ * length or volume.
+ */
+export function weekSimulation(
+  seed: number,
+  healthy?: { fleet: FleetOptions; start: number; days: number; volumeScale?: number },
+): Simulation {
   return createSimulation({
     seed,
     scenario: 'healthy',
-    start: WEEK_START,
-    durationMs: WEEK_DAYS * DAY,
-    fleet: WEEK_FLEET,
+    start: healthy?.start ?? WEEK_START,
+    durationMs: (healthy?.days ?? WEEK_DAYS) * DAY,
+    fleet: healthy?.fleet ?? WEEK_FLEET,
     settlementDeadlineMs: DEADLINE_MS,
     settlementDelayMs: SETTLE_DELAY_MS,
-    incidents: weekIncidents(seed),
+    ...(healthy
+      ? healthy.volumeScale
+        ? { volumeScale: healthy.volumeScale }
+        : {}
+      : { incidents: weekIncidents(seed) }),
   });
 }
 

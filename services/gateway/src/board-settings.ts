@@ -1,6 +1,20 @@
+import { isoTimeField, silenceRecurrenceSchema } from '@tillwatch/contracts';
 import { z } from 'zod';
 import { savedKeySchema } from './managed-keys';
-import { savedSilenceSchema } from './memory-store';
+import { silenceMatchersSchema } from './routes/silences';
+import type { Silence } from './store';
+
+/** A silence as a store keeps it (MemoryStore.restoreSilences takes these back). */
+export const savedSilenceSchema = z.strictObject({
+  id: z.string().min(1),
+  matchers: silenceMatchersSchema,
+  startsAt: isoTimeField,
+  endsAt: isoTimeField,
+  recurring: silenceRecurrenceSchema.optional(),
+  comment: z.string(),
+  createdBy: z.string(),
+  createdAt: isoTimeField,
+}) satisfies z.ZodType<Silence>;
 
 /**
  * What people set on the board that an embedded gateway keeps only in memory (MemoryStore's

@@ -20,14 +20,9 @@ export {
   type ApiKeyEntry,
   type Principal,
 } from './auth';
-export {
-  MemoryStore,
-  GatewayStoreError,
-  savedSilenceSchema,
-  type MemoryStoreOptions,
-} from './memory-store';
+export { MemoryStore, GatewayStoreError, type MemoryStoreOptions } from './memory-store';
 export { MemoryKeyStore, savedKeySchema, type SavedKey } from './managed-keys';
-export { boardSettingsSchema, type BoardSettings } from './board-settings';
+export { boardSettingsSchema, savedSilenceSchema, type BoardSettings } from './board-settings';
 export { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse-store';
 export { createAlertFeed, type AlertFeed, type AlertFeedOptions } from './alert-feed';
 export { startProductionGateway, NotProductionError, type ProductionGateway } from './production';

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
-  RULE_IDS,
-  SCOPES,
   silenceInForce,
-  silenceRecurrenceSchema,
   type Alert,
   type RateRow,
   type RuleVerdictCounts,
   type TerminalEvent,
 } from '@tillwatch/contracts';
 import { CircularBuffer } from 'mnemonist';
-import { z } from 'zod';
 import {
   actionFromInput,
   applySilences,
@@ -87,25 +83,6 @@ export class GatewayStoreError extends Error {
 
 const rateKey = (scope: string, window: string, key: string) =>
   `${scope}\u0000${window}\u0000${key}`;
-
-/** A silence as a store keeps it (MemoryStore.restoreSilences takes these back). */
-const time = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'a time');
-export const savedSilenceSchema = z.strictObject({
-  id: z.string().min(1),
-  matchers: z.strictObject({
-    rule: z.enum(RULE_IDS).optional(),
-    scope: z.enum(SCOPES).optional(),
-    key: z.string().optional(),
-    merchantId: z.string().optional(),
-    region: z.string().optional(),
-  }),
-  startsAt: time,
-  endsAt: time,
-  recurring: silenceRecurrenceSchema.optional(),
-  comment: z.string(),
-  createdBy: z.string(),
-  createdAt: time,
-}) satisfies z.ZodType<Silence>;
 
 /**
  * Bounded in-memory store for the embedded mode. Push methods are synchronous and cheap

@@ -6,20 +6,21 @@ import type { GatewayStore, SilenceInput } from '../store';
 import { defineRoute, idParam, isoTimeField } from './define';
 import { STAFF } from './scope';
 
+/** What a silence mutes: every given field must equal the alert's. */
+export const silenceMatchersSchema = z.strictObject({
+  rule: z.enum(RULE_IDS).optional(),
+  scope: z.enum(SCOPES).optional(),
+  key: idParam.optional(),
+  merchantId: idParam.optional(),
+  region: idParam.optional(),
+});
+
 const silenceBody = z
   .strictObject({
-    matchers: z
-      .strictObject({
-        rule: z.enum(RULE_IDS).optional(),
-        scope: z.enum(SCOPES).optional(),
-        key: idParam.optional(),
-        merchantId: idParam.optional(),
-        region: idParam.optional(),
-      })
-      .refine(
-        (m) => Object.keys(m).length > 0,
-        'at least one matcher: a silence that mutes everything is a mistake',
-      ),
+    matchers: silenceMatchersSchema.refine(
+      (m) => Object.keys(m).length > 0,
+      'at least one matcher: a silence that mutes everything is a mistake',
+    ),
     startsAt: isoTimeField.optional(),
     endsAt: isoTimeField,
     /** a daily window within the range: e.g. 02:00-04:00 at +08:00 on days 1-5 (Mon-Fri) */

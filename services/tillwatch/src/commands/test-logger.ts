@@ -1,12 +1,9 @@
 import { createLogger, type Logger } from '@tillwatch/config';
 
-/** A logger for tests that keeps every line at `level` or above as { level, msg } in `lines`. */
-export function capturingLogger(
-  lines: { level: number; msg: string }[],
-  level: 'warn' | 'info' = 'warn',
-): Logger {
+/** A logger for tests that keeps every warning and error as { level, msg } in `lines`. */
+export function capturingLogger(lines: { level: number; msg: string }[]): Logger {
   return createLogger('test', {
-    level,
+    level: 'warn',
     pretty: false,
     hooks: {
       logMethod(args, method, lvl) {
