@@ -4,6 +4,8 @@
 #
 #   tooling/compare-replays.sh <base-rev> <events.jsonl>...
 #
+# With COMPARE_KEEP=<dir>, the outputs that differ are kept there (<name>.base, <name>.here).
+#
 # The base is a git worktree of <base-rev> in a temporary directory. Its node_modules is a
 # directory of its own: the external packages linked to this checkout's, and @tillwatch/* linked
 # to the worktree's own packages. (A worktree whose node_modules is a link to this checkout's
@@ -66,6 +68,10 @@ for f in "$@"; do
   else
     echo "$name: DIFFERENT ($(wc -l <"$work/$name.base") vs $n alert transitions; CPU s: base $b, this $h)"
     status=1
+    if [ -n "${COMPARE_KEEP:-}" ]; then
+      mkdir -p "$COMPARE_KEEP"
+      cp "$work/$name.base" "$work/$name.here" "$COMPARE_KEEP/"
+    fi
   fi
 done
 exit $status

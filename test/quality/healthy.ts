@@ -38,7 +38,7 @@ const sim = weekSimulation(Number(seedArg), {
   days: Number(daysArg),
   ...(shape.volumeScale ? { volumeScale: shape.volumeScale } : {}),
 });
-const { transitions } = await replayLines(jsonl(sim));
+const { transitions, faults } = await replayLines(jsonl(sim));
 const episodes = episodesOf(transitions);
 const by: Record<string, number> = {};
 for (const e of episodes) by[`${e.rule}/${e.severity}`] = (by[`${e.rule}/${e.severity}`] ?? 0) + 1;
@@ -50,6 +50,7 @@ console.log(
     events: sim.counts.total,
     episodes: episodes.length,
     by,
+    faults: faults.length,
   }),
 );
 for (const e of episodes) {
@@ -59,3 +60,4 @@ for (const e of episodes) {
     );
   }
 }
+for (const f of faults) console.log(`  fault ${f}`);

@@ -122,5 +122,12 @@ describe.sequential(
       expect(s.total.falseCriticals).toBeLessThanOrEqual(THRESHOLDS.falseCriticals);
       expect(s.total.late).toBe(0);
     });
+
+    it("every week's alert stream keeps the contract's promises (alertStreamFaults)", () => {
+      const faults = weeks.flatMap((w) =>
+        w.result.faults.map((f) => `seed ${w.result.seed}: ${f}`),
+      );
+      expect(faults).toEqual([]);
+    });
   },
 );

@@ -43,6 +43,9 @@ describe('replay itself', () => {
     const again = await replayLines(chunks);
     expect(first.text.length).toBeGreaterThan(0);
     expect(again.text).toBe(first.text);
+    // and the stream keeps the contract's promises (each episode fires first, resolves once,
+    // as it was last sent, ...): alertStreamFaults
+    expect(first.faults).toEqual([]);
   }, 120_000);
 
   it('malformed lines are reported with their line numbers and do not stop the replay', async () => {

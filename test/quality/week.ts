@@ -1,4 +1,5 @@
 import { Readable, Writable } from 'node:stream';
+import { alertStreamFaults, type Alert } from '@tillwatch/contracts';
 import { replay } from '@tillwatch/stream';
 import {
   buildFleet,
@@ -28,6 +29,8 @@ export interface WeekResult {
   /** label id → event time its first alert is due by (targets.ts); labels without a figure absent */
   due: Record<string, number>;
   transitions: Transition[];
+  /** breaches of the contract's promises about a stream of transitions (alertStreamFaults) */
+  faults: string[];
   naive: Transition[];
   events: number;
   /** CPU of the process that ran the week (generation, replay, naive), ms */
@@ -89,30 +92,31 @@ class Collect extends Writable {
   }
 }
 
-/** Replay JSONL chunks; the alert transitions and the output's exact text. */
+/**
+ * Replay JSONL chunks; the alert transitions, the output's exact text, and where the stream
+ * breaks what the contract promises of a stream of transitions (alertStreamFaults).
+ */
 export async function replayLines(
   lines: Iterable<string>,
-): Promise<{ text: string; transitions: Transition[] }> {
+): Promise<{ text: string; transitions: Transition[]; faults: string[] }> {
   const sink = new Collect();
   await replay(Readable.from(lines), sink, { engine: ENGINE });
-  const transitions = sink.text
+  const alerts = sink.text
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => {
-      const a = JSON.parse(l) as Transition;
-      return {
-        alertId: a.alertId,
-        rule: a.rule,
-        scope: a.scope,
-        key: a.key,
-        status: a.status,
-        ts: a.ts,
-        severity: a.severity,
-        merchantId: a.merchantId,
-        region: a.region,
-      };
-    });
-  return { text: sink.text, transitions };
+    .map((l) => JSON.parse(l) as Alert);
+  const transitions = alerts.map((a): Transition => ({
+    alertId: a.alertId,
+    rule: a.rule,
+    scope: a.scope,
+    key: a.key,
+    status: a.status,
+    ts: a.ts,
+    severity: a.severity,
+    merchantId: a.merchantId,
+    region: a.region,
+  }));
+  return { text: sink.text, transitions, faults: alertStreamFaults(alerts) };
 }
 
 /** Generate the seed's week and stream it through replay, as `tillwatch replay` reads a file. */
@@ -121,7 +125,7 @@ export async function runWeek(seed: number): Promise<WeekResult> {
   const sim = weekSimulation(seed);
   const naive = new NaiveMonitor({ threshold: NAIVE_THRESHOLD });
   const due = new DueTimes(sim.labels);
-  const { transitions } = await replayLines(
+  const { transitions, faults } = await replayLines(
     jsonl(sim, (ev) => {
       naive.push(ev);
       due.push(ev);
@@ -133,6 +137,7 @@ export async function runWeek(seed: number): Promise<WeekResult> {
     labels: [...sim.labels],
     due: due.result(),
     transitions,
+    faults,
     naive: naive.transitions,
     events: sim.counts.total,
     cpuMs: (cpu.user + cpu.system) / 1000,

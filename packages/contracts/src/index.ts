@@ -13,3 +13,4 @@ export * from './api-time';
 export * from './stats';
 export * from './silence-match';
 export * from './traffic';
+export * from './alert-stream';

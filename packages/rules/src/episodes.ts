@@ -280,8 +280,16 @@ export class EpisodeBook {
     if (sig.fire || !sig.clear) {
       // Severity only escalates within an episode: a rate wobbling around the critical level
       // must not send warning/critical/warning updates.
+      // The stronger verdict is kept whole, with its confidence: a thin-evidence warning
+      // (confidence medium) raised to a critical already judged would be a critical of medium
+      // confidence, which the contract rules out.
       if (SEVERITY_RANK[sig.severity] < SEVERITY_RANK[ep.last.severity]) {
-        sig = { ...sig, severity: ep.last.severity };
+        const { confidence: _thin, ...rest } = sig;
+        sig = {
+          ...rest,
+          severity: ep.last.severity,
+          ...(ep.last.confidence ? { confidence: ep.last.confidence } : {}),
+        };
       }
       ep.last = sig;
     }
@@ -297,6 +305,8 @@ export class EpisodeBook {
         this.stats.folded++;
         if (ep.sent) {
           ep.lastSentTs = now;
+          ep.lastSentSeverity = ep.last.severity;
+          ep.lastSentConfidence = ep.last.confidence;
           out.push(this.build(ep, 'firing', now));
           this.stats.updated++;
         }
@@ -424,6 +434,11 @@ export class EpisodeBook {
 
   private build(ep: Episode, status: 'firing' | 'resolved', now: number): AlertRecord {
     const s = ep.last;
+    // Once sent, an episode shows the severity and confidence last sent (each firing transition
+    // sets them first): a resolve, or the list a late board gets, must not carry a stronger
+    // verdict that never fired (a rate that rose while neither firing nor clearing).
+    const severity = ep.sent ? ep.lastSentSeverity : s.severity;
+    const confidence = ep.sent ? ep.lastSentConfidence : s.confidence;
     const texts = s.texts !== undefined ? VARIANT_TEXTS[s.texts] : RULE_TEXTS[ep.rule];
     const evidence = s.evidence();
     const children = sortChildren(ep.children);
@@ -444,7 +459,7 @@ export class EpisodeBook {
     const a: AlertRecord = {
       alertId: ep.alertId,
       rule: ep.rule,
-      severity: s.severity,
+      severity,
       status,
       scope: ep.scope,
       key: ep.key,
@@ -456,7 +471,7 @@ export class EpisodeBook {
       threshold: round(s.threshold),
       baseline: round(s.baseline),
       evidence,
-      ...(s.confidence ? { confidence: s.confidence } : {}),
+      ...(confidence ? { confidence } : {}),
       probableCauses: [...texts[this.opts.lang].probableCauses],
       actions: [...texts[this.opts.lang].actions],
       firstSeen: iso(ep.firstSeen),

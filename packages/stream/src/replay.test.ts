@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { TerminalEvent } from '@tillwatch/contracts';
-import { alertSchema } from '@tillwatch/contracts';
+import { alertSchema, alertStreamFaults } from '@tillwatch/contracts';
 import { replay } from './replay';
 import { smallFleet, stream, T0 } from '@tillwatch/rules/testing';
 
@@ -33,6 +33,7 @@ describe('replay', () => {
     expect(result).toMatchObject({ events: evs.length, malformed: 0, alerts: lines.length });
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(alertSchema.safeParse(JSON.parse(l)).success).toBe(true);
+    expect(alertStreamFaults(lines.map((l) => JSON.parse(l)))).toEqual([]);
     const first = JSON.parse(lines[0]!);
     expect(first).toMatchObject({ rule: 'terminal_fault_spike', key: 'T2_2', status: 'firing' });
     // Event time, not wall clock: the alert is stamped inside the stream's span.
