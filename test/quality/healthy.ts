@@ -13,7 +13,7 @@
 import type { FleetOptions } from '@tillwatch/simulator';
 import { WEEK_FLEET, WEEK_START } from './plan';
 import { episodesOf } from './score';
-import { jsonl, replayLines, weekSimulation } from './week';
+import { DROPPED_TYPES, jsonl, replayLines, weekSimulation } from './week';
 
 const FLEETS: Record<string, { fleet: FleetOptions; start?: number; volumeScale?: number }> = {
   base: { fleet: WEEK_FLEET },
@@ -47,6 +47,7 @@ console.log(
     fleet: name,
     seed: Number(seedArg),
     days: Number(daysArg),
+    ...(DROPPED_TYPES.size > 0 ? { dropped: [...DROPPED_TYPES] } : {}),
     events: sim.counts.total,
     episodes: episodes.length,
     by,

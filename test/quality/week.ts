@@ -67,6 +67,23 @@ export function weekSimulation(
   });
 }
 
+/**
+ * Event types left out of every stream of this suite and quality:healthy, from
+ * QUALITY_DROP (comma-separated, e.g. `heartbeat`): a feed that does not send them, as another
+ * acquirer's may not. Unset: none.
+ */
+export const DROPPED_TYPES: ReadonlySet<string> = droppedTypes(process.env['QUALITY_DROP']);
+
+function droppedTypes(v: string | undefined): ReadonlySet<string> {
+  const types = (v ?? '').split(',').filter((x) => x !== '');
+  const known = ['auth', 'reversal', 'settlement', 'heartbeat'];
+  const bad = types.filter((x) => !known.includes(x));
+  if (bad.length > 0) {
+    throw new Error(`QUALITY_DROP: ${bad.join(', ')} is not an event type (${known.join(', ')})`);
+  }
+  return new Set(types);
+}
+
 /** The JSONL replay reads, in chunks, generated as replay pulls (a week never sits in memory). */
 export function* jsonl(
   events: Iterable<SimEvent>,
@@ -74,6 +91,7 @@ export function* jsonl(
 ): Generator<string> {
   let buf: string[] = [];
   for (const ev of events) {
+    if (DROPPED_TYPES.size > 0 && DROPPED_TYPES.has(ev.type)) continue;
     tap?.(ev);
     buf.push(JSON.stringify(ev));
     if (buf.length === CHUNK) {

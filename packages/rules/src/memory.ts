@@ -25,6 +25,7 @@ export interface TerminalMemory {
   region: string;
   firmware?: string;
   network?: string;
+  lastBeat?: number;
   firstSeen: number;
   lastSeen: number;
   activeSince: number;
@@ -130,6 +131,7 @@ export function exportMemory(parts: MemoryParts, at: number): RulesMemory {
     };
     if (t.firmware !== undefined) m.firmware = t.firmware;
     if (t.network !== undefined) m.network = t.network;
+    if (t.lastBeat !== undefined) m.lastBeat = t.lastBeat;
     if (t.goneAt !== undefined) m.goneAt = t.goneAt;
     if (t.closedAt !== undefined) m.closedAt = t.closedAt;
     m.recentSales = t.recentSales;
@@ -188,6 +190,7 @@ export function importMemory(parts: MemoryParts, mem: RulesMemory): void {
     };
     if (m.firmware !== undefined) t.firmware = m.firmware;
     if (m.network !== undefined) t.network = m.network;
+    if (m.lastBeat !== undefined) t.lastBeat = m.lastBeat;
     if (m.goneAt !== undefined) t.goneAt = m.goneAt;
     if (m.closedAt !== undefined) t.closedAt = m.closedAt;
     tracker.adopt(t);

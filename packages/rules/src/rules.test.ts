@@ -414,6 +414,17 @@ describe('terminal rules', () => {
     );
   });
 
+  it('terminal_silent: from a feed without heartbeats, a till quiet while its shop sells is a lane closed as much as a till down: not paged on the first day', () => {
+    const evs = stream(fleet, T0, T0 + 4 * H, (ev, t) =>
+      ev.type === 'heartbeat' || (t.id === 'T8_2' && during(ev, START, START + 1.5 * H))
+        ? null
+        : ev,
+    );
+    expect(evs.some((e) => e.type === 'heartbeat')).toBe(false);
+    expect(run(evs).out.filter((a) => a.rule === 'terminal_silent')).toEqual([]);
+    // (with its heartbeats, the same till is paged: the test above)
+  });
+
   it('terminal_silent: the tills of a shop open day and night going quiet on the hour are silent, not closed', () => {
     // M2's three tills sell around the clock; on Tuesday at 10:59 all three go quiet for 90 min.
     // The minute before a full hour, the whole shop at once: what a closing looks like, but its

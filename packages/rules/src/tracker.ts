@@ -141,6 +141,8 @@ export interface TerminalState {
   silent: boolean;
   /** the link its heartbeats report (ethernet, wifi, cellular) */
   network?: string;
+  /** its latest heartbeat; undefined: never heard one (a feed or a till that sends none) */
+  lastBeat?: number;
   /** lastSeen when silenceChanges reported it silent; cleared when it speaks again */
   goneAt?: number;
 }
@@ -265,6 +267,7 @@ export class Tracker {
         return;
       }
       case 'heartbeat':
+        if (t.lastBeat === undefined || ev.ts > t.lastBeat) t.lastBeat = ev.ts;
         if (ev.firmware !== undefined) t.firmware = ev.firmware;
         if (ev.network !== undefined) t.network = ev.network;
         return;
