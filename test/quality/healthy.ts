@@ -13,7 +13,7 @@
 import type { FleetOptions } from '@tillwatch/simulator';
 import { WEEK_FLEET, WEEK_START } from './plan';
 import { episodesOf } from './score';
-import { DROPPED_TYPES, jsonl, replayLines, weekSimulation } from './week';
+import { DROPPED, jsonl, replayLines, weekSimulation } from './week';
 
 const FLEETS: Record<string, { fleet: FleetOptions; start?: number; volumeScale?: number }> = {
   base: { fleet: WEEK_FLEET },
@@ -47,7 +47,7 @@ console.log(
     fleet: name,
     seed: Number(seedArg),
     days: Number(daysArg),
-    ...(DROPPED_TYPES.size > 0 ? { dropped: [...DROPPED_TYPES] } : {}),
+    ...(DROPPED.all.length > 0 ? { dropped: DROPPED.all } : {}),
     events: sim.counts.total,
     episodes: episodes.length,
     by,

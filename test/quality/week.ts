@@ -68,20 +68,38 @@ export function weekSimulation(
 }
 
 /**
- * Event types left out of every stream of this suite and quality:healthy, from
- * QUALITY_DROP (comma-separated, e.g. `heartbeat`): a feed that does not send them, as another
- * acquirer's may not. Unset: none.
+ * What every stream of this suite and quality:healthy leaves out, from QUALITY_DROP
+ * (comma-separated): event types (`heartbeat`: a feed that sends none, as another acquirer's
+ * may not) and optional fields (`issuerId`, `firmware`, `cardFingerprint`, ...: removed from
+ * every event that has them). Unset: nothing.
  */
-export const DROPPED_TYPES: ReadonlySet<string> = droppedTypes(process.env['QUALITY_DROP']);
+export const DROPPED = dropped(process.env['QUALITY_DROP']);
 
-function droppedTypes(v: string | undefined): ReadonlySet<string> {
-  const types = (v ?? '').split(',').filter((x) => x !== '');
-  const known = ['auth', 'reversal', 'settlement', 'heartbeat'];
-  const bad = types.filter((x) => !known.includes(x));
+const TYPES = ['auth', 'reversal', 'settlement', 'heartbeat'];
+const OPTIONAL = [
+  'latencyMs',
+  'entryMode',
+  'cardFingerprint',
+  'issuerId',
+  'firmware',
+  'network',
+  'signal',
+  'batchId',
+];
+
+function dropped(v: string | undefined): { types: Set<string>; fields: string[]; all: string[] } {
+  const all = (v ?? '').split(',').filter((x) => x !== '');
+  const bad = all.filter((x) => !TYPES.includes(x) && !OPTIONAL.includes(x));
   if (bad.length > 0) {
-    throw new Error(`QUALITY_DROP: ${bad.join(', ')} is not an event type (${known.join(', ')})`);
+    throw new Error(
+      `QUALITY_DROP: ${bad.join(', ')} is neither an event type (${TYPES.join(', ')}) nor an optional field (${OPTIONAL.join(', ')})`,
+    );
   }
-  return new Set(types);
+  return {
+    types: new Set(all.filter((x) => TYPES.includes(x))),
+    fields: all.filter((x) => OPTIONAL.includes(x)),
+    all,
+  };
 }
 
 /** The JSONL replay reads, in chunks, generated as replay pulls (a week never sits in memory). */
@@ -90,8 +108,15 @@ export function* jsonl(
   tap?: (ev: SimEvent) => void,
 ): Generator<string> {
   let buf: string[] = [];
-  for (const ev of events) {
-    if (DROPPED_TYPES.size > 0 && DROPPED_TYPES.has(ev.type)) continue;
+  for (let ev of events) {
+    if (DROPPED.all.length > 0) {
+      if (DROPPED.types.has(ev.type)) continue;
+      if (DROPPED.fields.length > 0) {
+        const copy: Record<string, unknown> = { ...ev };
+        for (const f of DROPPED.fields) delete copy[f];
+        ev = copy as unknown as SimEvent;
+      }
+    }
     tap?.(ev);
     buf.push(JSON.stringify(ev));
     if (buf.length === CHUNK) {
