@@ -67,14 +67,6 @@ export function weekSimulation(
   });
 }
 
-/**
- * What every stream of this suite and quality:healthy leaves out, from QUALITY_DROP
- * (comma-separated): event types (`heartbeat`: a feed that sends none, as another acquirer's
- * may not) and optional fields (`issuerId`, `firmware`, `cardFingerprint`, ...: removed from
- * every event that has them). Unset: nothing.
- */
-export const DROPPED = dropped(process.env['QUALITY_DROP']);
-
 const TYPES = ['auth', 'reversal', 'settlement', 'heartbeat'];
 const OPTIONAL = [
   'latencyMs',
@@ -86,6 +78,14 @@ const OPTIONAL = [
   'signal',
   'batchId',
 ];
+
+/**
+ * What every stream of this suite and quality:healthy leaves out, from QUALITY_DROP
+ * (comma-separated): event types (`heartbeat`: a feed that sends none, as another acquirer's
+ * may not) and optional fields (`issuerId`, `firmware`, `cardFingerprint`, ...: removed from
+ * every event that has them). Unset: nothing.
+ */
+export const DROPPED = dropped(process.env['QUALITY_DROP']);
 
 function dropped(v: string | undefined): { types: Set<string>; fields: string[]; all: string[] } {
   const all = (v ?? '').split(',').filter((x) => x !== '');
