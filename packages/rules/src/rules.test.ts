@@ -425,6 +425,26 @@ describe('terminal rules', () => {
     // (with its heartbeats, the same till is paged: the test above)
   });
 
+  it('terminal_silent: without heartbeats, a first Saturday judges a till on its weekdays: one that sells at this hour then is paged, a morning lane is not', () => {
+    const shops = smallFleet({ regions: 1, merchants: 3, perMerchant: 3, rate: 2 });
+    const localHour = (ts: number) => Math.floor(ts / H + 8) % 24;
+    const monday = T0 - 2 * H; // 08:00 local
+    const saturday = monday + 5 * 24 * H;
+    const evs = stream(shops, monday, saturday + 9 * H, (ev, t) => {
+      if (ev.type === 'heartbeat') return null;
+      const h = localHour(ev.ts);
+      if (h < 8 || h >= 20) return null; // the shops open 08:00-20:00 every day
+      if (t.id === 'T0_1' && h >= 14) return null; // a lane open in the mornings only
+      if (t.id === 'T1_2' && ev.ts >= saturday + 2 * H) return null; // down from Saturday 10:00
+      return ev;
+    });
+    const silent = firings(run(evs).out).filter(
+      (a) => a.rule === 'terminal_silent' && Date.parse(a.ts) >= saturday,
+    );
+    expect(silent.map((a) => a.key)).toEqual(['T1_2']);
+    expect(silent[0]!.evidence.basis).toBe('recent_rate');
+  });
+
   it('terminal_silent: the tills of a shop open day and night going quiet on the hour are silent, not closed', () => {
     // M2's three tills sell around the clock; on Tuesday at 10:59 all three go quiet for 90 min.
     // The minute before a full hour, the whole shop at once: what a closing looks like, but its

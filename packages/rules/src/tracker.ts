@@ -419,6 +419,13 @@ export class Tracker {
     return term.profileDays[slot]! >= 1 && term.profile[slot]! < 2;
   }
 
+  /** Whether its profile knows it selling at this local hour on the other kind of day (working
+   *  or rest day): at least `perHour` events an hour there, on a day seen. */
+  busyOtherDays(term: TerminalState, t: number, perHour = 6): boolean {
+    const slot = (this.calendar.slot(t + 30 * 60_000, term.region) + 24) % SLOTS;
+    return term.profileDays[slot]! >= 1 && term.profile[slot]! >= perHour;
+  }
+
   /** Whether its profile knows the terminal as never switched off: every local hour of a whole
    *  working or rest day seen, none with fewer than `perHour` events (a till heartbeats 12 times
    *  an hour while it is on). */

@@ -219,11 +219,14 @@ export function terminalSilent(ctx: Ctx): void {
       // it is usually off (a lane closed every night at 23:00, now on a Friday night).
       const off = ctx.tracker.usuallyOff(t, t.lastSeen);
       // A till never heard heartbeating (a feed, or a till, that sends none) is quiet whenever
-      // it does not sell: while its shop's other tills sell, its silence is a lane closed as
-      // much as a till down, and without history for these hours nothing tells them apart (a
-      // feed without heartbeats paged ~40 supermarket lanes a week, on the first day and the
-      // first Saturday). Its history judges it from the second such day on, as above.
-      const lane = t.lastBeat === undefined && peersActive > 0;
+      // it does not sell: while its shop's other tills sell, its silence is a lane closed (an
+      // extra lane open for the morning only) as much as a till down, and without history for
+      // these hours nothing tells them apart (a feed without heartbeats paged ~40 supermarket
+      // lanes a week, on the first day and the first Saturday), unless the till is known to
+      // sell at this hour on the other kind of day (a first Saturday after its weekdays). Its
+      // history judges it from the second such day on, as above.
+      const lane =
+        t.lastBeat === undefined && peersActive > 0 && !ctx.tracker.busyOtherDays(t, t.lastSeen);
       expected = closed || off || lane ? 0 : (t.recentRate * gap) / 3_600_000;
       basis = off ? 'calendar_profile' : 'recent_rate';
     }
